@@ -1,0 +1,540 @@
+//! Parsing with the pest grammar `grammar/exclusion.pest`, lowering to `Pred`, and the
+//! translation of pest's errors into words a detection engineer understands.
+
+use std::sync::LazyLock;
+
+use pest::Parser;
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
+use pest_derive::Parser;
+use regex::Regex;
+
+use super::{Irregularity, ParseOutcome, ParsedExclusion, ProseExclusion, SyntaxError};
+use crate::pred::{Atom, Op, Pred, Span, Value};
+
+#[derive(Parser)]
+#[grammar = "../grammar/exclusion.pest"]
+struct ExclusionParser;
+
+/// Deepest nesting of parentheses and `not`s accepted; deeper input is refused with a
+/// syntax error before pest (which recurses per level) sees it.
+pub const MAX_NESTING: usize = 64;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(PrattOp::infix(Rule::or_op, Assoc::Left))
+        .op(PrattOp::infix(Rule::and_op, Assoc::Left))
+        .op(PrattOp::prefix(Rule::not_op))
+});
+
+/// Parses one exclusion. Never panics; every input yields an outcome.
+pub fn parse_exclusion(text: &str) -> ParseOutcome {
+    if text.trim().is_empty() {
+        return ParseOutcome::Invalid(SyntaxError {
+            span: 0..text.len(),
+            message: "the exclusion is empty".into(),
+            label: "expected an expression".into(),
+            hint: Some("write a condition such as process.name == \"LogMeIn.exe\"".into()),
+        });
+    }
+    if let Some(err) = nesting_error(text) {
+        return ParseOutcome::Invalid(err);
+    }
+    match ExclusionParser::parse(Rule::exclusion, text) {
+        Ok(pairs) => match lower_exclusion(pairs) {
+            Ok(parsed) => ParseOutcome::Parsed(parsed),
+            Err(err) => ParseOutcome::Invalid(err),
+        },
+        Err(err) => {
+            if looks_like_prose(text) {
+                ParseOutcome::Prose(ProseExclusion { span: 0..text.len() })
+            } else {
+                ParseOutcome::Invalid(describe_pest_error(text, &err))
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lowering
+
+struct Lowering {
+    irregularities: Vec<Irregularity>,
+}
+
+/// A lowered subexpression and whether it was written in parentheses (an infix chain
+/// flattens into one `And`/`Or` only where the author did not group it).
+type Lowered = (Pred, bool);
+
+fn lower_exclusion(mut pairs: Pairs<Rule>) -> Result<ParsedExclusion, SyntaxError> {
+    let exclusion = pairs.next().expect("grammar: exclusion");
+    let mut lowering = Lowering { irregularities: Vec::new() };
+    let mut pred = Pred::True;
+    for pair in exclusion.into_inner() {
+        match pair.as_rule() {
+            Rule::wrapped => {
+                let span = pair.as_span();
+                lowering.irregularities.push(Irregularity::BacktickWrapping {
+                    open: span.start()..span.start() + 1,
+                    close: span.end() - 1..span.end(),
+                });
+                for inner in pair.into_inner() {
+                    lowering.body_part(inner, &mut pred)?;
+                }
+            }
+            Rule::EOI => {}
+            _ => lowering.body_part(pair, &mut pred)?,
+        }
+    }
+    Ok(ParsedExclusion {
+        pred,
+        irregularities: lowering.irregularities,
+    })
+}
+
+impl Lowering {
+    fn body_part(&mut self, pair: Pair<Rule>, pred: &mut Pred) -> Result<(), SyntaxError> {
+        match pair.as_rule() {
+            Rule::expression => *pred = self.expression(pair)?.0,
+            Rule::annotation => {
+                let span = pair.as_span();
+                self.irregularities.push(Irregularity::Annotation {
+                    span: span.start()..span.end(),
+                    text: span.as_str().to_string(),
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn expression(&mut self, pair: Pair<Rule>) -> Result<Lowered, SyntaxError> {
+        PRATT
+            .map_primary(|primary| self.primary(primary))
+            .map_prefix(|_, operand| Ok((Pred::Not(Box::new(operand?.0)), false)))
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, rhs) = (lhs?, rhs?);
+                Ok((join(op.as_rule() == Rule::and_op, lhs, rhs.0), false))
+            })
+            .parse(pair.into_inner())
+    }
+
+    fn primary(&mut self, pair: Pair<Rule>) -> Result<Lowered, SyntaxError> {
+        match pair.as_rule() {
+            Rule::paren => {
+                let inner = pair.into_inner().next().expect("grammar: paren holds an expression");
+                Ok((self.expression(inner)?.0, true))
+            }
+            Rule::bool_lit => {
+                let truth = pair.as_str().eq_ignore_ascii_case("true");
+                Ok((if truth { Pred::True } else { Pred::False }, false))
+            }
+            Rule::comparison => Ok((Pred::Atom(self.comparison(pair)?), false)),
+            rule => unreachable!("grammar: unexpected primary {rule:?}"),
+        }
+    }
+
+    fn comparison(&mut self, pair: Pair<Rule>) -> Result<Atom, SyntaxError> {
+        let span = pair.as_span().start()..pair.as_span().end();
+        let mut inner = pair.into_inner();
+        let field = inner.next().expect("grammar: field").as_str().to_string();
+        let op_pair = inner.next().expect("grammar: operator");
+        let op_span = op_pair.as_span().start()..op_pair.as_span().end();
+        let (op, negated, case_sensitive) = operator(op_pair.as_str());
+        let rhs = inner.next().expect("grammar: right-hand side");
+        let values = if rhs.as_rule() == Rule::list {
+            let list_span = rhs.as_span().start()..rhs.as_span().end();
+            let values: Vec<Value> = rhs.into_inner().map(|v| self.value(v)).collect::<Result<_, _>>()?;
+            if values.is_empty() {
+                return Err(SyntaxError {
+                    span: list_span,
+                    message: format!("`{}` needs at least one value", op_pair.as_str()),
+                    label: "empty list".into(),
+                    hint: Some("write the values in the parentheses: (\"a\", \"b\")".into()),
+                });
+            }
+            values
+        } else {
+            let value_span = rhs.as_span().start()..rhs.as_span().end();
+            let value = self.value(rhs)?;
+            check_value(op, &value, value_span, op_span)?;
+            vec![value]
+        };
+        Ok(Atom {
+            field,
+            op,
+            negated,
+            case_sensitive,
+            values,
+            span,
+        })
+    }
+
+    fn value(&mut self, pair: Pair<Rule>) -> Result<Value, SyntaxError> {
+        let span = pair.as_span().start()..pair.as_span().end();
+        let text = pair.as_str();
+        let value = match pair.as_rule() {
+            Rule::string => {
+                let inner = pair.into_inner().next().expect("grammar: string kind");
+                Value::Str(unquote(inner.as_rule(), inner.as_str(), span.clone())?)
+            }
+            Rule::typographic_string => {
+                let chars: Vec<char> = text.chars().collect();
+                let inside: String = chars[1..chars.len() - 1].iter().collect();
+                self.irregularities.push(Irregularity::TypographicQuotes {
+                    span: span.clone(),
+                    replacement: super::print_value(&Value::Str(inside.clone())),
+                });
+                Value::Str(inside)
+            }
+            Rule::number => Value::Num(text.to_string()),
+            Rule::bool_lit => Value::Bool(text.eq_ignore_ascii_case("true")),
+            Rule::bare_word => {
+                self.irregularities.push(Irregularity::UnquotedValue {
+                    span: span.clone(),
+                    replacement: super::print_value(&Value::Str(text.to_string())),
+                });
+                Value::Str(text.to_string())
+            }
+            rule => unreachable!("grammar: unexpected value {rule:?}"),
+        };
+        if let Value::Str(s) = &value
+            && is_placeholder(s)
+        {
+            self.irregularities.push(Irregularity::Placeholder { span, value: s.clone() });
+        }
+        Ok(value)
+    }
+}
+
+fn join(and: bool, (lhs, lhs_grouped): Lowered, rhs: Pred) -> Pred {
+    match (and, lhs, lhs_grouped) {
+        (true, Pred::And(mut items), false) => {
+            items.push(rhs);
+            Pred::And(items)
+        }
+        (false, Pred::Or(mut items), false) => {
+            items.push(rhs);
+            Pred::Or(items)
+        }
+        (true, lhs, _) => Pred::And(vec![lhs, rhs]),
+        (false, lhs, _) => Pred::Or(vec![lhs, rhs]),
+    }
+}
+
+/// Maps operator text (any case, `not` or `!` negation) to (op, negated, case-sensitive).
+fn operator(text: &str) -> (Op, bool, bool) {
+    let lower = text.to_ascii_lowercase();
+    let (negated, word) = if let Some(rest) = lower.strip_prefix('!') {
+        (true, rest.trim_start().to_string())
+    } else if let Some(rest) = lower.strip_prefix("not").filter(|r| r.starts_with(char::is_whitespace)) {
+        (true, rest.trim_start().to_string())
+    } else {
+        (false, lower.clone())
+    };
+    match lower.as_str() {
+        "==" | "=" => return (Op::Equals, false, true),
+        "!=" | "<>" => return (Op::Equals, true, true),
+        "=~" => return (Op::Equals, false, false),
+        "!~" => return (Op::Equals, true, false),
+        "<" => return (Op::Lt, false, true),
+        "<=" => return (Op::Le, false, true),
+        ">" => return (Op::Gt, false, true),
+        ">=" => return (Op::Ge, false, true),
+        _ => {}
+    }
+    if word.starts_with("matches") {
+        return (Op::MatchesRegex, false, true);
+    }
+    if let Some(rest) = word.strip_prefix("in") {
+        return (Op::In, negated, rest != "~");
+    }
+    let (base, cs) = match word.strip_suffix("_cs") {
+        Some(base) => (base, true),
+        None => (word.as_str(), false),
+    };
+    let op = match base {
+        "contains" => Op::Contains,
+        "startswith" => Op::StartsWith,
+        "endswith" => Op::EndsWith,
+        "has" => Op::Has,
+        "hasprefix" => Op::HasPrefix,
+        "hassuffix" => Op::HasSuffix,
+        "has_any" => Op::HasAny,
+        "has_all" => Op::HasAll,
+        other => unreachable!("grammar: unknown operator {other}"),
+    };
+    (op, negated, cs)
+}
+
+fn check_value(op: Op, value: &Value, span: Span, op_span: Span) -> Result<(), SyntaxError> {
+    if op.is_numeric() && value.number().is_none() {
+        return Err(SyntaxError {
+            span,
+            message: format!("`{}` compares numbers, and this value is not a number", op_name(op)),
+            label: "expected a number".into(),
+            hint: Some("write the number without quotes, e.g. FileSize > 1000".into()),
+        });
+    }
+    if op == Op::MatchesRegex
+        && let Err(err) = regex::Regex::new(value.text())
+    {
+        let detail = err.to_string();
+        let last = detail.lines().last().unwrap_or("invalid").trim().to_string();
+        return Err(SyntaxError {
+            span,
+            message: "the regular expression does not compile".into(),
+            label: last,
+            hint: Some(format!(
+                "`matches regex` (at byte {}) takes an RE2 pattern; escape ( ) [ ] . with a backslash to match them literally",
+                op_span.start
+            )),
+        });
+    }
+    Ok(())
+}
+
+fn op_name(op: Op) -> &'static str {
+    match op {
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        _ => ">=",
+    }
+}
+
+/// Decodes a KQL string literal.
+fn unquote(kind: Rule, text: &str, span: Span) -> Result<String, SyntaxError> {
+    if kind == Rule::verbatim {
+        return Ok(text[2..text.len() - 1].to_string());
+    }
+    let inside = &text[1..text.len() - 1];
+    let mut out = String::with_capacity(inside.len());
+    let mut chars = inside.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let (_, escaped) = chars.next().expect("grammar: a backslash is always followed by a character");
+        out.push(match escaped {
+            '\\' => '\\',
+            '"' => '"',
+            '\'' => '\'',
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            other => {
+                let at = span.start + 1 + i;
+                return Err(SyntaxError {
+                    span: at..at + 1 + other.len_utf8(),
+                    message: format!("`\\{other}` is not an escape KQL knows"),
+                    label: "unknown escape".into(),
+                    hint: Some(format!(
+                        "for a path write a verbatim string, @{text}, or double the backslash (\\\\)"
+                    )),
+                });
+            }
+        });
+    }
+    Ok(out)
+}
+
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        ^\s*(todo|tbd|fixme|x{3,}|placeholder|changeme|change_me|replace_?me|example|n/a|\.{3}|\?+|\*+)\s*$
+        | <[a-z][a-z0-9 _.\-]*>
+        | \b(known_[a-z0-9_]*|[a-z0-9_]*_placeholder|your_[a-z0-9_]+|insert_[a-z0-9_]+|replace_with[a-z0-9_]*|todo|tbd|fixme)\b",
+    )
+    .expect("placeholder pattern compiles")
+});
+
+/// Whether a value is a stand-in for a real one.
+pub(crate) fn is_placeholder(value: &str) -> bool {
+    PLACEHOLDER.is_match(value)
+}
+
+// ---------------------------------------------------------------------------------------
+// Refusing input too deep for a recursive parser
+
+fn nesting_error(text: &str) -> Option<SyntaxError> {
+    let mut depth = 0usize;
+    let mut pending_nots = 0usize;
+    let mut quote: Option<char> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if let Some(q) = quote {
+            if c == '\\' && q != '@' {
+                chars.next();
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '!' if chars.peek().is_none_or(|&(_, n)| n != '=' && n != '~') => pending_nots += 1,
+            c if c.is_ascii_alphabetic() => {
+                let start = i;
+                let mut end = i + 1;
+                while let Some(&(j, n)) = chars.peek() {
+                    if !(n.is_ascii_alphanumeric() || n == '_' || n == '.') {
+                        break;
+                    }
+                    end = j + n.len_utf8();
+                    chars.next();
+                }
+                if text[start..end].eq_ignore_ascii_case("not") {
+                    pending_nots += 1;
+                } else if !matches!(text[start..end].to_ascii_lowercase().as_str(), "and" | "or") {
+                    pending_nots = 0;
+                }
+            }
+            _ => {}
+        }
+        if depth + pending_nots > MAX_NESTING {
+            return Some(SyntaxError {
+                span: i..i + c.len_utf8(),
+                message: format!("the expression nests deeper than {MAX_NESTING} levels"),
+                label: "too deep".into(),
+                hint: Some("flatten the parentheses and `not`s; no exclusion needs this depth".into()),
+            });
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// Prose
+
+/// Whether text that failed to parse reads as a sentence rather than a broken expression.
+fn looks_like_prose(text: &str) -> bool {
+    const OPERATOR_MARKS: [&str; 6] = ["==", "!=", "=~", "!~", "<>", "&&"];
+    if OPERATOR_MARKS.iter().any(|m| text.contains(m)) || text.contains(['"', '“', '”']) {
+        return false;
+    }
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let is_word = |t: &&&str| {
+        let t = t.trim_end_matches([',', '.', ';', ':', '!', '?', ')']).trim_start_matches('(');
+        !t.is_empty() && t.chars().all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '&' | '/'))
+    };
+    let words = tokens.iter().filter(is_word).count();
+    tokens.len() >= 5 && words * 10 >= tokens.len() * 7
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors in words
+
+fn describe_pest_error(text: &str, err: &pest::error::Error<Rule>) -> SyntaxError {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: Vec<&str> = Vec::new();
+    if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        for rule in positives {
+            if let Some(words) = rule_in_words(*rule)
+                && !expected.contains(&words)
+            {
+                expected.push(words);
+            }
+        }
+    }
+    if expected.is_empty() {
+        expected.push("an expression");
+    }
+    let found = token_at(text, pos);
+    let label = format!("expected {}", join_alternatives(&expected));
+    let mut error = SyntaxError {
+        span: pos..(pos + found.len()).max(pos + 1).min(text.len().max(pos)),
+        message: match found {
+            "" => format!("syntax error: {label}, found the end of the exclusion"),
+            tok => format!("syntax error: {label}, found `{tok}`"),
+        },
+        label,
+        hint: None,
+    };
+    if let Some((at, quote)) = unclosed_string(text) {
+        let column = text[..at].chars().count() + 1;
+        error.span = at..at + quote.len_utf8();
+        error.message = "syntax error: this string is never closed".into();
+        error.label = "string starts here".into();
+        error.hint = Some(format!(
+            "the string started with {quote} at column {column} is never closed{}",
+            if quote.is_ascii() { "" } else { "; use straight quotes \"...\"" }
+        ));
+    } else if text.trim_start().starts_with('`') && !text.trim_end().ends_with('`') {
+        error.hint = Some("the backtick that opens the exclusion is never closed".into());
+    }
+    error
+}
+
+fn rule_in_words(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::field | Rule::comparison => "a field name",
+        Rule::scalar_op | Rule::list_op => "an operator (==, !=, contains, has, in, ...)",
+        Rule::string | Rule::typographic_string | Rule::number | Rule::bare_word => "a value in quotes",
+        Rule::list => "a list in parentheses, like (\"a\", \"b\")",
+        Rule::or_op | Rule::and_op => "`and` or `or`",
+        Rule::EOI => "the end of the exclusion",
+        Rule::paren | Rule::not_op | Rule::expression => "an expression",
+        _ => return None,
+    })
+}
+
+fn join_alternatives(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// The token that starts at byte `pos`: a word, a quoted run start, or one character.
+fn token_at(text: &str, pos: usize) -> &str {
+    let rest = &text[pos.min(text.len())..];
+    let word_len = rest
+        .char_indices()
+        .find(|&(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | '.')))
+        .map_or(rest.len(), |(i, _)| i);
+    if word_len > 0 {
+        return &rest[..word_len];
+    }
+    rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
+}
+
+/// The first quote that opens a string never closed on its line, with its byte offset.
+fn unclosed_string(text: &str) -> Option<(usize, char)> {
+    const OPENERS: [char; 7] = ['"', '\'', '“', '”', '„', '‘', '’'];
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if !OPENERS.contains(&c) {
+            continue;
+        }
+        let closers: &[char] = match c {
+            '"' => &['"', '”', '“'],
+            '\'' => &['\'', '’', '‘'],
+            '“' | '”' | '„' => &['”', '“', '"'],
+            _ => &['’', '‘', '\''],
+        };
+        let mut closed = false;
+        while let Some((_, n)) = chars.next() {
+            if n == '\\' && c.is_ascii() {
+                chars.next();
+            } else if closers.contains(&n) {
+                closed = true;
+                break;
+            } else if n == '\n' {
+                break;
+            }
+        }
+        if !closed {
+            return Some((i, c));
+        }
+    }
+    None
+}

@@ -1,0 +1,8 @@
+//! fpx tests the false-positive exclusions of detection rules.
+//!
+//! Data flow (see DESIGN.md): text is parsed by [`expr`] into the predicate IR
+//! [`pred::Pred`]; [`logic`] decides exactly what a predicate suppresses; [`checks`]
+//! turns that into findings with stable codes; [`report`] renders them.
+
+pub mod expr;
+pub mod pred;

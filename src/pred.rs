@@ -1,0 +1,465 @@
+//! The predicate IR shared by the exclusion grammar and the KQL front-end.
+//!
+//! A [`Pred`] is a boolean formula over [`Atom`]s; an atom compares one field of an
+//! event with a value (or a list of values) under one operator. [`Pred::eval`] gives
+//! the KQL meaning of a predicate on one [`Event`]; the logic engine decides the same
+//! meaning over all events.
+//!
+//! Semantics (the contract the logic engine is exact against):
+//! - A field the event lacks reads as the empty string.
+//! - Case-insensitive operators fold ASCII letters only (as KQL does).
+//! - Terms are maximal runs of ASCII letters and digits. `has v` holds when `v` occurs
+//!   at a term boundary on each side where `v` begins or ends with a letter or digit
+//!   (so a multi-term value matches as a phrase); `hasprefix` needs the boundary before,
+//!   `hassuffix` the one after.
+//! - `==`, `in` and friends compare text, also for number and boolean literals
+//!   (`event_id == 1234` holds for the text `1234`).
+//! - `< <= > >=` hold only when the field's text is a decimal number
+//!   (`-?[0-9]+(\.[0-9]+)?`) that compares as asked; any other text makes them false.
+//! - `matches regex` searches the field's text with the (case-sensitive) pattern.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+/// An event: field name to text. Absent fields read as the empty string.
+pub type Event = BTreeMap<String, String>;
+
+/// A byte range inside the source text an atom was parsed from.
+pub type Span = Range<usize>;
+
+/// A boolean formula over atoms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pred {
+    True,
+    False,
+    Atom(Atom),
+    Not(Box<Pred>),
+    And(Vec<Pred>),
+    Or(Vec<Pred>),
+}
+
+/// The comparison an atom makes. Negation and case sensitivity are separate flags on
+/// [`Atom`], so `!contains_cs` is `Contains` with `negated` and `case_sensitive` set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Op {
+    Equals,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Has,
+    HasPrefix,
+    HasSuffix,
+    In,
+    HasAny,
+    HasAll,
+    MatchesRegex,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    /// Whether KQL spells a negated form of this operator (`!=`, `!contains`, `!in`, ...).
+    pub fn has_negated_form(self) -> bool {
+        matches!(
+            self,
+            Op::Equals
+                | Op::Contains
+                | Op::StartsWith
+                | Op::EndsWith
+                | Op::Has
+                | Op::HasPrefix
+                | Op::HasSuffix
+                | Op::In
+        )
+    }
+
+    /// Whether KQL spells both a case-sensitive and a case-insensitive form.
+    pub fn has_case_forms(self) -> bool {
+        self.has_negated_form()
+    }
+
+    /// Whether the operator takes a parenthesised list of values.
+    pub fn takes_list(self) -> bool {
+        matches!(self, Op::In | Op::HasAny | Op::HasAll)
+    }
+
+    /// Whether the operator compares numbers.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Op::Lt | Op::Le | Op::Gt | Op::Ge)
+    }
+}
+
+/// A literal value on the right-hand side of an atom.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    /// A number literal, kept as written (its text is what `==` compares).
+    Num(String),
+    Bool(bool),
+}
+
+impl Value {
+    /// The text the value compares as.
+    pub fn text(&self) -> &str {
+        match self {
+            Value::Str(s) | Value::Num(s) => s,
+            Value::Bool(true) => "true",
+            Value::Bool(false) => "false",
+        }
+    }
+
+    /// The numeric value, when the value is a number (or a string holding one).
+    pub fn number(&self) -> Option<f64> {
+        parse_number(self.text())
+    }
+}
+
+/// One comparison of a field with a value or list of values.
+#[derive(Debug, Clone)]
+pub struct Atom {
+    pub field: String,
+    pub op: Op,
+    pub negated: bool,
+    pub case_sensitive: bool,
+    pub values: Vec<Value>,
+    /// Where the atom was written; ignored by equality.
+    pub span: Span,
+}
+
+impl PartialEq for Atom {
+    fn eq(&self, other: &Self) -> bool {
+        self.field == other.field
+            && self.op == other.op
+            && self.negated == other.negated
+            && self.case_sensitive == other.case_sensitive
+            && self.values == other.values
+    }
+}
+
+impl Atom {
+    /// An atom with no source span, for code that builds predicates.
+    pub fn new(field: &str, op: Op, negated: bool, case_sensitive: bool, values: Vec<Value>) -> Atom {
+        Atom {
+            field: field.to_string(),
+            op,
+            negated,
+            case_sensitive,
+            values,
+            span: 0..0,
+        }
+    }
+
+    /// The single value of a scalar operator (the first of a list).
+    pub fn value(&self) -> &Value {
+        &self.values[0]
+    }
+
+    /// Truth of the atom on a field's text.
+    pub fn eval_text(&self, text: &str) -> bool {
+        let cs = self.case_sensitive;
+        let positive = match self.op {
+            Op::Equals => text_equals(text, self.value().text(), cs),
+            Op::Contains => contains(text, self.value().text(), cs),
+            Op::StartsWith => starts_with(text, self.value().text(), cs),
+            Op::EndsWith => ends_with(text, self.value().text(), cs),
+            Op::Has => has(text, self.value().text(), cs, true, true),
+            Op::HasPrefix => has(text, self.value().text(), cs, true, false),
+            Op::HasSuffix => has(text, self.value().text(), cs, false, true),
+            Op::In => self.values.iter().any(|v| text_equals(text, v.text(), cs)),
+            Op::HasAny => self.values.iter().any(|v| has(text, v.text(), cs, true, true)),
+            Op::HasAll => self.values.iter().all(|v| has(text, v.text(), cs, true, true)),
+            Op::MatchesRegex => regex_matches(text, self.value().text()),
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => match (parse_number(text), self.value().number()) {
+                (Some(x), Some(y)) => match self.op {
+                    Op::Lt => x < y,
+                    Op::Le => x <= y,
+                    Op::Gt => x > y,
+                    _ => x >= y,
+                },
+                _ => false,
+            },
+        };
+        positive != self.negated
+    }
+
+    /// Truth of the atom on an event.
+    pub fn eval(&self, event: &Event) -> bool {
+        self.eval_text(event.get(&self.field).map(String::as_str).unwrap_or(""))
+    }
+}
+
+impl Pred {
+    /// KQL truth of the predicate on one event.
+    pub fn eval(&self, event: &Event) -> bool {
+        match self {
+            Pred::True => true,
+            Pred::False => false,
+            Pred::Atom(a) => a.eval(event),
+            Pred::Not(p) => !p.eval(event),
+            Pred::And(ps) => ps.iter().all(|p| p.eval(event)),
+            Pred::Or(ps) => ps.iter().any(|p| p.eval(event)),
+        }
+    }
+
+    /// All atoms, left to right.
+    pub fn atoms(&self) -> Vec<&Atom> {
+        let mut out = Vec::new();
+        self.visit_atoms(&mut |a| out.push(a));
+        out
+    }
+
+    fn visit_atoms<'a>(&'a self, f: &mut dyn FnMut(&'a Atom)) {
+        match self {
+            Pred::True | Pred::False => {}
+            Pred::Atom(a) => f(a),
+            Pred::Not(p) => p.visit_atoms(f),
+            Pred::And(ps) | Pred::Or(ps) => ps.iter().for_each(|p| p.visit_atoms(f)),
+        }
+    }
+
+    /// The distinct field names, in order of first appearance.
+    pub fn fields(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for a in self.atoms() {
+            if !out.contains(&a.field) {
+                out.push(a.field.clone());
+            }
+        }
+        out
+    }
+
+    /// Number of atoms.
+    pub fn atom_count(&self) -> usize {
+        self.atoms().len()
+    }
+
+    /// The negation with `not` pushed down to the atoms where KQL has a negated operator,
+    /// so a fix reads `a == "x" and b == "y"`, not `not (a != "x" or b != "y")`.
+    pub fn negate(&self) -> Pred {
+        match self {
+            Pred::True => Pred::False,
+            Pred::False => Pred::True,
+            Pred::Atom(a) if a.op.has_negated_form() => {
+                let mut a = a.clone();
+                a.negated = !a.negated;
+                Pred::Atom(a)
+            }
+            Pred::Atom(_) => Pred::Not(Box::new(self.clone())),
+            Pred::Not(p) => (**p).clone(),
+            Pred::And(ps) => Pred::Or(ps.iter().map(Pred::negate).collect()),
+            Pred::Or(ps) => Pred::And(ps.iter().map(Pred::negate).collect()),
+        }
+    }
+
+    /// Drops source spans (sets them empty), for comparing predicates structurally.
+    pub fn without_spans(&self) -> Pred {
+        match self {
+            Pred::Atom(a) => Pred::Atom(Atom { span: 0..0, ..a.clone() }),
+            Pred::Not(p) => Pred::Not(Box::new(p.without_spans())),
+            Pred::And(ps) => Pred::And(ps.iter().map(Pred::without_spans).collect()),
+            Pred::Or(ps) => Pred::Or(ps.iter().map(Pred::without_spans).collect()),
+            other => other.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Pred {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::expr::print(self))
+    }
+}
+
+/// Whether a byte is part of a term (ASCII letter or digit).
+pub fn is_term_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// Parses a field's text as a decimal number: `-?[0-9]+(\.[0-9]+)?`, nothing else.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = match digits.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn bytes_eq(a: &[u8], b: &[u8], cs: bool) -> bool {
+    if cs { a == b } else { a.eq_ignore_ascii_case(b) }
+}
+
+/// `==` / `=~`.
+pub fn text_equals(text: &str, value: &str, cs: bool) -> bool {
+    bytes_eq(text.as_bytes(), value.as_bytes(), cs)
+}
+
+/// `contains` / `contains_cs`.
+pub fn contains(text: &str, value: &str, cs: bool) -> bool {
+    occurrences(text.as_bytes(), value.as_bytes(), cs).next().is_some()
+}
+
+/// `startswith` / `startswith_cs`.
+pub fn starts_with(text: &str, value: &str, cs: bool) -> bool {
+    let (t, v) = (text.as_bytes(), value.as_bytes());
+    t.len() >= v.len() && bytes_eq(&t[..v.len()], v, cs)
+}
+
+/// `endswith` / `endswith_cs`.
+pub fn ends_with(text: &str, value: &str, cs: bool) -> bool {
+    let (t, v) = (text.as_bytes(), value.as_bytes());
+    t.len() >= v.len() && bytes_eq(&t[t.len() - v.len()..], v, cs)
+}
+
+/// `has` (both boundaries), `hasprefix` (boundary before), `hassuffix` (boundary after).
+/// A boundary is needed only where the value's own edge is a term character.
+pub fn has(text: &str, value: &str, cs: bool, before: bool, after: bool) -> bool {
+    let (t, v) = (text.as_bytes(), value.as_bytes());
+    occurrences(t, v, cs).any(|i| boundary_ok(t, v, i, before, after))
+}
+
+/// Whether an occurrence of `v` at byte `i` of `t` sits at the term boundaries asked for.
+pub fn boundary_ok(t: &[u8], v: &[u8], i: usize, before: bool, after: bool) -> bool {
+    let left = !before || v.first().is_none_or(|&b| !is_term_byte(b)) || i == 0 || !is_term_byte(t[i - 1]);
+    let end = i + v.len();
+    let right = !after || v.last().is_none_or(|&b| !is_term_byte(b)) || end == t.len() || !is_term_byte(t[end]);
+    left && right
+}
+
+/// Start offsets of every occurrence of `v` in `t`.
+pub fn occurrences<'a>(t: &'a [u8], v: &'a [u8], cs: bool) -> impl Iterator<Item = usize> + 'a {
+    let last = t.len().checked_sub(v.len());
+    (0..=last.unwrap_or(0))
+        .filter(move |_| last.is_some())
+        .filter(move |&i| bytes_eq(&t[i..i + v.len()], v, cs))
+}
+
+fn regex_matches(text: &str, pattern: &str) -> bool {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Option<regex::Regex>>> = RefCell::new(HashMap::new());
+    }
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let re = cache
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex::Regex::new(pattern).ok());
+        re.as_ref().is_some_and(|re| re.is_match(text))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn atom(op: Op, negated: bool, cs: bool, values: &[&str]) -> Atom {
+        Atom::new("f", op, negated, cs, values.iter().map(|v| Value::Str(v.to_string())).collect())
+    }
+
+    #[rstest]
+    #[case(Op::Equals, false, true, "LogMeIn.exe", "LogMeIn.exe", true)]
+    #[case(Op::Equals, false, true, "LogMeIn.exe", "logmein.exe", false)]
+    #[case(Op::Equals, false, false, "LogMeIn.exe", "LOGMEIN.EXE", true)]
+    #[case(Op::Equals, true, true, "x", "", true)]
+    #[case(Op::Equals, true, false, "abc", "ABC", false)]
+    #[case(Op::Contains, false, false, "Power", "C:\\powershell.exe", true)]
+    #[case(Op::Contains, false, true, "Power", "C:\\powershell.exe", false)]
+    #[case(Op::Contains, true, false, "x", "abc", true)]
+    #[case(Op::Contains, false, false, "", "", true)]
+    #[case(Op::StartsWith, false, false, "c:\\", "C:\\Windows", true)]
+    #[case(Op::StartsWith, false, true, "c:\\", "C:\\Windows", false)]
+    #[case(Op::EndsWith, false, false, ".EXE", "a.exe", true)]
+    #[case(Op::EndsWith, true, false, ".exe", "a.exe", false)]
+    #[case(Op::Has, false, false, "explorer", "KustoExplorerQueryRun", false)]
+    #[case(Op::Has, false, false, "explorer", "Kusto Explorer QueryRun", true)]
+    #[case(Op::Has, false, true, "Explorer", "Kusto explorer", false)]
+    #[case(Op::Has, false, false, "GoTo, Inc", "GoTo, Inc.", true)]
+    #[case(Op::Has, false, false, "GoTo, Inc", "GoToMyPC, Inc", false)]
+    #[case(Op::Has, false, false, "GoTo, Inc", "GoTo Inc", false)]
+    #[case(Op::Has, false, false, "North America", "North America", true)]
+    #[case(Op::Has, false, false, "/rg/test.rg1?", "sub/xyz/rg/test.rg1?a=1", true)]
+    #[case(Op::Has, false, false, "logmein", "LogMeIn, Inc.", true)]
+    #[case(Op::Has, true, false, "logmein", "LogMeIn, Inc.", false)]
+    #[case(Op::Has, false, false, "exe", "cmd.exe", true)]
+    #[case(Op::Has, false, false, "ex", "cmd.exe", false)]
+    #[case(Op::HasPrefix, false, false, "ex", "cmd.exe", true)]
+    #[case(Op::HasPrefix, false, false, "xe", "cmd.exe", false)]
+    #[case(Op::HasSuffix, false, false, "xe", "cmd.exe", true)]
+    #[case(Op::HasSuffix, false, false, "ex", "cmd.exe", false)]
+    #[case(Op::Has, false, false, "é", "caféé", true)]
+    fn scalar_operators(
+        #[case] op: Op,
+        #[case] negated: bool,
+        #[case] cs: bool,
+        #[case] value: &str,
+        #[case] text: &str,
+        #[case] expected: bool,
+    ) {
+        assert_eq!(atom(op, negated, cs, &[value]).eval_text(text), expected, "{op:?} {value:?} on {text:?}");
+    }
+
+    #[test]
+    fn list_operators() {
+        let list = ["splunkd.exe", "logstash"];
+        assert!(atom(Op::In, false, true, &list).eval_text("logstash"));
+        assert!(!atom(Op::In, false, true, &list).eval_text("LogStash"));
+        assert!(atom(Op::In, false, false, &list).eval_text("LogStash"));
+        assert!(atom(Op::In, true, true, &list).eval_text("LogStash"));
+        assert!(!atom(Op::In, true, false, &list).eval_text("LogStash"));
+        let terms = ["anydesk software", "philandro"];
+        assert!(atom(Op::HasAny, false, false, &terms).eval_text("Philandro Software GmbH"));
+        assert!(!atom(Op::HasAll, false, false, &terms).eval_text("Philandro Software GmbH"));
+        assert!(atom(Op::HasAll, false, false, &terms).eval_text("AnyDesk Software (philandro)"));
+    }
+
+    #[test]
+    fn numeric_operators() {
+        let lt = Atom::new("f", Op::Lt, false, true, vec![Value::Num("10".into())]);
+        assert!(lt.eval_text("9.5"));
+        assert!(lt.eval_text("-3"));
+        assert!(!lt.eval_text("10"));
+        assert!(!lt.eval_text(""), "a missing field is no number");
+        assert!(!lt.eval_text("1e3"));
+        let ge = Atom::new("f", Op::Ge, false, true, vec![Value::Num("10".into())]);
+        assert!(ge.eval_text("10.0"));
+        let eq = Atom::new("f", Op::Equals, false, true, vec![Value::Num("1234".into())]);
+        assert!(eq.eval_text("1234"));
+        assert!(!eq.eval_text("01234"), "== compares text");
+    }
+
+    #[test]
+    fn missing_field_reads_as_empty() {
+        let ne = Pred::Atom(Atom::new("process.name", Op::Equals, true, true, vec![Value::Str("LogMeIn.exe".into())]));
+        assert!(ne.eval(&Event::new()));
+        let mut e = Event::new();
+        e.insert("process.name".into(), "LogMeIn.exe".into());
+        assert!(!ne.eval(&e));
+    }
+
+    #[test]
+    fn regex_is_case_sensitive_search() {
+        let re = Atom::new("f", Op::MatchesRegex, false, true, vec![Value::Str("^a.c".into())]);
+        assert!(re.eval_text("abcd"));
+        assert!(!re.eval_text("Abc"));
+    }
+
+    #[test]
+    fn negate_pushes_into_atoms() {
+        let p = Pred::Or(vec![
+            Pred::Atom(Atom::new("a", Op::Equals, true, true, vec![Value::Str("x".into())])),
+            Pred::Atom(Atom::new("b", Op::HasAny, false, false, vec![Value::Str("y".into())])),
+        ]);
+        let n = p.negate();
+        let Pred::And(parts) = &n else { panic!("{n:?}") };
+        assert!(matches!(&parts[0], Pred::Atom(a) if !a.negated));
+        assert!(matches!(&parts[1], Pred::Not(_)));
+    }
+}
