@@ -5,4 +5,5 @@
 //! turns that into findings with stable codes; [`report`] renders them.
 
 pub mod expr;
+pub mod logic;
 pub mod pred;

@@ -141,7 +141,13 @@ impl PartialEq for Atom {
 
 impl Atom {
     /// An atom with no source span, for code that builds predicates.
-    pub fn new(field: &str, op: Op, negated: bool, case_sensitive: bool, values: Vec<Value>) -> Atom {
+    pub fn new(
+        field: &str,
+        op: Op,
+        negated: bool,
+        case_sensitive: bool,
+        values: Vec<Value>,
+    ) -> Atom {
         Atom {
             field: field.to_string(),
             op,
@@ -169,18 +175,26 @@ impl Atom {
             Op::HasPrefix => has(text, self.value().text(), cs, true, false),
             Op::HasSuffix => has(text, self.value().text(), cs, false, true),
             Op::In => self.values.iter().any(|v| text_equals(text, v.text(), cs)),
-            Op::HasAny => self.values.iter().any(|v| has(text, v.text(), cs, true, true)),
-            Op::HasAll => self.values.iter().all(|v| has(text, v.text(), cs, true, true)),
+            Op::HasAny => self
+                .values
+                .iter()
+                .any(|v| has(text, v.text(), cs, true, true)),
+            Op::HasAll => self
+                .values
+                .iter()
+                .all(|v| has(text, v.text(), cs, true, true)),
             Op::MatchesRegex => regex_matches(text, self.value().text()),
-            Op::Lt | Op::Le | Op::Gt | Op::Ge => match (parse_number(text), self.value().number()) {
-                (Some(x), Some(y)) => match self.op {
-                    Op::Lt => x < y,
-                    Op::Le => x <= y,
-                    Op::Gt => x > y,
-                    _ => x >= y,
-                },
-                _ => false,
-            },
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                match (parse_number(text), self.value().number()) {
+                    (Some(x), Some(y)) => match self.op {
+                        Op::Lt => x < y,
+                        Op::Le => x <= y,
+                        Op::Gt => x > y,
+                        _ => x >= y,
+                    },
+                    _ => false,
+                }
+            }
         };
         positive != self.negated
     }
@@ -257,7 +271,10 @@ impl Pred {
     /// Drops source spans (sets them empty), for comparing predicates structurally.
     pub fn without_spans(&self) -> Pred {
         match self {
-            Pred::Atom(a) => Pred::Atom(Atom { span: 0..0, ..a.clone() }),
+            Pred::Atom(a) => Pred::Atom(Atom {
+                span: 0..0,
+                ..a.clone()
+            }),
             Pred::Not(p) => Pred::Not(Box::new(p.without_spans())),
             Pred::And(ps) => Pred::And(ps.iter().map(Pred::without_spans).collect()),
             Pred::Or(ps) => Pred::Or(ps.iter().map(Pred::without_spans).collect()),
@@ -292,7 +309,11 @@ pub fn parse_number(text: &str) -> Option<f64> {
 }
 
 fn bytes_eq(a: &[u8], b: &[u8], cs: bool) -> bool {
-    if cs { a == b } else { a.eq_ignore_ascii_case(b) }
+    if cs {
+        a == b
+    } else {
+        a.eq_ignore_ascii_case(b)
+    }
 }
 
 /// `==` / `=~`.
@@ -302,7 +323,9 @@ pub fn text_equals(text: &str, value: &str, cs: bool) -> bool {
 
 /// `contains` / `contains_cs`.
 pub fn contains(text: &str, value: &str, cs: bool) -> bool {
-    occurrences(text.as_bytes(), value.as_bytes(), cs).next().is_some()
+    occurrences(text.as_bytes(), value.as_bytes(), cs)
+        .next()
+        .is_some()
 }
 
 /// `startswith` / `startswith_cs`.
@@ -326,9 +349,13 @@ pub fn has(text: &str, value: &str, cs: bool, before: bool, after: bool) -> bool
 
 /// Whether an occurrence of `v` at byte `i` of `t` sits at the term boundaries asked for.
 pub fn boundary_ok(t: &[u8], v: &[u8], i: usize, before: bool, after: bool) -> bool {
-    let left = !before || v.first().is_none_or(|&b| !is_term_byte(b)) || i == 0 || !is_term_byte(t[i - 1]);
+    let left =
+        !before || v.first().is_none_or(|&b| !is_term_byte(b)) || i == 0 || !is_term_byte(t[i - 1]);
     let end = i + v.len();
-    let right = !after || v.last().is_none_or(|&b| !is_term_byte(b)) || end == t.len() || !is_term_byte(t[end]);
+    let right = !after
+        || v.last().is_none_or(|&b| !is_term_byte(b))
+        || end == t.len()
+        || !is_term_byte(t[end]);
     left && right
 }
 
@@ -361,7 +388,13 @@ mod tests {
     use rstest::rstest;
 
     fn atom(op: Op, negated: bool, cs: bool, values: &[&str]) -> Atom {
-        Atom::new("f", op, negated, cs, values.iter().map(|v| Value::Str(v.to_string())).collect())
+        Atom::new(
+            "f",
+            op,
+            negated,
+            cs,
+            values.iter().map(|v| Value::Str(v.to_string())).collect(),
+        )
     }
 
     #[rstest]
@@ -385,7 +418,14 @@ mod tests {
     #[case(Op::Has, false, false, "GoTo, Inc", "GoToMyPC, Inc", false)]
     #[case(Op::Has, false, false, "GoTo, Inc", "GoTo Inc", false)]
     #[case(Op::Has, false, false, "North America", "North America", true)]
-    #[case(Op::Has, false, false, "/rg/test.rg1?", "sub/xyz/rg/test.rg1?a=1", true)]
+    #[case(
+        Op::Has,
+        false,
+        false,
+        "/rg/test.rg1?",
+        "sub/xyz/rg/test.rg1?a=1",
+        true
+    )]
     #[case(Op::Has, false, false, "logmein", "LogMeIn, Inc.", true)]
     #[case(Op::Has, true, false, "logmein", "LogMeIn, Inc.", false)]
     #[case(Op::Has, false, false, "exe", "cmd.exe", true)]
@@ -403,7 +443,11 @@ mod tests {
         #[case] text: &str,
         #[case] expected: bool,
     ) {
-        assert_eq!(atom(op, negated, cs, &[value]).eval_text(text), expected, "{op:?} {value:?} on {text:?}");
+        assert_eq!(
+            atom(op, negated, cs, &[value]).eval_text(text),
+            expected,
+            "{op:?} {value:?} on {text:?}"
+        );
     }
 
     #[test]
@@ -430,14 +474,26 @@ mod tests {
         assert!(!lt.eval_text("1e3"));
         let ge = Atom::new("f", Op::Ge, false, true, vec![Value::Num("10".into())]);
         assert!(ge.eval_text("10.0"));
-        let eq = Atom::new("f", Op::Equals, false, true, vec![Value::Num("1234".into())]);
+        let eq = Atom::new(
+            "f",
+            Op::Equals,
+            false,
+            true,
+            vec![Value::Num("1234".into())],
+        );
         assert!(eq.eval_text("1234"));
         assert!(!eq.eval_text("01234"), "== compares text");
     }
 
     #[test]
     fn missing_field_reads_as_empty() {
-        let ne = Pred::Atom(Atom::new("process.name", Op::Equals, true, true, vec![Value::Str("LogMeIn.exe".into())]));
+        let ne = Pred::Atom(Atom::new(
+            "process.name",
+            Op::Equals,
+            true,
+            true,
+            vec![Value::Str("LogMeIn.exe".into())],
+        ));
         assert!(ne.eval(&Event::new()));
         let mut e = Event::new();
         e.insert("process.name".into(), "LogMeIn.exe".into());
@@ -446,7 +502,13 @@ mod tests {
 
     #[test]
     fn regex_is_case_sensitive_search() {
-        let re = Atom::new("f", Op::MatchesRegex, false, true, vec![Value::Str("^a.c".into())]);
+        let re = Atom::new(
+            "f",
+            Op::MatchesRegex,
+            false,
+            true,
+            vec![Value::Str("^a.c".into())],
+        );
         assert!(re.eval_text("abcd"));
         assert!(!re.eval_text("Abc"));
     }
@@ -454,12 +516,101 @@ mod tests {
     #[test]
     fn negate_pushes_into_atoms() {
         let p = Pred::Or(vec![
-            Pred::Atom(Atom::new("a", Op::Equals, true, true, vec![Value::Str("x".into())])),
-            Pred::Atom(Atom::new("b", Op::HasAny, false, false, vec![Value::Str("y".into())])),
+            Pred::Atom(Atom::new(
+                "a",
+                Op::Equals,
+                true,
+                true,
+                vec![Value::Str("x".into())],
+            )),
+            Pred::Atom(Atom::new(
+                "b",
+                Op::HasAny,
+                false,
+                false,
+                vec![Value::Str("y".into())],
+            )),
         ]);
         let n = p.negate();
-        let Pred::And(parts) = &n else { panic!("{n:?}") };
+        let Pred::And(parts) = &n else {
+            panic!("{n:?}")
+        };
         assert!(matches!(&parts[0], Pred::Atom(a) if !a.negated));
         assert!(matches!(&parts[1], Pred::Not(_)));
+    }
+}
+
+/// Proptest strategies for predicates, shared by the parser and logic tests.
+#[cfg(test)]
+pub(crate) mod strategy {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every operator spelling the grammar has: (op, negated, case-sensitive).
+    pub(crate) fn operator() -> impl Strategy<Value = (Op, bool, bool)> {
+        let scalar = prop_oneof![
+            Just(Op::Equals),
+            Just(Op::Contains),
+            Just(Op::StartsWith),
+            Just(Op::EndsWith),
+            Just(Op::Has),
+            Just(Op::HasPrefix),
+            Just(Op::HasSuffix),
+            Just(Op::In),
+        ];
+        prop_oneof![
+            8 => (scalar, any::<bool>(), any::<bool>()),
+            1 => Just((Op::HasAny, false, false)),
+            1 => Just((Op::HasAll, false, false)),
+        ]
+    }
+
+    /// An atom over `fields` whose string values come from `value`.
+    pub(crate) fn atom(
+        fields: Vec<&'static str>,
+        value: BoxedStrategy<Value>,
+        numeric: bool,
+    ) -> BoxedStrategy<Atom> {
+        let field = proptest::sample::select(fields);
+        let strings = (
+            field.clone(),
+            operator(),
+            proptest::collection::vec(value, 1..4),
+        )
+            .prop_map(|(field, (op, negated, cs), mut values)| {
+                if !op.takes_list() {
+                    values.truncate(1);
+                }
+                Atom::new(field, op, negated, cs, values)
+            });
+        if !numeric {
+            return strings.boxed();
+        }
+        let numbers = (
+            field,
+            prop_oneof![Just(Op::Lt), Just(Op::Le), Just(Op::Gt), Just(Op::Ge)],
+            prop_oneof![Just("1"), Just("5"), Just("12"), Just("-2"), Just("2.5")],
+        )
+            .prop_map(|(field, op, n)| {
+                Atom::new(field, op, false, true, vec![Value::Num(n.to_string())])
+            });
+        prop_oneof![6 => strings, 1 => numbers].boxed()
+    }
+
+    /// A predicate of bounded depth over the given atoms.
+    pub(crate) fn pred(atom: BoxedStrategy<Atom>, depth: u32) -> BoxedStrategy<Pred> {
+        let leaf = prop_oneof![
+            12 => atom.prop_map(Pred::Atom),
+            1 => Just(Pred::True),
+            1 => Just(Pred::False),
+        ];
+        leaf.prop_recursive(depth, 24, 3, |inner| {
+            prop_oneof![
+                1 => inner.clone().prop_map(|p| Pred::Not(Box::new(p))),
+                3 => proptest::collection::vec(inner.clone(), 2..4).prop_map(Pred::And),
+                3 => proptest::collection::vec(inner, 2..4).prop_map(Pred::Or),
+            ]
+        })
+        .boxed()
     }
 }

@@ -1,0 +1,722 @@
+//! Deciding a conjunction of literals on one field: is there a text that passes every
+//! positive test and fails every negated one? Exact for all string tests; numeric and
+//! regex tests are decided where the answer can be proven and `Unknown` otherwise.
+//!
+//! ## Why the search is finite (and complete)
+//!
+//! Without a positive equality, suppose some text `s` satisfies the literals. Pick, in
+//! `s`, one occurrence for every positive contains/has/hasprefix/hassuffix literal, plus
+//! the longest required prefix and suffix. Build `s'` from those occurrences ("pieces"),
+//! in order, with every gap replaced by one or two *filler* characters that occur in no
+//! literal's value, each filler a term character exactly when the character next to the
+//! piece in `s` was. Then:
+//! - every positive literal still holds (its piece is there, with the same neighbours'
+//!   term/non-term class, and the prefix/suffix pieces still open/close the text);
+//! - no negated literal starts to hold: an occurrence of its value cannot touch a filler,
+//!   so it lies inside one piece, whose neighbours have the same class as in `s`, so it
+//!   was an occurrence in `s` too; `s'` contains a filler, so it equals no constant.
+//!
+//! So it is enough to search, piece by piece and independently, over the case of each
+//! piece's letters and the class of its two neighbours. With a positive equality the
+//! text is fixed up to the case of its letters, and the same case search decides it.
+
+use super::formula::{Basic, Kind};
+
+/// The outcome for one field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FieldResult {
+    Sat(String),
+    Unsat,
+    Unknown,
+}
+
+/// A literal: a basic test and whether it must hold (`true`) or fail (`false`).
+pub(crate) type Lit<'a> = (&'a Basic, bool);
+
+/// Decides a conjunction of literals over one field.
+pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
+    for candidate in quick_candidates(lits) {
+        if satisfies(&candidate, lits) {
+            return FieldResult::Sat(candidate);
+        }
+    }
+    let always_true_negated = lits.iter().any(|(b, pos)| {
+        !pos && b.value.is_empty()
+            && matches!(
+                b.kind,
+                Kind::Contains
+                    | Kind::Prefix
+                    | Kind::Suffix
+                    | Kind::Has
+                    | Kind::HasPrefix
+                    | Kind::HasSuffix
+            )
+    });
+    if always_true_negated {
+        return FieldResult::Unsat;
+    }
+    if let Some((eq, _)) = lits.iter().find(|(b, pos)| *pos && b.kind == Kind::Eq) {
+        return fixed_text(eq, lits);
+    }
+    let has_regex = lits.iter().any(|(b, _)| b.kind == Kind::Regex);
+    let numeric = lits.iter().any(|(b, pos)| *pos && b.kind.is_numeric());
+    if !has_regex && !numeric {
+        return pieces(lits);
+    }
+    // Numbers and regexes: the string literals alone are a relaxation, so their
+    // unsatisfiability is final; otherwise try candidates and admit what is unproven.
+    let strings: Vec<Lit> = lits
+        .iter()
+        .copied()
+        .filter(|(b, _)| b.kind != Kind::Regex && !b.kind.is_numeric())
+        .collect();
+    let relaxed = pieces(&strings);
+    if relaxed == FieldResult::Unsat {
+        return FieldResult::Unsat;
+    }
+    if numeric && numeric_interval_empty(lits) {
+        return FieldResult::Unsat;
+    }
+    let mut candidates = numeric_candidates(lits);
+    if let FieldResult::Sat(s) = relaxed {
+        candidates.insert(0, s);
+    }
+    candidates
+        .into_iter()
+        .find(|c| satisfies(c, lits))
+        .map_or(FieldResult::Unknown, FieldResult::Sat)
+}
+
+fn satisfies(text: &str, lits: &[Lit]) -> bool {
+    lits.iter().all(|(b, pos)| b.eval(text) == *pos)
+}
+
+/// Readable texts worth trying first: the field absent, the constants themselves.
+fn quick_candidates(lits: &[Lit]) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for (b, pos) in lits {
+        if *pos && !b.kind.is_numeric() && b.kind != Kind::Regex {
+            out.push(b.value.clone());
+        }
+    }
+    out.push("x".into());
+    out.push("other".into());
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Pieces and their neighbours
+
+/// What lies next to a piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edge {
+    Start,
+    End,
+    /// A filler that is a term character.
+    Term,
+    /// A filler that is not.
+    NonTerm,
+}
+
+impl Edge {
+    fn is_boundary(self) -> bool {
+        self != Edge::Term
+    }
+}
+
+/// A window: the start of an occurrence of a literal's value inside a piece, and the
+/// value in its own case (the window is *exact* when the piece's letters match it).
+type Window<'a> = (usize, &'a [u8]);
+
+/// Where `basic`'s value occurs in `folded` as the literal would count it, given what
+/// lies on either side of the text.
+fn windows<'a>(basic: &'a Basic, folded: &[u8], left: Edge, right: Edge) -> Vec<Window<'a>> {
+    let v = basic.value.as_bytes();
+    let fv = v.to_ascii_lowercase();
+    if v.len() > folded.len() {
+        return Vec::new();
+    }
+    let n = folded.len();
+    let starts: Vec<usize> = (0..=n - v.len())
+        .filter(|&i| folded[i..i + v.len()] == fv[..])
+        .collect();
+    let term = |b: u8| crate::pred::is_term_byte(b);
+    let left_ok = |i: usize| {
+        v.first().is_none_or(|&c| !term(c))
+            || if i == 0 {
+                left.is_boundary()
+            } else {
+                !term(folded[i - 1])
+            }
+    };
+    let right_ok = |i: usize| {
+        let end = i + v.len();
+        v.last().is_none_or(|&c| !term(c))
+            || if end == n {
+                right.is_boundary()
+            } else {
+                !term(folded[end])
+            }
+    };
+    let keep = |i: &usize| match basic.kind {
+        Kind::Eq => left == Edge::Start && right == Edge::End && v.len() == n,
+        Kind::Contains => true,
+        Kind::Prefix => left == Edge::Start && *i == 0,
+        Kind::Suffix => right == Edge::End && *i + v.len() == n,
+        Kind::Has => left_ok(*i) && right_ok(*i),
+        Kind::HasPrefix => left_ok(*i),
+        Kind::HasSuffix => right_ok(*i),
+        Kind::Regex | Kind::Lt | Kind::Le | Kind::Gt | Kind::Ge => false,
+    };
+    starts.into_iter().filter(keep).map(|i| (i, v)).collect()
+}
+
+/// Case constraints on one piece of text.
+struct CaseProblem<'a> {
+    folded: Vec<u8>,
+    /// Per byte: `Some(true)` upper case, `Some(false)` lower case, `None` free.
+    fixed: Vec<Option<bool>>,
+    /// Each entry: at least one of these windows must be exact.
+    required: Vec<Vec<Window<'a>>>,
+    /// None of these windows may be exact.
+    forbidden: Vec<Window<'a>>,
+}
+
+/// Why a case search gave up.
+struct Exhausted;
+
+const CASE_BUDGET: usize = 20_000;
+
+impl CaseProblem<'_> {
+    fn solve(mut self) -> Result<Option<Vec<u8>>, Exhausted> {
+        let mut budget = CASE_BUDGET;
+        let mut assign = std::mem::take(&mut self.fixed);
+        if !self.choose_required(0, &mut assign, &mut budget)? {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.folded
+                .iter()
+                .zip(&assign)
+                .map(|(&b, case)| {
+                    if *case == Some(true) {
+                        b.to_ascii_uppercase()
+                    } else {
+                        b
+                    }
+                })
+                .collect(),
+        ))
+    }
+
+    fn choose_required(
+        &self,
+        k: usize,
+        assign: &mut Vec<Option<bool>>,
+        budget: &mut usize,
+    ) -> Result<bool, Exhausted> {
+        let Some(options) = self.required.get(k) else {
+            return self.avoid_forbidden(assign, budget);
+        };
+        for &(start, pattern) in options {
+            *budget = budget.checked_sub(1).ok_or(Exhausted)?;
+            let saved = assign.clone();
+            let fits = pattern.iter().enumerate().all(|(j, &c)| {
+                if !c.is_ascii_alphabetic() {
+                    return true;
+                }
+                let want = c.is_ascii_uppercase();
+                match assign[start + j] {
+                    Some(have) => have == want,
+                    None => {
+                        assign[start + j] = Some(want);
+                        true
+                    }
+                }
+            });
+            if fits && self.choose_required(k + 1, assign, budget)? {
+                return Ok(true);
+            }
+            *assign = saved;
+        }
+        Ok(false)
+    }
+
+    /// DPLL over the free letters: every forbidden window needs one letter off its case.
+    fn avoid_forbidden(
+        &self,
+        assign: &mut Vec<Option<bool>>,
+        budget: &mut usize,
+    ) -> Result<bool, Exhausted> {
+        *budget = budget.checked_sub(1).ok_or(Exhausted)?;
+        let open = self.forbidden.iter().find(|&&(start, pattern)| {
+            !pattern.iter().enumerate().any(|(j, &c)| {
+                c.is_ascii_alphabetic()
+                    && assign[start + j].is_some_and(|up| up != c.is_ascii_uppercase())
+            })
+        });
+        let Some(&(start, pattern)) = open else {
+            return Ok(true);
+        };
+        let free: Vec<(usize, bool)> = pattern
+            .iter()
+            .enumerate()
+            .filter(|(j, c)| c.is_ascii_alphabetic() && assign[start + j].is_none())
+            .map(|(j, c)| (start + j, c.is_ascii_uppercase()))
+            .collect();
+        let mut set = Vec::new();
+        let mut result = false;
+        for &(pos, up) in &free {
+            assign[pos] = Some(!up);
+            if self.avoid_forbidden(assign, budget)? {
+                result = true;
+                break;
+            }
+            // This letter keeps the window's case in the remaining branches.
+            assign[pos] = Some(up);
+            set.push(pos);
+        }
+        if !result {
+            for pos in set {
+                assign[pos] = None;
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// With a positive equality the text is that value up to the case of its letters.
+fn fixed_text(eq: &Basic, lits: &[Lit]) -> FieldResult {
+    let folded = eq.value.as_bytes().to_ascii_lowercase();
+    let mut problem = CaseProblem {
+        fixed: vec![None; folded.len()],
+        folded,
+        required: Vec::new(),
+        forbidden: Vec::new(),
+    };
+    let mut regex = false;
+    for &(b, pos) in lits {
+        if b.kind == Kind::Regex {
+            regex = true;
+            continue;
+        }
+        if b.kind.is_numeric() {
+            // Digits have no case: the test's truth is already known.
+            if b.eval(&eq.value) != pos {
+                return FieldResult::Unsat;
+            }
+            continue;
+        }
+        let ws = windows(b, &problem.folded, Edge::Start, Edge::End);
+        match (pos, b.cs) {
+            (true, _) if ws.is_empty() => return FieldResult::Unsat,
+            (true, false) => {}
+            (true, true) => problem.required.push(ws),
+            (false, false) if !ws.is_empty() => return FieldResult::Unsat,
+            (false, false) => {}
+            (false, true) => problem.forbidden.extend(ws),
+        }
+    }
+    match problem.solve() {
+        Err(Exhausted) => FieldResult::Unknown,
+        Ok(None) if regex => FieldResult::Unknown,
+        Ok(None) => FieldResult::Unsat,
+        Ok(Some(bytes)) => verified(bytes, lits, regex),
+    }
+}
+
+/// The witness, checked against every literal before it is believed.
+fn verified(bytes: Vec<u8>, lits: &[Lit], may_fail: bool) -> FieldResult {
+    let Ok(text) = String::from_utf8(bytes) else {
+        debug_assert!(false, "case changes keep UTF-8 valid");
+        return FieldResult::Unknown;
+    };
+    if satisfies(&text, lits) {
+        return FieldResult::Sat(text);
+    }
+    debug_assert!(may_fail, "field witness {text:?} fails {lits:?}");
+    FieldResult::Unknown
+}
+
+/// A piece of the witness with what must lie around it.
+struct Piece {
+    folded: Vec<u8>,
+    fixed: Vec<Option<bool>>,
+    lefts: Vec<Edge>,
+    rights: Vec<Edge>,
+}
+
+/// The chosen text of a piece and its neighbours' classes.
+struct Placed {
+    text: Vec<u8>,
+    left: Edge,
+    right: Edge,
+}
+
+/// Without a positive equality: build the witness from independent pieces.
+fn pieces(lits: &[Lit]) -> FieldResult {
+    let values: Vec<&[u8]> = lits.iter().map(|(b, _)| b.value.as_bytes()).collect();
+    let term_filler = b"xqzjkvwybcdfghmnprstlaeiou0123456789"
+        .iter()
+        .copied()
+        .find(|&f| !values.iter().any(|v| v.to_ascii_lowercase().contains(&f)));
+    let Some(term_filler) = term_filler else {
+        return FieldResult::Unknown;
+    };
+    let non_term_filler = [
+        ' ', '#', '|', '~', '^', '*', '+', '/', ';', '!', '§', '¤', '¦', '\u{2022}', '\u{25CA}',
+    ]
+    .into_iter()
+    .find(|f| !lits.iter().any(|(b, _)| b.value.contains(*f)))
+    .unwrap_or('\u{E000}');
+    let negated: Vec<&Basic> = lits
+        .iter()
+        .filter(|(_, pos)| !pos)
+        .map(|(b, _)| *b)
+        .collect();
+    let positive = |kind: Kind| {
+        lits.iter()
+            .filter(move |(b, pos)| *pos && b.kind == kind && !b.value.is_empty())
+    };
+
+    let anchored = |kind: Kind| -> Result<Option<Piece>, FieldResult> {
+        let group: Vec<&Basic> = positive(kind).map(|(b, _)| *b).collect();
+        let Some(longest) = group.iter().max_by_key(|b| b.value.len()) else {
+            return Ok(None);
+        };
+        let folded = longest.value.as_bytes().to_ascii_lowercase();
+        let mut fixed = vec![None; folded.len()];
+        for b in &group {
+            let v = b.value.as_bytes();
+            let offset = if kind == Kind::Prefix {
+                0
+            } else {
+                folded.len() - v.len()
+            };
+            if folded[offset..offset + v.len()] != v.to_ascii_lowercase()[..] {
+                return Err(FieldResult::Unsat);
+            }
+            if b.cs {
+                for (j, &c) in v
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.is_ascii_alphabetic())
+                {
+                    let want = Some(c.is_ascii_uppercase());
+                    if fixed[offset + j].is_some_and(|have| Some(have) != want) {
+                        return Err(FieldResult::Unsat);
+                    }
+                    fixed[offset + j] = want;
+                }
+            }
+        }
+        let (lefts, rights) = if kind == Kind::Prefix {
+            (vec![Edge::Start], vec![Edge::NonTerm, Edge::Term])
+        } else {
+            (vec![Edge::NonTerm, Edge::Term], vec![Edge::End])
+        };
+        Ok(Some(Piece {
+            folded,
+            fixed,
+            lefts,
+            rights,
+        }))
+    };
+    let prefix = match anchored(Kind::Prefix) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let suffix = match anchored(Kind::Suffix) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let mut middle = Vec::new();
+    for (b, _) in lits.iter().filter(|(b, pos)| {
+        *pos && !b.value.is_empty()
+            && matches!(
+                b.kind,
+                Kind::Contains | Kind::Has | Kind::HasPrefix | Kind::HasSuffix
+            )
+    }) {
+        let v = b.value.as_bytes();
+        let edge_term = |c: Option<&u8>| c.is_some_and(|&c| crate::pred::is_term_byte(c));
+        let needs_left = matches!(b.kind, Kind::Has | Kind::HasPrefix) && edge_term(v.first());
+        let needs_right = matches!(b.kind, Kind::Has | Kind::HasSuffix) && edge_term(v.last());
+        let both = vec![Edge::NonTerm, Edge::Term];
+        middle.push(Piece {
+            folded: v.to_ascii_lowercase(),
+            fixed: v
+                .iter()
+                .map(|c| (b.cs && c.is_ascii_alphabetic()).then(|| c.is_ascii_uppercase()))
+                .collect(),
+            lefts: if needs_left {
+                vec![Edge::NonTerm]
+            } else {
+                both.clone()
+            },
+            rights: if needs_right {
+                vec![Edge::NonTerm]
+            } else {
+                both
+            },
+        });
+    }
+
+    let mut placed: Vec<Placed> = Vec::new();
+    for piece in prefix.iter().chain(&middle).chain(&suffix) {
+        match place(piece, &negated) {
+            Ok(Some(p)) => placed.push(p),
+            Ok(None) => return FieldResult::Unsat,
+            Err(Exhausted) => return FieldResult::Unknown,
+        }
+    }
+
+    let filler = |edge: Edge| -> String {
+        if edge == Edge::Term {
+            (term_filler as char).to_string()
+        } else {
+            non_term_filler.to_string()
+        }
+    };
+    let mut text = String::new();
+    if prefix.is_none() {
+        text.push_str(&filler(placed.first().map_or(Edge::NonTerm, |p| p.left)));
+    }
+    for (i, p) in placed.iter().enumerate() {
+        if i > 0 {
+            let before = placed[i - 1].right;
+            text.push_str(&filler(before));
+            if before != p.left {
+                text.push_str(&filler(p.left));
+            }
+        }
+        text.push_str(std::str::from_utf8(&p.text).expect("case changes keep UTF-8 valid"));
+    }
+    if suffix.is_none() {
+        text.push_str(&filler(placed.last().map_or(Edge::NonTerm, |p| p.right)));
+    }
+    verified(text.into_bytes(), lits, false)
+}
+
+/// Chooses neighbour classes and letter case for one piece so no negated literal occurs
+/// in it. `Ok(None)`: no choice works.
+fn place(piece: &Piece, negated: &[&Basic]) -> Result<Option<Placed>, Exhausted> {
+    for &left in &piece.lefts {
+        for &right in &piece.rights {
+            let mut problem = CaseProblem {
+                folded: piece.folded.clone(),
+                fixed: piece.fixed.clone(),
+                required: Vec::new(),
+                forbidden: Vec::new(),
+            };
+            let mut blocked = false;
+            for b in negated {
+                if b.kind == Kind::Regex || b.kind.is_numeric() {
+                    continue;
+                }
+                let ws = windows(b, &piece.folded, left, right);
+                if ws.is_empty() {
+                    continue;
+                }
+                if !b.cs {
+                    blocked = true;
+                    break;
+                }
+                problem.forbidden.extend(ws);
+            }
+            if blocked {
+                continue;
+            }
+            if let Some(text) = problem.solve()? {
+                return Ok(Some(Placed { text, left, right }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+// ---------------------------------------------------------------------------------------
+// Numbers
+
+/// Whether the positive numeric tests (with the negated ones, which bind once the text
+/// must be a number) leave no number.
+fn numeric_interval_empty(lits: &[Lit]) -> bool {
+    let (mut lo, mut lo_incl, mut hi, mut hi_incl) =
+        (f64::NEG_INFINITY, false, f64::INFINITY, false);
+    for (b, pos) in lits.iter().filter(|(b, _)| b.kind.is_numeric()) {
+        let Some(c) = crate::pred::parse_number(&b.value) else {
+            continue;
+        };
+        // A negated `x < c` on a number is `x >= c`, and so on.
+        let kind = match (b.kind, pos) {
+            (k, true) => k,
+            (Kind::Lt, false) => Kind::Ge,
+            (Kind::Le, false) => Kind::Gt,
+            (Kind::Gt, false) => Kind::Le,
+            (_, false) => Kind::Lt,
+        };
+        match kind {
+            Kind::Lt | Kind::Le => {
+                let incl = kind == Kind::Le;
+                if c < hi || (c == hi && !incl) {
+                    (hi, hi_incl) = (c, incl);
+                }
+            }
+            _ => {
+                let incl = kind == Kind::Ge;
+                if c > lo || (c == lo && !incl) {
+                    (lo, lo_incl) = (c, incl);
+                }
+            }
+        }
+    }
+    lo > hi || (lo == hi && !(lo_incl && hi_incl))
+}
+
+/// Numbers around and between every constant, written as a field would hold them.
+fn numeric_candidates(lits: &[Lit]) -> Vec<String> {
+    let mut points: Vec<f64> = lits
+        .iter()
+        .filter_map(|(b, _)| crate::pred::parse_number(&b.value))
+        .collect();
+    points.extend([0.0, 1.0, -1.0]);
+    points.sort_by(f64::total_cmp);
+    points.dedup();
+    let mut numbers = Vec::new();
+    for (i, &p) in points.iter().enumerate() {
+        numbers.extend([
+            p,
+            p - 1.0,
+            p + 1.0,
+            p - 0.5,
+            p + 0.5,
+            p.floor(),
+            p.ceil(),
+            p * 10.0,
+            p + 1000.0,
+        ]);
+        if let Some(&next) = points.get(i + 1) {
+            numbers.push((p + next) / 2.0);
+        }
+    }
+    let mut out: Vec<String> = numbers
+        .into_iter()
+        .filter(|x| x.is_finite())
+        .map(render_number)
+        .collect();
+    // Texts built from the digit constants, for tests like `contains "7"` on a number.
+    for (b, pos) in lits {
+        if *pos && !b.value.is_empty() && b.value.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
+            for affix in ["1", "9", "0"] {
+                out.push(format!("{affix}{}", b.value));
+                out.push(format!("{}{affix}", b.value));
+            }
+        }
+    }
+    out
+}
+
+fn render_number(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{}", x as i64);
+    }
+    format!("{x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(kind: Kind, cs: bool, value: &str) -> Basic {
+        Basic {
+            field: 0,
+            kind,
+            cs,
+            value: value.into(),
+        }
+    }
+
+    fn check(lits: &[(Basic, bool)]) -> FieldResult {
+        let refs: Vec<Lit> = lits.iter().map(|(b, p)| (b, *p)).collect();
+        let result = solve(&refs);
+        if let FieldResult::Sat(s) = &result {
+            assert!(satisfies(s, &refs), "{s:?}");
+        }
+        result
+    }
+
+    #[test]
+    fn case_insensitive_equality_meets_case_sensitive_tests() {
+        let r = check(&[
+            (basic(Kind::Eq, false, "abc"), true),
+            (basic(Kind::Eq, true, "abc"), false),
+            (basic(Kind::Eq, true, "ABC"), false),
+            (basic(Kind::Contains, true, "B"), true),
+        ]);
+        assert!(matches!(r, FieldResult::Sat(_)), "{r:?}");
+        let r = check(&[
+            (basic(Kind::Eq, false, "a"), true),
+            (basic(Kind::Eq, true, "a"), false),
+            (basic(Kind::Eq, true, "A"), false),
+        ]);
+        assert_eq!(r, FieldResult::Unsat);
+    }
+
+    #[test]
+    fn contains_without_term() {
+        let r = check(&[
+            (basic(Kind::Contains, false, "exe"), true),
+            (basic(Kind::Has, false, "exe"), false),
+        ]);
+        assert!(matches!(r, FieldResult::Sat(_)), "{r:?}");
+        let r = check(&[
+            (basic(Kind::Has, true, "Exe"), true),
+            (basic(Kind::Has, false, "exe"), false),
+        ]);
+        assert_eq!(r, FieldResult::Unsat);
+    }
+
+    #[test]
+    fn prefixes_must_agree() {
+        let r = check(&[
+            (basic(Kind::Prefix, false, "ab"), true),
+            (basic(Kind::Prefix, false, "ac"), true),
+        ]);
+        assert_eq!(r, FieldResult::Unsat);
+        let r = check(&[
+            (basic(Kind::Prefix, true, "AB"), true),
+            (basic(Kind::Prefix, false, "abc"), true),
+            (basic(Kind::Prefix, true, "ABC"), false),
+        ]);
+        assert!(
+            matches!(r, FieldResult::Sat(ref s) if s.starts_with("ABc")),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn numbers() {
+        let r = check(&[
+            (basic(Kind::Gt, true, "5"), true),
+            (basic(Kind::Lt, true, "5"), true),
+        ]);
+        assert_eq!(r, FieldResult::Unsat);
+        let r = check(&[
+            (basic(Kind::Gt, true, "5"), true),
+            (basic(Kind::Le, true, "6"), true),
+            (basic(Kind::Eq, true, "6"), false),
+        ]);
+        assert!(matches!(r, FieldResult::Sat(_)), "{r:?}");
+        let r = check(&[
+            (basic(Kind::Lt, true, "5"), false),
+            (basic(Kind::Ge, true, "5"), false),
+        ]);
+        assert!(
+            matches!(r, FieldResult::Sat(_)),
+            "non-numbers fail both: {r:?}"
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! Lowering a `Pred` into the solver's form: a negation normal form over *basic
+//! literals*, each one string (or number) test on one field. List operators expand
+//! (`in` is an `or` of equalities, `has_all` an `and` of `has`), so the field solver
+//! only ever meets single-value tests.
+
+use std::collections::HashMap;
+
+use crate::pred::{self, Atom, Op, Pred};
+
+/// The test a basic literal makes on its field's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Eq,
+    Contains,
+    Prefix,
+    Suffix,
+    Has,
+    HasPrefix,
+    HasSuffix,
+    Regex,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Kind {
+    pub(crate) fn is_numeric(self) -> bool {
+        matches!(self, Kind::Lt | Kind::Le | Kind::Gt | Kind::Ge)
+    }
+}
+
+/// One positive test on one field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Basic {
+    pub field: usize,
+    pub kind: Kind,
+    pub cs: bool,
+    pub value: String,
+}
+
+impl Basic {
+    /// Truth of the test on a text (the same semantics as `Pred::eval`).
+    pub(crate) fn eval(&self, text: &str) -> bool {
+        let (v, cs) = (self.value.as_str(), self.cs);
+        match self.kind {
+            Kind::Eq => pred::text_equals(text, v, cs),
+            Kind::Contains => pred::contains(text, v, cs),
+            Kind::Prefix => pred::starts_with(text, v, cs),
+            Kind::Suffix => pred::ends_with(text, v, cs),
+            Kind::Has => pred::has(text, v, cs, true, true),
+            Kind::HasPrefix => pred::has(text, v, cs, true, false),
+            Kind::HasSuffix => pred::has(text, v, cs, false, true),
+            Kind::Regex | Kind::Lt | Kind::Le | Kind::Gt | Kind::Ge => {
+                let op = match self.kind {
+                    Kind::Regex => Op::MatchesRegex,
+                    Kind::Lt => Op::Lt,
+                    Kind::Le => Op::Le,
+                    Kind::Gt => Op::Gt,
+                    _ => Op::Ge,
+                };
+                Atom::new(
+                    "",
+                    op,
+                    false,
+                    true,
+                    vec![pred::Value::Str(self.value.clone())],
+                )
+                .eval_text(text)
+            }
+        }
+    }
+}
+
+/// A formula in negation normal form over basic literals.
+#[derive(Debug, Clone)]
+pub(crate) enum Nnf {
+    Const(bool),
+    Lit(usize, bool),
+    And(Vec<Nnf>),
+    Or(Vec<Nnf>),
+}
+
+/// The solver's view of one or more predicates: fields, basics and formulas over them.
+#[derive(Debug, Default)]
+pub(crate) struct Lowered {
+    pub fields: Vec<String>,
+    pub basics: Vec<Basic>,
+    index: HashMap<Basic, usize>,
+}
+
+impl Lowered {
+    /// Lowers `pred` (negated when `positive` is false) into NNF, sharing basics and
+    /// fields with whatever was lowered before.
+    pub(crate) fn lower(&mut self, pred: &Pred, positive: bool) -> Nnf {
+        match pred {
+            Pred::True => Nnf::Const(positive),
+            Pred::False => Nnf::Const(!positive),
+            Pred::Not(p) => self.lower(p, !positive),
+            Pred::And(ps) | Pred::Or(ps) => {
+                let items = ps.iter().map(|p| self.lower(p, positive)).collect();
+                if matches!(pred, Pred::And(_)) == positive {
+                    Nnf::And(items)
+                } else {
+                    Nnf::Or(items)
+                }
+            }
+            Pred::Atom(atom) => self.atom(atom, positive != atom.negated),
+        }
+    }
+
+    fn atom(&mut self, atom: &Atom, positive: bool) -> Nnf {
+        let field = match self.fields.iter().position(|f| *f == atom.field) {
+            Some(i) => i,
+            None => {
+                self.fields.push(atom.field.clone());
+                self.fields.len() - 1
+            }
+        };
+        let kind = match atom.op {
+            Op::Equals | Op::In => Kind::Eq,
+            Op::Contains => Kind::Contains,
+            Op::StartsWith => Kind::Prefix,
+            Op::EndsWith => Kind::Suffix,
+            Op::Has | Op::HasAny | Op::HasAll => Kind::Has,
+            Op::HasPrefix => Kind::HasPrefix,
+            Op::HasSuffix => Kind::HasSuffix,
+            Op::MatchesRegex => Kind::Regex,
+            Op::Lt => Kind::Lt,
+            Op::Le => Kind::Le,
+            Op::Gt => Kind::Gt,
+            Op::Ge => Kind::Ge,
+        };
+        // Regex and numeric tests ignore the case flag; one basic serves both spellings.
+        let cs = atom.case_sensitive || kind == Kind::Regex || kind.is_numeric();
+        let lits: Vec<Nnf> = atom
+            .values
+            .iter()
+            .map(|v| {
+                let basic = Basic {
+                    field,
+                    kind,
+                    cs,
+                    value: v.text().to_string(),
+                };
+                Nnf::Lit(self.intern(basic), positive)
+            })
+            .collect();
+        // A list holds when any (in, has_any) or all (has_all) of its values do; the
+        // negation swaps the connective.
+        let any = atom.op != Op::HasAll;
+        match (lits.len(), any == positive) {
+            (1, _) => lits.into_iter().next().expect("one literal"),
+            (_, true) => Nnf::Or(lits),
+            (_, false) => Nnf::And(lits),
+        }
+    }
+
+    fn intern(&mut self, basic: Basic) -> usize {
+        if let Some(&i) = self.index.get(&basic) {
+            return i;
+        }
+        self.basics.push(basic.clone());
+        self.index.insert(basic, self.basics.len() - 1);
+        self.basics.len() - 1
+    }
+}
+
+/// Three-valued evaluation under a partial assignment of the basics.
+pub(crate) fn eval3(f: &Nnf, assign: &[Option<bool>]) -> Option<bool> {
+    match f {
+        Nnf::Const(b) => Some(*b),
+        Nnf::Lit(i, pos) => assign[*i].map(|v| v == *pos),
+        Nnf::And(items) => {
+            let mut all = true;
+            for item in items {
+                match eval3(item, assign) {
+                    Some(false) => return Some(false),
+                    None => all = false,
+                    Some(true) => {}
+                }
+            }
+            if all { Some(true) } else { None }
+        }
+        Nnf::Or(items) => {
+            let mut none = true;
+            for item in items {
+                match eval3(item, assign) {
+                    Some(true) => return Some(true),
+                    None => none = false,
+                    Some(false) => {}
+                }
+            }
+            if none { Some(false) } else { None }
+        }
+    }
+}
+
+/// The first unassigned literal inside a still-undecided part of the formula, with the
+/// polarity it appears in there.
+pub(crate) fn pick(f: &Nnf, assign: &[Option<bool>]) -> Option<(usize, bool)> {
+    match f {
+        Nnf::Const(_) => None,
+        Nnf::Lit(i, pos) => assign[*i].is_none().then_some((*i, *pos)),
+        Nnf::And(items) | Nnf::Or(items) => items
+            .iter()
+            .filter(|item| eval3(item, assign).is_none())
+            .find_map(|item| pick(item, assign)),
+    }
+}

@@ -1,0 +1,242 @@
+//! The exact decision procedure over [`Pred`]: `sat`, `valid`, `implies`, `equivalent`.
+//!
+//! Fields are independent and each literal tests one field, so a formula is satisfiable
+//! exactly when some assignment of truth values to its literals makes it true *and*,
+//! field by field, the literals assigned to that field can hold together. The search
+//! below assigns literals DPLL-style, asks [`field::solve`] about each field as soon as
+//! one of its literals is assigned, and prunes on the first contradiction. Every
+//! satisfiable answer carries a witness event, which is checked with [`Pred::eval`]
+//! before it is returned.
+//!
+//! Answers are never wrong. Where a field mixes numbers or regexes with other tests in
+//! a way the field solver cannot settle, or a search exceeds its budget, the answer is
+//! `Unknown`.
+
+mod field;
+mod formula;
+mod simplify;
+
+pub use simplify::{inverted_fix, redundant_terms, simplify};
+
+use std::collections::HashMap;
+
+use field::FieldResult;
+use formula::{Lowered, Nnf, eval3, pick};
+
+use crate::pred::{Event, Pred};
+
+/// The answer to "is there an event on which this holds?".
+#[derive(Debug, Clone, PartialEq)]
+pub enum SatResult {
+    /// Yes: this event makes it hold.
+    Sat(Event),
+    /// No event does.
+    Unsat,
+    /// Undecided (a regex, a numeric test mixed with string tests, or a search budget).
+    Unknown,
+}
+
+/// The answer to "does this hold on every event?".
+#[derive(Debug, Clone, PartialEq)]
+pub enum Validity {
+    Valid,
+    /// No: this event is a counterexample.
+    Invalid(Event),
+    Unknown,
+}
+
+/// What a predicate is true of, overall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    AlwaysTrue,
+    NeverTrue,
+    Contingent,
+    Unknown,
+}
+
+impl Verdict {
+    /// The spelling used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::AlwaysTrue => "always-true",
+            Verdict::NeverTrue => "never-true",
+            Verdict::Contingent => "contingent",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// A verdict with an event on which the predicate holds and one on which it fails,
+/// where such events exist (and were found).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    pub verdict: Verdict,
+    pub when_true: Option<Event>,
+    pub when_false: Option<Event>,
+}
+
+/// Search steps allowed per question before answering `Unknown`.
+const NODE_BUDGET: usize = 200_000;
+
+/// Is there an event on which `pred` holds?
+pub fn sat(pred: &Pred) -> SatResult {
+    let mut lowered = Lowered::default();
+    let formula = lowered.lower(pred, true);
+    let mut search = Search::new(&lowered);
+    match search.run(&formula) {
+        Some(assignment) => {
+            let mut event: Event = pred
+                .fields()
+                .into_iter()
+                .map(|f| (f, String::new()))
+                .collect();
+            for (field, text) in assignment {
+                event.insert(lowered.fields[field].clone(), text);
+            }
+            if pred.eval(&event) {
+                SatResult::Sat(event)
+            } else {
+                debug_assert!(false, "witness {event:?} does not satisfy {pred}");
+                SatResult::Unknown
+            }
+        }
+        None if search.unknown => SatResult::Unknown,
+        None => SatResult::Unsat,
+    }
+}
+
+/// Does `pred` hold on every event?
+pub fn valid(pred: &Pred) -> Validity {
+    match sat(&Pred::Not(Box::new(pred.clone()))) {
+        SatResult::Sat(counterexample) => Validity::Invalid(counterexample),
+        SatResult::Unsat => Validity::Valid,
+        SatResult::Unknown => Validity::Unknown,
+    }
+}
+
+/// Does every event that satisfies `a` satisfy `b`?
+pub fn implies(a: &Pred, b: &Pred) -> Validity {
+    match sat(&Pred::And(vec![a.clone(), Pred::Not(Box::new(b.clone()))])) {
+        SatResult::Sat(counterexample) => Validity::Invalid(counterexample),
+        SatResult::Unsat => Validity::Valid,
+        SatResult::Unknown => Validity::Unknown,
+    }
+}
+
+/// Do `a` and `b` hold on exactly the same events?
+pub fn equivalent(a: &Pred, b: &Pred) -> Validity {
+    match implies(a, b) {
+        Validity::Valid => implies(b, a),
+        other => other,
+    }
+}
+
+/// Always true, never true, or contingent, with an event for each side that exists.
+pub fn classify(pred: &Pred) -> Classification {
+    let when_true = sat(pred);
+    let when_false = sat(&Pred::Not(Box::new(pred.clone())));
+    let verdict = match (&when_true, &when_false) {
+        (SatResult::Sat(_), SatResult::Sat(_)) => Verdict::Contingent,
+        (SatResult::Sat(_), SatResult::Unsat) => Verdict::AlwaysTrue,
+        (SatResult::Unsat, SatResult::Sat(_)) => Verdict::NeverTrue,
+        // A predicate and its negation cannot both be unsatisfiable.
+        _ => Verdict::Unknown,
+    };
+    let event = |r: SatResult| match r {
+        SatResult::Sat(e) => Some(e),
+        _ => None,
+    };
+    Classification {
+        verdict,
+        when_true: event(when_true),
+        when_false: event(when_false),
+    }
+}
+
+/// DPLL over the basic literals with a per-field consistency check after every step.
+struct Search<'a> {
+    lowered: &'a Lowered,
+    assign: Vec<Option<bool>>,
+    /// Field solver answers, keyed by the field's assigned literals.
+    cache: HashMap<Vec<(usize, bool)>, FieldResult>,
+    nodes: usize,
+    unknown: bool,
+}
+
+impl<'a> Search<'a> {
+    fn new(lowered: &'a Lowered) -> Self {
+        Search {
+            lowered,
+            assign: vec![None; lowered.basics.len()],
+            cache: HashMap::new(),
+            nodes: 0,
+            unknown: false,
+        }
+    }
+
+    /// A satisfying assignment as (field, text) pairs, or `None`.
+    fn run(&mut self, formula: &Nnf) -> Option<Vec<(usize, String)>> {
+        self.nodes += 1;
+        if self.nodes > NODE_BUDGET {
+            self.unknown = true;
+            return None;
+        }
+        match eval3(formula, &self.assign) {
+            Some(false) => return None,
+            Some(true) => return self.witness(),
+            None => {}
+        }
+        let (lit, polarity) =
+            pick(formula, &self.assign).expect("an undecided formula has an unassigned literal");
+        let field = self.lowered.basics[lit].field;
+        for value in [polarity, !polarity] {
+            self.assign[lit] = Some(value);
+            if self.field(field) != FieldResult::Unsat
+                && let Some(found) = self.run(formula)
+            {
+                self.assign[lit] = None;
+                return Some(found);
+            }
+        }
+        self.assign[lit] = None;
+        None
+    }
+
+    fn field(&mut self, field: usize) -> FieldResult {
+        let key: Vec<(usize, bool)> = self
+            .assign
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| v.is_some() && self.lowered.basics[*i].field == field)
+            .map(|(i, v)| (i, v.expect("filtered to assigned")))
+            .collect();
+        if let Some(result) = self.cache.get(&key) {
+            return result.clone();
+        }
+        let lits: Vec<field::Lit> = key
+            .iter()
+            .map(|&(i, v)| (&self.lowered.basics[i], v))
+            .collect();
+        let result = field::solve(&lits);
+        self.cache.insert(key, result.clone());
+        result
+    }
+
+    fn witness(&mut self) -> Option<Vec<(usize, String)>> {
+        let mut out = Vec::new();
+        for field in 0..self.lowered.fields.len() {
+            match self.field(field) {
+                FieldResult::Sat(text) => out.push((field, text)),
+                FieldResult::Unsat => return None,
+                FieldResult::Unknown => {
+                    self.unknown = true;
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,251 @@
+//! The engine against brute force: random predicates over few fields and small
+//! constant pools, evaluated on every combination of candidate texts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::expr::{ParseOutcome, parse_exclusion};
+use crate::pred::strategy;
+use crate::pred::{Atom, Value};
+
+const POOL: [&str; 10] = ["a", "A", "ab", "aB", "b", "a.b", "a b", "1", "12", ""];
+
+/// Texts tried per field: short strings over an alphabet that covers the pool's
+/// characters in both cases, plus pool constants joined by separators.
+fn candidates() -> Vec<String> {
+    let alphabet = ['a', 'A', 'b', 'B', '.', ' ', '1', '2', 'x'];
+    let mut out = vec![String::new()];
+    let mut frontier = vec![String::new()];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for s in &frontier {
+            for c in alphabet {
+                next.push(format!("{s}{c}"));
+            }
+        }
+        out.extend(next.iter().cloned());
+        frontier = next;
+    }
+    for a in POOL {
+        for b in POOL {
+            for sep in ["", " ", "x", "."] {
+                out.push(format!("{a}{sep}{b}"));
+                out.push(format!("x{a}{sep}{b}x"));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Brute force: per field, one representative text per distinct vector of atom truths;
+/// then every combination across fields. Returns an event making `pred` true, if any.
+fn brute_force(pred: &Pred) -> Option<Event> {
+    let atoms = pred.atoms();
+    let fields = pred.fields();
+    let texts = candidates();
+    let mut per_field: Vec<Vec<String>> = Vec::new();
+    for field in &fields {
+        let field_atoms: Vec<&&Atom> = atoms.iter().filter(|a| &a.field == field).collect();
+        let mut seen: BTreeMap<Vec<bool>, String> = BTreeMap::new();
+        for t in &texts {
+            let truths: Vec<bool> = field_atoms.iter().map(|a| a.eval_text(t)).collect();
+            seen.entry(truths).or_insert_with(|| t.clone());
+        }
+        per_field.push(seen.into_values().collect());
+    }
+    let mut index = vec![0usize; fields.len()];
+    loop {
+        let event: Event = fields
+            .iter()
+            .cloned()
+            .zip(
+                index
+                    .iter()
+                    .enumerate()
+                    .map(|(f, &i)| per_field[f][i].clone()),
+            )
+            .collect();
+        if pred.eval(&event) {
+            return Some(event);
+        }
+        // Odometer over the per-field representatives.
+        let mut k = 0;
+        loop {
+            if k == fields.len() {
+                return None;
+            }
+            index[k] += 1;
+            if index[k] < per_field[k].len() {
+                break;
+            }
+            index[k] = 0;
+            k += 1;
+        }
+    }
+}
+
+/// The case count: `default`, or `PROPTEST_CASES` for a longer run.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn pool_value() -> BoxedStrategy<Value> {
+    proptest::sample::select(POOL.to_vec())
+        .prop_map(|s| Value::Str(s.to_string()))
+        .boxed()
+}
+
+fn has_numeric_or_regex(pred: &Pred) -> bool {
+    pred.atoms()
+        .iter()
+        .any(|a| a.op.is_numeric() || a.op == crate::pred::Op::MatchesRegex)
+}
+
+fn check_against_brute_force(pred: &Pred) -> Result<(), TestCaseError> {
+    let engine = sat(pred);
+    let brute = brute_force(pred);
+    match (&engine, &brute) {
+        (SatResult::Sat(w), _) => prop_assert!(pred.eval(w), "witness {w:?} fails {pred}"),
+        (SatResult::Unsat, Some(e)) => {
+            prop_assert!(false, "engine says never, but {e:?} satisfies {pred}")
+        }
+        (SatResult::Unsat, None) => {}
+        (SatResult::Unknown, _) => {
+            prop_assert!(
+                has_numeric_or_regex(pred),
+                "unknown on a pure string formula {pred}"
+            )
+        }
+    }
+    if let SatResult::Sat(w) = &engine {
+        let fields: BTreeSet<String> = pred.fields().into_iter().collect();
+        let keys: BTreeSet<String> = w.keys().cloned().collect();
+        prop_assert_eq!(keys, fields, "the witness lists every field");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(400), ..ProptestConfig::default() })]
+
+    #[test]
+    fn one_field_agrees_with_brute_force(p in strategy::pred(strategy::atom(vec!["f"], pool_value(), false), 3)) {
+        check_against_brute_force(&p)?;
+        check_against_brute_force(&Pred::Not(Box::new(p)))?;
+    }
+
+    #[test]
+    fn three_fields_agree_with_brute_force(p in strategy::pred(strategy::atom(vec!["f", "g", "h"], pool_value(), false), 3)) {
+        check_against_brute_force(&p)?;
+        check_against_brute_force(&Pred::Not(Box::new(p)))?;
+    }
+
+    #[test]
+    fn numbers_agree_with_brute_force(p in strategy::pred(strategy::atom(vec!["f", "g"], pool_value(), true), 2)) {
+        check_against_brute_force(&p)?;
+    }
+
+    #[test]
+    fn classification_is_consistent(p in strategy::pred(strategy::atom(vec!["f", "g"], pool_value(), false), 3)) {
+        let c = classify(&p);
+        match c.verdict {
+            Verdict::AlwaysTrue => prop_assert!(c.when_false.is_none() && c.when_true.is_some()),
+            Verdict::NeverTrue => prop_assert!(c.when_true.is_none() && c.when_false.is_some()),
+            Verdict::Contingent => {
+                prop_assert!(p.eval(c.when_true.as_ref().unwrap()));
+                prop_assert!(!p.eval(c.when_false.as_ref().unwrap()));
+            }
+            Verdict::Unknown => prop_assert!(false, "unknown on {}", p),
+        }
+    }
+
+    #[test]
+    fn simplify_keeps_meaning(p in strategy::pred(strategy::atom(vec!["f", "g"], pool_value(), false), 2)) {
+        let s = simplify(&p);
+        prop_assert_eq!(equivalent(&p, &s), Validity::Valid, "{} vs {}", p, s);
+        prop_assert!(s.atom_count() <= p.atom_count());
+        let n = inverted_fix(&p);
+        prop_assert_eq!(equivalent(&Pred::Not(Box::new(p.clone())), &n), Validity::Valid);
+    }
+}
+
+fn parse(text: &str) -> Pred {
+    match parse_exclusion(text) {
+        ParseOutcome::Parsed(p) => p.pred,
+        other => panic!("{text}: {other:?}"),
+    }
+}
+
+fn verdict(text: &str) -> Verdict {
+    classify(&parse(text)).verdict
+}
+
+#[rstest::rstest]
+// == against contains, startswith, has: case and term rules.
+#[case(r#"f == "abc" and f !contains "b""#, Verdict::NeverTrue)]
+#[case(r#"f == "abc" and f !contains_cs "B""#, Verdict::Contingent)]
+#[case(
+    r#"f =~ "abc" and f !contains_cs "b" and f !contains_cs "B""#,
+    Verdict::NeverTrue
+)]
+#[case(r#"f == "cmd.exe" and f !has "exe""#, Verdict::NeverTrue)]
+#[case(r#"f == "cmdexe" and f has "exe""#, Verdict::NeverTrue)]
+#[case(r#"f contains "exe" and f !has "exe""#, Verdict::Contingent)]
+#[case(r#"f has "exe" and f !contains "exe""#, Verdict::NeverTrue)]
+#[case(r#"f has_cs "Exe" and f !has "exe""#, Verdict::NeverTrue)]
+#[case(r#"f has "GoTo, Inc" and f !has "goto""#, Verdict::NeverTrue)]
+#[case(r#"f hasprefix "ab" and f !contains "ab""#, Verdict::NeverTrue)]
+#[case(r#"f startswith "ab" and f startswith "ac""#, Verdict::NeverTrue)]
+#[case(
+    r#"f startswith "ab" and f endswith "ba" and f !contains "aba""#,
+    Verdict::Contingent
+)]
+#[case(r#"f startswith "ab" or f !startswith "ab""#, Verdict::AlwaysTrue)]
+// in against !=, case-insensitive lists.
+#[case(r#"f in ("a", "b") and f != "a" and f != "b""#, Verdict::NeverTrue)]
+#[case(r#"f in~ ("a") and f != "a" and f != "A""#, Verdict::NeverTrue)]
+#[case(r#"f in~ ("a") and f != "a""#, Verdict::Contingent)]
+#[case(r#"f !in ("a", "b") or f == "a" or f == "b""#, Verdict::AlwaysTrue)]
+#[case(
+    r#"f has_all ("a", "b") and not (f has_any ("b"))"#,
+    Verdict::NeverTrue
+)]
+// Seeds: an or of two different != on one field holds everywhere.
+#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#, Verdict::AlwaysTrue)]
+#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "LogMeIn.exe" OR user.account != "IT_Admin_Account""#, Verdict::Contingent)]
+// Numbers.
+#[case("n > 5 and n < 6", Verdict::Contingent)]
+#[case("n > 5 and n <= 5", Verdict::NeverTrue)]
+#[case("n >= 5 or n < 5", Verdict::Contingent)]
+#[case(r#"n == 5 and n > 4"#, Verdict::Contingent)]
+#[case(r#"n == "abc" and n > 4"#, Verdict::NeverTrue)]
+fn interacting_operators(#[case] text: &str, #[case] expected: Verdict) {
+    let c = classify(&parse(text));
+    assert_eq!(c.verdict, expected, "{text}: {c:?}");
+}
+
+#[test]
+fn always_true_seed_has_a_witness_that_is_suppressed() {
+    let p = parse(
+        r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#,
+    );
+    let c = classify(&p);
+    assert_eq!(c.verdict, Verdict::AlwaysTrue);
+    assert!(p.eval(c.when_true.as_ref().unwrap()));
+}
+
+#[test]
+fn budget_is_respected_on_large_input() {
+    let text = (0..400)
+        .map(|i| format!("f{} == \"v{i}\"", i % 7))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    assert_ne!(verdict(&text), Verdict::NeverTrue);
+}
