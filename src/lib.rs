@@ -4,6 +4,9 @@
 //! [`pred::Pred`]; [`logic`] decides exactly what a predicate suppresses; [`checks`]
 //! turns that into findings with stable codes; [`report`] renders them.
 
+pub mod checks;
+pub mod cli;
 pub mod expr;
 pub mod logic;
 pub mod pred;
+pub mod report;

@@ -10,8 +10,8 @@ pub fn print(pred: &Pred) -> String {
     out
 }
 
-// Binding strength: `or` 1, `and` 2, atoms and `not (...)` 3. A child is parenthesised
-// when it binds no tighter than its context requires.
+// Binding strength: `or` 1, `and` 2, atoms and `not (...)` 3. A chain is parenthesised
+// inside a chain that binds as tightly or tighter (so `a or (b or c)` keeps its shape).
 fn write_pred(pred: &Pred, context: u8, out: &mut String) {
     match pred {
         Pred::True => out.push_str("true"),
@@ -32,7 +32,7 @@ fn write_chain(items: &[Pred], sep: &str, strength: u8, context: u8, out: &mut S
         [] => out.push_str(if strength == 2 { "true" } else { "false" }),
         [only] => write_pred(only, context, out),
         _ => {
-            let grouped = context >= strength;
+            let grouped = strength <= context;
             if grouped {
                 out.push('(');
             }
@@ -40,7 +40,7 @@ fn write_chain(items: &[Pred], sep: &str, strength: u8, context: u8, out: &mut S
                 if i > 0 {
                     out.push_str(sep);
                 }
-                write_pred(item, strength + 1, out);
+                write_pred(item, strength, out);
             }
             if grouped {
                 out.push(')');

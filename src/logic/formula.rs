@@ -81,6 +81,16 @@ pub(crate) enum Nnf {
     Or(Vec<Nnf>),
 }
 
+impl Nnf {
+    /// Number of nodes.
+    pub(crate) fn size(&self) -> usize {
+        match self {
+            Nnf::Const(_) | Nnf::Lit(..) => 1,
+            Nnf::And(items) | Nnf::Or(items) => 1 + items.iter().map(Nnf::size).sum::<usize>(),
+        }
+    }
+}
+
 /// The solver's view of one or more predicates: fields, basics and formulas over them.
 #[derive(Debug, Default)]
 pub(crate) struct Lowered {

@@ -75,14 +75,15 @@ pub struct Classification {
     pub when_false: Option<Event>,
 }
 
-/// Search steps allowed per question before answering `Unknown`.
-const NODE_BUDGET: usize = 200_000;
+/// Work allowed per question before answering `Unknown`: search steps times formula
+/// size, so a 100 KB exclusion gets fewer (costlier) steps and still ends quickly.
+const WORK_BUDGET: usize = 40_000_000;
 
 /// Is there an event on which `pred` holds?
 pub fn sat(pred: &Pred) -> SatResult {
     let mut lowered = Lowered::default();
     let formula = lowered.lower(pred, true);
-    let mut search = Search::new(&lowered);
+    let mut search = Search::new(&lowered, formula.size());
     match search.run(&formula) {
         Some(assignment) => {
             let mut event: Event = pred
@@ -160,12 +161,17 @@ struct Search<'a> {
     /// Field solver answers, keyed by the field's assigned literals.
     cache: HashMap<Vec<(usize, bool)>, FieldResult>,
     nodes: usize,
+    max_nodes: usize,
     unknown: bool,
 }
 
 impl<'a> Search<'a> {
-    fn new(lowered: &'a Lowered) -> Self {
+    fn new(lowered: &'a Lowered, size: usize) -> Self {
         Search {
+            // A formula needs at least one step per literal, however large it is.
+            max_nodes: (WORK_BUDGET / size.max(1))
+                .clamp(1_000, 200_000)
+                .max(4 * lowered.basics.len()),
             lowered,
             assign: vec![None; lowered.basics.len()],
             cache: HashMap::new(),
@@ -177,7 +183,7 @@ impl<'a> Search<'a> {
     /// A satisfying assignment as (field, text) pairs, or `None`.
     fn run(&mut self, formula: &Nnf) -> Option<Vec<(usize, String)>> {
         self.nodes += 1;
-        if self.nodes > NODE_BUDGET {
+        if self.nodes > self.max_nodes {
             self.unknown = true;
             return None;
         }

@@ -1,0 +1,60 @@
+//! FPX001 parse-error (error)
+//!
+//! ## What it catches
+//! An exclusion that is meant as an expression but does not parse: a missing operator
+//! or value, an unclosed string, an escape KQL does not know, a regex that does not
+//! compile, a number comparison against text, or nesting deeper than 64 levels.
+//!
+//! ## Why it matters
+//! Nothing can be concluded about an exclusion that cannot be read, and the SIEM will
+//! reject it (or, worse, the rule will be deployed without it).
+//!
+//! ## Example
+//! ```text
+//! `process.name != ”
+//! ```
+//! The string started with `”` is never closed: the exclusion was cut off.
+//!
+//! ## Passes
+//! ```text
+//! process.name != "RemotePC.exe"
+//! ```
+//!
+//! ## Fix
+//! Complete the expression as the caret and the hint say. fpx cannot guess the
+//! missing part, so there is no automatic fix.
+
+use super::{Finding, Rule, Severity};
+use crate::expr::SyntaxError;
+
+pub(super) static RULE: Rule = Rule {
+    code: "FPX001",
+    name: "parse-error",
+    severity: Severity::Error,
+    summary: "the exclusion is meant as an expression but does not parse",
+    source: include_str!("fpx001_parse_error.rs"),
+};
+
+/// The finding for a syntax error.
+pub(super) fn finding(error: &SyntaxError) -> Finding {
+    let mut f = Finding::new(
+        &RULE,
+        error.message.clone(),
+        error.span.clone(),
+        error.label.clone(),
+    );
+    f.help = error.hint.clone();
+    f
+}
+
+/// The finding for input that is not UTF-8 text, at the first bad byte.
+pub fn not_utf8(bad_byte: usize, byte: u8) -> Finding {
+    let mut f = Finding::new(
+        &RULE,
+        format!("the input is not valid UTF-8: byte 0x{byte:02X} at offset {bad_byte}"),
+        bad_byte..bad_byte + 1,
+        "not UTF-8",
+    );
+    f.help = Some("save the exclusion as UTF-8 text".into());
+    f
+}

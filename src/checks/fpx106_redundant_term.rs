@@ -1,0 +1,68 @@
+//! FPX106 redundant-term (info)
+//!
+//! ## What it catches
+//! A term of an `and`/`or` that can be dropped without changing which events the
+//! exclusion suppresses, e.g. `FileName == "a.exe" or FileName =~ "A.EXE"` (the
+//! first term is covered by the second). Decided exactly, not by pattern.
+//!
+//! ## Why it matters
+//! Redundant terms hide what the exclusion really does, and often point at a typo:
+//! the author meant a different field or value.
+//!
+//! ## Example
+//! ```text
+//! FileName == "a.exe" or FileName =~ "A.EXE"
+//! ```
+//!
+//! ## Passes
+//! ```text
+//! FileName =~ "a.exe"
+//! ```
+//!
+//! ## Fix
+//! The exclusion with every redundant term dropped. It means the same, but the change
+//! may hide a typo worth fixing instead, so `fpx fix` applies it only with `--unsafe`.
+
+use super::{Finding, Fix, Rule, Severity};
+use crate::expr::print;
+use crate::logic::{redundant_terms, simplify};
+use crate::pred::Pred;
+
+pub(super) static RULE: Rule = Rule {
+    code: "FPX106",
+    name: "redundant-term",
+    severity: Severity::Info,
+    summary: "a term can be dropped without changing what the exclusion suppresses",
+    source: include_str!("fpx106_redundant_term.rs"),
+};
+
+pub(super) fn finding(text: &str, pred: &Pred) -> Option<Finding> {
+    let terms = redundant_terms(pred);
+    let first = terms.first()?;
+    let span = first.span.clone().unwrap_or(0..text.len());
+    let more = match terms.len() {
+        1 => String::new(),
+        n => format!(
+            " ({} more term{} too)",
+            n - 1,
+            if n == 2 { "" } else { "s" }
+        ),
+    };
+    let mut f = Finding::new(
+        &RULE,
+        format!(
+            "`{}` can be dropped: the exclusion suppresses the same events without it{more}",
+            print(&first.term)
+        ),
+        span,
+        "redundant",
+    );
+    let simplified = print(&simplify(pred));
+    f.fix = Some(Fix::replace_all(
+        format!("simplify to {simplified}"),
+        text,
+        simplified,
+        false,
+    ));
+    Some(f)
+}

@@ -1,0 +1,295 @@
+//! Findings: a registry of stable codes (one file per code, whose `//!` doc comment is
+//! the text `fpx explain CODE` prints) and the analysis that produces them for one
+//! exclusion.
+
+mod fpx001_parse_error;
+mod fpx002_prose_exclusion;
+mod fpx003_placeholder;
+mod fpx004_typographic_quotes;
+mod fpx101_always_true;
+mod fpx102_never_true;
+mod fpx103_inverted_exclusion;
+mod fpx106_redundant_term;
+
+use std::fmt;
+
+pub use fpx001_parse_error::not_utf8;
+
+use serde::Serialize;
+
+use crate::expr::{ParseOutcome, parse_exclusion};
+use crate::logic::{Classification, Verdict, classify};
+use crate::pred::{Event, Span};
+
+/// How bad a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// A finding code: its stable identity and documentation.
+#[derive(Debug)]
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: when it fires.
+    pub summary: &'static str,
+    /// The source of the rule's file; its `//!` lines are the documentation.
+    source: &'static str,
+}
+
+impl Rule {
+    /// The rule's documentation: the `//!` doc comment of its file.
+    pub fn doc(&self) -> String {
+        let mut out = String::new();
+        for line in self.source.lines() {
+            let Some(text) = line.strip_prefix("//!") else {
+                if !out.is_empty() {
+                    break;
+                }
+                continue;
+            };
+            out.push_str(text.strip_prefix(' ').unwrap_or(text));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Every code fpx reports, in code order.
+pub static RULES: &[&Rule] = &[
+    &fpx001_parse_error::RULE,
+    &fpx002_prose_exclusion::RULE,
+    &fpx003_placeholder::RULE,
+    &fpx004_typographic_quotes::RULE,
+    &fpx101_always_true::RULE,
+    &fpx102_never_true::RULE,
+    &fpx103_inverted_exclusion::RULE,
+    &fpx106_redundant_term::RULE,
+];
+
+/// Finds a rule by code (`FPX101`, any case) or name (`always-true`).
+pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| {
+        r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
+    })
+}
+
+/// A replacement of one byte range of the exclusion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+/// A fix: edits to the exclusion text and the text they produce.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fix {
+    /// What the fix does, for a person.
+    pub description: String,
+    pub edits: Vec<Edit>,
+    /// Safe fixes never change what the exclusion means.
+    pub safe: bool,
+}
+
+impl Fix {
+    /// A fix that replaces the whole exclusion.
+    pub fn replace_all(
+        description: impl Into<String>,
+        source: &str,
+        replacement: String,
+        safe: bool,
+    ) -> Fix {
+        Fix {
+            description: description.into(),
+            edits: vec![Edit {
+                span: 0..source.len(),
+                replacement,
+            }],
+            safe,
+        }
+    }
+
+    /// The exclusion text after the fix.
+    pub fn apply(&self, source: &str) -> String {
+        apply_edits(source, &self.edits)
+    }
+}
+
+/// Applies non-overlapping edits (in any order) to `source`.
+pub fn apply_edits(source: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(source.len());
+    let mut at = 0;
+    for edit in sorted {
+        if edit.span.start < at {
+            continue;
+        }
+        out.push_str(&source[at..edit.span.start]);
+        out.push_str(&edit.replacement);
+        at = edit.span.end;
+    }
+    out.push_str(&source[at..]);
+    out
+}
+
+/// One problem found in one exclusion.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    /// One sentence: what is wrong.
+    pub message: String,
+    /// Byte range inside the exclusion the finding points at.
+    pub span: Span,
+    /// Short text under the caret.
+    pub label: String,
+    /// Other places the finding involves, each with its own label.
+    pub related: Vec<(Span, String)>,
+    /// Advice, when there is more to say than the fix.
+    pub help: Option<String>,
+    pub fix: Option<Fix>,
+    /// An event that proves the finding.
+    pub witness: Option<Event>,
+}
+
+impl Finding {
+    fn new(
+        rule: &'static Rule,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            rule,
+            message: message.into(),
+            span,
+            label: label.into(),
+            related: Vec::new(),
+            help: None,
+            fix: None,
+            witness: None,
+        }
+    }
+}
+
+/// Everything fpx concludes about one exclusion on its own (no rule, no table).
+#[derive(Debug, Clone)]
+pub struct ExclusionAnalysis {
+    pub text: String,
+    pub outcome: ParseOutcome,
+    /// The logic verdict, when the exclusion parsed.
+    pub classification: Option<Classification>,
+    pub findings: Vec<Finding>,
+}
+
+impl ExclusionAnalysis {
+    /// The `logic` value of `fpx lint --format json`.
+    pub fn logic(&self) -> &'static str {
+        match &self.classification {
+            Some(c) => c.verdict.as_str(),
+            None => "invalid",
+        }
+    }
+}
+
+/// Parses an exclusion and runs every check that needs only the exclusion itself.
+pub fn analyze_exclusion(text: &str) -> ExclusionAnalysis {
+    let outcome = parse_exclusion(text);
+    let mut findings = Vec::new();
+    let mut classification = None;
+    match &outcome {
+        ParseOutcome::Invalid(error) => findings.push(fpx001_parse_error::finding(error)),
+        ParseOutcome::Prose(prose) => findings.push(fpx002_prose_exclusion::finding(text, prose)),
+        ParseOutcome::Parsed(parsed) => {
+            findings.extend(fpx003_placeholder::findings(parsed));
+            findings.extend(fpx004_typographic_quotes::finding(parsed));
+            let c = classify(&parsed.pred);
+            // Root causes, not echoes: an exclusion that is always (or never) true has
+            // no inverted or redundant part worth reporting.
+            match c.verdict {
+                Verdict::AlwaysTrue => {
+                    findings.push(fpx101_always_true::finding(text, &parsed.pred, &c))
+                }
+                Verdict::NeverTrue => {
+                    findings.push(fpx102_never_true::finding(text, &parsed.pred, &c))
+                }
+                Verdict::Contingent => {
+                    findings.extend(fpx103_inverted_exclusion::finding(text, &parsed.pred, &c));
+                    if parsed.pred.atom_count() <= MAX_ATOMS_FOR_REDUNDANCY {
+                        findings.extend(fpx106_redundant_term::finding(text, &parsed.pred));
+                    }
+                }
+                Verdict::Unknown => {}
+            }
+            classification = Some(c);
+        }
+    }
+    ExclusionAnalysis {
+        text: text.to_string(),
+        outcome,
+        classification,
+        findings,
+    }
+}
+
+/// Exclusions with more atoms than this are not searched for redundant terms (FPX106),
+/// which costs two decisions per term.
+pub const MAX_ATOMS_FOR_REDUNDANCY: usize = 48;
+
+/// Like [`analyze_exclusion`], for raw bytes: text that is not UTF-8 is an FPX001.
+pub fn analyze_bytes(bytes: &[u8]) -> ExclusionAnalysis {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => analyze_exclusion(text),
+        Err(err) => {
+            let at = err.valid_up_to();
+            let finding = not_utf8(at, bytes[at]);
+            ExclusionAnalysis {
+                text: String::from_utf8_lossy(bytes).into_owned(),
+                outcome: ParseOutcome::Invalid(crate::expr::SyntaxError {
+                    span: finding.span.clone(),
+                    message: finding.message.clone(),
+                    label: finding.label.clone(),
+                    hint: finding.help.clone(),
+                }),
+                classification: None,
+                findings: vec![finding],
+            }
+        }
+    }
+}
+
+/// Renders an event as `{field: "value", ...}` for messages.
+pub fn describe_event(event: &Event) -> String {
+    let fields: Vec<String> = event.iter().map(|(k, v)| format!("{k}: {v:?}")).collect();
+    format!("{{{}}}", fields.join(", "))
+}
+
+/// The span covering every atom of the exclusion (the whole text if none has a span).
+fn whole_span(text: &str, pred: &crate::pred::Pred) -> Span {
+    let atoms = pred.atoms();
+    match (
+        atoms.iter().map(|a| a.span.start).min(),
+        atoms.iter().map(|a| a.span.end).max(),
+    ) {
+        (Some(s), Some(e)) if e > s => s..e,
+        _ => 0..text.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,209 @@
+//! The 25 seed exclusions (shared/seeds/, copied here so tests need no ../shared), each
+//! with the parse outcome, logic verdict and codes a careful reviewer expects.
+
+use rstest::rstest;
+
+use super::*;
+
+#[rstest]
+// 000 LogMeIn: or-chains of != are inverted; #4 is always true.
+#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "LogMeIn.exe" OR user.account != "IT_Admin_Account""#, "contingent", &["FPX103"])]
+#[case(r#"process.name != "LogMeIn.exe" OR process.command_line contains "integrity_check" OR process.parent.name != "TaskScheduler""#, "contingent", &["FPX103"])]
+#[case(r#"process.name != "LogMeIn.exe" OR process.command_line contains "powershell.exe" OR user.account != "IT_Admin_Account""#, "contingent", &["FPX103"])]
+#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#, "always-true", &["FPX101"])]
+#[case(r#"process.name != "LogMeIn.exe" OR process.command_line contains "patch_update" OR process.parent.name != "PatchManager.exe""#, "contingent", &["FPX103"])]
+// 001 Level: prose.
+#[case("Exclude processes initiated by the Microsoft Endpoint Manager service or tasks scheduled by Task Scheduler with the MEM task name.", "invalid", &["FPX002"])]
+#[case("Exclude processes initiated by the Kaseya VSA agent or tasks associated with Kaseya VSA service accounts.", "invalid", &["FPX002"])]
+#[case("Exclude processes related to SolarWinds SAM or tasks initiated by the SolarWinds service account.", "invalid", &["FPX002"])]
+#[case("Exclude processes initiated by Ansible or tasks associated with Ansible controller or inventory hosts.", "invalid", &["FPX002"])]
+#[case("Exclude processes initiated by the LogMeIn service or tasks associated with LogMeIn remote support sessions.", "invalid", &["FPX002"])]
+// 002 RemotePC: instructions left in, inverted; the last one is cut off.
+#[case(r#"process.name != "RemotePC.exe" OR event_id != 1234 (replace with actual event ID used for file signature checks)"#, "contingent", &["FPX003", "FPX103"])]
+#[case(r#"process.name != "RemotePC.exe" OR event_id != 5678 (replace with actual event ID for patching activities)"#, "contingent", &["FPX003", "FPX103"])]
+#[case(r#"process.name != "RemotePC.exe" OR event_id != 9101 (replace with actual event ID for log collection)"#, "contingent", &["FPX003", "FPX103"])]
+#[case(r#"process.name != "RemotePC.exe" OR user.name != "IT_Support" OR event_id != 1122 (replace with actual event ID and user context)"#, "contingent", &["FPX003", "FPX103"])]
+#[case("`process.name != ”", "invalid", &["FPX001"])]
+// 003 LiteManager: well-formed on their own (their problems need the rule's table).
+#[case(r#"process.parent_process_name == "Task Scheduler" or process.command_line contains "schtasks.exe""#, "contingent", &[])]
+#[case(r#"process.parent_process_name == "mstsc.exe" or process.command_line contains "mstsc""#, "contingent", &[])]
+#[case(r#"process.command_line contains "backup.exe" or process.parent_process_name == "schtasks.exe""#, "contingent", &[])]
+#[case(r#"process.command_line contains "softwareupdate.exe" or process.parent_process_name == "LiteManager.exe""#, "contingent", &[])]
+#[case(r#"process.command_line contains "inventory.exe" or process.parent_process_name == "LiteManager.exe""#, "contingent", &[])]
+// 004 BeyondTrust: inverted, two with placeholder hashes.
+#[case(r#"process.name != "integrityscan.exe" or process.parent.name != "BeyondTrustService.exe""#, "contingent", &["FPX103"])]
+#[case(r#"process.name != "beyondtrust.exe" or process.parent.name != "BeyondTrustService.exe""#, "contingent", &["FPX103"])]
+#[case(r#"process.name != "fileverifier.exe" or file.hash != "known_good_hashes""#, "contingent", &["FPX003", "FPX103"])]
+#[case(r#"process.name != "inventorytool.exe" or process.parent.name != "BeyondTrustService.exe""#, "contingent", &["FPX103"])]
+#[case(r#"process.name != "audittool.exe" or file.signature != "known_audit_hashes""#, "contingent", &["FPX003", "FPX103"])]
+fn seed_exclusions(#[case] text: &str, #[case] logic: &str, #[case] codes: &[&str]) {
+    let a = analyze_exclusion(text);
+    let found: Vec<&str> = a.findings.iter().map(|f| f.rule.code).collect();
+    assert_eq!(found, codes, "{text}");
+    assert_eq!(a.logic(), logic, "{text}");
+    for f in &a.findings {
+        if let Some(w) = &f.witness
+            && let ParseOutcome::Parsed(p) = &a.outcome
+        {
+            let holds = p.pred.eval(w);
+            assert_eq!(
+                holds,
+                f.rule.code != "FPX102",
+                "{}: witness {w:?}",
+                f.rule.code
+            );
+        }
+    }
+}
+
+#[test]
+fn inverted_fix_is_the_readable_negation() {
+    let text = r#"process.name != "LogMeIn.exe" OR process.parent.name != "LogMeIn.exe" OR user.account != "IT_Admin_Account""#;
+    let a = analyze_exclusion(text);
+    let fix = a.findings[0].fix.as_ref().unwrap();
+    assert!(!fix.safe);
+    assert_eq!(
+        fix.apply(text),
+        r#"process.name == "LogMeIn.exe" and process.parent.name == "LogMeIn.exe" and user.account == "IT_Admin_Account""#
+    );
+}
+
+#[test]
+fn always_true_proof_uses_the_exclusions_own_values() {
+    let a = analyze_exclusion(
+        r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#,
+    );
+    let w = a.findings[0].witness.as_ref().unwrap();
+    assert_eq!(w["process.name"], "LogMeIn.exe");
+    assert!(["splunkd.exe", "logstash"].contains(&w["process.parent.name"].as_str()));
+}
+
+#[rstest]
+#[case(r#"f != "a" and f != "b""#, true)]
+#[case(r#"f !in ("a", "b")"#, true)]
+#[case(r#"f !~ "a" or g != "b""#, true)]
+#[case(r#"f == "a" and g == "b""#, false)]
+#[case(r#"f !contains "a" or g !contains "b""#, false)]
+#[case(r#"f == "a""#, false)]
+fn inverted_definition(#[case] text: &str, #[case] inverted: bool) {
+    let a = analyze_exclusion(text);
+    assert_eq!(
+        a.findings.iter().any(|f| f.rule.code == "FPX103"),
+        inverted,
+        "{text}: {:?}",
+        a.findings
+    );
+}
+
+#[test]
+fn never_true_is_reported_with_a_warning() {
+    let a = analyze_exclusion(r#"FileName == "a.exe" and FileName == "b.exe""#);
+    assert_eq!(a.findings.len(), 1);
+    assert_eq!(a.findings[0].rule.code, "FPX102");
+    assert_eq!(a.findings[0].rule.severity, Severity::Warning);
+}
+
+#[test]
+fn redundant_term_is_dropped_in_the_fix() {
+    let text = r#"FileName == "a.exe" or FileName =~ "A.EXE""#;
+    let a = analyze_exclusion(text);
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "FPX106")
+        .expect("FPX106");
+    assert_eq!(&text[f.span.clone()], r#"FileName == "a.exe""#);
+    assert_eq!(
+        f.fix.as_ref().unwrap().apply(text),
+        r#"FileName =~ "A.EXE""#
+    );
+}
+
+#[test]
+fn safe_fixes_remove_backticks_and_curly_quotes() {
+    let text = "`process.name == “LogMeIn.exe”`";
+    let a = analyze_exclusion(text);
+    let edits: Vec<Edit> = a
+        .findings
+        .iter()
+        .filter_map(|f| f.fix.as_ref())
+        .filter(|f| f.safe)
+        .flat_map(|f| f.edits.clone())
+        .collect();
+    assert_eq!(
+        apply_edits(text, &edits),
+        r#"process.name == "LogMeIn.exe""#
+    );
+}
+
+#[test]
+fn every_rule_has_documentation_with_examples() {
+    for rule in RULES {
+        let doc = rule.doc();
+        assert!(
+            doc.starts_with(&format!("{} {}", rule.code, rule.name)),
+            "{}",
+            rule.code
+        );
+        for section in [
+            "## What it catches",
+            "## Why it matters",
+            "## Example",
+            "## Passes",
+            "## Fix",
+        ] {
+            assert!(doc.contains(section), "{} lacks {section}", rule.code);
+        }
+    }
+}
+
+#[test]
+fn passing_examples_in_the_docs_do_not_trigger_their_rule() {
+    for rule in RULES {
+        let doc = rule.doc();
+        let passes = doc.split("## Passes").nth(1).unwrap();
+        let example = passes
+            .split("```text\n")
+            .nth(1)
+            .unwrap()
+            .split("\n```")
+            .next()
+            .unwrap();
+        let a = analyze_exclusion(example);
+        assert!(
+            !a.findings.iter().any(|f| f.rule.code == rule.code),
+            "{}: {example}",
+            rule.code
+        );
+    }
+}
+
+#[test]
+fn failing_examples_in_the_docs_trigger_their_rule() {
+    for rule in RULES {
+        let doc = rule.doc();
+        let section = doc.split("## Example").nth(1).unwrap();
+        let example = section
+            .split("```text\n")
+            .nth(1)
+            .unwrap()
+            .split("\n```")
+            .next()
+            .unwrap();
+        let a = analyze_exclusion(example);
+        assert!(
+            a.findings.iter().any(|f| f.rule.code == rule.code),
+            "{}: {example} gave {:?}",
+            rule.code,
+            a.findings
+        );
+    }
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_a_finding() {
+    let a = analyze_bytes(b"f == \"\xff\"");
+    assert_eq!(a.findings[0].rule.code, "FPX001");
+    assert_eq!(a.findings[0].span, 6..7);
+    assert_eq!(a.logic(), "invalid");
+}

@@ -1,0 +1,95 @@
+//! The command line: argument parsing and one module per subcommand. Everything here is
+//! a thin layer over the library; exit codes are 0 (gate passed), 1 (findings at or
+//! above `--fail-on`), 2 (usage or input error).
+
+mod explain;
+mod lint;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::checks::Severity;
+
+#[derive(Parser)]
+#[command(
+    name = "fpx",
+    version,
+    about = "Tests the false-positive exclusions of detection rules"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check exclusion expressions given as arguments, or one per line on stdin with `-`.
+    Lint(lint::LintArgs),
+    /// Print the documentation of a finding code, or list every code.
+    Explain(explain::ExplainArgs),
+}
+
+/// The lowest severity that fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    pub(crate) fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Error => severity >= Severity::Error,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Info => true,
+            FailOn::Never => false,
+        }
+    }
+}
+
+/// Exit code: findings at or above `--fail-on`.
+pub(crate) const EXIT_FINDINGS: u8 = 1;
+/// Exit code: bad usage or unreadable input.
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// Runs fpx with the process arguments and returns its exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Lint(args) => lint::run(args),
+        Command::Explain(args) => explain::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            let _ = writeln!(io::stderr(), "fpx: error: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`fpx ... | head`) is not an error.
+pub(crate) fn print(text: &str) -> Result<(), String> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("cannot write to stdout: {e}")),
+    }
+}
+
+/// Whether to colour output: stdout is a terminal and `NO_COLOR` is unset.
+pub(crate) fn use_color() -> bool {
+    use std::io::IsTerminal;
+    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

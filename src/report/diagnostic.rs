@@ -1,0 +1,86 @@
+//! A finding as rustc renders an error: title with code, the exclusion with a caret
+//! under the exact bytes, then help, fix and proof lines.
+
+use annotate_snippets::{Level, Renderer, Snippet};
+
+use crate::checks::{Finding, Severity, describe_event};
+
+/// Where the exclusion text sits, for the snippet's `-->` line (annotate-snippets adds
+/// the line and column of the caret).
+pub struct Location<'a> {
+    /// File name or `<stdin>`.
+    pub origin: &'a str,
+    /// 1-based line of the exclusion's first line.
+    pub line: usize,
+}
+
+/// Renders one finding against the exclusion `source`.
+pub fn render(finding: &Finding, source: &str, location: &Location, color: bool) -> String {
+    let level = match finding.rule.severity {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
+        Severity::Info => Level::Info,
+    };
+    let span = clamp(finding.span.clone(), source);
+    let title = format!("{} [{}]", finding.message, finding.rule.name);
+    let mut footers = Vec::new();
+    if let Some(help) = &finding.help {
+        footers.push((Level::Help, help.clone()));
+    }
+    if let Some(fix) = &finding.fix {
+        let kind = if fix.safe {
+            "fix"
+        } else {
+            "fix (changes what is suppressed)"
+        };
+        footers.push((Level::Help, format!("{kind}: {}", fix.apply(source))));
+    }
+    if let Some(witness) = &finding.witness {
+        footers.push((Level::Note, format!("proof: {}", describe_event(witness))));
+    }
+    let related: Vec<(std::ops::Range<usize>, &str)> = finding
+        .related
+        .iter()
+        .map(|(span, label)| (clamp(span.clone(), source), label.as_str()))
+        .collect();
+    let message = level
+        .title(&title)
+        .id(finding.rule.code)
+        .snippet(
+            Snippet::source(source)
+                .origin(location.origin)
+                .line_start(location.line)
+                .annotation(level.span(span).label(&finding.label))
+                .annotations(
+                    related
+                        .iter()
+                        .map(|(span, label)| level.span(span.clone()).label(label)),
+                ),
+        )
+        .footers(footers.iter().map(|(level, text)| level.title(text)));
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    renderer.render(message).to_string()
+}
+
+/// A span that annotate-snippets can draw: inside the text, on char boundaries, and at
+/// least one character wide (an error at the very end points just past the text).
+fn clamp(span: std::ops::Range<usize>, source: &str) -> std::ops::Range<usize> {
+    let fix = |mut i: usize| {
+        i = i.min(source.len());
+        while !source.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = fix(span.start);
+    let end = fix(span.end).max(start);
+    if end == start {
+        let next = source[start..].chars().next().map_or(0, char::len_utf8);
+        return start..start + next.max(usize::from(start == source.len()));
+    }
+    start..end
+}

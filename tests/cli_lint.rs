@@ -1,0 +1,273 @@
+//! `fpx lint` and `fpx explain` driven as a user would, through the binary.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const SEEDS: &str = include_str!("fixtures/seed_exclusions.txt");
+
+fn fpx() -> Command {
+    let mut cmd = Command::cargo_bin("fpx").expect("binary builds");
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn jsonl(stdin: impl Into<Vec<u8>>) -> (Vec<Value>, i32) {
+    let out = fpx()
+        .args(["lint", "-", "--format", "jsonl"])
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    let records = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one JSON object"))
+        .collect();
+    (records, out.status.code().unwrap())
+}
+
+fn codes(record: &Value) -> Vec<String> {
+    record["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn classifies_the_25_seed_exclusions() {
+    let (records, code) = jsonl(SEEDS);
+    assert_eq!(records.len(), 25);
+    assert_eq!(code, 1, "errors fail the default gate");
+    let parsed = records.iter().filter(|r| r["logic"] != "invalid").count();
+    let prose = records.iter().filter(|r| codes(r) == ["FPX002"]).count();
+    let broken = records.iter().filter(|r| codes(r) == ["FPX001"]).count();
+    assert_eq!((parsed, prose, broken), (19, 5, 1));
+    let always_true: Vec<usize> = (0..25)
+        .filter(|&i| records[i]["logic"] == "always-true")
+        .collect();
+    assert_eq!(always_true, [3], "LogMeIn #4");
+    let inverted = records
+        .iter()
+        .filter(|r| codes(r).contains(&"FPX103".to_string()))
+        .count();
+    assert_eq!(
+        inverted, 13,
+        "the other or-chains of != in seeds 000, 002 and 004"
+    );
+}
+
+#[test]
+fn jsonl_record_has_the_documented_shape() {
+    let (records, _) = jsonl(r#"process.name != "a.exe" or process.parent.name != "b.exe""#);
+    let r = &records[0];
+    let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["input", "logic", "findings", "witnesses"]);
+    assert_eq!(r["logic"], "contingent");
+    let f = &r["findings"][0];
+    assert_eq!(f["code"], "FPX103");
+    assert_eq!(f["name"], "inverted-exclusion");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["span"], serde_json::json!([0, 57]));
+    assert_eq!(
+        f["fix"],
+        r#"process.name == "a.exe" and process.parent.name == "b.exe""#
+    );
+    // Every field of the expression is in each witness; "true" makes it hold.
+    assert_eq!(
+        r["witnesses"]["false"],
+        serde_json::json!({"process.name": "a.exe", "process.parent.name": "b.exe"})
+    );
+    let t = r["witnesses"]["true"].as_object().unwrap();
+    assert_eq!(t.len(), 2);
+    assert!(t["process.name"] != "a.exe" || t["process.parent.name"] != "b.exe");
+}
+
+#[test]
+fn always_true_has_no_false_witness() {
+    let (records, _) = jsonl(r#"p != "splunkd.exe" or p != "logstash""#);
+    assert_eq!(records[0]["logic"], "always-true");
+    assert_eq!(records[0]["witnesses"]["false"], Value::Null);
+}
+
+#[test]
+fn json_format_is_an_array_of_records() {
+    let out = fpx()
+        .args(["lint", "--format", "json", "a == 1", "b == 2"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let warning_only = "x == “a”";
+    fpx().args(["lint", warning_only]).assert().code(0);
+    fpx()
+        .args(["lint", "--fail-on", "warning", warning_only])
+        .assert()
+        .code(1);
+    fpx()
+        .args(["lint", "--fail-on", "never", "x == "])
+        .assert()
+        .code(0);
+    fpx().args(["lint", "x == "]).assert().code(1);
+    fpx()
+        .args(["lint", "--fail-on", "info", "a == 1"])
+        .assert()
+        .code(0);
+    fpx()
+        .args(["lint", "--fail-on", "info", r#"f == "a" or f =~ "A""#])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    fpx().args(["lint"]).assert().code(2);
+    fpx()
+        .args(["lint", "--format", "yaml", "a == 1"])
+        .assert()
+        .code(2);
+    fpx().args(["frobnicate"]).assert().code(2);
+    let out = fpx().args(["explain", "FPX999"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown code `FPX999`"));
+}
+
+#[test]
+fn invalid_utf8_is_a_finding_not_a_crash() {
+    let (records, code) = jsonl(b"a == 1\nf == \"\xff\xfe\"\nb == 2\n".to_vec());
+    assert_eq!(records.len(), 3);
+    assert_eq!(codes(&records[1]), ["FPX001"]);
+    assert!(
+        records[1]["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid UTF-8")
+    );
+    assert_eq!(
+        records[2]["logic"], "contingent",
+        "later lines are still checked"
+    );
+    assert_eq!(code, 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn invalid_utf8_argument_is_a_finding() {
+    use std::os::unix::ffi::OsStrExt;
+    let arg = std::ffi::OsStr::from_bytes(b"f == \"\x80\"");
+    let out = fpx()
+        .arg("lint")
+        .arg("--format")
+        .arg("jsonl")
+        .arg(arg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(codes(&v), ["FPX001"]);
+}
+
+#[test]
+fn empty_line_is_a_finding() {
+    let (records, _) = jsonl("a == 1\n\n\r\nb == 2\n");
+    assert_eq!(records.len(), 4);
+    assert_eq!(codes(&records[1]), ["FPX001"]);
+    assert!(
+        records[1]["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty")
+    );
+    assert_eq!(codes(&records[2]), ["FPX001"]);
+}
+
+#[test]
+fn ten_thousand_nested_parentheses_are_refused() {
+    let deep = format!("{}a == 1{}\n", "(".repeat(10_000), ")".repeat(10_000));
+    let (records, code) = jsonl(deep);
+    assert_eq!(codes(&records[0]), ["FPX001"]);
+    assert!(
+        records[0]["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nests deeper than 64")
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn hundred_kilobyte_expressions_are_decided() {
+    let parts: Vec<String> = (0..5_000)
+        .map(|i| format!("f{} != \"value{i}\"", i % 13))
+        .collect();
+    let wide = parts.join(" or ");
+    assert!(wide.len() > 100_000);
+    let (records, _) = jsonl(wide + "\n");
+    assert_eq!(records[0]["logic"], "always-true");
+    let long_value = format!("f == \"{}\"\n", "a".repeat(100_000));
+    let (records, code) = jsonl(long_value);
+    assert_eq!(records[0]["logic"], "contingent");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn text_report_for_the_truncated_seed() {
+    let out = fpx()
+        .args(["lint", "-"])
+        .write_stdin("`process.name != ”\n")
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn text_report_for_the_always_true_seed() {
+    let seed = SEEDS.lines().nth(3).unwrap();
+    let out = fpx().args(["lint", seed]).output().unwrap();
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn text_report_for_an_inverted_seed_with_an_instruction() {
+    let seed = SEEDS.lines().nth(10).unwrap();
+    let out = fpx().args(["lint", seed]).output().unwrap();
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn text_report_for_prose_and_typographic_quotes() {
+    let out = fpx()
+        .args(["lint", "-"])
+        .write_stdin("Exclude processes initiated by the Kaseya VSA agent.\n`process.name == “LogMeIn.exe”`\n")
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn explain_prints_the_rule_documentation() {
+    let out = fpx().args(["explain", "fpx101"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("FPX101 always-true (error)\n"));
+    assert!(text.contains("## Passes"));
+    let by_name = fpx()
+        .args(["explain", "inverted-exclusion"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(by_name.stdout)
+            .unwrap()
+            .starts_with("FPX103")
+    );
+}
+
+#[test]
+fn explain_list_shows_every_code() {
+    let out = fpx().args(["explain", "--list"]).output().unwrap();
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
