@@ -18,35 +18,42 @@ pub struct RedundantTerm {
 /// Every term (child of an `and`/`or`) that can be dropped on its own.
 pub fn redundant_terms(pred: &Pred) -> Vec<RedundantTerm> {
     let mut out = Vec::new();
-    let mut path = Vec::new();
-    collect(pred, pred, &mut path, &mut out);
+    collect(pred, pred, &mut Vec::new(), &mut out, false);
     out
 }
 
-fn collect(root: &Pred, node: &Pred, path: &mut Vec<usize>, out: &mut Vec<RedundantTerm>) {
-    match node {
-        Pred::And(items) | Pred::Or(items) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(i);
-                let without = remove_at(root, path);
-                if equivalent(root, &without) == Validity::Valid {
-                    out.push(RedundantTerm {
-                        term: item.clone(),
-                        span: span_of(item),
-                        without,
-                    });
-                } else {
-                    collect(root, item, path, out);
-                }
-                path.pop();
+/// Walks the terms depth-first, recording each redundant one (and not descending into
+/// it); with `first_only`, stops at the first.
+fn collect(
+    root: &Pred,
+    node: &Pred,
+    path: &mut Vec<usize>,
+    out: &mut Vec<RedundantTerm>,
+    first_only: bool,
+) {
+    let children: Vec<&Pred> = match node {
+        Pred::And(items) | Pred::Or(items) => items.iter().collect(),
+        Pred::Not(inner) => vec![inner],
+        _ => return,
+    };
+    let droppable = !matches!(node, Pred::Not(_));
+    for (i, item) in children.into_iter().enumerate() {
+        if first_only && !out.is_empty() {
+            return;
+        }
+        path.push(i);
+        let without = droppable.then(|| remove_at(root, path));
+        match without {
+            Some(without) if equivalent(root, &without) == Validity::Valid => {
+                out.push(RedundantTerm {
+                    term: item.clone(),
+                    span: span_of(item),
+                    without,
+                })
             }
+            _ => collect(root, item, path, out, first_only),
         }
-        Pred::Not(inner) => {
-            path.push(0);
-            collect(root, inner, path, out);
-            path.pop();
-        }
-        _ => {}
+        path.pop();
     }
 }
 
@@ -55,42 +62,12 @@ pub fn simplify(pred: &Pred) -> Pred {
     let mut current = pred.clone();
     // Each round removes a term, so this ends after at most as many rounds as terms.
     loop {
-        let mut path = Vec::new();
         let mut found = Vec::new();
-        first_redundant(&current, &current, &mut path, &mut found);
-        match found.into_iter().next() {
-            Some(without) => current = without,
+        collect(&current, &current, &mut Vec::new(), &mut found, true);
+        match found.pop() {
+            Some(term) => current = term.without,
             None => return current,
         }
-    }
-}
-
-fn first_redundant(root: &Pred, node: &Pred, path: &mut Vec<usize>, found: &mut Vec<Pred>) {
-    if !found.is_empty() {
-        return;
-    }
-    match node {
-        Pred::And(items) | Pred::Or(items) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(i);
-                let without = remove_at(root, path);
-                if equivalent(root, &without) == Validity::Valid {
-                    found.push(without);
-                    return;
-                }
-                first_redundant(root, item, path, found);
-                path.pop();
-                if !found.is_empty() {
-                    return;
-                }
-            }
-        }
-        Pred::Not(inner) => {
-            path.push(0);
-            first_redundant(root, inner, path, found);
-            path.pop();
-        }
-        _ => {}
     }
 }
 
