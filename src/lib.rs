@@ -10,3 +10,4 @@ pub mod expr;
 pub mod logic;
 pub mod pred;
 pub mod report;
+pub mod schema;

@@ -1,0 +1,296 @@
+//! What fields exist: the Defender tables' columns (with types and whether an attacker
+//! sets them) and the ECS-style aliases, from the project's own data in `schemas/`.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+/// A column's type, as the tables document it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnType {
+    String,
+    Long,
+    Int,
+    Bool,
+    Datetime,
+    Dynamic,
+}
+
+impl ColumnType {
+    /// Whether values are numbers.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, ColumnType::Long | ColumnType::Int)
+    }
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    /// Whether an attacker chooses the value (command line, file name, path, URL, ...).
+    #[serde(default)]
+    pub attacker: bool,
+}
+
+#[derive(Deserialize)]
+struct AliasFile {
+    aliases: BTreeMap<String, BTreeMap<String, String>>,
+    no_column: BTreeMap<String, String>,
+}
+
+/// All tables and aliases fpx knows.
+#[derive(Debug)]
+pub struct Schema {
+    tables: BTreeMap<String, Vec<Column>>,
+    aliases: BTreeMap<String, BTreeMap<String, String>>,
+    no_column: BTreeMap<String, String>,
+}
+
+/// What a field name means in a table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution<'a> {
+    /// A column of the table, named directly or through an alias.
+    Column { column: &'a Column, via_alias: bool },
+    /// A known name that has no column in this table; these tables have it (as column).
+    NotInTable { elsewhere: Vec<(String, String)> },
+    /// A name fpx knows has no column anywhere, with the reason.
+    NoColumn { reason: String },
+    /// Neither a column nor an alias anywhere; the nearest known name, if one is close.
+    Unknown { suggestion: Option<String> },
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    let tables = serde_yaml::from_str(include_str!("../../schemas/tables.yaml"))
+        .expect("schemas/tables.yaml is valid");
+    let aliases: AliasFile = serde_yaml::from_str(include_str!("../../schemas/aliases.yaml"))
+        .expect("schemas/aliases.yaml is valid");
+    Schema {
+        tables,
+        aliases: aliases.aliases,
+        no_column: aliases.no_column,
+    }
+});
+
+/// The schema compiled into fpx.
+pub fn schema() -> &'static Schema {
+    &SCHEMA
+}
+
+impl Schema {
+    /// The columns of a table, if fpx knows it.
+    pub fn table(&self, name: &str) -> Option<&[Column]> {
+        self.tables.get(name).map(Vec::as_slice)
+    }
+
+    /// Names of every known table.
+    pub fn table_names(&self) -> impl Iterator<Item = &str> {
+        self.tables.keys().map(String::as_str)
+    }
+
+    /// What `field` means in `table`.
+    pub fn resolve(&self, field: &str, table: &str) -> Resolution<'_> {
+        let columns = self.table(table).unwrap_or(&[]);
+        if let Some(column) = columns.iter().find(|c| c.name == field) {
+            return Resolution::Column {
+                column,
+                via_alias: false,
+            };
+        }
+        if let Some(per_table) = self.aliases.get(field) {
+            if let Some(name) = per_table.get(table)
+                && let Some(column) = columns.iter().find(|c| &c.name == name)
+            {
+                return Resolution::Column {
+                    column,
+                    via_alias: true,
+                };
+            }
+            return Resolution::NotInTable {
+                elsewhere: per_table
+                    .iter()
+                    .map(|(t, c)| (t.clone(), c.clone()))
+                    .collect(),
+            };
+        }
+        if let Some(reason) = self.no_column.get(field) {
+            return Resolution::NoColumn {
+                reason: reason.clone(),
+            };
+        }
+        let elsewhere: Vec<(String, String)> = self
+            .tables
+            .iter()
+            .filter(|(_, cols)| cols.iter().any(|c| c.name == field))
+            .map(|(t, _)| (t.clone(), field.to_string()))
+            .collect();
+        if !elsewhere.is_empty() {
+            return Resolution::NotInTable { elsewhere };
+        }
+        Resolution::Unknown {
+            suggestion: self.nearest(field, table),
+        }
+    }
+
+    /// The known name closest to `field`: columns of `table` and every alias, compared by
+    /// their words (`parent_process_name` ~ `parent.name`) and by spelling.
+    fn nearest(&self, field: &str, table: &str) -> Option<String> {
+        let columns = self
+            .table(table)
+            .unwrap_or(&[])
+            .iter()
+            .map(|c| c.name.as_str());
+        let candidates: Vec<&str> = self
+            .aliases
+            .keys()
+            .map(String::as_str)
+            .chain(columns)
+            .collect();
+        let mine = distinct(words(field));
+        // Ranked by shared words, then by how many words the name has beyond those
+        // (`parent_process_name` is `parent.name`, not `parent.parent.name`), then spelling.
+        let mut best: Option<((usize, usize, usize), &str)> = None;
+        for candidate in candidates {
+            let all = words(candidate);
+            let theirs = distinct(all.clone());
+            let shared = mine.iter().filter(|w| theirs.contains(w)).count();
+            let union = mine.len() + theirs.len() - shared;
+            let distance =
+                edit_distance(&field.to_ascii_lowercase(), &candidate.to_ascii_lowercase());
+            let close = shared * 2 >= union || distance <= 2.max(field.len() / 5);
+            let rank = (union - shared, all.len().abs_diff(mine.len()), distance);
+            if close && best.is_none_or(|(r, _)| rank < r) {
+                best = Some((rank, candidate));
+            }
+        }
+        best.map(|(_, name)| name.to_string())
+    }
+}
+
+/// Lower-case words of a field name: split at `.` `_` and lower-to-upper case changes.
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c == '.' || c == '_' || (c.is_ascii_uppercase() && prev_lower) {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+        }
+        if c != '.' && c != '_' {
+            current.push(c.to_ascii_lowercase());
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn distinct(mut words: Vec<String>) -> Vec<String> {
+    words.sort();
+    words.dedup();
+    words
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for j in 0..b.len() {
+            let cost = usize::from(ca != b[j]);
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + cost);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CERT: &str = "DeviceFileCertificateInfo";
+
+    #[test]
+    fn eight_tables_are_known() {
+        assert_eq!(schema().table_names().count(), 8);
+        assert!(
+            schema()
+                .table("DeviceProcessEvents")
+                .unwrap()
+                .iter()
+                .any(|c| c.name == "ProcessCommandLine" && c.attacker)
+        );
+        assert!(
+            !schema()
+                .table(CERT)
+                .unwrap()
+                .iter()
+                .any(|c| c.name == "Signer" && c.attacker)
+        );
+    }
+
+    #[test]
+    fn aliases_resolve_per_table() {
+        let s = schema();
+        assert!(
+            matches!(s.resolve("process.name", "DeviceProcessEvents"), Resolution::Column { column, via_alias: true } if column.name == "FileName")
+        );
+        assert!(
+            matches!(s.resolve("process.name", "DeviceNetworkEvents"), Resolution::Column { column, .. } if column.name == "InitiatingProcessFileName")
+        );
+        assert!(matches!(
+            s.resolve("Signer", CERT),
+            Resolution::Column {
+                via_alias: false,
+                ..
+            }
+        ));
+        let Resolution::NotInTable { elsewhere } = s.resolve("process.command_line", CERT) else {
+            panic!()
+        };
+        assert!(elsewhere.contains(&("DeviceProcessEvents".into(), "ProcessCommandLine".into())));
+        assert!(matches!(
+            s.resolve("user.account", CERT),
+            Resolution::NotInTable { .. }
+        ));
+        assert!(matches!(
+            s.resolve("ProcessCommandLine", CERT),
+            Resolution::NotInTable { .. }
+        ));
+        assert!(matches!(
+            s.resolve("event_id", CERT),
+            Resolution::NoColumn { .. }
+        ));
+    }
+
+    #[test]
+    fn unknown_fields_get_the_nearest_name() {
+        let s = schema();
+        assert_eq!(
+            s.resolve("process.parent_process_name", CERT),
+            Resolution::Unknown {
+                suggestion: Some("process.parent.name".into())
+            }
+        );
+        assert_eq!(
+            s.resolve("Signr", CERT),
+            Resolution::Unknown {
+                suggestion: Some("Signer".into())
+            }
+        );
+        assert_eq!(
+            s.resolve("zzzz", CERT),
+            Resolution::Unknown { suggestion: None }
+        );
+    }
+}
