@@ -6,7 +6,9 @@
 
 pub mod checks;
 pub mod cli;
+pub mod corpus;
 pub mod expr;
+pub mod kql;
 pub mod logic;
 pub mod pred;
 pub mod report;

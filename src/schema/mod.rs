@@ -176,10 +176,8 @@ fn words(name: &str) -> Vec<String> {
     let mut current = String::new();
     let mut prev_lower = false;
     for c in name.chars() {
-        if c == '.' || c == '_' || (c.is_ascii_uppercase() && prev_lower) {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
+        if (c == '.' || c == '_' || (c.is_ascii_uppercase() && prev_lower)) && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
         }
         if c != '.' && c != '_' {
             current.push(c.to_ascii_lowercase());

@@ -1,0 +1,314 @@
+//! Sentinel hunting-query YAML, read leniently. Every rule in the corpus mis-indents
+//! `dataTypes`, which makes the file invalid YAML; fpx reads each top-level key on its
+//! own, recovers what it can from the broken part, and says so (FPX402).
+
+use std::path::{Path, PathBuf};
+
+use serde_yaml::Value as Yaml;
+
+/// A detection rule as fpx reads it.
+#[derive(Debug, Clone)]
+pub struct RuleDoc {
+    pub file: PathBuf,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub data_types: Vec<String>,
+    pub tactics: Vec<String>,
+    pub techniques: Vec<String>,
+    pub query: String,
+    /// 1-based line of the query's first line in the file.
+    pub query_line: usize,
+    /// Columns of indentation the query's lines have in the file.
+    pub query_indent: usize,
+    /// Set when the file is not valid YAML: what was wrong and what was recovered.
+    pub malformed: Option<Malformed>,
+}
+
+/// Why a rule file is not valid YAML, and what fpx read anyway.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Malformed {
+    pub line: usize,
+    pub column: usize,
+    pub error: String,
+    pub recovered: String,
+}
+
+/// A rule file fpx could not read at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// One top-level `key:` and the lines that belong to it.
+struct Chunk<'a> {
+    key: &'a str,
+    /// 0-based line of the key.
+    line: usize,
+    text: String,
+}
+
+fn chunks(text: &str) -> Vec<Chunk<'_>> {
+    let mut out: Vec<Chunk> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let top_key = line
+            .split_once(':')
+            .map(|(k, _)| k)
+            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|_| line.starts_with(|c: char| c.is_ascii_alphabetic()));
+        match (top_key, out.last_mut()) {
+            (Some(key), _) => out.push(Chunk {
+                key,
+                line: i,
+                text: format!("{line}\n"),
+            }),
+            (None, Some(chunk)) => {
+                chunk.text.push_str(line);
+                chunk.text.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// Reads a rule file's text. `Err` when not even the query can be found.
+pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
+    let malformed_at = match serde_yaml::from_str::<Yaml>(text) {
+        Ok(_) => None,
+        Err(e) => {
+            let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            Some((line, column, e.to_string()))
+        }
+    };
+    let mut doc = RuleDoc {
+        file: file.to_path_buf(),
+        id: String::new(),
+        name: String::new(),
+        description: String::new(),
+        data_types: Vec::new(),
+        tactics: Vec::new(),
+        techniques: Vec::new(),
+        query: String::new(),
+        query_line: 0,
+        query_indent: 0,
+        malformed: None,
+    };
+    let mut recovered = Vec::new();
+    let mut query_found = false;
+    for chunk in chunks(text) {
+        let parsed: Option<Yaml> = serde_yaml::from_str::<Yaml>(&chunk.text)
+            .ok()
+            .and_then(|v| v.get(chunk.key).cloned());
+        match chunk.key {
+            "id" => doc.id = scalar(parsed.as_ref()),
+            "name" => doc.name = scalar(parsed.as_ref()),
+            "description" => doc.description = scalar(parsed.as_ref()),
+            "tactics" => doc.tactics = list(parsed.as_ref()),
+            "relevantTechniques" => doc.techniques = list(parsed.as_ref()),
+            "requiredDataConnectors" => {
+                doc.data_types = match &parsed {
+                    Some(v) => data_types(v),
+                    None => {
+                        // The corpus's broken indentation: take the `- Name` items under
+                        // `dataTypes:` line by line.
+                        let items = data_types_by_line(&chunk.text);
+                        recovered.push(format!("dataTypes [{}]", items.join(", ")));
+                        items
+                    }
+                };
+            }
+            "query" => {
+                if let Some(q) = parsed.as_ref().and_then(Yaml::as_str) {
+                    query_found = true;
+                    doc.query = q.to_string();
+                    let block = chunk
+                        .text
+                        .lines()
+                        .next()
+                        .is_some_and(|l| l.trim_end().ends_with(['|', '>', '-']));
+                    let first_content = chunk
+                        .text
+                        .lines()
+                        .skip(usize::from(block))
+                        .find(|l| !l.trim().is_empty());
+                    doc.query_line = chunk.line + 1 + usize::from(block);
+                    doc.query_indent = first_content.map_or(0, |l| l.len() - l.trim_start().len());
+                    if !block {
+                        doc.query_indent =
+                            chunk.text.find(q.lines().next().unwrap_or("")).unwrap_or(0);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if !query_found {
+        let (line, column, message) =
+            malformed_at.unwrap_or((1, 1, "the file has no `query:`".into()));
+        return Err(LoadError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: format!("not a readable rule: {message}"),
+        });
+    }
+    if let Some((line, column, error)) = malformed_at {
+        let mut read = vec!["id", "name", "query"];
+        read.retain(|k| match *k {
+            "id" => !doc.id.is_empty(),
+            "name" => !doc.name.is_empty(),
+            _ => true,
+        });
+        recovered.insert(0, read.join(", "));
+        doc.malformed = Some(Malformed {
+            line,
+            column,
+            error: error.lines().next().unwrap_or("").to_string(),
+            recovered: recovered.join(", "),
+        });
+    }
+    Ok(doc)
+}
+
+fn scalar(v: Option<&Yaml>) -> String {
+    match v {
+        Some(Yaml::String(s)) => s.trim_end().to_string(),
+        Some(Yaml::Number(n)) => n.to_string(),
+        Some(Yaml::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn list(v: Option<&Yaml>) -> Vec<String> {
+    match v {
+        Some(Yaml::Sequence(items)) => items.iter().map(|i| scalar(Some(i))).collect(),
+        Some(other) => vec![scalar(Some(other))]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+fn data_types(v: &Yaml) -> Vec<String> {
+    let Some(connectors) = v.as_sequence() else {
+        return Vec::new();
+    };
+    connectors
+        .iter()
+        .flat_map(|c| list(c.get("dataTypes")))
+        .collect()
+}
+
+fn data_types_by_line(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("dataTypes:") {
+            inside = true;
+        } else if inside && let Some(item) = t.strip_prefix("- ") {
+            if item.contains(':') {
+                inside = false;
+            } else {
+                out.push(item.trim().to_string());
+            }
+        } else if inside && !t.is_empty() {
+            inside = false;
+        }
+    }
+    out
+}
+
+/// Writes a rule as Sentinel hunting-query YAML (valid, two-space indentation).
+pub fn write_rule(doc: &RuleDoc) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let block = |out: &mut String, key: &str, text: &str| {
+        let _ = writeln!(out, "{key}: |");
+        for line in text.trim_end().lines() {
+            if line.trim().is_empty() {
+                out.push('\n');
+            } else {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+    };
+    let _ = writeln!(out, "id: {}", super::scenario::yaml_scalar(&doc.id));
+    let _ = writeln!(out, "name: {}", super::scenario::yaml_scalar(&doc.name));
+    block(&mut out, "description", &doc.description);
+    let _ = writeln!(
+        out,
+        "requiredDataConnectors:\n  - connectorId: MicrosoftThreatProtection\n    dataTypes:"
+    );
+    for t in &doc.data_types {
+        let _ = writeln!(out, "      - {t}");
+    }
+    for (key, items) in [
+        ("tactics", &doc.tactics),
+        ("relevantTechniques", &doc.techniques),
+    ] {
+        let _ = writeln!(out, "{key}:");
+        for i in items {
+            let _ = writeln!(out, "  - {}", super::scenario::yaml_scalar(i));
+        }
+    }
+    block(&mut out, "query", &doc.query);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CORPUS_STYLE: &str = "id: e9c26766-0fe4-49b6-ae27-c41c41aae094
+name: Remote Management and Monitoring tool - AnyDesk - Create Process
+description: |
+    Remote Monitoring and Management (RMM) programs.
+requiredDataConnectors:
+    - connectorId: MicrosoftThreatProtection
+    dataTypes:
+        - DeviceProcessEvents
+tactics: CommandAndControl
+relevantTechniques: T1219
+query: |
+  DeviceProcessEvents
+  | where ProcessVersionInfoProductName has 'anydesk'
+";
+
+    #[test]
+    fn the_corpus_indentation_is_read_leniently() {
+        let doc = read_rule(Path::new("r.yaml"), CORPUS_STYLE).unwrap();
+        assert_eq!(doc.id, "e9c26766-0fe4-49b6-ae27-c41c41aae094");
+        assert_eq!(doc.data_types, ["DeviceProcessEvents"]);
+        assert_eq!(doc.tactics, ["CommandAndControl"]);
+        assert_eq!(doc.query_line, 12);
+        assert_eq!(doc.query_indent, 2);
+        assert!(doc.query.starts_with("DeviceProcessEvents\n| where"));
+        let m = doc.malformed.unwrap();
+        assert_eq!(m.line, 7);
+        assert!(
+            m.recovered.contains("dataTypes [DeviceProcessEvents]"),
+            "{}",
+            m.recovered
+        );
+    }
+
+    #[test]
+    fn valid_yaml_is_not_malformed() {
+        let fixed = CORPUS_STYLE.replace("    dataTypes:", "      dataTypes:");
+        let doc = read_rule(Path::new("r.yaml"), &fixed).unwrap();
+        assert!(doc.malformed.is_none());
+        assert_eq!(doc.data_types, ["DeviceProcessEvents"]);
+    }
+
+    #[test]
+    fn a_file_without_a_query_is_an_error_with_a_line() {
+        let e = read_rule(Path::new("r.yaml"), "id: x\nname: [unclosed\n").unwrap_err();
+        assert!(e.line >= 2, "{e:?}");
+    }
+}

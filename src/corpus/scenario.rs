@@ -1,0 +1,260 @@
+//! Scenario files: one per rule, `rule: <id>` and a list of scenarios, each with its
+//! exclusion and the benign and malicious event templates it is tested against.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_yaml::Value as Yaml;
+
+use super::rule::LoadError;
+
+/// A scenario file as read.
+#[derive(Debug, Clone)]
+pub struct ScenarioFile {
+    pub file: PathBuf,
+    pub rule: String,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// An event template: fields fixed by the author (every other field is generated).
+pub type Template = BTreeMap<String, String>;
+
+/// One false-positive scenario of a rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub exclusion: String,
+    pub benign: Vec<Template>,
+    pub malicious: Vec<Template>,
+    /// Where the exclusion's first character is in the file (1-based).
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    rule: String,
+    #[serde(default)]
+    scenarios: Vec<RawScenario>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: String,
+    #[serde(default)]
+    description: String,
+    exclusion: String,
+    #[serde(default)]
+    benign: Vec<BTreeMap<String, Yaml>>,
+    #[serde(default)]
+    malicious: Vec<BTreeMap<String, Yaml>>,
+}
+
+/// Reads a scenario file.
+pub fn read_scenarios(file: &Path, text: &str) -> Result<ScenarioFile, LoadError> {
+    let raw: RawFile = serde_yaml::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        LoadError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("invalid YAML")
+                .to_string(),
+        }
+    })?;
+    let places = exclusion_places(text);
+    let scenarios = raw
+        .scenarios
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let (line, column) = places.get(i).copied().unwrap_or((1, 1));
+            Scenario {
+                name: s.name,
+                description: s.description,
+                exclusion: s.exclusion,
+                benign: s.benign.into_iter().map(template).collect(),
+                malicious: s.malicious.into_iter().map(template).collect(),
+                line,
+                column,
+            }
+        })
+        .collect();
+    Ok(ScenarioFile {
+        file: file.to_path_buf(),
+        rule: raw.rule,
+        scenarios,
+    })
+}
+
+fn template(raw: BTreeMap<String, Yaml>) -> Template {
+    raw.into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Yaml::String(s) => s,
+                Yaml::Number(n) => n.to_string(),
+                Yaml::Bool(b) => b.to_string(),
+                Yaml::Null => String::new(),
+                other => serde_yaml::to_string(&other)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            };
+            (k, text)
+        })
+        .collect()
+}
+
+/// Line and column of each `exclusion:` value, in order: the next line's indentation
+/// for a block scalar, the value's first character (inside its quote) otherwise.
+fn exclusion_places(text: &str) -> Vec<(usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start().trim_start_matches("- ");
+        let Some(value) = trimmed.strip_prefix("exclusion:") else {
+            continue;
+        };
+        let value_start = line.len() - value.len();
+        let v = value.trim_start();
+        if v.starts_with(['|', '>']) {
+            let next = lines.get(i + 1).unwrap_or(&"");
+            out.push((i + 2, next.len() - next.trim_start().len() + 1));
+        } else {
+            let at =
+                value_start + (value.len() - v.len()) + usize::from(v.starts_with(['"', '\'']));
+            out.push((i + 1, line[..at].chars().count() + 1));
+        }
+    }
+    out
+}
+
+/// Writes a scenario file in fpx's layout: exclusions as literal blocks, so a finding's
+/// byte span lands on the same column in the file.
+pub fn write_scenarios(rule_id: &str, header: &str, scenarios: &[Scenario]) -> String {
+    let mut out = String::new();
+    for line in header.lines() {
+        let _ = writeln!(out, "# {line}");
+    }
+    let _ = writeln!(out, "rule: {}", yaml_scalar(rule_id));
+    let _ = writeln!(out, "scenarios:");
+    for s in scenarios {
+        let _ = writeln!(out, "  - name: {}", yaml_scalar(&s.name));
+        if !s.description.is_empty() {
+            let _ = writeln!(out, "    description: {}", yaml_scalar(&s.description));
+        }
+        if s.exclusion.trim().is_empty() || s.exclusion.starts_with(char::is_whitespace) {
+            let _ = writeln!(out, "    exclusion: {}", json_string(&s.exclusion));
+        } else {
+            let _ = writeln!(out, "    exclusion: |-");
+            for line in s.exclusion.lines() {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+        for (key, templates) in [("benign", &s.benign), ("malicious", &s.malicious)] {
+            if templates.is_empty() {
+                let _ = writeln!(out, "    {key}: []");
+                continue;
+            }
+            let _ = writeln!(out, "    {key}:");
+            for t in templates {
+                let fields: Vec<String> = t
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", json_string(v)))
+                    .collect();
+                let _ = writeln!(out, "      - {{{}}}", fields.join(", "));
+            }
+        }
+    }
+    out
+}
+
+/// A YAML scalar: plain when that is unambiguous, double-quoted otherwise.
+pub fn yaml_scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || " ,.()'/&+-_’".contains(c))
+        && !s.ends_with(' ')
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off"
+        )
+        && s.parse::<f64>().is_err();
+    if plain { s.to_string() } else { json_string(s) }
+}
+
+/// A double-quoted string; JSON's escapes are valid YAML.
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(name: &str, exclusion: &str) -> Scenario {
+        Scenario {
+            name: name.into(),
+            description: "What: an admin runs it.".into(),
+            exclusion: exclusion.into(),
+            benign: vec![[("FileName".to_string(), "a.exe".to_string())].into()],
+            malicious: Vec::new(),
+            line: 0,
+            column: 0,
+        }
+    }
+
+    #[test]
+    fn written_files_read_back_with_exclusion_positions() {
+        let scenarios = [
+            scenario("One: first", r#"process.name != "x" OR a == 'b'"#),
+            scenario("true", "`process.name != ”"),
+        ];
+        let text = write_scenarios("abc-123", "Scenarios for a rule.", &scenarios);
+        let back = read_scenarios(Path::new("s.yaml"), &text).unwrap();
+        assert_eq!(back.rule, "abc-123");
+        assert_eq!(back.scenarios.len(), 2);
+        for (a, b) in scenarios.iter().zip(&back.scenarios) {
+            assert_eq!(
+                (&a.name, &a.description, &a.exclusion, &a.benign),
+                (&b.name, &b.description, &b.exclusion, &b.benign)
+            );
+            let line = text.lines().nth(b.line - 1).unwrap();
+            assert_eq!(
+                &line[b.column - 1..],
+                a.exclusion,
+                "the position points at the exclusion"
+            );
+        }
+    }
+
+    #[test]
+    fn inline_exclusions_are_located_inside_their_quotes() {
+        let text = "rule: r\nscenarios:\n  - name: a\n    exclusion: 'x == \"1\"'\n    benign: [{FileName: 5}]\n";
+        let f = read_scenarios(Path::new("s.yaml"), text).unwrap();
+        assert_eq!((f.scenarios[0].line, f.scenarios[0].column), (4, 17));
+        assert_eq!(f.scenarios[0].benign[0]["FileName"], "5");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_yaml_are_errors_with_lines() {
+        let e = read_scenarios(
+            Path::new("s.yaml"),
+            "rule: r\nscenarios:\n  - name: a\n    exclusoin: x\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 4);
+        let e = read_scenarios(Path::new("s.yaml"), "rule: r\nscenarios: [\n").unwrap_err();
+        assert!(e.line >= 2);
+    }
+}

@@ -1,0 +1,552 @@
+//! Reading a rule's KQL query: its table, its detection predicate D (the `where`
+//! clauses before the first `summarize`, lowered into the same [`Pred`] as exclusions),
+//! and its output columns.
+//!
+//! What cannot be lowered exactly is *over-approximated*: an opaque condition (a
+//! function of a column, membership in another query's result) becomes `true` where it
+//! is asserted and `false` where it is negated, so D' holds on every event D holds on.
+//! Then "D implies E" and "D and E never meet" stay sound on D'. Each approximation is
+//! reported (FPX401). Time-window conditions are dropped silently: events have no time.
+//! A `datatable` or a `join`/`union` makes the query unsupported: no D at all.
+
+use std::collections::HashMap;
+
+use pest::Parser;
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
+use pest_derive::Parser;
+
+use crate::expr::{Irregularity, ParseOutcome, parse_exclusion};
+use crate::pred::{Atom, Op, Pred, Span, Value};
+
+#[derive(Parser)]
+#[grammar = "../grammar/exclusion.pest"]
+#[grammar = "../grammar/kql.pest"]
+struct KqlParser;
+
+/// What fpx understood of a rule's query.
+#[derive(Debug, Clone)]
+pub struct RuleQuery {
+    /// The table the query reads (the source of its last tabular expression).
+    pub table: Option<String>,
+    /// The detection predicate D, if the query could be lowered.
+    pub detection: Option<Pred>,
+    /// Whether D is exact (no approximation was needed).
+    pub exact: bool,
+    /// The columns of the query's result.
+    pub output_columns: Vec<String>,
+    /// What was approximated or could not be read, with where in the query.
+    pub notes: Vec<QueryNote>,
+}
+
+/// Something about the query a reviewer should know (becomes FPX401).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryNote {
+    pub span: Span,
+    pub message: String,
+    /// True when the note made the whole query unsupported (no D).
+    pub fatal: bool,
+}
+
+/// The field name opaque conditions are parked under until their polarity is known;
+/// NUL cannot occur in a real field name.
+const OPAQUE: &str = "\0opaque";
+
+static PRATT: std::sync::LazyLock<PrattParser<Rule>> = std::sync::LazyLock::new(|| {
+    PrattParser::new()
+        .op(PrattOp::infix(Rule::or_op, Assoc::Left))
+        .op(PrattOp::infix(Rule::and_op, Assoc::Left))
+        .op(PrattOp::prefix(Rule::not_op))
+});
+
+/// A value bound by `let`.
+#[derive(Debug, Clone)]
+enum Binding {
+    List(Vec<Value>),
+    Scalar(Value),
+    /// Another query (or a datatable): its rows are not known.
+    Table,
+    Other,
+}
+
+/// Reads a query. Never panics; a query that does not parse yields a fatal note.
+pub fn read_query(query: &str) -> RuleQuery {
+    let mut reader = Reader {
+        lets: HashMap::new(),
+        notes: Vec::new(),
+        computed: Vec::new(),
+    };
+    let pairs = match KqlParser::parse(Rule::query, query) {
+        Ok(mut pairs) => pairs.next().expect("grammar: query").into_inner(),
+        Err(err) => {
+            let (start, end) = match err.location {
+                pest::error::InputLocation::Pos(p) => (p, p),
+                pest::error::InputLocation::Span(s) => s,
+            };
+            let (line, col) = match err.line_col {
+                pest::error::LineColLocation::Pos(lc)
+                | pest::error::LineColLocation::Span(lc, _) => lc,
+            };
+            return RuleQuery {
+                table: None,
+                detection: None,
+                exact: false,
+                output_columns: Vec::new(),
+                notes: vec![QueryNote {
+                    span: start..end.max(start + 1).min(query.len()),
+                    message: format!("fpx cannot read the query past line {line}, column {col}"),
+                    fatal: true,
+                }],
+            };
+        }
+    };
+    let mut main = None;
+    for pair in pairs {
+        match pair.as_rule() {
+            Rule::let_stmt => reader.let_stmt(pair),
+            Rule::tabular => main = Some(pair),
+            _ => {}
+        }
+    }
+    let Some(main) = main else {
+        unreachable!("grammar: a query ends with a tabular expression")
+    };
+    let (table, detection, output_columns) = reader.tabular(main);
+    let fatal = reader.notes.iter().any(|n| n.fatal);
+    let exact = reader.notes.is_empty();
+    RuleQuery {
+        table,
+        detection: if fatal {
+            None
+        } else {
+            detection.map(|d| approximate(&d, true))
+        },
+        exact,
+        output_columns,
+        notes: reader.notes,
+    }
+}
+
+struct Reader {
+    lets: HashMap<String, Binding>,
+    notes: Vec<QueryNote>,
+    /// Columns made by `extend`: conditions on them are not on the table's columns.
+    computed: Vec<String>,
+}
+
+/// A pair's children without the keyword tokens (`let`, `where`, `by`, ...).
+fn children(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|p| {
+        !matches!(
+            p.as_rule(),
+            Rule::kw_let
+                | Rule::kw_where
+                | Rule::kw_summarize
+                | Rule::kw_by
+                | Rule::kw_project
+                | Rule::kw_extend
+                | Rule::kw_distinct
+                | Rule::kw_join
+        )
+    })
+}
+
+fn span(pair: &Pair<Rule>) -> Span {
+    pair.as_span().start()..pair.as_span().end()
+}
+
+impl Reader {
+    fn note(&mut self, span: Span, message: String, fatal: bool) {
+        self.notes.push(QueryNote {
+            span,
+            message,
+            fatal,
+        });
+    }
+
+    fn let_stmt(&mut self, pair: Pair<Rule>) {
+        let mut inner = children(pair);
+        let name = inner
+            .next()
+            .expect("grammar: let name")
+            .as_str()
+            .to_string();
+        let value = inner.next().expect("grammar: let value");
+        let bound = value.into_inner().next().expect("grammar: let value kind");
+        let binding = match bound.as_rule() {
+            Rule::datatable => {
+                self.note(
+                    span(&bound),
+                    format!("`{name}` is a datatable: fpx does not read inline tables, so the rule is checked without its detection logic"),
+                    true,
+                );
+                Binding::Table
+            }
+            Rule::literal_list => Binding::List(bound.into_inner().filter_map(literal).collect()),
+            Rule::tabular => Binding::Table,
+            _ => match parse_exclusion(&format!("x == {}", bound.as_str().trim())) {
+                ParseOutcome::Parsed(p) if p.irregularities.is_empty() => match p.pred {
+                    Pred::Atom(a) => Binding::Scalar(a.values[0].clone()),
+                    _ => Binding::Other,
+                },
+                _ => Binding::Other,
+            },
+        };
+        self.lets.insert(name, binding);
+    }
+
+    /// Table, D (with opaque parts still marked), output columns.
+    fn tabular(&mut self, pair: Pair<Rule>) -> (Option<String>, Option<Pred>, Vec<String>) {
+        let mut inner = pair.into_inner();
+        let source = inner.next().expect("grammar: source").as_str().to_string();
+        let mut wheres = Vec::new();
+        let mut outputs = Vec::new();
+        let mut summarized = false;
+        for stage in inner {
+            let stage_span = span(&stage);
+            match stage.as_rule() {
+                Rule::where_stage | Rule::bare_predicate if !summarized => {
+                    if stage.as_rule() == Rule::bare_predicate {
+                        self.note(
+                            stage_span,
+                            format!(
+                                "`| {}` has no operator; fpx reads it as `| where {0}`",
+                                stage.as_str().trim()
+                            ),
+                            false,
+                        );
+                    }
+                    let expr = children(stage).next().expect("grammar: where expression");
+                    wheres.push(self.expr(expr));
+                }
+                Rule::summarize_stage => {
+                    summarized = true;
+                    outputs = children(stage)
+                        .map(|item| {
+                            let mut parts = item.into_inner();
+                            let first = parts.next().expect("grammar: aggregate or by item");
+                            match (first.as_rule(), parts.next()) {
+                                (Rule::name, Some(_)) => first.as_str().to_string(),
+                                (Rule::name, None) => first.as_str().to_string(),
+                                _ => default_column_name(first.as_str()),
+                            }
+                        })
+                        .collect();
+                }
+                Rule::project_stage | Rule::extend_stage => {
+                    let project = stage.as_rule() == Rule::project_stage;
+                    let names: Vec<String> = children(stage)
+                        .map(|item| {
+                            let mut parts = item.into_inner();
+                            let first = parts.next().expect("grammar: item");
+                            first.as_str().trim().to_string()
+                        })
+                        .collect();
+                    if project {
+                        outputs = names;
+                    } else {
+                        self.computed.extend(names.iter().cloned());
+                        outputs.extend(names);
+                    }
+                }
+                Rule::distinct_stage => {
+                    outputs = children(stage).map(|n| n.as_str().to_string()).collect()
+                }
+                Rule::join_stage if !summarized => {
+                    self.note(
+                        stage_span,
+                        "the query joins or unions other tables: fpx checks the rule without its detection logic".into(),
+                        true,
+                    );
+                }
+                _ => {}
+            }
+        }
+        let detection = match wheres.len() {
+            0 => Pred::True,
+            1 => wheres.pop().expect("one"),
+            _ => Pred::And(wheres),
+        };
+        (Some(source), Some(detection), outputs)
+    }
+
+    fn expr(&mut self, pair: Pair<Rule>) -> Pred {
+        PRATT
+            .map_primary(|primary| self.primary(primary))
+            .map_prefix(|_, operand| Pred::Not(Box::new(operand)))
+            .map_infix(|lhs, op, rhs| {
+                let and = op.as_rule() == Rule::and_op;
+                match (lhs, and) {
+                    (Pred::And(mut items), true) => {
+                        items.push(rhs);
+                        Pred::And(items)
+                    }
+                    (Pred::Or(mut items), false) => {
+                        items.push(rhs);
+                        Pred::Or(items)
+                    }
+                    (lhs, true) => Pred::And(vec![lhs, rhs]),
+                    (lhs, false) => Pred::Or(vec![lhs, rhs]),
+                }
+            })
+            .parse(pair.into_inner())
+    }
+
+    fn primary(&mut self, pair: Pair<Rule>) -> Pred {
+        let at = span(&pair);
+        match pair.as_rule() {
+            Rule::kql_paren => self.expr(pair.into_inner().next().expect("grammar: paren")),
+            Rule::bool_lit => {
+                if pair.as_str().eq_ignore_ascii_case("true") {
+                    Pred::True
+                } else {
+                    Pred::False
+                }
+            }
+            Rule::between => {
+                let text = pair.as_str();
+                let mut inner = pair.into_inner();
+                let operand = inner.next().expect("grammar: operand");
+                let negated = inner
+                    .next()
+                    .expect("grammar: between")
+                    .as_str()
+                    .starts_with('!');
+                let range = inner.next().expect("grammar: range").as_str();
+                if is_time(operand.as_str()) {
+                    return opaque(None);
+                }
+                let bounds = range.split_once("..").map(|(a, b)| (a.trim(), b.trim()));
+                match bounds.filter(|(a, b)| {
+                    crate::pred::parse_number(a).is_some() && crate::pred::parse_number(b).is_some()
+                }) {
+                    Some((lo, hi)) if operand.as_rule() == Rule::field => {
+                        let field = operand.as_str();
+                        let inside = Pred::And(vec![
+                            Pred::Atom(Atom {
+                                span: at.clone(),
+                                ..Atom::new(field, Op::Ge, false, true, vec![Value::Num(lo.into())])
+                            }),
+                            Pred::Atom(Atom {
+                                span: at,
+                                ..Atom::new(field, Op::Le, false, true, vec![Value::Num(hi.into())])
+                            }),
+                        ]);
+                        if negated {
+                            Pred::Not(Box::new(inside))
+                        } else {
+                            inside
+                        }
+                    }
+                    _ => self.approximated(at, text),
+                }
+            }
+            Rule::emptiness => {
+                let mut inner = pair.into_inner();
+                let function = inner
+                    .next()
+                    .expect("grammar: function")
+                    .as_str()
+                    .to_ascii_lowercase();
+                let field = inner.next().expect("grammar: field").as_str();
+                let negated = function.starts_with("isnot");
+                Pred::Atom(Atom {
+                    span: at,
+                    ..Atom::new(
+                        field,
+                        Op::Equals,
+                        negated,
+                        true,
+                        vec![Value::Str(String::new())],
+                    )
+                })
+            }
+            Rule::comparison => self.comparison(pair.as_str(), at),
+            Rule::set_membership => {
+                let text = pair.as_str().to_string();
+                let mut inner = pair.into_inner();
+                let field = inner.next().expect("grammar: field").as_str().to_string();
+                let op = inner.next().expect("grammar: op").as_str().to_string();
+                let set = inner
+                    .next()
+                    .expect("grammar: set")
+                    .as_str()
+                    .trim()
+                    .to_string();
+                match self.lets.get(set.trim_matches(['(', ')', ' '])).cloned() {
+                    Some(Binding::List(values)) => self.comparison_with(&field, &op, values, at),
+                    Some(Binding::Table) | None
+                        if set.contains('|') || self.lets.contains_key(&set) =>
+                    {
+                        let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                        self.note(
+                            at.clone(),
+                            format!("`{short}` compares with the rows of another query, which fpx does not run; it is read as \"could be true\""),
+                            false,
+                        );
+                        opaque(Some(at))
+                    }
+                    _ => self.approximated(at, &text),
+                }
+            }
+            Rule::double_operator => {
+                let short: String = pair
+                    .as_str()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.note(
+                    at.clone(),
+                    format!("`{short}` has two operators: KQL rejects this query; fpx reads the condition as \"could be true\""),
+                    false,
+                );
+                opaque(Some(at))
+            }
+            Rule::opaque_term => {
+                let text = pair.as_str().to_string();
+                let first = pair
+                    .into_inner()
+                    .next()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default();
+                if is_time(&first) {
+                    return opaque(None);
+                }
+                self.approximated(at, &text)
+            }
+            rule => unreachable!("grammar: unexpected primary {rule:?}"),
+        }
+    }
+
+    /// A comparison, parsed by the exclusion grammar so both mean the same; unquoted
+    /// right-hand sides are names (a `let` or another column), not strings.
+    fn comparison(&mut self, text: &str, at: Span) -> Pred {
+        let ParseOutcome::Parsed(parsed) = parse_exclusion(text) else {
+            return self.approximated(at, text);
+        };
+        let Pred::Atom(mut atom) = parsed.pred else {
+            return self.approximated(at, text);
+        };
+        atom.span = at.clone();
+        if self.computed.contains(&atom.field) {
+            return self.approximated(at, text);
+        }
+        if is_time(&atom.field) {
+            return opaque(None);
+        }
+        let names: Vec<&str> = parsed
+            .irregularities
+            .iter()
+            .filter_map(|i| match i {
+                Irregularity::UnquotedValue { span, .. } => Some(&text[span.clone()]),
+                _ => None,
+            })
+            .collect();
+        if names.is_empty() {
+            return Pred::Atom(atom);
+        }
+        let mut values = Vec::new();
+        for value in &atom.values {
+            let name = value.text();
+            if !names.contains(&name) {
+                values.push(value.clone());
+                continue;
+            }
+            match self.lets.get(name) {
+                Some(Binding::List(list)) => values.extend(list.iter().cloned()),
+                Some(Binding::Scalar(v)) => values.push(v.clone()),
+                _ => return self.approximated(at, text),
+            }
+        }
+        atom.values = values;
+        if !atom.op.takes_list() && atom.values.len() != 1 {
+            return self.approximated(at, text);
+        }
+        Pred::Atom(atom)
+    }
+
+    fn comparison_with(&mut self, field: &str, op: &str, values: Vec<Value>, at: Span) -> Pred {
+        let printed: Vec<String> = values.iter().map(crate::expr::print_value).collect();
+        self.comparison(&format!("{field} {op} ({})", printed.join(", ")), at)
+    }
+
+    fn approximated(&mut self, at: Span, text: &str) -> Pred {
+        let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        self.note(
+            at.clone(),
+            format!("`{short}` is not a condition on the table's columns that fpx can decide; it is read as \"could be true\""),
+            false,
+        );
+        opaque(Some(at))
+    }
+}
+
+fn literal(pair: Pair<Rule>) -> Option<Value> {
+    let text = pair.as_str();
+    match parse_exclusion(&format!("x == {text}")) {
+        ParseOutcome::Parsed(p) => match p.pred {
+            Pred::Atom(a) => a.values.into_iter().next(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn opaque(at: Option<Span>) -> Pred {
+    Pred::Atom(Atom {
+        span: at.unwrap_or(0..0),
+        ..Atom::new(
+            OPAQUE,
+            Op::Equals,
+            false,
+            true,
+            vec![Value::Str(String::new())],
+        )
+    })
+}
+
+fn is_time(operand: &str) -> bool {
+    let name = operand.split('(').next().unwrap_or(operand);
+    matches!(
+        name,
+        "Timestamp" | "TimeGenerated" | "ago" | "now" | "datetime"
+    ) || name.ends_with("Time") && !name.contains('.')
+}
+
+/// Replaces opaque conditions by `true` where asserted and `false` where negated.
+fn approximate(pred: &Pred, positive: bool) -> Pred {
+    match pred {
+        Pred::Atom(a) if a.field == OPAQUE => {
+            if positive {
+                Pred::True
+            } else {
+                Pred::False
+            }
+        }
+        Pred::Not(p) => Pred::Not(Box::new(approximate(p, !positive))),
+        Pred::And(ps) => Pred::And(ps.iter().map(|p| approximate(p, positive)).collect()),
+        Pred::Or(ps) => Pred::Or(ps.iter().map(|p| approximate(p, positive)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// KQL's name for an unnamed aggregate: `count()` is `count_`, `make_set(X)` is
+/// `set_X`; others are `fn_arg`.
+fn default_column_name(call: &str) -> String {
+    let (function, rest) = call.split_once('(').unwrap_or((call, ""));
+    let argument: String = rest
+        .trim_end_matches(')')
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    match (function, argument.is_empty()) {
+        ("count", _) => "count_".into(),
+        ("make_set", false) => format!("set_{argument}"),
+        ("make_list", false) => format!("list_{argument}"),
+        (_, true) => format!("{function}_"),
+        (_, false) => format!("{function}_{argument}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+use super::*;
+use crate::expr::print;
+
+const SEED_QUERY: &str = "let Time_start = now(-5d);
+let Time_end = now();
+//
+DeviceFileCertificateInfo
+| where Timestamp between (Time_start..Time_end)
+| where Signer has_any ('LogMeIn', 'GoTo, Inc')
+| summarize FirstSeen=min(Timestamp), LastSeen=max(Timestamp),
+Report=make_set(ReportId), Count=count() by DeviceId, DeviceName
+";
+
+#[test]
+fn the_seed_query_lowers_exactly() {
+    let q = read_query(SEED_QUERY);
+    assert_eq!(q.table.as_deref(), Some("DeviceFileCertificateInfo"));
+    assert!(q.exact, "{:?}", q.notes);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"true and Signer has_any ("LogMeIn", "GoTo, Inc")"#
+    );
+    assert_eq!(
+        q.output_columns,
+        [
+            "FirstSeen",
+            "LastSeen",
+            "Report",
+            "Count",
+            "DeviceId",
+            "DeviceName"
+        ]
+    );
+}
+
+#[test]
+fn multi_line_where_with_and_or_and_lists() {
+    let q = read_query(
+        "DeviceProcessEvents
+| where ProcessVersionInfoCompanyName has_any ('anydesk software', 'philandro software')
+    and ProcessVersionInfoProductName has 'anydesk'
+    or (FileName in~ ('a.exe', \"b.exe\") and not(isempty(AccountName)))
+| summarize count() by DeviceId",
+    );
+    assert!(q.exact);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"ProcessVersionInfoCompanyName has_any ("anydesk software", "philandro software") and ProcessVersionInfoProductName has "anydesk" or FileName in~ ("a.exe", "b.exe") and not (AccountName == "")"#
+    );
+    assert_eq!(q.output_columns, ["count_", "DeviceId"]);
+}
+
+#[test]
+fn let_bound_lists_are_substituted() {
+    let q = read_query(
+        "let WhiteList = pack_array('svchost.exe', 'msmpeng.exe');
+let Name = 'cmd.exe';
+DeviceProcessEvents
+| where InitiatingProcessFileName !in~ (WhiteList) and FileName == Name",
+    );
+    assert!(q.exact, "{:?}", q.notes);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"InitiatingProcessFileName !in~ ("svchost.exe", "msmpeng.exe") and FileName == "cmd.exe""#
+    );
+}
+
+#[test]
+fn opaque_conditions_are_over_approximated_by_polarity() {
+    let q = read_query(
+        "DeviceProcessEvents | where tolower(FileName) == 'a' and not(strlen(FolderPath) > 3) and AccountName == 'x'",
+    );
+    assert!(!q.exact);
+    assert_eq!(q.notes.len(), 2);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"true and not (false) and AccountName == "x""#
+    );
+}
+
+#[test]
+fn subquery_sets_are_approximated_and_datatables_refused() {
+    let q = read_query(
+        "let s = DeviceFileCertificateInfo | where Signer has 'DWSNET' | distinct Sha1;
+DeviceProcessEvents
+| Sha1 in (s)
+| summarize count() by DeviceId",
+    );
+    assert!(q.detection.is_some());
+    assert!(
+        q.notes
+            .iter()
+            .any(|n| n.message.contains("has no operator"))
+    );
+    let q = read_query(
+        "let t = datatable(URI:string)['a.com'];\nDeviceNetworkEvents | where RemoteUrl has_any ((t | distinct URI))",
+    );
+    assert!(q.detection.is_none());
+    assert!(
+        q.notes
+            .iter()
+            .any(|n| n.fatal && n.message.contains("datatable"))
+    );
+}
+
+#[test]
+fn joins_are_unsupported_and_garbage_is_refused_not_panicked() {
+    let q = read_query(
+        "DeviceProcessEvents | where FileName == 'a' | join (DeviceNetworkEvents) on DeviceId",
+    );
+    assert!(q.detection.is_none());
+    for text in [
+        "",
+        "|",
+        "let",
+        "DeviceProcessEvents | where (",
+        "DeviceProcessEvents | where FileName == ",
+        "(((((",
+    ] {
+        let q = read_query(text);
+        assert!(q.detection.is_none(), "{text:?}");
+    }
+}
+
+#[test]
+fn numeric_between_is_exact() {
+    let q = read_query("DeviceNetworkEvents | where RemotePort between (1 .. 1024)");
+    assert!(q.exact);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        "RemotePort >= 1 and RemotePort <= 1024"
+    );
+}
+
+/// Every rule of the corpus: table and D for all but the datatable one, quickly.
+#[test]
+#[ignore = "needs ../shared"]
+fn corpus_queries() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/rmm-rules");
+    let corpus = crate::corpus::load(&[dir]);
+    assert_eq!(corpus.rules.len(), 168);
+    let mut without_d = Vec::new();
+    for rule in &corpus.rules {
+        let q = read_query(&rule.query);
+        assert!(q.table.is_some(), "{}: {:?}", rule.file.display(), q.notes);
+        if q.detection.is_none() {
+            without_d.push(rule.file.file_name().unwrap().to_string_lossy().to_string());
+        }
+    }
+    assert_eq!(without_d, ["rmm__all_netconn.yaml"]);
+    let exact = corpus
+        .rules
+        .iter()
+        .filter(|r| read_query(&r.query).exact)
+        .count();
+    assert!(exact >= 160, "{exact} exact");
+}
+
+/// Prints what each corpus rule's query lowers to (run by hand with --nocapture).
+#[test]
+#[ignore = "needs ../shared"]
+fn corpus_notes_summary() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/rmm-rules");
+    for rule in crate::corpus::load(&[dir]).rules {
+        let q = read_query(&rule.query);
+        for n in &q.notes {
+            println!(
+                "{}: {}",
+                rule.file.file_name().unwrap().to_string_lossy(),
+                n.message
+            );
+        }
+    }
+}
