@@ -3,6 +3,7 @@
 //! above `--fail-on`), 2 (usage or input error).
 
 mod explain;
+mod import;
 mod lint;
 
 use std::io::{self, Write};
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Check exclusion expressions given as arguments, or one per line on stdin with `-`.
     Lint(lint::LintArgs),
+    /// Turn seed documents into rule and scenario files.
+    Import(import::ImportArgs),
     /// Print the documentation of a finding code, or list every code.
     Explain(explain::ExplainArgs),
 }
@@ -67,6 +70,7 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Command::Lint(args) => lint::run(args),
+        Command::Import(args) => import::run(args),
         Command::Explain(args) => explain::run(args),
     };
     match result {

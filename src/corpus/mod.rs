@@ -4,10 +4,12 @@
 mod rule;
 mod scenario;
 mod seed;
+mod write;
 
 pub use rule::{LoadError, Malformed, RuleDoc, read_rule, write_rule};
 pub use scenario::{Scenario, ScenarioFile, Template, read_scenarios, write_scenarios};
 pub use seed::{SeedDoc, read_seed};
+pub use write::{WriteOutcome, write_atomically, write_if_changed};
 
 use std::path::{Path, PathBuf};
 
