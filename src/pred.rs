@@ -268,6 +268,17 @@ impl Pred {
         }
     }
 
+    /// The predicate with every atom replaced by what `f` makes of it.
+    pub fn map_atoms(&self, f: &mut dyn FnMut(&Atom) -> Pred) -> Pred {
+        match self {
+            Pred::Atom(a) => f(a),
+            Pred::Not(p) => Pred::Not(Box::new(p.map_atoms(f))),
+            Pred::And(ps) => Pred::And(ps.iter().map(|p| p.map_atoms(f)).collect()),
+            Pred::Or(ps) => Pred::Or(ps.iter().map(|p| p.map_atoms(f)).collect()),
+            other => other.clone(),
+        }
+    }
+
     /// Drops source spans (sets them empty), for comparing predicates structurally.
     pub fn without_spans(&self) -> Pred {
         match self {

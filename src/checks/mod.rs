@@ -2,6 +2,9 @@
 //! the text `fpx explain CODE` prints) and the analysis that produces them for one
 //! exclusion.
 
+mod context;
+mod rules;
+
 mod fpx001_parse_error;
 mod fpx002_prose_exclusion;
 mod fpx003_placeholder;
@@ -9,11 +12,22 @@ mod fpx004_typographic_quotes;
 mod fpx101_always_true;
 mod fpx102_never_true;
 mod fpx103_inverted_exclusion;
+mod fpx104_mutes_rule;
+mod fpx105_never_applies;
 mod fpx106_redundant_term;
+mod fpx107_subsumed_exclusion;
+mod fpx201_unknown_field;
+mod fpx202_field_not_in_table;
+mod fpx203_value_mismatch;
+mod fpx304_attacker_controllable;
+mod fpx401_unsupported_query;
+mod fpx402_malformed_rule_file;
 
 use std::fmt;
 
+pub use context::{InContext, RuleContext, analyze_in_context};
 pub use fpx001_parse_error::not_utf8;
+pub use rules::{CheckReport, Outcome, RuleResult, ScenarioResult, check_corpus};
 
 use serde::Serialize;
 
@@ -79,7 +93,16 @@ pub static RULES: &[&Rule] = &[
     &fpx101_always_true::RULE,
     &fpx102_never_true::RULE,
     &fpx103_inverted_exclusion::RULE,
+    &fpx104_mutes_rule::RULE,
+    &fpx105_never_applies::RULE,
     &fpx106_redundant_term::RULE,
+    &fpx107_subsumed_exclusion::RULE,
+    &fpx201_unknown_field::RULE,
+    &fpx202_field_not_in_table::RULE,
+    &fpx203_value_mismatch::RULE,
+    &fpx304_attacker_controllable::RULE,
+    &fpx401_unsupported_query::RULE,
+    &fpx402_malformed_rule_file::RULE,
 ];
 
 /// Finds a rule by code (`FPX101`, any case) or name (`always-true`).

@@ -157,45 +157,105 @@ fn every_rule_has_documentation_with_examples() {
     }
 }
 
-#[test]
-fn passing_examples_in_the_docs_do_not_trigger_their_rule() {
-    for rule in RULES {
-        let doc = rule.doc();
-        let passes = doc.split("## Passes").nth(1).unwrap();
-        let example = passes
-            .split("```text\n")
-            .nth(1)
-            .unwrap()
-            .split("\n```")
-            .next()
+/// The first ```text block after `heading` in a rule's documentation.
+fn doc_example(rule: &Rule, heading: &str) -> String {
+    let doc = rule.doc();
+    let section = doc
+        .split(heading)
+        .nth(1)
+        .unwrap_or_else(|| panic!("{} lacks {heading}", rule.code));
+    section
+        .split("```text\n")
+        .nth(1)
+        .unwrap()
+        .split("\n```")
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Whether `rule` fires on a documented example. Examples are an exclusion; or
+/// `table:`/`rule:`/`exclusion:` (and `other:`, a second scenario) lines for checks
+/// that need a rule; or a query (FPX401) or rule YAML (FPX402).
+fn fires(rule: &Rule, example: &str) -> bool {
+    match rule.code {
+        "FPX401" => !crate::kql::read_query(example).notes.is_empty(),
+        "FPX402" => {
+            let yaml = format!("id: x\nname: x\n{example}\nquery: |\n  DeviceProcessEvents\n");
+            crate::corpus::read_rule(std::path::Path::new("r.yaml"), &yaml)
+                .unwrap()
+                .malformed
+                .is_some()
+        }
+        _ if example.starts_with("table:") => {
+            let field = |key: &str| {
+                example
+                    .lines()
+                    .find_map(|l| l.strip_prefix(key))
+                    .map(str::trim)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let query = format!("{} | where {}", field("table:"), field("rule:"));
+            let dir =
+                std::env::temp_dir().join(format!("fpx-doc-{}-{}", rule.code, std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut exclusions = vec![field("exclusion:")];
+            if !field("other:").is_empty() {
+                exclusions.push(field("other:"));
+            }
+            let list: Vec<crate::corpus::Scenario> = exclusions
+                .iter()
+                .enumerate()
+                .map(|(i, e)| crate::corpus::Scenario {
+                    name: format!("s{}", i + 1),
+                    description: String::new(),
+                    exclusion: e.clone(),
+                    benign: Vec::new(),
+                    malicious: Vec::new(),
+                    line: 0,
+                    column: 0,
+                })
+                .collect();
+            std::fs::write(
+                dir.join("r.yaml"),
+                format!("id: r\nname: r\nquery: |\n  {query}\n"),
+            )
             .unwrap();
-        let a = analyze_exclusion(example);
-        assert!(
-            !a.findings.iter().any(|f| f.rule.code == rule.code),
-            "{}: {example}",
-            rule.code
-        );
+            std::fs::write(
+                dir.join("s.yaml"),
+                crate::corpus::write_scenarios("r", "", &list),
+            )
+            .unwrap();
+            let report = check_corpus(crate::corpus::load(std::slice::from_ref(&dir)));
+            std::fs::remove_dir_all(&dir).unwrap();
+            assert!(report.load_errors.is_empty(), "{:?}", report.load_errors);
+            report.rules[0].scenarios[0]
+                .findings()
+                .iter()
+                .any(|f| f.rule.code == rule.code)
+        }
+        _ => analyze_exclusion(example)
+            .findings
+            .iter()
+            .any(|f| f.rule.code == rule.code),
     }
 }
 
 #[test]
-fn failing_examples_in_the_docs_trigger_their_rule() {
+fn documented_examples_fail_and_pass_as_documented() {
     for rule in RULES {
-        let doc = rule.doc();
-        let section = doc.split("## Example").nth(1).unwrap();
-        let example = section
-            .split("```text\n")
-            .nth(1)
-            .unwrap()
-            .split("\n```")
-            .next()
-            .unwrap();
-        let a = analyze_exclusion(example);
+        let failing = doc_example(rule, "## Example");
         assert!(
-            a.findings.iter().any(|f| f.rule.code == rule.code),
-            "{}: {example} gave {:?}",
-            rule.code,
-            a.findings
+            fires(rule, &failing),
+            "{} does not fire on its example:\n{failing}",
+            rule.code
+        );
+        let passing = doc_example(rule, "## Passes");
+        assert!(
+            !fires(rule, &passing),
+            "{} fires on its passing example:\n{passing}",
+            rule.code
         );
     }
 }

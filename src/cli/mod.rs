@@ -2,6 +2,7 @@
 //! a thin layer over the library; exit codes are 0 (gate passed), 1 (findings at or
 //! above `--fail-on`), 2 (usage or input error).
 
+mod check;
 mod explain;
 mod import;
 mod lint;
@@ -26,6 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check every rule and its scenarios (default: ./rules and ./scenarios).
+    Check(check::CheckArgs),
     /// Check exclusion expressions given as arguments, or one per line on stdin with `-`.
     Lint(lint::LintArgs),
     /// Turn seed documents into rule and scenario files.
@@ -69,6 +72,7 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Check(args) => check::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Import(args) => import::run(args),
         Command::Explain(args) => explain::run(args),

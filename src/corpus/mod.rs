@@ -94,14 +94,20 @@ fn load_file(file: &Path, corpus: &mut Corpus) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let before = &e.as_bytes()[..at];
+                let line_start = before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
                 corpus.errors.push(LoadError {
                     file: file.to_path_buf(),
-                    line: 0,
-                    column: 0,
-                    message: format!(
-                        "not UTF-8 text (bad byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
+                    line: before.iter().filter(|&&b| b == b'\n').count() + 1,
+                    column: String::from_utf8_lossy(&before[line_start..])
+                        .chars()
+                        .count()
+                        + 1,
+                    message: format!("not UTF-8 text: byte 0x{:02X}", e.as_bytes()[at]),
                 });
                 return;
             }
@@ -128,6 +134,7 @@ fn load_file(file: &Path, corpus: &mut Corpus) {
                 file: file.to_path_buf(),
                 rule: seed.rule.id.clone(),
                 scenarios: seed.scenarios,
+                source: text.clone(),
             };
             corpus.rules.push(seed.rule);
             corpus.scenario_files.push(scenarios);

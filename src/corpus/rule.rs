@@ -23,6 +23,8 @@ pub struct RuleDoc {
     pub query_indent: usize,
     /// Set when the file is not valid YAML: what was wrong and what was recovered.
     pub malformed: Option<Malformed>,
+    /// The file's text, for pointing into it.
+    pub source: String,
 }
 
 /// Why a rule file is not valid YAML, and what fpx read anyway.
@@ -96,6 +98,7 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
         query_line: 0,
         query_indent: 0,
         malformed: None,
+        source: text.to_string(),
     };
     let mut recovered = Vec::new();
     let mut query_found = false;

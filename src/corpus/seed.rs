@@ -58,6 +58,7 @@ pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
         query_line: 0,
         query_indent: 0,
         malformed: None,
+        source: text.to_string(),
     };
     // The YAML part: each known key starts a field that runs to the next known key.
     let mut key = "";

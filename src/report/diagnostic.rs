@@ -10,18 +10,47 @@ use crate::checks::{Finding, Severity, describe_event};
 pub struct Location<'a> {
     /// File name or `<stdin>`.
     pub origin: &'a str,
-    /// 1-based line of the exclusion's first line.
+    /// 1-based line of `source`'s first line.
     pub line: usize,
+    /// Bytes of `source` before the text the finding's spans index (the exclusion's
+    /// place on its line in a scenario file).
+    pub offset: usize,
+    /// The text the finding's spans and fix apply to (the exclusion).
+    pub text: &'a str,
 }
 
 /// Renders one finding against the exclusion `source`.
 pub fn render(finding: &Finding, source: &str, location: &Location, color: bool) -> String {
+    // A caret just past the end of the text (an expression cut short) points at a space
+    // added for it: the renderer cannot draw past the last character.
+    let padded = format!("{source} ");
+    let source = if finding.span.start + location.offset >= source.len() {
+        padded.as_str()
+    } else {
+        source
+    };
+    let drawn = std::panic::catch_unwind(|| draw(finding, source, location, color));
+    drawn.unwrap_or_else(|_| {
+        format!(
+            "{}[{}]: {} [{}]\n --> {}:{}",
+            finding.rule.severity,
+            finding.rule.code,
+            finding.message,
+            finding.rule.name,
+            location.origin,
+            location.line
+        )
+    })
+}
+
+fn draw(finding: &Finding, source: &str, location: &Location, color: bool) -> String {
     let level = match finding.rule.severity {
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
         Severity::Info => Level::Info,
     };
-    let span = clamp(finding.span.clone(), source);
+    let shift = |s: &std::ops::Range<usize>| s.start + location.offset..s.end + location.offset;
+    let span = clamp(shift(&finding.span), source);
     let title = format!("{} [{}]", finding.message, finding.rule.name);
     let mut footers = Vec::new();
     if let Some(help) = &finding.help {
@@ -33,7 +62,7 @@ pub fn render(finding: &Finding, source: &str, location: &Location, color: bool)
         } else {
             "fix (changes what is suppressed)"
         };
-        footers.push((Level::Help, format!("{kind}: {}", fix.apply(source))));
+        footers.push((Level::Help, format!("{kind}: {}", fix.apply(location.text))));
     }
     if let Some(witness) = &finding.witness {
         footers.push((Level::Note, format!("proof: {}", describe_event(witness))));
@@ -50,6 +79,7 @@ pub fn render(finding: &Finding, source: &str, location: &Location, color: bool)
             Snippet::source(source)
                 .origin(location.origin)
                 .line_start(location.line)
+                .fold(true)
                 .annotation(level.span(span).label(&finding.label))
                 .annotations(
                     related
@@ -80,7 +110,7 @@ fn clamp(span: std::ops::Range<usize>, source: &str) -> std::ops::Range<usize> {
     let end = fix(span.end).max(start);
     if end == start {
         let next = source[start..].chars().next().map_or(0, char::len_utf8);
-        return start..start + next.max(usize::from(start == source.len()));
+        return start..start + next;
     }
     start..end
 }

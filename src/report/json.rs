@@ -2,8 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::LintRecord;
-use crate::checks::Finding;
+use super::place::{Place, in_rule, in_scenario};
+use super::{Counts, LintRecord};
+use crate::checks::{CheckReport, Finding, Outcome};
 use crate::pred::Event;
 
 /// One finding: code, name, severity, message, span, and the fixed text if any.
@@ -40,5 +41,80 @@ pub fn lint_record(record: &LintRecord) -> Value {
         "logic": a.logic(),
         "findings": a.findings.iter().map(|f| finding(f, &a.text)).collect::<Vec<_>>(),
         "witnesses": {"true": when_true, "false": when_false},
+    })
+}
+
+fn placed(f: &Finding, source: &str, place: &Place) -> Value {
+    let mut v = finding(f, source);
+    v["file"] = json!(place.file.display().to_string());
+    v["line"] = json!(place.line);
+    v["column"] = json!(place.column);
+    if let Some(w) = &f.witness {
+        v["witness"] = json!(w);
+    }
+    v
+}
+
+/// The `fpx check --format json` document (shape in DESIGN.md; `seed` is the harness
+/// seed, null while the harness is not part of the run).
+pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
+    let mut results = Vec::new();
+    let mut counts = Counts::default();
+    let mut scenarios = 0;
+    for rule in &report.rules {
+        if !rule.findings.is_empty() || rule.scenarios.is_empty() {
+            let findings: Vec<Value> = rule
+                .findings
+                .iter()
+                .map(|f| {
+                    counts.add(f);
+                    placed(f, &rule.rule.source, &in_rule(rule, f))
+                })
+                .collect();
+            results.push(json!({
+                "rule_id": rule.rule.id,
+                "rule_name": rule.rule.name,
+                "file": rule.rule.file.display().to_string(),
+                "line": 1,
+                "scenario": Value::Null,
+                "exclusion": Value::Null,
+                "verdict": Outcome::of(&rule.findings).as_str(),
+                "findings": findings,
+            }));
+        }
+        for s in &rule.scenarios {
+            scenarios += 1;
+            let findings: Vec<Value> = s
+                .findings()
+                .iter()
+                .map(|f| {
+                    counts.add(f);
+                    placed(f, &s.exclusion, &in_scenario(s, f))
+                })
+                .collect();
+            results.push(json!({
+                "rule_id": rule.rule.id,
+                "rule_name": rule.rule.name,
+                "file": s.file.display().to_string(),
+                "line": s.line,
+                "column": s.column,
+                "scenario": s.name,
+                "exclusion": s.exclusion,
+                "verdict": Outcome::of(s.findings()).as_str(),
+                "findings": findings,
+            }));
+        }
+    }
+    json!({
+        "version": 1,
+        "summary": {
+            "rules": report.rules.len(),
+            "scenarios": scenarios,
+            "errors": counts.errors,
+            "warnings": counts.warnings,
+            "infos": counts.infos,
+            "seed": seed,
+        },
+        "results": results,
     })
 }

@@ -2,9 +2,10 @@
 
 pub mod diagnostic;
 pub mod json;
+pub mod place;
 pub mod text;
 
-use crate::checks::{ExclusionAnalysis, Severity};
+use crate::checks::{ExclusionAnalysis, Finding, Severity};
 
 /// One linted exclusion and where it came from.
 #[derive(Debug, Clone)]
@@ -29,12 +30,17 @@ impl Counts {
     pub fn of(records: &[LintRecord]) -> Counts {
         let mut counts = Counts::default();
         for f in records.iter().flat_map(|r| &r.analysis.findings) {
-            match f.rule.severity {
-                Severity::Error => counts.errors += 1,
-                Severity::Warning => counts.warnings += 1,
-                Severity::Info => counts.infos += 1,
-            }
+            counts.add(f);
         }
         counts
+    }
+
+    /// Counts one more finding.
+    pub fn add(&mut self, finding: &Finding) {
+        match finding.rule.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+            Severity::Info => self.infos += 1,
+        }
     }
 }

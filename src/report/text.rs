@@ -2,9 +2,13 @@
 
 use std::fmt::Write;
 
+use tabled::settings::Style;
+use tabled::{Table, Tabled};
+
 use super::diagnostic::{Location, render};
+use super::place::{Place, in_rule, in_scenario};
 use super::{Counts, LintRecord};
-use crate::checks::describe_event;
+use crate::checks::{CheckReport, Finding, Outcome, describe_event};
 
 /// Renders `fpx lint` results for a terminal or a log.
 pub fn lint(records: &[LintRecord], color: bool) -> String {
@@ -15,6 +19,8 @@ pub fn lint(records: &[LintRecord], color: bool) -> String {
         let location = Location {
             origin: &record.origin,
             line: record.line,
+            offset: 0,
+            text: &a.text,
         };
         if a.findings.is_empty() {
             let _ = write!(out, "{origin}: no findings ({})", a.logic());
@@ -56,4 +62,110 @@ pub fn lint(records: &[LintRecord], color: bool) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[derive(Tabled)]
+struct Row {
+    #[tabled(rename = "#")]
+    index: usize,
+    scenario: String,
+    verdict: &'static str,
+    codes: String,
+}
+
+fn draw(out: &mut String, finding: &Finding, place: &Place, text: &str, color: bool) {
+    let origin = place.file.display().to_string();
+    let location = Location {
+        origin: &origin,
+        line: place.first_line,
+        offset: place.offset,
+        text,
+    };
+    out.push_str(&render(finding, place.source, &location, color));
+    out.push_str("\n\n");
+}
+
+/// Renders `fpx check` results: per rule a summary table, then every finding.
+pub fn check(report: &CheckReport, color: bool) -> String {
+    let mut out = String::new();
+    for error in &report.load_errors {
+        let _ = writeln!(
+            out,
+            "error: {}:{}:{}: {}\n",
+            error.file.display(),
+            error.line,
+            error.column,
+            error.message
+        );
+    }
+    for (file, rule) in &report.orphans {
+        let _ = writeln!(
+            out,
+            "note: {}: no rule with id {rule} was loaded; its scenarios are not checked\n",
+            file.display()
+        );
+    }
+    let (mut scenarios, mut outcomes) = (0, [0usize; 3]);
+    let mut counts = Counts::default();
+    for rule in &report.rules {
+        let table = rule.query.table.as_deref().unwrap_or("?");
+        let _ = writeln!(
+            out,
+            "{} — {} ({table})",
+            rule.rule.file.display(),
+            rule.rule.name
+        );
+        if !rule.scenarios.is_empty() {
+            let rows = rule.scenarios.iter().enumerate().map(|(i, s)| {
+                let outcome = Outcome::of(s.findings());
+                outcomes[outcome as usize] += 1;
+                let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code).collect();
+                codes.dedup();
+                Row {
+                    index: i + 1,
+                    scenario: truncate(&s.name, 60),
+                    verdict: outcome.as_str(),
+                    codes: codes.join(" "),
+                }
+            });
+            let _ = writeln!(out, "{}", Table::new(rows).with(Style::sharp()));
+        }
+        out.push('\n');
+        for f in &rule.findings {
+            draw(&mut out, f, &in_rule(rule, f), &rule.rule.source, color);
+            counts.add(f);
+        }
+        for s in &rule.scenarios {
+            scenarios += 1;
+            for f in s.findings() {
+                draw(&mut out, f, &in_scenario(s, f), &s.exclusion, color);
+                counts.add(f);
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} rule{}, {} scenario{} ({} fail, {} warn, {} pass): {} error{}, {} warning{}, {} info",
+        report.rules.len(),
+        plural(report.rules.len()),
+        scenarios,
+        plural(scenarios),
+        outcomes[Outcome::Fail as usize],
+        outcomes[Outcome::Warn as usize],
+        outcomes[Outcome::Pass as usize],
+        counts.errors,
+        plural(counts.errors),
+        counts.warnings,
+        plural(counts.warnings),
+        counts.infos,
+    );
+    out
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let first_line = s.lines().next().unwrap_or("");
+    if first_line.chars().count() <= max {
+        return first_line.to_string();
+    }
+    format!("{}…", first_line.chars().take(max - 1).collect::<String>())
 }

@@ -1,0 +1,131 @@
+//! Judging an exclusion in its rule's context: which of its fields the rule's table
+//! has (FPX201-FPX203), and how it meets the rule's detection predicate D (FPX104,
+//! FPX105, FPX304). Fields the table lacks read as empty, as the SIEM would.
+
+use super::{
+    ExclusionAnalysis, Finding, analyze_exclusion, fpx104_mutes_rule, fpx105_never_applies,
+    fpx201_unknown_field, fpx202_field_not_in_table, fpx203_value_mismatch,
+    fpx304_attacker_controllable,
+};
+use crate::expr::ParseOutcome;
+use crate::logic::Verdict;
+use crate::pred::Pred;
+use crate::schema::{Resolution, schema};
+
+/// What an exclusion is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleContext<'a> {
+    /// The rule's table (one fpx knows).
+    pub table: &'a str,
+    /// The rule's detection predicate, when its query could be lowered.
+    pub detection: Option<&'a Pred>,
+}
+
+/// An exclusion's findings in context, and its meaning on the rule's table.
+#[derive(Debug, Clone)]
+pub struct InContext {
+    pub analysis: ExclusionAnalysis,
+    /// The exclusion over the table's columns (absent fields replaced by their truth on
+    /// the empty string), when it parsed.
+    pub on_table: Option<Pred>,
+}
+
+impl InContext {
+    /// Whether a finding with this code was reported.
+    pub fn has(&self, code: &str) -> bool {
+        self.analysis.findings.iter().any(|f| f.rule.code == code)
+    }
+}
+
+/// Runs the exclusion-level checks, then the checks that need the rule.
+pub fn analyze_in_context(text: &str, context: Option<&RuleContext>) -> InContext {
+    let mut analysis = analyze_exclusion(text);
+    let (ParseOutcome::Parsed(parsed), Some(context)) = (&analysis.outcome, context) else {
+        return InContext {
+            analysis,
+            on_table: None,
+        };
+    };
+    let pred = parsed.pred.clone();
+    let columns = schema().table(context.table).unwrap_or(&[]);
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    let mut absent: Vec<String> = Vec::new();
+    for field in pred.fields() {
+        let first = pred
+            .atoms()
+            .into_iter()
+            .find(|a| a.field == field)
+            .expect("a field comes from an atom");
+        let span = first.span.start..first.span.start + field.len();
+        match schema().resolve(&field, context.table) {
+            Resolution::Column { column, .. } => {
+                for atom in pred.atoms().into_iter().filter(|a| a.field == field) {
+                    findings.extend(fpx203_value_mismatch::findings(atom, column));
+                }
+                renamed.push((field, column.name.clone()));
+            }
+            Resolution::NotInTable { elsewhere } => {
+                findings.push(fpx202_field_not_in_table::finding(
+                    &field,
+                    span,
+                    context.table,
+                    &elsewhere,
+                ));
+                absent.push(field);
+            }
+            Resolution::NoColumn { reason } => {
+                findings.push(fpx201_unknown_field::no_column(&field, span, &reason));
+                absent.push(field);
+            }
+            Resolution::Unknown { suggestion } => {
+                findings.push(fpx201_unknown_field::unknown(
+                    &field,
+                    span,
+                    suggestion.as_deref(),
+                ));
+                absent.push(field);
+            }
+        }
+    }
+    let on_table = pred.map_atoms(&mut |a| {
+        if absent.contains(&a.field) {
+            return if a.eval_text("") {
+                Pred::True
+            } else {
+                Pred::False
+            };
+        }
+        let mut a = a.clone();
+        if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
+            a.field = column.clone();
+        }
+        Pred::Atom(a)
+    });
+    let verdict = analysis
+        .classification
+        .as_ref()
+        .map_or(Verdict::Unknown, |c| c.verdict);
+    if let Some(detection) = context.detection {
+        let mutes = (verdict != Verdict::AlwaysTrue)
+            .then(|| fpx104_mutes_rule::finding(text, &pred, &on_table, detection, &absent))
+            .flatten();
+        let never = (verdict != Verdict::NeverTrue && mutes.is_none())
+            .then(|| fpx105_never_applies::finding(text, &pred, &on_table, detection, &absent))
+            .flatten();
+        if verdict == Verdict::Contingent && mutes.is_none() && never.is_none() {
+            let attacker = |column: &str| columns.iter().any(|c| c.name == column && c.attacker);
+            findings.extend(fpx304_attacker_controllable::finding(
+                text, &pred, &on_table, detection, &attacker,
+            ));
+        }
+        findings.extend(mutes);
+        findings.extend(never);
+    }
+    analysis.findings.extend(findings);
+    analysis.findings.sort_by_key(|f| f.rule.code);
+    InContext {
+        analysis,
+        on_table: Some(on_table),
+    }
+}

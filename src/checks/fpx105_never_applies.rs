@@ -1,0 +1,69 @@
+//! FPX105 never-applies (warning)
+//!
+//! ## What it catches
+//! An exclusion that suppresses none of the events the rule alerts on (D and E never
+//! hold together): its values contradict the rule, or its fields are not in the
+//! rule's table and read as empty there.
+//!
+//! ## Why it matters
+//! The false positives it was written for keep alerting, and the exclusion gives a
+//! false sense that they are handled.
+//!
+//! ## Example
+//! ```text
+//! table: DeviceFileCertificateInfo
+//! rule: Signer has "LiteManager"
+//! exclusion: process.command_line contains "schtasks.exe"
+//! ```
+//!
+//! ## Passes
+//! ```text
+//! table: DeviceFileCertificateInfo
+//! rule: Signer has "LiteManager"
+//! exclusion: Signer has "LiteManager" and DeviceName startswith "IT-ADMIN-"
+//! ```
+//!
+//! ## Fix
+//! Write the exclusion over the columns of the rule's table (see FPX202) and check
+//! its values against what the rule matches. No automatic fix.
+
+use super::{Finding, Rule, Severity, whole_span};
+use crate::logic::{SatResult, sat};
+use crate::pred::Pred;
+
+pub(super) static RULE: Rule = Rule {
+    code: "FPX105",
+    name: "never-applies",
+    severity: Severity::Warning,
+    summary: "no event the rule alerts on is suppressed",
+    source: include_str!("fpx105_never_applies.rs"),
+};
+
+pub(super) fn finding(
+    text: &str,
+    pred: &Pred,
+    on_table: &Pred,
+    detection: &Pred,
+    absent: &[String],
+) -> Option<Finding> {
+    if sat(&Pred::And(vec![detection.clone(), on_table.clone()])) != SatResult::Unsat {
+        return None;
+    }
+    let mut f = Finding::new(
+        &RULE,
+        "never applies: no event the rule alerts on is suppressed by this exclusion",
+        whole_span(text, pred),
+        "never true on the rule's alerts",
+    );
+    f.help = Some(if absent.is_empty() {
+        "its conditions contradict the rule's own query".to_string()
+    } else {
+        format!(
+            "{} {} not in the rule's table and read{} as empty there",
+            absent.join(", "),
+            if absent.len() == 1 { "is" } else { "are" },
+            if absent.len() == 1 { "s" } else { "" }
+        )
+    });
+    Some(f)
+}

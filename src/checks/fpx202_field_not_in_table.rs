@@ -1,0 +1,65 @@
+//! FPX202 field-not-in-table (error)
+//!
+//! ## What it catches
+//! A field that exists, but not in the rule's table: `process.command_line` on a
+//! `DeviceFileCertificateInfo` rule. fpx names the tables that have it, and the column
+//! it is called there.
+//!
+//! ## Why it matters
+//! In the rule's table the field reads as empty on every event: `!=` on it is always
+//! true (the exclusion mutes the rule), `==` always false (it never applies).
+//!
+//! ## Example
+//! ```text
+//! table: DeviceFileCertificateInfo
+//! rule: Signer has "LogMeIn"
+//! exclusion: process.command_line contains "integrity_check"
+//! ```
+//!
+//! ## Passes
+//! ```text
+//! table: DeviceProcessEvents
+//! rule: ProcessVersionInfoCompanyName has "LogMeIn"
+//! exclusion: process.command_line contains "integrity_check"
+//! ```
+//!
+//! ## Fix
+//! Use a column of the rule's table, or move the exclusion to a rule on a table that
+//! has the field. No automatic fix.
+
+use super::{Finding, Rule, Severity};
+use crate::pred::Span;
+
+pub(super) static RULE: Rule = Rule {
+    code: "FPX202",
+    name: "field-not-in-table",
+    severity: Severity::Error,
+    summary: "the field exists, but not in the rule's table",
+    source: include_str!("fpx202_field_not_in_table.rs"),
+};
+
+pub(super) fn finding(
+    field: &str,
+    span: Span,
+    table: &str,
+    elsewhere: &[(String, String)],
+) -> Finding {
+    let mut f = Finding::new(
+        &RULE,
+        format!("`{field}` is not a column of {table}: there it reads as empty on every event"),
+        span,
+        format!("not in {table}"),
+    );
+    let places: Vec<String> = elsewhere
+        .iter()
+        .map(|(t, c)| {
+            if c == field {
+                t.clone()
+            } else {
+                format!("{t} (as {c})")
+            }
+        })
+        .collect();
+    f.help = Some(format!("it exists in {}", places.join(", ")));
+    f
+}

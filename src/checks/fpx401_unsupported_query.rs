@@ -1,0 +1,72 @@
+//! FPX401 unsupported-query (warning)
+//!
+//! ## What it catches
+//! KQL in the rule's query that fpx cannot lower exactly: a `datatable`, a `join`,
+//! membership in another query's result, functions of columns, or a query that is not
+//! valid KQL at all. fpx says what it did: either it read the condition as "could be
+//! true" (so checks stay sound but may miss problems), or it checks the rule without
+//! its detection logic (FPX104, FPX105 and FPX304 are skipped).
+//!
+//! ## Why it matters
+//! A reviewer should know which verdicts rest on the whole query and which do not.
+//!
+//! ## Example
+//! ```text
+//! let set = datatable(URI:string)['a.com'];
+//! DeviceNetworkEvents | where RemoteUrl has_any ((set | distinct URI))
+//! ```
+//!
+//! ## Passes
+//! ```text
+//! DeviceNetworkEvents | where RemoteUrl has_any ('a.com')
+//! ```
+//!
+//! ## Fix
+//! Nothing to fix in the rule for fpx's sake; where the query itself is invalid KQL
+//! (two operators in a row, a stage without an operator), fix the query.
+
+use super::{Finding, Rule, Severity};
+use crate::kql::QueryNote;
+use crate::pred::Span;
+
+pub(super) static RULE: Rule = Rule {
+    code: "FPX401",
+    name: "unsupported-query",
+    severity: Severity::Warning,
+    summary: "the rule's query uses KQL that fpx cannot lower",
+    source: include_str!("fpx401_unsupported_query.rs"),
+};
+
+/// `span` is where the note's construct is in the rule file.
+pub(super) fn finding(note: &QueryNote, span: Span) -> Finding {
+    let mut f = Finding::new(
+        &RULE,
+        note.message.clone(),
+        span,
+        if note.fatal {
+            "not lowered"
+        } else {
+            "approximated"
+        },
+    );
+    f.help = Some(if note.fatal {
+        "checks that need the rule's detection logic (FPX104, FPX105, FPX304) are skipped for this rule".into()
+    } else {
+        "verdicts that depend on the rule stay sound, but fpx may miss problems this condition would reveal".into()
+    });
+    f
+}
+
+/// The rule's table is not one fpx knows.
+pub(super) fn unknown_table(table: &str, span: Span) -> Finding {
+    let mut f = Finding::new(
+        &RULE,
+        format!("fpx does not know the table `{table}`"),
+        span,
+        "unknown table",
+    );
+    f.help = Some(
+        "field checks (FPX201-FPX203) and rule-dependent checks are skipped for this rule".into(),
+    );
+    f
+}

@@ -1,0 +1,242 @@
+//! Checking a corpus: every rule (its file and query), and every scenario of it in
+//! the rule's context, plus the comparison of a rule's exclusions with each other.
+
+use std::path::PathBuf;
+
+use super::context::{InContext, RuleContext, analyze_in_context};
+use super::{
+    Finding, Severity, fpx107_subsumed_exclusion, fpx401_unsupported_query,
+    fpx402_malformed_rule_file,
+};
+use crate::corpus::{Corpus, LoadError, RuleDoc};
+use crate::expr::ParseOutcome;
+use crate::kql::{RuleQuery, read_query};
+use crate::logic::{Validity, Verdict, implies};
+use crate::pred::Span;
+use crate::schema::schema;
+
+/// The result of `fpx check`.
+#[derive(Debug)]
+pub struct CheckReport {
+    pub rules: Vec<RuleResult>,
+    pub load_errors: Vec<LoadError>,
+    /// Scenario files whose `rule:` names no rule that was loaded.
+    pub orphans: Vec<(PathBuf, String)>,
+}
+
+/// One rule: its own findings (spans index the rule file) and its scenarios.
+#[derive(Debug)]
+pub struct RuleResult {
+    pub rule: RuleDoc,
+    pub query: RuleQuery,
+    pub findings: Vec<Finding>,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+/// One scenario of a rule: its exclusion's findings (spans index the exclusion).
+#[derive(Debug)]
+pub struct ScenarioResult {
+    pub file: PathBuf,
+    /// The scenario file's text.
+    pub source: String,
+    pub name: String,
+    pub exclusion: String,
+    /// Where the exclusion starts in the file (1-based).
+    pub line: usize,
+    pub column: usize,
+    pub result: InContext,
+}
+
+/// pass, warn or fail, by the most severe finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl Outcome {
+    pub fn of(findings: &[Finding]) -> Outcome {
+        match findings.iter().map(|f| f.rule.severity).max() {
+            Some(Severity::Error) => Outcome::Fail,
+            Some(Severity::Warning) => Outcome::Warn,
+            _ => Outcome::Pass,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Warn => "warn",
+            Outcome::Fail => "fail",
+        }
+    }
+}
+
+impl ScenarioResult {
+    pub fn findings(&self) -> &[Finding] {
+        &self.result.analysis.findings
+    }
+}
+
+/// Checks every rule of the corpus with its scenarios.
+pub fn check_corpus(corpus: Corpus) -> CheckReport {
+    let Corpus {
+        rules,
+        scenario_files,
+        errors,
+        ..
+    } = corpus;
+    let orphans = scenario_files
+        .iter()
+        .filter(|f| !rules.iter().any(|r| r.id == f.rule))
+        .map(|f| (f.file.clone(), f.rule.clone()))
+        .collect();
+    let mut results = Vec::new();
+    for rule in rules {
+        let query = read_query(&rule.query);
+        let mut findings = Vec::new();
+        if let Some(m) = &rule.malformed {
+            findings.push(fpx402_malformed_rule_file::finding(
+                m,
+                line_span(&rule.source, m.line, m.column),
+            ));
+        }
+        for note in &query.notes {
+            findings.push(fpx401_unsupported_query::finding(
+                note,
+                query_span(&rule, &note.span),
+            ));
+        }
+        let known_table = query
+            .table
+            .as_deref()
+            .filter(|t| schema().table(t).is_some());
+        if let (Some(table), None) = (&query.table, known_table)
+            && query.notes.iter().all(|n| !n.fatal)
+        {
+            findings.push(fpx401_unsupported_query::unknown_table(
+                table,
+                query_span(&rule, &(0..table.len())),
+            ));
+        }
+        let context = known_table.map(|table| RuleContext {
+            table,
+            detection: query.detection.as_ref(),
+        });
+        let mut scenarios: Vec<ScenarioResult> = scenario_files
+            .iter()
+            .filter(|f| f.rule == rule.id)
+            .flat_map(|f| {
+                f.scenarios.iter().map(move |s| ScenarioResult {
+                    file: f.file.clone(),
+                    source: f.source.clone(),
+                    name: s.name.clone(),
+                    exclusion: s.exclusion.clone(),
+                    line: s.line,
+                    column: s.column,
+                    result: analyze_in_context(&s.exclusion, context.as_ref()),
+                })
+            })
+            .collect();
+        subsumption(&mut scenarios);
+        results.push(RuleResult {
+            rule,
+            query,
+            findings,
+            scenarios,
+        });
+    }
+    CheckReport {
+        rules: results,
+        load_errors: errors,
+        orphans,
+    }
+}
+
+/// FPX107: for each exclusion, another of the same rule that suppresses all it does.
+/// Exclusions that suppress everything or nothing are left out: they are reported as
+/// such, and comparing with them would only echo that.
+fn subsumption(scenarios: &mut [ScenarioResult]) {
+    let trivial = |s: &ScenarioResult| {
+        ["FPX101", "FPX102", "FPX104", "FPX105"]
+            .iter()
+            .any(|c| s.result.has(c))
+            || s.result
+                .analysis
+                .classification
+                .as_ref()
+                .is_none_or(|c| c.verdict != Verdict::Contingent)
+    };
+    let preds: Vec<Option<crate::pred::Pred>> = scenarios
+        .iter()
+        .map(|s| {
+            if trivial(s) {
+                None
+            } else {
+                s.result.on_table.clone()
+            }
+        })
+        .collect();
+    for i in 0..scenarios.len() {
+        let Some(mine) = &preds[i] else { continue };
+        for (j, other) in preds.iter().enumerate() {
+            let Some(other) = other else { continue };
+            if i == j || implies(mine, other) != Validity::Valid {
+                continue;
+            }
+            let equivalent = implies(other, mine) == Validity::Valid;
+            // Of two equivalent exclusions, the later one is the redundant one.
+            if equivalent && j > i {
+                continue;
+            }
+            let ParseOutcome::Parsed(parsed) = &scenarios[i].result.analysis.outcome else {
+                continue;
+            };
+            let finding = fpx107_subsumed_exclusion::finding(
+                &scenarios[i].exclusion,
+                &parsed.pred,
+                &scenarios[j].name,
+                equivalent,
+            );
+            scenarios[i].result.analysis.findings.push(finding);
+            break;
+        }
+    }
+}
+
+/// The byte span of `line`:`column` (1-based) to the end of that line.
+fn line_span(source: &str, line: usize, column: usize) -> Span {
+    let start_of_line: usize = source
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let text = source[start_of_line.min(source.len())..]
+        .lines()
+        .next()
+        .unwrap_or("");
+    let col = text
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i);
+    let start = (start_of_line + col).min(source.len());
+    start..(start_of_line + text.len()).max(start)
+}
+
+/// Where a span of the rule's query is in the rule file (kept to one line).
+fn query_span(rule: &RuleDoc, span: &Span) -> Span {
+    let query = &rule.query;
+    let start = span.start.min(query.len());
+    let line_in_query = query[..start].matches('\n').count();
+    let line_start = query[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_len = query[line_start..]
+        .find('\n')
+        .unwrap_or(query.len() - line_start);
+    let col = start - line_start;
+    let file_line = rule.query_line + line_in_query;
+    let begin = line_span(&rule.source, file_line, 1).start + rule.query_indent + col;
+    let len = (span.end.min(query.len()) - start).clamp(1, (line_len - col).max(1));
+    let begin = begin.min(rule.source.len());
+    begin..(begin + len).min(rule.source.len())
+}
