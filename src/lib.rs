@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cli;
 pub mod corpus;
 pub mod expr;
+pub mod harness;
 pub mod kql;
 pub mod logic;
 pub mod pred;
