@@ -26,21 +26,14 @@ fn seed_preds() -> Vec<Pred> {
 /// 20-atom exclusions over four fields, mixing every operator family, nested two deep.
 /// Deterministic (a fixed linear congruential sequence), so runs compare.
 fn generated(seed: u64) -> Pred {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     let mut next = move |n: u64| {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (state >> 33) % n
     };
-    const FIELDS: [&str; 4] = [
-        "FileName",
-        "FolderPath",
-        "ProcessCommandLine",
-        "AccountName",
-    ];
+    const FIELDS: [&str; 4] = ["FileName", "FolderPath", "ProcessCommandLine", "AccountName"];
     const OPS: [&str; 10] = [
         "==",
         "!=",
@@ -77,10 +70,7 @@ fn generated(seed: u64) -> Pred {
             };
             atoms.push(format!("{field} {op} {rhs}"));
         }
-        groups.push(format!(
-            "({})",
-            atoms.join(if next(2) == 0 { " and " } else { " or " })
-        ));
+        groups.push(format!("({})", atoms.join(if next(2) == 0 { " and " } else { " or " })));
     }
     let text = groups.join(if next(2) == 0 { " or " } else { " and " });
     parsed(&text).expect("generated text parses")

@@ -141,13 +141,7 @@ impl PartialEq for Atom {
 
 impl Atom {
     /// An atom with no source span, for code that builds predicates.
-    pub fn new(
-        field: &str,
-        op: Op,
-        negated: bool,
-        case_sensitive: bool,
-        values: Vec<Value>,
-    ) -> Atom {
+    pub fn new(field: &str, op: Op, negated: bool, case_sensitive: bool, values: Vec<Value>) -> Atom {
         Atom {
             field: field.to_string(),
             op,
@@ -175,26 +169,18 @@ impl Atom {
             Op::HasPrefix => has(text, self.value().text(), cs, true, false),
             Op::HasSuffix => has(text, self.value().text(), cs, false, true),
             Op::In => self.values.iter().any(|v| text_equals(text, v.text(), cs)),
-            Op::HasAny => self
-                .values
-                .iter()
-                .any(|v| has(text, v.text(), cs, true, true)),
-            Op::HasAll => self
-                .values
-                .iter()
-                .all(|v| has(text, v.text(), cs, true, true)),
+            Op::HasAny => self.values.iter().any(|v| has(text, v.text(), cs, true, true)),
+            Op::HasAll => self.values.iter().all(|v| has(text, v.text(), cs, true, true)),
             Op::MatchesRegex => regex_matches(text, self.value().text()),
-            Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                match (parse_number(text), self.value().number()) {
-                    (Some(x), Some(y)) => match self.op {
-                        Op::Lt => x < y,
-                        Op::Le => x <= y,
-                        Op::Gt => x > y,
-                        _ => x >= y,
-                    },
-                    _ => false,
-                }
-            }
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => match (parse_number(text), self.value().number()) {
+                (Some(x), Some(y)) => match self.op {
+                    Op::Lt => x < y,
+                    Op::Le => x <= y,
+                    Op::Gt => x > y,
+                    _ => x >= y,
+                },
+                _ => false,
+            },
         };
         positive != self.negated
     }
@@ -320,11 +306,7 @@ pub fn parse_number(text: &str) -> Option<f64> {
 }
 
 fn bytes_eq(a: &[u8], b: &[u8], cs: bool) -> bool {
-    if cs {
-        a == b
-    } else {
-        a.eq_ignore_ascii_case(b)
-    }
+    if cs { a == b } else { a.eq_ignore_ascii_case(b) }
 }
 
 /// `==` / `=~`.
@@ -334,9 +316,7 @@ pub fn text_equals(text: &str, value: &str, cs: bool) -> bool {
 
 /// `contains` / `contains_cs`.
 pub fn contains(text: &str, value: &str, cs: bool) -> bool {
-    occurrences(text.as_bytes(), value.as_bytes(), cs)
-        .next()
-        .is_some()
+    occurrences(text.as_bytes(), value.as_bytes(), cs).next().is_some()
 }
 
 /// `startswith` / `startswith_cs`.
@@ -360,13 +340,9 @@ pub fn has(text: &str, value: &str, cs: bool, before: bool, after: bool) -> bool
 
 /// Whether an occurrence of `v` at byte `i` of `t` sits at the term boundaries asked for.
 pub fn boundary_ok(t: &[u8], v: &[u8], i: usize, before: bool, after: bool) -> bool {
-    let left =
-        !before || v.first().is_none_or(|&b| !is_term_byte(b)) || i == 0 || !is_term_byte(t[i - 1]);
+    let left = !before || v.first().is_none_or(|&b| !is_term_byte(b)) || i == 0 || !is_term_byte(t[i - 1]);
     let end = i + v.len();
-    let right = !after
-        || v.last().is_none_or(|&b| !is_term_byte(b))
-        || end == t.len()
-        || !is_term_byte(t[end]);
+    let right = !after || v.last().is_none_or(|&b| !is_term_byte(b)) || end == t.len() || !is_term_byte(t[end]);
     left && right
 }
 
@@ -429,14 +405,7 @@ mod tests {
     #[case(Op::Has, false, false, "GoTo, Inc", "GoToMyPC, Inc", false)]
     #[case(Op::Has, false, false, "GoTo, Inc", "GoTo Inc", false)]
     #[case(Op::Has, false, false, "North America", "North America", true)]
-    #[case(
-        Op::Has,
-        false,
-        false,
-        "/rg/test.rg1?",
-        "sub/xyz/rg/test.rg1?a=1",
-        true
-    )]
+    #[case(Op::Has, false, false, "/rg/test.rg1?", "sub/xyz/rg/test.rg1?a=1", true)]
     #[case(Op::Has, false, false, "logmein", "LogMeIn, Inc.", true)]
     #[case(Op::Has, true, false, "logmein", "LogMeIn, Inc.", false)]
     #[case(Op::Has, false, false, "exe", "cmd.exe", true)]
@@ -485,13 +454,7 @@ mod tests {
         assert!(!lt.eval_text("1e3"));
         let ge = Atom::new("f", Op::Ge, false, true, vec![Value::Num("10".into())]);
         assert!(ge.eval_text("10.0"));
-        let eq = Atom::new(
-            "f",
-            Op::Equals,
-            false,
-            true,
-            vec![Value::Num("1234".into())],
-        );
+        let eq = Atom::new("f", Op::Equals, false, true, vec![Value::Num("1234".into())]);
         assert!(eq.eval_text("1234"));
         assert!(!eq.eval_text("01234"), "== compares text");
     }
@@ -513,13 +476,7 @@ mod tests {
 
     #[test]
     fn regex_is_case_sensitive_search() {
-        let re = Atom::new(
-            "f",
-            Op::MatchesRegex,
-            false,
-            true,
-            vec![Value::Str("^a.c".into())],
-        );
+        let re = Atom::new("f", Op::MatchesRegex, false, true, vec![Value::Str("^a.c".into())]);
         assert!(re.eval_text("abcd"));
         assert!(!re.eval_text("Abc"));
     }
@@ -527,25 +484,11 @@ mod tests {
     #[test]
     fn negate_pushes_into_atoms() {
         let p = Pred::Or(vec![
-            Pred::Atom(Atom::new(
-                "a",
-                Op::Equals,
-                true,
-                true,
-                vec![Value::Str("x".into())],
-            )),
-            Pred::Atom(Atom::new(
-                "b",
-                Op::HasAny,
-                false,
-                false,
-                vec![Value::Str("y".into())],
-            )),
+            Pred::Atom(Atom::new("a", Op::Equals, true, true, vec![Value::Str("x".into())])),
+            Pred::Atom(Atom::new("b", Op::HasAny, false, false, vec![Value::Str("y".into())])),
         ]);
         let n = p.negate();
-        let Pred::And(parts) = &n else {
-            panic!("{n:?}")
-        };
+        let Pred::And(parts) = &n else { panic!("{n:?}") };
         assert!(matches!(&parts[0], Pred::Atom(a) if !a.negated));
         assert!(matches!(&parts[1], Pred::Not(_)));
     }
@@ -577,23 +520,16 @@ pub(crate) mod strategy {
     }
 
     /// An atom over `fields` whose string values come from `value`.
-    pub(crate) fn atom(
-        fields: Vec<&'static str>,
-        value: BoxedStrategy<Value>,
-        numeric: bool,
-    ) -> BoxedStrategy<Atom> {
+    pub(crate) fn atom(fields: Vec<&'static str>, value: BoxedStrategy<Value>, numeric: bool) -> BoxedStrategy<Atom> {
         let field = proptest::sample::select(fields);
-        let strings = (
-            field.clone(),
-            operator(),
-            proptest::collection::vec(value, 1..4),
-        )
-            .prop_map(|(field, (op, negated, cs), mut values)| {
+        let strings = (field.clone(), operator(), proptest::collection::vec(value, 1..4)).prop_map(
+            |(field, (op, negated, cs), mut values)| {
                 if !op.takes_list() {
                     values.truncate(1);
                 }
                 Atom::new(field, op, negated, cs, values)
-            });
+            },
+        );
         if !numeric {
             return strings.boxed();
         }
@@ -602,9 +538,7 @@ pub(crate) mod strategy {
             prop_oneof![Just(Op::Lt), Just(Op::Le), Just(Op::Gt), Just(Op::Ge)],
             prop_oneof![Just("1"), Just("5"), Just("12"), Just("-2"), Just("2.5")],
         )
-            .prop_map(|(field, op, n)| {
-                Atom::new(field, op, false, true, vec![Value::Num(n.to_string())])
-            });
+            .prop_map(|(field, op, n)| Atom::new(field, op, false, true, vec![Value::Num(n.to_string())]));
         prop_oneof![6 => strings, 1 => numbers].boxed()
     }
 

@@ -7,8 +7,7 @@ use serde_json::Value;
 
 fn fpx() -> Command {
     let mut cmd = Command::cargo_bin("fpx").expect("binary builds");
-    cmd.env("NO_COLOR", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
 
@@ -19,8 +18,8 @@ fn check_json(args: &[&str]) -> (Value, i32) {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let v =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
     (v, out.status.code().unwrap())
 }
 
@@ -35,133 +34,35 @@ fn codes(result: &Value) -> Vec<String> {
     codes
 }
 
-/// What a careful reviewer expects of each bundled seed scenario (rules/ and scenarios/).
+/// What a careful reviewer expects of each bundled seed scenario (rules/ and scenarios/),
+/// statically (FPX0xx-FPX2xx) and from the harness on the scenario's templates (FPX30x).
+#[rustfmt::skip]
 const EXPECTED: &[(&str, &str, &[&str])] = &[
-    (
-        "LogMeIn",
-        "Legitimate LogMeIn Session for Remote Support",
-        &["FPX103", "FPX104", "FPX202"],
-    ),
-    (
-        "LogMeIn",
-        "Scheduled LogMeIn File Integrity Check",
-        &["FPX103", "FPX104", "FPX202"],
-    ),
-    (
-        "LogMeIn",
-        "LogMeIn Used for Remote PowerShell Execution",
-        &["FPX103", "FPX104", "FPX202"],
-    ),
-    (
-        "LogMeIn",
-        "LogMeIn Integration with SIEM for Monitoring",
-        &["FPX101", "FPX202"],
-    ),
-    (
-        "LogMeIn",
-        "LogMeIn Used for Patch Management",
-        &["FPX103", "FPX104", "FPX202"],
-    ),
-    (
-        "Level",
-        "A system administrator is using Microsoft Endpoint Manager (MEM) to deploy a legitimate software update via a scheduled task.",
-        &["FPX002"],
-    ),
-    (
-        "Level",
-        "An IT team is using Kaseya VSA to remotely manage a group of endpoints and perform a system health check.",
-        &["FPX002"],
-    ),
-    (
-        "Level",
-        "A DBA is using SolarWinds Server & Application Monitor (SAM) to monitor database performance and generate reports.",
-        &["FPX002"],
-    ),
-    (
-        "Level",
-        "A DevOps engineer is using Ansible to automate configuration management and deploy patches across a fleet of servers.",
-        &["FPX002"],
-    ),
-    (
-        "Level",
-        "A helpdesk technician is using LogMeIn to remotely support an end-user and troubleshoot a software issue.",
-        &["FPX002"],
-    ),
-    (
-        "RemotePC",
-        "Legitimate RemotePC File Signature Check via Scheduled Job",
-        &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202"],
-    ),
-    (
-        "RemotePC",
-        "RemotePC Used for Patch Management",
-        &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202"],
-    ),
-    (
-        "RemotePC",
-        "RemotePC Integration with SIEM for Log Collection",
-        &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202"],
-    ),
-    (
-        "RemotePC",
-        "RemotePC Used for Remote Desktop Support",
-        &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202"],
-    ),
-    (
-        "RemotePC",
-        "RemotePC Used for Software Deployment",
-        &["FPX001"],
-    ),
-    (
-        "LiteManager",
-        "Scheduled system maintenance using LiteManager",
-        &["FPX105", "FPX201", "FPX202"],
-    ),
-    (
-        "LiteManager",
-        "Legitimate remote desktop session using LiteManager",
-        &["FPX105", "FPX201", "FPX202"],
-    ),
-    (
-        "LiteManager",
-        "Automated backup job via LiteManager",
-        &["FPX105", "FPX201", "FPX202"],
-    ),
-    (
-        "LiteManager",
-        "Admin uses LiteManager to deploy software updates",
-        &["FPX105", "FPX201", "FPX202"],
-    ),
-    (
-        "LiteManager",
-        "LiteManager used for inventory collection",
-        &["FPX105", "FPX201", "FPX202"],
-    ),
-    (
-        "BeyondTrust",
-        "Scheduled file integrity monitoring scan using BeyondTrust",
-        &["FPX103", "FPX104", "FPX202"],
-    ),
-    (
-        "BeyondTrust",
-        "Admin task to update or patch remote systems using BeyondTrust",
-        &["FPX103", "FPX104", "FPX202"],
-    ),
-    (
-        "BeyondTrust",
-        "Legitimate file signature verification using BeyondTrust’s built-in tools",
-        &["FPX003", "FPX103", "FPX104", "FPX202", "FPX203"],
-    ),
-    (
-        "BeyondTrust",
-        "Remote system inventory collection via BeyondTrust",
-        &["FPX103", "FPX104", "FPX202"],
-    ),
-    (
-        "BeyondTrust",
-        "File signature analysis during a security audit using BeyondTrust",
-        &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202"],
-    ),
+    ("LogMeIn", "Legitimate LogMeIn Session for Remote Support", &["FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("LogMeIn", "Scheduled LogMeIn File Integrity Check", &["FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("LogMeIn", "LogMeIn Used for Remote PowerShell Execution", &["FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("LogMeIn", "LogMeIn Integration with SIEM for Monitoring", &["FPX101", "FPX202", "FPX301"]),
+    ("LogMeIn", "LogMeIn Used for Patch Management", &["FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("Level", "A system administrator is using Microsoft Endpoint Manager (MEM) to deploy a legitimate software update via a scheduled task.", &["FPX002", "FPX303"]),
+    ("Level", "An IT team is using Kaseya VSA to remotely manage a group of endpoints and perform a system health check.", &["FPX002", "FPX303"]),
+    ("Level", "A DBA is using SolarWinds Server & Application Monitor (SAM) to monitor database performance and generate reports.", &["FPX002", "FPX303"]),
+    ("Level", "A DevOps engineer is using Ansible to automate configuration management and deploy patches across a fleet of servers.", &["FPX002", "FPX303"]),
+    ("Level", "A helpdesk technician is using LogMeIn to remotely support an end-user and troubleshoot a software issue.", &["FPX002", "FPX303"]),
+    ("RemotePC", "Legitimate RemotePC File Signature Check via Scheduled Job", &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
+    ("RemotePC", "RemotePC Used for Patch Management", &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
+    ("RemotePC", "RemotePC Integration with SIEM for Log Collection", &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
+    ("RemotePC", "RemotePC Used for Remote Desktop Support", &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
+    ("RemotePC", "RemotePC Used for Software Deployment", &["FPX001"]),
+    ("LiteManager", "Scheduled system maintenance using LiteManager", &["FPX105", "FPX201", "FPX202", "FPX302"]),
+    ("LiteManager", "Legitimate remote desktop session using LiteManager", &["FPX105", "FPX201", "FPX202", "FPX302"]),
+    ("LiteManager", "Automated backup job via LiteManager", &["FPX105", "FPX201", "FPX202", "FPX302"]),
+    ("LiteManager", "Admin uses LiteManager to deploy software updates", &["FPX105", "FPX201", "FPX202", "FPX302"]),
+    ("LiteManager", "LiteManager used for inventory collection", &["FPX105", "FPX201", "FPX202", "FPX302"]),
+    ("BeyondTrust", "Scheduled file integrity monitoring scan using BeyondTrust", &["FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("BeyondTrust", "Admin task to update or patch remote systems using BeyondTrust", &["FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("BeyondTrust", "Legitimate file signature verification using BeyondTrust’s built-in tools", &["FPX003", "FPX103", "FPX104", "FPX202", "FPX203", "FPX301"]),
+    ("BeyondTrust", "Remote system inventory collection via BeyondTrust", &["FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("BeyondTrust", "File signature analysis during a security audit using BeyondTrust", &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
 ];
 
 #[test]
@@ -179,11 +80,7 @@ fn bundled_seed_rules_get_the_codes_a_reviewer_expects() {
         assert_eq!(codes(r), *expected, "{tool}: {scenario}");
         assert_eq!(r["verdict"], "fail");
     }
-    assert_eq!(
-        results.len(),
-        25,
-        "valid rule files have no rule-level results"
-    );
+    assert_eq!(results.len(), 25, "valid rule files have no rule-level results");
 }
 
 #[test]
@@ -199,10 +96,7 @@ fn check_json_has_the_documented_shape() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(
-        summary,
-        ["rules", "scenarios", "errors", "warnings", "infos", "seed"]
-    );
+    assert_eq!(summary, ["rules", "scenarios", "errors", "warnings", "infos", "seed"]);
     let r = &report["results"][0];
     for key in [
         "rule_id",
@@ -235,11 +129,7 @@ fn check_json_has_the_documented_shape() {
         .iter()
         .find(|f| f["code"] == "FPX202")
         .unwrap();
-    assert_eq!(
-        not_in_table["span"],
-        serde_json::json!([0, 12]),
-        "process.name"
-    );
+    assert_eq!(not_in_table["span"], serde_json::json!([0, 12]), "process.name");
     let mutes = r["findings"]
         .as_array()
         .unwrap()
@@ -247,14 +137,8 @@ fn check_json_has_the_documented_shape() {
         .find(|f| f["code"] == "FPX104")
         .unwrap();
     assert!(
-        mutes["witness"]["Signer"]
-            .as_str()
-            .unwrap()
-            .contains("LogMeIn")
-            || mutes["witness"]["Signer"]
-                .as_str()
-                .unwrap()
-                .contains("GoTo")
+        mutes["witness"]["Signer"].as_str().unwrap().contains("LogMeIn")
+            || mutes["witness"]["Signer"].as_str().unwrap().contains("GoTo")
     );
 }
 
@@ -270,12 +154,7 @@ fn gate_controls() {
     assert_eq!(code, 0, "warnings pass the default gate");
     assert_eq!(report["summary"]["warnings"], 5);
     let (report, _) = check_json(&["--ignore", "FPX202,FPX201"]);
-    let all: Vec<String> = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(codes)
-        .collect();
+    let all: Vec<String> = report["results"].as_array().unwrap().iter().flat_map(codes).collect();
     assert!(!all.iter().any(|c| c == "FPX202" || c == "FPX201"));
     fpx().args(["check", "--select", "FPX999"]).assert().code(2);
 }
@@ -340,8 +219,13 @@ fn seed_documents_are_checked_directly_with_file_positions() {
     let first = &report["results"][0];
     assert_eq!(
         codes(first),
-        ["FPX304"],
+        ["FPX301", "FPX304"],
         "an attacker can add --update to the command line"
+    );
+    let attack = first["findings"][0]["witness"]["ProcessCommandLine"].as_str().unwrap();
+    assert_eq!(
+        attack, "--update",
+        "the harness shrinks the attacker's command line to the constant"
     );
     assert_eq!(first["line"], 20);
     assert_eq!(first["column"], 19);
@@ -365,10 +249,7 @@ fn import_is_idempotent_and_keeps_hand_written_templates() {
     };
     let first = run();
     assert!(first.contains("wrote"), "{first}");
-    assert!(
-        first.contains("ends in the middle of its exclusion"),
-        "{first}"
-    );
+    assert!(first.contains("ends in the middle of its exclusion"), "{first}");
     let scenario_file = dir.path().join("scenarios/agent-create-process.yaml");
     let imported = std::fs::read_to_string(&scenario_file).unwrap();
     let second = run();
@@ -413,10 +294,7 @@ fn unreadable_files_are_named_and_the_rest_still_checked() {
         text.contains("broken.yaml:3:11: scenarios[0].name: invalid type"),
         "{text}"
     );
-    assert!(
-        text.contains("binary.yaml:1:8: not UTF-8 text: byte 0xFF"),
-        "{text}"
-    );
+    assert!(text.contains("binary.yaml:1:8: not UTF-8 text: byte 0xFF"), "{text}");
     assert!(text.contains("1 rule, 0 scenarios"), "{text}");
     fpx().args(["check", "no/such/dir"]).assert().code(2);
 }
@@ -439,13 +317,57 @@ fn corpus_loads_with_167_detections() {
     let without_d = results
         .iter()
         .filter(|r| {
-            r["findings"].as_array().unwrap().iter().any(|f| {
-                f["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("without its detection logic")
-            })
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["message"].as_str().unwrap().contains("without its detection logic"))
         })
         .count();
     assert_eq!(without_d, 1);
+}
+
+#[test]
+fn same_seed_same_report_byte_for_byte() {
+    let run = |seed: &str| {
+        fpx()
+            .args(["check", "--format", "json", "--seed", seed])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let first = run("7");
+    assert_eq!(first, run("7"));
+    let v: Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(v["summary"]["seed"], 7);
+    let text = fpx().args(["check", "--seed", "7"]).output().unwrap().stdout;
+    assert!(
+        String::from_utf8(text)
+            .unwrap()
+            .contains("harness: seed 7 (replay with --seed 7)")
+    );
+}
+
+#[test]
+fn harness_can_be_switched_off() {
+    let (report, _) = check_json(&["--cases", "0"]);
+    assert_eq!(report["summary"]["seed"], Value::Null);
+    let all: Vec<String> = report["results"].as_array().unwrap().iter().flat_map(codes).collect();
+    assert!(!all.iter().any(|c| c.starts_with("FPX30") && c != "FPX304"));
+    assert_eq!(report["results"][0]["stats"], Value::Null);
+}
+
+#[test]
+fn statistics_count_every_generated_event() {
+    let (report, _) = check_json(&[
+        "--cases",
+        "64",
+        "rules/litemanager-file-signature.yaml",
+        "scenarios/litemanager-file-signature.yaml",
+    ]);
+    let stats = &report["results"][0]["stats"];
+    assert_eq!(stats["benign"], serde_json::json!({"suppressed": 0, "total": 64}));
+    assert_eq!(stats["malicious"], serde_json::json!({"suppressed": 0, "total": 64}));
+    assert_eq!(stats["alerts"]["total"], 64);
+    assert_eq!(stats["events"], 192);
 }

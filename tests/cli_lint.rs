@@ -43,18 +43,13 @@ fn classifies_the_25_seed_exclusions() {
     let prose = records.iter().filter(|r| codes(r) == ["FPX002"]).count();
     let broken = records.iter().filter(|r| codes(r) == ["FPX001"]).count();
     assert_eq!((parsed, prose, broken), (19, 5, 1));
-    let always_true: Vec<usize> = (0..25)
-        .filter(|&i| records[i]["logic"] == "always-true")
-        .collect();
+    let always_true: Vec<usize> = (0..25).filter(|&i| records[i]["logic"] == "always-true").collect();
     assert_eq!(always_true, [3], "LogMeIn #4");
     let inverted = records
         .iter()
         .filter(|r| codes(r).contains(&"FPX103".to_string()))
         .count();
-    assert_eq!(
-        inverted, 13,
-        "the other or-chains of != in seeds 000, 002 and 004"
-    );
+    assert_eq!(inverted, 13, "the other or-chains of != in seeds 000, 002 and 004");
 }
 
 #[test]
@@ -109,15 +104,9 @@ fn exit_codes_follow_fail_on() {
         .args(["lint", "--fail-on", "warning", warning_only])
         .assert()
         .code(1);
-    fpx()
-        .args(["lint", "--fail-on", "never", "x == "])
-        .assert()
-        .code(0);
+    fpx().args(["lint", "--fail-on", "never", "x == "]).assert().code(0);
     fpx().args(["lint", "x == "]).assert().code(1);
-    fpx()
-        .args(["lint", "--fail-on", "info", "a == 1"])
-        .assert()
-        .code(0);
+    fpx().args(["lint", "--fail-on", "info", "a == 1"]).assert().code(0);
     fpx()
         .args(["lint", "--fail-on", "info", r#"f == "a" or f =~ "A""#])
         .assert()
@@ -127,10 +116,7 @@ fn exit_codes_follow_fail_on() {
 #[test]
 fn usage_errors_exit_2() {
     fpx().args(["lint"]).assert().code(2);
-    fpx()
-        .args(["lint", "--format", "yaml", "a == 1"])
-        .assert()
-        .code(2);
+    fpx().args(["lint", "--format", "yaml", "a == 1"]).assert().code(2);
     fpx().args(["frobnicate"]).assert().code(2);
     let out = fpx().args(["explain", "FPX999"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -148,10 +134,7 @@ fn invalid_utf8_is_a_finding_not_a_crash() {
             .unwrap()
             .contains("not valid UTF-8")
     );
-    assert_eq!(
-        records[2]["logic"], "contingent",
-        "later lines are still checked"
-    );
+    assert_eq!(records[2]["logic"], "contingent", "later lines are still checked");
     assert_eq!(code, 1);
 }
 
@@ -177,12 +160,7 @@ fn empty_line_is_a_finding() {
     let (records, _) = jsonl("a == 1\n\n\r\nb == 2\n");
     assert_eq!(records.len(), 4);
     assert_eq!(codes(&records[1]), ["FPX001"]);
-    assert!(
-        records[1]["findings"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("empty")
-    );
+    assert!(records[1]["findings"][0]["message"].as_str().unwrap().contains("empty"));
     assert_eq!(codes(&records[2]), ["FPX001"]);
 }
 
@@ -202,9 +180,7 @@ fn ten_thousand_nested_parentheses_are_refused() {
 
 #[test]
 fn hundred_kilobyte_expressions_are_decided() {
-    let parts: Vec<String> = (0..5_000)
-        .map(|i| format!("f{} != \"value{i}\"", i % 13))
-        .collect();
+    let parts: Vec<String> = (0..5_000).map(|i| format!("f{} != \"value{i}\"", i % 13)).collect();
     let wide = parts.join(" or ");
     assert!(wide.len() > 100_000);
     let (records, _) = jsonl(wide + "\n");
@@ -255,15 +231,8 @@ fn explain_prints_the_rule_documentation() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("FPX101 always-true (error)\n"));
     assert!(text.contains("## Passes"));
-    let by_name = fpx()
-        .args(["explain", "inverted-exclusion"])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8(by_name.stdout)
-            .unwrap()
-            .starts_with("FPX103")
-    );
+    let by_name = fpx().args(["explain", "inverted-exclusion"]).output().unwrap();
+    assert!(String::from_utf8(by_name.stdout).unwrap().starts_with("FPX103"));
 }
 
 #[test]

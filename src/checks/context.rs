@@ -3,14 +3,13 @@
 //! FPX105, FPX304). Fields the table lacks read as empty, as the SIEM would.
 
 use super::{
-    ExclusionAnalysis, Finding, analyze_exclusion, fpx104_mutes_rule, fpx105_never_applies,
-    fpx201_unknown_field, fpx202_field_not_in_table, fpx203_value_mismatch,
-    fpx304_attacker_controllable,
+    ExclusionAnalysis, Finding, analyze_exclusion, fpx104_mutes_rule, fpx105_never_applies, fpx201_unknown_field,
+    fpx202_field_not_in_table, fpx203_value_mismatch, fpx304_attacker_controllable,
 };
 use crate::expr::ParseOutcome;
 use crate::logic::Verdict;
-use crate::pred::Pred;
-use crate::schema::{Resolution, schema};
+use crate::pred::{Pred, Span};
+use crate::schema::{Column, Resolution, schema};
 
 /// What an exclusion is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +36,17 @@ impl InContext {
     }
 }
 
+/// The column a field names in `table` (directly or through an alias), or the FPX201 /
+/// FPX202 finding that says why it has none; `span` is where the field is written.
+pub fn resolve_field(field: &str, table: &str, span: Span) -> Result<&'static Column, Box<Finding>> {
+    Err(Box::new(match schema().resolve(field, table) {
+        Resolution::Column { column, .. } => return Ok(column),
+        Resolution::NotInTable { elsewhere } => fpx202_field_not_in_table::finding(field, span, table, &elsewhere),
+        Resolution::NoColumn { reason } => fpx201_unknown_field::no_column(field, span, &reason),
+        Resolution::Unknown { suggestion } => fpx201_unknown_field::unknown(field, span, suggestion.as_deref()),
+    }))
+}
+
 /// Runs the exclusion-level checks, then the checks that need the rule.
 pub fn analyze_in_context(text: &str, context: Option<&RuleContext>) -> InContext {
     let mut analysis = analyze_exclusion(text);
@@ -58,43 +68,22 @@ pub fn analyze_in_context(text: &str, context: Option<&RuleContext>) -> InContex
             .find(|a| a.field == field)
             .expect("a field comes from an atom");
         let span = first.span.start..first.span.start + field.len();
-        match schema().resolve(&field, context.table) {
-            Resolution::Column { column, .. } => {
+        match resolve_field(&field, context.table, span) {
+            Ok(column) => {
                 for atom in pred.atoms().into_iter().filter(|a| a.field == field) {
                     findings.extend(fpx203_value_mismatch::findings(atom, column));
                 }
                 renamed.push((field, column.name.clone()));
             }
-            Resolution::NotInTable { elsewhere } => {
-                findings.push(fpx202_field_not_in_table::finding(
-                    &field,
-                    span,
-                    context.table,
-                    &elsewhere,
-                ));
-                absent.push(field);
-            }
-            Resolution::NoColumn { reason } => {
-                findings.push(fpx201_unknown_field::no_column(&field, span, &reason));
-                absent.push(field);
-            }
-            Resolution::Unknown { suggestion } => {
-                findings.push(fpx201_unknown_field::unknown(
-                    &field,
-                    span,
-                    suggestion.as_deref(),
-                ));
+            Err(finding) => {
+                findings.push(*finding);
                 absent.push(field);
             }
         }
     }
     let on_table = pred.map_atoms(&mut |a| {
         if absent.contains(&a.field) {
-            return if a.eval_text("") {
-                Pred::True
-            } else {
-                Pred::False
-            };
+            return if a.eval_text("") { Pred::True } else { Pred::False };
         }
         let mut a = a.clone();
         if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
@@ -102,10 +91,7 @@ pub fn analyze_in_context(text: &str, context: Option<&RuleContext>) -> InContex
         }
         Pred::Atom(a)
     });
-    let verdict = analysis
-        .classification
-        .as_ref()
-        .map_or(Verdict::Unknown, |c| c.verdict);
+    let verdict = analysis.classification.as_ref().map_or(Verdict::Unknown, |c| c.verdict);
     if let Some(detection) = context.detection {
         let mutes = (verdict != Verdict::AlwaysTrue)
             .then(|| fpx104_mutes_rule::finding(text, &pred, &on_table, detection, &absent))

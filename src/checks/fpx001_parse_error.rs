@@ -37,12 +37,7 @@ pub(super) static RULE: Rule = Rule {
 
 /// The finding for a syntax error.
 pub(super) fn finding(error: &SyntaxError) -> Finding {
-    let mut f = Finding::new(
-        &RULE,
-        error.message.clone(),
-        error.span.clone(),
-        error.label.clone(),
-    );
+    let mut f = Finding::new(&RULE, error.message.clone(), error.span.clone(), error.label.clone());
     f.help = error.hint.clone();
     f
 }

@@ -54,10 +54,7 @@ pub(super) fn finding(parsed: &ParsedExclusion) -> Option<Finding> {
                     span: span.clone(),
                     replacement: replacement.clone(),
                 });
-                places.push((
-                    span.clone(),
-                    "not quoted: KQL reads it as a column".to_string(),
-                ));
+                places.push((span.clone(), "not quoted: KQL reads it as a column".to_string()));
                 "an unquoted value"
             }
             Irregularity::BacktickWrapping { open, close } => {
@@ -84,12 +81,7 @@ pub(super) fn finding(parsed: &ParsedExclusion) -> Option<Finding> {
     }
     places.sort_by_key(|(span, _)| span.start);
     let (span, label) = places.remove(0);
-    let mut f = Finding::new(
-        &RULE,
-        format!("{} that KQL does not accept", join(&kinds)),
-        span,
-        label,
-    );
+    let mut f = Finding::new(&RULE, format!("{} that KQL does not accept", join(&kinds)), span, label);
     f.related = places;
     f.fix = Some(Fix {
         description: "straight quotes, quoted values, no backticks".into(),

@@ -49,9 +49,7 @@ fn telling_event(pred: &Pred) -> Option<Event> {
             values
         })
         .collect();
-    let total = choices
-        .iter()
-        .try_fold(1usize, |n, c| n.checked_mul(c.len()))?;
+    let total = choices.iter().try_fold(1usize, |n, c| n.checked_mul(c.len()))?;
     if total > MAX_CANDIDATES {
         return None;
     }
@@ -86,18 +84,10 @@ pub(super) static RULE: Rule = Rule {
 pub(super) fn finding(text: &str, pred: &Pred, c: &Classification) -> Finding {
     let witness = telling_event(pred).or_else(|| c.when_true.clone());
     let message = match &witness {
-        Some(event) => format!(
-            "always true: it suppresses every event, even {}",
-            describe_event(event)
-        ),
+        Some(event) => format!("always true: it suppresses every event, even {}", describe_event(event)),
         None => "always true: it suppresses every event".to_string(),
     };
-    let mut f = Finding::new(
-        &RULE,
-        message,
-        whole_span(text, pred),
-        "true for every event",
-    );
+    let mut f = Finding::new(&RULE, message, whole_span(text, pred), "true for every event");
     f.help = Some(
         "an `or` of `!=` on one field holds for every value; list the benign values with `in (...)` instead".into(),
     );

@@ -41,10 +41,7 @@ pub(super) fn finding(text: &str, pred: &Pred, c: &Classification) -> Finding {
         "false for every event",
     );
     if let Some(event) = &c.when_false {
-        f.help = Some(format!(
-            "for example {} is not suppressed",
-            describe_event(event)
-        ));
+        f.help = Some(format!("for example {} is not suppressed", describe_event(event)));
     }
     f.witness = c.when_false.clone();
     f

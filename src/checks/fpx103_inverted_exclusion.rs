@@ -61,17 +61,9 @@ pub(super) fn finding(text: &str, pred: &Pred, c: &Classification) -> Option<Fin
     let fixed_text = print(&fixed);
     let mut message = format!("inverted: it suppresses every event except where {fixed_text}");
     if let Some(event) = &c.when_true {
-        message.push_str(&format!(
-            ", so even {} is suppressed",
-            describe_event(event)
-        ));
+        message.push_str(&format!(", so even {} is suppressed", describe_event(event)));
     }
-    let mut f = Finding::new(
-        &RULE,
-        message,
-        whole_span(text, pred),
-        "written as a keep-filter",
-    );
+    let mut f = Finding::new(&RULE, message, whole_span(text, pred), "written as a keep-filter");
     f.help = Some("an exclusion says which events to drop; this one says which to keep".into());
     f.fix = Some(Fix::replace_all(
         format!("exclude exactly the benign case: {fixed_text}"),

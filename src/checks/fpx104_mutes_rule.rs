@@ -68,11 +68,7 @@ pub(super) fn finding(
             "{} {} not in the rule's table, so {} as empty on every event",
             absent.join(", "),
             if absent.len() == 1 { "is" } else { "are" },
-            if absent.len() == 1 {
-                "it reads"
-            } else {
-                "they read"
-            }
+            if absent.len() == 1 { "it reads" } else { "they read" }
         ));
     }
     f.witness = Some(example);

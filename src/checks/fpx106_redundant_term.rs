@@ -42,11 +42,7 @@ pub(super) fn finding(text: &str, pred: &Pred) -> Option<Finding> {
     let span = first.span.clone().unwrap_or(0..text.len());
     let more = match terms.len() {
         1 => String::new(),
-        n => format!(
-            " ({} more term{} too)",
-            n - 1,
-            if n == 2 { "" } else { "s" }
-        ),
+        n => format!(" ({} more term{} too)", n - 1, if n == 2 { "" } else { "s" }),
     };
     let mut f = Finding::new(
         &RULE,

@@ -46,8 +46,7 @@ pub(super) fn unknown(field: &str, span: Span, suggestion: Option<&str>) -> Find
     );
     f.help = Some(match suggestion {
         Some(s) => format!("did you mean `{s}`?"),
-        None => "use a column of the rule's table (`fpx explain FPX202` shows how they are named)"
-            .into(),
+        None => "use a column of the rule's table (`fpx explain FPX202` shows how they are named)".into(),
     });
     f
 }

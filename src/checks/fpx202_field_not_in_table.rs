@@ -38,12 +38,7 @@ pub(super) static RULE: Rule = Rule {
     source: include_str!("fpx202_field_not_in_table.rs"),
 };
 
-pub(super) fn finding(
-    field: &str,
-    span: Span,
-    table: &str,
-    elsewhere: &[(String, String)],
-) -> Finding {
+pub(super) fn finding(field: &str, span: Span, table: &str, elsewhere: &[(String, String)]) -> Finding {
     let mut f = Finding::new(
         &RULE,
         format!("`{field}` is not a column of {table}: there it reads as empty on every event"),
@@ -52,13 +47,7 @@ pub(super) fn finding(
     );
     let places: Vec<String> = elsewhere
         .iter()
-        .map(|(t, c)| {
-            if c == field {
-                t.clone()
-            } else {
-                format!("{t} (as {c})")
-            }
-        })
+        .map(|(t, c)| if c == field { t.clone() } else { format!("{t} (as {c})") })
         .collect();
     f.help = Some(format!("it exists in {}", places.join(", ")));
     f

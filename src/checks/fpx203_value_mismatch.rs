@@ -66,12 +66,7 @@ pub(super) fn findings(atom: &Atom, column: &Column) -> Vec<Finding> {
             None
         };
         if let Some(message) = problem {
-            let mut f = Finding::new(
-                &RULE,
-                message,
-                atom.span.clone(),
-                "cannot occur in this column",
-            );
+            let mut f = Finding::new(&RULE, message, atom.span.clone(), "cannot occur in this column");
             f.help = Some(if atom.negated {
                 "so this `!=` holds on every event".into()
             } else {

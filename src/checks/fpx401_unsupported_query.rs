@@ -43,11 +43,7 @@ pub(super) fn finding(note: &QueryNote, span: Span) -> Finding {
         &RULE,
         note.message.clone(),
         span,
-        if note.fatal {
-            "not lowered"
-        } else {
-            "approximated"
-        },
+        if note.fatal { "not lowered" } else { "approximated" },
     );
     f.help = Some(if note.fatal {
         "checks that need the rule's detection logic (FPX104, FPX105, FPX304) are skipped for this rule".into()
@@ -65,8 +61,6 @@ pub(super) fn unknown_table(table: &str, span: Span) -> Finding {
         span,
         "unknown table",
     );
-    f.help = Some(
-        "field checks (FPX201-FPX203) and rule-dependent checks are skipped for this rule".into(),
-    );
+    f.help = Some("field checks (FPX201-FPX203) and rule-dependent checks are skipped for this rule".into());
     f
 }

@@ -47,9 +47,6 @@ pub(super) fn finding(m: &Malformed, span: Span) -> Finding {
         span,
         "invalid YAML here",
     );
-    f.help = Some(format!(
-        "fpx read it leniently and recovered: {}",
-        m.recovered
-    ));
+    f.help = Some(format!("fpx read it leniently and recovered: {}", m.recovered));
     f
 }

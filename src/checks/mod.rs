@@ -19,6 +19,9 @@ mod fpx107_subsumed_exclusion;
 mod fpx201_unknown_field;
 mod fpx202_field_not_in_table;
 mod fpx203_value_mismatch;
+mod fpx301_suppresses_true_positive;
+mod fpx302_misses_benign;
+mod fpx303_not_a_false_positive;
 mod fpx304_attacker_controllable;
 mod fpx401_unsupported_query;
 mod fpx402_malformed_rule_file;
@@ -100,6 +103,9 @@ pub static RULES: &[&Rule] = &[
     &fpx201_unknown_field::RULE,
     &fpx202_field_not_in_table::RULE,
     &fpx203_value_mismatch::RULE,
+    &fpx301_suppresses_true_positive::RULE,
+    &fpx302_misses_benign::RULE,
+    &fpx303_not_a_false_positive::RULE,
     &fpx304_attacker_controllable::RULE,
     &fpx401_unsupported_query::RULE,
     &fpx402_malformed_rule_file::RULE,
@@ -107,9 +113,10 @@ pub static RULES: &[&Rule] = &[
 
 /// Finds a rule by code (`FPX101`, any case) or name (`always-true`).
 pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
-    RULES.iter().copied().find(|r| {
-        r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name)
-    })
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
 }
 
 /// A replacement of one byte range of the exclusion.
@@ -131,12 +138,7 @@ pub struct Fix {
 
 impl Fix {
     /// A fix that replaces the whole exclusion.
-    pub fn replace_all(
-        description: impl Into<String>,
-        source: &str,
-        replacement: String,
-        safe: bool,
-    ) -> Fix {
+    pub fn replace_all(description: impl Into<String>, source: &str, replacement: String, safe: bool) -> Fix {
         Fix {
             description: description.into(),
             edits: vec![Edit {
@@ -188,15 +190,13 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// An event that proves the finding.
     pub witness: Option<Event>,
+    /// Set when the finding is about a line of the scenario file other than the
+    /// exclusion (an event template): `span` then indexes that line.
+    pub line: Option<usize>,
 }
 
 impl Finding {
-    fn new(
-        rule: &'static Rule,
-        message: impl Into<String>,
-        span: Span,
-        label: impl Into<String>,
-    ) -> Finding {
+    fn new(rule: &'static Rule, message: impl Into<String>, span: Span, label: impl Into<String>) -> Finding {
         Finding {
             rule,
             message: message.into(),
@@ -206,6 +206,7 @@ impl Finding {
             help: None,
             fix: None,
             witness: None,
+            line: None,
         }
     }
 }
@@ -245,12 +246,8 @@ pub fn analyze_exclusion(text: &str) -> ExclusionAnalysis {
             // Root causes, not echoes: an exclusion that is always (or never) true has
             // no inverted or redundant part worth reporting.
             match c.verdict {
-                Verdict::AlwaysTrue => {
-                    findings.push(fpx101_always_true::finding(text, &parsed.pred, &c))
-                }
-                Verdict::NeverTrue => {
-                    findings.push(fpx102_never_true::finding(text, &parsed.pred, &c))
-                }
+                Verdict::AlwaysTrue => findings.push(fpx101_always_true::finding(text, &parsed.pred, &c)),
+                Verdict::NeverTrue => findings.push(fpx102_never_true::finding(text, &parsed.pred, &c)),
                 Verdict::Contingent => {
                     findings.extend(fpx103_inverted_exclusion::finding(text, &parsed.pred, &c));
                     if parsed.pred.atom_count() <= MAX_ATOMS_FOR_REDUNDANCY {

@@ -3,15 +3,17 @@
 
 use std::path::PathBuf;
 
-use super::context::{InContext, RuleContext, analyze_in_context};
+use super::context::{InContext, RuleContext, analyze_in_context, resolve_field};
 use super::{
-    Finding, Severity, fpx107_subsumed_exclusion, fpx401_unsupported_query,
-    fpx402_malformed_rule_file,
+    Finding, Severity, fpx107_subsumed_exclusion, fpx301_suppresses_true_positive, fpx302_misses_benign,
+    fpx303_not_a_false_positive, fpx401_unsupported_query, fpx402_malformed_rule_file,
 };
-use crate::corpus::{Corpus, LoadError, RuleDoc};
+use crate::corpus::{Corpus, LoadError, RuleDoc, Scenario, ScenarioFile, Template};
 use crate::expr::ParseOutcome;
+use crate::harness::{self, Counterexample, Setup, Source};
 use crate::kql::{RuleQuery, read_query};
 use crate::logic::{Validity, Verdict, implies};
+use crate::pred::Event;
 use crate::pred::Span;
 use crate::schema::schema;
 
@@ -45,6 +47,8 @@ pub struct ScenarioResult {
     pub line: usize,
     pub column: usize,
     pub result: InContext,
+    /// What the harness generated and how much of it was suppressed, when it ran.
+    pub stats: Option<harness::Stats>,
 }
 
 /// pass, warn or fail, by the most severe finding.
@@ -79,8 +83,9 @@ impl ScenarioResult {
     }
 }
 
-/// Checks every rule of the corpus with its scenarios.
-pub fn check_corpus(corpus: Corpus) -> CheckReport {
+/// Checks every rule of the corpus with its scenarios; with a harness configuration,
+/// also replays generated events against each scenario.
+pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckReport {
     let Corpus {
         rules,
         scenario_files,
@@ -103,15 +108,9 @@ pub fn check_corpus(corpus: Corpus) -> CheckReport {
             ));
         }
         for note in &query.notes {
-            findings.push(fpx401_unsupported_query::finding(
-                note,
-                query_span(&rule, &note.span),
-            ));
+            findings.push(fpx401_unsupported_query::finding(note, query_span(&rule, &note.span)));
         }
-        let known_table = query
-            .table
-            .as_deref()
-            .filter(|t| schema().table(t).is_some());
+        let known_table = query.table.as_deref().filter(|t| schema().table(t).is_some());
         if let (Some(table), None) = (&query.table, known_table)
             && query.notes.iter().all(|n| !n.fatal)
         {
@@ -127,17 +126,8 @@ pub fn check_corpus(corpus: Corpus) -> CheckReport {
         let mut scenarios: Vec<ScenarioResult> = scenario_files
             .iter()
             .filter(|f| f.rule == rule.id)
-            .flat_map(|f| {
-                f.scenarios.iter().map(move |s| ScenarioResult {
-                    file: f.file.clone(),
-                    source: f.source.clone(),
-                    name: s.name.clone(),
-                    exclusion: s.exclusion.clone(),
-                    line: s.line,
-                    column: s.column,
-                    result: analyze_in_context(&s.exclusion, context.as_ref()),
-                })
-            })
+            .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
+            .map(|(f, s)| check_scenario(&rule, f, s, context.as_ref(), harness))
             .collect();
         subsumption(&mut scenarios);
         results.push(RuleResult {
@@ -154,14 +144,180 @@ pub fn check_corpus(corpus: Corpus) -> CheckReport {
     }
 }
 
+/// One scenario: its exclusion in context, its templates resolved to the table's
+/// columns (FPX201/FPX202 on template fields), and the harness (FPX301-FPX303).
+fn check_scenario(
+    rule: &RuleDoc,
+    file: &ScenarioFile,
+    s: &Scenario,
+    context: Option<&RuleContext>,
+    config: Option<harness::Config>,
+) -> ScenarioResult {
+    let mut result = analyze_in_context(&s.exclusion, context);
+    let mut stats = None;
+    if let (Some(context), Some(config)) = (context, config) {
+        let mut template_findings = Vec::new();
+        let benign = resolve_templates(&s.benign, &s.benign_lines, file, context.table, &mut template_findings);
+        let malicious = resolve_templates(
+            &s.malicious,
+            &s.malicious_lines,
+            file,
+            context.table,
+            &mut template_findings,
+        );
+        let columns = schema().table(context.table).unwrap_or(&[]);
+        let exclusion = result.on_table.as_ref();
+        let constants: Vec<String> = exclusion
+            .iter()
+            .chain(context.detection.iter())
+            .flat_map(|p| {
+                p.atoms()
+                    .into_iter()
+                    .flat_map(|a| a.values.iter().map(|v| v.text().to_string()))
+            })
+            .filter(|v| !v.is_empty())
+            .collect();
+        let setup = Setup {
+            columns,
+            detection: context.detection,
+            exclusion,
+            benign: &benign,
+            malicious: &malicious,
+            constants,
+            salt: salt(&rule.id, &s.name),
+        };
+        let outcome = harness::run(&setup, config);
+        // A counterexample is shown with the fields that matter: those the rule and the
+        // exclusion read, the template's own, and (for a generated alert) the attacker's.
+        let read: Vec<String> = context
+            .detection
+            .into_iter()
+            .chain(exclusion)
+            .flat_map(|p| p.fields())
+            .collect();
+        let show = |c: &Counterexample, extra: &[String]| -> Event {
+            let template = match c.source {
+                Source::Benign(i) => benign.get(i),
+                Source::Malicious(i) => malicious.get(i),
+                Source::GeneratedAlert => None,
+            };
+            let keep =
+                |k: &String| read.contains(k) || extra.contains(k) || template.is_some_and(|t| t.contains_key(k));
+            c.event
+                .iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let span = 0..s.exclusion.len();
+        if let Some(c) = &outcome.not_a_false_positive {
+            template_findings.push(fpx303_not_a_false_positive::finding(c, show(c, &[]), span.clone()));
+        }
+        if let Some(c) = &outcome.misses_benign {
+            template_findings.push(fpx302_misses_benign::finding(
+                c,
+                show(c, &[]),
+                span.clone(),
+                config.seed,
+            ));
+        }
+        if let Some(c) = &outcome.suppresses_true_positive {
+            let carries_constant = |v: &String| {
+                let v = v.to_ascii_lowercase();
+                setup.constants.iter().any(|k| v.contains(&k.to_ascii_lowercase()))
+            };
+            let attacker: Vec<String> = columns
+                .iter()
+                .filter(|col| col.attacker && c.source == Source::GeneratedAlert)
+                .filter(|col| c.event.get(&col.name).is_some_and(carries_constant))
+                .map(|col| col.name.clone())
+                .collect();
+            let shown = show(c, &attacker);
+            template_findings.push(fpx301_suppresses_true_positive::finding(
+                c,
+                shown,
+                span,
+                config.seed,
+                &attacker,
+            ));
+        }
+        result.analysis.findings.extend(template_findings);
+        result.analysis.findings.sort_by_key(|f| f.rule.code);
+        stats = Some(outcome.stats);
+    }
+    ScenarioResult {
+        file: file.file.clone(),
+        source: file.source.clone(),
+        name: s.name.clone(),
+        exclusion: s.exclusion.clone(),
+        line: s.line,
+        column: s.column,
+        result,
+        stats,
+    }
+}
+
+/// Template fields renamed to the table's columns; fields the table lacks are reported
+/// on the template's line and left out.
+fn resolve_templates(
+    templates: &[Template],
+    lines: &[usize],
+    file: &ScenarioFile,
+    table: &str,
+    findings: &mut Vec<Finding>,
+) -> Vec<Event> {
+    templates
+        .iter()
+        .enumerate()
+        .map(|(i, template)| {
+            let mut event = Event::new();
+            for (field, value) in template {
+                let at = field_position(&file.source, lines.get(i).copied().unwrap_or(0), field);
+                match resolve_field(field, table, at.1.clone()) {
+                    Ok(column) => {
+                        event.insert(column.name.clone(), value.clone());
+                    }
+                    Err(finding) => {
+                        let mut finding = *finding;
+                        finding.line = Some(at.0);
+                        finding.message.push_str(" (in an event template)");
+                        findings.push(finding);
+                    }
+                }
+            }
+            event
+        })
+        .collect()
+}
+
+/// The line (1-based) and byte span on it where a template writes `field`, searching
+/// from the template's first line; the template's line if not found.
+fn field_position(source: &str, from: usize, field: &str) -> (usize, Span) {
+    for (i, line) in source.lines().enumerate().skip(from.saturating_sub(1)).take(50) {
+        if let Some(at) = line.find(&format!("{field}:")) {
+            return (i + 1, at..at + field.len());
+        }
+    }
+    (from.max(1), 0..0)
+}
+
+/// A stable number from the rule and scenario, so each scenario draws its own events.
+fn salt(rule: &str, scenario: &str) -> u64 {
+    // FNV-1a.
+    rule.bytes()
+        .chain([0])
+        .chain(scenario.bytes())
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+}
+
 /// FPX107: for each exclusion, another of the same rule that suppresses all it does.
 /// Exclusions that suppress everything or nothing are left out: they are reported as
 /// such, and comparing with them would only echo that.
 fn subsumption(scenarios: &mut [ScenarioResult]) {
     let trivial = |s: &ScenarioResult| {
-        ["FPX101", "FPX102", "FPX104", "FPX105"]
-            .iter()
-            .any(|c| s.result.has(c))
+        ["FPX101", "FPX102", "FPX104", "FPX105"].iter().any(|c| s.result.has(c))
             || s.result
                 .analysis
                 .classification
@@ -170,13 +326,7 @@ fn subsumption(scenarios: &mut [ScenarioResult]) {
     };
     let preds: Vec<Option<crate::pred::Pred>> = scenarios
         .iter()
-        .map(|s| {
-            if trivial(s) {
-                None
-            } else {
-                s.result.on_table.clone()
-            }
-        })
+        .map(|s| if trivial(s) { None } else { s.result.on_table.clone() })
         .collect();
     for i in 0..scenarios.len() {
         let Some(mine) = &preds[i] else { continue };
@@ -212,10 +362,7 @@ fn line_span(source: &str, line: usize, column: usize) -> Span {
         .take(line.saturating_sub(1))
         .map(str::len)
         .sum();
-    let text = source[start_of_line.min(source.len())..]
-        .lines()
-        .next()
-        .unwrap_or("");
+    let text = source[start_of_line.min(source.len())..].lines().next().unwrap_or("");
     let col = text
         .char_indices()
         .nth(column.saturating_sub(1))
@@ -230,9 +377,7 @@ fn query_span(rule: &RuleDoc, span: &Span) -> Span {
     let start = span.start.min(query.len());
     let line_in_query = query[..start].matches('\n').count();
     let line_start = query[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_len = query[line_start..]
-        .find('\n')
-        .unwrap_or(query.len() - line_start);
+    let line_len = query[line_start..].find('\n').unwrap_or(query.len() - line_start);
     let col = start - line_start;
     let file_line = rule.query_line + line_in_query;
     let begin = line_span(&rule.source, file_line, 1).start + rule.query_indent + col;

@@ -46,12 +46,7 @@ fn seed_exclusions(#[case] text: &str, #[case] logic: &str, #[case] codes: &[&st
             && let ParseOutcome::Parsed(p) = &a.outcome
         {
             let holds = p.pred.eval(w);
-            assert_eq!(
-                holds,
-                f.rule.code != "FPX102",
-                "{}: witness {w:?}",
-                f.rule.code
-            );
+            assert_eq!(holds, f.rule.code != "FPX102", "{}: witness {w:?}", f.rule.code);
         }
     }
 }
@@ -107,16 +102,9 @@ fn never_true_is_reported_with_a_warning() {
 fn redundant_term_is_dropped_in_the_fix() {
     let text = r#"FileName == "a.exe" or FileName =~ "A.EXE""#;
     let a = analyze_exclusion(text);
-    let f = a
-        .findings
-        .iter()
-        .find(|f| f.rule.code == "FPX106")
-        .expect("FPX106");
+    let f = a.findings.iter().find(|f| f.rule.code == "FPX106").expect("FPX106");
     assert_eq!(&text[f.span.clone()], r#"FileName == "a.exe""#);
-    assert_eq!(
-        f.fix.as_ref().unwrap().apply(text),
-        r#"FileName =~ "A.EXE""#
-    );
+    assert_eq!(f.fix.as_ref().unwrap().apply(text), r#"FileName =~ "A.EXE""#);
 }
 
 #[test]
@@ -130,10 +118,7 @@ fn safe_fixes_remove_backticks_and_curly_quotes() {
         .filter(|f| f.safe)
         .flat_map(|f| f.edits.clone())
         .collect();
-    assert_eq!(
-        apply_edits(text, &edits),
-        r#"process.name == "LogMeIn.exe""#
-    );
+    assert_eq!(apply_edits(text, &edits), r#"process.name == "LogMeIn.exe""#);
 }
 
 #[test]
@@ -197,13 +182,19 @@ fn fires(rule: &Rule, example: &str) -> bool {
                     .to_string()
             };
             let query = format!("{} | where {}", field("table:"), field("rule:"));
-            let dir =
-                std::env::temp_dir().join(format!("fpx-doc-{}-{}", rule.code, std::process::id()));
+            let dir = std::env::temp_dir().join(format!("fpx-doc-{}-{}", rule.code, std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             let mut exclusions = vec![field("exclusion:")];
             if !field("other:").is_empty() {
                 exclusions.push(field("other:"));
             }
+            let template = |key: &str| -> Vec<crate::corpus::Template> {
+                let text = field(key);
+                if text.is_empty() {
+                    return Vec::new();
+                }
+                vec![serde_yaml::from_str(&text).expect("a template is a YAML mapping")]
+            };
             let list: Vec<crate::corpus::Scenario> = exclusions
                 .iter()
                 .enumerate()
@@ -211,23 +202,18 @@ fn fires(rule: &Rule, example: &str) -> bool {
                     name: format!("s{}", i + 1),
                     description: String::new(),
                     exclusion: e.clone(),
-                    benign: Vec::new(),
-                    malicious: Vec::new(),
+                    benign: template("benign:"),
+                    malicious: template("malicious:"),
                     line: 0,
                     column: 0,
+                    benign_lines: Vec::new(),
+                    malicious_lines: Vec::new(),
                 })
                 .collect();
-            std::fs::write(
-                dir.join("r.yaml"),
-                format!("id: r\nname: r\nquery: |\n  {query}\n"),
-            )
-            .unwrap();
-            std::fs::write(
-                dir.join("s.yaml"),
-                crate::corpus::write_scenarios("r", "", &list),
-            )
-            .unwrap();
-            let report = check_corpus(crate::corpus::load(std::slice::from_ref(&dir)));
+            std::fs::write(dir.join("r.yaml"), format!("id: r\nname: r\nquery: |\n  {query}\n")).unwrap();
+            std::fs::write(dir.join("s.yaml"), crate::corpus::write_scenarios("r", "", &list)).unwrap();
+            let harness = crate::harness::Config { seed: 1, cases: 32 };
+            let report = check_corpus(crate::corpus::load(std::slice::from_ref(&dir)), Some(harness));
             std::fs::remove_dir_all(&dir).unwrap();
             assert!(report.load_errors.is_empty(), "{:?}", report.load_errors);
             report.rules[0].scenarios[0]

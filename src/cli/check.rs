@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_FINDINGS, EXIT_USAGE, FailOn, print, use_color};
 use crate::checks::{CheckReport, Finding, check_corpus, lookup};
 use crate::corpus::{load, write_atomically};
+use crate::harness;
 use crate::report::{json, text};
 
 #[derive(Args)]
@@ -30,7 +31,16 @@ pub(super) struct CheckArgs {
     /// Do not report these codes (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     ignore: Vec<String>,
+    /// Seed of the scenario harness; the same seed gives the same report.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    seed: u64,
+    /// Events the harness generates per property of each scenario (0: harness off).
+    #[arg(long, default_value_t = 256)]
+    cases: u32,
 }
+
+/// The harness seed when none is given: fixed, so a CI gate never flakes.
+const DEFAULT_SEED: u64 = 1;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum CheckFormat {
@@ -59,19 +69,23 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
     } else {
         args.paths.clone()
     };
-    let mut report = check_corpus(load(&paths));
+    let harness = (args.cases > 0).then_some(harness::Config {
+        seed: args.seed,
+        cases: args.cases,
+    });
+    let mut report = check_corpus(load(&paths), harness);
     filter(&mut report, &args.select, &args.ignore);
     let output = match args.format {
-        CheckFormat::Text => text::check(&report, args.output.is_none() && use_color()),
+        CheckFormat::Text => text::check(&report, harness, args.output.is_none() && use_color()),
         CheckFormat::Json => {
-            serde_json::to_string_pretty(&json::check(&report, None))
-                .expect("JSON values serialize")
+            serde_json::to_string_pretty(&json::check(&report, harness.map(|h| h.seed))).expect("JSON values serialize")
                 + "\n"
         }
     };
     match &args.output {
-        Some(path) => write_atomically(path, output.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        Some(path) => {
+            write_atomically(path, output.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?
+        }
         None => print(&output)?,
     }
     if !report.load_errors.is_empty() {
@@ -82,20 +96,15 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
 }
 
 fn all_findings(report: &CheckReport) -> impl Iterator<Item = &Finding> {
-    report.rules.iter().flat_map(|r| {
-        r.findings
-            .iter()
-            .chain(r.scenarios.iter().flat_map(|s| s.findings()))
-    })
+    report
+        .rules
+        .iter()
+        .flat_map(|r| r.findings.iter().chain(r.scenarios.iter().flat_map(|s| s.findings())))
 }
 
 fn filter(report: &mut CheckReport, select: &[String], ignore: &[String]) {
     let keep = |f: &Finding| {
-        let named = |codes: &[String]| {
-            codes
-                .iter()
-                .any(|c| lookup(c).is_some_and(|r| std::ptr::eq(r, f.rule)))
-        };
+        let named = |codes: &[String]| codes.iter().any(|c| lookup(c).is_some_and(|r| std::ptr::eq(r, f.rule)));
         (select.is_empty() || named(select)) && !named(ignore)
     };
     for rule in &mut report.rules {

@@ -37,8 +37,7 @@ pub(super) fn run(args: ExplainArgs) -> Result<u8, String> {
         return Ok(0);
     }
     let code = args.code.expect("clap requires a code without --list");
-    let rule = lookup(&code)
-        .ok_or_else(|| format!("unknown code `{code}`; `fpx explain --list` lists them"))?;
+    let rule = lookup(&code).ok_or_else(|| format!("unknown code `{code}`; `fpx explain --list` lists them"))?;
     print(&rule.doc())?;
     Ok(0)
 }

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::{EXIT_USAGE, print};
-use crate::corpus::{
-    SeedDoc, WriteOutcome, read_scenarios, read_seed, write_if_changed, write_rule, write_scenarios,
-};
+use crate::corpus::{SeedDoc, WriteOutcome, read_scenarios, read_seed, write_if_changed, write_rule, write_scenarios};
 
 #[derive(Args)]
 pub(super) struct ImportArgs {
@@ -26,8 +24,7 @@ pub(super) fn run(args: ImportArgs) -> Result<u8, String> {
         let seed = match std::fs::read_to_string(seed_path)
             .map_err(|e| format!("{}: cannot read: {e}", seed_path.display()))
             .and_then(|text| {
-                read_seed(seed_path, &text)
-                    .map_err(|e| format!("{}:{}: {}", seed_path.display(), e.line, e.message))
+                read_seed(seed_path, &text).map_err(|e| format!("{}:{}: {}", seed_path.display(), e.line, e.message))
             }) {
             Ok(seed) => seed,
             Err(message) => {
@@ -50,20 +47,11 @@ fn import_one(seed_path: &Path, seed: &SeedDoc, out: &Path) -> Result<String, St
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut lines = format!(
-        "{}: {} scenarios\n",
-        seed_path.display(),
-        seed.scenarios.len()
-    );
+    let mut lines = format!("{}: {} scenarios\n", seed_path.display(), seed.scenarios.len());
 
     let rule_text = write_rule(&seed.rule);
-    let outcome = write_if_changed(&rule_path, &rule_text)
-        .map_err(|e| format!("{}: {e}", rule_path.display()))?;
-    lines.push_str(&format!(
-        "  {} {}\n",
-        describe(outcome),
-        rule_path.display()
-    ));
+    let outcome = write_if_changed(&rule_path, &rule_text).map_err(|e| format!("{}: {e}", rule_path.display()))?;
+    lines.push_str(&format!("  {} {}\n", describe(outcome), rule_path.display()));
 
     let header = format!(
         "Scenarios of the rule \"{}\".\nImported from {source} by `fpx import`. `benign` and `malicious` are event templates:\nthe exclusion must suppress every benign event and none of the malicious ones.",
@@ -105,11 +93,7 @@ fn import_one(seed_path: &Path, seed: &SeedDoc, out: &Path) -> Result<String, St
         _ => {
             let outcome = write_if_changed(&scenario_path, &scenario_text)
                 .map_err(|e| format!("{}: {e}", scenario_path.display()))?;
-            lines.push_str(&format!(
-                "  {} {}\n",
-                describe(outcome),
-                scenario_path.display()
-            ));
+            lines.push_str(&format!("  {} {}\n", describe(outcome), scenario_path.display()));
         }
     }
     for note in &seed.notes {

@@ -80,10 +80,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, corpus: &mut Corpus) {
         let path = entry.path();
         if path.is_dir() {
             walk(&path, files, corpus);
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "txt")
-        ) {
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "txt")) {
             files.push(path);
         }
     }
@@ -96,17 +93,11 @@ fn load_file(file: &Path, corpus: &mut Corpus) {
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
                 let before = &e.as_bytes()[..at];
-                let line_start = before
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i + 1);
+                let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
                 corpus.errors.push(LoadError {
                     file: file.to_path_buf(),
                     line: before.iter().filter(|&&b| b == b'\n').count() + 1,
-                    column: String::from_utf8_lossy(&before[line_start..])
-                        .chars()
-                        .count()
-                        + 1,
+                    column: String::from_utf8_lossy(&before[line_start..]).chars().count() + 1,
                     message: format!("not UTF-8 text: byte 0x{:02X}", e.as_bytes()[at]),
                 });
                 return;

@@ -141,8 +141,7 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
                     doc.query_line = chunk.line + 1 + usize::from(block);
                     doc.query_indent = first_content.map_or(0, |l| l.len() - l.trim_start().len());
                     if !block {
-                        doc.query_indent =
-                            chunk.text.find(q.lines().next().unwrap_or("")).unwrap_or(0);
+                        doc.query_indent = chunk.text.find(q.lines().next().unwrap_or("")).unwrap_or(0);
                     }
                 }
             }
@@ -150,8 +149,7 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
         }
     }
     if !query_found {
-        let (line, column, message) =
-            malformed_at.unwrap_or((1, 1, "the file has no `query:`".into()));
+        let (line, column, message) = malformed_at.unwrap_or((1, 1, "the file has no `query:`".into()));
         return Err(LoadError {
             file: file.to_path_buf(),
             line,
@@ -201,10 +199,7 @@ fn data_types(v: &Yaml) -> Vec<String> {
     let Some(connectors) = v.as_sequence() else {
         return Vec::new();
     };
-    connectors
-        .iter()
-        .flat_map(|c| list(c.get("dataTypes")))
-        .collect()
+    connectors.iter().flat_map(|c| list(c.get("dataTypes"))).collect()
 }
 
 fn data_types_by_line(text: &str) -> Vec<String> {
@@ -251,10 +246,7 @@ pub fn write_rule(doc: &RuleDoc) -> String {
     for t in &doc.data_types {
         let _ = writeln!(out, "      - {t}");
     }
-    for (key, items) in [
-        ("tactics", &doc.tactics),
-        ("relevantTechniques", &doc.techniques),
-    ] {
+    for (key, items) in [("tactics", &doc.tactics), ("relevantTechniques", &doc.techniques)] {
         let _ = writeln!(out, "{key}:");
         for i in items {
             let _ = writeln!(out, "  - {}", super::scenario::yaml_scalar(i));

@@ -34,6 +34,9 @@ pub struct Scenario {
     /// Where the exclusion's first character is in the file (1-based).
     pub line: usize,
     pub column: usize,
+    /// The line each benign and malicious template starts on (1-based; 0 if unknown).
+    pub benign_lines: Vec<usize>,
+    pub malicious_lines: Vec<usize>,
 }
 
 #[derive(Deserialize)]
@@ -65,21 +68,18 @@ pub fn read_scenarios(file: &Path, text: &str) -> Result<ScenarioFile, LoadError
             file: file.to_path_buf(),
             line,
             column,
-            message: e
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or("invalid YAML")
-                .to_string(),
+            message: e.to_string().lines().next().unwrap_or("invalid YAML").to_string(),
         }
     })?;
     let places = exclusion_places(text);
+    let templates = template_places(text);
     let scenarios = raw
         .scenarios
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
             let (line, column) = places.get(i).copied().unwrap_or((1, 1));
+            let (benign_lines, malicious_lines) = templates.get(i).cloned().unwrap_or_default();
             Scenario {
                 name: s.name,
                 description: s.description,
@@ -88,6 +88,8 @@ pub fn read_scenarios(file: &Path, text: &str) -> Result<ScenarioFile, LoadError
                 malicious: s.malicious.into_iter().map(template).collect(),
                 line,
                 column,
+                benign_lines,
+                malicious_lines,
             }
         })
         .collect();
@@ -107,10 +109,7 @@ fn template(raw: BTreeMap<String, Yaml>) -> Template {
                 Yaml::Number(n) => n.to_string(),
                 Yaml::Bool(b) => b.to_string(),
                 Yaml::Null => String::new(),
-                other => serde_yaml::to_string(&other)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string(),
+                other => serde_yaml::to_string(&other).unwrap_or_default().trim().to_string(),
             };
             (k, text)
         })
@@ -133,9 +132,43 @@ fn exclusion_places(text: &str) -> Vec<(usize, usize)> {
             let next = lines.get(i + 1).unwrap_or(&"");
             out.push((i + 2, next.len() - next.trim_start().len() + 1));
         } else {
-            let at =
-                value_start + (value.len() - v.len()) + usize::from(v.starts_with(['"', '\'']));
+            let at = value_start + (value.len() - v.len()) + usize::from(v.starts_with(['"', '\'']));
             out.push((i + 1, line[..at].chars().count() + 1));
+        }
+    }
+    out
+}
+
+/// Per scenario (a `- name:` item), the lines its benign and malicious templates start on.
+fn template_places(text: &str) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let mut out: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut list: Option<(bool, usize)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim_start();
+        if t.starts_with("- name:") {
+            out.push(Default::default());
+            list = None;
+            continue;
+        }
+        let Some(current) = out.last_mut() else { continue };
+        if let Some(rest) = t.strip_prefix("benign:").or_else(|| t.strip_prefix("malicious:")) {
+            let benign = t.starts_with("benign:");
+            list = rest.trim().is_empty().then_some((benign, indent));
+            // A flow list (`benign: [{...}]`): its items are on the key's line.
+            if rest.trim().starts_with("[{") {
+                let target = if benign { &mut current.0 } else { &mut current.1 };
+                target.extend(std::iter::repeat_n(i + 1, rest.matches('{').count()));
+            }
+            continue;
+        }
+        match list {
+            Some((benign, key_indent)) if t.starts_with("- ") && indent >= key_indent => {
+                let target = if benign { &mut current.0 } else { &mut current.1 };
+                target.push(i + 1);
+            }
+            Some((_, key_indent)) if !t.is_empty() && indent <= key_indent && !t.starts_with("- ") => list = None,
+            _ => {}
         }
     }
     out
@@ -170,10 +203,7 @@ pub fn write_scenarios(rule_id: &str, header: &str, scenarios: &[Scenario]) -> S
             }
             let _ = writeln!(out, "    {key}:");
             for t in templates {
-                let fields: Vec<String> = t
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {}", json_string(v)))
-                    .collect();
+                let fields: Vec<String> = t.iter().map(|(k, v)| format!("{k}: {}", json_string(v))).collect();
                 let _ = writeln!(out, "      - {{{}}}", fields.join(", "));
             }
         }
@@ -185,8 +215,7 @@ pub fn write_scenarios(rule_id: &str, header: &str, scenarios: &[Scenario]) -> S
 pub fn yaml_scalar(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && s.chars()
-            .all(|c| c.is_alphanumeric() || " ,.()'/&+-_’".contains(c))
+        && s.chars().all(|c| c.is_alphanumeric() || " ,.()'/&+-_’".contains(c))
         && !s.ends_with(' ')
         && !matches!(
             s.to_ascii_lowercase().as_str(),
@@ -214,6 +243,8 @@ mod tests {
             malicious: Vec::new(),
             line: 0,
             column: 0,
+            benign_lines: Vec::new(),
+            malicious_lines: Vec::new(),
         }
     }
 
@@ -247,6 +278,20 @@ mod tests {
         let f = read_scenarios(Path::new("s.yaml"), text).unwrap();
         assert_eq!((f.scenarios[0].line, f.scenarios[0].column), (4, 17));
         assert_eq!(f.scenarios[0].benign[0]["FileName"], "5");
+        assert_eq!(f.scenarios[0].benign_lines, [5]);
+    }
+
+    #[test]
+    fn template_lines_are_found_in_block_and_flow_style() {
+        let text = "rule: r\nscenarios:\n  - name: a\n    exclusion: x == 1\n    benign:\n      - {A: 1}\n      - A: 2\n        B: 3\n    malicious: [{A: 4}]\n  - name: b\n    exclusion: y == 1\n    malicious:\n      - {A: 5}\n";
+        let f = read_scenarios(Path::new("s.yaml"), text).unwrap();
+        assert_eq!(f.scenarios[0].benign_lines, [6, 7]);
+        assert_eq!(
+            f.scenarios[0].malicious_lines,
+            [9],
+            "a flow list's items are on its line"
+        );
+        assert_eq!(f.scenarios[1].malicious_lines, [13]);
     }
 
     #[test]

@@ -87,10 +87,7 @@ pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
         }
     }
     if rule.query.trim().is_empty() {
-        return Err(error(
-            id_line + 1,
-            "the seed document has no `query: |` block",
-        ));
+        return Err(error(id_line + 1, "the seed document has no `query: |` block"));
     }
     rule.query = rule.query.trim_end().to_string() + "\n";
     rule.description = rule.description.trim_end().to_string();
@@ -115,15 +112,14 @@ pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
                 malicious: Vec::new(),
                 line: 0,
                 column: 0,
+                benign_lines: Vec::new(),
+                malicious_lines: Vec::new(),
             });
             field = "name";
-        } else if let (Some(s), Some(d)) = (scenarios.last_mut(), line.strip_prefix("Description:"))
-        {
+        } else if let (Some(s), Some(d)) = (scenarios.last_mut(), line.strip_prefix("Description:")) {
             s.description = d.trim().to_string();
             field = "description";
-        } else if let (Some(s), Some(e)) =
-            (scenarios.last_mut(), line.strip_prefix("Filter/Exclusion:"))
-        {
+        } else if let (Some(s), Some(e)) = (scenarios.last_mut(), line.strip_prefix("Filter/Exclusion:")) {
             s.exclusion = e.trim_start().to_string();
             s.line = i + 1;
             s.column = line[..line.len() - s.exclusion.len()].chars().count() + 1;
@@ -165,11 +161,7 @@ pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
     } else if scenarios.iter().all(|s| s.description.is_empty()) {
         notes.push("the scenarios have no Description lines".into());
     }
-    Ok(SeedDoc {
-        rule,
-        scenarios,
-        notes,
-    })
+    Ok(SeedDoc { rule, scenarios, notes })
 }
 
 fn push_line(target: &mut String, line: &str) {

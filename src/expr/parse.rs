@@ -47,9 +47,7 @@ pub fn parse_exclusion(text: &str) -> ParseOutcome {
         },
         Err(err) => {
             if looks_like_prose(text) {
-                ParseOutcome::Prose(ProseExclusion {
-                    span: 0..text.len(),
-                })
+                ParseOutcome::Prose(ProseExclusion { span: 0..text.len() })
             } else {
                 ParseOutcome::Invalid(describe_pest_error(text, &err))
             }
@@ -78,12 +76,10 @@ fn lower_exclusion(mut pairs: Pairs<Rule>) -> Result<ParsedExclusion, SyntaxErro
         match pair.as_rule() {
             Rule::wrapped => {
                 let span = pair.as_span();
-                lowering
-                    .irregularities
-                    .push(Irregularity::BacktickWrapping {
-                        open: span.start()..span.start() + 1,
-                        close: span.end() - 1..span.end(),
-                    });
+                lowering.irregularities.push(Irregularity::BacktickWrapping {
+                    open: span.start()..span.start() + 1,
+                    close: span.end() - 1..span.end(),
+                });
                 for inner in pair.into_inner() {
                     lowering.body_part(inner, &mut pred)?;
                 }
@@ -128,10 +124,7 @@ impl Lowering {
     fn primary(&mut self, pair: Pair<Rule>) -> Result<Lowered, SyntaxError> {
         match pair.as_rule() {
             Rule::paren => {
-                let inner = pair
-                    .into_inner()
-                    .next()
-                    .expect("grammar: paren holds an expression");
+                let inner = pair.into_inner().next().expect("grammar: paren holds an expression");
                 Ok((self.expression(inner)?.0, true))
             }
             Rule::bool_lit => {
@@ -153,10 +146,7 @@ impl Lowering {
         let rhs = inner.next().expect("grammar: right-hand side");
         let values = if rhs.as_rule() == Rule::list {
             let list_span = rhs.as_span().start()..rhs.as_span().end();
-            let values: Vec<Value> = rhs
-                .into_inner()
-                .map(|v| self.value(v))
-                .collect::<Result<_, _>>()?;
+            let values: Vec<Value> = rhs.into_inner().map(|v| self.value(v)).collect::<Result<_, _>>()?;
             if values.is_empty() {
                 return Err(SyntaxError {
                     span: list_span,
@@ -213,10 +203,8 @@ impl Lowering {
         if let Value::Str(s) = &value
             && is_placeholder(s)
         {
-            self.irregularities.push(Irregularity::Placeholder {
-                span,
-                value: s.clone(),
-            });
+            self.irregularities
+                .push(Irregularity::Placeholder { span, value: s.clone() });
         }
         Ok(value)
     }
@@ -242,10 +230,7 @@ fn operator(text: &str) -> (Op, bool, bool) {
     let lower = text.to_ascii_lowercase();
     let (negated, word) = if let Some(rest) = lower.strip_prefix('!') {
         (true, rest.trim_start().to_string())
-    } else if let Some(rest) = lower
-        .strip_prefix("not")
-        .filter(|r| r.starts_with(char::is_whitespace))
-    {
+    } else if let Some(rest) = lower.strip_prefix("not").filter(|r| r.starts_with(char::is_whitespace)) {
         (true, rest.trim_start().to_string())
     } else {
         (false, lower.clone())
@@ -289,10 +274,7 @@ fn check_value(op: Op, value: &Value, span: Span, op_span: Span) -> Result<(), S
     if op.is_numeric() && value.number().is_none() {
         return Err(SyntaxError {
             span,
-            message: format!(
-                "`{}` compares numbers, and this value is not a number",
-                op_name(op)
-            ),
+            message: format!("`{}` compares numbers, and this value is not a number", op_name(op)),
             label: "expected a number".into(),
             hint: Some("write the number without quotes, e.g. FileSize > 1000".into()),
         });
@@ -301,12 +283,7 @@ fn check_value(op: Op, value: &Value, span: Span, op_span: Span) -> Result<(), S
         && let Err(err) = regex::Regex::new(value.text())
     {
         let detail = err.to_string();
-        let last = detail
-            .lines()
-            .last()
-            .unwrap_or("invalid")
-            .trim()
-            .to_string();
+        let last = detail.lines().last().unwrap_or("invalid").trim().to_string();
         return Err(SyntaxError {
             span,
             message: "the regular expression does not compile".into(),
@@ -428,9 +405,7 @@ fn nesting_error(text: &str) -> Option<SyntaxError> {
                 span: i..i + c.len_utf8(),
                 message: format!("the expression nests deeper than {MAX_NESTING} levels"),
                 label: "too deep".into(),
-                hint: Some(
-                    "flatten the parentheses and `not`s; no exclusion needs this depth".into(),
-                ),
+                hint: Some("flatten the parentheses and `not`s; no exclusion needs this depth".into()),
             });
         }
     }
@@ -515,9 +490,7 @@ fn rule_in_words(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::field | Rule::comparison => "a field name",
         Rule::scalar_op | Rule::list_op => "an operator (==, !=, contains, has, in, ...)",
-        Rule::string | Rule::typographic_string | Rule::number | Rule::bare_word => {
-            "a value in quotes"
-        }
+        Rule::string | Rule::typographic_string | Rule::number | Rule::bare_word => "a value in quotes",
         Rule::list => "a list in parentheses, like (\"a\", \"b\")",
         Rule::or_op | Rule::and_op => "`and` or `or`",
         Rule::EOI => "the end of the exclusion",

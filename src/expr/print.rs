@@ -104,11 +104,7 @@ pub fn operator_text(atom: &Atom) -> String {
             .into();
         }
         Op::In => {
-            return format!(
-                "{}in{}",
-                if neg { "!" } else { "" },
-                if cs { "" } else { "~" }
-            );
+            return format!("{}in{}", if neg { "!" } else { "" }, if cs { "" } else { "~" });
         }
         Op::HasAny => return "has_any".into(),
         Op::HasAll => return "has_all".into(),
@@ -124,12 +120,7 @@ pub fn operator_text(atom: &Atom) -> String {
         Op::HasPrefix => "hasprefix",
         Op::HasSuffix => "hassuffix",
     };
-    format!(
-        "{}{}{}",
-        if neg { "!" } else { "" },
-        word,
-        if cs { "_cs" } else { "" }
-    )
+    format!("{}{}{}", if neg { "!" } else { "" }, word, if cs { "_cs" } else { "" })
 }
 
 /// Prints a value as a KQL literal; a backslash-heavy string prints verbatim (@"C:\x").

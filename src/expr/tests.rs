@@ -94,14 +94,8 @@ fn string_literals(#[case] text: &str, #[case] expected: &str) {
 #[case("f matches regex 'a+'", Op::MatchesRegex, false, true)]
 #[case("f >= 5", Op::Ge, false, true)]
 fn operator_spellings(#[case] text: &str, #[case] op: Op, #[case] negated: bool, #[case] cs: bool) {
-    let Pred::Atom(a) = parsed(text).pred else {
-        panic!()
-    };
-    assert_eq!(
-        (a.op, a.negated, a.case_sensitive),
-        (op, negated, cs),
-        "{text}"
-    );
+    let Pred::Atom(a) = parsed(text).pred else { panic!() };
+    assert_eq!((a.op, a.negated, a.case_sensitive), (op, negated, cs), "{text}");
 }
 
 #[test]
@@ -191,8 +185,7 @@ fn errors_say_what_was_expected_in_words() {
     let e = error("process.name LogMeIn.exe");
     assert_eq!(e.span, 13..24);
     assert!(
-        e.label
-            .starts_with("expected an operator (==, !=, contains"),
+        e.label.starts_with("expected an operator (==, !=, contains"),
         "{}",
         e.label
     );
@@ -210,10 +203,7 @@ fn a_parenthesised_expression_after_an_expression_is_not_a_note() {
         ParseOutcome::Invalid(_)
     ));
     let p = parsed("a == 1 (TODO: check the (real) id)");
-    assert!(matches!(
-        p.irregularities[0],
-        Irregularity::Annotation { .. }
-    ));
+    assert!(matches!(p.irregularities[0], Irregularity::Annotation { .. }));
 }
 
 #[test]
@@ -224,11 +214,7 @@ fn deep_nesting_is_refused_not_overflowed() {
     assert!(error(&nots).message.contains("nests deeper"));
     let bangs = format!("{}a == 1", "!".repeat(10_000));
     assert!(error(&bangs).message.contains("nests deeper"));
-    let ok = format!(
-        "{}a == 1{}",
-        "(".repeat(MAX_NESTING),
-        ")".repeat(MAX_NESTING)
-    );
+    let ok = format!("{}a == 1{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
     parsed(&ok);
 }
 

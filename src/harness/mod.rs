@@ -115,11 +115,7 @@ pub fn run(setup: &Setup, config: Config) -> Outcome {
             if not_fp.is_none() && setup.detection.is_some() && !matches(&event) {
                 not_fp = Some(shrink(&mut tree, &|e: &Event| !matches(e)));
             }
-            if missed.is_none()
-                && setup.exclusion.is_some()
-                && matches(&event)
-                && !suppressed(&event)
-            {
+            if missed.is_none() && setup.exclusion.is_some() && matches(&event) && !suppressed(&event) {
                 missed = Some(shrink(&mut tree, &|e: &Event| matches(e) && !suppressed(e)));
             }
         }
@@ -226,6 +222,7 @@ fn event_strategy(setup: &Setup, template: &Event, hostile: bool) -> BoxedStrate
         .map(|c| {
             let strategy = match template.get(&c.name) {
                 Some(v) => Just(v.clone()).boxed(),
+                None if !mentioned.contains(&c.name) => strategy::filler_value(c),
                 None if hostile && c.attacker => strategy::attacker_value(c, &setup.constants),
                 None => strategy::column_value(c),
             };
@@ -251,9 +248,7 @@ fn event_strategy(setup: &Setup, template: &Event, hostile: bool) -> BoxedStrate
 
 /// A runner whose random stream depends only on the seed, the scenario and the property.
 fn runner(config: Config, salt: u64, stream: u64) -> TestRunner {
-    let mut state = config.seed
-        ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ stream.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut state = config.seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ stream.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     let mut bytes = [0u8; 32];
     for chunk in bytes.chunks_mut(8) {
         // SplitMix64.
@@ -268,10 +263,7 @@ fn runner(config: Config, salt: u64, stream: u64) -> TestRunner {
         failure_persistence: None,
         ..RunnerConfig::default()
     };
-    TestRunner::new_with_rng(
-        runner_config,
-        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
-    )
+    TestRunner::new_with_rng(runner_config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }
 
 /// Shrinks a failing value tree to a minimal event that still fails.

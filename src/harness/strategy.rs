@@ -27,9 +27,7 @@ fn build_column_value(column: &Column) -> BoxedStrategy<String> {
     let name = column.name.as_str();
     match column.ty {
         ColumnType::Long | ColumnType::Int => (0u32..100_000).prop_map(|n| n.to_string()).boxed(),
-        ColumnType::Bool => {
-            prop_oneof![Just("true".to_string()), Just("false".to_string())].boxed()
-        }
+        ColumnType::Bool => prop_oneof![Just("true".to_string()), Just("false".to_string())].boxed(),
         ColumnType::Datetime => "2026-1[01]-[012][0-9]T[01][0-9]:[0-5][0-9]:[0-5][0-9]Z".boxed(),
         ColumnType::Dynamic => Just("{}".to_string()).boxed(),
         ColumnType::String => string_shape(name),
@@ -63,10 +61,7 @@ fn string_shape(name: &str) -> BoxedStrategy<String> {
         r"[a-z]{3,8}(\.[a-z]{3,8})?"
     } else if name.ends_with("IP") {
         r"(10|172|192)\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
-    } else if matches!(name, "Signer" | "Issuer")
-        || name.ends_with("CompanyName")
-        || name.ends_with("ProductName")
-    {
+    } else if matches!(name, "Signer" | "Issuer") || name.ends_with("CompanyName") || name.ends_with("ProductName") {
         r"[A-Z][a-z]{2,9}( [A-Z][a-z]{2,8}){0,2}(, Inc\.| Ltd| Corporation| GmbH)?"
     } else if name.ends_with("SerialNumber") {
         "[0-9a-f]{16,32}"
@@ -78,6 +73,31 @@ fn string_shape(name: &str) -> BoxedStrategy<String> {
     proptest::string::string_regex(pattern)
         .expect("the column patterns are valid")
         .boxed()
+}
+
+/// For a column no predicate reads: one of a few realistic values, drawn once from
+/// the column's shape. Such a column cannot change a verdict, so a cheap choice keeps
+/// events complete without paying for a fresh string each time.
+pub fn filler_value(column: &Column) -> BoxedStrategy<String> {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static POOLS: RefCell<HashMap<(String, ColumnType), BoxedStrategy<String>>> = RefCell::new(HashMap::new());
+    }
+    let key = (column.name.clone(), column.ty);
+    if let Some(s) = POOLS.with(|p| p.borrow().get(&key).cloned()) {
+        return s;
+    }
+    let shape = column_value(column);
+    let mut runner = TestRunner::deterministic();
+    let pool: Vec<String> = (0..8)
+        .filter_map(|_| shape.new_tree(&mut runner).ok().map(|t| t.current()))
+        .collect();
+    let strategy = select(pool).boxed();
+    POOLS.with(|p| p.borrow_mut().insert(key, strategy.clone()));
+    strategy
 }
 
 /// Values an attacker builds from `constants` (the exclusion's and the rule's values):

@@ -17,18 +17,10 @@ fn parse(text: &str) -> Pred {
 }
 
 fn event(fields: &[(&str, &str)]) -> Event {
-    fields
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn setup<'a>(
-    detection: &'a Pred,
-    exclusion: &'a Pred,
-    benign: &'a [Event],
-    malicious: &'a [Event],
-) -> Setup<'a> {
+fn setup<'a>(detection: &'a Pred, exclusion: &'a Pred, benign: &'a [Event], malicious: &'a [Event]) -> Setup<'a> {
     setup_on(TABLE, detection, exclusion, benign, malicious)
 }
 
@@ -69,34 +61,20 @@ fn same_seed_same_outcome() {
         ("DeviceName", "fin-ws-042.contoso.com"),
     ])];
     let s = setup(&d, &e, &benign, &malicious);
-    let config = Config {
-        seed: 42,
-        cases: 64,
-    };
+    let config = Config { seed: 42, cases: 64 };
     let a = run(&s, config);
     let b = run(&s, config);
     assert_eq!(format!("{a:?}"), format!("{b:?}"));
-    let c = run(
-        &s,
-        Config {
-            seed: 43,
-            cases: 64,
-        },
-    );
+    let c = run(&s, Config { seed: 43, cases: 64 });
     assert_eq!(a.stats.events, c.stats.events);
     // The attacker puts the exclusion's own constant into the command line.
-    let tp = a
-        .suppresses_true_positive
-        .expect("an attacker can use schtasks.exe");
+    let tp = a.suppresses_true_positive.expect("an attacker can use schtasks.exe");
     assert!(
         tp.event["ProcessCommandLine"]
             .to_ascii_lowercase()
             .contains("schtasks.exe")
     );
-    assert!(
-        d.eval(&tp.event) && e.eval(&tp.event),
-        "the shrunk event still fails"
-    );
+    assert!(d.eval(&tp.event) && e.eval(&tp.event), "the shrunk event still fails");
     assert_eq!(
         tp.event["ProcessCommandLine"], "schtasks.exe",
         "shrunk to the bare constant"

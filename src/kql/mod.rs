@@ -84,8 +84,7 @@ pub fn read_query(query: &str) -> RuleQuery {
                 pest::error::InputLocation::Span(s) => s,
             };
             let (line, col) = match err.line_col {
-                pest::error::LineColLocation::Pos(lc)
-                | pest::error::LineColLocation::Span(lc, _) => lc,
+                pest::error::LineColLocation::Pos(lc) | pest::error::LineColLocation::Span(lc, _) => lc,
             };
             return RuleQuery {
                 table: None,
@@ -157,20 +156,12 @@ fn span(pair: &Pair<Rule>) -> Span {
 
 impl Reader {
     fn note(&mut self, span: Span, message: String, fatal: bool) {
-        self.notes.push(QueryNote {
-            span,
-            message,
-            fatal,
-        });
+        self.notes.push(QueryNote { span, message, fatal });
     }
 
     fn let_stmt(&mut self, pair: Pair<Rule>) {
         let mut inner = children(pair);
-        let name = inner
-            .next()
-            .expect("grammar: let name")
-            .as_str()
-            .to_string();
+        let name = inner.next().expect("grammar: let name").as_str().to_string();
         let value = inner.next().expect("grammar: let value");
         let bound = value.into_inner().next().expect("grammar: let value kind");
         let binding = match bound.as_rule() {
@@ -249,13 +240,12 @@ impl Reader {
                         outputs.extend(names);
                     }
                 }
-                Rule::distinct_stage => {
-                    outputs = children(stage).map(|n| n.as_str().to_string()).collect()
-                }
+                Rule::distinct_stage => outputs = children(stage).map(|n| n.as_str().to_string()).collect(),
                 Rule::join_stage if !summarized => {
                     self.note(
                         stage_span,
-                        "the query joins or unions other tables: fpx checks the rule without its detection logic".into(),
+                        "the query joins or unions other tables: fpx checks the rule without its detection logic"
+                            .into(),
                         true,
                     );
                 }
@@ -307,19 +297,15 @@ impl Reader {
                 let text = pair.as_str();
                 let mut inner = pair.into_inner();
                 let operand = inner.next().expect("grammar: operand");
-                let negated = inner
-                    .next()
-                    .expect("grammar: between")
-                    .as_str()
-                    .starts_with('!');
+                let negated = inner.next().expect("grammar: between").as_str().starts_with('!');
                 let range = inner.next().expect("grammar: range").as_str();
                 if is_time(operand.as_str()) {
                     return opaque(None);
                 }
                 let bounds = range.split_once("..").map(|(a, b)| (a.trim(), b.trim()));
-                match bounds.filter(|(a, b)| {
-                    crate::pred::parse_number(a).is_some() && crate::pred::parse_number(b).is_some()
-                }) {
+                match bounds
+                    .filter(|(a, b)| crate::pred::parse_number(a).is_some() && crate::pred::parse_number(b).is_some())
+                {
                     Some((lo, hi)) if operand.as_rule() == Rule::field => {
                         let field = operand.as_str();
                         let inside = Pred::And(vec![
@@ -332,33 +318,19 @@ impl Reader {
                                 ..Atom::new(field, Op::Le, false, true, vec![Value::Num(hi.into())])
                             }),
                         ]);
-                        if negated {
-                            Pred::Not(Box::new(inside))
-                        } else {
-                            inside
-                        }
+                        if negated { Pred::Not(Box::new(inside)) } else { inside }
                     }
                     _ => self.approximated(at, text),
                 }
             }
             Rule::emptiness => {
                 let mut inner = pair.into_inner();
-                let function = inner
-                    .next()
-                    .expect("grammar: function")
-                    .as_str()
-                    .to_ascii_lowercase();
+                let function = inner.next().expect("grammar: function").as_str().to_ascii_lowercase();
                 let field = inner.next().expect("grammar: field").as_str();
                 let negated = function.starts_with("isnot");
                 Pred::Atom(Atom {
                     span: at,
-                    ..Atom::new(
-                        field,
-                        Op::Equals,
-                        negated,
-                        true,
-                        vec![Value::Str(String::new())],
-                    )
+                    ..Atom::new(field, Op::Equals, negated, true, vec![Value::Str(String::new())])
                 })
             }
             Rule::comparison => self.comparison(pair.as_str(), at),
@@ -367,17 +339,10 @@ impl Reader {
                 let mut inner = pair.into_inner();
                 let field = inner.next().expect("grammar: field").as_str().to_string();
                 let op = inner.next().expect("grammar: op").as_str().to_string();
-                let set = inner
-                    .next()
-                    .expect("grammar: set")
-                    .as_str()
-                    .trim()
-                    .to_string();
+                let set = inner.next().expect("grammar: set").as_str().trim().to_string();
                 match self.lets.get(set.trim_matches(['(', ')', ' '])).cloned() {
                     Some(Binding::List(values)) => self.comparison_with(&field, &op, values, at),
-                    Some(Binding::Table) | None
-                        if set.contains('|') || self.lets.contains_key(&set) =>
-                    {
+                    Some(Binding::Table) | None if set.contains('|') || self.lets.contains_key(&set) => {
                         let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
                         self.note(
                             at.clone(),
@@ -390,11 +355,7 @@ impl Reader {
                 }
             }
             Rule::double_operator => {
-                let short: String = pair
-                    .as_str()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let short: String = pair.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
                 self.note(
                     at.clone(),
                     format!("`{short}` has two operators: KQL rejects this query; fpx reads the condition as \"could be true\""),
@@ -495,22 +456,14 @@ fn literal(pair: Pair<Rule>) -> Option<Value> {
 fn opaque(at: Option<Span>) -> Pred {
     Pred::Atom(Atom {
         span: at.unwrap_or(0..0),
-        ..Atom::new(
-            OPAQUE,
-            Op::Equals,
-            false,
-            true,
-            vec![Value::Str(String::new())],
-        )
+        ..Atom::new(OPAQUE, Op::Equals, false, true, vec![Value::Str(String::new())])
     })
 }
 
 fn is_time(operand: &str) -> bool {
     let name = operand.split('(').next().unwrap_or(operand);
-    matches!(
-        name,
-        "Timestamp" | "TimeGenerated" | "ago" | "now" | "datetime"
-    ) || name.ends_with("Time") && !name.contains('.')
+    matches!(name, "Timestamp" | "TimeGenerated" | "ago" | "now" | "datetime")
+        || name.ends_with("Time") && !name.contains('.')
 }
 
 /// Replaces opaque conditions by `true` where asserted and `false` where negated.

@@ -22,14 +22,7 @@ fn the_seed_query_lowers_exactly() {
     );
     assert_eq!(
         q.output_columns,
-        [
-            "FirstSeen",
-            "LastSeen",
-            "Report",
-            "Count",
-            "DeviceId",
-            "DeviceName"
-        ]
+        ["FirstSeen", "LastSeen", "Report", "Count", "DeviceId", "DeviceName"]
     );
 }
 
@@ -87,27 +80,17 @@ DeviceProcessEvents
 | summarize count() by DeviceId",
     );
     assert!(q.detection.is_some());
-    assert!(
-        q.notes
-            .iter()
-            .any(|n| n.message.contains("has no operator"))
-    );
+    assert!(q.notes.iter().any(|n| n.message.contains("has no operator")));
     let q = read_query(
         "let t = datatable(URI:string)['a.com'];\nDeviceNetworkEvents | where RemoteUrl has_any ((t | distinct URI))",
     );
     assert!(q.detection.is_none());
-    assert!(
-        q.notes
-            .iter()
-            .any(|n| n.fatal && n.message.contains("datatable"))
-    );
+    assert!(q.notes.iter().any(|n| n.fatal && n.message.contains("datatable")));
 }
 
 #[test]
 fn joins_are_unsupported_and_garbage_is_refused_not_panicked() {
-    let q = read_query(
-        "DeviceProcessEvents | where FileName == 'a' | join (DeviceNetworkEvents) on DeviceId",
-    );
+    let q = read_query("DeviceProcessEvents | where FileName == 'a' | join (DeviceNetworkEvents) on DeviceId");
     assert!(q.detection.is_none());
     for text in [
         "",
@@ -126,10 +109,7 @@ fn joins_are_unsupported_and_garbage_is_refused_not_panicked() {
 fn numeric_between_is_exact() {
     let q = read_query("DeviceNetworkEvents | where RemotePort between (1 .. 1024)");
     assert!(q.exact);
-    assert_eq!(
-        print(&q.detection.unwrap()),
-        "RemotePort >= 1 and RemotePort <= 1024"
-    );
+    assert_eq!(print(&q.detection.unwrap()), "RemotePort >= 1 and RemotePort <= 1024");
 }
 
 /// Every rule of the corpus: table and D for all but the datatable one, quickly.
@@ -148,11 +128,7 @@ fn corpus_queries() {
         }
     }
     assert_eq!(without_d, ["rmm__all_netconn.yaml"]);
-    let exact = corpus
-        .rules
-        .iter()
-        .filter(|r| read_query(&r.query).exact)
-        .count();
+    let exact = corpus.rules.iter().filter(|r| read_query(&r.query).exact).count();
     assert!(exact >= 160, "{exact} exact");
 }
 
@@ -164,11 +140,7 @@ fn corpus_notes_summary() {
     for rule in crate::corpus::load(&[dir]).rules {
         let q = read_query(&rule.query);
         for n in &q.notes {
-            println!(
-                "{}: {}",
-                rule.file.file_name().unwrap().to_string_lossy(),
-                n.message
-            );
+            println!("{}: {}", rule.file.file_name().unwrap().to_string_lossy(), n.message);
         }
     }
 }

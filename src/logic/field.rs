@@ -44,12 +44,7 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
         !pos && b.value.is_empty()
             && matches!(
                 b.kind,
-                Kind::Contains
-                    | Kind::Prefix
-                    | Kind::Suffix
-                    | Kind::Has
-                    | Kind::HasPrefix
-                    | Kind::HasSuffix
+                Kind::Contains | Kind::Prefix | Kind::Suffix | Kind::Has | Kind::HasPrefix | Kind::HasSuffix
             )
     });
     if always_true_negated {
@@ -198,23 +193,16 @@ impl CaseProblem<'_> {
             self.folded
                 .iter()
                 .zip(&assign)
-                .map(|(&b, case)| {
-                    if *case == Some(true) {
-                        b.to_ascii_uppercase()
-                    } else {
-                        b
-                    }
-                })
+                .map(
+                    |(&b, case)| {
+                        if *case == Some(true) { b.to_ascii_uppercase() } else { b }
+                    },
+                )
                 .collect(),
         ))
     }
 
-    fn choose_required(
-        &self,
-        k: usize,
-        assign: &mut Vec<Option<bool>>,
-        budget: &mut usize,
-    ) -> Result<bool, Exhausted> {
+    fn choose_required(&self, k: usize, assign: &mut Vec<Option<bool>>, budget: &mut usize) -> Result<bool, Exhausted> {
         let Some(options) = self.required.get(k) else {
             return self.avoid_forbidden(assign, budget);
         };
@@ -243,16 +231,11 @@ impl CaseProblem<'_> {
     }
 
     /// DPLL over the free letters: every forbidden window needs one letter off its case.
-    fn avoid_forbidden(
-        &self,
-        assign: &mut Vec<Option<bool>>,
-        budget: &mut usize,
-    ) -> Result<bool, Exhausted> {
+    fn avoid_forbidden(&self, assign: &mut Vec<Option<bool>>, budget: &mut usize) -> Result<bool, Exhausted> {
         *budget = budget.checked_sub(1).ok_or(Exhausted)?;
         let open = self.forbidden.iter().find(|&&(start, pattern)| {
             !pattern.iter().enumerate().any(|(j, &c)| {
-                c.is_ascii_alphabetic()
-                    && assign[start + j].is_some_and(|up| up != c.is_ascii_uppercase())
+                c.is_ascii_alphabetic() && assign[start + j].is_some_and(|up| up != c.is_ascii_uppercase())
             })
         });
         let Some(&(start, pattern)) = open else {
@@ -369,11 +352,7 @@ fn pieces(lits: &[Lit]) -> FieldResult {
     .into_iter()
     .find(|f| !lits.iter().any(|(b, _)| b.value.contains(*f)))
     .unwrap_or('\u{E000}');
-    let negated: Vec<&Basic> = lits
-        .iter()
-        .filter(|(_, pos)| !pos)
-        .map(|(b, _)| *b)
-        .collect();
+    let negated: Vec<&Basic> = lits.iter().filter(|(_, pos)| !pos).map(|(b, _)| *b).collect();
     let positive = |kind: Kind| {
         lits.iter()
             .filter(move |(b, pos)| *pos && b.kind == kind && !b.value.is_empty())
@@ -397,11 +376,7 @@ fn pieces(lits: &[Lit]) -> FieldResult {
                 return Err(FieldResult::Unsat);
             }
             if b.cs {
-                for (j, &c) in v
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.is_ascii_alphabetic())
-                {
+                for (j, &c) in v.iter().enumerate().filter(|(_, c)| c.is_ascii_alphabetic()) {
                     let want = Some(c.is_ascii_uppercase());
                     if fixed[offset + j].is_some_and(|have| Some(have) != want) {
                         return Err(FieldResult::Unsat);
@@ -432,11 +407,7 @@ fn pieces(lits: &[Lit]) -> FieldResult {
     };
     let mut middle = Vec::new();
     for (b, _) in lits.iter().filter(|(b, pos)| {
-        *pos && !b.value.is_empty()
-            && matches!(
-                b.kind,
-                Kind::Contains | Kind::Has | Kind::HasPrefix | Kind::HasSuffix
-            )
+        *pos && !b.value.is_empty() && matches!(b.kind, Kind::Contains | Kind::Has | Kind::HasPrefix | Kind::HasSuffix)
     }) {
         let v = b.value.as_bytes();
         let edge_term = |c: Option<&u8>| c.is_some_and(|&c| crate::pred::is_term_byte(c));
@@ -449,16 +420,8 @@ fn pieces(lits: &[Lit]) -> FieldResult {
                 .iter()
                 .map(|c| (b.cs && c.is_ascii_alphabetic()).then(|| c.is_ascii_uppercase()))
                 .collect(),
-            lefts: if needs_left {
-                vec![Edge::NonTerm]
-            } else {
-                both.clone()
-            },
-            rights: if needs_right {
-                vec![Edge::NonTerm]
-            } else {
-                both
-            },
+            lefts: if needs_left { vec![Edge::NonTerm] } else { both.clone() },
+            rights: if needs_right { vec![Edge::NonTerm] } else { both },
         });
     }
 
@@ -541,8 +504,7 @@ fn place(piece: &Piece, negated: &[&Basic]) -> Result<Option<Placed>, Exhausted>
 /// Whether the positive numeric tests (with the negated ones, which bind once the text
 /// must be a number) leave no number.
 fn numeric_interval_empty(lits: &[Lit]) -> bool {
-    let (mut lo, mut lo_incl, mut hi, mut hi_incl) =
-        (f64::NEG_INFINITY, false, f64::INFINITY, false);
+    let (mut lo, mut lo_incl, mut hi, mut hi_incl) = (f64::NEG_INFINITY, false, f64::INFINITY, false);
     for (b, pos) in lits.iter().filter(|(b, _)| b.kind.is_numeric()) {
         let Some(c) = crate::pred::parse_number(&b.value) else {
             continue;
@@ -691,18 +653,12 @@ mod tests {
             (basic(Kind::Prefix, false, "abc"), true),
             (basic(Kind::Prefix, true, "ABC"), false),
         ]);
-        assert!(
-            matches!(r, FieldResult::Sat(ref s) if s.starts_with("ABc")),
-            "{r:?}"
-        );
+        assert!(matches!(r, FieldResult::Sat(ref s) if s.starts_with("ABc")), "{r:?}");
     }
 
     #[test]
     fn numbers() {
-        let r = check(&[
-            (basic(Kind::Gt, true, "5"), true),
-            (basic(Kind::Lt, true, "5"), true),
-        ]);
+        let r = check(&[(basic(Kind::Gt, true, "5"), true), (basic(Kind::Lt, true, "5"), true)]);
         assert_eq!(r, FieldResult::Unsat);
         let r = check(&[
             (basic(Kind::Gt, true, "5"), true),
@@ -710,13 +666,7 @@ mod tests {
             (basic(Kind::Eq, true, "6"), false),
         ]);
         assert!(matches!(r, FieldResult::Sat(_)), "{r:?}");
-        let r = check(&[
-            (basic(Kind::Lt, true, "5"), false),
-            (basic(Kind::Ge, true, "5"), false),
-        ]);
-        assert!(
-            matches!(r, FieldResult::Sat(_)),
-            "non-numbers fail both: {r:?}"
-        );
+        let r = check(&[(basic(Kind::Lt, true, "5"), false), (basic(Kind::Ge, true, "5"), false)]);
+        assert!(matches!(r, FieldResult::Sat(_)), "non-numbers fail both: {r:?}");
     }
 }

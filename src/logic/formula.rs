@@ -59,14 +59,7 @@ impl Basic {
                     Kind::Gt => Op::Gt,
                     _ => Op::Ge,
                 };
-                Atom::new(
-                    "",
-                    op,
-                    false,
-                    true,
-                    vec![pred::Value::Str(self.value.clone())],
-                )
-                .eval_text(text)
+                Atom::new("", op, false, true, vec![pred::Value::Str(self.value.clone())]).eval_text(text)
             }
         }
     }

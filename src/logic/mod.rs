@@ -86,11 +86,7 @@ pub fn sat(pred: &Pred) -> SatResult {
     let mut search = Search::new(&lowered, formula.size());
     match search.run(&formula) {
         Some(assignment) => {
-            let mut event: Event = pred
-                .fields()
-                .into_iter()
-                .map(|f| (f, String::new()))
-                .collect();
+            let mut event: Event = pred.fields().into_iter().map(|f| (f, String::new())).collect();
             for (field, text) in assignment {
                 event.insert(lowered.fields[field].clone(), text);
             }
@@ -192,8 +188,7 @@ impl<'a> Search<'a> {
             Some(true) => return self.witness(),
             None => {}
         }
-        let (lit, polarity) =
-            pick(formula, &self.assign).expect("an undecided formula has an unassigned literal");
+        let (lit, polarity) = pick(formula, &self.assign).expect("an undecided formula has an unassigned literal");
         let field = self.lowered.basics[lit].field;
         for value in [polarity, !polarity] {
             self.assign[lit] = Some(value);
@@ -219,10 +214,7 @@ impl<'a> Search<'a> {
         if let Some(result) = self.cache.get(&key) {
             return result.clone();
         }
-        let lits: Vec<field::Lit> = key
-            .iter()
-            .map(|&(i, v)| (&self.lowered.basics[i], v))
-            .collect();
+        let lits: Vec<field::Lit> = key.iter().map(|&(i, v)| (&self.lowered.basics[i], v)).collect();
         let result = field::solve(&lits);
         self.cache.insert(key, result.clone());
         result

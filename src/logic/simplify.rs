@@ -24,13 +24,7 @@ pub fn redundant_terms(pred: &Pred) -> Vec<RedundantTerm> {
 
 /// Walks the terms depth-first, recording each redundant one (and not descending into
 /// it); with `first_only`, stops at the first.
-fn collect(
-    root: &Pred,
-    node: &Pred,
-    path: &mut Vec<usize>,
-    out: &mut Vec<RedundantTerm>,
-    first_only: bool,
-) {
+fn collect(root: &Pred, node: &Pred, path: &mut Vec<usize>, out: &mut Vec<RedundantTerm>, first_only: bool) {
     let children: Vec<&Pred> = match node {
         Pred::And(items) | Pred::Or(items) => items.iter().collect(),
         Pred::Not(inner) => vec![inner],
@@ -44,13 +38,11 @@ fn collect(
         path.push(i);
         let without = droppable.then(|| remove_at(root, path));
         match without {
-            Some(without) if equivalent(root, &without) == Validity::Valid => {
-                out.push(RedundantTerm {
-                    term: item.clone(),
-                    span: span_of(item),
-                    without,
-                })
-            }
+            Some(without) if equivalent(root, &without) == Validity::Valid => out.push(RedundantTerm {
+                term: item.clone(),
+                span: span_of(item),
+                without,
+            }),
             _ => collect(root, item, path, out, first_only),
         }
         path.pop();

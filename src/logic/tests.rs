@@ -62,12 +62,7 @@ fn brute_force(pred: &Pred) -> Option<Event> {
         let event: Event = fields
             .iter()
             .cloned()
-            .zip(
-                index
-                    .iter()
-                    .enumerate()
-                    .map(|(f, &i)| per_field[f][i].clone()),
-            )
+            .zip(index.iter().enumerate().map(|(f, &i)| per_field[f][i].clone()))
             .collect();
         if pred.eval(&event) {
             return Some(event);
@@ -118,10 +113,7 @@ fn check_against_brute_force(pred: &Pred) -> Result<(), TestCaseError> {
         }
         (SatResult::Unsat, None) => {}
         (SatResult::Unknown, _) => {
-            prop_assert!(
-                has_numeric_or_regex(pred),
-                "unknown on a pure string formula {pred}"
-            )
+            prop_assert!(has_numeric_or_regex(pred), "unknown on a pure string formula {pred}")
         }
     }
     if let SatResult::Sat(w) = &engine {
@@ -191,10 +183,7 @@ fn verdict(text: &str) -> Verdict {
 // == against contains, startswith, has: case and term rules.
 #[case(r#"f == "abc" and f !contains "b""#, Verdict::NeverTrue)]
 #[case(r#"f == "abc" and f !contains_cs "B""#, Verdict::Contingent)]
-#[case(
-    r#"f =~ "abc" and f !contains_cs "b" and f !contains_cs "B""#,
-    Verdict::NeverTrue
-)]
+#[case(r#"f =~ "abc" and f !contains_cs "b" and f !contains_cs "B""#, Verdict::NeverTrue)]
 #[case(r#"f == "cmd.exe" and f !has "exe""#, Verdict::NeverTrue)]
 #[case(r#"f == "cmdexe" and f has "exe""#, Verdict::NeverTrue)]
 #[case(r#"f contains "exe" and f !has "exe""#, Verdict::Contingent)]
@@ -213,13 +202,16 @@ fn verdict(text: &str) -> Verdict {
 #[case(r#"f in~ ("a") and f != "a" and f != "A""#, Verdict::NeverTrue)]
 #[case(r#"f in~ ("a") and f != "a""#, Verdict::Contingent)]
 #[case(r#"f !in ("a", "b") or f == "a" or f == "b""#, Verdict::AlwaysTrue)]
-#[case(
-    r#"f has_all ("a", "b") and not (f has_any ("b"))"#,
-    Verdict::NeverTrue
-)]
+#[case(r#"f has_all ("a", "b") and not (f has_any ("b"))"#, Verdict::NeverTrue)]
 // Seeds: an or of two different != on one field holds everywhere.
-#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#, Verdict::AlwaysTrue)]
-#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "LogMeIn.exe" OR user.account != "IT_Admin_Account""#, Verdict::Contingent)]
+#[case(
+    r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#,
+    Verdict::AlwaysTrue
+)]
+#[case(
+    r#"process.name != "LogMeIn.exe" OR process.parent.name != "LogMeIn.exe" OR user.account != "IT_Admin_Account""#,
+    Verdict::Contingent
+)]
 // Numbers.
 #[case("n > 5 and n < 6", Verdict::Contingent)]
 #[case("n > 5 and n <= 5", Verdict::NeverTrue)]

@@ -65,7 +65,7 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool) -> St
         footers.push((Level::Help, format!("{kind}: {}", fix.apply(location.text))));
     }
     if let Some(witness) = &finding.witness {
-        footers.push((Level::Note, format!("proof: {}", describe_event(witness))));
+        footers.push((Level::Note, format!("proof:{}", proof(witness))));
     }
     let related: Vec<(std::ops::Range<usize>, &str)> = finding
         .related
@@ -88,12 +88,18 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool) -> St
                 ),
         )
         .footers(footers.iter().map(|(level, text)| level.title(text)));
-    let renderer = if color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
     renderer.render(message).to_string()
+}
+
+/// An event inline when it is short, else as a small table of field and value.
+fn proof(event: &crate::pred::Event) -> String {
+    let inline = describe_event(event);
+    if event.len() <= 2 && inline.len() <= 80 {
+        return format!(" {inline}");
+    }
+    let width = event.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+    event.iter().map(|(k, v)| format!("\n    {k:width$}  {v:?}")).collect()
 }
 
 /// A span that annotate-snippets can draw: inside the text, on char boundaries, and at

@@ -102,6 +102,12 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 "exclusion": s.exclusion,
                 "verdict": Outcome::of(s.findings()).as_str(),
                 "findings": findings,
+                "stats": s.stats.map(|st| json!({
+                    "events": st.events,
+                    "benign": {"suppressed": st.benign_suppressed, "total": st.benign},
+                    "malicious": {"suppressed": st.malicious_suppressed, "total": st.malicious},
+                    "alerts": {"suppressed": st.alerts_suppressed, "total": st.alerts},
+                })),
             }));
         }
     }

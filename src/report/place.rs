@@ -36,13 +36,24 @@ pub fn in_rule<'a>(rule: &'a RuleResult, finding: &Finding) -> Place<'a> {
 /// scenario's line and column; the snippet shows the file's line when the exclusion
 /// is written on it verbatim.
 pub fn in_scenario<'a>(s: &'a ScenarioResult, finding: &Finding) -> Place<'a> {
+    if let Some(line) = finding.line {
+        let text = s.source.lines().nth(line.saturating_sub(1)).unwrap_or("");
+        let (_, column) = line_column(text, finding.span.start);
+        return Place {
+            file: &s.file,
+            line,
+            column,
+            source: text,
+            first_line: line,
+            offset: 0,
+        };
+    }
     let line_text = s.source.lines().nth(s.line.saturating_sub(1)).unwrap_or("");
     let col_byte = line_text
         .char_indices()
         .nth(s.column.saturating_sub(1))
         .map_or(line_text.len(), |(i, _)| i);
-    let verbatim =
-        !s.exclusion.contains('\n') && line_text[col_byte..].starts_with(s.exclusion.as_str());
+    let verbatim = !s.exclusion.contains('\n') && line_text[col_byte..].starts_with(s.exclusion.as_str());
     let (source, offset) = if verbatim {
         (line_text, col_byte)
     } else {

@@ -41,10 +41,7 @@ pub fn lint(records: &[LintRecord], color: bool) -> String {
         }
     }
     let counts = Counts::of(records);
-    let parsed = records
-        .iter()
-        .filter(|r| r.analysis.classification.is_some())
-        .count();
+    let parsed = records.iter().filter(|r| r.analysis.classification.is_some()).count();
     let _ = writeln!(
         out,
         "{} exclusion{} linted ({} parsed): {} error{}, {} warning{}, {} info",
@@ -71,6 +68,27 @@ struct Row {
     scenario: String,
     verdict: &'static str,
     codes: String,
+    benign: String,
+    malicious: String,
+    alerts: String,
+}
+
+/// `a/b`, or `-` when nothing was generated.
+fn ratio(part: usize, total: usize) -> String {
+    if total == 0 {
+        "-".into()
+    } else {
+        format!("{part}/{total}")
+    }
+}
+
+/// A percentage, or `-` when nothing was generated.
+fn rate(part: usize, total: usize) -> String {
+    if total == 0 {
+        "-".into()
+    } else {
+        format!("{:.0}%", 100.0 * part as f64 / total as f64)
+    }
 }
 
 fn draw(out: &mut String, finding: &Finding, place: &Place, text: &str, color: bool) {
@@ -86,7 +104,7 @@ fn draw(out: &mut String, finding: &Finding, place: &Place, text: &str, color: b
 }
 
 /// Renders `fpx check` results: per rule a summary table, then every finding.
-pub fn check(report: &CheckReport, color: bool) -> String {
+pub fn check(report: &CheckReport, harness: Option<crate::harness::Config>, color: bool) -> String {
     let mut out = String::new();
     for error in &report.load_errors {
         let _ = writeln!(
@@ -109,26 +127,31 @@ pub fn check(report: &CheckReport, color: bool) -> String {
     let mut counts = Counts::default();
     for rule in &report.rules {
         let table = rule.query.table.as_deref().unwrap_or("?");
-        let _ = writeln!(
-            out,
-            "{} — {} ({table})",
-            rule.rule.file.display(),
-            rule.rule.name
-        );
+        let _ = writeln!(out, "{} — {} ({table})", rule.rule.file.display(), rule.rule.name);
         if !rule.scenarios.is_empty() {
             let rows = rule.scenarios.iter().enumerate().map(|(i, s)| {
                 let outcome = Outcome::of(s.findings());
                 outcomes[outcome as usize] += 1;
                 let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code).collect();
                 codes.dedup();
+                let st = s.stats.unwrap_or_default();
                 Row {
                     index: i + 1,
-                    scenario: truncate(&s.name, 60),
+                    scenario: truncate(&s.name, 50),
                     verdict: outcome.as_str(),
                     codes: codes.join(" "),
+                    benign: ratio(st.benign_suppressed, st.benign),
+                    malicious: ratio(st.malicious_suppressed, st.malicious),
+                    alerts: rate(st.alerts_suppressed, st.alerts),
                 }
             });
             let _ = writeln!(out, "{}", Table::new(rows).with(Style::sharp()));
+            if rule.scenarios.iter().any(|s| s.stats.is_some()) {
+                let _ = writeln!(
+                    out,
+                    "benign, malicious: generated events the exclusion suppressed; alerts: share of generated rule matches it suppressed"
+                );
+            }
         }
         out.push('\n');
         for f in &rule.findings {
@@ -159,6 +182,21 @@ pub fn check(report: &CheckReport, color: bool) -> String {
         plural(counts.warnings),
         counts.infos,
     );
+    let events: usize = report
+        .rules
+        .iter()
+        .flat_map(|r| &r.scenarios)
+        .filter_map(|s| s.stats)
+        .map(|s| s.events)
+        .sum();
+    let _ = match harness {
+        Some(h) => writeln!(
+            out,
+            "harness: seed {} (replay with --seed {}), {} cases per property, {events} events generated",
+            h.seed, h.seed, h.cases
+        ),
+        None => writeln!(out, "harness: off (--cases 0)"),
+    };
     out
 }
 

@@ -64,10 +64,9 @@ pub enum Resolution<'a> {
 }
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let tables = serde_yaml::from_str(include_str!("../../schemas/tables.yaml"))
-        .expect("schemas/tables.yaml is valid");
-    let aliases: AliasFile = serde_yaml::from_str(include_str!("../../schemas/aliases.yaml"))
-        .expect("schemas/aliases.yaml is valid");
+    let tables = serde_yaml::from_str(include_str!("../../schemas/tables.yaml")).expect("schemas/tables.yaml is valid");
+    let aliases: AliasFile =
+        serde_yaml::from_str(include_str!("../../schemas/aliases.yaml")).expect("schemas/aliases.yaml is valid");
     Schema {
         tables,
         aliases: aliases.aliases,
@@ -110,16 +109,11 @@ impl Schema {
                 };
             }
             return Resolution::NotInTable {
-                elsewhere: per_table
-                    .iter()
-                    .map(|(t, c)| (t.clone(), c.clone()))
-                    .collect(),
+                elsewhere: per_table.iter().map(|(t, c)| (t.clone(), c.clone())).collect(),
             };
         }
         if let Some(reason) = self.no_column.get(field) {
-            return Resolution::NoColumn {
-                reason: reason.clone(),
-            };
+            return Resolution::NoColumn { reason: reason.clone() };
         }
         let elsewhere: Vec<(String, String)> = self
             .tables
@@ -138,17 +132,8 @@ impl Schema {
     /// The known name closest to `field`: columns of `table` and every alias, compared by
     /// their words (`parent_process_name` ~ `parent.name`) and by spelling.
     fn nearest(&self, field: &str, table: &str) -> Option<String> {
-        let columns = self
-            .table(table)
-            .unwrap_or(&[])
-            .iter()
-            .map(|c| c.name.as_str());
-        let candidates: Vec<&str> = self
-            .aliases
-            .keys()
-            .map(String::as_str)
-            .chain(columns)
-            .collect();
+        let columns = self.table(table).unwrap_or(&[]).iter().map(|c| c.name.as_str());
+        let candidates: Vec<&str> = self.aliases.keys().map(String::as_str).chain(columns).collect();
         let mine = distinct(words(field));
         // Ranked by shared words, then by how many words the name has beyond those
         // (`parent_process_name` is `parent.name`, not `parent.parent.name`), then spelling.
@@ -158,8 +143,7 @@ impl Schema {
             let theirs = distinct(all.clone());
             let shared = mine.iter().filter(|w| theirs.contains(w)).count();
             let union = mine.len() + theirs.len() - shared;
-            let distance =
-                edit_distance(&field.to_ascii_lowercase(), &candidate.to_ascii_lowercase());
+            let distance = edit_distance(&field.to_ascii_lowercase(), &candidate.to_ascii_lowercase());
             let close = shared * 2 >= union || distance <= 2.max(field.len() / 5);
             let rank = (union - shared, all.len().abs_diff(mine.len()), distance);
             if close && best.is_none_or(|(r, _)| rank < r) {
@@ -248,27 +232,18 @@ mod tests {
         );
         assert!(matches!(
             s.resolve("Signer", CERT),
-            Resolution::Column {
-                via_alias: false,
-                ..
-            }
+            Resolution::Column { via_alias: false, .. }
         ));
         let Resolution::NotInTable { elsewhere } = s.resolve("process.command_line", CERT) else {
             panic!()
         };
         assert!(elsewhere.contains(&("DeviceProcessEvents".into(), "ProcessCommandLine".into())));
-        assert!(matches!(
-            s.resolve("user.account", CERT),
-            Resolution::NotInTable { .. }
-        ));
+        assert!(matches!(s.resolve("user.account", CERT), Resolution::NotInTable { .. }));
         assert!(matches!(
             s.resolve("ProcessCommandLine", CERT),
             Resolution::NotInTable { .. }
         ));
-        assert!(matches!(
-            s.resolve("event_id", CERT),
-            Resolution::NoColumn { .. }
-        ));
+        assert!(matches!(s.resolve("event_id", CERT), Resolution::NoColumn { .. }));
     }
 
     #[test]
@@ -286,9 +261,6 @@ mod tests {
                 suggestion: Some("Signer".into())
             }
         );
-        assert_eq!(
-            s.resolve("zzzz", CERT),
-            Resolution::Unknown { suggestion: None }
-        );
+        assert_eq!(s.resolve("zzzz", CERT), Resolution::Unknown { suggestion: None });
     }
 }

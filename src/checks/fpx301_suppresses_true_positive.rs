@@ -1,0 +1,66 @@
+//! FPX301 suppresses-true-positive (error)
+//!
+//! ## What it catches
+//! The harness found an alert the exclusion suppresses: a malicious event of the
+//! scenario (a template, with the other columns generated) that the rule matches, or a
+//! generated event the rule matches whose attacker-chosen columns (command line, file
+//! name, path, URL) carry values built from the exclusion's own constants. The event is
+//! shrunk to a minimal one and printed with the seed that replays it.
+//!
+//! ## Why it matters
+//! That is an attack the rule would have caught, silenced by the exclusion.
+//!
+//! ## Example
+//! ```text
+//! table: DeviceFileCertificateInfo
+//! rule: Signer has "LogMeIn"
+//! exclusion: process.name != "LogMeIn.exe"
+//! malicious: {Signer: "LogMeIn, Inc.", DeviceName: "fin-ws-042.contoso.com"}
+//! ```
+//!
+//! ## Passes
+//! ```text
+//! table: DeviceFileCertificateInfo
+//! rule: Signer has "LogMeIn"
+//! exclusion: DeviceName == "it-helpdesk-01.contoso.com"
+//! malicious: {Signer: "LogMeIn, Inc.", DeviceName: "fin-ws-042.contoso.com"}
+//! ```
+//!
+//! ## Fix
+//! Narrow the exclusion to what only the benign activity has. No automatic fix.
+
+use super::{Finding, Rule, Severity};
+use crate::harness::{Counterexample, Source};
+use crate::pred::Span;
+
+pub(super) static RULE: Rule = Rule {
+    code: "FPX301",
+    name: "suppresses-true-positive",
+    severity: Severity::Error,
+    summary: "a malicious event the rule alerts on is suppressed",
+    source: include_str!("fpx301_suppresses_true_positive.rs"),
+};
+
+pub(super) fn finding(
+    c: &Counterexample,
+    shown: crate::pred::Event,
+    span: Span,
+    seed: u64,
+    attacker: &[String],
+) -> Finding {
+    let message = match c.source {
+        Source::Malicious(i) => format!(
+            "suppresses a true positive: malicious event {} matches the rule and is suppressed",
+            i + 1
+        ),
+        _ if attacker.is_empty() => "suppresses a true positive: an alert the rule raises is suppressed".to_string(),
+        _ => format!(
+            "suppresses a true positive: an alert whose {} the attacker chose is suppressed",
+            attacker.join(", ")
+        ),
+    };
+    let mut f = Finding::new(&RULE, message, span, "suppresses an attack");
+    f.help = Some(format!("replay with `fpx check --seed {seed}`"));
+    f.witness = Some(shown);
+    f
+}
