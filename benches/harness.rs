@@ -93,6 +93,7 @@ fn corpus_with_a_generated_scenario_per_rule(bencher: divan::Bencher) {
                         column: 1,
                         benign_lines: Vec::new(),
                         malicious_lines: Vec::new(),
+                        ignore: Vec::new(),
                     }],
                     source: String::new(),
                 })

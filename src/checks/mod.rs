@@ -3,6 +3,7 @@
 //! exclusion.
 
 mod context;
+mod fixes;
 mod rules;
 
 mod fpx001_parse_error;
@@ -29,6 +30,7 @@ mod fpx402_malformed_rule_file;
 use std::fmt;
 
 pub use context::{InContext, RuleContext, analyze_in_context};
+pub use fixes::fixed_text;
 pub use fpx001_parse_error::not_utf8;
 pub use rules::{CheckReport, Outcome, RuleResult, ScenarioResult, check_corpus};
 
@@ -193,6 +195,12 @@ pub struct Finding {
     /// Set when the finding is about a line of the scenario file other than the
     /// exclusion (an event template): `span` then indexes that line.
     pub line: Option<usize>,
+    /// Identity across runs: survives reordering and unrelated edits (no line numbers).
+    /// Filled in when a corpus is checked.
+    pub fingerprint: String,
+    /// Whether the finding was already known (in the `--baseline` file): it is reported
+    /// but does not fail the gate.
+    pub baseline: bool,
 }
 
 impl Finding {
@@ -207,6 +215,8 @@ impl Finding {
             fix: None,
             witness: None,
             line: None,
+            fingerprint: String::new(),
+            baseline: false,
         }
     }
 }

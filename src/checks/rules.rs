@@ -49,6 +49,8 @@ pub struct ScenarioResult {
     pub result: InContext,
     /// What the harness generated and how much of it was suppressed, when it ran.
     pub stats: Option<harness::Stats>,
+    /// Findings silenced by the scenario's `ignore:` entries: code, reason, how many.
+    pub suppressed: Vec<(String, String, usize)>,
 }
 
 /// pass, warn or fail, by the most severe finding.
@@ -137,10 +139,49 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
             scenarios,
         });
     }
-    CheckReport {
+    let mut report = CheckReport {
         rules: results,
         load_errors: errors,
         orphans,
+    };
+    assign_fingerprints(&mut report);
+    report
+}
+
+/// Gives every finding its fingerprint: a hash of the code, the rule, the scenario, the
+/// exclusion and the text the finding points at. Two findings that would collide get an
+/// occurrence number.
+fn assign_fingerprints(report: &mut CheckReport) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut stamp = |f: &mut Finding, parts: &[&str]| {
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        for part in std::iter::once(f.rule.code).chain(parts.iter().copied()) {
+            for b in part.bytes().chain([0xff]) {
+                hash = (hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+            }
+        }
+        let base = format!("{hash:016x}");
+        let n = seen.entry(base.clone()).or_insert(0);
+        *n += 1;
+        f.fingerprint = if *n == 1 { base } else { format!("{base}-{n}") };
+    };
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    for rule in &mut report.rules {
+        for f in &mut rule.findings {
+            let anchor = rule.rule.source.get(f.span.clone()).unwrap_or("").to_string();
+            stamp(f, &[&rule.rule.id, "", &squash(&anchor)]);
+        }
+        for s in &mut rule.scenarios {
+            let exclusion = squash(&s.exclusion);
+            for f in &mut s.result.analysis.findings {
+                let text = match f.line {
+                    Some(line) => s.source.lines().nth(line.saturating_sub(1)).unwrap_or(""),
+                    None => s.exclusion.as_str(),
+                };
+                let anchor = squash(text.get(f.span.clone()).unwrap_or(""));
+                stamp(f, &[&rule.rule.id, &s.name, &exclusion, &anchor]);
+            }
+        }
     }
 }
 
@@ -245,6 +286,17 @@ fn check_scenario(
         result.analysis.findings.sort_by_key(|f| f.rule.code);
         stats = Some(outcome.stats);
     }
+    let mut suppressed = Vec::new();
+    for ignore in &s.ignore {
+        let rule = super::lookup(&ignore.code).expect("ignore codes are checked when the file is read");
+        let before = result.analysis.findings.len();
+        result.analysis.findings.retain(|f| !std::ptr::eq(f.rule, rule));
+        suppressed.push((
+            rule.code.to_string(),
+            ignore.reason.clone(),
+            before - result.analysis.findings.len(),
+        ));
+    }
     ScenarioResult {
         file: file.file.clone(),
         source: file.source.clone(),
@@ -254,6 +306,7 @@ fn check_scenario(
         column: s.column,
         result,
         stats,
+        suppressed,
     }
 }
 

@@ -208,6 +208,7 @@ fn fires(rule: &Rule, example: &str) -> bool {
                     column: 0,
                     benign_lines: Vec::new(),
                     malicious_lines: Vec::new(),
+                    ignore: Vec::new(),
                 })
                 .collect();
             std::fs::write(dir.join("r.yaml"), format!("id: r\nname: r\nquery: |\n  {query}\n")).unwrap();

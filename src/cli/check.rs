@@ -8,7 +8,7 @@ use super::{EXIT_FINDINGS, EXIT_USAGE, FailOn, print, use_color};
 use crate::checks::{CheckReport, Finding, check_corpus, lookup};
 use crate::corpus::{load, write_atomically};
 use crate::harness;
-use crate::report::{json, text};
+use crate::report::{Emitter, Run, json, junit, markdown, sarif, text};
 
 #[derive(Args)]
 pub(super) struct CheckArgs {
@@ -31,6 +31,13 @@ pub(super) struct CheckArgs {
     /// Do not report these codes (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     ignore: Vec<String>,
+    /// Findings listed in this file (from --write-baseline) are reported but do not fail
+    /// the gate; only new ones do.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write every finding of this run to FILE as the baseline for later runs.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Seed of the scenario harness; the same seed gives the same report.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
@@ -46,6 +53,9 @@ const DEFAULT_SEED: u64 = 1;
 enum CheckFormat {
     Text,
     Json,
+    Sarif,
+    Junit,
+    Markdown,
 }
 
 pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
@@ -56,32 +66,37 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
             ));
         }
     }
-    let paths = if args.paths.is_empty() {
-        let defaults: Vec<PathBuf> = ["rules", "scenarios"]
-            .into_iter()
-            .map(PathBuf::from)
-            .filter(|p| p.exists())
-            .collect();
-        if defaults.is_empty() {
-            return Err("no paths given, and there is no ./rules or ./scenarios here".into());
-        }
-        defaults
-    } else {
-        args.paths.clone()
-    };
+    let paths = super::default_paths(&args.paths)?;
     let harness = (args.cases > 0).then_some(harness::Config {
         seed: args.seed,
         cases: args.cases,
     });
     let mut report = check_corpus(load(&paths), harness);
     filter(&mut report, &args.select, &args.ignore);
-    let output = match args.format {
-        CheckFormat::Text => text::check(&report, harness, args.output.is_none() && use_color()),
-        CheckFormat::Json => {
-            serde_json::to_string_pretty(&json::check(&report, harness.map(|h| h.seed))).expect("JSON values serialize")
-                + "\n"
+    if let Some(path) = &args.baseline {
+        let known = read_baseline(path)?;
+        for f in all_findings_mut(&mut report) {
+            f.baseline = known.contains(&f.fingerprint);
         }
+    }
+    if let Some(path) = &args.write_baseline {
+        let text = write_baseline(&report);
+        write_atomically(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let run = Run {
+        harness,
+        fail_on: args.fail_on.threshold(),
+        baseline: args.baseline.is_some(),
+        color: args.output.is_none() && use_color(),
     };
+    let emitter: &dyn Emitter = match args.format {
+        CheckFormat::Text => &text::Text,
+        CheckFormat::Json => &json::Json,
+        CheckFormat::Sarif => &sarif::Sarif,
+        CheckFormat::Junit => &junit::Junit,
+        CheckFormat::Markdown => &markdown::Markdown,
+    };
+    let output = emitter.emit(&report, &run);
     match &args.output {
         Some(path) => {
             write_atomically(path, output.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?
@@ -91,7 +106,7 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
     if !report.load_errors.is_empty() {
         return Ok(EXIT_USAGE);
     }
-    let failed = all_findings(&report).any(|f| args.fail_on.fails(f.rule.severity));
+    let failed = all_findings(&report).any(|f| run.fails(f));
     Ok(if failed { EXIT_FINDINGS } else { 0 })
 }
 
@@ -100,6 +115,56 @@ fn all_findings(report: &CheckReport) -> impl Iterator<Item = &Finding> {
         .rules
         .iter()
         .flat_map(|r| r.findings.iter().chain(r.scenarios.iter().flat_map(|s| s.findings())))
+}
+
+fn all_findings_mut(report: &mut CheckReport) -> impl Iterator<Item = &mut Finding> {
+    report.rules.iter_mut().flat_map(|r| {
+        r.findings.iter_mut().chain(
+            r.scenarios
+                .iter_mut()
+                .flat_map(|s| s.result.analysis.findings.iter_mut()),
+        )
+    })
+}
+
+/// The baseline file: the fingerprints of known findings, with enough context for a
+/// person to read it (code, rule, scenario, message). Sorted, so it diffs well.
+fn write_baseline(report: &CheckReport) -> String {
+    let mut entries: Vec<serde_json::Value> = Vec::new();
+    for rule in &report.rules {
+        for f in &rule.findings {
+            entries.push(serde_json::json!({"fingerprint": f.fingerprint, "code": f.rule.code, "rule": rule.rule.id, "scenario": null, "message": f.message}));
+        }
+        for s in &rule.scenarios {
+            for f in s.findings() {
+                entries.push(serde_json::json!({"fingerprint": f.fingerprint, "code": f.rule.code, "rule": rule.rule.id, "scenario": s.name, "message": f.message}));
+            }
+        }
+    }
+    entries.sort_by(|a, b| a["fingerprint"].as_str().cmp(&b["fingerprint"].as_str()));
+    serde_json::to_string_pretty(&serde_json::json!({"version": 1, "findings": entries}))
+        .expect("JSON values serialize")
+        + "\n"
+}
+
+fn read_baseline(path: &std::path::Path) -> Result<std::collections::HashSet<String>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read the baseline {}: {e}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a baseline file: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let findings = doc["findings"]
+        .as_array()
+        .ok_or_else(|| format!("{}: not a baseline file: no `findings` list", path.display()))?;
+    Ok(findings
+        .iter()
+        .filter_map(|f| f["fingerprint"].as_str().map(str::to_string))
+        .collect())
 }
 
 fn filter(report: &mut CheckReport, select: &[String], ignore: &[String]) {

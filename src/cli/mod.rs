@@ -4,6 +4,7 @@
 
 mod check;
 mod explain;
+mod fix;
 mod import;
 mod lint;
 
@@ -31,6 +32,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Check exclusion expressions given as arguments, or one per line on stdin with `-`.
     Lint(lint::LintArgs),
+    /// Apply fixes to exclusions in place (safe ones; with --unsafe, meaning-changing ones).
+    Fix(fix::FixArgs),
     /// Turn seed documents into rule and scenario files.
     Import(import::ImportArgs),
     /// Print the documentation of a finding code, or list every code.
@@ -47,6 +50,16 @@ pub(crate) enum FailOn {
 }
 
 impl FailOn {
+    /// The lowest failing severity, `None` for never.
+    pub(crate) fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+
     pub(crate) fn fails(self, severity: Severity) -> bool {
         match self {
             FailOn::Error => severity >= Severity::Error,
@@ -74,6 +87,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Fix(args) => fix::run(args),
         Command::Import(args) => import::run(args),
         Command::Explain(args) => explain::run(args),
     };
@@ -84,6 +98,22 @@ pub fn run() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// The paths given, or ./rules and ./scenarios where they exist.
+pub(crate) fn default_paths(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, String> {
+    if !paths.is_empty() {
+        return Ok(paths.to_vec());
+    }
+    let defaults: Vec<std::path::PathBuf> = ["rules", "scenarios"]
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.exists())
+        .collect();
+    if defaults.is_empty() {
+        return Err("no paths given, and there is no ./rules or ./scenarios here".into());
+    }
+    Ok(defaults)
 }
 
 /// Writes to stdout; a closed pipe (`fpx ... | head`) is not an error.

@@ -1,13 +1,15 @@
 //! Loading inputs: rule files, scenario files and seed documents, found under the paths
 //! given (recursively), paired by rule id.
 
+mod edit;
 mod rule;
 mod scenario;
 mod seed;
 mod write;
 
+pub use edit::replace_exclusion;
 pub use rule::{LoadError, Malformed, RuleDoc, read_rule, write_rule};
-pub use scenario::{Scenario, ScenarioFile, Template, read_scenarios, write_scenarios};
+pub use scenario::{Ignore, Scenario, ScenarioFile, Template, read_scenarios, write_scenarios};
 pub use seed::{SeedDoc, read_seed};
 pub use write::{WriteOutcome, write_atomically, write_if_changed};
 

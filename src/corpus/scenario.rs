@@ -37,6 +37,16 @@ pub struct Scenario {
     /// The line each benign and malicious template starts on (1-based; 0 if unknown).
     pub benign_lines: Vec<usize>,
     pub malicious_lines: Vec<usize>,
+    /// Finding codes not reported for this scenario, each with the reason given.
+    pub ignore: Vec<Ignore>,
+}
+
+/// A finding code a scenario silences, and why.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ignore {
+    pub code: String,
+    pub reason: String,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +68,16 @@ struct RawScenario {
     benign: Vec<BTreeMap<String, Yaml>>,
     #[serde(default)]
     malicious: Vec<BTreeMap<String, Yaml>>,
+    #[serde(default)]
+    ignore: Vec<RawIgnore>,
+}
+
+/// `- {code: FPX304, reason: ...}`, or a bare code (refused: a reason is required).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawIgnore {
+    Full(Ignore),
+    Bare(String),
 }
 
 /// Reads a scenario file.
@@ -73,11 +93,43 @@ pub fn read_scenarios(file: &Path, text: &str) -> Result<ScenarioFile, LoadError
     })?;
     let places = exclusion_places(text);
     let templates = template_places(text);
-    let scenarios = raw
-        .scenarios
+    let error = |line: usize, message: String| LoadError {
+        file: file.to_path_buf(),
+        line,
+        column: 1,
+        message,
+    };
+    let mut scenarios = Vec::new();
+    for (i, mut s) in raw.scenarios.into_iter().enumerate() {
+        let (line, _) = places.get(i).copied().unwrap_or((1, 1));
+        let mut ignore = Vec::new();
+        for entry in std::mem::take(&mut s.ignore) {
+            let entry = match entry {
+                RawIgnore::Full(entry) if !entry.reason.trim().is_empty() => entry,
+                RawIgnore::Full(Ignore { code, .. }) | RawIgnore::Bare(code) => {
+                    return Err(error(
+                        line,
+                        format!(
+                            "scenario {:?}: ignoring {code} needs a reason: write `- {{code: {code}, reason: \"...\"}}`",
+                            s.name
+                        ),
+                    ));
+                }
+            };
+            if crate::checks::lookup(&entry.code).is_none() {
+                return Err(error(
+                    line,
+                    format!("scenario {:?}: `{}` is not a finding code", s.name, entry.code),
+                ));
+            }
+            ignore.push(entry);
+        }
+        scenarios.push((s, ignore));
+    }
+    let scenarios = scenarios
         .into_iter()
         .enumerate()
-        .map(|(i, s)| {
+        .map(|(i, (s, ignore))| {
             let (line, column) = places.get(i).copied().unwrap_or((1, 1));
             let (benign_lines, malicious_lines) = templates.get(i).cloned().unwrap_or_default();
             Scenario {
@@ -90,6 +142,7 @@ pub fn read_scenarios(file: &Path, text: &str) -> Result<ScenarioFile, LoadError
                 column,
                 benign_lines,
                 malicious_lines,
+                ignore,
             }
         })
         .collect();
@@ -245,6 +298,7 @@ mod tests {
             column: 0,
             benign_lines: Vec::new(),
             malicious_lines: Vec::new(),
+            ignore: Vec::new(),
         }
     }
 

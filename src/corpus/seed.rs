@@ -114,6 +114,7 @@ pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
                 column: 0,
                 benign_lines: Vec::new(),
                 malicious_lines: Vec::new(),
+                ignore: Vec::new(),
             });
             field = "name";
         } else if let (Some(s), Some(d)) = (scenarios.last_mut(), line.strip_prefix("Description:")) {

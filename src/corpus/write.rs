@@ -16,10 +16,15 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.fpx-{}.tmp", std::process::id()));
+    // Keep the permissions of a file being replaced.
+    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(contents)?;
         file.sync_all()?;
+        if let Some(permissions) = permissions {
+            std::fs::set_permissions(&tmp, permissions)?;
+        }
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

@@ -51,7 +51,10 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool) -> St
     };
     let shift = |s: &std::ops::Range<usize>| s.start + location.offset..s.end + location.offset;
     let span = clamp(shift(&finding.span), source);
-    let title = format!("{} [{}]", finding.message, finding.rule.name);
+    let mut title = format!("{} [{}]", finding.message, finding.rule.name);
+    if finding.baseline {
+        title.push_str(" (in the baseline)");
+    }
     let mut footers = Vec::new();
     if let Some(help) = &finding.help {
         footers.push((Level::Help, help.clone()));

@@ -3,7 +3,16 @@
 use serde_json::{Value, json};
 
 use super::place::{Place, in_rule, in_scenario};
-use super::{Counts, LintRecord};
+use super::{Counts, Emitter, LintRecord, Run};
+
+/// `fpx check --format json`.
+pub struct Json;
+
+impl Emitter for Json {
+    fn emit(&self, report: &CheckReport, run: &Run) -> String {
+        serde_json::to_string_pretty(&check(report, run.harness.map(|h| h.seed))).expect("JSON values serialize") + "\n"
+    }
+}
 use crate::checks::{CheckReport, Finding, Outcome};
 use crate::pred::Event;
 
@@ -46,6 +55,10 @@ pub fn lint_record(record: &LintRecord) -> Value {
 
 fn placed(f: &Finding, source: &str, place: &Place) -> Value {
     let mut v = finding(f, source);
+    v["fingerprint"] = json!(f.fingerprint);
+    if f.baseline {
+        v["baseline"] = json!(true);
+    }
     v["file"] = json!(place.file.display().to_string());
     v["line"] = json!(place.line);
     v["column"] = json!(place.column);

@@ -2,10 +2,38 @@
 
 pub mod diagnostic;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod place;
+pub mod sarif;
 pub mod text;
 
-use crate::checks::{ExclusionAnalysis, Finding, Severity};
+use crate::checks::{CheckReport, ExclusionAnalysis, Finding, Severity};
+use crate::harness;
+
+/// An output format of `fpx check`: renders the whole report.
+pub trait Emitter {
+    fn emit(&self, report: &CheckReport, run: &Run) -> String;
+}
+
+/// What the run was asked to do, as the emitters need it.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub harness: Option<harness::Config>,
+    /// The lowest severity that fails the gate (`None`: `--fail-on never`).
+    pub fail_on: Option<Severity>,
+    /// Whether a baseline was given (SARIF then says which results are new).
+    pub baseline: bool,
+    pub color: bool,
+}
+
+impl Run {
+    /// Whether this finding fails the gate: at or above `--fail-on` and not in the
+    /// baseline.
+    pub fn fails(&self, finding: &Finding) -> bool {
+        !finding.baseline && self.fail_on.is_some_and(|s| finding.rule.severity >= s)
+    }
+}
 
 /// One linted exclusion and where it came from.
 #[derive(Debug, Clone)]

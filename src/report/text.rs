@@ -7,7 +7,16 @@ use tabled::{Table, Tabled};
 
 use super::diagnostic::{Location, render};
 use super::place::{Place, in_rule, in_scenario};
-use super::{Counts, LintRecord};
+use super::{Counts, Emitter, LintRecord, Run};
+
+/// The text report (default format): tables, snippets, a summary line.
+pub struct Text;
+
+impl Emitter for Text {
+    fn emit(&self, report: &CheckReport, run: &Run) -> String {
+        check(report, run)
+    }
+}
 use crate::checks::{CheckReport, Finding, Outcome, describe_event};
 
 /// Renders `fpx lint` results for a terminal or a log.
@@ -104,7 +113,8 @@ fn draw(out: &mut String, finding: &Finding, place: &Place, text: &str, color: b
 }
 
 /// Renders `fpx check` results: per rule a summary table, then every finding.
-pub fn check(report: &CheckReport, harness: Option<crate::harness::Config>, color: bool) -> String {
+pub fn check(report: &CheckReport, run: &Run) -> String {
+    let (harness, color) = (run.harness, run.color);
     let mut out = String::new();
     for error in &report.load_errors {
         let _ = writeln!(
@@ -182,6 +192,25 @@ pub fn check(report: &CheckReport, harness: Option<crate::harness::Config>, colo
         plural(counts.warnings),
         counts.infos,
     );
+    let suppressed: usize = report
+        .rules
+        .iter()
+        .flat_map(|r| &r.scenarios)
+        .flat_map(|s| &s.suppressed)
+        .map(|x| x.2)
+        .sum();
+    let known = report
+        .rules
+        .iter()
+        .flat_map(|r| r.findings.iter().chain(r.scenarios.iter().flat_map(|s| s.findings())))
+        .filter(|f| f.baseline)
+        .count();
+    if suppressed > 0 || known > 0 {
+        let _ = writeln!(
+            out,
+            "{known} in the baseline (they do not fail the gate), {suppressed} silenced by scenario `ignore:` entries"
+        );
+    }
     let events: usize = report
         .rules
         .iter()

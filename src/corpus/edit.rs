@@ -1,0 +1,146 @@
+//! Replacing one exclusion in its file, byte for byte: everything else in the file
+//! (comments, order, quoting of other values) stays as it was.
+
+/// The file text with the exclusion that starts at `line`:`column` (1-based, columns in
+/// characters) replaced by `new`. The exclusion must be the whole value at that place,
+/// on one line. Its YAML quoting is kept: single- and double-quoted values are decoded
+/// to compare and escaped to write, a plain value becomes single-quoted, a literal
+/// block's line (or a seed document's) is replaced as is.
+pub fn replace_exclusion(
+    source: &str,
+    line: usize,
+    column: usize,
+    old: &str,
+    new: &str,
+    yaml: bool,
+) -> Result<String, String> {
+    if old.contains('\n') || new.contains('\n') {
+        return Err("the exclusion spans several lines; fpx edits one-line exclusions only".into());
+    }
+    let not_verbatim = || "the exclusion is not written verbatim at its place (folded or multi-line YAML)".to_string();
+    let line_start: usize = source
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let text = source
+        .get(line_start..)
+        .and_then(|rest| rest.lines().next())
+        .ok_or("the line is past the end of the file")?;
+    let at = text
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map(|(i, _)| i)
+        .ok_or("the column is past the end of the line")?;
+    let prefix = text[..at].trim_end();
+    let quote = if yaml {
+        prefix.chars().last().filter(|c| matches!(c, '\'' | '"'))
+    } else {
+        None
+    };
+    // The value's raw extent on the line, and the replacement in the same style.
+    let (len, replacement) = match quote {
+        Some(q) => {
+            let (value, len) = decode_quoted(&text[at..], q).ok_or_else(not_verbatim)?;
+            if value != old {
+                return Err(not_verbatim());
+            }
+            let escaped = if q == '\'' {
+                new.replace('\'', "''")
+            } else {
+                new.replace('\\', "\\\\").replace('"', "\\\"")
+            };
+            (len, escaped)
+        }
+        None => {
+            let after = text[at..].strip_prefix(old).ok_or_else(not_verbatim)?;
+            if !(after.trim().is_empty() || (yaml && after.starts_with(" #"))) {
+                return Err(not_verbatim());
+            }
+            // A block scalar's line (or a seed's) takes the text as is; a plain YAML
+            // value is single-quoted, which holds anything on one line.
+            let plain_yaml = yaml && !prefix.is_empty();
+            let replacement = if plain_yaml {
+                format!("'{}'", new.replace('\'', "''"))
+            } else {
+                new.to_string()
+            };
+            (old.len(), replacement)
+        }
+    };
+    let start = line_start + at;
+    let mut out = String::with_capacity(source.len() + replacement.len());
+    out.push_str(&source[..start]);
+    out.push_str(&replacement);
+    out.push_str(&source[start + len..]);
+    Ok(out)
+}
+
+/// Decodes a quoted YAML value that starts just after its opening quote `q`: the text,
+/// and the bytes up to (not including) the closing quote. `None` for an escape fpx does
+/// not decode, or a value not closed on the line.
+fn decode_quoted(raw: &str, q: char) -> Option<(String, usize)> {
+    let mut out = String::new();
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if q == '\'' && c == '\'' && chars.peek().is_some_and(|&(_, n)| n == '\'') {
+            chars.next();
+            out.push('\'');
+        } else if q == '"' && c == '\\' {
+            out.push(match chars.next()?.1 {
+                '\\' => '\\',
+                '"' => '"',
+                '/' => '/',
+                't' => '\t',
+                _ => return None,
+            });
+        } else if c == q {
+            return Some((out, i));
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_yaml_style_stays_valid_and_means_the_new_text() {
+        let new = r#"a == "x" and b == 'y'"#;
+        let cases = [
+            ("    exclusion: |-\n      a != \"x\"\n", 2, 7, r#"a != "x""#),
+            ("    exclusion: 'a != x' # note\n", 1, 17, "a != x"),
+            ("    exclusion: 'it''s'\n", 1, 17, "it's"),
+            ("    exclusion: \"a != \\\"x\\\"\"\n", 1, 17, r#"a != "x""#),
+            ("    exclusion: a != x\n", 1, 16, "a != x"),
+        ];
+        for (text, line, column, old) in cases {
+            let edited = replace_exclusion(text, line, column, old, new, true).unwrap();
+            let value: serde_yaml::Value = serde_yaml::from_str(&edited).unwrap();
+            assert_eq!(value["exclusion"].as_str().unwrap().trim_end(), new, "{edited}");
+        }
+    }
+
+    #[test]
+    fn everything_else_is_kept_byte_for_byte() {
+        let text = "# a comment\nrule: r # trailing\nscenarios:\n  - name: a\n    exclusion: |-\n      x == “1”\n    benign: []\n";
+        let edited = replace_exclusion(text, 6, 7, "x == “1”", "x == \"1\"", true).unwrap();
+        assert_eq!(edited, text.replace("x == “1”", "x == \"1\""));
+        assert!(replace_exclusion(text, 6, 7, "y == 1", "z", true).is_err());
+    }
+
+    #[test]
+    fn a_value_that_is_not_the_exclusion_is_refused_never_cut() {
+        let quoted = "    exclusion: 'a != ''x'''\n";
+        assert!(replace_exclusion(quoted, 1, 17, "a != '", "z", true).is_err());
+        assert!(replace_exclusion("    exclusion: a != x y\n", 1, 16, "a != x", "z", true).is_err());
+        let seed = "Filter/Exclusion: `x == “1”`\n";
+        assert_eq!(
+            replace_exclusion(seed, 1, 19, "`x == “1”`", "x == \"1\"", false).unwrap(),
+            "Filter/Exclusion: x == \"1\"\n"
+        );
+    }
+}

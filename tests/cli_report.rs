@@ -1,0 +1,326 @@
+//! Output formats, gate controls and `fpx fix`, driven through the binary.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fpx() -> Command {
+    let mut cmd = Command::cargo_bin("fpx").expect("binary builds");
+    cmd.env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// The bundled seeds in a format, with a small harness run (deterministic).
+fn report(format: &str, extra: &[&str]) -> (String, i32) {
+    let out = fpx()
+        .args(["check", "--cases", "16", "--format", format])
+        .args(extra)
+        .output()
+        .unwrap();
+    (String::from_utf8(out.stdout).unwrap(), out.status.code().unwrap())
+}
+
+#[test]
+fn json_snapshot() {
+    insta::assert_snapshot!(
+        report(
+            "json",
+            &[
+                "rules/litemanager-file-signature.yaml",
+                "scenarios/litemanager-file-signature.yaml"
+            ]
+        )
+        .0
+    );
+}
+
+#[test]
+fn sarif_snapshot() {
+    let (sarif, _) = report(
+        "sarif",
+        &[
+            "rules/logmein-file-signature.yaml",
+            "scenarios/logmein-file-signature.yaml",
+        ],
+    );
+    let v: Value = serde_json::from_str(&sarif).unwrap();
+    // The rules' help is the long documentation; the snapshot keeps the results.
+    insta::assert_snapshot!(serde_json::to_string_pretty(&v["runs"][0]["results"]).unwrap());
+}
+
+#[test]
+fn junit_snapshot() {
+    insta::assert_snapshot!(report("junit", &[]).0);
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(report("markdown", &[]).0);
+}
+
+/// The parts of SARIF 2.1.0 that GitHub code scanning requires, checked explicitly.
+#[test]
+fn sarif_has_the_structure_github_accepts() {
+    let (sarif, code) = report("sarif", &[]);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let run = &v["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "fpx");
+    let rules = driver["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>().len(),
+        ids.len(),
+        "rule ids are unique"
+    );
+    for r in rules {
+        for key in [
+            "name",
+            "shortDescription",
+            "fullDescription",
+            "help",
+            "defaultConfiguration",
+        ] {
+            assert!(r.get(key).is_some(), "{} lacks {key}", r["id"]);
+        }
+        assert!(!r["fullDescription"]["text"].as_str().unwrap().is_empty());
+        assert!(r["help"]["text"].as_str().unwrap().contains("## Example"));
+        assert!(["error", "warning", "note"].contains(&r["defaultConfiguration"]["level"].as_str().unwrap()));
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 111);
+    let mut fingerprints = HashSet::new();
+    for r in results {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(r["ruleId"], rules[index]["id"]);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        assert!(!r["message"]["text"].as_str().unwrap().is_empty());
+        let location = &r["locations"][0]["physicalLocation"];
+        let uri = location["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(
+            !uri.starts_with("./") && !uri.starts_with('/') && !uri.contains('\\'),
+            "{uri}"
+        );
+        let line = location["region"]["startLine"].as_u64().unwrap() as usize;
+        let column = location["region"]["startColumn"].as_u64().unwrap() as usize;
+        assert!(line >= 1 && column >= 1);
+        // Every finding is on the right line: the file has text there.
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(uri)).unwrap();
+        let at = text.lines().nth(line - 1).unwrap();
+        assert!(at.chars().count() >= column, "{uri}:{line}:{column}");
+        assert!(fingerprints.insert(r["partialFingerprints"]["fpxFinding/v1"].as_str().unwrap().to_string()));
+    }
+    // The LogMeIn exclusion #1 is on line 9, column 7 of its scenario file.
+    let first = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "FPX103"
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    == "scenarios/logmein-file-signature.yaml"
+        })
+        .unwrap();
+    assert_eq!(first["locations"][0]["physicalLocation"]["region"]["startLine"], 9);
+    assert_eq!(first["locations"][0]["physicalLocation"]["region"]["startColumn"], 7);
+}
+
+#[test]
+fn exit_codes_for_each_fail_on() {
+    let litemanager = [
+        "rules/litemanager-file-signature.yaml",
+        "scenarios/litemanager-file-signature.yaml",
+    ];
+    let code = |fail_on: &str, select: &str| {
+        let out = fpx()
+            .args(["check", "--cases", "8", "--fail-on", fail_on, "--select", select])
+            .args(litemanager)
+            .output()
+            .unwrap();
+        out.status.code().unwrap()
+    };
+    // FPX105 is a warning, FPX201 an error, FPX107 (none here) an info.
+    assert_eq!(code("error", "FPX105"), 0);
+    assert_eq!(code("warning", "FPX105"), 1);
+    assert_eq!(code("info", "FPX105"), 1);
+    assert_eq!(code("never", "FPX201"), 0);
+    assert_eq!(code("error", "FPX201"), 1);
+    assert_eq!(code("info", "FPX107"), 0);
+}
+
+#[test]
+fn baseline_round_trip_fails_only_on_new_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["rules", "scenarios"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let copy = |p: &str| std::fs::copy(root.join(p), dir.path().join(p)).unwrap();
+    copy("rules/litemanager-file-signature.yaml");
+    copy("scenarios/litemanager-file-signature.yaml");
+    let baseline = dir.path().join("baseline.json");
+    let check = |extra: &[&str]| {
+        let out = Command::cargo_bin("fpx")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", "--cases", "8"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (String::from_utf8(out.stdout).unwrap(), out.status.code().unwrap())
+    };
+    assert_eq!(check(&["--write-baseline", baseline.to_str().unwrap()]).1, 1);
+    assert_eq!(
+        check(&["--baseline", baseline.to_str().unwrap()]).1,
+        0,
+        "everything is known"
+    );
+    // Reordering scenarios and unrelated edits keep the identities.
+    let path = dir.path().join("scenarios/litemanager-file-signature.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let reordered = format!(
+        "# reviewed 2026-11\n{}",
+        text.replace("description: An admin schedules", "description: The admin schedules")
+    );
+    std::fs::write(&path, &reordered).unwrap();
+    assert_eq!(
+        check(&["--baseline", baseline.to_str().unwrap()]).1,
+        0,
+        "unrelated edits are not new findings"
+    );
+    // A changed exclusion is new.
+    std::fs::write(
+        &path,
+        reordered.replacen("\"Task Scheduler\"", "\"Task Scheduler 2\"", 1),
+    )
+    .unwrap();
+    let (text, code) = check(&["--baseline", baseline.to_str().unwrap(), "--format", "sarif"]);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let states: HashSet<&str> = v["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["baselineState"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, HashSet::from(["new", "unchanged"]));
+}
+
+#[test]
+fn scenario_ignores_need_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("rules/litemanager-file-signature.yaml"),
+        dir.path().join("rule.yaml"),
+    )
+    .unwrap();
+    let scenarios = std::fs::read_to_string(root.join("scenarios/litemanager-file-signature.yaml")).unwrap();
+    let with_reason = scenarios.replacen(
+        "    benign:\n",
+        "    ignore:\n      - {code: FPX201, reason: \"the SIEM adds this field at ingestion\"}\n    benign:\n",
+        1,
+    );
+    std::fs::write(dir.path().join("s.yaml"), &with_reason).unwrap();
+    let out = fpx()
+        .args(["check", "--cases", "8", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first: Vec<&str> = v["results"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(!first.contains(&"FPX201"), "{first:?}");
+    let second: Vec<&str> = v["results"][1]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(second.contains(&"FPX201"), "only that scenario is silenced");
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        scenarios.replacen("    benign:\n", "    ignore: [FPX201]\n    benign:\n", 1),
+    )
+    .unwrap();
+    let out = fpx().args(["check", "--cases", "8"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ignoring FPX201 needs a reason"));
+}
+
+const COMMENTED: &str = "# Hand-written scenarios: comments and order must survive `fpx fix`.
+rule: 9fa78c8e-b5cb-4189-9888-1af7cca7ddb3   # LogMeIn
+scenarios:
+  # the inverted one
+  - name: Support session
+    exclusion: 'process.name != \"LogMeIn.exe\" OR process.parent.name != \"LogMeIn.exe\"'
+    benign: [{Signer: \"LogMeIn, Inc.\"}]   # keep this
+  - name: Quoted
+    exclusion: |-
+      `process.name == “LogMeIn.exe”`
+    malicious:
+      - {Signer: 'GoTo, Inc'}
+";
+
+#[test]
+fn fix_preserves_everything_else_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("rules/logmein-file-signature.yaml"),
+        dir.path().join("rule.yaml"),
+    )
+    .unwrap();
+    let path = dir.path().join("s.yaml");
+    std::fs::write(&path, COMMENTED).unwrap();
+    let fix = |extra: &[&str]| fpx().arg("fix").args(extra).arg(dir.path()).output().unwrap();
+    // --diff writes nothing.
+    let diff = fix(&["--unsafe", "--diff"]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), COMMENTED);
+    let diff = String::from_utf8(diff.stdout).unwrap();
+    assert!(
+        diff.contains("+    exclusion: 'process.name == \"LogMeIn.exe\" and process.parent.name == \"LogMeIn.exe\"'"),
+        "{diff}"
+    );
+    // Safe fixes only: the backticks and curly quotes go, the inverted one stays.
+    assert_eq!(fix(&[]).status.code(), Some(0));
+    let safe = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        safe,
+        COMMENTED.replace("`process.name == “LogMeIn.exe”`", "process.name == \"LogMeIn.exe\"")
+    );
+    // Unsafe: the negation; every other byte as it was.
+    assert_eq!(fix(&["--unsafe"]).status.code(), Some(0));
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    let expected = safe.replace(
+        "'process.name != \"LogMeIn.exe\" OR process.parent.name != \"LogMeIn.exe\"'",
+        "'process.name == \"LogMeIn.exe\" and process.parent.name == \"LogMeIn.exe\"'",
+    );
+    assert_eq!(fixed, expected);
+    // A second run changes nothing.
+    let again = fix(&["--unsafe"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("fixed 0 exclusions"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), fixed);
+}
+
+#[test]
+fn fix_unsafe_diff_shows_the_corrected_logmein_exclusions() {
+    let out = fpx()
+        .args([
+            "fix",
+            "--unsafe",
+            "--diff",
+            "rules/logmein-file-signature.yaml",
+            "scenarios/logmein-file-signature.yaml",
+        ])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
