@@ -87,13 +87,9 @@ fn corpus_with_a_generated_scenario_per_rule(bencher: divan::Bencher) {
                         name: "generated".into(),
                         description: String::new(),
                         exclusion: r#"DeviceName == "it-admin-01.contoso.com""#.into(),
-                        benign: Vec::new(),
-                        malicious: Vec::new(),
                         line: 1,
                         column: 1,
-                        benign_lines: Vec::new(),
-                        malicious_lines: Vec::new(),
-                        ignore: Vec::new(),
+                        ..Scenario::default()
                     }],
                     source: String::new(),
                 })

@@ -204,11 +204,7 @@ fn fires(rule: &Rule, example: &str) -> bool {
                     exclusion: e.clone(),
                     benign: template("benign:"),
                     malicious: template("malicious:"),
-                    line: 0,
-                    column: 0,
-                    benign_lines: Vec::new(),
-                    malicious_lines: Vec::new(),
-                    ignore: Vec::new(),
+                    ..Default::default()
                 })
                 .collect();
             std::fs::write(dir.join("r.yaml"), format!("id: r\nname: r\nquery: |\n  {query}\n")).unwrap();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::Value as Yaml;
 
 /// A detection rule as fpx reads it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RuleDoc {
     pub file: PathBuf,
     pub id: String,
@@ -88,17 +88,8 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
     };
     let mut doc = RuleDoc {
         file: file.to_path_buf(),
-        id: String::new(),
-        name: String::new(),
-        description: String::new(),
-        data_types: Vec::new(),
-        tactics: Vec::new(),
-        techniques: Vec::new(),
-        query: String::new(),
-        query_line: 0,
-        query_indent: 0,
-        malformed: None,
         source: text.to_string(),
+        ..RuleDoc::default()
     };
     let mut recovered = Vec::new();
     let mut query_found = false;

@@ -24,7 +24,7 @@ pub struct ScenarioFile {
 pub type Template = BTreeMap<String, String>;
 
 /// One false-positive scenario of a rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scenario {
     pub name: String,
     pub description: String,
@@ -293,12 +293,7 @@ mod tests {
             description: "What: an admin runs it.".into(),
             exclusion: exclusion.into(),
             benign: vec![[("FileName".to_string(), "a.exe".to_string())].into()],
-            malicious: Vec::new(),
-            line: 0,
-            column: 0,
-            benign_lines: Vec::new(),
-            malicious_lines: Vec::new(),
-            ignore: Vec::new(),
+            ..Scenario::default()
         }
     }
 

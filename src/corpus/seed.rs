@@ -48,17 +48,8 @@ pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
     let mut notes = Vec::new();
     let mut rule = RuleDoc {
         file: file.to_path_buf(),
-        id: String::new(),
-        name: String::new(),
-        description: String::new(),
-        data_types: Vec::new(),
-        tactics: Vec::new(),
-        techniques: Vec::new(),
-        query: String::new(),
-        query_line: 0,
-        query_indent: 0,
-        malformed: None,
         source: text.to_string(),
+        ..RuleDoc::default()
     };
     // The YAML part: each known key starts a field that runs to the next known key.
     let mut key = "";
@@ -106,15 +97,7 @@ pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
         if let Some(name) = line.strip_prefix("Scenario:") {
             scenarios.push(Scenario {
                 name: name.trim().to_string(),
-                description: String::new(),
-                exclusion: String::new(),
-                benign: Vec::new(),
-                malicious: Vec::new(),
-                line: 0,
-                column: 0,
-                benign_lines: Vec::new(),
-                malicious_lines: Vec::new(),
-                ignore: Vec::new(),
+                ..Scenario::default()
             });
             field = "name";
         } else if let (Some(s), Some(d)) = (scenarios.last_mut(), line.strip_prefix("Description:")) {
