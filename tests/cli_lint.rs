@@ -240,3 +240,18 @@ fn explain_list_shows_every_code() {
     let out = fpx().args(["explain", "--list"]).output().unwrap();
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }
+
+#[test]
+fn table_adds_field_checks() {
+    let out = fpx()
+        .args(["lint", "--format", "jsonl", "--table", "DeviceFileCertificateInfo"])
+        .arg(r#"process.parent_process_name == "x" or SHA1 == "abc""#)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(codes(&v), ["FPX201", "FPX203"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = fpx().args(["lint", "--table", "Nope", "a == 1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown table `Nope`; fpx knows DeviceEvents"));
+}

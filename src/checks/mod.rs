@@ -281,10 +281,14 @@ pub fn analyze_exclusion(text: &str) -> ExclusionAnalysis {
 /// which costs two decisions per term.
 pub const MAX_ATOMS_FOR_REDUNDANCY: usize = 48;
 
-/// Like [`analyze_exclusion`], for raw bytes: text that is not UTF-8 is an FPX001.
-pub fn analyze_bytes(bytes: &[u8]) -> ExclusionAnalysis {
+/// Like [`analyze_exclusion`] (or, with a table, [`analyze_in_context`] without a rule),
+/// for raw bytes: text that is not UTF-8 is an FPX001.
+pub fn analyze_bytes(bytes: &[u8], table: Option<&str>) -> ExclusionAnalysis {
     match std::str::from_utf8(bytes) {
-        Ok(text) => analyze_exclusion(text),
+        Ok(text) => match table {
+            Some(table) => analyze_in_context(text, Some(&RuleContext { table, detection: None })).analysis,
+            None => analyze_exclusion(text),
+        },
         Err(err) => {
             let at = err.valid_up_to();
             let finding = not_utf8(at, bytes[at]);

@@ -245,7 +245,7 @@ fn documented_examples_fail_and_pass_as_documented() {
 
 #[test]
 fn bytes_that_are_not_utf8_are_a_finding() {
-    let a = analyze_bytes(b"f == \"\xff\"");
+    let a = analyze_bytes(b"f == \"\xff\"", None);
     assert_eq!(a.findings[0].rule.code, "FPX001");
     assert_eq!(a.findings[0].span, 6..7);
     assert_eq!(a.logic(), "invalid");

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use super::{EXIT_FINDINGS, FailOn, print, use_color};
 use crate::checks::analyze_bytes;
 use crate::report::{LintRecord, json, text};
+use crate::schema::schema;
 
 #[derive(Args)]
 pub(super) struct LintArgs {
@@ -17,6 +18,9 @@ pub(super) struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     format: LintFormat,
+    /// Also check the fields against this Defender table (FPX201-FPX203).
+    #[arg(long, value_name = "TABLE")]
+    table: Option<String>,
     /// Exit with 1 when a finding is at least this severe.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
@@ -30,6 +34,13 @@ enum LintFormat {
 }
 
 pub(super) fn run(args: LintArgs) -> Result<u8, String> {
+    if let Some(table) = &args.table
+        && schema().table(table).is_none()
+    {
+        let known: Vec<&str> = schema().table_names().collect();
+        return Err(format!("unknown table `{table}`; fpx knows {}", known.join(", ")));
+    }
+    let table = args.table.as_deref();
     let mut records = Vec::new();
     for (i, expr) in args.exprs.iter().enumerate() {
         if expr == "-" {
@@ -41,14 +52,14 @@ pub(super) fn run(args: LintArgs) -> Result<u8, String> {
                 records.push(LintRecord {
                     origin: "<stdin>".into(),
                     line: n + 1,
-                    analysis: analyze_bytes(line),
+                    analysis: analyze_bytes(line, table),
                 });
             }
         } else {
             records.push(LintRecord {
                 origin: "<arg>".into(),
                 line: i + 1,
-                analysis: analyze_bytes(&os_bytes(expr)),
+                analysis: analyze_bytes(&os_bytes(expr), table),
             });
         }
     }

@@ -15,7 +15,7 @@ const POOL: [&str; 10] = ["a", "A", "ab", "aB", "b", "a.b", "a b", "1", "12", ""
 /// Texts tried per field: short strings over an alphabet that covers the pool's
 /// characters in both cases, plus pool constants joined by separators.
 fn candidates() -> Vec<String> {
-    let alphabet = ['a', 'A', 'b', 'B', '.', ' ', '1', '2', 'x'];
+    let alphabet = ['a', 'A', 'b', 'B', 'c', 'C', '.', ' ', '-', '1', '5', 'x'];
     let mut out = vec![String::new()];
     let mut frontier = vec![String::new()];
     for _ in 0..3 {
@@ -28,8 +28,9 @@ fn candidates() -> Vec<String> {
         out.extend(next.iter().cloned());
         frontier = next;
     }
-    for a in POOL {
-        for b in POOL {
+    let pool: Vec<&str> = POOL.iter().chain(RICH_POOL.iter()).copied().collect();
+    for &a in &pool {
+        for &b in &pool {
             for sep in ["", " ", "x", "."] {
                 out.push(format!("{a}{sep}{b}"));
                 out.push(format!("x{a}{sep}{b}x"));
@@ -91,6 +92,17 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// Constants with spaces, punctuation, digits and mixed case: terms, phrases, prefixes.
+const RICH_POOL: [&str; 12] = [
+    "a b", "A-b", "b.c", "ab", "Bc", "1.5", "c", " ", "-", "x1", "a b.c", "B",
+];
+
+fn rich_value() -> BoxedStrategy<Value> {
+    proptest::sample::select(RICH_POOL.to_vec())
+        .prop_map(|s| Value::Str(s.to_string()))
+        .boxed()
+}
+
 fn pool_value() -> BoxedStrategy<Value> {
     proptest::sample::select(POOL.to_vec())
         .prop_map(|s| Value::Str(s.to_string()))
@@ -135,6 +147,12 @@ proptest! {
 
     #[test]
     fn three_fields_agree_with_brute_force(p in strategy::pred(strategy::atom(vec!["f", "g", "h"], pool_value(), false), 3)) {
+        check_against_brute_force(&p)?;
+        check_against_brute_force(&Pred::Not(Box::new(p)))?;
+    }
+
+    #[test]
+    fn rich_constants_agree_with_brute_force(p in strategy::pred(strategy::atom(vec!["f", "g"], rich_value(), false), 3)) {
         check_against_brute_force(&p)?;
         check_against_brute_force(&Pred::Not(Box::new(p)))?;
     }
