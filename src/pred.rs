@@ -539,7 +539,20 @@ pub(crate) mod strategy {
             prop_oneof![Just("1"), Just("5"), Just("12"), Just("-2"), Just("2.5")],
         )
             .prop_map(|(field, op, n)| Atom::new(field, op, false, true, vec![Value::Num(n.to_string())]));
-        prop_oneof![6 => strings, 1 => numbers].boxed()
+        let regexes = (
+            proptest::sample::select(vec!["f", "g"]),
+            prop_oneof![
+                Just("^a"),
+                Just("b$"),
+                Just("a.b"),
+                Just("[0-9]+"),
+                Just("^$"),
+                Just("a|B"),
+                Just("^[a-z]+$")
+            ],
+        )
+            .prop_map(|(field, re)| Atom::new(field, Op::MatchesRegex, false, true, vec![Value::Str(re.to_string())]));
+        prop_oneof![6 => strings, 1 => numbers, 1 => regexes].boxed()
     }
 
     /// A predicate of bounded depth over the given atoms.

@@ -76,6 +76,11 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
     if let FieldResult::Sat(s) = relaxed {
         candidates.insert(0, s);
     }
+    for (b, pos) in lits {
+        if *pos && b.kind == Kind::Regex {
+            candidates.extend(regex_samples(&b.value));
+        }
+    }
     candidates
         .into_iter()
         .find(|c| satisfies(c, lits))
@@ -270,6 +275,9 @@ impl CaseProblem<'_> {
 
 /// With a positive equality the text is that value up to the case of its letters.
 fn fixed_text(eq: &Basic, lits: &[Lit]) -> FieldResult {
+    if lits.iter().any(|(b, _)| b.kind == Kind::Regex) {
+        return fixed_text_with_regex(eq, lits);
+    }
     let folded = eq.value.as_bytes().to_ascii_lowercase();
     let mut problem = CaseProblem {
         fixed: vec![None; folded.len()],
@@ -306,6 +314,41 @@ fn fixed_text(eq: &Basic, lits: &[Lit]) -> FieldResult {
         Ok(None) => FieldResult::Unsat,
         Ok(Some(bytes)) => verified(bytes, lits, regex),
     }
+}
+
+/// Most letters whose case variants are enumerated when a regex meets `=~`.
+const MAX_CASE_LETTERS: u32 = 10;
+
+/// A regex cannot be reasoned about letter by letter, but with a positive equality the
+/// candidates are few: the value itself (case-sensitive `==`), or each of its case
+/// variants (`=~`, up to 2^10 of them). Trying them all is exact.
+fn fixed_text_with_regex(eq: &Basic, lits: &[Lit]) -> FieldResult {
+    let bytes = eq.value.as_bytes();
+    let letters: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i].is_ascii_alphabetic()).collect();
+    if eq.cs || letters.is_empty() {
+        return if satisfies(&eq.value, lits) {
+            FieldResult::Sat(eq.value.clone())
+        } else {
+            FieldResult::Unsat
+        };
+    }
+    if letters.len() as u32 > MAX_CASE_LETTERS {
+        return FieldResult::Unknown;
+    }
+    let lower = bytes.to_ascii_lowercase();
+    for mask in 0u32..(1 << letters.len()) {
+        let mut variant = lower.clone();
+        for (bit, &i) in letters.iter().enumerate() {
+            if mask & (1 << bit) != 0 {
+                variant[i] = variant[i].to_ascii_uppercase();
+            }
+        }
+        let text = String::from_utf8(variant).expect("case changes keep UTF-8 valid");
+        if satisfies(&text, lits) {
+            return FieldResult::Sat(text);
+        }
+    }
+    FieldResult::Unsat
 }
 
 /// The witness, checked against every literal before it is believed.
@@ -496,6 +539,27 @@ fn place(piece: &Piece, negated: &[&Basic]) -> Result<Option<Placed>, Exhausted>
         }
     }
     Ok(None)
+}
+
+/// A few strings that match a regex, generated deterministically (none for patterns
+/// the generator does not support, such as anchors or look-around).
+fn regex_samples(pattern: &str) -> Vec<String> {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+    let Ok(strategy) = proptest::string::string_regex(pattern) else {
+        return Vec::new();
+    };
+    let mut runner = TestRunner::deterministic();
+    let mut out = Vec::new();
+    for _ in 0..16 {
+        if let Ok(mut tree) = strategy.new_tree(&mut runner) {
+            out.push(tree.current());
+            // The simplest match first: it reads best as a witness.
+            while tree.simplify() {}
+            out.insert(0, tree.current());
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------

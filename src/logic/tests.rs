@@ -236,6 +236,10 @@ fn verdict(text: &str) -> Verdict {
 #[case("n >= 5 or n < 5", Verdict::Contingent)]
 #[case(r#"n == 5 and n > 4"#, Verdict::Contingent)]
 #[case(r#"n == "abc" and n > 4"#, Verdict::NeverTrue)]
+// Regexes: decided where a generated match or the string tests settle it.
+#[case(r#"f matches regex "a+b""#, Verdict::Contingent)]
+#[case(r#"f matches regex "[0-9]{3}" and f startswith "12""#, Verdict::Contingent)]
+#[case(r#"f matches regex "a" and f == "b""#, Verdict::NeverTrue)]
 fn interacting_operators(#[case] text: &str, #[case] expected: Verdict) {
     let c = classify(&parse(text));
     assert_eq!(c.verdict, expected, "{text}: {c:?}");
