@@ -7,6 +7,7 @@
 mod parse;
 mod print;
 
+pub(crate) use parse::nesting_error;
 pub use parse::{MAX_NESTING, parse_exclusion};
 pub use print::{print, print_value};
 

@@ -363,7 +363,7 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Refusing input too deep for a recursive parser
 
-fn nesting_error(text: &str) -> Option<SyntaxError> {
+pub(crate) fn nesting_error(text: &str) -> Option<SyntaxError> {
     let mut depth = 0usize;
     let mut pending_nots = 0usize;
     let mut quote: Option<char> = None;

@@ -76,6 +76,20 @@ pub fn read_query(query: &str) -> RuleQuery {
         notes: Vec::new(),
         computed: Vec::new(),
     };
+    // pest recurses per nesting level: refuse what could exhaust the stack.
+    if let Some(deep) = crate::expr::nesting_error(query) {
+        return RuleQuery {
+            table: None,
+            detection: None,
+            exact: false,
+            output_columns: Vec::new(),
+            notes: vec![QueryNote {
+                span: deep.span,
+                message: format!("fpx cannot read the query: {}", deep.message),
+                fatal: true,
+            }],
+        };
+    }
     let pairs = match KqlParser::parse(Rule::query, query) {
         Ok(mut pairs) => pairs.next().expect("grammar: query").into_inner(),
         Err(err) => {

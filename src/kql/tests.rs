@@ -106,6 +106,18 @@ fn joins_are_unsupported_and_garbage_is_refused_not_panicked() {
 }
 
 #[test]
+fn deep_nesting_is_refused_not_overflowed() {
+    let query = format!(
+        "DeviceProcessEvents | where {}FileName == 'a'{}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+    let q = read_query(&query);
+    assert!(q.detection.is_none());
+    assert!(q.notes[0].message.contains("nests deeper than 64"), "{:?}", q.notes);
+}
+
+#[test]
 fn numeric_between_is_exact() {
     let q = read_query("DeviceNetworkEvents | where RemotePort between (1 .. 1024)");
     assert!(q.exact);
