@@ -127,9 +127,17 @@ fn check_json_has_the_documented_shape() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["code"] == "FPX202")
+        .filter(|f| f["code"] == "FPX202")
+        .nth(1)
         .unwrap();
-    assert_eq!(not_in_table["span"], serde_json::json!([0, 12]), "process.name");
+    assert_eq!(not_in_table["span"], serde_json::json!([33, 52]), "process.parent.name");
+    let at = |f: &Value, line: &str, column: &str| (f[line].as_u64().unwrap(), f[column].as_u64().unwrap());
+    assert_eq!(at(not_in_table, "line", "column"), (9, 7), "the exclusion's place");
+    assert_eq!(
+        at(not_in_table, "finding_line", "finding_column"),
+        (9, 40),
+        "the field's place"
+    );
     let mutes = r["findings"]
         .as_array()
         .unwrap()

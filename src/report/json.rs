@@ -53,15 +53,21 @@ pub fn lint_record(record: &LintRecord) -> Value {
     })
 }
 
-fn placed(f: &Finding, source: &str, place: &Place) -> Value {
+/// A finding of `check`: `line`/`column` are where its exclusion starts (`anchor`; for
+/// a rule-level finding, the finding itself), `span` the bytes inside the exclusion, and
+/// `finding_line`/`finding_column` where the finding itself starts.
+fn placed(f: &Finding, source: &str, place: &Place, anchor: Option<(usize, usize)>) -> Value {
     let mut v = finding(f, source);
     v["fingerprint"] = json!(f.fingerprint);
     if f.baseline {
         v["baseline"] = json!(true);
     }
+    let (line, column) = anchor.unwrap_or((place.line, place.column));
     v["file"] = json!(place.file.display().to_string());
-    v["line"] = json!(place.line);
-    v["column"] = json!(place.column);
+    v["line"] = json!(line);
+    v["column"] = json!(column);
+    v["finding_line"] = json!(place.line);
+    v["finding_column"] = json!(place.column);
     if let Some(w) = &f.witness {
         v["witness"] = json!(w);
     }
@@ -81,7 +87,7 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 .iter()
                 .map(|f| {
                     counts.add(f);
-                    placed(f, &rule.rule.source, &in_rule(rule, f))
+                    placed(f, &rule.rule.source, &in_rule(rule, f), None)
                 })
                 .collect();
             results.push(json!({
@@ -102,7 +108,7 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 .iter()
                 .map(|f| {
                     counts.add(f);
-                    placed(f, &s.exclusion, &in_scenario(s, f))
+                    placed(f, &s.exclusion, &in_scenario(s, f), Some((s.line, s.column)))
                 })
                 .collect();
             results.push(json!({
