@@ -176,22 +176,6 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
             }
         }
     }
-    let _ = writeln!(
-        out,
-        "{} rule{}, {} scenario{} ({} fail, {} warn, {} pass): {} error{}, {} warning{}, {} info",
-        report.rules.len(),
-        plural(report.rules.len()),
-        scenarios,
-        plural(scenarios),
-        outcomes[Outcome::Fail as usize],
-        outcomes[Outcome::Warn as usize],
-        outcomes[Outcome::Pass as usize],
-        counts.errors,
-        plural(counts.errors),
-        counts.warnings,
-        plural(counts.warnings),
-        counts.infos,
-    );
     let suppressed: usize = report
         .rules
         .iter()
@@ -226,6 +210,22 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
         ),
         None => writeln!(out, "harness: off (--cases 0)"),
     };
+    let _ = writeln!(
+        out,
+        "{} rule{}, {} scenario{} ({} fail, {} warn, {} pass): {} error{}, {} warning{}, {} info",
+        report.rules.len(),
+        plural(report.rules.len()),
+        scenarios,
+        plural(scenarios),
+        outcomes[Outcome::Fail as usize],
+        outcomes[Outcome::Warn as usize],
+        outcomes[Outcome::Pass as usize],
+        counts.errors,
+        plural(counts.errors),
+        counts.warnings,
+        plural(counts.warnings),
+        counts.infos,
+    );
     out
 }
 
