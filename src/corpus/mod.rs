@@ -49,12 +49,9 @@ pub fn load(paths: &[PathBuf]) -> Corpus {
         } else if path.exists() {
             files.push(path.clone());
         } else {
-            corpus.errors.push(LoadError {
-                file: path.clone(),
-                line: 0,
-                column: 0,
-                message: "no such file or directory".into(),
-            });
+            corpus
+                .errors
+                .push(LoadError::whole_file(path.clone(), "no such file or directory".into()));
         }
     }
     files.sort();
@@ -69,12 +66,10 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, corpus: &mut Corpus) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            corpus.errors.push(LoadError {
-                file: dir.to_path_buf(),
-                line: 0,
-                column: 0,
-                message: format!("cannot read the directory: {e}"),
-            });
+            corpus.errors.push(LoadError::whole_file(
+                dir.to_path_buf(),
+                format!("cannot read the directory: {e}"),
+            ));
             return;
         }
     };
@@ -106,12 +101,10 @@ fn load_file(file: &Path, corpus: &mut Corpus) {
             }
         },
         Err(e) => {
-            corpus.errors.push(LoadError {
-                file: file.to_path_buf(),
-                line: 0,
-                column: 0,
-                message: format!("cannot read the file: {e}"),
-            });
+            corpus.errors.push(LoadError::whole_file(
+                file.to_path_buf(),
+                format!("cannot read the file: {e}"),
+            ));
             return;
         }
     };

@@ -45,6 +45,18 @@ pub struct LoadError {
     pub message: String,
 }
 
+impl LoadError {
+    /// An error about the file as a whole (it cannot be found or read): no line.
+    pub fn whole_file(file: PathBuf, message: String) -> LoadError {
+        LoadError {
+            file,
+            line: 0,
+            column: 0,
+            message,
+        }
+    }
+}
+
 /// One top-level `key:` and the lines that belong to it.
 struct Chunk<'a> {
     key: &'a str,

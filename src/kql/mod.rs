@@ -39,6 +39,23 @@ pub struct RuleQuery {
     pub notes: Vec<QueryNote>,
 }
 
+impl RuleQuery {
+    /// A query fpx could not read at all: no table, no D, one fatal note.
+    fn unreadable(span: Span, message: String) -> RuleQuery {
+        RuleQuery {
+            table: None,
+            detection: None,
+            exact: false,
+            output_columns: Vec::new(),
+            notes: vec![QueryNote {
+                span,
+                message,
+                fatal: true,
+            }],
+        }
+    }
+}
+
 /// Something about the query a reviewer should know (becomes FPX401).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryNote {
@@ -78,17 +95,7 @@ pub fn read_query(query: &str) -> RuleQuery {
     };
     // pest recurses per nesting level: refuse what could exhaust the stack.
     if let Some(deep) = crate::expr::nesting_error(query) {
-        return RuleQuery {
-            table: None,
-            detection: None,
-            exact: false,
-            output_columns: Vec::new(),
-            notes: vec![QueryNote {
-                span: deep.span,
-                message: format!("fpx cannot read the query: {}", deep.message),
-                fatal: true,
-            }],
-        };
+        return RuleQuery::unreadable(deep.span, format!("fpx cannot read the query: {}", deep.message));
     }
     let pairs = match KqlParser::parse(Rule::query, query) {
         Ok(mut pairs) => pairs.next().expect("grammar: query").into_inner(),
@@ -100,17 +107,10 @@ pub fn read_query(query: &str) -> RuleQuery {
             let (line, col) = match err.line_col {
                 pest::error::LineColLocation::Pos(lc) | pest::error::LineColLocation::Span(lc, _) => lc,
             };
-            return RuleQuery {
-                table: None,
-                detection: None,
-                exact: false,
-                output_columns: Vec::new(),
-                notes: vec![QueryNote {
-                    span: start..end.max(start + 1).min(query.len()),
-                    message: format!("fpx cannot read the query past line {line}, column {col}"),
-                    fatal: true,
-                }],
-            };
+            return RuleQuery::unreadable(
+                start..end.max(start + 1).min(query.len()),
+                format!("fpx cannot read the query past line {line}, column {col}"),
+            );
         }
     };
     let mut main = None;

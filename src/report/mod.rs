@@ -63,6 +63,19 @@ impl Counts {
         counts
     }
 
+    /// `N errors, N warnings, N info`.
+    pub fn describe(&self) -> String {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        format!(
+            "{} error{}, {} warning{}, {} info",
+            self.errors,
+            plural(self.errors),
+            self.warnings,
+            plural(self.warnings),
+            self.infos
+        )
+    }
+
     /// Counts one more finding.
     pub fn add(&mut self, finding: &Finding) {
         match finding.rule.severity {

@@ -53,15 +53,11 @@ pub fn lint(records: &[LintRecord], color: bool) -> String {
     let parsed = records.iter().filter(|r| r.analysis.classification.is_some()).count();
     let _ = writeln!(
         out,
-        "{} exclusion{} linted ({} parsed): {} error{}, {} warning{}, {} info",
+        "{} exclusion{} linted ({} parsed): {}",
         records.len(),
         plural(records.len()),
         parsed,
-        counts.errors,
-        plural(counts.errors),
-        counts.warnings,
-        plural(counts.warnings),
-        counts.infos,
+        counts.describe(),
     );
     out
 }
@@ -212,7 +208,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
     };
     let _ = writeln!(
         out,
-        "{} rule{}, {} scenario{} ({} fail, {} warn, {} pass): {} error{}, {} warning{}, {} info",
+        "{} rule{}, {} scenario{} ({} fail, {} warn, {} pass): {}",
         report.rules.len(),
         plural(report.rules.len()),
         scenarios,
@@ -220,11 +216,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
         outcomes[Outcome::Fail as usize],
         outcomes[Outcome::Warn as usize],
         outcomes[Outcome::Pass as usize],
-        counts.errors,
-        plural(counts.errors),
-        counts.warnings,
-        plural(counts.warnings),
-        counts.infos,
+        counts.describe(),
     );
     out
 }
