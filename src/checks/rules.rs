@@ -26,6 +26,26 @@ pub struct CheckReport {
     pub orphans: Vec<(PathBuf, String)>,
 }
 
+impl CheckReport {
+    /// Every finding, the rules' own first, in report order.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.findings.iter().chain(r.scenarios.iter().flat_map(|s| s.findings())))
+    }
+
+    /// Every finding, mutably (to mark baseline membership, to filter codes).
+    pub fn findings_mut(&mut self) -> impl Iterator<Item = &mut Finding> {
+        self.rules.iter_mut().flat_map(|r| {
+            r.findings.iter_mut().chain(
+                r.scenarios
+                    .iter_mut()
+                    .flat_map(|s| s.result.analysis.findings.iter_mut()),
+            )
+        })
+    }
+}
+
 /// One rule: its own findings (spans index the rule file) and its scenarios.
 #[derive(Debug)]
 pub struct RuleResult {

@@ -75,7 +75,7 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
     filter(&mut report, &args.select, &args.ignore);
     if let Some(path) = &args.baseline {
         let known = read_baseline(path)?;
-        for f in all_findings_mut(&mut report) {
+        for f in report.findings_mut() {
             f.baseline = known.contains(&f.fingerprint);
         }
     }
@@ -106,25 +106,8 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
     if !report.load_errors.is_empty() {
         return Ok(EXIT_USAGE);
     }
-    let failed = all_findings(&report).any(|f| run.fails(f));
+    let failed = report.findings().any(|f| run.fails(f));
     Ok(if failed { EXIT_FINDINGS } else { 0 })
-}
-
-fn all_findings(report: &CheckReport) -> impl Iterator<Item = &Finding> {
-    report
-        .rules
-        .iter()
-        .flat_map(|r| r.findings.iter().chain(r.scenarios.iter().flat_map(|s| s.findings())))
-}
-
-fn all_findings_mut(report: &mut CheckReport) -> impl Iterator<Item = &mut Finding> {
-    report.rules.iter_mut().flat_map(|r| {
-        r.findings.iter_mut().chain(
-            r.scenarios
-                .iter_mut()
-                .flat_map(|s| s.result.analysis.findings.iter_mut()),
-        )
-    })
 }
 
 /// The baseline file: the fingerprints of known findings, with enough context for a

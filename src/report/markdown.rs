@@ -64,11 +64,7 @@ impl Emitter for Markdown {
         let mut out = String::from("# fpx report\n\n");
         let mut counts = Counts::default();
         let mut outcomes = [0usize; 3];
-        for f in report
-            .rules
-            .iter()
-            .flat_map(|r| r.findings.iter().chain(r.scenarios.iter().flat_map(|s| s.findings())))
-        {
+        for f in report.findings() {
             counts.add(f);
         }
         for s in report.rules.iter().flat_map(|r| &r.scenarios) {

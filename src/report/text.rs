@@ -179,12 +179,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
         .flat_map(|s| &s.suppressed)
         .map(|x| x.2)
         .sum();
-    let known = report
-        .rules
-        .iter()
-        .flat_map(|r| r.findings.iter().chain(r.scenarios.iter().flat_map(|s| s.findings())))
-        .filter(|f| f.baseline)
-        .count();
+    let known = report.findings().filter(|f| f.baseline).count();
     if suppressed > 0 || known > 0 {
         let _ = writeln!(
             out,
