@@ -91,7 +91,7 @@ fn corpus_with_a_generated_scenario_per_rule(bencher: divan::Bencher) {
                         column: 1,
                         ..Scenario::default()
                     }],
-                    source: String::new(),
+                    source: "".into(),
                 })
                 .collect();
             Corpus {

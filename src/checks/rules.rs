@@ -59,8 +59,8 @@ pub struct RuleResult {
 #[derive(Debug)]
 pub struct ScenarioResult {
     pub file: PathBuf,
-    /// The scenario file's text.
-    pub source: String,
+    /// The scenario file's text (shared by the file's scenarios).
+    pub source: std::sync::Arc<str>,
     pub name: String,
     pub exclusion: String,
     /// Where the exclusion starts in the file (1-based).

@@ -120,7 +120,7 @@ fn load_file(file: &Path, corpus: &mut Corpus) {
                 file: file.to_path_buf(),
                 rule: seed.rule.id.clone(),
                 scenarios: seed.scenarios,
-                source: text.clone(),
+                source: text.as_str().into(),
             };
             corpus.rules.push(seed.rule);
             corpus.scenario_files.push(scenarios);

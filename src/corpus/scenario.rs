@@ -16,8 +16,8 @@ pub struct ScenarioFile {
     pub file: PathBuf,
     pub rule: String,
     pub scenarios: Vec<Scenario>,
-    /// The file's text, for pointing into it.
-    pub source: String,
+    /// The file's text, for pointing into it; shared with every scenario's result.
+    pub source: std::sync::Arc<str>,
 }
 
 /// An event template: fields fixed by the author (every other field is generated).
@@ -150,7 +150,7 @@ pub fn read_scenarios(file: &Path, text: &str) -> Result<ScenarioFile, LoadError
         file: file.to_path_buf(),
         rule: raw.rule,
         scenarios,
-        source: text.to_string(),
+        source: text.into(),
     })
 }
 
