@@ -31,8 +31,6 @@ pub struct RuleQuery {
     pub table: Option<String>,
     /// The detection predicate D, if the query could be lowered.
     pub detection: Option<Pred>,
-    /// Whether D is exact (no approximation was needed).
-    pub exact: bool,
     /// The columns of the query's result.
     pub output_columns: Vec<String>,
     /// What was approximated or could not be read, with where in the query.
@@ -40,12 +38,16 @@ pub struct RuleQuery {
 }
 
 impl RuleQuery {
+    /// Whether D is exact: nothing had to be approximated or left out.
+    pub fn exact(&self) -> bool {
+        self.notes.is_empty()
+    }
+
     /// A query fpx could not read at all: no table, no D, one fatal note.
     fn unreadable(span: Span, message: String) -> RuleQuery {
         RuleQuery {
             table: None,
             detection: None,
-            exact: false,
             output_columns: Vec::new(),
             notes: vec![QueryNote {
                 span,
@@ -126,7 +128,6 @@ pub fn read_query(query: &str) -> RuleQuery {
     };
     let (table, detection, output_columns) = reader.tabular(main);
     let fatal = reader.notes.iter().any(|n| n.fatal);
-    let exact = reader.notes.is_empty();
     RuleQuery {
         table,
         detection: if fatal {
@@ -134,7 +135,6 @@ pub fn read_query(query: &str) -> RuleQuery {
         } else {
             detection.map(|d| approximate(&d, true))
         },
-        exact,
         output_columns,
         notes: reader.notes,
     }
@@ -187,13 +187,17 @@ impl Reader {
                 );
                 Binding::Table
             }
-            Rule::literal_list => Binding::List(bound.into_inner().filter_map(literal).collect()),
+            Rule::literal_list => Binding::List(
+                bound
+                    .into_inner()
+                    .filter_map(|v| literal(v.as_str()))
+                    .map(|(v, _)| v)
+                    .collect(),
+            ),
             Rule::tabular => Binding::Table,
-            _ => match parse_exclusion(&format!("x == {}", bound.as_str().trim())) {
-                ParseOutcome::Parsed(p) if p.irregularities.is_empty() => match p.pred {
-                    Pred::Atom(a) => Binding::Scalar(a.values[0].clone()),
-                    _ => Binding::Other,
-                },
+            // A bare word is a name (another `let`, a column), not a scalar value.
+            _ => match literal(bound.as_str().trim()) {
+                Some((value, true)) => Binding::Scalar(value),
                 _ => Binding::Other,
             },
         };
@@ -456,11 +460,12 @@ impl Reader {
     }
 }
 
-fn literal(pair: Pair<Rule>) -> Option<Value> {
-    let text = pair.as_str();
+/// A value as the exclusion grammar reads it, and whether it was written as a KQL literal
+/// (quoted, a number, a boolean) rather than as a bare word.
+fn literal(text: &str) -> Option<(Value, bool)> {
     match parse_exclusion(&format!("x == {text}")) {
         ParseOutcome::Parsed(p) => match p.pred {
-            Pred::Atom(a) => a.values.into_iter().next(),
+            Pred::Atom(a) => a.values.into_iter().next().map(|v| (v, p.irregularities.is_empty())),
             _ => None,
         },
         _ => None,

@@ -15,7 +15,7 @@ Report=make_set(ReportId), Count=count() by DeviceId, DeviceName
 fn the_seed_query_lowers_exactly() {
     let q = read_query(SEED_QUERY);
     assert_eq!(q.table.as_deref(), Some("DeviceFileCertificateInfo"));
-    assert!(q.exact, "{:?}", q.notes);
+    assert!(q.exact(), "{:?}", q.notes);
     assert_eq!(
         print(&q.detection.unwrap()),
         r#"true and Signer has_any ("LogMeIn", "GoTo, Inc")"#
@@ -35,7 +35,7 @@ fn multi_line_where_with_and_or_and_lists() {
     or (FileName in~ ('a.exe', \"b.exe\") and not(isempty(AccountName)))
 | summarize count() by DeviceId",
     );
-    assert!(q.exact);
+    assert!(q.exact());
     assert_eq!(
         print(&q.detection.unwrap()),
         r#"ProcessVersionInfoCompanyName has_any ("anydesk software", "philandro software") and ProcessVersionInfoProductName has "anydesk" or FileName in~ ("a.exe", "b.exe") and not (AccountName == "")"#
@@ -51,7 +51,7 @@ let Name = 'cmd.exe';
 DeviceProcessEvents
 | where InitiatingProcessFileName !in~ (WhiteList) and FileName == Name",
     );
-    assert!(q.exact, "{:?}", q.notes);
+    assert!(q.exact(), "{:?}", q.notes);
     assert_eq!(
         print(&q.detection.unwrap()),
         r#"InitiatingProcessFileName !in~ ("svchost.exe", "msmpeng.exe") and FileName == "cmd.exe""#
@@ -63,7 +63,7 @@ fn opaque_conditions_are_over_approximated_by_polarity() {
     let q = read_query(
         "DeviceProcessEvents | where tolower(FileName) == 'a' and not(strlen(FolderPath) > 3) and AccountName == 'x'",
     );
-    assert!(!q.exact);
+    assert!(!q.exact());
     assert_eq!(q.notes.len(), 2);
     assert_eq!(
         print(&q.detection.unwrap()),
@@ -120,7 +120,7 @@ fn deep_nesting_is_refused_not_overflowed() {
 #[test]
 fn numeric_between_is_exact() {
     let q = read_query("DeviceNetworkEvents | where RemotePort between (1 .. 1024)");
-    assert!(q.exact);
+    assert!(q.exact());
     assert_eq!(print(&q.detection.unwrap()), "RemotePort >= 1 and RemotePort <= 1024");
 }
 
@@ -140,7 +140,7 @@ fn corpus_queries() {
         }
     }
     assert_eq!(without_d, ["rmm__all_netconn.yaml"]);
-    let exact = corpus.rules.iter().filter(|r| read_query(&r.query).exact).count();
+    let exact = corpus.rules.iter().filter(|r| read_query(&r.query).exact()).count();
     assert!(exact >= 160, "{exact} exact");
 }
 
