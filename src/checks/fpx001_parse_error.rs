@@ -41,15 +41,3 @@ pub(super) fn finding(error: &SyntaxError) -> Finding {
     f.help = error.hint.clone();
     f
 }
-
-/// The finding for input that is not UTF-8 text, at the first bad byte.
-pub fn not_utf8(bad_byte: usize, byte: u8) -> Finding {
-    let mut f = Finding::new(
-        &RULE,
-        format!("the input is not valid UTF-8: byte 0x{byte:02X} at offset {bad_byte}"),
-        bad_byte..bad_byte + 1,
-        "not UTF-8",
-    );
-    f.help = Some("save the exclusion as UTF-8 text".into());
-    f
-}

@@ -31,7 +31,6 @@ use std::fmt;
 
 pub use context::{InContext, RuleContext, analyze_in_context};
 pub use fixes::fixed_text;
-pub use fpx001_parse_error::not_utf8;
 pub use rules::{CheckReport, Outcome, RuleResult, ScenarioResult, check_corpus};
 
 use serde::Serialize;
@@ -291,17 +290,12 @@ pub fn analyze_bytes(bytes: &[u8], table: Option<&str>) -> ExclusionAnalysis {
         },
         Err(err) => {
             let at = err.valid_up_to();
-            let finding = not_utf8(at, bytes[at]);
+            let error = crate::expr::not_utf8(at, bytes[at]);
             ExclusionAnalysis {
                 text: String::from_utf8_lossy(bytes).into_owned(),
-                outcome: ParseOutcome::Invalid(crate::expr::SyntaxError {
-                    span: finding.span.clone(),
-                    message: finding.message.clone(),
-                    label: finding.label.clone(),
-                    hint: finding.help.clone(),
-                }),
+                findings: vec![fpx001_parse_error::finding(&error)],
+                outcome: ParseOutcome::Invalid(error),
                 classification: None,
-                findings: vec![finding],
             }
         }
     }

@@ -8,7 +8,7 @@ mod parse;
 mod print;
 
 pub(crate) use parse::nesting_error;
-pub use parse::{MAX_NESTING, parse_exclusion};
+pub use parse::{MAX_NESTING, not_utf8, parse_exclusion};
 pub use print::{print, print_value};
 
 use crate::pred::{Pred, Span};

@@ -55,6 +55,16 @@ pub fn parse_exclusion(text: &str) -> ParseOutcome {
     }
 }
 
+/// The error for input that is not UTF-8 text, at its first bad byte.
+pub fn not_utf8(bad_byte: usize, byte: u8) -> SyntaxError {
+    SyntaxError {
+        span: bad_byte..bad_byte + 1,
+        message: format!("the input is not valid UTF-8: byte 0x{byte:02X} at offset {bad_byte}"),
+        label: "not UTF-8".into(),
+        hint: Some("save the exclusion as UTF-8 text".into()),
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Lowering
 
