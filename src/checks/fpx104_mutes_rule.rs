@@ -26,7 +26,7 @@
 //! Use the table's own columns (fpx names them under FPX202), and say which events to
 //! drop, not which to keep. No automatic fix.
 
-use super::{Finding, Rule, Severity, describe_event, whole_span};
+use super::{Finding, Rule, Severity, describe_event, not_in_table, whole_span};
 use crate::logic::{SatResult, Validity, implies, sat};
 use crate::pred::Pred;
 
@@ -63,12 +63,10 @@ pub(super) fn finding(
         whole_span(text, pred),
         "suppresses every alert",
     );
-    if !absent.is_empty() {
+    if let Some((subject, one)) = not_in_table(absent) {
         f.help = Some(format!(
-            "{} {} not in the rule's table, so {} as empty on every event",
-            absent.join(", "),
-            if absent.len() == 1 { "is" } else { "are" },
-            if absent.len() == 1 { "it reads" } else { "they read" }
+            "{subject}, so {} as empty on every event",
+            if one { "it reads" } else { "they read" }
         ));
     }
     f.witness = Some(example);

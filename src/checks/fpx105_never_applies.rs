@@ -27,7 +27,7 @@
 //! Write the exclusion over the columns of the rule's table (see FPX202) and check
 //! its values against what the rule matches. No automatic fix.
 
-use super::{Finding, Rule, Severity, whole_span};
+use super::{Finding, Rule, Severity, not_in_table, whole_span};
 use crate::logic::{SatResult, sat};
 use crate::pred::Pred;
 
@@ -55,15 +55,9 @@ pub(super) fn finding(
         whole_span(text, pred),
         "never true on the rule's alerts",
     );
-    f.help = Some(if absent.is_empty() {
-        "its conditions contradict the rule's own query".to_string()
-    } else {
-        format!(
-            "{} {} not in the rule's table and read{} as empty there",
-            absent.join(", "),
-            if absent.len() == 1 { "is" } else { "are" },
-            if absent.len() == 1 { "s" } else { "" }
-        )
+    f.help = Some(match not_in_table(absent) {
+        Some((subject, one)) => format!("{subject} and read{} as empty there", if one { "s" } else { "" }),
+        None => "its conditions contradict the rule's own query".to_string(),
     });
     Some(f)
 }

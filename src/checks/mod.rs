@@ -307,6 +307,22 @@ pub fn describe_event(event: &Event) -> String {
     format!("{{{}}}", fields.join(", "))
 }
 
+/// `a, b are not in the rule's table` (or `a is ...`), and whether there is one field;
+/// `None` when every field is in the table.
+fn not_in_table(absent: &[String]) -> Option<(String, bool)> {
+    let one = absent.len() == 1;
+    (!absent.is_empty()).then(|| {
+        (
+            format!(
+                "{} {} not in the rule's table",
+                absent.join(", "),
+                if one { "is" } else { "are" }
+            ),
+            one,
+        )
+    })
+}
+
 /// The span covering every atom of the exclusion (the whole text if none has a span).
 fn whole_span(text: &str, pred: &crate::pred::Pred) -> Span {
     let atoms = pred.atoms();
