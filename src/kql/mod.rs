@@ -67,6 +67,9 @@ pub struct QueryNote {
     pub fatal: bool,
 }
 
+/// Why most opaque conditions are approximated (see `Reader::approximated`).
+const UNDECIDABLE: &str = "is not a condition on the table's columns that fpx can decide; it is read";
+
 /// The field name opaque conditions are parked under until their polarity is known;
 /// NUL cannot occur in a real field name.
 const OPAQUE: &str = "\0opaque";
@@ -338,7 +341,7 @@ impl Reader {
                         ]);
                         if negated { Pred::Not(Box::new(inside)) } else { inside }
                     }
-                    _ => self.approximated(at, text),
+                    _ => self.approximated(at, text, UNDECIDABLE),
                 }
             }
             Rule::emptiness => {
@@ -360,27 +363,20 @@ impl Reader {
                 let set = inner.next().expect("grammar: set").as_str().trim().to_string();
                 match self.lets.get(set.trim_matches(['(', ')', ' '])).cloned() {
                     Some(Binding::List(values)) => self.comparison_with(&field, &op, values, at),
-                    Some(Binding::Table) | None if set.contains('|') || self.lets.contains_key(&set) => {
-                        let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                        self.note(
-                            at.clone(),
-                            format!("`{short}` compares with the rows of another query, which fpx does not run; it is read as \"could be true\""),
-                            false,
-                        );
-                        opaque(Some(at))
-                    }
-                    _ => self.approximated(at, &text),
+                    Some(Binding::Table) | None if set.contains('|') || self.lets.contains_key(&set) => self
+                        .approximated(
+                            at,
+                            &text,
+                            "compares with the rows of another query, which fpx does not run; it is read",
+                        ),
+                    _ => self.approximated(at, &text, UNDECIDABLE),
                 }
             }
-            Rule::double_operator => {
-                let short: String = pair.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
-                self.note(
-                    at.clone(),
-                    format!("`{short}` has two operators: KQL rejects this query; fpx reads the condition as \"could be true\""),
-                    false,
-                );
-                opaque(Some(at))
-            }
+            Rule::double_operator => self.approximated(
+                at,
+                pair.as_str(),
+                "has two operators: KQL rejects this query; fpx reads the condition",
+            ),
             Rule::opaque_term => {
                 let text = pair.as_str().to_string();
                 let first = pair
@@ -391,7 +387,7 @@ impl Reader {
                 if is_time(&first) {
                     return opaque(None);
                 }
-                self.approximated(at, &text)
+                self.approximated(at, &text, UNDECIDABLE)
             }
             rule => unreachable!("grammar: unexpected primary {rule:?}"),
         }
@@ -401,14 +397,14 @@ impl Reader {
     /// right-hand sides are names (a `let` or another column), not strings.
     fn comparison(&mut self, text: &str, at: Span) -> Pred {
         let ParseOutcome::Parsed(parsed) = parse_exclusion(text) else {
-            return self.approximated(at, text);
+            return self.approximated(at, text, UNDECIDABLE);
         };
         let Pred::Atom(mut atom) = parsed.pred else {
-            return self.approximated(at, text);
+            return self.approximated(at, text, UNDECIDABLE);
         };
         atom.span = at.clone();
         if self.computed.contains(&atom.field) {
-            return self.approximated(at, text);
+            return self.approximated(at, text, UNDECIDABLE);
         }
         if is_time(&atom.field) {
             return opaque(None);
@@ -434,12 +430,12 @@ impl Reader {
             match self.lets.get(name) {
                 Some(Binding::List(list)) => values.extend(list.iter().cloned()),
                 Some(Binding::Scalar(v)) => values.push(v.clone()),
-                _ => return self.approximated(at, text),
+                _ => return self.approximated(at, text, UNDECIDABLE),
             }
         }
         atom.values = values;
         if !atom.op.takes_list() && atom.values.len() != 1 {
-            return self.approximated(at, text);
+            return self.approximated(at, text, UNDECIDABLE);
         }
         Pred::Atom(atom)
     }
@@ -449,13 +445,11 @@ impl Reader {
         self.comparison(&format!("{field} {op} ({})", printed.join(", ")), at)
     }
 
-    fn approximated(&mut self, at: Span, text: &str) -> Pred {
+    /// Notes why `text` cannot be decided (`why` ends in "... read") and returns the
+    /// opaque atom that stands for it until its polarity is known.
+    fn approximated(&mut self, at: Span, text: &str, why: &str) -> Pred {
         let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        self.note(
-            at.clone(),
-            format!("`{short}` is not a condition on the table's columns that fpx can decide; it is read as \"could be true\""),
-            false,
-        );
+        self.note(at.clone(), format!("`{short}` {why} as \"could be true\""), false);
         opaque(Some(at))
     }
 }
