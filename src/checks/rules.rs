@@ -174,12 +174,11 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
 fn assign_fingerprints(report: &mut CheckReport) {
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut stamp = |f: &mut Finding, parts: &[&str]| {
-        let mut hash = 0xcbf2_9ce4_8422_2325u64;
-        for part in std::iter::once(f.rule.code).chain(parts.iter().copied()) {
-            for b in part.bytes().chain([0xff]) {
-                hash = (hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-            }
-        }
+        let hash = fnv1a(
+            std::iter::once(f.rule.code)
+                .chain(parts.iter().copied())
+                .flat_map(|p| p.bytes().chain([0xff])),
+        );
         let base = format!("{hash:016x}");
         let n = seen.entry(base.clone()).or_insert(0);
         *n += 1;
@@ -376,13 +375,14 @@ fn field_position(source: &str, from: usize, field: &str) -> (usize, Span) {
 
 /// A stable number from the rule and scenario, so each scenario draws its own events.
 fn salt(rule: &str, scenario: &str) -> u64 {
-    // FNV-1a.
-    rule.bytes()
-        .chain([0])
-        .chain(scenario.bytes())
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-        })
+    fnv1a(rule.bytes().chain([0]).chain(scenario.bytes()))
+}
+
+/// The 64-bit FNV-1a hash: stable across runs and platforms (std's hashers are not).
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// FPX107: for each exclusion, another of the same rule that suppresses all it does.
