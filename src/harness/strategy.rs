@@ -9,16 +9,30 @@ use crate::schema::{Column, ColumnType};
 /// Values shaped like what the column holds in real data. Strategies are built once
 /// per column shape and shared (they are reference-counted).
 pub fn column_value(column: &Column) -> BoxedStrategy<String> {
+    cached(Kind::Shape, column, build_column_value)
+}
+
+/// Which per-column strategy a cache entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Shape,
+    Filler,
+}
+
+/// The strategy of this kind for this column, built once per thread.
+fn cached(kind: Kind, column: &Column, build: fn(&Column) -> BoxedStrategy<String>) -> BoxedStrategy<String> {
     use std::cell::RefCell;
     use std::collections::HashMap;
+    type Key = (Kind, String, ColumnType);
     thread_local! {
-        static CACHE: RefCell<HashMap<(String, ColumnType), BoxedStrategy<String>>> = RefCell::new(HashMap::new());
+        static CACHE: RefCell<HashMap<Key, BoxedStrategy<String>>> = RefCell::new(HashMap::new());
     }
-    let key = (column.name.clone(), column.ty);
+    let key = (kind, column.name.clone(), column.ty);
     if let Some(s) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
         return s;
     }
-    let strategy = build_column_value(column);
+    // Built outside the borrow: building a filler builds (and caches) the shape first.
+    let strategy = build(column);
     CACHE.with(|c| c.borrow_mut().insert(key, strategy.clone()));
     strategy
 }
@@ -79,25 +93,16 @@ fn string_shape(name: &str) -> BoxedStrategy<String> {
 /// the column's shape. Such a column cannot change a verdict, so a cheap choice keeps
 /// events complete without paying for a fresh string each time.
 pub fn filler_value(column: &Column) -> BoxedStrategy<String> {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    thread_local! {
-        static POOLS: RefCell<HashMap<(String, ColumnType), BoxedStrategy<String>>> = RefCell::new(HashMap::new());
-    }
-    let key = (column.name.clone(), column.ty);
-    if let Some(s) = POOLS.with(|p| p.borrow().get(&key).cloned()) {
-        return s;
-    }
-    let shape = column_value(column);
-    let mut runner = TestRunner::deterministic();
-    let pool: Vec<String> = (0..8)
-        .filter_map(|_| shape.new_tree(&mut runner).ok().map(|t| t.current()))
-        .collect();
-    let strategy = select(pool).boxed();
-    POOLS.with(|p| p.borrow_mut().insert(key, strategy.clone()));
-    strategy
+    cached(Kind::Filler, column, |column| {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let shape = column_value(column);
+        let mut runner = TestRunner::deterministic();
+        let pool: Vec<String> = (0..8)
+            .filter_map(|_| shape.new_tree(&mut runner).ok().map(|t| t.current()))
+            .collect();
+        select(pool).boxed()
+    })
 }
 
 /// Values an attacker builds from `constants` (the exclusion's and the rule's values):
