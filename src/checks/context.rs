@@ -3,7 +3,7 @@
 //! FPX105, FPX304). Fields the table lacks read as empty, as the SIEM would.
 
 use super::{
-    ExclusionAnalysis, Finding, analyze_exclusion, fpx104_mutes_rule, fpx105_never_applies, fpx201_unknown_field,
+    Code, ExclusionAnalysis, Finding, analyze_exclusion, fpx104_mutes_rule, fpx105_never_applies, fpx201_unknown_field,
     fpx202_field_not_in_table, fpx203_value_mismatch, fpx304_attacker_controllable,
 };
 use crate::expr::ParseOutcome;
@@ -31,7 +31,7 @@ pub struct InContext {
 
 impl InContext {
     /// Whether a finding with this code was reported.
-    pub fn has(&self, code: &str) -> bool {
+    pub fn has(&self, code: Code) -> bool {
         self.analysis.findings.iter().any(|f| f.rule.code == code)
     }
 }

@@ -2,7 +2,7 @@
 //! `unsafe_ok`, the negation of an inverted exclusion (FPX103) or the simplified form
 //! (FPX106), which change (or may hide a typo in) what is suppressed.
 
-use super::{Edit, Finding, apply_edits};
+use super::{Code, Edit, Finding, apply_edits};
 
 /// The exclusion's text after its fixes, and whether every applied fix was safe;
 /// `None` when there is nothing to fix.
@@ -11,9 +11,9 @@ pub fn fixed_text(exclusion: &str, findings: &[Finding], unsafe_ok: bool) -> Opt
     // rewrite from its predicate would drop the note the author left.
     let needs_person = findings
         .iter()
-        .any(|f| matches!(f.rule.code, "FPX001" | "FPX002" | "FPX003"));
+        .any(|f| matches!(f.rule.code, Code::Fpx001 | Code::Fpx002 | Code::Fpx003));
     if unsafe_ok && !needs_person {
-        for code in ["FPX103", "FPX106"] {
+        for code in [Code::Fpx103, Code::Fpx106] {
             if let Some(fix) = findings
                 .iter()
                 .filter(|f| f.rule.code == code)

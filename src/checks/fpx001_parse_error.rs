@@ -24,11 +24,11 @@
 //! Complete the expression as the caret and the hint say. fpx cannot guess the
 //! missing part, so there is no automatic fix.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::expr::SyntaxError;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX001",
+    code: Code::Fpx001,
     name: "parse-error",
     severity: Severity::Error,
     summary: "the exclusion is meant as an expression but does not parse",

@@ -22,11 +22,11 @@
 //! Write the condition as an expression over the rule table's columns. fpx cannot
 //! translate prose, so there is no automatic fix.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::expr::ProseExclusion;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX002",
+    code: Code::Fpx002,
     name: "prose-exclusion",
     severity: Severity::Error,
     summary: "the exclusion is natural language: nothing can be checked or deployed",

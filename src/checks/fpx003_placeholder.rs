@@ -23,11 +23,11 @@
 //! ## Fix
 //! Put in the real value and delete the note. There is no automatic fix.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::expr::{Irregularity, ParsedExclusion};
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX003",
+    code: Code::Fpx003,
     name: "placeholder",
     severity: Severity::Error,
     summary: "placeholder values or instructions left in the exclusion",

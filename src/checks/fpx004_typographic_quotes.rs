@@ -23,12 +23,12 @@
 //! Straight quotes, no backticks, quoted values. This fix is safe: it never changes
 //! what the exclusion means (`fpx fix` applies it).
 
-use super::{Edit, Finding, Fix, Rule, Severity};
+use super::{Edit, Finding, Fix, Code, Rule, Severity};
 use crate::expr::{Irregularity, ParsedExclusion};
 use crate::pred::Span;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX004",
+    code: Code::Fpx004,
     name: "typographic-quotes",
     severity: Severity::Warning,
     summary: "curly quotes, backtick wrapping or unquoted values",

@@ -24,7 +24,7 @@
 //! Decide which events are the benign case and say exactly that (usually `in (...)` or
 //! `and` of `==`). No automatic fix: the intent cannot be recovered.
 
-use super::{Finding, Rule, Severity, describe_event, whole_span};
+use super::{Finding, Code, Rule, Severity, describe_event, whole_span};
 use crate::logic::Classification;
 use crate::pred::{Event, Pred};
 
@@ -74,7 +74,7 @@ fn telling_event(pred: &Pred) -> Option<Event> {
 }
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX101",
+    code: Code::Fpx101,
     name: "always-true",
     severity: Severity::Error,
     summary: "the exclusion holds for every event: it suppresses everything",

@@ -21,12 +21,12 @@
 //! ## Fix
 //! Usually an `and` that should be an `or`. No automatic fix.
 
-use super::{Finding, Rule, Severity, describe_event, whole_span};
+use super::{Finding, Code, Rule, Severity, describe_event, whole_span};
 use crate::logic::Classification;
 use crate::pred::Pred;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX102",
+    code: Code::Fpx102,
     name: "never-true",
     severity: Severity::Warning,
     summary: "the exclusion holds for no event: it suppresses nothing",

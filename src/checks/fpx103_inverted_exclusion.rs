@@ -24,13 +24,13 @@
 //! terms dropped. This changes what the exclusion means (that is the point), so
 //! `fpx fix` applies it only with `--unsafe`.
 
-use super::{Finding, Fix, Rule, Severity, describe_event, whole_span};
+use super::{Finding, Fix, Code, Rule, Severity, describe_event, whole_span};
 use crate::expr::print;
 use crate::logic::{Classification, Validity, implies, inverted_fix};
 use crate::pred::{Atom, Op, Pred};
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX103",
+    code: Code::Fpx103,
     name: "inverted-exclusion",
     severity: Severity::Error,
     summary: "the exclusion suppresses everything except the benign case",

@@ -26,12 +26,12 @@
 //! Use the table's own columns (fpx names them under FPX202), and say which events to
 //! drop, not which to keep. No automatic fix.
 
-use super::{Finding, Rule, Severity, describe_event, not_in_table, whole_span};
+use super::{Finding, Code, Rule, Severity, describe_event, not_in_table, whole_span};
 use crate::logic::{SatResult, Validity, implies, sat};
 use crate::pred::Pred;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX104",
+    code: Code::Fpx104,
     name: "mutes-rule",
     severity: Severity::Error,
     summary: "every event the rule alerts on is suppressed",

@@ -27,12 +27,12 @@
 //! Write the exclusion over the columns of the rule's table (see FPX202) and check
 //! its values against what the rule matches. No automatic fix.
 
-use super::{Finding, Rule, Severity, not_in_table, whole_span};
+use super::{Finding, Code, Rule, Severity, not_in_table, whole_span};
 use crate::logic::{SatResult, sat};
 use crate::pred::Pred;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX105",
+    code: Code::Fpx105,
     name: "never-applies",
     severity: Severity::Warning,
     summary: "no event the rule alerts on is suppressed",

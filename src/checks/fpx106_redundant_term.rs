@@ -23,13 +23,13 @@
 //! The exclusion with every redundant term dropped. It means the same, but the change
 //! may hide a typo worth fixing instead, so `fpx fix` applies it only with `--unsafe`.
 
-use super::{Finding, Fix, Rule, Severity};
+use super::{Finding, Fix, Code, Rule, Severity};
 use crate::expr::print;
 use crate::logic::{redundant_terms, simplify};
 use crate::pred::Pred;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX106",
+    code: Code::Fpx106,
     name: "redundant-term",
     severity: Severity::Info,
     summary: "a term can be dropped without changing what the exclusion suppresses",

@@ -29,11 +29,11 @@
 //! Drop this scenario's exclusion, or make it say what it was meant to. No automatic
 //! fix.
 
-use super::{Finding, Rule, Severity, whole_span};
+use super::{Finding, Code, Rule, Severity, whole_span};
 use crate::pred::Pred;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX107",
+    code: Code::Fpx107,
     name: "subsumed-exclusion",
     severity: Severity::Info,
     summary: "another scenario's exclusion of the same rule already suppresses all this one does",

@@ -26,11 +26,11 @@
 //! ## Fix
 //! Use the suggested name, or the table's column. No automatic fix.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::pred::Span;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX201",
+    code: Code::Fpx201,
     name: "unknown-field",
     severity: Severity::Error,
     summary: "the field is in no known schema or alias table",

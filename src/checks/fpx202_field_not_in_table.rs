@@ -27,11 +27,11 @@
 //! Use a column of the rule's table, or move the exclusion to a rule on a table that
 //! has the field. No automatic fix.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::pred::Span;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX202",
+    code: Code::Fpx202,
     name: "field-not-in-table",
     severity: Severity::Error,
     summary: "the field exists, but not in the rule's table",

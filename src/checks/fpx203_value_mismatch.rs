@@ -25,12 +25,12 @@
 //! ## Fix
 //! Put in a value of the column's kind (the real hashes, numbers). No automatic fix.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::pred::{Atom, Op};
 use crate::schema::{Column, ColumnType};
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX203",
+    code: Code::Fpx203,
     name: "value-mismatch",
     severity: Severity::Warning,
     summary: "a value cannot occur in the field",

@@ -29,12 +29,12 @@
 //! ## Fix
 //! Narrow the exclusion to what only the benign activity has. No automatic fix.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::harness::{Counterexample, Source};
 use crate::pred::Span;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX301",
+    code: Code::Fpx301,
     name: "suppresses-true-positive",
     severity: Severity::Error,
     summary: "a malicious event the rule alerts on is suppressed",

@@ -28,12 +28,12 @@
 //! Make the exclusion hold on what the benign activity really looks like in the rule's
 //! table. No automatic fix.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::harness::{Counterexample, Source};
 use crate::pred::{Event, Span};
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX302",
+    code: Code::Fpx302,
     name: "misses-benign",
     severity: Severity::Error,
     summary: "a benign event of the scenario is not suppressed",

@@ -28,12 +28,12 @@
 //! Drop the scenario from this rule, or describe the benign activity as this rule sees
 //! it. No automatic fix.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::harness::{Counterexample, Source};
 use crate::pred::{Event, Span};
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX303",
+    code: Code::Fpx303,
     name: "not-a-false-positive",
     severity: Severity::Warning,
     summary: "a benign event of the scenario does not even match the rule",

@@ -28,12 +28,12 @@
 //! Anchor the exclusion on what the attacker cannot choose: the account, the device,
 //! the signer, a hash. No automatic fix.
 
-use super::{Finding, Rule, Severity, describe_event, whole_span};
+use super::{Finding, Code, Rule, Severity, describe_event, whole_span};
 use crate::logic::{SatResult, sat};
 use crate::pred::{Atom, Event, Pred};
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX304",
+    code: Code::Fpx304,
     name: "attacker-controllable",
     severity: Severity::Warning,
     summary: "the exclusion can be made true through fields an attacker sets",

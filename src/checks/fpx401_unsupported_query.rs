@@ -25,12 +25,12 @@
 //! Nothing to fix in the rule for fpx's sake; where the query itself is invalid KQL
 //! (two operators in a row, a stage without an operator), fix the query.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::kql::QueryNote;
 use crate::pred::Span;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX401",
+    code: Code::Fpx401,
     name: "unsupported-query",
     severity: Severity::Warning,
     summary: "the rule's query uses KQL that fpx cannot lower",

@@ -28,12 +28,12 @@
 //! ## Fix
 //! Align `dataTypes` with `connectorId` (two more spaces). No automatic fix yet.
 
-use super::{Finding, Rule, Severity};
+use super::{Finding, Code, Rule, Severity};
 use crate::corpus::Malformed;
 use crate::pred::Span;
 
 pub(super) static RULE: Rule = Rule {
-    code: "FPX402",
+    code: Code::Fpx402,
     name: "malformed-rule-file",
     severity: Severity::Warning,
     summary: "the rule file is not valid YAML; fpx read it leniently",

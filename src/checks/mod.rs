@@ -6,26 +6,60 @@ mod context;
 mod fixes;
 mod rules;
 
-mod fpx001_parse_error;
-mod fpx002_prose_exclusion;
-mod fpx003_placeholder;
-mod fpx004_typographic_quotes;
-mod fpx101_always_true;
-mod fpx102_never_true;
-mod fpx103_inverted_exclusion;
-mod fpx104_mutes_rule;
-mod fpx105_never_applies;
-mod fpx106_redundant_term;
-mod fpx107_subsumed_exclusion;
-mod fpx201_unknown_field;
-mod fpx202_field_not_in_table;
-mod fpx203_value_mismatch;
-mod fpx301_suppresses_true_positive;
-mod fpx302_misses_benign;
-mod fpx303_not_a_false_positive;
-mod fpx304_attacker_controllable;
-mod fpx401_unsupported_query;
-mod fpx402_malformed_rule_file;
+/// Declares every finding code once: the `Code` enum, the module holding its decision
+/// logic and documentation, and the registry [`RULES`] (in code order, so `Code as usize`
+/// indexes it).
+macro_rules! registry {
+    ($($variant:ident = $code:literal in $module:ident,)*) => {
+        $(mod $module;)*
+
+        /// A stable finding code. Compared as a value, never as text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// The code as users write it: `FPX101`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+
+            /// The code's documentation, name and severity.
+            pub fn rule(self) -> &'static Rule {
+                RULES[self as usize]
+            }
+        }
+
+        /// Every code fpx reports, in code order.
+        pub static RULES: &[&Rule] = &[$(&$module::RULE,)*];
+    };
+}
+
+registry! {
+    Fpx001 = "FPX001" in fpx001_parse_error,
+    Fpx002 = "FPX002" in fpx002_prose_exclusion,
+    Fpx003 = "FPX003" in fpx003_placeholder,
+    Fpx004 = "FPX004" in fpx004_typographic_quotes,
+    Fpx101 = "FPX101" in fpx101_always_true,
+    Fpx102 = "FPX102" in fpx102_never_true,
+    Fpx103 = "FPX103" in fpx103_inverted_exclusion,
+    Fpx104 = "FPX104" in fpx104_mutes_rule,
+    Fpx105 = "FPX105" in fpx105_never_applies,
+    Fpx106 = "FPX106" in fpx106_redundant_term,
+    Fpx107 = "FPX107" in fpx107_subsumed_exclusion,
+    Fpx201 = "FPX201" in fpx201_unknown_field,
+    Fpx202 = "FPX202" in fpx202_field_not_in_table,
+    Fpx203 = "FPX203" in fpx203_value_mismatch,
+    Fpx301 = "FPX301" in fpx301_suppresses_true_positive,
+    Fpx302 = "FPX302" in fpx302_misses_benign,
+    Fpx303 = "FPX303" in fpx303_not_a_false_positive,
+    Fpx304 = "FPX304" in fpx304_attacker_controllable,
+    Fpx401 = "FPX401" in fpx401_unsupported_query,
+    Fpx402 = "FPX402" in fpx402_malformed_rule_file,
+}
 
 use std::fmt;
 
@@ -48,6 +82,18 @@ pub enum Severity {
     Error,
 }
 
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -61,7 +107,7 @@ impl fmt::Display for Severity {
 /// A finding code: its stable identity and documentation.
 #[derive(Debug)]
 pub struct Rule {
-    pub code: &'static str,
+    pub code: Code,
     pub name: &'static str,
     pub severity: Severity,
     /// One line: when it fires.
@@ -88,36 +134,12 @@ impl Rule {
     }
 }
 
-/// Every code fpx reports, in code order.
-pub static RULES: &[&Rule] = &[
-    &fpx001_parse_error::RULE,
-    &fpx002_prose_exclusion::RULE,
-    &fpx003_placeholder::RULE,
-    &fpx004_typographic_quotes::RULE,
-    &fpx101_always_true::RULE,
-    &fpx102_never_true::RULE,
-    &fpx103_inverted_exclusion::RULE,
-    &fpx104_mutes_rule::RULE,
-    &fpx105_never_applies::RULE,
-    &fpx106_redundant_term::RULE,
-    &fpx107_subsumed_exclusion::RULE,
-    &fpx201_unknown_field::RULE,
-    &fpx202_field_not_in_table::RULE,
-    &fpx203_value_mismatch::RULE,
-    &fpx301_suppresses_true_positive::RULE,
-    &fpx302_misses_benign::RULE,
-    &fpx303_not_a_false_positive::RULE,
-    &fpx304_attacker_controllable::RULE,
-    &fpx401_unsupported_query::RULE,
-    &fpx402_malformed_rule_file::RULE,
-];
-
 /// Finds a rule by code (`FPX101`, any case) or name (`always-true`).
 pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
     RULES
         .iter()
         .copied()
-        .find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
+        .find(|r| r.code.as_str().eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
 }
 
 /// A replacement of one byte range of the exclusion.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::context::{InContext, RuleContext, analyze_in_context, resolve_field};
 use super::{
-    Finding, Severity, fpx107_subsumed_exclusion, fpx301_suppresses_true_positive, fpx302_misses_benign,
+    Code, Finding, Severity, fpx107_subsumed_exclusion, fpx301_suppresses_true_positive, fpx302_misses_benign,
     fpx303_not_a_false_positive, fpx401_unsupported_query, fpx402_malformed_rule_file,
 };
 use crate::corpus::{Corpus, LoadError, RuleDoc, Scenario, ScenarioFile, Template};
@@ -175,7 +175,7 @@ fn assign_fingerprints(report: &mut CheckReport) {
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut stamp = |f: &mut Finding, parts: &[&str]| {
         let hash = fnv1a(
-            std::iter::once(f.rule.code)
+            std::iter::once(f.rule.code.as_str())
                 .chain(parts.iter().copied())
                 .flat_map(|p| p.bytes().chain([0xff])),
         );
@@ -309,7 +309,7 @@ fn check_scenario(
     for ignore in &s.ignore {
         let rule = super::lookup(&ignore.code).expect("ignore codes are checked when the file is read");
         let before = result.analysis.findings.len();
-        result.analysis.findings.retain(|f| !std::ptr::eq(f.rule, rule));
+        result.analysis.findings.retain(|f| f.rule.code != rule.code);
         suppressed.push((
             rule.code.to_string(),
             ignore.reason.clone(),
@@ -390,7 +390,9 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
 /// such, and comparing with them would only echo that.
 fn subsumption(scenarios: &mut [ScenarioResult]) {
     let trivial = |s: &ScenarioResult| {
-        ["FPX101", "FPX102", "FPX104", "FPX105"].iter().any(|c| s.result.has(c))
+        [Code::Fpx101, Code::Fpx102, Code::Fpx104, Code::Fpx105]
+            .into_iter()
+            .any(|c| s.result.has(c))
             || s.result
                 .analysis
                 .classification

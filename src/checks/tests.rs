@@ -38,7 +38,7 @@ use super::*;
 #[case(r#"process.name != "audittool.exe" or file.signature != "known_audit_hashes""#, "contingent", &["FPX003", "FPX103"])]
 fn seed_exclusions(#[case] text: &str, #[case] logic: &str, #[case] codes: &[&str]) {
     let a = analyze_exclusion(text);
-    let found: Vec<&str> = a.findings.iter().map(|f| f.rule.code).collect();
+    let found: Vec<&str> = a.findings.iter().map(|f| f.rule.code.as_str()).collect();
     assert_eq!(found, codes, "{text}");
     assert_eq!(a.logic(), logic, "{text}");
     for f in &a.findings {
@@ -46,7 +46,7 @@ fn seed_exclusions(#[case] text: &str, #[case] logic: &str, #[case] codes: &[&st
             && let ParseOutcome::Parsed(p) = &a.outcome
         {
             let holds = p.pred.eval(w);
-            assert_eq!(holds, f.rule.code != "FPX102", "{}: witness {w:?}", f.rule.code);
+            assert_eq!(holds, f.rule.code != Code::Fpx102, "{}: witness {w:?}", f.rule.code);
         }
     }
 }
@@ -83,7 +83,7 @@ fn always_true_proof_uses_the_exclusions_own_values() {
 fn inverted_definition(#[case] text: &str, #[case] inverted: bool) {
     let a = analyze_exclusion(text);
     assert_eq!(
-        a.findings.iter().any(|f| f.rule.code == "FPX103"),
+        a.findings.iter().any(|f| f.rule.code == Code::Fpx103),
         inverted,
         "{text}: {:?}",
         a.findings
@@ -94,7 +94,7 @@ fn inverted_definition(#[case] text: &str, #[case] inverted: bool) {
 fn never_true_is_reported_with_a_warning() {
     let a = analyze_exclusion(r#"FileName == "a.exe" and FileName == "b.exe""#);
     assert_eq!(a.findings.len(), 1);
-    assert_eq!(a.findings[0].rule.code, "FPX102");
+    assert_eq!(a.findings[0].rule.code, Code::Fpx102);
     assert_eq!(a.findings[0].rule.severity, Severity::Warning);
 }
 
@@ -102,7 +102,7 @@ fn never_true_is_reported_with_a_warning() {
 fn redundant_term_is_dropped_in_the_fix() {
     let text = r#"FileName == "a.exe" or FileName =~ "A.EXE""#;
     let a = analyze_exclusion(text);
-    let f = a.findings.iter().find(|f| f.rule.code == "FPX106").expect("FPX106");
+    let f = a.findings.iter().find(|f| f.rule.code == Code::Fpx106).expect("FPX106");
     assert_eq!(&text[f.span.clone()], r#"FileName == "a.exe""#);
     assert_eq!(f.fix.as_ref().unwrap().apply(text), r#"FileName =~ "A.EXE""#);
 }
@@ -164,8 +164,8 @@ fn doc_example(rule: &Rule, heading: &str) -> String {
 /// that need a rule; or a query (FPX401) or rule YAML (FPX402).
 fn fires(rule: &Rule, example: &str) -> bool {
     match rule.code {
-        "FPX401" => !crate::kql::read_query(example).notes.is_empty(),
-        "FPX402" => {
+        Code::Fpx401 => !crate::kql::read_query(example).notes.is_empty(),
+        Code::Fpx402 => {
             let yaml = format!("id: x\nname: x\n{example}\nquery: |\n  DeviceProcessEvents\n");
             crate::corpus::read_rule(std::path::Path::new("r.yaml"), &yaml)
                 .unwrap()
@@ -246,7 +246,7 @@ fn documented_examples_fail_and_pass_as_documented() {
 #[test]
 fn bytes_that_are_not_utf8_are_a_finding() {
     let a = analyze_bytes(b"f == \"\xff\"", None);
-    assert_eq!(a.findings[0].rule.code, "FPX001");
+    assert_eq!(a.findings[0].rule.code, Code::Fpx001);
     assert_eq!(a.findings[0].span, 6..7);
     assert_eq!(a.logic(), "invalid");
 }

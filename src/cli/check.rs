@@ -152,7 +152,7 @@ fn read_baseline(path: &std::path::Path) -> Result<std::collections::HashSet<Str
 
 fn filter(report: &mut CheckReport, select: &[String], ignore: &[String]) {
     let keep = |f: &Finding| {
-        let named = |codes: &[String]| codes.iter().any(|c| lookup(c).is_some_and(|r| std::ptr::eq(r, f.rule)));
+        let named = |codes: &[String]| codes.iter().any(|c| lookup(c).is_some_and(|r| r.code == f.rule.code));
         (select.is_empty() || named(select)) && !named(ignore)
     };
     for rule in &mut report.rules {

@@ -28,7 +28,7 @@ struct Row {
 pub(super) fn run(args: ExplainArgs) -> Result<u8, String> {
     if args.list {
         let rows = RULES.iter().map(|r| Row {
-            code: r.code,
+            code: r.code.as_str(),
             name: r.name,
             severity: r.severity.to_string(),
             summary: r.summary,

@@ -77,7 +77,7 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool) -> St
         .collect();
     let message = level
         .title(&title)
-        .id(finding.rule.code)
+        .id(finding.rule.code.as_str())
         .snippet(
             Snippet::source(source)
                 .origin(location.origin)

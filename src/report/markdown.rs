@@ -115,7 +115,7 @@ impl Emitter for Markdown {
                 "| # | scenario | verdict | findings | benign suppressed | malicious suppressed |\n|---|---|---|---|---|---|"
             );
             for (i, s) in rule.scenarios.iter().enumerate() {
-                let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code).collect();
+                let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code.as_str()).collect();
                 codes.dedup();
                 let st = s.stats.unwrap_or_default();
                 let ratio = |a: usize, b: usize| if b == 0 { "-".to_string() } else { format!("{a}/{b}") };

@@ -138,7 +138,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
             let rows = rule.scenarios.iter().enumerate().map(|(i, s)| {
                 let outcome = Outcome::of(s.findings());
                 outcomes[outcome as usize] += 1;
-                let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code).collect();
+                let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code.as_str()).collect();
                 codes.dedup();
                 let st = s.stats.unwrap_or_default();
                 Row {
