@@ -83,6 +83,7 @@ fn corpus_with_a_generated_scenario_per_rule(bencher: divan::Bencher) {
                 .map(|r| ScenarioFile {
                     file: r.file.clone(),
                     rule: r.id.clone(),
+                    rule_line: 1,
                     scenarios: vec![Scenario {
                         name: "generated".into(),
                         description: String::new(),

@@ -96,7 +96,18 @@ fn check_json_has_the_documented_shape() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(summary, ["rules", "scenarios", "errors", "warnings", "infos", "seed"]);
+    assert_eq!(
+        summary,
+        [
+            "rules",
+            "scenarios",
+            "errors",
+            "warnings",
+            "infos",
+            "seed",
+            "input_errors"
+        ]
+    );
     let r = &report["results"][0];
     for key in [
         "rule_id",

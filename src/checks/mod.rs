@@ -2,6 +2,7 @@
 //! the text `fpx explain CODE` prints) and the analysis that produces them for one
 //! exclusion.
 
+mod anchor;
 mod context;
 mod fixes;
 mod rules;
@@ -59,13 +60,16 @@ registry! {
     Fpx304 = "FPX304" in fpx304_attacker_controllable,
     Fpx401 = "FPX401" in fpx401_unsupported_query,
     Fpx402 = "FPX402" in fpx402_malformed_rule_file,
+    Fpx404 = "FPX404" in fpx404_duplicate_rule_id,
+    Fpx405 = "FPX405" in fpx405_orphan_scenario,
 }
 
 use std::fmt;
 
+pub use anchor::Anchor;
 pub use context::{InContext, RuleContext, analyze_in_context};
 pub use fixes::fixed_text;
-pub use rules::{CheckReport, Outcome, RuleResult, ScenarioResult, check_corpus};
+pub use rules::{CheckReport, Orphan, Outcome, RuleResult, ScenarioResult, check_corpus};
 
 use serde::Serialize;
 
@@ -219,12 +223,23 @@ pub struct Finding {
     /// Identity across runs: survives reordering and unrelated edits (no line numbers).
     /// Filled in when a corpus is checked.
     pub fingerprint: String,
+    /// Where the finding is in its file; set when a corpus is checked (`None` for a
+    /// bare expression linted on its own).
+    pub anchor: Option<anchor::Anchor>,
     /// Whether the finding was already known (in the `--baseline` file): it is reported
     /// but does not fail the gate.
     pub baseline: bool,
 }
 
 impl Finding {
+    /// Where the finding is. Every finding of a checked corpus has its anchor
+    /// ([`check_corpus`] sets them all); only a bare linted expression has none.
+    pub fn anchor(&self) -> &Anchor {
+        self.anchor
+            .as_ref()
+            .expect("check_corpus anchors every finding before it is reported")
+    }
+
     fn new(rule: &'static Rule, message: impl Into<String>, span: Span, label: impl Into<String>) -> Finding {
         Finding {
             rule,
@@ -237,6 +252,7 @@ impl Finding {
             witness: None,
             line: None,
             fingerprint: String::new(),
+            anchor: None,
             baseline: false,
         }
     }

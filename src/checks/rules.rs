@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use super::context::{InContext, RuleContext, analyze_in_context, resolve_field};
 use super::{
-    Code, Finding, Severity, fpx107_subsumed_exclusion, fpx301_suppresses_true_positive, fpx302_misses_benign,
-    fpx303_not_a_false_positive, fpx401_unsupported_query, fpx402_malformed_rule_file,
+    Code, Finding, Severity, anchor, fpx107_subsumed_exclusion, fpx301_suppresses_true_positive, fpx302_misses_benign,
+    fpx303_not_a_false_positive, fpx401_unsupported_query, fpx402_malformed_rule_file, fpx404_duplicate_rule_id,
+    fpx405_orphan_scenario,
 };
 use crate::corpus::{Corpus, LoadError, RuleDoc, Scenario, ScenarioFile, Template};
 use crate::expr::ParseOutcome;
@@ -22,8 +23,17 @@ use crate::schema::schema;
 pub struct CheckReport {
     pub rules: Vec<RuleResult>,
     pub load_errors: Vec<LoadError>,
-    /// Scenario files whose `rule:` names no rule that was loaded.
-    pub orphans: Vec<(PathBuf, String)>,
+    /// FPX405 findings: scenario files whose `rule:` names no rule that was loaded.
+    pub orphans: Vec<Orphan>,
+}
+
+/// A scenario file whose rule was not loaded, and its FPX405 finding.
+#[derive(Debug)]
+pub struct Orphan {
+    pub file: PathBuf,
+    /// The rule id the file names.
+    pub rule_id: String,
+    pub finding: Finding,
 }
 
 impl CheckReport {
@@ -32,17 +42,21 @@ impl CheckReport {
         self.rules
             .iter()
             .flat_map(|r| r.findings.iter().chain(r.scenarios.iter().flat_map(|s| s.findings())))
+            .chain(self.orphans.iter().map(|o| &o.finding))
     }
 
     /// Every finding, mutably (to mark baseline membership, to filter codes).
     pub fn findings_mut(&mut self) -> impl Iterator<Item = &mut Finding> {
-        self.rules.iter_mut().flat_map(|r| {
-            r.findings.iter_mut().chain(
-                r.scenarios
-                    .iter_mut()
-                    .flat_map(|s| s.result.analysis.findings.iter_mut()),
-            )
-        })
+        self.rules
+            .iter_mut()
+            .flat_map(|r| {
+                r.findings.iter_mut().chain(
+                    r.scenarios
+                        .iter_mut()
+                        .flat_map(|s| s.result.analysis.findings.iter_mut()),
+                )
+            })
+            .chain(self.orphans.iter_mut().map(|o| &mut o.finding))
     }
 }
 
@@ -114,15 +128,34 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         errors,
         ..
     } = corpus;
+    let ids: Vec<&str> = rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .filter(|id| !id.is_empty())
+        .collect();
     let orphans = scenario_files
         .iter()
-        .filter(|f| !rules.iter().any(|r| r.id == f.rule))
-        .map(|f| (f.file.clone(), f.rule.clone()))
+        .filter_map(|f| {
+            fpx405_orphan_scenario::finding(f, &ids).map(|mut finding| {
+                finding.anchor = Some(anchor::on_line(&f.file, &f.source, f.rule_line, &finding));
+                Orphan {
+                    file: f.file.clone(),
+                    rule_id: f.rule.clone(),
+                    finding,
+                }
+            })
+        })
         .collect();
+    // A rule that repeats an id (or has none) gets FPX404 and no scenarios: each
+    // scenario is checked once, against the first rule of its id.
+    let mut id_findings = fpx404_duplicate_rule_id::findings(&rules);
     let mut results = Vec::new();
-    for rule in rules {
+    for (index, rule) in rules.into_iter().enumerate() {
         let query = read_query(&rule.query);
         let mut findings = Vec::new();
+        let id_finding = id_findings.iter().position(|(i, _)| *i == index);
+        let owns_scenarios = id_finding.is_none();
+        findings.extend(id_finding.map(|at| id_findings.swap_remove(at).1));
         if let Some(m) = &rule.malformed {
             findings.push(fpx402_malformed_rule_file::finding(
                 m,
@@ -147,7 +180,7 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         });
         let mut scenarios: Vec<ScenarioResult> = scenario_files
             .iter()
-            .filter(|f| f.rule == rule.id)
+            .filter(|f| owns_scenarios && f.rule == rule.id)
             .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
             .map(|(f, s)| check_scenario(&rule, f, s, context.as_ref(), harness))
             .collect();
@@ -165,7 +198,24 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         orphans,
     };
     assign_fingerprints(&mut report);
+    assign_anchors(&mut report);
     report
+}
+
+/// Places every finding in its file, once, for every emitter.
+fn assign_anchors(report: &mut CheckReport) {
+    for rule in &mut report.rules {
+        for i in 0..rule.findings.len() {
+            let at = anchor::in_rule(rule, &rule.findings[i]);
+            rule.findings[i].anchor = Some(at);
+        }
+        for s in &mut rule.scenarios {
+            for i in 0..s.result.analysis.findings.len() {
+                let at = anchor::in_scenario(s, &s.result.analysis.findings[i]);
+                s.result.analysis.findings[i].anchor = Some(at);
+            }
+        }
+    }
 }
 
 /// Gives every finding its fingerprint: a hash of the code, the rule, the scenario, the
@@ -185,6 +235,10 @@ fn assign_fingerprints(report: &mut CheckReport) {
         f.fingerprint = if *n == 1 { base } else { format!("{base}-{n}") };
     };
     let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    for orphan in &mut report.orphans {
+        let file = orphan.file.display().to_string();
+        stamp(&mut orphan.finding, &[&orphan.rule_id, &file]);
+    }
     for rule in &mut report.rules {
         for f in &mut rule.findings {
             let anchor = rule.rule.source.get(f.span.clone()).unwrap_or("").to_string();

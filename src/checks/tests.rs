@@ -163,6 +163,9 @@ fn doc_example(rule: &Rule, heading: &str) -> String {
 /// `table:`/`rule:`/`exclusion:` (and `other:`, a second scenario) lines for checks
 /// that need a rule; or a query (FPX401) or rule YAML (FPX402).
 fn fires(rule: &Rule, example: &str) -> bool {
+    if example.starts_with("--- ") {
+        return fires_on_files(rule, example);
+    }
     match rule.code {
         Code::Fpx401 => !crate::kql::read_query(example).notes.is_empty(),
         Code::Fpx402 => {
@@ -223,6 +226,18 @@ fn fires(rule: &Rule, example: &str) -> bool {
             .iter()
             .any(|f| f.rule.code == rule.code),
     }
+}
+
+/// An example of several files, each after a `--- name` line: checked as a corpus.
+fn fires_on_files(rule: &Rule, example: &str) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    for part in example.split("--- ").filter(|p| !p.is_empty()) {
+        let (name, text) = part.split_once('\n').unwrap();
+        std::fs::write(dir.path().join(name.trim()), text).unwrap();
+    }
+    let report = check_corpus(crate::corpus::load(&[dir.path().to_path_buf()]), None);
+    assert!(report.load_errors.is_empty(), "{:?}", report.load_errors);
+    report.findings().any(|f| f.rule.code == rule.code)
 }
 
 #[test]

@@ -38,6 +38,10 @@ pub(super) struct CheckArgs {
     /// Write every finding of this run to FILE as the baseline for later runs.
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// The repository root that SARIF paths are relative to (`%SRCROOT%`; default: the
+    /// git root of the current directory, else the current directory).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
     /// Seed of the scenario harness; the same seed gives the same report.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
@@ -89,12 +93,12 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
         baseline: args.baseline.is_some(),
         color: args.output.is_none() && use_color(),
     };
-    let emitter: &dyn Emitter = match args.format {
-        CheckFormat::Text => &text::Text,
-        CheckFormat::Json => &json::Json,
-        CheckFormat::Sarif => &sarif::Sarif,
-        CheckFormat::Junit => &junit::Junit,
-        CheckFormat::Markdown => &markdown::Markdown,
+    let emitter: Box<dyn Emitter> = match args.format {
+        CheckFormat::Text => Box::new(text::Text),
+        CheckFormat::Json => Box::new(json::Json),
+        CheckFormat::Sarif => Box::new(sarif::Sarif::new(args.root.as_deref())),
+        CheckFormat::Junit => Box::new(junit::Junit),
+        CheckFormat::Markdown => Box::new(markdown::Markdown),
     };
     let output = emitter.emit(&report, &run);
     match &args.output {
@@ -102,6 +106,11 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
             write_atomically(path, output.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?
         }
         None => print(&output)?,
+    }
+    // Input errors are said on stderr whatever the format (the report has them too):
+    // a CI log shows them even when the report goes to a file or a code-scanning upload.
+    for error in &report.load_errors {
+        eprintln!("fpx: error: {error}");
     }
     if !report.load_errors.is_empty() {
         return Ok(EXIT_USAGE);

@@ -29,7 +29,7 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
     let report = check_corpus(load(&paths), None);
     if !report.load_errors.is_empty() {
         for e in &report.load_errors {
-            eprintln!("error: {}:{}:{}: {}", e.file.display(), e.line, e.column, e.message);
+            eprintln!("fpx: error: {e}");
         }
         return Ok(EXIT_USAGE);
     }

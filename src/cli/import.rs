@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::{EXIT_USAGE, print};
-use crate::corpus::{SeedDoc, WriteOutcome, read_scenarios, read_seed, write_if_changed, write_rule, write_scenarios};
+use crate::corpus::{
+    SeedDoc, WriteOutcome, read_scenarios, read_seed, read_text, write_if_changed, write_rule, write_scenarios,
+};
 
 #[derive(Args)]
 pub(super) struct ImportArgs {
@@ -21,11 +23,10 @@ pub(super) fn run(args: ImportArgs) -> Result<u8, String> {
     let mut report = String::new();
     let mut failed = false;
     for seed_path in &args.seeds {
-        let seed = match std::fs::read_to_string(seed_path)
-            .map_err(|e| format!("{}: cannot read: {e}", seed_path.display()))
-            .and_then(|text| {
-                read_seed(seed_path, &text).map_err(|e| format!("{}:{}: {}", seed_path.display(), e.line, e.message))
-            }) {
+        let seed = match read_text(seed_path)
+            .and_then(|text| read_seed(seed_path, &text))
+            .map_err(|e| e.to_string())
+        {
             Ok(seed) => seed,
             Err(message) => {
                 report.push_str(&format!("error: {message}\n"));

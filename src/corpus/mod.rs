@@ -2,13 +2,15 @@
 //! given (recursively), paired by rule id.
 
 mod edit;
+mod error;
 mod rule;
 mod scenario;
 mod seed;
 mod write;
 
 pub use edit::replace_exclusion;
-pub use rule::{LoadError, Malformed, RuleDoc, read_rule, write_rule};
+pub use error::{LoadError, Position, decode_text, normalize, read_text};
+pub use rule::{Malformed, RuleDoc, read_rule, write_rule};
 pub use scenario::{Ignore, Scenario, ScenarioFile, Template, read_scenarios, write_scenarios};
 pub use seed::{SeedDoc, read_seed};
 pub use write::{WriteOutcome, write_atomically, write_if_changed};
@@ -39,25 +41,55 @@ impl Corpus {
     }
 }
 
+/// Extensions of the files fpx reads: rules and scenarios (YAML) and seed documents.
+const READ_EXTENSIONS: [&str; 3] = ["yaml", "yml", "txt"];
+
 /// Loads every rule, scenario and seed file under `paths`, in a stable (sorted) order.
+/// Input errors (a path that does not exist, a named file fpx does not read, an empty
+/// file, a directory with nothing to check) are collected in [`Corpus::errors`].
 pub fn load(paths: &[PathBuf]) -> Corpus {
-    let mut files = Vec::new();
     let mut corpus = Corpus::default();
+    // Each path and the files it contributes, so a named path that yields nothing is said.
+    let mut given: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
     for path in paths {
+        let mut files = Vec::new();
         if path.is_dir() {
             walk(path, &mut files, &mut corpus);
+            files.sort();
         } else if path.exists() {
             files.push(path.clone());
         } else {
             corpus
                 .errors
-                .push(LoadError::whole_file(path.clone(), "no such file or directory".into()));
+                .push(LoadError::whole_file(path.clone(), "no such file or directory"));
+            continue;
+        }
+        given.push((path.clone(), files));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (path, files) in &given {
+        let named = !path.is_dir();
+        let mut used = false;
+        for file in files {
+            if !seen.insert(file.clone()) {
+                used = true;
+                continue;
+            }
+            used |= load_file(file, named, &mut corpus);
+        }
+        if path.is_dir() && !used && corpus.errors.iter().all(|e| !e.file.starts_with(path)) {
+            corpus.errors.push(LoadError::whole_file(
+                path.clone(),
+                "nothing to check: the directory holds no rule, scenario or seed file (.yaml, .yml, .txt)",
+            ));
         }
     }
-    files.sort();
-    files.dedup();
-    for file in files {
-        load_file(&file, &mut corpus);
+    if corpus.rules.is_empty() && corpus.scenario_files.is_empty() && corpus.errors.is_empty() {
+        let path = paths.first().cloned().unwrap_or_default();
+        corpus.errors.push(LoadError::whole_file(
+            path,
+            "nothing to check: no rule, scenario or seed file was found",
+        ));
     }
     corpus
 }
@@ -77,48 +109,63 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, corpus: &mut Corpus) {
         let path = entry.path();
         if path.is_dir() {
             walk(&path, files, corpus);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "txt")) {
+        } else if has_read_extension(&path) {
             files.push(path);
         }
     }
 }
 
-fn load_file(file: &Path, corpus: &mut Corpus) {
-    let text = match std::fs::read(file) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let before = &e.as_bytes()[..at];
-                let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                corpus.errors.push(LoadError {
-                    file: file.to_path_buf(),
-                    line: before.iter().filter(|&&b| b == b'\n').count() + 1,
-                    column: String::from_utf8_lossy(&before[line_start..]).chars().count() + 1,
-                    message: format!("not UTF-8 text: byte 0x{:02X}", e.as_bytes()[at]),
-                });
-                return;
-            }
-        },
+fn has_read_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| READ_EXTENSIONS.contains(&e))
+}
+
+/// Reads one file into the corpus; whether it was a rule, scenario or seed file (or an
+/// error about one). `named`: the user named this file, so a file fpx cannot use is an
+/// error rather than something to skip.
+fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
+    if named && !has_read_extension(file) {
+        corpus.errors.push(LoadError::whole_file(
+            file.to_path_buf(),
+            "fpx reads rule and scenario files (.yaml, .yml) and seed documents (.txt); this file is neither",
+        ));
+        return true;
+    }
+    let text = match read_text(file) {
+        Ok(text) => text,
         Err(e) => {
-            corpus.errors.push(LoadError::whole_file(
-                file.to_path_buf(),
-                format!("cannot read the file: {e}"),
-            ));
-            return;
+            corpus.errors.push(e);
+            return true;
         }
     };
     let is_txt = file.extension().is_some_and(|e| e == "txt");
+    let content = text.lines().any(|l| {
+        let l = l.trim();
+        !l.is_empty() && !l.starts_with('#')
+    });
+    if !content && !is_txt {
+        corpus.errors.push(LoadError::whole_file(
+            file.to_path_buf(),
+            "the file is empty: no rule or scenario in it",
+        ));
+        return true;
+    }
     let has_key = |key: &str| text.lines().any(|l| l.starts_with(key));
     let result = if is_txt {
         if !text.contains("Filter/Exclusion:") && !has_key("id:") {
-            corpus.skipped.push(file.to_path_buf());
-            return;
+            return skip(
+                file,
+                named,
+                corpus,
+                "it is not a seed document (no `id:` and no `Filter/Exclusion:` line)",
+            );
         }
         read_seed(file, &text).map(|seed| {
             let scenarios = ScenarioFile {
                 file: file.to_path_buf(),
                 rule: seed.rule.id.clone(),
+                rule_line: 0,
                 scenarios: seed.scenarios,
                 source: text.as_str().into(),
             };
@@ -130,10 +177,28 @@ fn load_file(file: &Path, corpus: &mut Corpus) {
     } else if has_key("query:") {
         read_rule(file, &text).map(|r| corpus.rules.push(r))
     } else {
-        corpus.skipped.push(file.to_path_buf());
-        return;
+        return skip(
+            file,
+            named,
+            corpus,
+            "it is neither a rule (no top-level `query:`) nor a scenario file (no top-level `scenarios:`)",
+        );
     };
     if let Err(e) = result {
         corpus.errors.push(e);
     }
+    true
+}
+
+/// A file that is none of fpx's inputs: an error when named, else skipped.
+fn skip(file: &Path, named: bool, corpus: &mut Corpus, why: &str) -> bool {
+    if named {
+        corpus.errors.push(LoadError::whole_file(
+            file.to_path_buf(),
+            format!("fpx cannot check this file: {why}"),
+        ));
+        return true;
+    }
+    corpus.skipped.push(file.to_path_buf());
+    false
 }

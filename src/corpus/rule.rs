@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value as Yaml;
 
+use super::error::LoadError;
+
 /// A detection rule as fpx reads it.
 #[derive(Debug, Clone, Default)]
 pub struct RuleDoc {
@@ -34,27 +36,6 @@ pub struct Malformed {
     pub column: usize,
     pub error: String,
     pub recovered: String,
-}
-
-/// A rule file fpx could not read at all.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoadError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl LoadError {
-    /// An error about the file as a whole (it cannot be found or read): no line.
-    pub fn whole_file(file: PathBuf, message: String) -> LoadError {
-        LoadError {
-            file,
-            line: 0,
-            column: 0,
-            message,
-        }
-    }
 }
 
 /// One top-level `key:` and the lines that belong to it.
@@ -153,12 +134,12 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
     }
     if !query_found {
         let (line, column, message) = malformed_at.unwrap_or((1, 1, "the file has no `query:`".into()));
-        return Err(LoadError {
-            file: file.to_path_buf(),
+        return Err(LoadError::at(
+            file,
             line,
             column,
-            message: format!("not a readable rule: {message}"),
-        });
+            format!("not a readable rule: {message}"),
+        ));
     }
     if let Some((line, column, error)) = malformed_at {
         let mut read = vec!["id", "name", "query"];
@@ -307,6 +288,6 @@ query: |
     #[test]
     fn a_file_without_a_query_is_an_error_with_a_line() {
         let e = read_rule(Path::new("r.yaml"), "id: x\nname: [unclosed\n").unwrap_err();
-        assert!(e.line >= 2, "{e:?}");
+        assert!(e.line().unwrap() >= 2, "{e:?}");
     }
 }

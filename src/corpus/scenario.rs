@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_yaml::Value as Yaml;
 
-use super::rule::LoadError;
+use super::error::LoadError;
 
 /// A scenario file as read.
 #[derive(Debug, Clone)]
 pub struct ScenarioFile {
     pub file: PathBuf,
     pub rule: String,
+    /// The 1-based line of `rule:` (0 for a seed document, whose rule is its own).
+    pub rule_line: usize,
     pub scenarios: Vec<Scenario>,
     /// The file's text, for pointing into it; shared with every scenario's result.
     pub source: std::sync::Arc<str>,
@@ -84,21 +86,16 @@ enum RawIgnore {
 pub fn read_scenarios(file: &Path, text: &str) -> Result<ScenarioFile, LoadError> {
     let raw: RawFile = serde_yaml::from_str(text).map_err(|e| {
         let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-        LoadError {
-            file: file.to_path_buf(),
+        LoadError::at(
+            file,
             line,
             column,
-            message: e.to_string().lines().next().unwrap_or("invalid YAML").to_string(),
-        }
+            e.to_string().lines().next().unwrap_or("invalid YAML"),
+        )
     })?;
     let places = exclusion_places(text);
     let templates = template_places(text);
-    let error = |line: usize, message: String| LoadError {
-        file: file.to_path_buf(),
-        line,
-        column: 1,
-        message,
-    };
+    let error = |line: usize, message: String| LoadError::at(file, line, 1, message);
     let mut scenarios = Vec::new();
     for (i, mut s) in raw.scenarios.into_iter().enumerate() {
         let (line, _) = places.get(i).copied().unwrap_or((1, 1));
@@ -146,9 +143,11 @@ pub fn read_scenarios(file: &Path, text: &str) -> Result<ScenarioFile, LoadError
             }
         })
         .collect();
+    let rule_line = text.lines().position(|l| l.starts_with("rule:")).map_or(1, |i| i + 1);
     Ok(ScenarioFile {
         file: file.to_path_buf(),
         rule: raw.rule,
+        rule_line,
         scenarios,
         source: text.into(),
     })
@@ -350,8 +349,8 @@ mod tests {
             "rule: r\nscenarios:\n  - name: a\n    exclusoin: x\n",
         )
         .unwrap_err();
-        assert_eq!(e.line, 4);
+        assert_eq!(e.line(), Some(4));
         let e = read_scenarios(Path::new("s.yaml"), "rule: r\nscenarios: [\n").unwrap_err();
-        assert!(e.line >= 2);
+        assert!(e.line().unwrap() >= 2);
     }
 }

@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use super::rule::{LoadError, RuleDoc};
+use super::error::LoadError;
+use super::rule::RuleDoc;
 use super::scenario::Scenario;
 use crate::expr::{ParseOutcome, parse_exclusion};
 
@@ -31,12 +32,7 @@ const KEYS: [&str; 8] = [
 /// Reads a seed document.
 pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
     let lines: Vec<&str> = text.lines().collect();
-    let error = |line: usize, message: &str| LoadError {
-        file: file.to_path_buf(),
-        line,
-        column: 1,
-        message: message.to_string(),
-    };
+    let error = |line: usize, message: &str| LoadError::at(file, line, 1, message);
     let id_line = lines
         .iter()
         .position(|l| l.starts_with("id:"))

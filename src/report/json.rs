@@ -2,7 +2,6 @@
 
 use serde_json::{Value, json};
 
-use super::place::{Place, in_rule, in_scenario};
 use super::{Counts, Emitter, LintRecord, Run};
 
 /// `fpx check --format json`.
@@ -56,13 +55,17 @@ pub fn lint_record(record: &LintRecord) -> Value {
 /// A finding of `check`: `line`/`column` are where its exclusion starts (`anchor`; for
 /// a rule-level finding, the finding itself), `span` the bytes inside the exclusion, and
 /// `finding_line`/`finding_column` where the finding itself starts.
-fn placed(f: &Finding, source: &str, place: &Place, anchor: Option<(usize, usize)>) -> Value {
-    let mut v = finding(f, source);
+fn placed(f: &Finding) -> Value {
+    let place = f.anchor();
+    let mut v = finding(f, &place.subject);
     v["fingerprint"] = json!(f.fingerprint);
     if f.baseline {
         v["baseline"] = json!(true);
     }
-    let (line, column) = anchor.unwrap_or((place.line, place.column));
+    let (line, column) = (place.subject_line, place.subject_column);
+    if let Some(help) = &f.help {
+        v["help"] = json!(help);
+    }
     v["file"] = json!(place.file.display().to_string());
     v["line"] = json!(line);
     v["column"] = json!(column);
@@ -87,7 +90,7 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 .iter()
                 .map(|f| {
                     counts.add(f);
-                    placed(f, &rule.rule.source, &in_rule(rule, f), None)
+                    placed(f)
                 })
                 .collect();
             results.push(json!({
@@ -108,7 +111,7 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 .iter()
                 .map(|f| {
                     counts.add(f);
-                    placed(f, &s.exclusion, &in_scenario(s, f), Some((s.line, s.column)))
+                    placed(f)
                 })
                 .collect();
             results.push(json!({
@@ -130,6 +133,33 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
             }));
         }
     }
+    for orphan in &report.orphans {
+        counts.add(&orphan.finding);
+        let at = orphan.finding.anchor();
+        results.push(json!({
+            "rule_id": orphan.rule_id,
+            "rule_name": Value::Null,
+            "file": orphan.file.display().to_string(),
+            "line": at.line,
+            "column": at.column,
+            "scenario": Value::Null,
+            "exclusion": Value::Null,
+            "verdict": Outcome::of(std::slice::from_ref(&orphan.finding)).as_str(),
+            "findings": [placed(&orphan.finding)],
+        }));
+    }
+    let errors: Vec<Value> = report
+        .load_errors
+        .iter()
+        .map(|e| {
+            json!({
+                "file": e.file.display().to_string(),
+                "line": e.position.map(|p| p.line),
+                "column": e.position.map(|p| p.column),
+                "message": e.message,
+            })
+        })
+        .collect();
     json!({
         "version": 1,
         "summary": {
@@ -139,7 +169,9 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
             "warnings": counts.warnings,
             "infos": counts.infos,
             "seed": seed,
+            "input_errors": errors.len(),
         },
         "results": results,
+        "errors": errors,
     })
 }

@@ -64,7 +64,28 @@ impl Emitter for Junit {
                 cases.push(case(&s.name, &rule.rule.name, s.findings(), run));
             }
         }
+        for orphan in &report.orphans {
+            let file = orphan.file.display().to_string();
+            let findings = std::slice::from_ref(&orphan.finding);
+            suites
+                .entry(file)
+                .or_default()
+                .push(case("(scenario file)", &orphan.rule_id, findings, run));
+        }
         let mut out = Report::new("fpx");
+        if !report.load_errors.is_empty() {
+            // Input errors are errored cases of their own suite, so a CI test tab shows them.
+            let mut suite = TestSuite::new("fpx input");
+            suite.add_test_cases(report.load_errors.iter().map(|e| {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status.set_message(e.to_string());
+                status.set_type("input-error");
+                let mut case = TestCase::new(e.file.display().to_string(), status);
+                case.set_classname("fpx input");
+                case
+            }));
+            out.add_test_suite(suite);
+        }
         for (file, cases) in suites {
             let mut suite = TestSuite::new(file);
             suite.add_test_cases(cases);

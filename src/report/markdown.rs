@@ -6,7 +6,6 @@ use std::fmt::Write;
 
 use similar::TextDiff;
 
-use super::place::in_scenario;
 use super::{Counts, Emitter, Run};
 use crate::checks::{CheckReport, Finding, Outcome, fixed_text};
 use crate::pred::Event;
@@ -88,14 +87,16 @@ impl Emitter for Markdown {
                 .unwrap_or_default(),
         );
         for error in &report.load_errors {
-            let _ = writeln!(
-                out,
-                "> **error** `{}:{}:{}`: {}\n",
-                error.file.display(),
-                error.line,
-                error.column,
-                cell(&error.message)
-            );
+            let _ = writeln!(out, "> **input error**: {}\n", cell(&error.to_string()));
+        }
+        if !report.orphans.is_empty() {
+            let _ = writeln!(out, "## Scenario files without their rule\n");
+            for orphan in &report.orphans {
+                let at = orphan.finding.anchor();
+                let _ = writeln!(out, "`{}:{}:{}`\n", at.file.display(), at.line, at.column);
+                finding(&mut out, &orphan.finding);
+            }
+            out.push('\n');
         }
         for rule in &report.rules {
             let _ = writeln!(out, "## {}\n", cell(&rule.rule.name));
@@ -136,11 +137,8 @@ impl Emitter for Markdown {
                 if outcome == Outcome::Pass {
                     continue;
                 }
-                let at = s.findings().first().map(|f| in_scenario(s, f));
                 let _ = writeln!(out, "### {}. {} — {}\n", i + 1, cell(&s.name), mark(outcome));
-                if let Some(at) = at {
-                    let _ = writeln!(out, "`{}:{}:{}`\n", at.file.display(), s.line, s.column);
-                }
+                let _ = writeln!(out, "`{}:{}:{}`\n", s.file.display(), s.line, s.column);
                 let _ = writeln!(out, "```kql\n{}\n```\n", s.exclusion);
                 for f in s.findings() {
                     finding(&mut out, f);

@@ -4,7 +4,6 @@ pub mod diagnostic;
 pub mod json;
 pub mod junit;
 pub mod markdown;
-pub mod place;
 pub mod sarif;
 pub mod text;
 

@@ -4,12 +4,70 @@
 
 use serde_json::{Value, json};
 
-use super::place::{Place, in_rule, in_scenario};
 use super::{Emitter, Run};
-use crate::checks::{CheckReport, Finding, RULES, Severity, describe_event};
+use std::path::Path;
 
-/// `fpx check --format sarif`.
-pub struct Sarif;
+use crate::checks::{CheckReport, Finding, RULES, Severity, describe_event};
+use crate::corpus::LoadError;
+
+/// `fpx check --format sarif`, with paths relative to the repository root.
+pub struct Sarif {
+    /// The directory `%SRCROOT%` stands for (absolute).
+    pub root: std::path::PathBuf,
+}
+
+impl Sarif {
+    /// With `--root DIR`, or else the git root of the current directory, or else the
+    /// current directory.
+    pub fn new(root: Option<&Path>) -> Sarif {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let root = match root {
+            Some(dir) => cwd.join(dir),
+            None => cwd
+                .ancestors()
+                .find(|d| d.join(".git").exists())
+                .unwrap_or(&cwd)
+                .to_path_buf(),
+        };
+        Sarif {
+            root: root.canonicalize().unwrap_or(root),
+        }
+    }
+
+    /// The file's location: relative to `%SRCROOT%` when it is under the root, else an
+    /// absolute `file://` URI.
+    fn location(&self, file: &Path) -> Value {
+        let absolute = std::env::current_dir().unwrap_or_default().join(file);
+        let absolute = absolute.canonicalize().unwrap_or(absolute);
+        match absolute.strip_prefix(&self.root) {
+            Ok(relative) => json!({"uri": uri(relative), "uriBaseId": SRCROOT}),
+            Err(_) => json!({"uri": file_uri(&absolute, false)}),
+        }
+    }
+}
+
+const SRCROOT: &str = "%SRCROOT%";
+
+/// An absolute path as a `file://` URI (a directory's ends in `/`, as SARIF requires
+/// for base URIs).
+fn file_uri(path: &Path, directory: bool) -> String {
+    let mut text = uri(path);
+    if !text.starts_with('/') {
+        text.insert(0, '/');
+    }
+    let encoded: String = text
+        .chars()
+        .map(|c| match c {
+            ' ' => "%20".to_string(),
+            '%' => "%25".to_string(),
+            '#' => "%23".to_string(),
+            '?' => "%3F".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    let slash = if directory && !encoded.ends_with('/') { "/" } else { "" };
+    format!("file://{encoded}{slash}")
+}
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -52,7 +110,8 @@ fn rule_descriptor(rule: &crate::checks::Rule) -> Value {
     })
 }
 
-fn result(f: &Finding, place: &Place, run: &Run) -> Value {
+fn result(sarif: &Sarif, f: &Finding, run: &Run) -> Value {
+    let place = f.anchor();
     let index = f.rule.code as usize;
     let mut text = f.message.clone();
     if let Some(help) = &f.help {
@@ -62,7 +121,7 @@ fn result(f: &Finding, place: &Place, run: &Run) -> Value {
         text.push_str(&format!(". Proof: {}", describe_event(w)));
     }
     let width = place
-        .source
+        .snippet
         .get(f.span.start + place.offset..f.span.end + place.offset)
         .map_or(1, |s| s.chars().count());
     let mut v = json!({
@@ -72,7 +131,7 @@ fn result(f: &Finding, place: &Place, run: &Run) -> Value {
         "message": {"text": text},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": uri(place.file)},
+                "artifactLocation": sarif.location(&place.file),
                 "region": {
                     "startLine": place.line,
                     "startColumn": place.column,
@@ -89,19 +148,24 @@ fn result(f: &Finding, place: &Place, run: &Run) -> Value {
     v
 }
 
+impl Sarif {
+    /// An input error as a tool execution notification, at its file (and line).
+    fn notification(&self, error: &LoadError) -> Value {
+        let mut location = json!({"physicalLocation": {"artifactLocation": self.location(&error.file)}});
+        if let Some(p) = error.position {
+            location["physicalLocation"]["region"] = json!({"startLine": p.line, "startColumn": p.column});
+        }
+        json!({
+            "level": "error",
+            "message": {"text": error.to_string()},
+            "locations": [location],
+        })
+    }
+}
+
 impl Emitter for Sarif {
     fn emit(&self, report: &CheckReport, run: &Run) -> String {
-        let mut results = Vec::new();
-        for rule in &report.rules {
-            for f in &rule.findings {
-                results.push(result(f, &in_rule(rule, f), run));
-            }
-            for s in &rule.scenarios {
-                for f in s.findings() {
-                    results.push(result(f, &in_scenario(s, f), run));
-                }
-            }
-        }
+        let results: Vec<Value> = report.findings().map(|f| result(self, f, run)).collect();
         let doc = json!({
             "$schema": SCHEMA,
             "version": "2.1.0",
@@ -111,6 +175,11 @@ impl Emitter for Sarif {
                     "version": env!("CARGO_PKG_VERSION"),
                     "rules": RULES.iter().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
                 }},
+                "originalUriBaseIds": {SRCROOT: {"uri": file_uri(&self.root, true)}},
+                "invocations": [{
+                    "executionSuccessful": report.load_errors.is_empty(),
+                    "toolExecutionNotifications": report.load_errors.iter().map(|e| self.notification(e)).collect::<Vec<_>>(),
+                }],
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }],

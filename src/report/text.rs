@@ -6,7 +6,6 @@ use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
 use super::diagnostic::{Location, render};
-use super::place::{Place, in_rule, in_scenario};
 use super::{Counts, Emitter, LintRecord, Run};
 
 /// The text report (default format): tables, snippets, a summary line.
@@ -96,15 +95,16 @@ fn rate(part: usize, total: usize) -> String {
     }
 }
 
-fn draw(out: &mut String, finding: &Finding, place: &Place, text: &str, color: bool) {
-    let origin = place.file.display().to_string();
+fn draw(out: &mut String, finding: &Finding, color: bool) {
+    let at = finding.anchor();
+    let origin = at.file.display().to_string();
     let location = Location {
         origin: &origin,
-        line: place.first_line,
-        offset: place.offset,
-        text,
+        line: at.first_line,
+        offset: at.offset,
+        text: &at.subject,
     };
-    out.push_str(&render(finding, place.source, &location, color));
+    out.push_str(&render(finding, &at.snippet, &location, color));
     out.push_str("\n\n");
 }
 
@@ -113,24 +113,14 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
     let (harness, color) = (run.harness, run.color);
     let mut out = String::new();
     for error in &report.load_errors {
-        let _ = writeln!(
-            out,
-            "error: {}:{}:{}: {}\n",
-            error.file.display(),
-            error.line,
-            error.column,
-            error.message
-        );
-    }
-    for (file, rule) in &report.orphans {
-        let _ = writeln!(
-            out,
-            "note: {}: no rule with id {rule} was loaded; its scenarios are not checked\n",
-            file.display()
-        );
+        let _ = writeln!(out, "error: {error}\n");
     }
     let (mut scenarios, mut outcomes) = (0, [0usize; 3]);
     let mut counts = Counts::default();
+    for orphan in &report.orphans {
+        draw(&mut out, &orphan.finding, color);
+        counts.add(&orphan.finding);
+    }
     for rule in &report.rules {
         let table = rule.query.table.as_deref().unwrap_or("?");
         let _ = writeln!(out, "{} — {} ({table})", rule.rule.file.display(), rule.rule.name);
@@ -161,13 +151,13 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
         }
         out.push('\n');
         for f in &rule.findings {
-            draw(&mut out, f, &in_rule(rule, f), &rule.rule.source, color);
+            draw(&mut out, f, color);
             counts.add(f);
         }
         for s in &rule.scenarios {
             scenarios += 1;
             for f in s.findings() {
-                draw(&mut out, f, &in_scenario(s, f), &s.exclusion, color);
+                draw(&mut out, f, color);
                 counts.add(f);
             }
         }

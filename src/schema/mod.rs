@@ -154,6 +154,19 @@ impl Schema {
     }
 }
 
+/// The candidate spelled most like `name` (ignoring case), if one is close enough to
+/// be a typo of it: "did you mean" for ids, tables, operators and columns.
+pub fn nearest_name<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    let limit = 2.max(name.chars().count() / 4);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
 /// Lower-case words of a field name: split at `.` `_` and lower-to-upper case changes.
 fn words(name: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

@@ -1,0 +1,106 @@
+//! Where a finding is: the file, line and column, and the text a snippet shows around
+//! it. Resolved once, when the corpus is checked, so every emitter places a finding the
+//! same way.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Finding, RuleResult, ScenarioResult};
+
+/// A finding's place in its file, and the text to draw it on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anchor {
+    pub file: PathBuf,
+    /// 1-based line and column (in characters) of the finding's first character.
+    pub line: usize,
+    pub column: usize,
+    /// Where the text the finding is about starts: its exclusion, or for a finding on
+    /// the rule or a file, the finding itself.
+    pub subject_line: usize,
+    pub subject_column: usize,
+    /// The text the finding's span and fix index (the exclusion, the rule file, a line).
+    pub subject: Arc<str>,
+    /// Text the snippet shows, its first line's number, and where the subject starts in it.
+    pub snippet: Arc<str>,
+    pub first_line: usize,
+    pub offset: usize,
+}
+
+/// For a rule-level finding: its spans index the whole rule file.
+pub fn in_rule(rule: &RuleResult, finding: &Finding) -> Anchor {
+    let source: Arc<str> = rule.rule.source.as_str().into();
+    let (line, column) = line_column(&source, finding.span.start);
+    Anchor {
+        file: rule.rule.file.clone(),
+        line,
+        column,
+        subject_line: line,
+        subject_column: column,
+        subject: source.clone(),
+        snippet: source,
+        first_line: 1,
+        offset: 0,
+    }
+}
+
+/// For a finding on one line of a file (`span` indexes that line).
+pub fn on_line(file: &Path, source: &str, line: usize, finding: &Finding) -> Anchor {
+    let text: Arc<str> = source.lines().nth(line.saturating_sub(1)).unwrap_or("").into();
+    let (_, column) = line_column(&text, finding.span.start);
+    Anchor {
+        file: file.to_path_buf(),
+        line,
+        column,
+        subject_line: line,
+        subject_column: column,
+        subject: text.clone(),
+        snippet: text,
+        first_line: line,
+        offset: 0,
+    }
+}
+
+/// For a finding on an exclusion: its spans index the exclusion, which starts at the
+/// scenario's line and column; the snippet shows the file's line when the exclusion
+/// is written on it verbatim. A finding on another line (an event template) is placed
+/// on that line.
+pub fn in_scenario(s: &ScenarioResult, finding: &Finding) -> Anchor {
+    if let Some(line) = finding.line {
+        let mut anchor = on_line(&s.file, &s.source, line, finding);
+        (anchor.subject_line, anchor.subject_column) = (s.line, s.column);
+        return anchor;
+    }
+    let line_text = s.source.lines().nth(s.line.saturating_sub(1)).unwrap_or("");
+    let col_byte = line_text
+        .char_indices()
+        .nth(s.column.saturating_sub(1))
+        .map_or(line_text.len(), |(i, _)| i);
+    let verbatim = !s.exclusion.contains('\n') && line_text[col_byte..].starts_with(s.exclusion.as_str());
+    let subject: Arc<str> = s.exclusion.as_str().into();
+    let (snippet, offset) = if verbatim {
+        (line_text.into(), col_byte)
+    } else {
+        (subject.clone(), 0)
+    };
+    let (dl, dc) = line_column(&s.exclusion, finding.span.start);
+    Anchor {
+        file: s.file.clone(),
+        line: s.line + dl - 1,
+        column: if dl == 1 { s.column + dc - 1 } else { dc },
+        subject_line: s.line,
+        subject_column: s.column,
+        subject,
+        snippet,
+        first_line: s.line,
+        offset,
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, byte: usize) -> (usize, usize) {
+    let byte = byte.min(text.len());
+    let before = &text[..byte];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, text[line_start..byte].chars().count() + 1)
+}

@@ -1,0 +1,87 @@
+//! FPX405 orphan-scenario (error)
+//!
+//! ## What it catches
+//! A scenario file whose `rule:` names an id that no loaded rule has: a typo in the
+//! id, a renamed rule, or a scenario file checked without its rule file.
+//!
+//! ## Why it matters
+//! Its exclusions are checked against no rule: nothing tells whether they mute the
+//! rule, never apply, or name columns the rule's table lacks. A gate that passes then
+//! has checked nothing.
+//!
+//! ## Example
+//! ```text
+//! --- rule.yaml
+//! id: logmein-file-signature
+//! name: LogMeIn file signature
+//! query: |
+//!   DeviceFileCertificateInfo | where Signer has "LogMeIn"
+//! --- scenarios.yaml
+//! rule: logmein-file-signatre
+//! scenarios:
+//!   - name: IT admin host
+//!     exclusion: DeviceName startswith "it-admin-"
+//! ```
+//!
+//! ## Passes
+//! ```text
+//! --- rule.yaml
+//! id: logmein-file-signature
+//! name: LogMeIn file signature
+//! query: |
+//!   DeviceFileCertificateInfo | where Signer has "LogMeIn"
+//! --- scenarios.yaml
+//! rule: logmein-file-signature
+//! scenarios:
+//!   - name: IT admin host
+//!     exclusion: DeviceName startswith "it-admin-"
+//! ```
+//!
+//! ## Fix
+//! Correct the `rule:` id (the message suggests the nearest loaded id), or pass the
+//! rule file to `fpx check` as well. No automatic fix.
+
+use super::{Code, Finding, Rule, Severity};
+use crate::corpus::ScenarioFile;
+
+pub(super) static RULE: Rule = Rule {
+    code: Code::Fpx405,
+    name: "orphan-scenario",
+    severity: Severity::Error,
+    summary: "a scenario file names a rule id that no loaded rule has",
+    source: include_str!("fpx405_orphan_scenario.rs"),
+};
+
+/// The finding for a scenario file whose rule is not among `ids`; its span indexes the
+/// `rule:` line.
+pub(super) fn finding(file: &ScenarioFile, ids: &[&str]) -> Option<Finding> {
+    if ids.contains(&file.rule.as_str()) {
+        return None;
+    }
+    let line = file.source.lines().nth(file.rule_line.saturating_sub(1)).unwrap_or("");
+    let start = line.find(file.rule.as_str()).filter(|_| !file.rule.is_empty()).unwrap_or(0);
+    let end = if file.rule.is_empty() { line.len() } else { start + file.rule.len() };
+    let n = file.scenarios.len();
+    let mut f = Finding::new(
+        &RULE,
+        format!(
+            "no loaded rule has the id `{}`: the file's {n} scenario{} {} checked against no rule",
+            file.rule,
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" }
+        ),
+        start..end,
+        "no rule has this id",
+    );
+    f.line = Some(file.rule_line.max(1));
+    f.help = Some(match crate::schema::nearest_name(&file.rule, ids.iter().copied()) {
+        Some(id) => format!("did you mean `{id}`?"),
+        None if ids.is_empty() => "no rule file was loaded: pass the rule file (or its directory) too".into(),
+        None => {
+            let shown: Vec<&str> = ids.iter().copied().take(5).collect();
+            let more = if ids.len() > shown.len() { ", ..." } else { "" };
+            format!("pass the rule file too; loaded ids: {}{more}", shown.join(", "))
+        }
+    });
+    Some(f)
+}
