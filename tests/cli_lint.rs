@@ -253,5 +253,10 @@ fn table_adds_field_checks() {
     assert_eq!(out.status.code(), Some(1));
     let out = fpx().args(["lint", "--table", "Nope", "a == 1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown table `Nope`; fpx knows DeviceEvents"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown table `Nope`; fpx knows the 86"));
+    let out = fpx()
+        .args(["lint", "--table", "DeviceProcesEvents", "a == 1"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `DeviceProcessEvents`?"));
 }

@@ -37,8 +37,14 @@ pub(super) fn run(args: LintArgs) -> Result<u8, String> {
     if let Some(table) = &args.table
         && schema().table(table).is_none()
     {
-        let known: Vec<&str> = schema().table_names().collect();
-        return Err(format!("unknown table `{table}`; fpx knows {}", known.join(", ")));
+        let hint = match crate::schema::nearest_name(table, schema().table_names()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!(
+                "fpx knows the {} Defender XDR and Sentinel tables",
+                schema().table_names().count()
+            ),
+        };
+        return Err(format!("unknown table `{table}`; {hint}"));
     }
     let table = args.table.as_deref();
     let mut records = Vec::new();

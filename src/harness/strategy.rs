@@ -44,6 +44,9 @@ fn build_column_value(column: &Column) -> BoxedStrategy<String> {
         ColumnType::Bool => prop_oneof![Just("true".to_string()), Just("false".to_string())].boxed(),
         ColumnType::Datetime => "2026-1[01]-[012][0-9]T[01][0-9]:[0-5][0-9]:[0-5][0-9]Z".boxed(),
         ColumnType::Dynamic => Just("{}".to_string()).boxed(),
+        ColumnType::Real => (0u32..100_000, 0u32..100).prop_map(|(n, f)| format!("{n}.{f}")).boxed(),
+        ColumnType::Guid => "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".boxed(),
+        ColumnType::Timespan => (0u32..86_400).prop_map(|s| format!("{s}s")).boxed(),
         ColumnType::String => string_shape(name),
     }
 }

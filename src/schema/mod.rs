@@ -16,12 +16,15 @@ pub enum ColumnType {
     Bool,
     Datetime,
     Dynamic,
+    Real,
+    Guid,
+    Timespan,
 }
 
 impl ColumnType {
     /// Whether values are numbers.
     pub fn is_numeric(self) -> bool {
-        matches!(self, ColumnType::Long | ColumnType::Int)
+        matches!(self, ColumnType::Long | ColumnType::Int | ColumnType::Real)
     }
 }
 
@@ -216,8 +219,9 @@ mod tests {
     const CERT: &str = "DeviceFileCertificateInfo";
 
     #[test]
-    fn eight_tables_are_known() {
-        assert_eq!(schema().table_names().count(), 8);
+    fn every_defender_xdr_table_is_known() {
+        assert_eq!(schema().table_names().count(), 86);
+        assert!(schema().table("EmailEvents").is_some());
         assert!(
             schema()
                 .table("DeviceProcessEvents")
