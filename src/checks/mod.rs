@@ -60,6 +60,7 @@ registry! {
     Fpx304 = "FPX304" in fpx304_attacker_controllable,
     Fpx401 = "FPX401" in fpx401_unsupported_query,
     Fpx402 = "FPX402" in fpx402_malformed_rule_file,
+    Fpx403 = "FPX403" in fpx403_invalid_query,
     Fpx404 = "FPX404" in fpx404_duplicate_rule_id,
     Fpx405 = "FPX405" in fpx405_orphan_scenario,
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use super::context::{InContext, RuleContext, analyze_in_context, resolve_field};
 use super::{
     Code, Finding, Severity, anchor, fpx107_subsumed_exclusion, fpx301_suppresses_true_positive, fpx302_misses_benign,
-    fpx303_not_a_false_positive, fpx401_unsupported_query, fpx402_malformed_rule_file, fpx404_duplicate_rule_id,
-    fpx405_orphan_scenario,
+    fpx303_not_a_false_positive, fpx401_unsupported_query, fpx402_malformed_rule_file, fpx403_invalid_query,
+    fpx404_duplicate_rule_id, fpx405_orphan_scenario,
 };
 use crate::corpus::{Corpus, LoadError, RuleDoc, Scenario, ScenarioFile, Template};
 use crate::expr::ParseOutcome;
@@ -162,12 +162,22 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
                 line_span(&rule.source, m.line, m.column),
             ));
         }
+        for error in &query.errors {
+            findings.push(fpx403_invalid_query::finding(error, query_span(&rule, &error.span)));
+        }
         for note in &query.notes {
             findings.push(fpx401_unsupported_query::finding(note, query_span(&rule, &note.span)));
         }
         let known_table = query.table.as_deref().filter(|t| schema().table(t).is_some());
+        let table_invalid = |table: &str| {
+            query
+                .errors
+                .iter()
+                .any(|e| rule.query.get(e.span.clone()) == Some(table))
+        };
         if let (Some(table), None) = (&query.table, known_table)
             && query.notes.iter().all(|n| !n.fatal)
+            && !table_invalid(table)
         {
             findings.push(fpx401_unsupported_query::unknown_table(
                 table,

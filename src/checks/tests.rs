@@ -168,6 +168,7 @@ fn fires(rule: &Rule, example: &str) -> bool {
     }
     match rule.code {
         Code::Fpx401 => !crate::kql::read_query(example).notes.is_empty(),
+        Code::Fpx403 => !crate::kql::read_query(example).errors.is_empty(),
         Code::Fpx402 => {
             let yaml = format!("id: x\nname: x\n{example}\nquery: |\n  DeviceProcessEvents\n");
             crate::corpus::read_rule(std::path::Path::new("r.yaml"), &yaml)

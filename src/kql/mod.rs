@@ -9,6 +9,11 @@
 //! reported (FPX401). Time-window conditions are dropped silently: events have no time.
 //! A `datatable` or a `join`/`union` makes the query unsupported: no D at all.
 
+mod lex;
+mod validate;
+
+pub use validate::{QueryError, validate};
+
 use std::collections::HashMap;
 
 use pest::Parser;
@@ -35,6 +40,9 @@ pub struct RuleQuery {
     pub output_columns: Vec<String>,
     /// What was approximated or could not be read, with where in the query.
     pub notes: Vec<QueryNote>,
+    /// Why the query does not compile in KQL (FPX403); empty when it does, as far as
+    /// fpx can tell.
+    pub errors: Vec<QueryError>,
 }
 
 impl RuleQuery {
@@ -49,6 +57,7 @@ impl RuleQuery {
             table: None,
             detection: None,
             output_columns: Vec::new(),
+            errors: Vec::new(),
             notes: vec![QueryNote {
                 span,
                 message,
@@ -91,8 +100,16 @@ enum Binding {
     Other,
 }
 
-/// Reads a query. Never panics; a query that does not parse yields a fatal note.
+/// Reads a query: whether it compiles, and what it detects. Never panics; a query that
+/// fpx cannot parse yields a fatal note.
 pub fn read_query(query: &str) -> RuleQuery {
+    let mut read = lower(query);
+    read.errors = validate(query);
+    read
+}
+
+/// The query's table, D and output columns, as far as they can be lowered.
+fn lower(query: &str) -> RuleQuery {
     let mut reader = Reader {
         lets: HashMap::new(),
         notes: Vec::new(),
@@ -140,6 +157,7 @@ pub fn read_query(query: &str) -> RuleQuery {
         },
         output_columns,
         notes: reader.notes,
+        errors: Vec::new(),
     }
 }
 
