@@ -1,11 +1,13 @@
 //! FPX301 suppresses-true-positive (error)
 //!
 //! ## What it catches
-//! The harness found an alert the exclusion suppresses: a malicious event of the
-//! scenario (a template, with the other columns generated) that the rule matches, or a
-//! generated event the rule matches whose attacker-chosen columns (command line, file
-//! name, path, URL) carry values built from the exclusion's own constants. The event is
-//! shrunk to a minimal one and printed with the seed that replays it.
+//! The harness found an attack the exclusion suppresses: a malicious event of the
+//! scenario (a template, with the other columns generated, attacker-chosen columns
+//! also from values built from the exclusion's own constants) that the rule matches.
+//! Only a declared malicious event is evidence: a generated alert is just some event
+//! the rule matches, and suppressing some of those is what an exclusion is for (their
+//! suppression rate is reported as a statistic). The event is shrunk to a minimal one
+//! and printed with the seed that replays it.
 //!
 //! ## Why it matters
 //! That is an attack the rule would have caught, silenced by the exclusion.
@@ -46,19 +48,13 @@ pub(super) fn finding(
     shown: crate::pred::Event,
     span: Span,
     seed: u64,
-    attacker: &[String],
 ) -> Finding {
-    let message = match c.source {
-        Source::Malicious(i) => format!(
-            "suppresses a true positive: malicious event {} matches the rule and is suppressed",
-            i + 1
-        ),
-        _ if attacker.is_empty() => "suppresses a true positive: an alert the rule raises is suppressed".to_string(),
-        _ => format!(
-            "suppresses a true positive: an alert whose {} the attacker chose is suppressed",
-            attacker.join(", ")
-        ),
-    };
+    // The harness reports FPX301 from malicious templates only.
+    let (Source::Malicious(i) | Source::Benign(i)) = c.source;
+    let message = format!(
+        "suppresses a true positive: malicious event {} matches the rule and is suppressed",
+        i + 1
+    );
     let mut f = Finding::new(&RULE, message, span, "suppresses an attack");
     f.help = Some(format!("replay with `fpx check --seed {seed}`"));
     f.witness = Some(shown);

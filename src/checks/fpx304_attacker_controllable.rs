@@ -1,10 +1,14 @@
 //! FPX304 attacker-controllable (warning)
 //!
 //! ## What it catches
-//! An exclusion that an attacker can satisfy on purpose: on an event the rule alerts
-//! on, changing only fields the attacker chooses (command line, file name, folder
-//! path, URL, version info) turns the exclusion on. fpx proves it with two events that
-//! differ only in those fields.
+//! An exclusion that an attacker can satisfy on purpose: every event the rule alerts
+//! on can be turned into a suppressed alert by changing only fields the attacker
+//! chooses (command line, file name, folder path, URL, version info), i.e.
+//! D implies (there are attacker values with D and E). An exclusion that also needs
+//! a field the attacker cannot choose (the device, the account, the signer) does not
+//! qualify, whatever else it tests: most alerts stay out of its reach. Decided
+//! exactly (or not reported when the logic cannot decide); fpx proves it with two
+//! events that differ only in attacker fields.
 //!
 //! ## Why it matters
 //! `ProcessCommandLine contains "schtasks.exe"` is a free pass: the attacker adds the
@@ -28,7 +32,7 @@
 //! Anchor the exclusion on what the attacker cannot choose: the account, the device,
 //! the signer, a hash. No automatic fix.
 
-use super::{Finding, Code, Rule, Severity, describe_event, whole_span};
+use super::{Code, Finding, Rule, Severity, describe_event, whole_span};
 use crate::logic::{SatResult, sat};
 use crate::pred::{Atom, Event, Pred};
 
@@ -36,15 +40,23 @@ pub(super) static RULE: Rule = Rule {
     code: Code::Fpx304,
     name: "attacker-controllable",
     severity: Severity::Warning,
-    summary: "the exclusion can be made true through fields an attacker sets",
+    summary: "every alert can be suppressed by changing fields an attacker sets",
     source: include_str!("fpx304_attacker_controllable.rs"),
 };
 
-/// Marks the attacker's second choice of a field's value.
-const CHOSEN: &str = " (attacker's choice)";
+/// Most distinct conditions on fields the attacker does not set that the decision
+/// enumerates (2^n truth assignments at worst); past it the answer is "unknown" and no
+/// finding is reported.
+const MAX_FIXED_ATOMS: usize = 14;
 
-/// Is there an alert that the exclusion does not suppress, and a variant of it that
-/// differs only in attacker-controlled fields, still alerts, and is suppressed?
+/// FPX304 holds when D implies (exists attacker columns. D and E): every alert can be
+/// turned into a suppressed alert by changing attacker-set columns alone. `on_table` is
+/// E over the table's columns; the caller has ruled out D implies E (FPX104).
+///
+/// Decided exactly by enumerating the truth values of the conditions on the other
+/// columns (`fixed`): they are all an alert keeps when the attacker changes their own
+/// columns. An assignment under which D can hold but D and E cannot (whatever the
+/// attacker's columns) is an alert the attacker cannot get suppressed: no finding.
 pub(super) fn finding(
     text: &str,
     pred: &Pred,
@@ -52,39 +64,54 @@ pub(super) fn finding(
     detection: &Pred,
     attacker: &dyn Fn(&str) -> bool,
 ) -> Option<Finding> {
-    let chosen = |p: &Pred| {
-        p.map_atoms(&mut |a: &Atom| {
-            let mut a = a.clone();
-            if attacker(&a.field) {
-                a.field.push_str(CHOSEN);
-            }
-            Pred::Atom(a)
-        })
+    let both = Pred::And(vec![detection.clone(), on_table.clone()]);
+    if !pred.atoms().iter().any(|a| attacker(&a.field)) {
+        return None;
+    }
+    let mut fixed: Vec<Atom> = Vec::new();
+    for atom in both.atoms() {
+        if !attacker(&atom.field) && !fixed.contains(atom) {
+            fixed.push(atom.clone());
+        }
+    }
+    if fixed.len() > MAX_FIXED_ATOMS {
+        return None;
+    }
+    let mut search = Search {
+        fixed: &fixed,
+        detection,
+        both: &both,
+        truth: Vec::new(),
     };
-    let question = Pred::And(vec![
-        detection.clone(),
-        Pred::Not(Box::new(on_table.clone())),
-        chosen(detection),
-        chosen(on_table),
-    ]);
-    let SatResult::Sat(both) = sat(&question) else {
+    if search.escape()? {
+        return None;
+    }
+    // Proof: an alert the exclusion does not suppress, and the same alert with the
+    // attacker's values, still an alert and now suppressed.
+    let SatResult::Sat(before) = sat(&Pred::And(vec![detection.clone(), on_table.negate()])) else {
         return None;
     };
-    let before: Event = both
+    let kept: Vec<bool> = fixed.iter().map(|a| a.eval(&before)).collect();
+    let SatResult::Sat(chosen) = sat(&assign(&both, &fixed, &kept)) else {
+        return None;
+    };
+    let mut after = before.clone();
+    for (k, v) in chosen.into_iter().filter(|(k, _)| attacker(k)) {
+        after.insert(k, v);
+    }
+    if !(detection.eval(&after) && on_table.eval(&after)) {
+        return None;
+    }
+    let changes: Event = after
         .iter()
-        .filter(|(k, _)| !k.ends_with(CHOSEN))
+        .filter(|(k, v)| before.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let changes: Event = both
-        .iter()
-        .filter_map(|(k, v)| k.strip_suffix(CHOSEN).map(|f| (f.to_string(), v.clone())))
-        .filter(|(f, v)| before.get(f) != Some(v))
         .collect();
     let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
     let mut f = Finding::new(
         &RULE,
         format!(
-            "an attacker can switch this exclusion on: setting {} on an alert suppresses it",
+            "an attacker can switch this exclusion on for every alert of the rule: setting {} suppresses the alert",
             describe_event(&changes)
         ),
         whole_span(text, pred),
@@ -95,8 +122,68 @@ pub(super) fn finding(
         describe_event(&before),
         describe_event(&changes)
     ));
-    let mut after = before.clone();
-    after.extend(changes);
     f.witness = Some(after);
     Some(f)
+}
+
+/// The search for an alert that no change of attacker columns gets suppressed.
+struct Search<'a> {
+    fixed: &'a [Atom],
+    detection: &'a Pred,
+    both: &'a Pred,
+    /// Truth values of the first `truth.len()` fixed atoms.
+    truth: Vec<bool>,
+}
+
+impl Search<'_> {
+    /// `Some(true)` when such an alert exists, `Some(false)` when none does, `None` when
+    /// the logic could not decide a step.
+    fn escape(&mut self) -> Option<bool> {
+        let chosen = &self.fixed[..self.truth.len()];
+        // The fixed columns can take these truth values together, and D can still hold.
+        let literals: Vec<Pred> = chosen
+            .iter()
+            .zip(&self.truth)
+            .map(|(a, &t)| {
+                let atom = Pred::Atom(a.clone());
+                if t { atom } else { Pred::Not(Box::new(atom)) }
+            })
+            .collect();
+        match sat(&Pred::And(literals)) {
+            SatResult::Unsat => return Some(false),
+            SatResult::Unknown => return None,
+            SatResult::Sat(_) => {}
+        }
+        match sat(&assign(self.detection, chosen, &self.truth)) {
+            SatResult::Unsat => return Some(false),
+            SatResult::Unknown => return None,
+            SatResult::Sat(_) => {}
+        }
+        if self.truth.len() == self.fixed.len() {
+            // Every fixed condition is decided; what is left is over attacker columns.
+            return match sat(&assign(self.both, self.fixed, &self.truth)) {
+                SatResult::Unsat => Some(true),
+                SatResult::Sat(_) => Some(false),
+                SatResult::Unknown => None,
+            };
+        }
+        for value in [false, true] {
+            self.truth.push(value);
+            let found = self.escape();
+            self.truth.pop();
+            if found != Some(false) {
+                return found;
+            }
+        }
+        Some(false)
+    }
+}
+
+/// `pred` with each of `atoms` replaced by its truth value (the first `truth.len()`).
+fn assign(pred: &Pred, atoms: &[Atom], truth: &[bool]) -> Pred {
+    pred.map_atoms(&mut |a: &Atom| match atoms.iter().zip(truth).find(|(b, _)| *b == a) {
+        Some((_, true)) => Pred::True,
+        Some((_, false)) => Pred::False,
+        None => Pred::Atom(a.clone()),
+    })
 }

@@ -58,6 +58,7 @@ registry! {
     Fpx302 = "FPX302" in fpx302_misses_benign,
     Fpx303 = "FPX303" in fpx303_not_a_false_positive,
     Fpx304 = "FPX304" in fpx304_attacker_controllable,
+    Fpx305 = "FPX305" in fpx305_harness_inconclusive,
     Fpx401 = "FPX401" in fpx401_unsupported_query,
     Fpx402 = "FPX402" in fpx402_malformed_rule_file,
     Fpx403 = "FPX403" in fpx403_invalid_query,
@@ -70,7 +71,7 @@ use std::fmt;
 pub use anchor::Anchor;
 pub use context::{InContext, RuleContext, analyze_in_context};
 pub use fixes::fixed_text;
-pub use rules::{CheckReport, Orphan, Outcome, RuleResult, ScenarioResult, check_corpus};
+pub use rules::{CheckReport, Orphan, Outcome, OutcomeCounts, RuleResult, ScenarioResult, check_corpus};
 
 use serde::Serialize;
 

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use super::context::{InContext, RuleContext, analyze_in_context, resolve_field};
 use super::{
     Code, Finding, Severity, anchor, fpx107_subsumed_exclusion, fpx301_suppresses_true_positive, fpx302_misses_benign,
-    fpx303_not_a_false_positive, fpx401_unsupported_query, fpx402_malformed_rule_file, fpx403_invalid_query,
-    fpx404_duplicate_rule_id, fpx405_orphan_scenario,
+    fpx303_not_a_false_positive, fpx305_harness_inconclusive, fpx401_unsupported_query, fpx402_malformed_rule_file,
+    fpx403_invalid_query, fpx404_duplicate_rule_id, fpx405_orphan_scenario,
 };
 use crate::corpus::{Corpus, LoadError, RuleDoc, Scenario, ScenarioFile, Template};
 use crate::expr::ParseOutcome;
@@ -87,18 +87,24 @@ pub struct ScenarioResult {
     pub suppressed: Vec<(String, String, usize)>,
 }
 
-/// pass, warn or fail, by the most severe finding.
+/// pass, warn, inconclusive or fail: by the most severe finding, except that a run the
+/// harness could not complete (FPX305) is inconclusive unless something failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Pass,
     Warn,
+    Inconclusive,
     Fail,
 }
 
 impl Outcome {
+    /// Every outcome, in the order reports count them.
+    pub const ALL: [Outcome; 4] = [Outcome::Fail, Outcome::Inconclusive, Outcome::Warn, Outcome::Pass];
+
     pub fn of(findings: &[Finding]) -> Outcome {
         match findings.iter().map(|f| f.rule.severity).max() {
             Some(Severity::Error) => Outcome::Fail,
+            _ if findings.iter().any(|f| f.rule.code == Code::Fpx305) => Outcome::Inconclusive,
             Some(Severity::Warning) => Outcome::Warn,
             _ => Outcome::Pass,
         }
@@ -108,8 +114,37 @@ impl Outcome {
         match self {
             Outcome::Pass => "pass",
             Outcome::Warn => "warn",
+            Outcome::Inconclusive => "inconclusive",
             Outcome::Fail => "fail",
         }
+    }
+}
+
+/// How many results have each outcome, and a description: `1 fail, 0 warn, 2 pass`
+/// (inconclusive only when there are some).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutcomeCounts([usize; 4]);
+
+impl OutcomeCounts {
+    pub fn add(&mut self, outcome: Outcome) {
+        self.0[outcome as usize] += 1;
+    }
+
+    pub fn get(&self, outcome: Outcome) -> usize {
+        self.0[outcome as usize]
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.iter().sum()
+    }
+
+    pub fn describe(&self) -> String {
+        Outcome::ALL
+            .iter()
+            .filter(|&&o| o != Outcome::Inconclusive || self.get(o) > 0)
+            .map(|&o| format!("{} {}", self.get(o), o.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -323,7 +358,6 @@ fn check_scenario(
             let template = match c.source {
                 Source::Benign(i) => benign.get(i),
                 Source::Malicious(i) => malicious.get(i),
-                Source::GeneratedAlert => None,
             };
             let keep =
                 |k: &String| read.contains(k) || extra.contains(k) || template.is_some_and(|t| t.contains_key(k));
@@ -346,24 +380,15 @@ fn check_scenario(
             ));
         }
         if let Some(c) = &outcome.suppresses_true_positive {
-            let carries_constant = |v: &String| {
-                let v = v.to_ascii_lowercase();
-                setup.constants.iter().any(|k| v.contains(&k.to_ascii_lowercase()))
-            };
-            let attacker: Vec<String> = columns
-                .iter()
-                .filter(|col| col.attacker && c.source == Source::GeneratedAlert)
-                .filter(|col| c.event.get(&col.name).is_some_and(carries_constant))
-                .map(|col| col.name.clone())
-                .collect();
-            let shown = show(c, &attacker);
             template_findings.push(fpx301_suppresses_true_positive::finding(
                 c,
-                shown,
-                span,
+                show(c, &[]),
+                span.clone(),
                 config.seed,
-                &attacker,
             ));
+        }
+        for (property, why) in &outcome.inconclusive {
+            template_findings.push(fpx305_harness_inconclusive::finding(*property, why, span.clone()));
         }
         result.analysis.findings.extend(template_findings);
         result.analysis.findings.sort_by_key(|f| f.rule.code);

@@ -266,3 +266,70 @@ fn bytes_that_are_not_utf8_are_a_finding() {
     assert_eq!(a.findings[0].span, 6..7);
     assert_eq!(a.logic(), "invalid");
 }
+
+/// FPX304 on the rule `table | where rule` with `exclusion`.
+fn attacker_controllable(table: &str, rule: &str, exclusion: &str) -> Option<Finding> {
+    let query = crate::kql::read_query(&format!("{table} | where {rule}"));
+    let detection = query.detection.expect("the rule lowers");
+    let context = RuleContext {
+        table,
+        detection: Some(&detection),
+    };
+    analyze_in_context(exclusion, Some(&context))
+        .analysis
+        .findings
+        .into_iter()
+        .find(|f| f.rule.code == Code::Fpx304)
+}
+
+#[test]
+fn fpx304_is_about_every_alert_not_some() {
+    // The attacker puts "backup" in the command line of any PsExec alert.
+    let f = attacker_controllable(
+        "DeviceProcessEvents",
+        r#"FileName =~ "psexec.exe""#,
+        r#"ProcessCommandLine contains "backup""#,
+    )
+    .expect("FPX304");
+    let proof = f.witness.unwrap();
+    assert!(
+        proof["ProcessCommandLine"].to_lowercase().contains("backup"),
+        "{proof:?}"
+    );
+    // Anchored on the host: alerts from other hosts stay out of the attacker's reach,
+    // whatever the exclusion adds on attacker columns.
+    assert!(
+        attacker_controllable(
+            "DeviceNetworkEvents",
+            "RemotePort in (5985, 5986, 3389)",
+            r#"DeviceName =~ "jmp-01.contoso.com""#
+        )
+        .is_none()
+    );
+    assert!(
+        attacker_controllable(
+            "DeviceNetworkEvents",
+            "RemotePort in (5985, 5986, 3389)",
+            r#"DeviceName =~ "jmp-01.contoso.com" and RemoteIP startswith "10.20.""#
+        )
+        .is_none()
+    );
+    // Only attacker columns, but the rule pins one of them: still every alert.
+    assert!(
+        attacker_controllable(
+            "DeviceNetworkEvents",
+            r#"RemotePort in (5985, 5986, 3389) and InitiatingProcessAccountName != "system""#,
+            r#"RemoteUrl endswith ".contoso.com""#
+        )
+        .is_some()
+    );
+    // The port is the attacker's: any alert moves to 5985 and stays an alert.
+    assert!(
+        attacker_controllable(
+            "DeviceNetworkEvents",
+            "RemotePort in (5985, 5986, 3389)",
+            r#"RemotePort == 5985"#
+        )
+        .is_some()
+    );
+}

@@ -8,8 +8,12 @@
 //! - malicious events (each malicious template, attacker-controlled columns also drawn
 //!   from values built from the exclusion's constants) that the rule alerts on must not
 //!   be suppressed (else FPX301);
-//! - generated alerts (events the rule matches, attacker columns adversarial) must not be
-//!   suppressed (else FPX301), and their suppression rate is reported.
+//! - generated alerts (events the rule matches, attacker columns adversarial): their
+//!   suppression rate is reported. Suppressing some alerts is what an exclusion is for,
+//!   so a generated alert is no evidence of FPX301; only a declared malicious event is.
+//!
+//! A property with nothing to test (no malicious event the rule alerts on, no alert
+//! generated) is reported as inconclusive (FPX305), never as a pass.
 //!
 //! The first failing event of a property is shrunk (proptest's value trees) to a
 //! minimal one that still fails.
@@ -65,7 +69,27 @@ pub struct Stats {
 pub enum Source {
     Benign(usize),
     Malicious(usize),
-    GeneratedAlert,
+}
+
+/// A property of the scenario that the harness explores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Property {
+    /// Benign events are suppressed (FPX302) and match the rule (FPX303).
+    Benign,
+    /// Malicious events the rule alerts on are not suppressed (FPX301).
+    Malicious,
+    /// The suppression rate among generated alerts.
+    Alerts,
+}
+
+impl Property {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Property::Benign => "benign events are suppressed",
+            Property::Malicious => "malicious events are not suppressed",
+            Property::Alerts => "share of the rule's alerts suppressed",
+        }
+    }
 }
 
 /// A failing event, shrunk.
@@ -83,8 +107,10 @@ pub struct Outcome {
     pub not_a_false_positive: Option<Counterexample>,
     /// A benign event the exclusion does not suppress (FPX302).
     pub misses_benign: Option<Counterexample>,
-    /// An alert (malicious or generated) the exclusion suppresses (FPX301).
+    /// A malicious event the rule alerts on that the exclusion suppresses (FPX301).
     pub suppresses_true_positive: Option<Counterexample>,
+    /// Properties that could not be tested, and why (FPX305).
+    pub inconclusive: Vec<(Property, String)>,
 }
 
 /// Most shrinking steps per counterexample.
@@ -127,7 +153,15 @@ pub fn run(setup: &Setup, config: Config) -> Outcome {
         outcome.misses_benign = outcome.misses_benign.or(missed.map(found));
     }
 
+    if !setup.benign.is_empty() && outcome.stats.benign == 0 {
+        outcome.inconclusive.push((
+            Property::Benign,
+            "no benign event could be generated from the templates".into(),
+        ));
+    }
+
     // Malicious: alerts that must not be suppressed.
+    let mut malicious_alerts = 0;
     for (i, template) in setup.malicious.iter().enumerate() {
         let strategy = event_strategy(setup, template, true);
         let mut runner = runner(config, setup.salt, 1_000 + i as u64);
@@ -141,6 +175,7 @@ pub fn run(setup: &Setup, config: Config) -> Outcome {
             if suppressed(&event) {
                 outcome.stats.malicious_suppressed += 1;
             }
+            malicious_alerts += usize::from(matches(&event));
             if outcome.suppresses_true_positive.is_none() && matches(&event) && suppressed(&event) {
                 let event = shrink(&mut tree, &|e: &Event| matches(e) && suppressed(e));
                 outcome.suppresses_true_positive = Some(Counterexample {
@@ -151,9 +186,36 @@ pub fn run(setup: &Setup, config: Config) -> Outcome {
         }
     }
 
+    if !setup.malicious.is_empty() && malicious_alerts == 0 && setup.detection.is_some() {
+        outcome.inconclusive.push((
+            Property::Malicious,
+            format!(
+                "none of the {} malicious events generated from the templates matches the rule, so none can prove or refute FPX301",
+                outcome.stats.malicious
+            ),
+        ));
+    }
+
     // Generated alerts: the rule's own matches, attacker columns adversarial.
-    if let Some(detection) = setup.detection
-        && let SatResult::Sat(witness) = sat(detection)
+    let Some(detection) = setup.detection else {
+        return outcome;
+    };
+    let witness = match sat(detection) {
+        SatResult::Sat(witness) => witness,
+        SatResult::Unsat => {
+            outcome
+                .inconclusive
+                .push((Property::Alerts, "the rule matches no event at all".into()));
+            return outcome;
+        }
+        SatResult::Unknown => {
+            outcome.inconclusive.push((
+                Property::Alerts,
+                "fpx could not construct an event the rule matches (its logic is undecided here, e.g. a regex)".into(),
+            ));
+            return outcome;
+        }
+    };
     {
         let base: Event = witness
             .into_iter()
@@ -172,7 +234,7 @@ pub fn run(setup: &Setup, config: Config) -> Outcome {
             e
         };
         for _ in 0..config.cases {
-            let Ok(mut tree) = strategy.new_tree(&mut runner) else {
+            let Ok(tree) = strategy.new_tree(&mut runner) else {
                 break;
             };
             let event = to_alert(tree.current());
@@ -181,20 +243,12 @@ pub fn run(setup: &Setup, config: Config) -> Outcome {
             }
             outcome.stats.events += 1;
             outcome.stats.alerts += 1;
-            if suppressed(&event) {
-                outcome.stats.alerts_suppressed += 1;
-                if outcome.suppresses_true_positive.is_none() {
-                    let fails = |e: &Event| {
-                        let e = to_alert(e.clone());
-                        detection.eval(&e) && suppressed(&e)
-                    };
-                    let event = to_alert(shrink(&mut tree, &fails));
-                    outcome.suppresses_true_positive = Some(Counterexample {
-                        event,
-                        source: Source::GeneratedAlert,
-                    });
-                }
-            }
+            outcome.stats.alerts_suppressed += usize::from(suppressed(&event));
+        }
+        if outcome.stats.alerts == 0 {
+            outcome
+                .inconclusive
+                .push((Property::Alerts, "none of the generated events matches the rule".into()));
         }
     }
     outcome

@@ -99,6 +99,38 @@ fn benign_events_outside_the_rule_are_not_false_positives() {
     assert!(d.eval(&missed.event) && !e.eval(&missed.event));
 }
 
+#[test]
+fn generated_alerts_are_a_statistic_not_evidence() {
+    // Suppressing the WinRM port's alerts is what this exclusion is for: no FPX301
+    // without a malicious event, however many generated alerts it suppresses.
+    let d = parse("RemotePort in (5985, 5986, 3389)");
+    let e = parse("RemotePort == 5985");
+    let s = setup_on("DeviceNetworkEvents", &d, &e, &[], &[]);
+    let out = run(&s, Config { seed: 1, cases: 64 });
+    assert!(
+        out.stats.alerts > 0 && out.stats.alerts_suppressed > 0,
+        "{:?}",
+        out.stats
+    );
+    assert!(out.suppresses_true_positive.is_none());
+    assert!(out.inconclusive.is_empty(), "{:?}", out.inconclusive);
+}
+
+#[test]
+fn a_property_with_nothing_to_test_is_inconclusive() {
+    let d = parse(r#"FileName =~ "litemanager.exe""#);
+    let e = parse(r#"AccountName == "svc_it""#);
+    // The malicious template is not an alert of the rule.
+    let malicious = [event(&[("FileName", "kaseya.exe")])];
+    let out = run(&setup(&d, &e, &[], &malicious), Config { seed: 1, cases: 16 });
+    assert_eq!(out.inconclusive.len(), 1, "{:?}", out.inconclusive);
+    assert_eq!(out.inconclusive[0].0, Property::Malicious);
+    // A rule that matches nothing: no alert to sample.
+    let dead = parse(r#"FileName == "a" and FileName == "b""#);
+    let out = run(&setup(&dead, &e, &[], &[]), Config { seed: 1, cases: 16 });
+    assert_eq!(out.inconclusive[0].0, Property::Alerts);
+}
+
 fn column_value() -> BoxedStrategy<Value> {
     prop_oneof![
         Just("GoTo, Inc"),

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use similar::TextDiff;
 
 use super::{Counts, Emitter, Run};
-use crate::checks::{CheckReport, Finding, Outcome, fixed_text};
+use crate::checks::{CheckReport, Finding, Outcome, OutcomeCounts, fixed_text};
 use crate::pred::Event;
 
 /// `fpx check --format markdown`.
@@ -22,6 +22,7 @@ fn mark(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Pass => "✅ pass",
         Outcome::Warn => "⚠️ warn",
+        Outcome::Inconclusive => "❔ inconclusive",
         Outcome::Fail => "❌ fail",
     }
 }
@@ -62,23 +63,21 @@ impl Emitter for Markdown {
     fn emit(&self, report: &CheckReport, run: &Run) -> String {
         let mut out = String::from("# fpx report\n\n");
         let mut counts = Counts::default();
-        let mut outcomes = [0usize; 3];
+        let mut outcomes = OutcomeCounts::default();
         for f in report.findings() {
             counts.add(f);
         }
         for s in report.rules.iter().flat_map(|r| &r.scenarios) {
-            outcomes[Outcome::of(s.findings()) as usize] += 1;
+            outcomes.add(Outcome::of(s.findings()));
         }
-        let scenarios: usize = outcomes.iter().sum();
+        let scenarios = outcomes.total();
         let _ = writeln!(
             out,
-            "**{} rule{}, {scenarios} scenario{}**: {} fail, {} warn, {} pass · {} errors, {} warnings, {} infos{}\n",
+            "**{} rule{}, {scenarios} scenario{}**: {} · {} errors, {} warnings, {} infos{}\n",
             report.rules.len(),
             if report.rules.len() == 1 { "" } else { "s" },
             if scenarios == 1 { "" } else { "s" },
-            outcomes[Outcome::Fail as usize],
-            outcomes[Outcome::Warn as usize],
-            outcomes[Outcome::Pass as usize],
+            outcomes.describe(),
             counts.errors,
             counts.warnings,
             counts.infos,

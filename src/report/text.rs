@@ -16,7 +16,7 @@ impl Emitter for Text {
         check(report, run)
     }
 }
-use crate::checks::{CheckReport, Finding, Outcome, describe_event};
+use crate::checks::{CheckReport, Finding, Outcome, OutcomeCounts, describe_event};
 
 /// Renders `fpx lint` results for a terminal or a log.
 pub fn lint(records: &[LintRecord], color: bool) -> String {
@@ -74,6 +74,7 @@ struct Row {
     codes: String,
     benign: String,
     malicious: String,
+    #[tabled(rename = "sampled alerts")]
     alerts: String,
 }
 
@@ -115,7 +116,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
     for error in &report.load_errors {
         let _ = writeln!(out, "error: {error}\n");
     }
-    let (mut scenarios, mut outcomes) = (0, [0usize; 3]);
+    let (mut scenarios, mut outcomes) = (0, OutcomeCounts::default());
     let mut counts = Counts::default();
     for orphan in &report.orphans {
         draw(&mut out, &orphan.finding, color);
@@ -127,7 +128,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
         if !rule.scenarios.is_empty() {
             let rows = rule.scenarios.iter().enumerate().map(|(i, s)| {
                 let outcome = Outcome::of(s.findings());
-                outcomes[outcome as usize] += 1;
+                outcomes.add(outcome);
                 let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code.as_str()).collect();
                 codes.dedup();
                 let st = s.stats.unwrap_or_default();
@@ -145,7 +146,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
             if rule.scenarios.iter().any(|s| s.stats.is_some()) {
                 let _ = writeln!(
                     out,
-                    "benign, malicious: generated events the exclusion suppressed; alerts: share of generated rule matches it suppressed"
+                    "benign, malicious: generated events the exclusion suppressed; sampled alerts: share of a sample of events the rule matches that it suppresses (not your alert volume; FPX104 says when it mutes the rule)"
                 );
             }
         }
@@ -193,14 +194,12 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
     };
     let _ = writeln!(
         out,
-        "{} rule{}, {} scenario{} ({} fail, {} warn, {} pass): {}",
+        "{} rule{}, {} scenario{} ({}): {}",
         report.rules.len(),
         plural(report.rules.len()),
         scenarios,
         plural(scenarios),
-        outcomes[Outcome::Fail as usize],
-        outcomes[Outcome::Warn as usize],
-        outcomes[Outcome::Pass as usize],
+        outcomes.describe(),
         counts.describe(),
     );
     out
