@@ -315,13 +315,21 @@ fn unreadable_files_are_named_and_the_rest_still_checked() {
     fpx().args(["check", "no/such/dir"]).assert().code(2);
 }
 
-/// The corpus: 168 rules load, each malformed (FPX402), and only the datatable rule
-/// is checked without its detection logic.
+/// The corpus: 168 rules load, each malformed (FPX402), 62 whose queries do not compile
+/// (FPX403, the same set Kusto.Language rejects: see tests/kusto_agreement.rs), and
+/// only the datatable rule is checked without its detection logic.
 #[test]
 #[ignore = "needs ../shared"]
 fn corpus_loads_with_167_detections() {
     let (report, code) = check_json(&["../shared/corpus/rmm-rules"]);
-    assert_eq!(code, 0, "warnings only");
+    assert_eq!(code, 1, "FPX403 errors fail the gate");
+    let invalid = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| codes(r).contains(&"FPX403".to_string()))
+        .count();
+    assert_eq!(invalid, 62);
     assert_eq!(report["summary"]["rules"], 168);
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 168);
