@@ -262,3 +262,11 @@ fn sarif_paths_are_relative_to_the_root_whatever_was_typed() {
         "scenarios/logmein-file-signature.yaml"
     );
 }
+
+/// The messages of FPX403, FPX404 and FPX405 as a person reads them.
+#[test]
+fn gate_findings_snapshot() {
+    let run = check(&["tests/fixtures/gate"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.stdout);
+}

@@ -460,17 +460,27 @@ impl<'q> Checker<'q> {
             self.expr(stage, &scope);
             return scope;
         }
-        let help = if head.kind == Tok::Word {
-            nearest_name(head.text, OPERATORS.iter().copied()).map(|op| format!("did you mean `{op}`?"))
-        } else {
-            None
-        };
+        let near = (head.kind == Tok::Word)
+            .then(|| nearest_name(head.text, OPERATORS.iter().copied()))
+            .flatten();
         self.error(
             head.span.clone(),
             format!("`{}` is not a query operator", head.text),
-            help.or_else(|| Some("a stage starts with an operator such as `where`, `extend` or `summarize`".into())),
+            Some(match near {
+                Some(op) => format!("did you mean `{op}`?"),
+                None => "a stage starts with an operator such as `where`, `extend` or `summarize`".into(),
+            }),
         );
-        Scope::Open
+        // A misspelt operator is read as the one meant, so the rest of the query is
+        // still checked (the query is already invalid: more errors cannot be wrong).
+        match near {
+            Some(op) => {
+                let mut meant = stage.to_vec();
+                meant[0].text = op;
+                self.stage(&meant, scope)
+            }
+            None => Scope::Open,
+        }
     }
 
     fn extend(&mut self, rest: &[Token<'q>], mut scope: Scope) -> Scope {
