@@ -28,6 +28,16 @@ fn check(args: &[&str]) -> Run {
     }
 }
 
+/// `fpx check --cases 0 --format json PATH`: the report and the exit code.
+fn check_json_at(path: &Path) -> (Value, i32) {
+    let out = fpx()
+        .args(["check", "--cases", "0", "--format", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    (serde_json::from_slice(&out.stdout).unwrap(), out.status.code().unwrap())
+}
+
 fn rule_text(id: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/logmein-file-signature.yaml"))
         .unwrap()
@@ -112,12 +122,7 @@ fn a_bom_and_crlf_are_read_silently() {
         let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
         std::fs::write(dir.path().join(to), crlf).unwrap();
     }
-    let out = fpx()
-        .args(["check", "--cases", "0", "--format", "json"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (v, _) = check_json_at(dir.path());
     assert_eq!(v["summary"]["input_errors"], 0, "{v}");
     assert_eq!(v["summary"]["scenarios"], 5, "the scenarios attach to the rule");
     let codes: Vec<&str> = v["results"]
@@ -162,13 +167,8 @@ fn orphan_scenarios_fail_with_a_suggestion() {
         "rule: logmein-rul\nscenarios:\n  - name: a\n    exclusion: 'DeviceName == \"x\"'\n",
     )
     .unwrap();
-    let out = fpx()
-        .args(["check", "--cases", "0", "--format", "json"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (v, code) = check_json_at(dir.path());
+    assert_eq!(code, 1);
     let orphan = v["results"]
         .as_array()
         .unwrap()
@@ -194,13 +194,8 @@ fn duplicate_and_missing_rule_ids_are_errors() {
         "rule: same-id\nscenarios:\n  - name: a\n    exclusion: 'DeviceName == \"x\"'\n",
     )
     .unwrap();
-    let out = fpx()
-        .args(["check", "--cases", "0", "--format", "json"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (v, code) = check_json_at(dir.path());
+    assert_eq!(code, 1);
     assert_eq!(
         v["summary"]["scenarios"], 1,
         "a scenario is checked once, against the first rule"
@@ -218,13 +213,8 @@ fn duplicate_and_missing_rule_ids_are_errors() {
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.yaml"), rule_text("").replacen("id: \n", "", 1)).unwrap();
-    let out = fpx()
-        .args(["check", "--cases", "0", "--format", "json"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (v, code) = check_json_at(dir.path());
+    assert_eq!(code, 1);
     assert_eq!(v["results"][0]["findings"][0]["code"], "FPX404", "{v}");
 }
 

@@ -174,6 +174,21 @@ enum Scope {
     Known { columns: Vec<String>, from: String },
 }
 
+impl Scope {
+    /// The columns after a stage that outputs `columns`, or not known when some of its
+    /// outputs have names fpx does not work out.
+    fn output(columns: Vec<String>, open: bool, from: &str) -> Scope {
+        if open {
+            Scope::Open
+        } else {
+            Scope::Known {
+                columns,
+                from: from.to_string(),
+            }
+        }
+    }
+}
+
 /// Every reason `query` does not compile that fpx can be sure of.
 pub fn validate(query: &str) -> Vec<QueryError> {
     let toks = tokens(query);
@@ -507,31 +522,35 @@ impl<'q> Checker<'q> {
         let mut columns = Vec::new();
         let mut open = false;
         for item in split(rest, |t| t.is(",")) {
-            match (assignment(item), item) {
-                (Some((name, value)), _) => {
-                    self.expr(value, &scope);
-                    columns.push(name.text.to_string());
-                }
-                (None, [name]) if name.kind == Tok::Word => {
-                    self.expr(item, &scope);
-                    columns.push(name.text.to_string());
-                }
-                _ => {
-                    if !item.iter().any(|t| t.is("*")) {
-                        self.expr(item, &scope);
-                    }
-                    open = true;
-                }
+            // `project` takes no wildcards; an item with one is left unchecked.
+            if item.iter().any(|t| t.is("*")) {
+                open = true;
+                continue;
+            }
+            match self.output_item(item, &scope) {
+                Some(name) => columns.push(name),
+                None => open = true,
             }
         }
         self.declared_once(&columns, rest);
-        if open {
-            Scope::Open
-        } else {
-            Scope::Known {
-                columns,
-                from: "`project`".into(),
+        Scope::output(columns, open, "`project`")
+    }
+
+    /// An item of `project` or `summarize ... by` (checked against `scope`): the name of
+    /// the column it makes, when KQL's name for it is certain: `Name = expr`, a column,
+    /// `bin(Column, ...)`.
+    fn output_item(&mut self, item: &[Token<'q>], scope: &Scope) -> Option<String> {
+        if let Some((name, value)) = assignment(item) {
+            self.expr(value, scope);
+            return Some(name.text.to_string());
+        }
+        self.expr(item, scope);
+        match item {
+            [name] if name.kind == Tok::Word => Some(name.text.to_string()),
+            [bin, open, column, ..] if bin.text == "bin" && open.is("(") && column.kind == Tok::Word => {
+                Some(column.text.to_string())
             }
+            _ => None,
         }
     }
 
@@ -600,36 +619,13 @@ impl<'q> Checker<'q> {
             }
         }
         for item in split(by, |t| t.is(",")).into_iter().filter(|i| !i.is_empty()) {
-            match (assignment(item), item) {
-                (Some((name, value)), _) => {
-                    self.expr(value, &scope);
-                    columns.push(name.text.to_string());
-                }
-                (None, [name]) if name.kind == Tok::Word => {
-                    self.expr(item, &scope);
-                    columns.push(name.text.to_string());
-                }
-                (None, [bin, open_paren, column, ..])
-                    if bin.text == "bin" && open_paren.is("(") && column.kind == Tok::Word =>
-                {
-                    self.expr(item, &scope);
-                    columns.push(column.text.to_string());
-                }
-                _ => {
-                    self.expr(item, &scope);
-                    open = true;
-                }
+            match self.output_item(item, &scope) {
+                Some(name) => columns.push(name),
+                None => open = true,
             }
         }
         self.declared_once(&columns, by);
-        if open {
-            Scope::Open
-        } else {
-            Scope::Known {
-                columns,
-                from: "`summarize`".into(),
-            }
-        }
+        Scope::output(columns, open, "`summarize`")
     }
 
     /// A stage's output columns must have distinct names; the second of two is an error
