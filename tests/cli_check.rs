@@ -7,7 +7,9 @@ use serde_json::Value;
 
 fn fpx() -> Command {
     let mut cmd = Command::cargo_bin("fpx").expect("binary builds");
-    cmd.env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
 
@@ -394,4 +396,20 @@ fn statistics_count_every_generated_event() {
     assert_eq!(stats["malicious"], serde_json::json!({"suppressed": 0, "total": 64}));
     assert_eq!(stats["alerts"]["total"], 64);
     assert_eq!(stats["events"], 192);
+}
+
+#[test]
+fn quiet_prints_the_summary_only() {
+    let out = fpx().args(["check", "--quiet", "--cases", "8"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("fpx: 5 rules, 25 scenarios"), "{text}");
+    assert!(text.contains("gate: fail:"), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("  fail  rules/")).count(),
+        5,
+        "{text}"
+    );
+    assert!(!text.contains("error["), "{text}");
+    assert!(text.lines().count() < 12, "{text}");
 }

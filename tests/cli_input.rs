@@ -9,7 +9,9 @@ use serde_json::Value;
 
 fn fpx() -> Command {
     let mut cmd = Command::cargo_bin("fpx").expect("binary builds");
-    cmd.env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
 

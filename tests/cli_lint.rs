@@ -7,7 +7,7 @@ const SEEDS: &str = include_str!("fixtures/seed_exclusions.txt");
 
 fn fpx() -> Command {
     let mut cmd = Command::cargo_bin("fpx").expect("binary builds");
-    cmd.env("NO_COLOR", "1");
+    cmd.env("NO_COLOR", "1").env("COLUMNS", "100");
     cmd
 }
 

@@ -8,7 +8,9 @@ use serde_json::Value;
 
 fn fpx() -> Command {
     let mut cmd = Command::cargo_bin("fpx").expect("binary builds");
-    cmd.env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
 
@@ -172,11 +174,14 @@ fn baseline_round_trip_fails_only_on_new_findings() {
             .unwrap();
         (String::from_utf8(out.stdout).unwrap(), out.status.code().unwrap())
     };
-    assert_eq!(check(&["--write-baseline", baseline.to_str().unwrap()]).1, 1);
-    assert_eq!(
-        check(&["--baseline", baseline.to_str().unwrap()]).1,
-        0,
-        "everything is known"
+    let (text, code) = check(&["--write-baseline", baseline.to_str().unwrap()]);
+    assert_eq!(code, 0, "writing the baseline is the job");
+    assert!(!text.contains("baseline:"), "no baseline is in use yet:\n{text}");
+    let (text, code) = check(&["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(code, 0, "everything is known");
+    assert!(
+        text.contains("gate: pass: no finding at or above error; baseline: 0 new findings, 20 known"),
+        "{text}"
     );
     // Reordering scenarios and unrelated edits keep the identities.
     let path = dir.path().join("scenarios/litemanager-file-signature.yaml");
@@ -197,6 +202,11 @@ fn baseline_round_trip_fails_only_on_new_findings() {
         reordered.replacen("\"Task Scheduler\"", "\"Task Scheduler 2\"", 1),
     )
     .unwrap();
+    let (text, _) = check(&["--baseline", baseline.to_str().unwrap(), "--quiet"]);
+    assert!(
+        text.contains("gate: fail: 3 findings at or above error; baseline: 4 new findings, 16 known"),
+        "{text}"
+    );
     let (text, code) = check(&["--baseline", baseline.to_str().unwrap(), "--format", "sarif"]);
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&text).unwrap();

@@ -2,8 +2,11 @@
 //!
 //! ## What it catches
 //! An exclusion whose every suppressed event is already suppressed by another
-//! scenario's exclusion of the same rule (on the rule's table). When two are
-//! equivalent, the later one is reported.
+//! scenario's exclusion of the same rule (on the rule's table). Two equivalent
+//! exclusions are both reported, as duplicates of each other, so the order of the
+//! scenarios does not decide which one is. Exclusions with an error of their own, or
+//! that suppress everything or nothing, are left out on both sides: they are reported
+//! as such, and "subsumed by a broken exclusion" would only echo that.
 //!
 //! ## Why it matters
 //! The duplicate adds review and maintenance cost and nothing else; often one of the
@@ -29,7 +32,9 @@
 //! Drop this scenario's exclusion, or make it say what it was meant to. No automatic
 //! fix.
 
-use super::{Finding, Code, Rule, Severity, whole_span};
+use super::{Code, Finding, Rule, ScenarioResult, Severity, whole_span};
+use crate::expr::ParseOutcome;
+use crate::logic::{Validity, Verdict, implies};
 use crate::pred::Pred;
 
 pub(super) static RULE: Rule = Rule {
@@ -40,11 +45,45 @@ pub(super) static RULE: Rule = Rule {
     source: include_str!("fpx107_subsumed_exclusion.rs"),
 };
 
-pub(super) fn finding(text: &str, pred: &Pred, other_name: &str, equivalent: bool) -> Finding {
+/// For each exclusion of a rule, the first other one that suppresses all it does.
+pub(super) fn findings(scenarios: &mut [ScenarioResult]) {
+    let usable = |s: &ScenarioResult| {
+        let trivial = [Code::Fpx102, Code::Fpx105].into_iter().any(|c| s.result.has(c))
+            || s.result
+                .analysis
+                .classification
+                .as_ref()
+                .is_none_or(|c| c.verdict != Verdict::Contingent);
+        let broken = s.findings().iter().any(|f| f.rule.severity == Severity::Error);
+        !trivial && !broken
+    };
+    let preds: Vec<Option<Pred>> = scenarios
+        .iter()
+        .map(|s| if usable(s) { s.result.on_table.clone() } else { None })
+        .collect();
+    for i in 0..scenarios.len() {
+        let Some(mine) = &preds[i] else { continue };
+        for (j, other) in preds.iter().enumerate() {
+            let Some(other) = other else { continue };
+            if i == j || implies(mine, other) != Validity::Valid {
+                continue;
+            }
+            let equivalent = implies(other, mine) == Validity::Valid;
+            let ParseOutcome::Parsed(parsed) = &scenarios[i].result.analysis.outcome else {
+                continue;
+            };
+            let f = finding(&scenarios[i].exclusion, &parsed.pred, &scenarios[j].name, equivalent);
+            scenarios[i].result.analysis.findings.push(f);
+            break;
+        }
+    }
+}
+
+fn finding(text: &str, pred: &Pred, other_name: &str, equivalent: bool) -> Finding {
     let mut f = Finding::new(
         &RULE,
         if equivalent {
-            format!("suppresses exactly what scenario {other_name:?} already suppresses")
+            format!("a duplicate: suppresses exactly what scenario {other_name:?} suppresses")
         } else {
             format!("everything this suppresses is already suppressed by scenario {other_name:?}")
         },

@@ -10,10 +10,8 @@ use super::{
     fpx403_invalid_query, fpx404_duplicate_rule_id, fpx405_orphan_scenario,
 };
 use crate::corpus::{Corpus, LoadError, RuleDoc, Scenario, ScenarioFile, Template};
-use crate::expr::ParseOutcome;
 use crate::harness::{self, Counterexample, Setup, Source};
 use crate::kql::{RuleQuery, read_query};
-use crate::logic::{Validity, Verdict, implies};
 use crate::pred::Event;
 use crate::pred::Span;
 use crate::schema::schema;
@@ -102,9 +100,19 @@ impl Outcome {
     pub const ALL: [Outcome; 4] = [Outcome::Fail, Outcome::Inconclusive, Outcome::Warn, Outcome::Pass];
 
     pub fn of(findings: &[Finding]) -> Outcome {
-        match findings.iter().map(|f| f.rule.severity).max() {
+        Outcome::of_all(findings)
+    }
+
+    /// The outcome of findings from several places (a rule's and its scenarios').
+    pub fn of_all<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Outcome {
+        let (mut severity, mut inconclusive) = (None, false);
+        for f in findings {
+            severity = severity.max(Some(f.rule.severity));
+            inconclusive |= f.rule.code == Code::Fpx305;
+        }
+        match severity {
             Some(Severity::Error) => Outcome::Fail,
-            _ if findings.iter().any(|f| f.rule.code == Code::Fpx305) => Outcome::Inconclusive,
+            _ if inconclusive => Outcome::Inconclusive,
             Some(Severity::Warning) => Outcome::Warn,
             _ => Outcome::Pass,
         }
@@ -229,7 +237,7 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
             .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
             .map(|(f, s)| check_scenario(&rule, f, s, context.as_ref(), harness))
             .collect();
-        subsumption(&mut scenarios);
+        fpx107_subsumed_exclusion::findings(&mut scenarios);
         results.push(RuleResult {
             rule,
             query,
@@ -472,51 +480,6 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
     bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     })
-}
-
-/// FPX107: for each exclusion, another of the same rule that suppresses all it does.
-/// Exclusions that suppress everything or nothing are left out: they are reported as
-/// such, and comparing with them would only echo that.
-fn subsumption(scenarios: &mut [ScenarioResult]) {
-    let trivial = |s: &ScenarioResult| {
-        [Code::Fpx101, Code::Fpx102, Code::Fpx104, Code::Fpx105]
-            .into_iter()
-            .any(|c| s.result.has(c))
-            || s.result
-                .analysis
-                .classification
-                .as_ref()
-                .is_none_or(|c| c.verdict != Verdict::Contingent)
-    };
-    let preds: Vec<Option<crate::pred::Pred>> = scenarios
-        .iter()
-        .map(|s| if trivial(s) { None } else { s.result.on_table.clone() })
-        .collect();
-    for i in 0..scenarios.len() {
-        let Some(mine) = &preds[i] else { continue };
-        for (j, other) in preds.iter().enumerate() {
-            let Some(other) = other else { continue };
-            if i == j || implies(mine, other) != Validity::Valid {
-                continue;
-            }
-            let equivalent = implies(other, mine) == Validity::Valid;
-            // Of two equivalent exclusions, the later one is the redundant one.
-            if equivalent && j > i {
-                continue;
-            }
-            let ParseOutcome::Parsed(parsed) = &scenarios[i].result.analysis.outcome else {
-                continue;
-            };
-            let finding = fpx107_subsumed_exclusion::finding(
-                &scenarios[i].exclusion,
-                &parsed.pred,
-                &scenarios[j].name,
-                equivalent,
-            );
-            scenarios[i].result.analysis.findings.push(finding);
-            break;
-        }
-    }
 }
 
 /// The byte span of `line`:`column` (1-based) to the end of that line.

@@ -333,3 +333,49 @@ fn fpx304_is_about_every_alert_not_some() {
         .is_some()
     );
 }
+
+#[test]
+fn equivalent_exclusions_are_duplicates_of_each_other_and_broken_ones_subsume_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "id: r\nname: r\nquery: |\n  DeviceProcessEvents | where FileName =~ \"anydesk.exe\"\n",
+    )
+    .unwrap();
+    let scenarios = |list: &[&str]| -> Vec<Vec<Code>> {
+        let list: Vec<crate::corpus::Scenario> = list
+            .iter()
+            .enumerate()
+            .map(|(i, e)| crate::corpus::Scenario {
+                name: format!("s{i}"),
+                exclusion: e.to_string(),
+                ..Default::default()
+            })
+            .collect();
+        std::fs::write(
+            dir.path().join("s.yaml"),
+            crate::corpus::write_scenarios("r", "", &list),
+        )
+        .unwrap();
+        let report = check_corpus(crate::corpus::load(&[dir.path().to_path_buf()]), None);
+        report.rules[0]
+            .scenarios
+            .iter()
+            .map(|s| s.findings().iter().map(|f| f.rule.code).collect())
+            .collect()
+    };
+    let a = r#"AccountName == "svc_it""#;
+    let b = r#"AccountName =~ "svc_it" and AccountName == "svc_it""#;
+    assert_eq!(
+        scenarios(&[a, b]),
+        [vec![Code::Fpx107], vec![Code::Fpx106, Code::Fpx107]]
+    );
+    assert_eq!(
+        scenarios(&[b, a]),
+        [vec![Code::Fpx106, Code::Fpx107], vec![Code::Fpx107]]
+    );
+    // An inverted exclusion suppresses nearly everything: it subsumes nothing.
+    let inverted = r#"AccountName != "svc_it" or DeviceName != "it-01""#;
+    let narrow = r#"AccountName == "bob" and DeviceName == "x""#;
+    assert_eq!(scenarios(&[narrow, inverted]), [vec![], vec![Code::Fpx103]]);
+}

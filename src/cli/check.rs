@@ -35,13 +35,17 @@ pub(super) struct CheckArgs {
     /// the gate; only new ones do.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
-    /// Write every finding of this run to FILE as the baseline for later runs.
+    /// Write every finding of this run to FILE as the baseline for later runs (exits 0
+    /// unless an input is in error).
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
     /// The repository root that SARIF paths are relative to (`%SRCROOT%`; default: the
     /// git root of the current directory, else the current directory).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Print only the summary (totals, the gate, one line per rule) in the text report.
+    #[arg(long, short)]
+    quiet: bool,
     /// Seed of the scenario harness; the same seed gives the same report.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
@@ -92,6 +96,9 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
         fail_on: args.fail_on.threshold(),
         baseline: args.baseline.is_some(),
         color: args.output.is_none() && use_color(),
+        writes_baseline: args.write_baseline.is_some(),
+        quiet: args.quiet,
+        width: super::width(),
     };
     let emitter: Box<dyn Emitter> = match args.format {
         CheckFormat::Text => Box::new(text::Text),
@@ -114,6 +121,16 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
     }
     if !report.load_errors.is_empty() {
         return Ok(EXIT_USAGE);
+    }
+    if let Some(path) = &args.write_baseline {
+        // Recording the baseline is the job: the findings it records do not fail it.
+        let n = report.findings().count();
+        eprintln!(
+            "fpx: wrote the baseline {} ({n} finding{})",
+            path.display(),
+            if n == 1 { "" } else { "s" }
+        );
+        return Ok(0);
     }
     let failed = report.findings().any(|f| run.fails(f));
     Ok(if failed { EXIT_FINDINGS } else { 0 })

@@ -70,7 +70,7 @@ pub(super) fn run(args: LintArgs) -> Result<u8, String> {
         }
     }
     let output = match args.format {
-        LintFormat::Text => text::lint(&records, use_color()),
+        LintFormat::Text => text::lint(&records, use_color(), super::width()),
         LintFormat::Json => {
             let all: Vec<_> = records.iter().map(json::lint_record).collect();
             serde_json::to_string_pretty(&all).expect("JSON values serialize") + "\n"

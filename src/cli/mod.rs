@@ -126,6 +126,18 @@ pub(crate) fn print(text: &str) -> Result<(), String> {
     }
 }
 
+/// The width to wrap text at: the terminal's, else `COLUMNS`, else 100 (a log).
+pub(crate) fn width() -> usize {
+    use std::io::IsTerminal;
+    let terminal = io::stdout()
+        .is_terminal()
+        .then(terminal_size::terminal_size)
+        .flatten()
+        .map(|(w, _)| usize::from(w.0));
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    terminal.or(columns).unwrap_or(100).clamp(40, 400)
+}
+
 /// Whether to colour output: stdout is a terminal and `NO_COLOR` is unset.
 pub(crate) fn use_color() -> bool {
     use std::io::IsTerminal;

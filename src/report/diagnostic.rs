@@ -20,7 +20,7 @@ pub struct Location<'a> {
 }
 
 /// Renders one finding against the exclusion `source`.
-pub fn render(finding: &Finding, source: &str, location: &Location, color: bool) -> String {
+pub fn render(finding: &Finding, source: &str, location: &Location, color: bool, width: usize) -> String {
     // A caret just past the end of the text (an expression cut short) points at a space
     // added for it: the renderer cannot draw past the last character.
     let padded = format!("{source} ");
@@ -29,7 +29,7 @@ pub fn render(finding: &Finding, source: &str, location: &Location, color: bool)
     } else {
         source
     };
-    let drawn = std::panic::catch_unwind(|| draw(finding, source, location, color));
+    let drawn = std::panic::catch_unwind(|| draw(finding, source, location, color, width));
     drawn.unwrap_or_else(|_| {
         format!(
             "{}[{}]: {} [{}]\n --> {}:{}",
@@ -43,7 +43,7 @@ pub fn render(finding: &Finding, source: &str, location: &Location, color: bool)
     })
 }
 
-fn draw(finding: &Finding, source: &str, location: &Location, color: bool) -> String {
+fn draw(finding: &Finding, source: &str, location: &Location, color: bool, width: usize) -> String {
     let level = match finding.rule.severity {
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
@@ -55,9 +55,18 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool) -> St
     if finding.baseline {
         title.push_str(" (in the baseline)");
     }
+    let title = super::text::wrap(&title, width.saturating_sub(16).max(30), "  ")
+        .trim_end()
+        .to_string();
     let mut footers = Vec::new();
+    // Footers start after `  = help: `; long ones wrap to the width, aligned under it.
+    let wrap = |text: &str| {
+        super::text::wrap(text, width.saturating_sub(10).max(30), "")
+            .trim_end()
+            .to_string()
+    };
     if let Some(help) = &finding.help {
-        footers.push((Level::Help, help.clone()));
+        footers.push((Level::Help, wrap(help)));
     }
     if let Some(fix) = &finding.fix {
         let kind = if fix.safe {

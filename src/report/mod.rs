@@ -24,6 +24,12 @@ pub struct Run {
     /// Whether a baseline was given (SARIF then says which results are new).
     pub baseline: bool,
     pub color: bool,
+    /// `--write-baseline`: this run records the findings; the gate is not applied.
+    pub writes_baseline: bool,
+    /// `--quiet`: the text report prints its summary only.
+    pub quiet: bool,
+    /// Columns to wrap long text at (the terminal's width, else 100).
+    pub width: usize,
 }
 
 impl Run {

@@ -16,10 +16,10 @@ impl Emitter for Text {
         check(report, run)
     }
 }
-use crate::checks::{CheckReport, Finding, Outcome, OutcomeCounts, describe_event};
+use crate::checks::{CheckReport, Finding, Outcome, OutcomeCounts, RuleResult, describe_event};
 
 /// Renders `fpx lint` results for a terminal or a log.
-pub fn lint(records: &[LintRecord], color: bool) -> String {
+pub fn lint(records: &[LintRecord], color: bool, width: usize) -> String {
     let mut out = String::new();
     for record in records {
         let a = &record.analysis;
@@ -44,7 +44,7 @@ pub fn lint(records: &[LintRecord], color: bool) -> String {
             continue;
         }
         for finding in &a.findings {
-            out.push_str(&render(finding, &a.text, &location, color));
+            out.push_str(&render(finding, &a.text, &location, color, width));
             out.push_str("\n\n");
         }
     }
@@ -96,7 +96,7 @@ fn rate(part: usize, total: usize) -> String {
     }
 }
 
-fn draw(out: &mut String, finding: &Finding, color: bool) {
+fn draw(out: &mut String, finding: &Finding, run: &Run) {
     let at = finding.anchor();
     let origin = at.file.display().to_string();
     let location = Location {
@@ -105,63 +105,124 @@ fn draw(out: &mut String, finding: &Finding, color: bool) {
         offset: at.offset,
         text: &at.subject,
     };
-    out.push_str(&render(finding, &at.snippet, &location, color));
+    out.push_str(&render(finding, &at.snippet, &location, run.color, run.width));
     out.push_str("\n\n");
 }
 
-/// Renders `fpx check` results: per rule a summary table, then every finding.
+/// The most severe finding (the first of the highest severity).
+fn worst<'a>(findings: impl Iterator<Item = &'a Finding>) -> Option<&'a Finding> {
+    findings.fold(None, |best: Option<&Finding>, f| match best {
+        Some(b) if b.rule.severity >= f.rule.severity => Some(b),
+        _ => Some(f),
+    })
+}
+
+/// Renders `fpx check` results, summary first: the totals and the gate, one line per
+/// rule, then (unless `--quiet`) per rule its scenario table and its findings grouped
+/// by scenario, and the totals again at the end for logs read from the bottom.
 pub fn check(report: &CheckReport, run: &Run) -> String {
-    let (harness, color) = (run.harness, run.color);
     let mut out = String::new();
     for error in &report.load_errors {
-        let _ = writeln!(out, "error: {error}\n");
+        let _ = writeln!(out, "input error: {error}");
     }
-    let (mut scenarios, mut outcomes) = (0, OutcomeCounts::default());
+    if !report.load_errors.is_empty() {
+        out.push('\n');
+    }
     let mut counts = Counts::default();
+    let mut outcomes = OutcomeCounts::default();
+    for f in report.findings() {
+        counts.add(f);
+    }
+    for s in report.rules.iter().flat_map(|r| &r.scenarios) {
+        outcomes.add(Outcome::of(s.findings()));
+    }
+    let totals = format!(
+        "{} rule{}, {} scenario{} ({}): {}",
+        report.rules.len(),
+        plural(report.rules.len()),
+        outcomes.total(),
+        plural(outcomes.total()),
+        outcomes.describe(),
+        counts.describe(),
+    );
+    let _ = writeln!(out, "fpx: {totals}");
+    out.push_str(&gate(report, run));
+    let _ = match run.harness {
+        Some(h) => {
+            let events: usize = report
+                .rules
+                .iter()
+                .flat_map(|r| &r.scenarios)
+                .filter_map(|s| s.stats)
+                .map(|s| s.events)
+                .sum();
+            writeln!(
+                out,
+                "harness: seed {} (replay with --seed {}), {} cases per property, {events} events generated",
+                h.seed, h.seed, h.cases
+            )
+        }
+        None => writeln!(out, "harness: off (--cases 0)"),
+    };
+    out.push('\n');
+    // One line per rule (and per scenario file without its rule), in aligned columns.
+    let mut lines: Vec<[String; 4]> = Vec::new();
     for orphan in &report.orphans {
-        draw(&mut out, &orphan.finding, color);
-        counts.add(&orphan.finding);
+        lines.push([
+            Outcome::Fail.as_str().into(),
+            orphan.file.display().to_string(),
+            format!("scenarios for rule id {}", orphan.rule_id),
+            format!("{} {}", orphan.finding.rule.code, orphan.finding.rule.name),
+        ]);
     }
     for rule in &report.rules {
-        let table = rule.query.table.as_deref().unwrap_or("?");
-        let _ = writeln!(out, "{} — {} ({table})", rule.rule.file.display(), rule.rule.name);
-        if !rule.scenarios.is_empty() {
-            let rows = rule.scenarios.iter().enumerate().map(|(i, s)| {
-                let outcome = Outcome::of(s.findings());
-                outcomes.add(outcome);
-                let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code.as_str()).collect();
-                codes.dedup();
-                let st = s.stats.unwrap_or_default();
-                Row {
-                    index: i + 1,
-                    scenario: truncate(&s.name, 50),
-                    verdict: outcome.as_str(),
-                    codes: codes.join(" "),
-                    benign: ratio(st.benign_suppressed, st.benign),
-                    malicious: ratio(st.malicious_suppressed, st.malicious),
-                    alerts: rate(st.alerts_suppressed, st.alerts),
-                }
-            });
-            let _ = writeln!(out, "{}", Table::new(rows).with(Style::sharp()));
-            if rule.scenarios.iter().any(|s| s.stats.is_some()) {
-                let _ = writeln!(
-                    out,
-                    "benign, malicious: generated events the exclusion suppressed; sampled alerts: share of a sample of events the rule matches that it suppresses (not your alert volume; FPX104 says when it mutes the rule)"
-                );
-            }
-        }
-        out.push('\n');
-        for f in &rule.findings {
-            draw(&mut out, f, color);
-            counts.add(f);
-        }
-        for s in &rule.scenarios {
-            scenarios += 1;
-            for f in s.findings() {
-                draw(&mut out, f, color);
-                counts.add(f);
-            }
-        }
+        let findings = || {
+            rule.findings
+                .iter()
+                .chain(rule.scenarios.iter().flat_map(|s| s.findings()))
+        };
+        let mut rule_counts = Counts::default();
+        findings().for_each(|f| rule_counts.add(f));
+        let mut scenario_outcomes = OutcomeCounts::default();
+        rule.scenarios
+            .iter()
+            .for_each(|s| scenario_outcomes.add(Outcome::of(s.findings())));
+        lines.push([
+            Outcome::of_all(findings()).as_str().into(),
+            rule.rule.file.display().to_string(),
+            format!(
+                "{} scenario{} ({}), {}",
+                rule.scenarios.len(),
+                plural(rule.scenarios.len()),
+                scenario_outcomes.describe(),
+                rule_counts.describe()
+            ),
+            worst(findings())
+                .map(|f| format!("worst: {} {}", f.rule.code, f.rule.name))
+                .unwrap_or_default(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..3)
+        .map(|i| lines.iter().map(|l| l[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for [verdict, file, what, worst] in &lines {
+        let line = format!(
+            "  {verdict:<w0$}  {file:<w1$}  {what:<w2$}  {worst}",
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    if run.quiet {
+        return out;
+    }
+    out.push('\n');
+    for orphan in &report.orphans {
+        draw(&mut out, &orphan.finding, run);
+    }
+    for rule in &report.rules {
+        details(&mut out, rule, run);
     }
     let suppressed: usize = report
         .rules
@@ -170,38 +231,126 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
         .flat_map(|s| &s.suppressed)
         .map(|x| x.2)
         .sum();
-    let known = report.findings().filter(|f| f.baseline).count();
-    if suppressed > 0 || known > 0 {
+    if suppressed > 0 {
         let _ = writeln!(
             out,
-            "{known} in the baseline (they do not fail the gate), {suppressed} silenced by scenario `ignore:` entries"
+            "{suppressed} finding{} silenced by scenario `ignore:` entries",
+            plural(suppressed)
         );
     }
-    let events: usize = report
-        .rules
-        .iter()
-        .flat_map(|r| &r.scenarios)
-        .filter_map(|s| s.stats)
-        .map(|s| s.events)
-        .sum();
-    let _ = match harness {
-        Some(h) => writeln!(
-            out,
-            "harness: seed {} (replay with --seed {}), {} cases per property, {events} events generated",
-            h.seed, h.seed, h.cases
-        ),
-        None => writeln!(out, "harness: off (--cases 0)"),
+    let _ = writeln!(out, "{totals}");
+    out
+}
+
+/// Whether the gate passes, and with a baseline, new findings apart from known ones.
+fn gate(report: &CheckReport, run: &Run) -> String {
+    let failing = report.findings().filter(|f| run.fails(f)).count();
+    let threshold = match run.fail_on {
+        Some(s) => format!("at or above {s}"),
+        None => "(--fail-on never)".into(),
     };
-    let _ = writeln!(
-        out,
-        "{} rule{}, {} scenario{} ({}): {}",
-        report.rules.len(),
-        plural(report.rules.len()),
-        scenarios,
-        plural(scenarios),
-        outcomes.describe(),
-        counts.describe(),
-    );
+    let mut line = if !report.load_errors.is_empty() {
+        format!(
+            "gate: error: {} input error{} (exit 2)",
+            report.load_errors.len(),
+            plural(report.load_errors.len())
+        )
+    } else if run.writes_baseline {
+        "gate: not applied: this run writes the baseline (--write-baseline)".to_string()
+    } else if failing > 0 {
+        format!("gate: fail: {failing} finding{} {threshold}", plural(failing))
+    } else {
+        format!("gate: pass: no finding {threshold}")
+    };
+    if run.baseline {
+        let known = report.findings().filter(|f| f.baseline).count();
+        let new = report.findings().count() - known;
+        line.push_str(&format!(
+            "; baseline: {new} new finding{}, {known} known (known findings do not fail the gate)",
+            plural(new)
+        ));
+    }
+    line + "\n"
+}
+
+/// One rule in detail: its scenario table, help said once, and its findings by scenario.
+fn details(out: &mut String, rule: &RuleResult, run: &Run) {
+    let table = rule.query.table.as_deref().unwrap_or("?");
+    let _ = writeln!(out, "{} — {} ({table})", rule.rule.file.display(), rule.rule.name);
+    if !rule.scenarios.is_empty() {
+        let rows = rule.scenarios.iter().enumerate().map(|(i, s)| {
+            let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code.as_str()).collect();
+            codes.dedup();
+            let st = s.stats.unwrap_or_default();
+            Row {
+                index: i + 1,
+                scenario: truncate(&s.name, 50),
+                verdict: Outcome::of(s.findings()).as_str(),
+                codes: codes.join(" "),
+                benign: ratio(st.benign_suppressed, st.benign),
+                malicious: ratio(st.malicious_suppressed, st.malicious),
+                alerts: rate(st.alerts_suppressed, st.alerts),
+            }
+        });
+        let _ = writeln!(out, "{}", Table::new(rows).with(Style::sharp()));
+        if rule.scenarios.iter().any(|s| s.stats.is_some()) {
+            out.push_str(&wrap(
+                "benign, malicious: generated events the exclusion suppressed; sampled alerts: share of a sample of events the rule matches that it suppresses (not your alert volume; FPX104 says when it mutes the rule)",
+                run.width,
+                "",
+            ));
+        }
+    }
+    out.push('\n');
+    // Help that several findings of this rule share is shown with the first only.
+    let mut said: Vec<String> = Vec::new();
+    let mut once = |f: &Finding| -> Finding {
+        let mut f = f.clone();
+        if let Some(help) = &f.help {
+            if said.contains(help) {
+                f.help = None;
+            } else {
+                said.push(help.clone());
+            }
+        }
+        f
+    };
+    for f in &rule.findings {
+        draw(out, &once(f), run);
+    }
+    for (i, s) in rule.scenarios.iter().enumerate() {
+        if s.findings().is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "── scenario {}: {} ({})\n",
+            i + 1,
+            s.name,
+            Outcome::of(s.findings()).as_str()
+        );
+        for f in s.findings() {
+            draw(out, &once(f), run);
+        }
+    }
+}
+
+/// `text` wrapped at `width` columns, each line after the first indented by `indent`.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.to_string();
+        } else if !line.is_empty() && line != indent {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
     out
 }
 
