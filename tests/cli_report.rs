@@ -334,3 +334,53 @@ fn fix_unsafe_diff_shows_the_corrected_logmein_exclusions() {
         .unwrap();
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }
+
+#[test]
+fn markdown_fits_a_github_comment_whatever_the_corpus_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("rules/logmein-file-signature.yaml"),
+        dir.path().join("rule.yaml"),
+    )
+    .unwrap();
+    let rule = std::fs::read_to_string(root.join("rules/logmein-file-signature.yaml")).unwrap();
+    let id = rule.lines().find_map(|l| l.strip_prefix("id: ")).unwrap().trim();
+    let mut scenarios = format!("rule: {id}\nscenarios:\n");
+    for i in 0..600 {
+        scenarios.push_str(&format!(
+            "  - name: scenario {i}\n    exclusion: 'process.name != \"tool{i}.exe\" or user.account != \"svc{i}\"'\n"
+        ));
+    }
+    std::fs::write(dir.path().join("scenarios.yaml"), scenarios).unwrap();
+    let markdown = |extra: &[&str]| {
+        let out = Command::cargo_bin("fpx")
+            .unwrap()
+            .args(["check", "--cases", "0", "--format", "markdown"])
+            .args(extra)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let full = markdown(&[]);
+    assert!(full.chars().count() <= 65_536, "{} characters", full.chars().count());
+    assert!(
+        full.contains("more findings in the full report"),
+        "{}",
+        &full[full.len() - 300..]
+    );
+    let three = markdown(&["--max-findings", "3"]);
+    assert_eq!(three.lines().filter(|l| l.starts_with("- **")).count(), 3, "{three}");
+    // "**1 rule, 600 scenarios**: 600 fail, ... · N errors, 0 warnings, 0 infos"
+    let totals = full
+        .lines()
+        .find(|l| l.starts_with("**1 rule, 600 scenarios**"))
+        .unwrap();
+    let count = |what: &str| -> usize {
+        let before = totals.split(&format!(" {what}")).next().unwrap();
+        before.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let total = count("errors") + count("warnings") + count("infos");
+    assert!(three.contains(&format!("**{} more findings", total - 3)), "{three}");
+}

@@ -43,6 +43,9 @@ pub(super) struct CheckArgs {
     /// git root of the current directory, else the current directory).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Markdown: show at most N findings (default: as many as fit in a GitHub comment).
+    #[arg(long, value_name = "N")]
+    max_findings: Option<usize>,
     /// Print only the summary (totals, the gate, one line per rule) in the text report.
     #[arg(long, short)]
     quiet: bool,
@@ -105,7 +108,10 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
         CheckFormat::Json => Box::new(json::Json),
         CheckFormat::Sarif => Box::new(sarif::Sarif::new(args.root.as_deref())),
         CheckFormat::Junit => Box::new(junit::Junit),
-        CheckFormat::Markdown => Box::new(markdown::Markdown),
+        CheckFormat::Markdown => Box::new(markdown::Markdown {
+            max_findings: args.max_findings,
+            ..markdown::Markdown::default()
+        }),
     };
     let output = emitter.emit(&report, &run);
     match &args.output {
