@@ -151,7 +151,7 @@ impl Emitter for Markdown {
         }
         summary_table(&mut out, report, self.budget / 3);
         let mut blocks = blocks(report, run);
-        blocks.sort_by(|a, b| b.rank.cmp(&a.rank));
+        blocks.sort_by_key(|b| std::cmp::Reverse(b.rank));
         let total: usize = blocks.iter().map(|b| b.findings.len()).sum();
         let mut shown = 0;
         if !blocks.is_empty() {
