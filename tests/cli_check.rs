@@ -380,7 +380,10 @@ fn harness_can_be_switched_off() {
     assert_eq!(report["summary"]["seed"], Value::Null);
     let all: Vec<String> = report["results"].as_array().unwrap().iter().flat_map(codes).collect();
     assert!(!all.iter().any(|c| c.starts_with("FPX30") && c != "FPX304"));
-    assert_eq!(report["results"][0]["stats"], Value::Null);
+    assert!(
+        report["results"][0].get("stats").is_none(),
+        "no stats without the harness"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use super::{EXIT_FINDINGS, EXIT_USAGE, FailOn, print, use_color};
 use crate::checks::{CheckReport, Finding, check_corpus, lookup};
 use crate::corpus::{load, write_atomically};
 use crate::harness;
-use crate::report::{Emitter, Run, json, junit, markdown, sarif, text};
+use crate::report::{Emitter, Run, html, json, junit, markdown, sarif, text};
 
 #[derive(Args)]
 pub(super) struct CheckArgs {
@@ -67,6 +67,7 @@ enum CheckFormat {
     Sarif,
     Junit,
     Markdown,
+    Html,
 }
 
 pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
@@ -108,6 +109,7 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
         CheckFormat::Json => Box::new(json::Json),
         CheckFormat::Sarif => Box::new(sarif::Sarif::new(args.root.as_deref())),
         CheckFormat::Junit => Box::new(junit::Junit),
+        CheckFormat::Html => Box::new(html::Html),
         CheckFormat::Markdown => Box::new(markdown::Markdown {
             max_findings: args.max_findings,
             ..markdown::Markdown::default()

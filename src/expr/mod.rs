@@ -63,7 +63,7 @@ pub struct SyntaxError {
     pub message: String,
     /// Label under the caret, e.g. "expected a value in quotes".
     pub label: String,
-    /// A hint, e.g. "the string started with ” at column 18 is never closed".
+    /// A hint, e.g. "the string that starts with ” (at the caret) is never closed".
     pub hint: Option<String>,
 }
 

@@ -478,12 +478,13 @@ fn describe_pest_error(text: &str, err: &pest::error::Error<Rule>) -> SyntaxErro
         hint: None,
     };
     if let Some((at, quote)) = unclosed_string(text) {
-        let column = text[..at].chars().count() + 1;
         error.span = at..at + quote.len_utf8();
         error.message = "syntax error: this string is never closed".into();
         error.label = "string starts here".into();
         error.hint = Some(format!(
-            "the string started with {quote} at column {column} is never closed{}",
+            // No column here: the caret shows where, and a column inside the exclusion
+            // would disagree with the file's column the location line gives.
+            "the string that starts with {quote} (at the caret) is never closed{}",
             if quote.is_ascii() {
                 ""
             } else {

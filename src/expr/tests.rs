@@ -171,7 +171,7 @@ fn truncated_typographic_string_points_at_the_quote() {
     assert_eq!(e.span, 17..20);
     assert_eq!(
         e.hint.as_deref(),
-        Some("the string started with ” at column 18 is never closed; use straight quotes \"...\"")
+        Some("the string that starts with ” (at the caret) is never closed; use straight quotes \"...\"")
     );
 }
 

@@ -124,13 +124,16 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 "exclusion": s.exclusion,
                 "verdict": Outcome::of(s.findings()).as_str(),
                 "findings": findings,
-                "stats": s.stats.map(|st| json!({
+            }));
+            // Present only when the harness ran (absent with `--cases 0`).
+            if let (Some(st), Some(result)) = (s.stats, results.last_mut()) {
+                result["stats"] = json!({
                     "events": st.events,
                     "benign": {"suppressed": st.benign_suppressed, "total": st.benign},
                     "malicious": {"suppressed": st.malicious_suppressed, "total": st.malicious},
                     "alerts": {"suppressed": st.alerts_suppressed, "total": st.alerts},
-                })),
-            }));
+                });
+            }
         }
     }
     for orphan in &report.orphans {
