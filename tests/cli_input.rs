@@ -262,3 +262,70 @@ fn gate_findings_snapshot() {
     assert_eq!(run.code, 1);
     insta::assert_snapshot!(run.stdout);
 }
+
+/// Exclusions written inline in a rule's query are judged like scenario exclusions and
+/// reported with `"source": "inline"` and their place in the rule file.
+#[test]
+fn inline_exclusions_are_judged_and_placed() {
+    let (v, code) = check_json_at(Path::new("tests/fixtures/inline"));
+    assert_eq!(code, 1);
+    let results = v["results"].as_array().unwrap();
+    let inline: Vec<&Value> = results.iter().filter(|r| r["source"] == "inline").collect();
+    let find = |text: &str| -> &Value {
+        inline
+            .iter()
+            .find(|r| r["exclusion"].as_str().unwrap().contains(text))
+            .unwrap_or_else(|| panic!("no inline exclusion with {text}: {v}"))
+    };
+    let codes = |r: &Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let unrestricted = find("Unrestricted");
+    assert_eq!(codes(unrestricted), ["FPX304"], "the attacker writes Unrestricted");
+    assert_eq!(unrestricted["scenario"], Value::Null);
+    assert!(
+        unrestricted["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("powershell-bypass.yaml")
+    );
+    assert_eq!(
+        (unrestricted["line"].as_u64(), unrestricted["column"].as_u64()),
+        (Some(8), Some(11))
+    );
+    assert_eq!(
+        codes(find("allow_list")),
+        ["FPX102"],
+        "an empty allow-list removes nothing"
+    );
+    assert!(codes(find("svc_deploy")).is_empty());
+    assert_eq!(codes(find("anydesk-portable")), ["FPX104"], "it removes every alert");
+    // The rule whose branch can never match.
+    let dead: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["source"] == "rule")
+        .flat_map(|r| r["findings"].as_array().unwrap())
+        .filter(|f| f["code"] == "FPX108")
+        .collect();
+    assert_eq!(dead.len(), 2, "a dead branch and a dead rule: {dead:?}");
+    assert!(
+        dead.iter()
+            .any(|f| f["message"].as_str().unwrap().contains("this branch"))
+    );
+    // The `rules` array.
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 3);
+    let bypass = rules
+        .iter()
+        .find(|r| r["file"].as_str().unwrap().ends_with("powershell-bypass.yaml"))
+        .unwrap();
+    assert_eq!(bypass["inline_exclusions"], 3);
+    assert_eq!(bypass["detection"], "exact");
+    assert_eq!(bypass["table"], "DeviceProcessEvents");
+    assert_eq!(bypass["format"], "kql");
+}

@@ -49,7 +49,13 @@ pub fn resolve_field(field: &str, table: &str, span: Span) -> Result<&'static Co
 
 /// Runs the exclusion-level checks, then the checks that need the rule.
 pub fn analyze_in_context(text: &str, context: Option<&RuleContext>) -> InContext {
-    let mut analysis = analyze_exclusion(text);
+    in_context(analyze_exclusion(text), context)
+}
+
+/// The checks that need the rule, after the exclusion's own.
+pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>) -> InContext {
+    let text = analysis.text.clone();
+    let text = text.as_str();
     let (ParseOutcome::Parsed(parsed), Some(context)) = (&analysis.outcome, context) else {
         return InContext {
             analysis,

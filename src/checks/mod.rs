@@ -51,6 +51,7 @@ registry! {
     Fpx105 = "FPX105" in fpx105_never_applies,
     Fpx106 = "FPX106" in fpx106_redundant_term,
     Fpx107 = "FPX107" in fpx107_subsumed_exclusion,
+    Fpx108 = "FPX108" in fpx108_dead_rule,
     Fpx201 = "FPX201" in fpx201_unknown_field,
     Fpx202 = "FPX202" in fpx202_field_not_in_table,
     Fpx203 = "FPX203" in fpx203_value_mismatch,
@@ -71,7 +72,7 @@ use std::fmt;
 pub use anchor::Anchor;
 pub use context::{InContext, RuleContext, analyze_in_context};
 pub use fixes::fixed_text;
-pub use rules::{CheckReport, Orphan, Outcome, OutcomeCounts, RuleResult, ScenarioResult, check_corpus};
+pub use rules::{CheckReport, Origin, Orphan, Outcome, OutcomeCounts, RuleResult, ScenarioResult, check_corpus};
 
 use serde::Serialize;
 
@@ -282,7 +283,12 @@ impl ExclusionAnalysis {
 
 /// Parses an exclusion and runs every check that needs only the exclusion itself.
 pub fn analyze_exclusion(text: &str) -> ExclusionAnalysis {
-    let outcome = parse_exclusion(text);
+    analyze_outcome(text, parse_exclusion(text))
+}
+
+/// The checks that need only the exclusion, on an exclusion already read (`text` is
+/// what its spans index).
+pub fn analyze_outcome(text: &str, outcome: ParseOutcome) -> ExclusionAnalysis {
     let mut findings = Vec::new();
     let mut classification = None;
     match &outcome {

@@ -3,16 +3,20 @@
 
 use std::path::PathBuf;
 
-use super::context::{InContext, RuleContext, analyze_in_context, resolve_field};
+use super::analyze_outcome;
+use super::context::{InContext, RuleContext, analyze_in_context, in_context, resolve_field};
 use super::{
-    Code, Finding, Severity, anchor, fpx107_subsumed_exclusion, fpx301_suppresses_true_positive, fpx302_misses_benign,
-    fpx303_not_a_false_positive, fpx305_harness_inconclusive, fpx401_unsupported_query, fpx402_malformed_rule_file,
-    fpx403_invalid_query, fpx404_duplicate_rule_id, fpx405_orphan_scenario,
+    Code, Finding, Severity, anchor, fpx107_subsumed_exclusion, fpx108_dead_rule, fpx301_suppresses_true_positive,
+    fpx302_misses_benign, fpx303_not_a_false_positive, fpx305_harness_inconclusive, fpx401_unsupported_query,
+    fpx402_malformed_rule_file, fpx403_invalid_query, fpx404_duplicate_rule_id, fpx405_orphan_scenario,
 };
 use crate::corpus::{Corpus, LoadError, RuleDoc, Scenario, ScenarioFile, Template};
+use crate::expr::{ParseOutcome, ParsedExclusion};
 use crate::harness::{self, Counterexample, Setup, Source};
+use crate::kql::InlineExclusion;
 use crate::kql::{RuleQuery, read_query};
 use crate::pred::Event;
+use crate::pred::Pred;
 use crate::pred::Span;
 use crate::schema::schema;
 
@@ -39,7 +43,7 @@ impl CheckReport {
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.rules
             .iter()
-            .flat_map(|r| r.findings.iter().chain(r.scenarios.iter().flat_map(|s| s.findings())))
+            .flat_map(RuleResult::all_findings)
             .chain(self.orphans.iter().map(|o| &o.finding))
     }
 
@@ -51,6 +55,7 @@ impl CheckReport {
                 r.findings.iter_mut().chain(
                     r.scenarios
                         .iter_mut()
+                        .chain(&mut r.inline)
                         .flat_map(|s| s.result.analysis.findings.iter_mut()),
                 )
             })
@@ -58,13 +63,55 @@ impl CheckReport {
     }
 }
 
-/// One rule: its own findings (spans index the rule file) and its scenarios.
+/// One rule: its own findings (spans index the rule file), its scenarios, and the
+/// exclusions written inline in its query.
 #[derive(Debug)]
 pub struct RuleResult {
     pub rule: RuleDoc,
     pub query: RuleQuery,
     pub findings: Vec<Finding>,
     pub scenarios: Vec<ScenarioResult>,
+    pub inline: Vec<ScenarioResult>,
+}
+
+impl RuleResult {
+    /// Every exclusion of the rule: its scenarios', then the inline ones.
+    pub fn exclusions(&self) -> impl Iterator<Item = &ScenarioResult> {
+        self.scenarios.iter().chain(&self.inline)
+    }
+
+    /// Every finding of the rule: its own, then its exclusions'.
+    pub fn all_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().chain(self.exclusions().flat_map(|s| s.findings()))
+    }
+
+    /// Whether D is exact, approximated (sound, with FPX401 notes), or missing.
+    pub fn detection(&self) -> &'static str {
+        match (&self.query.detection, self.query.exact()) {
+            (None, _) => "none",
+            (Some(_), true) => "exact",
+            (Some(_), false) => "approximated",
+        }
+    }
+}
+
+/// Where an exclusion comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A scenario file (or a seed document's scenario).
+    Scenario,
+    /// A negated constant test in the rule's own query.
+    Inline,
+}
+
+impl Origin {
+    /// The `source` value of the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Scenario => "scenario",
+            Origin::Inline => "inline",
+        }
+    }
 }
 
 /// One scenario of a rule: its exclusion's findings (spans index the exclusion).
@@ -83,6 +130,7 @@ pub struct ScenarioResult {
     pub stats: Option<harness::Stats>,
     /// Findings silenced by the scenario's `ignore:` entries: code, reason, how many.
     pub suppressed: Vec<(String, String, usize)>,
+    pub origin: Origin,
 }
 
 /// pass, warn, inconclusive or fail: by the most severe finding, except that a run the
@@ -238,11 +286,29 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
             .map(|(f, s)| check_scenario(&rule, f, s, context.as_ref(), harness))
             .collect();
         fpx107_subsumed_exclusion::findings(&mut scenarios);
+        if let Some(d) = &query.detection {
+            for (span, finding) in fpx108_dead_rule::findings(d) {
+                let mut finding = finding;
+                finding.span = query_span(&rule, &span);
+                findings.push(finding);
+            }
+        }
+        let mut inline: Vec<ScenarioResult> = match known_table {
+            Some(table) => query
+                .inline
+                .iter()
+                .enumerate()
+                .map(|(i, e)| check_inline(&rule, i, e, table))
+                .collect(),
+            None => Vec::new(),
+        };
+        fpx107_subsumed_exclusion::findings(&mut inline);
         results.push(RuleResult {
             rule,
             query,
             findings,
             scenarios,
+            inline,
         });
     }
     let mut report = CheckReport {
@@ -255,6 +321,67 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
     report
 }
 
+/// An inline exclusion of the rule's query, judged like a scenario's exclusion relative
+/// to the rest of the rule. Its text is the conjunct as written in the query (what it
+/// keeps); what it suppresses is the conjunct's negation.
+fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, table: &str) -> ScenarioResult {
+    let text = rule.query.get(e.span.clone()).unwrap_or("").to_string();
+    let shift = e.span.start;
+    let suppresses = e.suppresses.map_atoms(&mut |a| {
+        let mut a = a.clone();
+        a.span = a.span.start.saturating_sub(shift)..a.span.end.saturating_sub(shift);
+        Pred::Atom(a)
+    });
+    let parsed = ParseOutcome::Parsed(ParsedExclusion {
+        pred: suppresses,
+        irregularities: Vec::new(),
+    });
+    let context = RuleContext {
+        table,
+        detection: Some(&e.rest),
+    };
+    let mut result = in_context(analyze_outcome(&text, parsed), Some(&context));
+    // Names in the query are checked by FPX403; a fix rewrites what is suppressed, so
+    // the conjunct that keeps events becomes its `not(...)`.
+    result
+        .analysis
+        .findings
+        .retain(|f| !matches!(f.rule.code, Code::Fpx201 | Code::Fpx202));
+    for f in &mut result.analysis.findings {
+        if let Some(fix) = &mut f.fix {
+            for edit in &mut fix.edits {
+                if edit.span == (0..text.len()) {
+                    edit.replacement = format!("not({})", edit.replacement);
+                }
+            }
+        }
+    }
+    let at = query_span(rule, &e.span);
+    let (line, column) = line_column(&rule.source, at.start);
+    ScenarioResult {
+        file: rule.file.clone(),
+        source: rule.source.as_str().into(),
+        name: format!("inline exclusion {}", index + 1),
+        exclusion: text,
+        line,
+        column,
+        result,
+        stats: None,
+        suppressed: Vec::new(),
+        origin: Origin::Inline,
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset of `text`.
+fn line_column(text: &str, byte: usize) -> (usize, usize) {
+    let before = &text[..byte.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
 /// Places every finding in its file, once, for every emitter.
 fn assign_anchors(report: &mut CheckReport) {
     for rule in &mut report.rules {
@@ -262,7 +389,7 @@ fn assign_anchors(report: &mut CheckReport) {
             let at = anchor::in_rule(rule, &rule.findings[i]);
             rule.findings[i].anchor = Some(at);
         }
-        for s in &mut rule.scenarios {
+        for s in rule.scenarios.iter_mut().chain(&mut rule.inline) {
             for i in 0..s.result.analysis.findings.len() {
                 let at = anchor::in_scenario(s, &s.result.analysis.findings[i]);
                 s.result.analysis.findings[i].anchor = Some(at);
@@ -297,7 +424,7 @@ fn assign_fingerprints(report: &mut CheckReport) {
             let anchor = rule.rule.source.get(f.span.clone()).unwrap_or("").to_string();
             stamp(f, &[&rule.rule.id, "", &squash(&anchor)]);
         }
-        for s in &mut rule.scenarios {
+        for s in rule.scenarios.iter_mut().chain(&mut rule.inline) {
             let exclusion = squash(&s.exclusion);
             for f in &mut s.result.analysis.findings {
                 let text = match f.line {
@@ -423,6 +550,7 @@ fn check_scenario(
         result,
         stats,
         suppressed,
+        origin: Origin::Scenario,
     }
 }
 

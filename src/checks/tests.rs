@@ -169,6 +169,9 @@ fn fires(rule: &Rule, example: &str) -> bool {
     match rule.code {
         Code::Fpx401 => !crate::kql::read_query(example).notes.is_empty(),
         Code::Fpx403 => !crate::kql::read_query(example).errors.is_empty(),
+        Code::Fpx108 => crate::kql::read_query(example)
+            .detection
+            .is_some_and(|d| !fpx108_dead_rule::findings(&d).is_empty()),
         Code::Fpx402 => {
             let yaml = format!("id: x\nname: x\n{example}\nquery: |\n  DeviceProcessEvents\n");
             crate::corpus::read_rule(std::path::Path::new("r.yaml"), &yaml)

@@ -9,8 +9,11 @@
 //! reported (FPX401). Time-window conditions are dropped silently: events have no time.
 //! A `datatable` or a `join`/`union` makes the query unsupported: no D at all.
 
+mod inline;
 mod lex;
 mod validate;
+
+pub use inline::InlineExclusion;
 
 pub use validate::{QueryError, validate};
 
@@ -43,6 +46,8 @@ pub struct RuleQuery {
     /// Why the query does not compile in KQL (FPX403); empty when it does, as far as
     /// fpx can tell.
     pub errors: Vec<QueryError>,
+    /// The conjuncts of D that are exclusions of the rest of it.
+    pub inline: Vec<InlineExclusion>,
 }
 
 impl RuleQuery {
@@ -58,6 +63,7 @@ impl RuleQuery {
             detection: None,
             output_columns: Vec::new(),
             errors: Vec::new(),
+            inline: Vec::new(),
             notes: vec![QueryNote {
                 span,
                 message,
@@ -105,6 +111,11 @@ enum Binding {
 pub fn read_query(query: &str) -> RuleQuery {
     let mut read = lower(query);
     read.errors = validate(query);
+    read.inline = read
+        .detection
+        .as_ref()
+        .map(inline::inline_exclusions)
+        .unwrap_or_default();
     read
 }
 
@@ -158,6 +169,7 @@ fn lower(query: &str) -> RuleQuery {
         output_columns,
         notes: reader.notes,
         errors: Vec::new(),
+        inline: Vec::new(),
     }
 }
 

@@ -11,7 +11,9 @@ use std::fmt::Write;
 use similar::{ChangeTag, TextDiff};
 
 use super::{Counts, Emitter, Run};
-use crate::checks::{CheckReport, Finding, Outcome, OutcomeCounts, RuleResult, ScenarioResult, Severity, fixed_text};
+use crate::checks::{
+    CheckReport, Finding, Origin, Outcome, OutcomeCounts, RuleResult, ScenarioResult, Severity, fixed_text,
+};
 use crate::pred::Event;
 
 /// `fpx check --format html`.
@@ -158,11 +160,7 @@ fn overview(out: &mut String, report: &CheckReport, run: &Run) {
         "<table class=\"rules\"><tr><th>verdict</th><th>rule</th><th>table</th><th>scenarios</th><th>errors</th><th>warnings</th><th>infos</th></tr>"
     );
     for rule in &report.rules {
-        let findings = || {
-            rule.findings
-                .iter()
-                .chain(rule.scenarios.iter().flat_map(|s| s.findings()))
-        };
+        let findings = || rule.all_findings();
         let outcome = Outcome::of_all(findings());
         let mut c = Counts::default();
         findings().for_each(|f| c.add(f));
@@ -295,7 +293,7 @@ fn rule_section(out: &mut String, rule: &RuleResult) {
     for f in &rule.findings {
         finding_html(out, f, "");
     }
-    for (i, s) in rule.scenarios.iter().enumerate() {
+    for (i, s) in rule.exclusions().enumerate() {
         scenario_html(out, i, s);
     }
     out.push_str("</section>\n");
@@ -305,13 +303,17 @@ fn scenario_html(out: &mut String, i: usize, s: &ScenarioResult) {
     let outcome = Outcome::of(s.findings());
     let _ = writeln!(
         out,
-        "<article class=\"exclusion\">\n<h3>{}. {} {}</h3>\n<p class=\"where muted\"><code>{}:{}:{}</code> · from a scenario</p>\n<pre class=\"kql\">{}</pre>",
+        "<article class=\"exclusion\">\n<h3>{}. {} {}</h3>\n<p class=\"where muted\"><code>{}:{}:{}</code> · {}</p>\n<pre class=\"kql\">{}</pre>",
         i + 1,
         esc(&s.name),
         badge(outcome.as_str(), outcome.as_str()),
         esc(&s.file.display().to_string()),
         s.line,
         s.column,
+        match s.origin {
+            Origin::Scenario => "from a scenario",
+            Origin::Inline => "inline in the rule's query (the events it keeps; it suppresses the rest)",
+        },
         esc(&s.exclusion)
     );
     if let Some(st) = s.stats {

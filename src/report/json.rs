@@ -12,7 +12,7 @@ impl Emitter for Json {
         serde_json::to_string_pretty(&check(report, run.harness.map(|h| h.seed))).expect("JSON values serialize") + "\n"
     }
 }
-use crate::checks::{CheckReport, Finding, Outcome};
+use crate::checks::{CheckReport, Finding, Origin, Outcome};
 use crate::pred::Event;
 
 /// One finding: code, name, severity, message, span, and the fixed text if any.
@@ -100,12 +100,13 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 "line": 1,
                 "scenario": Value::Null,
                 "exclusion": Value::Null,
+                "source": "rule",
                 "verdict": Outcome::of(&rule.findings).as_str(),
                 "findings": findings,
             }));
         }
-        for s in &rule.scenarios {
-            scenarios += 1;
+        for s in rule.exclusions() {
+            scenarios += usize::from(s.origin == Origin::Scenario);
             let findings: Vec<Value> = s
                 .findings()
                 .iter()
@@ -120,8 +121,9 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 "file": s.file.display().to_string(),
                 "line": s.line,
                 "column": s.column,
-                "scenario": s.name,
+                "scenario": (s.origin == Origin::Scenario).then_some(&s.name),
                 "exclusion": s.exclusion,
+                "source": s.origin.as_str(),
                 "verdict": Outcome::of(s.findings()).as_str(),
                 "findings": findings,
             }));
@@ -163,6 +165,20 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
             })
         })
         .collect();
+    let rules: Vec<Value> = report
+        .rules
+        .iter()
+        .map(|r| {
+            json!({
+                "rule_id": r.rule.id,
+                "file": r.rule.file.display().to_string(),
+                "format": if r.rule.file.extension().is_some_and(|e| e == "txt") { "seed" } else { "kql" },
+                "table": r.query.table,
+                "detection": r.detection(),
+                "inline_exclusions": r.inline.len(),
+            })
+        })
+        .collect();
     json!({
         "version": 1,
         "summary": {
@@ -174,6 +190,7 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
             "seed": seed,
             "input_errors": errors.len(),
         },
+        "rules": rules,
         "results": results,
         "errors": errors,
     })

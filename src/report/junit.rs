@@ -60,7 +60,7 @@ impl Emitter for Junit {
             if !rule.findings.is_empty() || rule.scenarios.is_empty() {
                 cases.push(case("(rule)", &rule.rule.name, &rule.findings, run));
             }
-            for s in &rule.scenarios {
+            for s in rule.exclusions() {
                 cases.push(case(&s.name, &rule.rule.name, s.findings(), run));
             }
         }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use similar::TextDiff;
 
 use super::{Counts, Emitter, Run};
-use crate::checks::{CheckReport, Finding, Outcome, OutcomeCounts, Severity, fixed_text};
+use crate::checks::{CheckReport, Finding, Origin, Outcome, OutcomeCounts, Severity, fixed_text};
 use crate::pred::Event;
 
 /// Text safe inside a table cell.
@@ -204,11 +204,7 @@ fn summary_table(out: &mut String, report: &CheckReport, room: usize) {
         .rules
         .iter()
         .map(|rule| {
-            let findings = || {
-                rule.findings
-                    .iter()
-                    .chain(rule.scenarios.iter().flat_map(|s| s.findings()))
-            };
+            let findings = || rule.all_findings();
             let outcome = Outcome::of_all(findings());
             let mut counts = Counts::default();
             findings().for_each(|f| counts.add(f));
@@ -272,19 +268,17 @@ fn blocks(report: &CheckReport, run: &Run) -> Vec<Block> {
             let findings: Vec<&Finding> = rule.findings.iter().collect();
             blocks.push(Block::new(rank(&findings), head, &findings));
         }
-        for (i, s) in rule.scenarios.iter().enumerate() {
+        for (i, s) in rule.exclusions().enumerate() {
             let outcome = Outcome::of(s.findings());
             if s.findings().is_empty() {
                 continue;
             }
             let table = rule.query.table.as_deref().unwrap_or("unknown table");
-            let mut head = format!(
-                "### {} › {}. {} — {}\n\n",
-                cell(&rule.rule.name),
-                i + 1,
-                cell(&s.name),
-                mark(outcome)
-            );
+            let title = match s.origin {
+                Origin::Scenario => format!("{}. {}", i + 1, cell(&s.name)),
+                Origin::Inline => format!("{} (in the query)", cell(&s.name)),
+            };
+            let mut head = format!("### {} › {title} — {}\n\n", cell(&rule.rule.name), mark(outcome));
             let _ = writeln!(
                 head,
                 "`{}:{}:{}` · table `{table}`\n",

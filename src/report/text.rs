@@ -16,7 +16,7 @@ impl Emitter for Text {
         check(report, run)
     }
 }
-use crate::checks::{CheckReport, Finding, Outcome, OutcomeCounts, RuleResult, describe_event};
+use crate::checks::{CheckReport, Finding, Origin, Outcome, OutcomeCounts, RuleResult, ScenarioResult, describe_event};
 
 /// Renders `fpx lint` results for a terminal or a log.
 pub fn lint(records: &[LintRecord], color: bool, width: usize) -> String {
@@ -68,7 +68,7 @@ fn plural(n: usize) -> &'static str {
 #[derive(Tabled)]
 struct Row {
     #[tabled(rename = "#")]
-    index: usize,
+    index: String,
     scenario: String,
     verdict: &'static str,
     codes: String,
@@ -176,11 +176,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
         ]);
     }
     for rule in &report.rules {
-        let findings = || {
-            rule.findings
-                .iter()
-                .chain(rule.scenarios.iter().flat_map(|s| s.findings()))
-        };
+        let findings = || rule.all_findings();
         let mut rule_counts = Counts::default();
         findings().for_each(|f| rule_counts.add(f));
         let mut scenario_outcomes = OutcomeCounts::default();
@@ -191,10 +187,14 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
             Outcome::of_all(findings()).as_str().into(),
             rule.rule.file.display().to_string(),
             format!(
-                "{} scenario{} ({}), {}",
+                "{} scenario{} ({}){}, {}",
                 rule.scenarios.len(),
                 plural(rule.scenarios.len()),
                 scenario_outcomes.describe(),
+                match rule.inline.len() {
+                    0 => String::new(),
+                    n => format!(" + {n} inline exclusion{}", plural(n)),
+                },
                 rule_counts.describe()
             ),
             worst(findings())
@@ -277,14 +277,17 @@ fn gate(report: &CheckReport, run: &Run) -> String {
 fn details(out: &mut String, rule: &RuleResult, run: &Run) {
     let table = rule.query.table.as_deref().unwrap_or("?");
     let _ = writeln!(out, "{} — {} ({table})", rule.rule.file.display(), rule.rule.name);
-    if !rule.scenarios.is_empty() {
-        let rows = rule.scenarios.iter().enumerate().map(|(i, s)| {
+    if rule.exclusions().next().is_some() {
+        let rows = rule.exclusions().map(|s| {
             let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code.as_str()).collect();
             codes.dedup();
             let st = s.stats.unwrap_or_default();
             Row {
-                index: i + 1,
-                scenario: truncate(&s.name, 50),
+                index: label(rule, s),
+                scenario: match s.origin {
+                    Origin::Scenario => truncate(&s.name, 50),
+                    Origin::Inline => truncate(&format!("inline: {}", s.exclusion), 50),
+                },
                 verdict: Outcome::of(s.findings()).as_str(),
                 codes: codes.join(" "),
                 benign: ratio(st.benign_suppressed, st.benign),
@@ -318,20 +321,27 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
     for f in &rule.findings {
         draw(out, &once(f), run);
     }
-    for (i, s) in rule.scenarios.iter().enumerate() {
+    for s in rule.exclusions() {
         if s.findings().is_empty() {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "── scenario {}: {} ({})\n",
-            i + 1,
-            s.name,
-            Outcome::of(s.findings()).as_str()
-        );
+        let what = match s.origin {
+            Origin::Scenario => format!("scenario {}: {}", label(rule, s), s.name),
+            Origin::Inline => format!("{} in the query: {}", s.name, s.exclusion),
+        };
+        let _ = writeln!(out, "── {what} ({})\n", Outcome::of(s.findings()).as_str());
         for f in s.findings() {
             draw(out, &once(f), run);
         }
+    }
+}
+
+/// A scenario's number (`3`), or an inline exclusion's (`i1`).
+fn label(rule: &RuleResult, s: &ScenarioResult) -> String {
+    let position = |list: &[ScenarioResult]| list.iter().position(|x| std::ptr::eq(x, s)).map_or(0, |i| i + 1);
+    match s.origin {
+        Origin::Scenario => position(&rule.scenarios).to_string(),
+        Origin::Inline => format!("i{}", position(&rule.inline)),
     }
 }
 

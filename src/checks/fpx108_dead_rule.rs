@@ -1,0 +1,129 @@
+//! FPX108 dead-rule (error)
+//!
+//! ## What it catches
+//! A rule whose detection can never be true (no event matches it), or one `or` branch
+//! of it that can never match in the context of the rest: contradictory values
+//! (`FileName =~ "a.exe" and FileName =~ "b.exe"`), an inline exclusion that removes
+//! everything the rule matches, a branch that repeats a condition with another value.
+//! Decided on D as fpx reads it; where D is approximated (FPX401) the approximation
+//! only widens it, so a dead D is dead.
+//!
+//! ## Why it matters
+//! The rule never alerts, or part of it is dead weight that looks like coverage: the
+//! technique the author meant to catch with that branch is not caught.
+//!
+//! ## Example
+//! ```text
+//! DeviceProcessEvents
+//! | where FileName =~ "anydesk.exe"
+//! | where FileName =~ "teamviewer.exe" or ProcessCommandLine has "--remote"
+//! ```
+//!
+//! ## Passes
+//! ```text
+//! DeviceProcessEvents
+//! | where FileName in~ ("anydesk.exe", "teamviewer.exe")
+//! | where ProcessCommandLine has "--remote"
+//! ```
+//!
+//! ## Fix
+//! Correct the values (often an `and` meant as `or`, or `in~ (...)` for several
+//! names). No automatic fix.
+
+use super::{Code, Finding, Rule, Severity};
+use crate::logic::{SatResult, sat};
+use crate::pred::{Pred, Span};
+
+pub(super) static RULE: Rule = Rule {
+    code: Code::Fpx108,
+    name: "dead-rule",
+    severity: Severity::Error,
+    summary: "the rule's detection, or one `or` branch of it, can never be true",
+    source: include_str!("fpx108_dead_rule.rs"),
+};
+
+/// Most `or` branches examined (each costs one decision).
+const MAX_BRANCHES: usize = 64;
+
+/// Dead-rule findings of a detection predicate, with the span (in the query) each one
+/// points at.
+pub(super) fn findings(detection: &Pred) -> Vec<(Span, Finding)> {
+    let whole = span_of(detection);
+    match sat(detection) {
+        SatResult::Unsat => {
+            let mut f = Finding::new(
+                &RULE,
+                "the rule's detection can never be true: no event matches it",
+                0..0,
+                "never true",
+            );
+            f.help = Some("its conditions contradict each other; the rule never alerts".into());
+            return vec![(whole, f)];
+        }
+        SatResult::Unknown => return Vec::new(),
+        SatResult::Sat(_) => {}
+    }
+    let mut out = Vec::new();
+    let mut budget = MAX_BRANCHES;
+    dead_branches(detection, detection, &mut Vec::new(), &mut budget, &mut out);
+    out
+}
+
+/// Walks the `or` nodes of `node` that are not under a `not` (`path` leads from `root`
+/// to `node`); a branch is dead when replacing its `or` by the branch alone leaves D
+/// unsatisfiable.
+fn dead_branches(root: &Pred, node: &Pred, path: &mut Vec<usize>, budget: &mut usize, out: &mut Vec<(Span, Finding)>) {
+    let children = match node {
+        Pred::And(items) | Pred::Or(items) => items,
+        _ => return,
+    };
+    if let Pred::Or(branches) = node {
+        for branch in branches {
+            if *budget == 0 {
+                return;
+            }
+            *budget -= 1;
+            if sat(&replace(root, path, branch)) == SatResult::Unsat {
+                let mut f = Finding::new(
+                    &RULE,
+                    "this branch can never match: with the rest of the rule's conditions it is never true",
+                    0..0,
+                    "dead branch",
+                );
+                f.help = Some("the rule still alerts through its other branches, but not through this one".into());
+                out.push((span_of(branch), f));
+            }
+        }
+    }
+    for (i, child) in children.iter().enumerate() {
+        path.push(i);
+        dead_branches(root, child, path, budget, out);
+        path.pop();
+    }
+}
+
+/// `root` with the node at `path` replaced by `with`.
+fn replace(root: &Pred, path: &[usize], with: &Pred) -> Pred {
+    match (path.split_first(), root) {
+        (None, _) => with.clone(),
+        (Some((&i, rest)), Pred::And(items)) => {
+            let mut items = items.clone();
+            items[i] = replace(&items[i], rest, with);
+            Pred::And(items)
+        }
+        (Some((&i, rest)), Pred::Or(items)) => {
+            let mut items = items.clone();
+            items[i] = replace(&items[i], rest, with);
+            Pred::Or(items)
+        }
+        _ => root.clone(),
+    }
+}
+
+/// From the first atom's start to the last atom's end.
+fn span_of(p: &Pred) -> Span {
+    let atoms = p.atoms();
+    let start = atoms.iter().map(|a| a.span.start).min().unwrap_or(0);
+    let end = atoms.iter().map(|a| a.span.end).max().unwrap_or(start);
+    start..end
+}

@@ -1,0 +1,132 @@
+//! Inline exclusions: the conjuncts of a rule's detection D that remove events by
+//! constants (`| where ProcessCommandLine !contains "Unrestricted"`,
+//! `and FileName !~ "svchost.exe"`, `| where not(FolderPath has_any (excludeProcs))`,
+//! `InitiatingProcessFileName !in~ (allow_list)` with a literal `let` list). Each is an
+//! exclusion of the rest of the rule: it suppresses the events where its negation holds.
+
+use crate::pred::{Pred, Span};
+
+/// One inline exclusion of a rule's query.
+#[derive(Debug, Clone)]
+pub struct InlineExclusion {
+    /// Bytes of the query the conjunct covers (from its first atom to its last).
+    pub span: Span,
+    /// What it suppresses: the negation of the conjunct (atom spans index the query).
+    pub suppresses: Pred,
+    /// The rule without this conjunct (its other exclusions kept).
+    pub rest: Pred,
+}
+
+/// The inline exclusions of a (lowered, approximated) detection predicate.
+pub fn inline_exclusions(detection: &Pred) -> Vec<InlineExclusion> {
+    let mut conjuncts = Vec::new();
+    flatten(detection, &mut conjuncts);
+    let is_exclusion: Vec<bool> = conjuncts.iter().map(|c| removes_by_constants(c)).collect();
+    // A rule that is nothing but negated tests detects "everything but": that is its
+    // detection, not an exclusion of it.
+    if is_exclusion.iter().all(|&e| e) {
+        return Vec::new();
+    }
+    conjuncts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| is_exclusion[*i])
+        .map(|(i, c)| {
+            let atoms = c.atoms();
+            let start = atoms.iter().map(|a| a.span.start).min().unwrap_or(0);
+            let end = atoms.iter().map(|a| a.span.end).max().unwrap_or(start);
+            let rest: Vec<Pred> = conjuncts
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, p)| (*p).clone())
+                .collect();
+            InlineExclusion {
+                span: start..end,
+                suppresses: c.negate(),
+                rest: Pred::And(rest),
+            }
+        })
+        .collect()
+}
+
+/// The conjuncts of `p` (nested `and`s flattened; `true` ones dropped).
+fn flatten<'a>(p: &'a Pred, out: &mut Vec<&'a Pred>) {
+    match p {
+        Pred::And(items) => items.iter().for_each(|i| flatten(i, out)),
+        Pred::True => {}
+        other => out.push(other),
+    }
+}
+
+/// A negated test (or `not(...)` of tests) on constants: every part is a comparison with
+/// a literal (no approximated condition), none is an emptiness test, and the whole is
+/// written negatively.
+fn removes_by_constants(p: &Pred) -> bool {
+    fn constants_only(p: &Pred) -> bool {
+        match p {
+            Pred::Atom(a) => a.span.end > a.span.start && a.values.iter().all(|v| !v.text().is_empty()),
+            Pred::Not(q) => constants_only(q),
+            Pred::And(ps) | Pred::Or(ps) => !ps.is_empty() && ps.iter().all(constants_only),
+            Pred::True | Pred::False => false,
+        }
+    }
+    let negative = match p {
+        Pred::Not(_) => true,
+        Pred::Atom(a) => a.negated,
+        _ => false,
+    };
+    negative && constants_only(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::expr::print;
+    use crate::kql::read_query;
+
+    fn inline(query: &str) -> Vec<(String, String)> {
+        let q = read_query(query);
+        q.inline
+            .iter()
+            .map(|e| (query[e.span.clone()].to_string(), print(&e.suppresses)))
+            .collect()
+    }
+
+    #[test]
+    fn negated_constant_tests_are_inline_exclusions() {
+        let found = inline(
+            "let allow = dynamic(['svchost.exe', 'msmpeng.exe']);
+DeviceProcessEvents
+| where FileName =~ 'powershell.exe'
+| where ProcessCommandLine !contains \"Unrestricted\" and InitiatingProcessFileName !in~ (allow)
+| where not(FolderPath has_any ('C:\\\\Tools', 'D:\\\\Tools'))
+| where isnotempty(AccountName)",
+        );
+        assert_eq!(
+            found,
+            [
+                (
+                    "ProcessCommandLine !contains \"Unrestricted\"".to_string(),
+                    "ProcessCommandLine contains \"Unrestricted\"".to_string()
+                ),
+                (
+                    "InitiatingProcessFileName !in~ (allow)".to_string(),
+                    "InitiatingProcessFileName in~ (\"svchost.exe\", \"msmpeng.exe\")".to_string()
+                ),
+                (
+                    "FolderPath has_any ('C:\\\\Tools', 'D:\\\\Tools')".to_string(),
+                    "FolderPath has_any (@\"C:\\Tools\", @\"D:\\Tools\")".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rule_of_negations_only_has_no_inline_exclusion() {
+        assert!(inline("DeviceProcessEvents | where FileName !~ 'svchost.exe'").is_empty());
+        // An empty allow-list is still an exclusion (it never removes anything: FPX105).
+        let found =
+            inline("let l = dynamic([]); DeviceProcessEvents | where FileName =~ 'a.exe' and FileName !in~ (l)");
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
+}
