@@ -40,8 +40,9 @@ pub(super) fn run(args: LintArgs) -> Result<u8, String> {
         let hint = match crate::schema::nearest_name(table, schema().table_names()) {
             Some(near) => format!("did you mean `{near}`?"),
             None => format!(
-                "fpx knows the {} Defender XDR and Sentinel tables",
-                schema().table_names().count()
+                "fpx knows the {} Defender XDR and Sentinel tables and {} Sigma log sources (`sigma:PRODUCT/CATEGORY`)",
+                schema().kql_tables().count(),
+                schema().table_names().count() - schema().kql_tables().count()
             ),
         };
         return Err(format!("unknown table `{table}`; {hint}"));

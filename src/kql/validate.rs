@@ -387,7 +387,7 @@ impl<'q> Checker<'q> {
         if self.lets.contains_key(first.text) || TABULAR_SOURCES.contains(&first.text) {
             return Scope::Open;
         }
-        let help = nearest_name(first.text, schema().table_names()).map(|t| format!("did you mean `{t}`?"));
+        let help = nearest_name(first.text, schema().kql_tables()).map(|t| format!("did you mean `{t}`?"));
         self.error(
             first.span.clone(),
             format!("`{}` is not a table (or a `let`) the query can read", first.text),

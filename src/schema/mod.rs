@@ -45,10 +45,26 @@ struct AliasFile {
     no_column: BTreeMap<String, String>,
 }
 
+#[derive(Deserialize)]
+struct SigmaFile {
+    attacker: Vec<String>,
+    logsources: BTreeMap<String, SigmaLogSource>,
+}
+
+#[derive(Deserialize)]
+struct SigmaLogSource {
+    #[serde(default)]
+    open: bool,
+    fields: Vec<String>,
+}
+
 /// All tables and aliases fpx knows.
 #[derive(Debug)]
 pub struct Schema {
     tables: BTreeMap<String, Vec<Column>>,
+    /// Tables whose column list is not exhaustive (Sigma log sources nobody lists the
+    /// fields of): other fields are accepted as columns.
+    open: std::collections::BTreeSet<String>,
     aliases: BTreeMap<String, BTreeMap<String, String>>,
     no_column: BTreeMap<String, String>,
 }
@@ -67,11 +83,31 @@ pub enum Resolution<'a> {
 }
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let tables = serde_yaml::from_str(include_str!("../../schemas/tables.yaml")).expect("schemas/tables.yaml is valid");
+    let mut tables: BTreeMap<String, Vec<Column>> =
+        serde_yaml::from_str(include_str!("../../schemas/tables.yaml")).expect("schemas/tables.yaml is valid");
+    let sigma: SigmaFile =
+        serde_yaml::from_str(include_str!("../../schemas/sigma.yaml")).expect("schemas/sigma.yaml is valid");
+    let mut open = std::collections::BTreeSet::new();
+    for (name, source) in sigma.logsources {
+        let columns = source
+            .fields
+            .into_iter()
+            .map(|field| Column {
+                attacker: sigma.attacker.contains(&field),
+                name: field,
+                ty: ColumnType::String,
+            })
+            .collect();
+        if source.open {
+            open.insert(name.clone());
+        }
+        tables.insert(name, columns);
+    }
     let aliases: AliasFile =
         serde_yaml::from_str(include_str!("../../schemas/aliases.yaml")).expect("schemas/aliases.yaml is valid");
     Schema {
         tables,
+        open,
         aliases: aliases.aliases,
         no_column: aliases.no_column,
     }
@@ -88,9 +124,20 @@ impl Schema {
         self.tables.get(name).map(Vec::as_slice)
     }
 
-    /// Names of every known table.
+    /// Names of every known table (Sigma log sources are `sigma:...`).
     pub fn table_names(&self) -> impl Iterator<Item = &str> {
         self.tables.keys().map(String::as_str)
+    }
+
+    /// Names of the Defender XDR and Sentinel tables (what a KQL query can read).
+    pub fn kql_tables(&self) -> impl Iterator<Item = &str> {
+        self.table_names().filter(|t| !t.starts_with("sigma:"))
+    }
+
+    /// Whether a table's column list is not exhaustive: a field it does not list may
+    /// still be one of its columns.
+    pub fn is_open(&self, table: &str) -> bool {
+        self.open.contains(table)
     }
 
     /// What `field` means in `table`.
@@ -118,9 +165,13 @@ impl Schema {
         if let Some(reason) = self.no_column.get(field) {
             return Resolution::NoColumn { reason: reason.clone() };
         }
+        // Other tables of the same kind: Sigma log sources for a Sigma rule, Defender
+        // and Sentinel tables for a KQL one.
+        let sigma = table.starts_with("sigma:");
         let elsewhere: Vec<(String, String)> = self
             .tables
             .iter()
+            .filter(|(t, _)| t.starts_with("sigma:") == sigma)
             .filter(|(_, cols)| cols.iter().any(|c| c.name == field))
             .map(|(t, _)| (t.clone(), field.to_string()))
             .collect();
@@ -220,7 +271,7 @@ mod tests {
 
     #[test]
     fn every_defender_xdr_table_is_known() {
-        assert_eq!(schema().table_names().count(), 86);
+        assert_eq!(schema().kql_tables().count(), 86);
         assert!(schema().table("EmailEvents").is_some());
         assert!(
             schema()
