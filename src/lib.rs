@@ -11,6 +11,7 @@ pub mod expr;
 pub mod harness;
 pub mod kql;
 pub mod logic;
+pub mod model;
 pub mod pred;
 pub mod report;
 pub mod schema;

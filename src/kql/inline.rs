@@ -4,18 +4,8 @@
 //! `InitiatingProcessFileName !in~ (allow_list)` with a literal `let` list). Each is an
 //! exclusion of the rest of the rule: it suppresses the events where its negation holds.
 
-use crate::pred::{Pred, Span};
-
-/// One inline exclusion of a rule's query.
-#[derive(Debug, Clone)]
-pub struct InlineExclusion {
-    /// Bytes of the query the conjunct covers (from its first atom to its last).
-    pub span: Span,
-    /// What it suppresses: the negation of the conjunct (atom spans index the query).
-    pub suppresses: Pred,
-    /// The rule without this conjunct (its other exclusions kept).
-    pub rest: Pred,
-}
+use crate::model::InlineExclusion;
+use crate::pred::Pred;
 
 /// The inline exclusions of a (lowered, approximated) detection predicate.
 pub fn inline_exclusions(detection: &Pred) -> Vec<InlineExclusion> {

@@ -13,7 +13,8 @@ mod inline;
 mod lex;
 mod validate;
 
-pub use inline::InlineExclusion;
+pub use crate::model::{InlineExclusion, QueryNote, RuleQuery};
+use crate::model::{approximate, opaque};
 
 pub use validate::{QueryError, validate};
 
@@ -32,62 +33,8 @@ use crate::pred::{Atom, Op, Pred, Span, Value};
 #[grammar = "../grammar/kql.pest"]
 struct KqlParser;
 
-/// What fpx understood of a rule's query.
-#[derive(Debug, Clone)]
-pub struct RuleQuery {
-    /// The table the query reads (the source of its last tabular expression).
-    pub table: Option<String>,
-    /// The detection predicate D, if the query could be lowered.
-    pub detection: Option<Pred>,
-    /// The columns of the query's result.
-    pub output_columns: Vec<String>,
-    /// What was approximated or could not be read, with where in the query.
-    pub notes: Vec<QueryNote>,
-    /// Why the query does not compile in KQL (FPX403); empty when it does, as far as
-    /// fpx can tell.
-    pub errors: Vec<QueryError>,
-    /// The conjuncts of D that are exclusions of the rest of it.
-    pub inline: Vec<InlineExclusion>,
-}
-
-impl RuleQuery {
-    /// Whether D is exact: nothing had to be approximated or left out.
-    pub fn exact(&self) -> bool {
-        self.notes.is_empty()
-    }
-
-    /// A query fpx could not read at all: no table, no D, one fatal note.
-    fn unreadable(span: Span, message: String) -> RuleQuery {
-        RuleQuery {
-            table: None,
-            detection: None,
-            output_columns: Vec::new(),
-            errors: Vec::new(),
-            inline: Vec::new(),
-            notes: vec![QueryNote {
-                span,
-                message,
-                fatal: true,
-            }],
-        }
-    }
-}
-
-/// Something about the query a reviewer should know (becomes FPX401).
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueryNote {
-    pub span: Span,
-    pub message: String,
-    /// True when the note made the whole query unsupported (no D).
-    pub fatal: bool,
-}
-
 /// Why most opaque conditions are approximated (see `Reader::approximated`).
 const UNDECIDABLE: &str = "is not a condition on the table's columns that fpx can decide; it is read";
-
-/// The field name opaque conditions are parked under until their polarity is known;
-/// NUL cannot occur in a real field name.
-const OPAQUE: &str = "\0opaque";
 
 static PRATT: std::sync::LazyLock<PrattParser<Rule>> = std::sync::LazyLock::new(|| {
     PrattParser::new()
@@ -496,34 +443,10 @@ fn literal(text: &str) -> Option<(Value, bool)> {
     }
 }
 
-fn opaque(at: Option<Span>) -> Pred {
-    Pred::Atom(Atom {
-        span: at.unwrap_or(0..0),
-        ..Atom::new(OPAQUE, Op::Equals, false, true, vec![Value::Str(String::new())])
-    })
-}
-
 fn is_time(operand: &str) -> bool {
     let name = operand.split('(').next().unwrap_or(operand);
     matches!(name, "Timestamp" | "TimeGenerated" | "ago" | "now" | "datetime")
         || name.ends_with("Time") && !name.contains('.')
-}
-
-/// Replaces opaque conditions by `true` where asserted and `false` where negated.
-fn approximate(pred: &Pred, positive: bool) -> Pred {
-    match pred {
-        Pred::Atom(a) if a.field == OPAQUE => {
-            if positive {
-                Pred::True
-            } else {
-                Pred::False
-            }
-        }
-        Pred::Not(p) => Pred::Not(Box::new(approximate(p, !positive))),
-        Pred::And(ps) => Pred::And(ps.iter().map(|p| approximate(p, positive)).collect()),
-        Pred::Or(ps) => Pred::Or(ps.iter().map(|p| approximate(p, positive)).collect()),
-        other => other.clone(),
-    }
 }
 
 /// KQL's name for an unnamed aggregate: `count()` is `count_`, `make_set(X)` is

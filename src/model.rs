@@ -1,0 +1,96 @@
+//! The one rule model every front-end (seed text, Sentinel KQL, Sigma) produces: the
+//! rule's table or log source, its detection predicate D with spans, the exclusions
+//! written inline in it, and notes on what was approximated. Checks and reports read
+//! this, never the front-end's syntax.
+
+use crate::kql::QueryError;
+use crate::pred::{Atom, Op, Pred, Span, Value};
+
+/// What fpx understood of a rule's query.
+#[derive(Debug, Clone)]
+pub struct RuleQuery {
+    /// The table the query reads (the source of its last tabular expression).
+    pub table: Option<String>,
+    /// The detection predicate D, if the query could be lowered.
+    pub detection: Option<Pred>,
+    /// The columns of the query's result.
+    pub output_columns: Vec<String>,
+    /// What was approximated or could not be read, with where in the query.
+    pub notes: Vec<QueryNote>,
+    /// Why the query does not compile in KQL (FPX403); empty when it does, as far as
+    /// fpx can tell.
+    pub errors: Vec<QueryError>,
+    /// The conjuncts of D that are exclusions of the rest of it.
+    pub inline: Vec<InlineExclusion>,
+}
+
+impl RuleQuery {
+    /// Whether D is exact: nothing had to be approximated or left out.
+    pub fn exact(&self) -> bool {
+        self.notes.is_empty()
+    }
+
+    /// A query fpx could not read at all: no table, no D, one fatal note.
+    pub(crate) fn unreadable(span: Span, message: String) -> RuleQuery {
+        RuleQuery {
+            table: None,
+            detection: None,
+            output_columns: Vec::new(),
+            errors: Vec::new(),
+            inline: Vec::new(),
+            notes: vec![QueryNote {
+                span,
+                message,
+                fatal: true,
+            }],
+        }
+    }
+}
+
+/// Something about the query a reviewer should know (becomes FPX401).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryNote {
+    pub span: Span,
+    pub message: String,
+    /// True when the note made the whole query unsupported (no D).
+    pub fatal: bool,
+}
+
+/// One inline exclusion of a rule's query.
+#[derive(Debug, Clone)]
+pub struct InlineExclusion {
+    /// Bytes of the query the conjunct covers (from its first atom to its last).
+    pub span: Span,
+    /// What it suppresses: the negation of the conjunct (atom spans index the query).
+    pub suppresses: Pred,
+    /// The rule without this conjunct (its other exclusions kept).
+    pub rest: Pred,
+}
+
+/// The field name opaque conditions are parked under until their polarity is known;
+/// NUL cannot occur in a real field name.
+pub(crate) const OPAQUE: &str = "\0opaque";
+
+pub(crate) fn opaque(at: Option<Span>) -> Pred {
+    Pred::Atom(Atom {
+        span: at.unwrap_or(0..0),
+        ..Atom::new(OPAQUE, Op::Equals, false, true, vec![Value::Str(String::new())])
+    })
+}
+
+/// Replaces opaque conditions by `true` where asserted and `false` where negated.
+pub(crate) fn approximate(pred: &Pred, positive: bool) -> Pred {
+    match pred {
+        Pred::Atom(a) if a.field == OPAQUE => {
+            if positive {
+                Pred::True
+            } else {
+                Pred::False
+            }
+        }
+        Pred::Not(p) => Pred::Not(Box::new(approximate(p, !positive))),
+        Pred::And(ps) => Pred::And(ps.iter().map(|p| approximate(p, positive)).collect()),
+        Pred::Or(ps) => Pred::Or(ps.iter().map(|p| approximate(p, positive)).collect()),
+        other => other.clone(),
+    }
+}
