@@ -15,3 +15,4 @@ pub mod model;
 pub mod pred;
 pub mod report;
 pub mod schema;
+pub mod sigma;

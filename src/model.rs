@@ -63,8 +63,11 @@ pub struct InlineExclusion {
     pub span: Span,
     /// What it suppresses: the negation of the conjunct (atom spans index the query).
     pub suppresses: Pred,
-    /// The rule without this conjunct (its other exclusions kept).
+    /// The rule's detection without its exclusions (this one and the others): what
+    /// the exclusion is judged against. Overlaps between exclusions are FPX107's.
     pub rest: Pred,
+    /// The name the rule gives it (a Sigma filter selection), if any.
+    pub name: Option<String>,
 }
 
 /// The field name opaque conditions are parked under until their polarity is known;

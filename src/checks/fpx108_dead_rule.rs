@@ -6,7 +6,9 @@
 //! (`FileName =~ "a.exe" and FileName =~ "b.exe"`), an inline exclusion that removes
 //! everything the rule matches, a branch that repeats a condition with another value.
 //! Decided on D as fpx reads it; where D is approximated (FPX401) the approximation
-//! only widens it, so a dead D is dead.
+//! only widens it, so a dead D is dead. Branches are the `or`s a person wrote between
+//! conditions; the values of one list (`in~ (...)`, a Sigma value list) are not
+//! examined one by one.
 //!
 //! ## Why it matters
 //! The rule never alerts, or part of it is dead weight that looks like coverage: the
@@ -77,7 +79,21 @@ fn dead_branches(root: &Pred, node: &Pred, path: &mut Vec<usize>, budget: &mut u
         Pred::And(items) | Pred::Or(items) => items,
         _ => return,
     };
-    if let Pred::Or(branches) = node {
+    // A list of values for one field (`Image|endswith: [...]`, `in~ (...)`) is not a
+    // branch a person wrote as one: its values are not examined one by one.
+    let value_list = |branches: &[Pred]| {
+        let fields: Vec<&str> = branches
+            .iter()
+            .filter_map(|b| match b {
+                Pred::Atom(a) => Some(a.field.as_str()),
+                _ => None,
+            })
+            .collect();
+        fields.len() == branches.len() && fields.windows(2).all(|w| w[0] == w[1])
+    };
+    if let Pred::Or(branches) = node
+        && !value_list(branches)
+    {
         for branch in branches {
             if *budget == 0 {
                 return;

@@ -10,7 +10,7 @@ use super::{
     fpx302_misses_benign, fpx303_not_a_false_positive, fpx305_harness_inconclusive, fpx401_unsupported_query,
     fpx402_malformed_rule_file, fpx403_invalid_query, fpx404_duplicate_rule_id, fpx405_orphan_scenario,
 };
-use crate::corpus::{Corpus, LoadError, RuleDoc, Scenario, ScenarioFile, Template};
+use crate::corpus::{Corpus, LoadError, RuleDoc, RuleFormat, Scenario, ScenarioFile, Template};
 use crate::expr::{ParseOutcome, ParsedExclusion};
 use crate::harness::{self, Counterexample, Setup, Source};
 use crate::kql::InlineExclusion;
@@ -242,7 +242,11 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
     let mut id_findings = fpx404_duplicate_rule_id::findings(&rules);
     let mut results = Vec::new();
     for (index, rule) in rules.into_iter().enumerate() {
-        let query = read_query(&rule.query);
+        let query = match (&rule.lowered, rule.format) {
+            (Some(lowered), _) => lowered.clone(),
+            (None, RuleFormat::Sigma) => crate::sigma::lower(&rule.source),
+            (None, RuleFormat::Kql | RuleFormat::Seed) => read_query(&rule.query),
+        };
         let mut findings = Vec::new();
         let id_finding = id_findings.iter().position(|(i, _)| *i == index);
         let owns_scenarios = id_finding.is_none();
@@ -341,13 +345,20 @@ fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, table: &str) 
         detection: Some(&e.rest),
     };
     let mut result = in_context(analyze_outcome(&text, parsed), Some(&context));
-    // Names in the query are checked by FPX403; a fix rewrites what is suppressed, so
-    // the conjunct that keeps events becomes its `not(...)`.
-    result
-        .analysis
-        .findings
-        .retain(|f| !matches!(f.rule.code, Code::Fpx201 | Code::Fpx202));
+    // Names in a KQL query are checked by FPX403 (a Sigma filter's fields are checked
+    // here, against the log source); a fix rewrites what is suppressed, so the conjunct
+    // that keeps events becomes its `not(...)`.
+    if rule.format != RuleFormat::Sigma {
+        result
+            .analysis
+            .findings
+            .retain(|f| !matches!(f.rule.code, Code::Fpx201 | Code::Fpx202));
+    }
     for f in &mut result.analysis.findings {
+        if rule.format == RuleFormat::Sigma {
+            // A fix is printed as KQL; a Sigma filter is YAML.
+            f.fix = None;
+        }
         if let Some(fix) = &mut f.fix {
             for edit in &mut fix.edits {
                 if edit.span == (0..text.len()) {
@@ -361,7 +372,10 @@ fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, table: &str) 
     ScenarioResult {
         file: rule.file.clone(),
         source: rule.source.as_str().into(),
-        name: format!("inline exclusion {}", index + 1),
+        name: match &e.name {
+            Some(name) => format!("filter {name}"),
+            None => format!("inline exclusion {}", index + 1),
+        },
         exclusion: text,
         line,
         column,

@@ -10,7 +10,7 @@ mod write;
 
 pub use edit::replace_exclusion;
 pub use error::{LoadError, Position, decode_text, normalize, read_text};
-pub use rule::{Malformed, RuleDoc, read_rule, write_rule};
+pub use rule::{Malformed, RuleDoc, RuleFormat, read_rule, write_rule};
 pub use scenario::{Ignore, Scenario, ScenarioFile, Template, read_scenarios, write_scenarios};
 pub use seed::{SeedDoc, read_seed};
 pub use write::{WriteOutcome, write_atomically, write_if_changed};
@@ -174,6 +174,25 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
         })
     } else if has_key("scenarios:") {
         read_scenarios(file, &text).map(|f| corpus.scenario_files.push(f))
+    } else if crate::sigma::is_sigma(&text) {
+        crate::sigma::read_sigma(&text)
+            .map(|doc| {
+                corpus.rules.push(RuleDoc {
+                    format: RuleFormat::Sigma,
+                    file: file.to_path_buf(),
+                    id: doc.id,
+                    name: doc.title,
+                    description: doc.description,
+                    tactics: doc.tags,
+                    query: text.clone(),
+                    query_line: 1,
+                    query_indent: 0,
+                    source: text.clone(),
+                    lowered: Some(doc.query),
+                    ..RuleDoc::default()
+                })
+            })
+            .map_err(|e| LoadError::at(file, 1, 1, format!("not a readable Sigma rule: {e}")))
     } else if has_key("query:") {
         read_rule(file, &text).map(|r| corpus.rules.push(r))
     } else {

@@ -8,9 +8,33 @@ use serde_yaml::Value as Yaml;
 
 use super::error::LoadError;
 
+/// The language a rule is written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RuleFormat {
+    /// A Sentinel / Defender hunting query (YAML with `query:`).
+    #[default]
+    Kql,
+    /// A seed document (text with a KQL query and scenarios).
+    Seed,
+    /// A Sigma rule (YAML with `logsource:` and `detection:`).
+    Sigma,
+}
+
+impl RuleFormat {
+    /// The `format` value of the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleFormat::Kql => "kql",
+            RuleFormat::Seed => "seed",
+            RuleFormat::Sigma => "sigma",
+        }
+    }
+}
+
 /// A detection rule as fpx reads it.
 #[derive(Debug, Clone, Default)]
 pub struct RuleDoc {
+    pub format: RuleFormat,
     pub file: PathBuf,
     pub id: String,
     pub name: String,
@@ -27,6 +51,8 @@ pub struct RuleDoc {
     pub malformed: Option<Malformed>,
     /// The file's text, for pointing into it.
     pub source: String,
+    /// The rule model, when the front-end built it while reading (Sigma).
+    pub lowered: Option<crate::model::RuleQuery>,
 }
 
 /// Why a rule file is not valid YAML, and what fpx read anyway.

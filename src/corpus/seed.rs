@@ -43,6 +43,7 @@ pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
         .unwrap_or(lines.len());
     let mut notes = Vec::new();
     let mut rule = RuleDoc {
+        format: super::RuleFormat::Seed,
         file: file.to_path_buf(),
         source: text.to_string(),
         ..RuleDoc::default()

@@ -17,24 +17,25 @@ pub fn inline_exclusions(detection: &Pred) -> Vec<InlineExclusion> {
     if is_exclusion.iter().all(|&e| e) {
         return Vec::new();
     }
+    let rest: Vec<Pred> = conjuncts
+        .iter()
+        .zip(&is_exclusion)
+        .filter(|(_, e)| !**e)
+        .map(|(p, _)| (*p).clone())
+        .collect();
     conjuncts
         .iter()
-        .enumerate()
-        .filter(|(i, _)| is_exclusion[*i])
-        .map(|(i, c)| {
+        .zip(&is_exclusion)
+        .filter(|(_, e)| **e)
+        .map(|(c, _)| {
             let atoms = c.atoms();
             let start = atoms.iter().map(|a| a.span.start).min().unwrap_or(0);
             let end = atoms.iter().map(|a| a.span.end).max().unwrap_or(start);
-            let rest: Vec<Pred> = conjuncts
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, p)| (*p).clone())
-                .collect();
             InlineExclusion {
                 span: start..end,
                 suppresses: c.negate(),
-                rest: Pred::And(rest),
+                rest: Pred::And(rest.clone()),
+                name: None,
             }
         })
         .collect()

@@ -3,7 +3,7 @@
 //! (`in` is an `or` of equalities, `has_all` an `and` of `has`), so the field solver
 //! only ever meets single-value tests.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::pred::{self, Atom, Op, Pred};
 

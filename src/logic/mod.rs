@@ -18,7 +18,7 @@ mod simplify;
 
 pub use simplify::{inverted_fix, redundant_terms, simplify};
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use field::FieldResult;
 use formula::{Lowered, Nnf, eval3, pick};
@@ -170,7 +170,7 @@ impl<'a> Search<'a> {
                 .max(4 * lowered.basics.len()),
             lowered,
             assign: vec![None; lowered.basics.len()],
-            cache: HashMap::new(),
+            cache: HashMap::default(),
             nodes: 0,
             unknown: false,
         }

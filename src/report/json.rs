@@ -172,7 +172,7 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
             json!({
                 "rule_id": r.rule.id,
                 "file": r.rule.file.display().to_string(),
-                "format": if r.rule.file.extension().is_some_and(|e| e == "txt") { "seed" } else { "kql" },
+                "format": r.rule.format.as_str(),
                 "table": r.query.table,
                 "detection": r.detection(),
                 "inline_exclusions": r.inline.len(),

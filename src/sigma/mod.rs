@@ -1,0 +1,328 @@
+//! Sigma rules (SigmaHQ format, specification v2.1.0): read with `rsigma-parser` (the
+//! maintained Sigma parser: YAML, detections, modifiers, wildcard strings and the
+//! condition grammar) and lowered to the one rule model: the log source as the table,
+//! the condition as D, and every selection the condition negates as an inline
+//! exclusion of the rest. Lines and columns come from fpx's own scan of the YAML, since
+//! the parser's AST has none.
+//!
+//! Semantics follow the specification: values match case-insensitively unless
+//! `|cased`; `*` and `?` are wildcards; `contains`/`startswith`/`endswith`; lists are
+//! OR (AND with `|all`), maps AND, lists of maps OR; `re` (with `i`, `m`, `s`);
+//! `windash` (the five dash characters); `base64`, `base64offset`, `wide`/`utf16*`;
+//! `cidr` on dotted IPv4 addresses; `gt/gte/lt/lte`; `exists`; `null` and `''`; `1 of`
+//! / `all of` / `them`; keywords (field-less values) search the event's whole text, the
+//! field `_raw`. A field an event lacks reads as the empty string, so `null`, `''` and
+//! `exists: false` are one condition. What cannot be decided (`fieldref`, `expand`
+//! placeholders, time parts, IPv6 ranges beyond the first group, `N of` with N > 1) is
+//! over-approximated soundly and noted (FPX401).
+
+mod layout;
+mod values;
+
+use std::collections::HashMap;
+
+use rsigma_parser::{ConditionExpr, Detection, DetectionItem, Modifier, Quantifier, SelectorPattern, SigmaRule};
+
+use crate::model::{InlineExclusion, QueryNote, RuleQuery, approximate, opaque};
+use crate::pred::{Pred, Span};
+use layout::Layout;
+
+/// The field keyword detections search: the whole event as text (a log line, or the
+/// event's fields written out), which is what Sigma backends search for keywords.
+pub const RAW: &str = "_raw";
+
+/// Whether a file's text is a Sigma document: top-level `detection:` and `logsource:`
+/// (or a meta-filter's `filter:`).
+pub fn is_sigma(text: &str) -> bool {
+    let top = |key: &str| text.lines().any(|l| l.starts_with(key));
+    top("detection:") && top("logsource:")
+}
+
+/// A Sigma rule as fpx reads it: its metadata and the rule model of its detection.
+#[derive(Debug, Clone)]
+pub struct SigmaDoc {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub query: RuleQuery,
+}
+
+/// Reads a rule (its whole file: spans index it); `Err` with a message when
+/// rsigma-parser cannot read it.
+pub fn read_sigma(text: &str) -> Result<SigmaDoc, String> {
+    let rule = parse(text)?;
+    Ok(SigmaDoc {
+        id: rule.id.clone().unwrap_or_default(),
+        title: rule.title.clone(),
+        description: rule.description.clone().unwrap_or_default(),
+        tags: rule.tags.clone(),
+        query: lower_rule(&rule, text),
+    })
+}
+
+fn parse(text: &str) -> Result<SigmaRule, String> {
+    let collection = rsigma_parser::parse_sigma_yaml(text).map_err(|e| e.to_string())?;
+    if let Some(rule) = collection.rules.into_iter().next() {
+        return Ok(rule);
+    }
+    Err(match collection.errors.first() {
+        Some(e) => e.clone(),
+        None if !collection.filters.is_empty() => {
+            "a Sigma meta-filter: fpx does not read meta-filters yet, so it checks nothing here".into()
+        }
+        None => "no Sigma detection rule in the file".into(),
+    })
+}
+
+/// The table name of a log source: `sigma:PRODUCT/CATEGORY` or
+/// `sigma:PRODUCT/service/SERVICE` (`any` when there is no product).
+fn table(rule: &SigmaRule) -> String {
+    let ls = &rule.logsource;
+    let product = ls.product.as_deref().unwrap_or("any");
+    match (&ls.category, &ls.service) {
+        (Some(category), _) => format!("sigma:{product}/{category}"),
+        (None, Some(service)) => format!("sigma:{product}/service/{service}"),
+        (None, None) => format!("sigma:{product}"),
+    }
+}
+
+/// Lowers a Sigma rule's text (the whole file: spans index it) to the rule model.
+pub fn lower(text: &str) -> RuleQuery {
+    match parse(text) {
+        Ok(rule) => lower_rule(&rule, text),
+        Err(e) => RuleQuery::unreadable(
+            0..text.lines().next().map_or(0, str::len),
+            format!("fpx cannot read the rule: {e}"),
+        ),
+    }
+}
+
+fn lower_rule(rule: &SigmaRule, text: &str) -> RuleQuery {
+    let layout = Layout::of(text);
+    let mut lowering = Lowering {
+        rule,
+        layout: &layout,
+        notes: Vec::new(),
+        lowered: HashMap::new(),
+    };
+    let condition = match rule.detection.conditions.as_slice() {
+        [] => {
+            lowering.note(layout.detection.clone(), "the rule has no `condition`".into(), true);
+            None
+        }
+        [one] => Some(one.clone()),
+        many => Some(ConditionExpr::Or(many.to_vec())),
+    };
+    let mut conjuncts = Vec::new();
+    let mut exclusions: Vec<(usize, String)> = Vec::new();
+    if let Some(condition) = &condition {
+        // The top-level conjuncts; `not 1 of filter_*` is `not filter_a and not filter_b`.
+        let mut parts = Vec::new();
+        top_conjuncts(condition, &mut parts);
+        for part in parts {
+            match &part {
+                ConditionExpr::Not(inner) => {
+                    let negated = match inner.as_ref() {
+                        ConditionExpr::Identifier(name) => vec![name.clone()],
+                        ConditionExpr::Selector {
+                            quantifier: Quantifier::Any | Quantifier::Count(1),
+                            pattern,
+                        } => lowering.selected(pattern),
+                        _ => Vec::new(),
+                    };
+                    if negated.is_empty() {
+                        conjuncts.push(lowering.condition(&part));
+                    }
+                    for name in negated {
+                        exclusions.push((conjuncts.len(), name.clone()));
+                        conjuncts.push(Pred::Not(Box::new(lowering.selection(&name))));
+                    }
+                }
+                _ => conjuncts.push(lowering.condition(&part)),
+            }
+        }
+    }
+    let fatal = lowering.notes.iter().any(|n| n.fatal);
+    let detection = (!fatal && condition.is_some()).then(|| approximate(&Pred::And(conjuncts.clone()), true));
+    let inline = if exclusions.len() == conjuncts.len() || detection.is_none() {
+        // A rule that is only negated selections detects "everything but": no exclusion.
+        Vec::new()
+    } else {
+        exclusions
+            .iter()
+            .filter(|(i, _)| conjuncts[*i].atoms().iter().all(|a| a.field != crate::model::OPAQUE))
+            .map(|(i, name)| {
+                let rest: Vec<Pred> = conjuncts
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| exclusions.iter().all(|(k, _)| k != j))
+                    .map(|(_, p)| p.clone())
+                    .collect();
+                InlineExclusion {
+                    span: layout.body(name).unwrap_or(0..0),
+                    suppresses: conjuncts[*i].negate(),
+                    rest: approximate(&Pred::And(rest), true),
+                    name: Some(name.clone()),
+                }
+            })
+            .collect()
+    };
+    RuleQuery {
+        table: Some(table(rule)),
+        detection,
+        output_columns: Vec::new(),
+        notes: lowering.notes,
+        errors: Vec::new(),
+        inline,
+    }
+}
+
+/// The conjuncts of a condition (nested `and`s flattened; `not 1 of x` spread).
+fn top_conjuncts(c: &ConditionExpr, out: &mut Vec<ConditionExpr>) {
+    match c {
+        ConditionExpr::And(items) => items.iter().for_each(|i| top_conjuncts(i, out)),
+        other => out.push(other.clone()),
+    }
+}
+
+struct Lowering<'a> {
+    rule: &'a SigmaRule,
+    layout: &'a Layout,
+    notes: Vec<QueryNote>,
+    lowered: HashMap<String, Pred>,
+}
+
+impl Lowering<'_> {
+    fn note(&mut self, span: Span, message: String, fatal: bool) {
+        self.notes.push(QueryNote { span, message, fatal });
+    }
+
+    /// An over-approximated condition at `span`, with the note saying why.
+    fn approximated(&mut self, span: Span, why: String) -> Pred {
+        self.note(span.clone(), format!("{why}; it is read as \"could be true\""), false);
+        opaque(Some(span))
+    }
+
+    /// The names a selector picks, in file order (`them`: every name not starting `_`).
+    fn selected(&self, pattern: &SelectorPattern) -> Vec<String> {
+        let mut names: Vec<&String> = self.rule.detection.named.keys().collect();
+        names.sort_by_key(|n| self.layout.block(n).map_or(usize::MAX, |s| s.start));
+        names
+            .into_iter()
+            .filter(|n| match pattern {
+                SelectorPattern::Them => !n.starts_with('_'),
+                SelectorPattern::Pattern(p) => rsigma_parser::detection_name_matches(p, n),
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn condition(&mut self, c: &ConditionExpr) -> Pred {
+        match c {
+            ConditionExpr::And(items) => Pred::And(items.iter().map(|i| self.condition(i)).collect()),
+            ConditionExpr::Or(items) => Pred::Or(items.iter().map(|i| self.condition(i)).collect()),
+            ConditionExpr::Not(inner) => Pred::Not(Box::new(self.condition(inner))),
+            ConditionExpr::Identifier(name) => self.selection(name),
+            ConditionExpr::Selector { quantifier, pattern } => {
+                let names = self.selected(pattern);
+                let preds: Vec<Pred> = names.iter().map(|n| self.selection(n)).collect();
+                match quantifier {
+                    Quantifier::Any | Quantifier::Count(1) => Pred::Or(preds),
+                    Quantifier::All => Pred::And(preds),
+                    Quantifier::Count(n) => {
+                        let span = self.layout.condition.clone();
+                        self.approximated(
+                            span,
+                            format!("`{n} of {pattern}` counts matching selections, which fpx does not lower"),
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    /// A named detection, lowered once.
+    fn selection(&mut self, name: &str) -> Pred {
+        if let Some(p) = self.lowered.get(name) {
+            return p.clone();
+        }
+        let pred = match self.rule.detection.named.get(name) {
+            Some(detection) => {
+                let mut cursor = self.layout.body(name).map_or(0, |s| s.start);
+                let block = self.layout.body(name).unwrap_or(self.layout.detection.clone());
+                self.detection(detection, &block, &mut cursor)
+            }
+            None => {
+                let span = self.layout.condition.clone();
+                self.note(
+                    span,
+                    format!("the condition names `{name}`, which the rule does not define"),
+                    true,
+                );
+                Pred::False
+            }
+        };
+        self.lowered.insert(name.to_string(), pred.clone());
+        pred
+    }
+
+    fn detection(&mut self, d: &Detection, block: &Span, cursor: &mut usize) -> Pred {
+        match d {
+            Detection::AllOf(items) => Pred::And(items.iter().map(|i| self.item(i, block, cursor)).collect()),
+            Detection::AnyOf(ds) => Pred::Or(ds.iter().map(|d| self.detection(d, block, cursor)).collect()),
+            Detection::And(ds) => Pred::And(ds.iter().map(|d| self.detection(d, block, cursor)).collect()),
+            Detection::Keywords(values) => {
+                let span = self.layout.item(block, None, cursor);
+                self.keywords(values, span)
+            }
+            Detection::ArrayMatch { field, .. } => self.approximated(
+                block.clone(),
+                format!("`{field}[...]` matches members of an array field"),
+            ),
+            Detection::Conditional { .. } => {
+                self.approximated(block.clone(), "an array block with its own condition".into())
+            }
+        }
+    }
+
+    /// Keywords search the whole event as text: the field [`RAW`], which each value
+    /// must occur in (case-insensitively, with wildcards), as full-text search does.
+    fn keywords(&mut self, values: &[rsigma_parser::SigmaValue], span: Span) -> Pred {
+        match values::lower_item(RAW, &[Modifier::Contains], values, span.clone()) {
+            Ok(pred) => pred,
+            Err(why) => self.approximated(span, why),
+        }
+    }
+
+    fn item(&mut self, item: &DetectionItem, block: &Span, cursor: &mut usize) -> Pred {
+        let span = self.layout.item(block, item.field.name.as_deref(), cursor);
+        let Some(field) = &item.field.name else {
+            return self.keywords(&item.values, span);
+        };
+        let unsupported = item.field.modifiers.iter().find(|m| {
+            matches!(
+                m,
+                Modifier::FieldRef
+                    | Modifier::Expand
+                    | Modifier::Minute
+                    | Modifier::Hour
+                    | Modifier::Day
+                    | Modifier::Week
+                    | Modifier::Month
+                    | Modifier::Year
+            )
+        });
+        if let Some(m) = unsupported {
+            let name = format!("{m:?}").to_ascii_lowercase();
+            return self.approximated(span, format!("`{field}|{name}` is a modifier fpx does not decide"));
+        }
+        match values::lower_item(field, &item.field.modifiers, &item.values, span.clone()) {
+            Ok(pred) => pred,
+            Err(why) => self.approximated(span, why),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,93 @@
+use super::*;
+use crate::expr::print;
+
+const RULE: &str = "title: Suspicious cmd
+id: 1f2e3d4c-0000-4000-8000-000000000001
+status: test
+logsource:
+    category: process_creation
+    product: windows
+detection:
+    selection:
+        Image|endswith: '\\cmd.exe'
+        CommandLine|contains|windash: '-c '
+    filter_main_system:
+        User|contains: 'SYSTEM'
+    filter_optional_null:
+        ParentImage: null
+    condition: selection and not 1 of filter_*
+level: high
+";
+
+#[test]
+fn a_rule_lowers_to_d_and_its_filters_to_inline_exclusions() {
+    let q = lower(RULE);
+    assert_eq!(q.table.as_deref(), Some("sigma:windows/process_creation"));
+    assert!(q.exact(), "{:?}", q.notes);
+    let d = print(q.detection.as_ref().unwrap());
+    assert!(
+        d.contains(r#"Image endswith @"\cmd.exe" and (CommandLine contains "-c " or CommandLine contains "/c " or "#),
+        "{d}"
+    );
+    assert_eq!(q.inline.len(), 2);
+    assert_eq!(q.inline[0].name.as_deref(), Some("filter_main_system"));
+    assert_eq!(print(&q.inline[0].suppresses), r#"User contains "SYSTEM""#);
+    assert_eq!(&RULE[q.inline[0].span.clone()], "User|contains: 'SYSTEM'");
+    assert_eq!(print(&q.inline[1].suppresses), r#"ParentImage =~ """#);
+    // The atoms point at their item's line.
+    let atom = q.inline[0].suppresses.atoms()[0].span.clone();
+    assert_eq!(&RULE[atom], "User|contains: 'SYSTEM'");
+}
+
+#[test]
+fn modifiers_follow_the_specification() {
+    let rule = |item: &str| {
+        let text = format!(
+            "title: t\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    selection:\n        {item}\n    condition: selection\n"
+        );
+        let q = lower(&text);
+        (print(q.detection.as_ref().unwrap()), q.exact())
+    };
+    // `\*` is a literal star; `\\*` a backslash and a wildcard.
+    assert_eq!(
+        rule("Image: 'C:\\Windows\\*\\cmd.exe'").0,
+        r#"Image =~ @"C:\Windows*\cmd.exe""#
+    );
+    assert_eq!(
+        rule("Image: 'C:\\Windows\\\\*\\cmd.exe'").0,
+        r#"Image matches regex @"(?is)^C:\\Windows\\.*\\cmd\.exe$""#
+    );
+    assert_eq!(rule("Image|cased: 'Cmd.exe'").0, r#"Image == "Cmd.exe""#);
+    assert_eq!(rule("Image: 'cmd.exe'").0, r#"Image =~ "cmd.exe""#);
+    assert_eq!(
+        rule("CommandLine|contains|all: ['a', 'b']").0,
+        r#"CommandLine contains "a" and CommandLine contains "b""#
+    );
+    assert_eq!(rule("EventID|gte: 4624").0, "EventID >= 4624");
+    assert_eq!(rule("Image|exists: true").0, r#"Image != """#);
+    assert_eq!(
+        rule("DestinationIp|cidr: '10.0.0.0/8'").0,
+        r#"DestinationIp startswith_cs "10.""#
+    );
+    assert_eq!(
+        rule("CommandLine|re|i: 'a.c'").0,
+        r#"CommandLine matches regex "(?i)a.c""#
+    );
+    assert_eq!(
+        rule("CommandLine|base64offset|contains: 'http'").0,
+        r#"CommandLine contains "aHR0c" or CommandLine contains "h0dH" or CommandLine contains "odHRw""#
+    );
+    let (_, exact) = rule("CommandLine|fieldref: Image");
+    assert!(!exact, "fieldref is approximated");
+}
+
+#[test]
+fn a_filter_that_removes_every_alert_is_reported_by_its_name() {
+    let text = RULE.replace("User|contains: 'SYSTEM'", "Image|endswith: 'cmd.exe'");
+    let q = lower(&text);
+    assert_eq!(q.inline[0].name.as_deref(), Some("filter_main_system"));
+    assert_eq!(
+        crate::logic::implies(&q.inline[0].rest, &q.inline[0].suppresses),
+        crate::logic::Validity::Valid
+    );
+}
