@@ -327,7 +327,7 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
         }
         let what = match s.origin {
             Origin::Scenario => format!("scenario {}: {}", label(rule, s), s.name),
-            Origin::Inline => format!("{} in the query: {}", s.name, s.exclusion),
+            Origin::Inline => format!("{} in the rule: {}", s.name, s.exclusion),
         };
         let _ = writeln!(out, "── {what} ({})\n", Outcome::of(s.findings()).as_str());
         for f in s.findings() {

@@ -1,0 +1,109 @@
+//! Sigma rules through the binary: recognised by content next to other rules, their
+//! filters judged as inline exclusions, placed on their lines in the .yml file.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn check_json(args: &[&str]) -> (Value, i32) {
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("COLUMNS", "100")
+        .args(["check", "--cases", "0", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let v =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (v, out.status.code().unwrap())
+}
+
+fn codes(r: &Value) -> Vec<String> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn sigma_filters_are_judged_as_inline_exclusions() {
+    let (v, code) = check_json(&["tests/fixtures/sigma"]);
+    assert_eq!(code, 1, "FPX202 is an error");
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 2);
+    for r in rules {
+        assert_eq!(r["format"], "sigma");
+        assert_eq!(r["detection"], "exact");
+    }
+    let certutil = rules
+        .iter()
+        .find(|r| r["file"].as_str().unwrap().contains("certutil"))
+        .unwrap();
+    assert_eq!(certutil["table"], "sigma:windows/process_creation");
+    assert_eq!(certutil["inline_exclusions"], 3);
+    let inline = |text: &str| -> Value {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["source"] == "inline" && r["exclusion"].as_str().unwrap().contains(text))
+            .cloned()
+            .unwrap_or_else(|| panic!("no filter with {text}"))
+    };
+    // The host-anchored filter (a parent and the SYSTEM account) passes.
+    assert!(codes(&inline("CcmExec")).is_empty());
+    // The attacker writes the domain into their own command line.
+    let backup = inline("backup.contoso.com");
+    assert_eq!(codes(&backup), ["FPX304"]);
+    assert_eq!(
+        (backup["line"].as_u64(), backup["column"].as_u64()),
+        (Some(24), Some(9))
+    );
+    assert!(
+        backup["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("proc_creation_win_susp_certutil.yml")
+    );
+    // A renamed certutil (its OriginalFileName kept) passes the bitsadmin filter.
+    assert_eq!(codes(&inline("bitsadmin")), ["FPX304"]);
+    // File events have no ParentImage: the filter never applies.
+    let parent = inline("explorer.exe");
+    assert_eq!(codes(&parent), ["FPX105", "FPX202"]);
+    assert_eq!(parent["line"], 15);
+}
+
+#[test]
+fn sigma_and_kql_rules_are_read_side_by_side() {
+    let (v, _) = check_json(&["tests/fixtures/sigma", "tests/fixtures/inline"]);
+    let formats: Vec<&str> = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["format"].as_str().unwrap())
+        .collect();
+    assert!(formats.contains(&"sigma") && formats.contains(&"kql"), "{formats:?}");
+    assert_eq!(v["summary"]["input_errors"], 0);
+}
+
+/// Every SigmaHQ rule in ../shared loads (no input error), with D exact for at least 97%.
+#[test]
+#[ignore = "needs ../shared"]
+fn the_sigmahq_corpus_loads_with_exact_detections() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma");
+    let (v, _) = check_json(&[
+        root.join("rules").to_str().unwrap(),
+        root.join("rules-placeholder").to_str().unwrap(),
+    ]);
+    assert_eq!(v["summary"]["input_errors"], 0, "{}", v["errors"]);
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 3164);
+    let exact = rules.iter().filter(|r| r["detection"] == "exact").count();
+    assert!(exact * 100 >= rules.len() * 97, "{exact} of {} exact", rules.len());
+    let inline: u64 = rules.iter().map(|r| r["inline_exclusions"].as_u64().unwrap()).sum();
+    assert!(inline > 1500, "{inline} filters read as inline exclusions");
+}
