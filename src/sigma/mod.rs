@@ -274,7 +274,7 @@ impl Lowering<'_> {
             Detection::And(ds) => Pred::And(ds.iter().map(|d| self.detection(d, block, cursor)).collect()),
             Detection::Keywords(values) => {
                 let span = self.layout.item(block, None, cursor);
-                self.keywords(values, span)
+                self.keywords(values, &[], span)
             }
             Detection::ArrayMatch { field, .. } => self.approximated(
                 block.clone(),
@@ -288,8 +288,10 @@ impl Lowering<'_> {
 
     /// Keywords search the whole event as text: the field [`RAW`], which each value
     /// must occur in (case-insensitively, with wildcards), as full-text search does.
-    fn keywords(&mut self, values: &[rsigma_parser::SigmaValue], span: Span) -> Pred {
-        match values::lower_item(RAW, &[Modifier::Contains], values, span.clone()) {
+    fn keywords(&mut self, values: &[rsigma_parser::SigmaValue], modifiers: &[Modifier], span: Span) -> Pred {
+        let mut modifiers = modifiers.to_vec();
+        modifiers.push(Modifier::Contains);
+        match values::lower_item(RAW, &modifiers, values, span.clone()) {
             Ok(pred) => pred,
             Err(why) => self.approximated(span, why),
         }
@@ -298,7 +300,7 @@ impl Lowering<'_> {
     fn item(&mut self, item: &DetectionItem, block: &Span, cursor: &mut usize) -> Pred {
         let span = self.layout.item(block, item.field.name.as_deref(), cursor);
         let Some(field) = &item.field.name else {
-            return self.keywords(&item.values, span);
+            return self.keywords(&item.values, &item.field.modifiers, span);
         };
         let unsupported = item.field.modifiers.iter().find(|m| {
             matches!(
