@@ -239,82 +239,17 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         .collect();
     // A rule that repeats an id (or has none) gets FPX404 and no scenarios: each
     // scenario is checked once, against the first rule of its id.
-    let mut id_findings = fpx404_duplicate_rule_id::findings(&rules);
-    let mut results = Vec::new();
-    for (index, rule) in rules.into_iter().enumerate() {
-        let query = match (&rule.lowered, rule.format) {
-            (Some(lowered), _) => lowered.clone(),
-            (None, RuleFormat::Sigma) => crate::sigma::lower(&rule.source),
-            (None, RuleFormat::Kql | RuleFormat::Seed) => read_query(&rule.query),
-        };
-        let mut findings = Vec::new();
-        let id_finding = id_findings.iter().position(|(i, _)| *i == index);
-        let owns_scenarios = id_finding.is_none();
-        findings.extend(id_finding.map(|at| id_findings.swap_remove(at).1));
-        if let Some(m) = &rule.malformed {
-            findings.push(fpx402_malformed_rule_file::finding(
-                m,
-                line_span(&rule.source, m.line, m.column),
-            ));
-        }
-        for error in &query.errors {
-            findings.push(fpx403_invalid_query::finding(error, query_span(&rule, &error.span)));
-        }
-        for note in &query.notes {
-            findings.push(fpx401_unsupported_query::finding(note, query_span(&rule, &note.span)));
-        }
-        let known_table = query.table.as_deref().filter(|t| schema().table(t).is_some());
-        let table_invalid = |table: &str| {
-            query
-                .errors
-                .iter()
-                .any(|e| rule.query.get(e.span.clone()) == Some(table))
-        };
-        if let (Some(table), None) = (&query.table, known_table)
-            && query.notes.iter().all(|n| !n.fatal)
-            && !table_invalid(table)
-        {
-            findings.push(fpx401_unsupported_query::unknown_table(
-                table,
-                query_span(&rule, &(0..table.len())),
-            ));
-        }
-        let context = known_table.map(|table| RuleContext {
-            table,
-            detection: query.detection.as_ref(),
-        });
-        let mut scenarios: Vec<ScenarioResult> = scenario_files
-            .iter()
-            .filter(|f| owns_scenarios && f.rule == rule.id)
-            .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
-            .map(|(f, s)| check_scenario(&rule, f, s, context.as_ref(), harness))
-            .collect();
-        fpx107_subsumed_exclusion::findings(&mut scenarios);
-        if let Some(d) = &query.detection {
-            for (span, finding) in fpx108_dead_rule::findings(d) {
-                let mut finding = finding;
-                finding.span = query_span(&rule, &span);
-                findings.push(finding);
-            }
-        }
-        let mut inline: Vec<ScenarioResult> = match known_table {
-            Some(table) => query
-                .inline
-                .iter()
-                .enumerate()
-                .map(|(i, e)| check_inline(&rule, i, e, table))
-                .collect(),
-            None => Vec::new(),
-        };
-        fpx107_subsumed_exclusion::findings(&mut inline);
-        results.push(RuleResult {
-            rule,
-            query,
-            findings,
-            scenarios,
-            inline,
-        });
+    let mut id_findings: Vec<Option<Finding>> = vec![None; rules.len()];
+    for (index, finding) in fpx404_duplicate_rule_id::findings(&rules) {
+        id_findings[index] = Some(finding);
     }
+    // Rules are independent: checked in parallel, reported in input order.
+    use rayon::prelude::*;
+    let results: Vec<RuleResult> = rules
+        .into_par_iter()
+        .zip(id_findings)
+        .map(|(rule, id_finding)| check_rule(rule, id_finding, &scenario_files, harness))
+        .collect();
     let mut report = CheckReport {
         rules: results,
         load_errors: errors,
@@ -323,6 +258,87 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
     assign_fingerprints(&mut report);
     assign_anchors(&mut report);
     report
+}
+
+/// One rule: its file and query, its scenarios (unless another rule has its id), its
+/// inline exclusions.
+fn check_rule(
+    mut rule: RuleDoc,
+    id_finding: Option<Finding>,
+    scenario_files: &[ScenarioFile],
+    harness: Option<harness::Config>,
+) -> RuleResult {
+    let query = match (rule.lowered.take(), rule.format) {
+        (Some(lowered), _) => lowered,
+        (None, RuleFormat::Sigma) => crate::sigma::lower(&rule.source),
+        (None, RuleFormat::Kql | RuleFormat::Seed) => read_query(&rule.query),
+    };
+    let mut findings = Vec::new();
+    let owns_scenarios = id_finding.is_none();
+    findings.extend(id_finding);
+    if let Some(m) = &rule.malformed {
+        findings.push(fpx402_malformed_rule_file::finding(
+            m,
+            line_span(&rule.source, m.line, m.column),
+        ));
+    }
+    for error in &query.errors {
+        findings.push(fpx403_invalid_query::finding(error, query_span(&rule, &error.span)));
+    }
+    for note in &query.notes {
+        findings.push(fpx401_unsupported_query::finding(note, query_span(&rule, &note.span)));
+    }
+    let known_table = query.table.as_deref().filter(|t| schema().table(t).is_some());
+    let table_invalid = |table: &str| {
+        query
+            .errors
+            .iter()
+            .any(|e| rule.query.get(e.span.clone()) == Some(table))
+    };
+    if let (Some(table), None) = (&query.table, known_table)
+        && query.notes.iter().all(|n| !n.fatal)
+        && !table_invalid(table)
+    {
+        findings.push(fpx401_unsupported_query::unknown_table(
+            table,
+            query_span(&rule, &(0..table.len())),
+        ));
+    }
+    let context = known_table.map(|table| RuleContext {
+        table,
+        detection: query.detection.as_ref(),
+    });
+    let mut scenarios: Vec<ScenarioResult> = scenario_files
+        .iter()
+        .filter(|f| owns_scenarios && f.rule == rule.id)
+        .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
+        .map(|(f, s)| check_scenario(&rule, f, s, context.as_ref(), harness))
+        .collect();
+    fpx107_subsumed_exclusion::findings(&mut scenarios);
+    if let Some(d) = &query.detection {
+        for (span, finding) in fpx108_dead_rule::findings(d) {
+            let mut finding = finding;
+            finding.span = query_span(&rule, &span);
+            findings.push(finding);
+        }
+    }
+    let mut inline: Vec<ScenarioResult> = match known_table {
+        Some(table) => query
+            .inline
+            .iter()
+            .enumerate()
+            .map(|(i, e)| check_inline(&rule, i, e, table))
+            .collect(),
+        None => Vec::new(),
+    };
+    fpx107_subsumed_exclusion::findings(&mut inline);
+    RuleResult {
+        rule,
+        query,
+        findings,
+        scenarios,
+        inline,
+    }
 }
 
 /// An inline exclusion of the rule's query, judged like a scenario's exclusion relative
