@@ -98,8 +98,7 @@ fn corpus_with_a_generated_scenario_per_rule(bencher: divan::Bencher) {
             Corpus {
                 rules: corpus.rules.clone(),
                 scenario_files,
-                errors: Vec::new(),
-                skipped: Vec::new(),
+                ..Corpus::default()
             }
         })
         .bench_values(|c| check_corpus(c, Some(Config { seed: 1, cases: 256 })));

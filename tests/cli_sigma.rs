@@ -107,3 +107,42 @@ fn the_sigmahq_corpus_loads_with_exact_detections() {
     let inline: u64 = rules.iter().map(|r| r["inline_exclusions"].as_u64().unwrap()).sum();
     assert!(inline > 1500, "{inline} filters read as inline exclusions");
 }
+
+/// Sigma meta-filters are exclusions of the rules they name (`"source": "meta-filter"`).
+#[test]
+fn meta_filters_are_exclusions_of_the_rules_they_name() {
+    let (v, _) = check_json(&["tests/fixtures/sigma-meta"]);
+    assert_eq!(v["summary"]["input_errors"], 0, "{}", v["errors"]);
+    let meta: Vec<&Value> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source"] == "meta-filter")
+        .collect();
+    assert_eq!(meta.len(), 2);
+    let admins = meta
+        .iter()
+        .find(|r| r["file"].as_str().unwrap().ends_with("mf_certutil_admins.yml"))
+        .unwrap();
+    assert!(
+        codes(admins).is_empty(),
+        "an admin account prefix is not the attacker's choice"
+    );
+    assert_eq!(
+        (admins["line"].as_u64(), admins["column"].as_u64()),
+        (Some(10), Some(5))
+    );
+    let everything = meta
+        .iter()
+        .find(|r| r["file"].as_str().unwrap().ends_with("mf_certutil_everything.yml"))
+        .unwrap();
+    assert_eq!(codes(everything), ["FPX304"], "any .exe name is the attacker's choice");
+    // The rule's own bitsadmin filter adds nothing to the meta-filter on every .exe.
+    let bitsadmin = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source"] == "inline" && r["exclusion"].as_str().unwrap().contains("bitsadmin"))
+        .unwrap();
+    assert_eq!(codes(bitsadmin), ["FPX304", "FPX107"]);
+}

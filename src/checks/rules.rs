@@ -10,7 +10,7 @@ use super::{
     fpx302_misses_benign, fpx303_not_a_false_positive, fpx305_harness_inconclusive, fpx401_unsupported_query,
     fpx402_malformed_rule_file, fpx403_invalid_query, fpx404_duplicate_rule_id, fpx405_orphan_scenario,
 };
-use crate::corpus::{Corpus, LoadError, RuleDoc, RuleFormat, Scenario, ScenarioFile, Template};
+use crate::corpus::{Corpus, LoadError, MetaFilterFile, RuleDoc, RuleFormat, Scenario, ScenarioFile, Template};
 use crate::expr::{ParseOutcome, ParsedExclusion};
 use crate::harness::{self, Counterexample, Setup, Source};
 use crate::kql::InlineExclusion;
@@ -100,8 +100,10 @@ impl RuleResult {
 pub enum Origin {
     /// A scenario file (or a seed document's scenario).
     Scenario,
-    /// A negated constant test in the rule's own query.
+    /// A negated constant test in the rule's own query (a Sigma filter selection).
     Inline,
+    /// A Sigma meta-filter that names the rule.
+    MetaFilter,
 }
 
 impl Origin {
@@ -110,6 +112,7 @@ impl Origin {
         match self {
             Origin::Scenario => "scenario",
             Origin::Inline => "inline",
+            Origin::MetaFilter => "meta-filter",
         }
     }
 }
@@ -217,6 +220,7 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         rules,
         scenario_files,
         errors,
+        meta_filters,
         ..
     } = corpus;
     let ids: Vec<&str> = rules
@@ -248,7 +252,7 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
     let results: Vec<RuleResult> = rules
         .into_par_iter()
         .zip(id_findings)
-        .map(|(rule, id_finding)| check_rule(rule, id_finding, &scenario_files, harness))
+        .map(|(rule, id_finding)| check_rule(rule, id_finding, &scenario_files, &meta_filters, harness))
         .collect();
     let mut report = CheckReport {
         rules: results,
@@ -266,6 +270,7 @@ fn check_rule(
     mut rule: RuleDoc,
     id_finding: Option<Finding>,
     scenario_files: &[ScenarioFile],
+    meta_filters: &[MetaFilterFile],
     harness: Option<harness::Config>,
 ) -> RuleResult {
     let query = match (rule.lowered.take(), rule.format) {
@@ -331,6 +336,21 @@ fn check_rule(
             .collect(),
         None => Vec::new(),
     };
+    if let (Some(table), Some(detection)) = (known_table, &query.detection) {
+        let applies = |f: &crate::sigma::MetaFilter| {
+            if f.rules.is_empty() {
+                query.table.as_deref() == Some(f.table.as_str())
+            } else {
+                f.rules.iter().any(|r| *r == rule.id || *r == rule.name)
+            }
+        };
+        inline.extend(
+            meta_filters
+                .iter()
+                .filter(|m| applies(&m.filter))
+                .map(|m| check_meta_filter(m, table, detection)),
+        );
+    }
     fpx107_subsumed_exclusion::findings(&mut inline);
     RuleResult {
         rule,
@@ -399,6 +419,56 @@ fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, table: &str) 
         stats: None,
         suppressed: Vec::new(),
         origin: Origin::Inline,
+    }
+}
+
+/// A Sigma meta-filter that names the rule: an exclusion of the rule's whole detection.
+fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pred) -> ScenarioResult {
+    let f = &m.filter;
+    let text = m.source.get(f.span.clone()).unwrap_or("").to_string();
+    let outcome = match &f.suppresses {
+        Some(pred) => {
+            let shift = f.span.start;
+            ParseOutcome::Parsed(ParsedExclusion {
+                pred: pred.map_atoms(&mut |a| {
+                    let mut a = a.clone();
+                    a.span = a.span.start.saturating_sub(shift)..a.span.end.saturating_sub(shift);
+                    Pred::Atom(a)
+                }),
+                irregularities: Vec::new(),
+            })
+        }
+        // A condition fpx cannot lower exactly cannot be judged either way.
+        None => ParseOutcome::Invalid(crate::expr::SyntaxError {
+            span: 0..text.len(),
+            message: format!(
+                "fpx cannot judge this meta-filter: {}",
+                f.why.as_deref().unwrap_or("its condition")
+            ),
+            label: "not lowered".into(),
+            hint: None,
+        }),
+    };
+    let context = RuleContext {
+        table,
+        detection: Some(detection),
+    };
+    let mut result = in_context(analyze_outcome(&text, outcome), Some(&context));
+    for finding in &mut result.analysis.findings {
+        finding.fix = None;
+    }
+    let (line, column) = line_column(&m.source, f.span.start);
+    ScenarioResult {
+        file: m.file.clone(),
+        source: m.source.clone(),
+        name: format!("meta-filter {}", f.title),
+        exclusion: text,
+        line,
+        column,
+        result,
+        stats: None,
+        suppressed: Vec::new(),
+        origin: Origin::MetaFilter,
     }
 }
 

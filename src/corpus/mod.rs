@@ -26,6 +26,16 @@ pub struct Corpus {
     pub errors: Vec<LoadError>,
     /// Files skipped because they are neither rules, scenarios nor seeds.
     pub skipped: Vec<PathBuf>,
+    /// Sigma meta-filters: exclusions of the rules they name.
+    pub meta_filters: Vec<MetaFilterFile>,
+}
+
+/// A Sigma meta-filter and the file it is in.
+#[derive(Debug, Clone)]
+pub struct MetaFilterFile {
+    pub file: PathBuf,
+    pub source: std::sync::Arc<str>,
+    pub filter: crate::sigma::MetaFilter,
 }
 
 impl Corpus {
@@ -84,7 +94,11 @@ pub fn load(paths: &[PathBuf]) -> Corpus {
             ));
         }
     }
-    if corpus.rules.is_empty() && corpus.scenario_files.is_empty() && corpus.errors.is_empty() {
+    if corpus.rules.is_empty()
+        && corpus.scenario_files.is_empty()
+        && corpus.meta_filters.is_empty()
+        && corpus.errors.is_empty()
+    {
         let path = paths.first().cloned().unwrap_or_default();
         corpus.errors.push(LoadError::whole_file(
             path,
@@ -174,6 +188,19 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
         })
     } else if has_key("scenarios:") {
         read_scenarios(file, &text).map(|f| corpus.scenario_files.push(f))
+    } else if crate::sigma::is_meta_filter(&text) {
+        crate::sigma::read_meta_filters(&text)
+            .map(|filters| {
+                let source: std::sync::Arc<str> = text.as_str().into();
+                for filter in filters {
+                    corpus.meta_filters.push(MetaFilterFile {
+                        file: file.to_path_buf(),
+                        source: source.clone(),
+                        filter,
+                    });
+                }
+            })
+            .map_err(|e| LoadError::at(file, 1, 1, format!("not a readable Sigma meta-filter: {e}")))
     } else if crate::sigma::is_sigma(&text) {
         crate::sigma::read_sigma(&text)
             .map(|doc| {

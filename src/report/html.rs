@@ -313,6 +313,7 @@ fn scenario_html(out: &mut String, i: usize, s: &ScenarioResult) {
         match s.origin {
             Origin::Scenario => "from a scenario",
             Origin::Inline => "inline in the rule's query (the events it keeps; it suppresses the rest)",
+            Origin::MetaFilter => "a Sigma meta-filter that names this rule (what it suppresses)",
         },
         esc(&s.exclusion)
     );

@@ -287,6 +287,7 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
                 scenario: match s.origin {
                     Origin::Scenario => truncate(&s.name, 50),
                     Origin::Inline => truncate(&format!("inline: {}", s.exclusion), 50),
+                    Origin::MetaFilter => truncate(&s.name, 50),
                 },
                 verdict: Outcome::of(s.findings()).as_str(),
                 codes: codes.join(" "),
@@ -328,6 +329,7 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
         let what = match s.origin {
             Origin::Scenario => format!("scenario {}: {}", label(rule, s), s.name),
             Origin::Inline => format!("{} in the rule: {}", s.name, s.exclusion),
+            Origin::MetaFilter => format!("{} ({})", s.name, s.file.display()),
         };
         let _ = writeln!(out, "── {what} ({})\n", Outcome::of(s.findings()).as_str());
         for f in s.findings() {
@@ -341,7 +343,8 @@ fn label(rule: &RuleResult, s: &ScenarioResult) -> String {
     let position = |list: &[ScenarioResult]| list.iter().position(|x| std::ptr::eq(x, s)).map_or(0, |i| i + 1);
     match s.origin {
         Origin::Scenario => position(&rule.scenarios).to_string(),
-        Origin::Inline => format!("i{}", position(&rule.inline)),
+        // Meta-filters are listed with the inline exclusions.
+        Origin::Inline | Origin::MetaFilter => format!("i{}", position(&rule.inline)),
     }
 }
 

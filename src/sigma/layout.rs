@@ -36,13 +36,19 @@ fn lines(text: &str) -> Vec<(usize, &str)> {
 }
 
 impl Layout {
+    /// The layout of a rule's `detection:` section.
     pub fn of(text: &str) -> Layout {
+        Layout::of_section(text, "detection:")
+    }
+
+    /// The layout of the section under a top-level `key` (a meta-filter's `filter:`).
+    pub fn of_section(text: &str, key: &str) -> Layout {
         let mut layout = Layout {
             text: text.to_string(),
             ..Layout::default()
         };
         let lines = lines(text);
-        let Some(start) = lines.iter().position(|(_, l)| l.starts_with("detection:")) else {
+        let Some(start) = lines.iter().position(|(_, l)| l.starts_with(key)) else {
             return layout;
         };
         layout.detection = lines[start].0..lines[start].0 + lines[start].1.len();
@@ -63,6 +69,9 @@ impl Layout {
                 continue;
             };
             let name = name.trim().trim_matches(['\'', '"']).to_string();
+            if name == "rules" {
+                continue;
+            }
             let end_line = keys.get(k + 1).copied().unwrap_or(section.len());
             // The block's last line with content.
             let last = (i..end_line)
@@ -85,6 +94,15 @@ impl Layout {
             layout.blocks.push((name, key_start..end, body_start..end));
         }
         layout
+    }
+
+    /// The section's selections and condition: from the first block to the last.
+    pub fn section(&self) -> Span {
+        let condition = (!self.condition.is_empty()).then_some(self.condition.clone());
+        let spans = || self.blocks.iter().map(|(_, b, _)| b.clone()).chain(condition.clone());
+        let start = spans().map(|s| s.start).min().unwrap_or(0);
+        let end = spans().map(|s| s.end).max().unwrap_or(start);
+        start..end
     }
 
     /// The whole block of a named selection.

@@ -38,6 +38,86 @@ pub fn is_sigma(text: &str) -> bool {
     top("detection:") && top("logsource:")
 }
 
+/// Whether a file's text is a Sigma meta-filter: top-level `filter:` and `logsource:`.
+pub fn is_meta_filter(text: &str) -> bool {
+    let top = |key: &str| text.lines().any(|l| l.starts_with(key));
+    top("filter:") && top("logsource:") && !top("detection:")
+}
+
+/// A Sigma meta-filter (filters specification v2.1.0): an exclusion that applies to
+/// every rule it names.
+#[derive(Debug, Clone)]
+pub struct MetaFilter {
+    pub id: String,
+    pub title: String,
+    /// The ids (or titles) of the rules it applies to; empty: every rule of its log
+    /// source.
+    pub rules: Vec<String>,
+    /// Its log source, as a table name.
+    pub table: String,
+    /// What it suppresses (spans index the file); `None` when its condition cannot be
+    /// lowered exactly (`why` says why).
+    pub suppresses: Option<Pred>,
+    pub why: Option<String>,
+    /// The filter's selections and condition in the file.
+    pub span: Span,
+}
+
+/// Reads the meta-filters of a file.
+pub fn read_meta_filters(text: &str) -> Result<Vec<MetaFilter>, String> {
+    let collection = rsigma_parser::parse_sigma_yaml(text).map_err(|e| e.to_string())?;
+    if collection.filters.is_empty() {
+        return Err(collection
+            .errors
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "no Sigma meta-filter in the file".into()));
+    }
+    let layout = Layout::of_section(text, "filter:");
+    let mut out = Vec::new();
+    for filter in &collection.filters {
+        let mut lowering = Lowering {
+            detection: &filter.detection,
+            layout: &layout,
+            notes: Vec::new(),
+            lowered: HashMap::new(),
+        };
+        let condition = match filter.detection.conditions.as_slice() {
+            [one] => one.clone(),
+            many => ConditionExpr::Or(many.to_vec()),
+        };
+        let pred = lowering.condition(&condition);
+        let (suppresses, why) = match lowering.notes.first() {
+            None => (Some(pred), None),
+            Some(note) => (None, Some(note.message.clone())),
+        };
+        let table = match &filter.logsource {
+            Some(ls) => {
+                let product = ls.product.as_deref().unwrap_or("any");
+                match (&ls.category, &ls.service) {
+                    (Some(c), _) => format!("sigma:{product}/{c}"),
+                    (None, Some(s)) => format!("sigma:{product}/service/{s}"),
+                    (None, None) => format!("sigma:{product}"),
+                }
+            }
+            None => "sigma:any".into(),
+        };
+        out.push(MetaFilter {
+            id: filter.id.clone().unwrap_or_default(),
+            title: filter.title.clone(),
+            rules: match &filter.rules {
+                rsigma_parser::FilterRuleTarget::Any => Vec::new(),
+                rsigma_parser::FilterRuleTarget::Specific(ids) => ids.clone(),
+            },
+            table,
+            suppresses,
+            why,
+            span: layout.section(),
+        });
+    }
+    Ok(out)
+}
+
 /// A Sigma rule as fpx reads it: its metadata and the rule model of its detection.
 #[derive(Debug, Clone)]
 pub struct SigmaDoc {
@@ -68,9 +148,6 @@ fn parse(text: &str) -> Result<SigmaRule, String> {
     }
     Err(match collection.errors.first() {
         Some(e) => e.clone(),
-        None if !collection.filters.is_empty() => {
-            "a Sigma meta-filter: fpx does not read meta-filters yet, so it checks nothing here".into()
-        }
         None => "no Sigma detection rule in the file".into(),
     })
 }
@@ -101,7 +178,7 @@ pub fn lower(text: &str) -> RuleQuery {
 fn lower_rule(rule: &SigmaRule, text: &str) -> RuleQuery {
     let layout = Layout::of(text);
     let mut lowering = Lowering {
-        rule,
+        detection: &rule.detection,
         layout: &layout,
         notes: Vec::new(),
         lowered: HashMap::new(),
@@ -187,7 +264,7 @@ fn top_conjuncts(c: &ConditionExpr, out: &mut Vec<ConditionExpr>) {
 }
 
 struct Lowering<'a> {
-    rule: &'a SigmaRule,
+    detection: &'a rsigma_parser::Detections,
     layout: &'a Layout,
     notes: Vec<QueryNote>,
     lowered: HashMap<String, Pred>,
@@ -206,7 +283,7 @@ impl Lowering<'_> {
 
     /// The names a selector picks, in file order (`them`: every name not starting `_`).
     fn selected(&self, pattern: &SelectorPattern) -> Vec<String> {
-        let mut names: Vec<&String> = self.rule.detection.named.keys().collect();
+        let mut names: Vec<&String> = self.detection.named.keys().collect();
         names.sort_by_key(|n| self.layout.block(n).map_or(usize::MAX, |s| s.start));
         names
             .into_iter()
@@ -247,7 +324,7 @@ impl Lowering<'_> {
         if let Some(p) = self.lowered.get(name) {
             return p.clone();
         }
-        let pred = match self.rule.detection.named.get(name) {
+        let pred = match self.detection.named.get(name) {
             Some(detection) => {
                 let mut cursor = self.layout.body(name).map_or(0, |s| s.start);
                 let block = self.layout.body(name).unwrap_or(self.layout.detection.clone());
