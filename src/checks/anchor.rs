@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Finding, RuleResult, ScenarioResult};
+use crate::corpus::RuleDoc;
+use crate::pred::Span;
 
 /// A finding's place in its file, and the text to draw it on.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,10 +99,41 @@ pub fn in_scenario(s: &ScenarioResult, finding: &Finding) -> Anchor {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, byte: usize) -> (usize, usize) {
+pub(super) fn line_column(text: &str, byte: usize) -> (usize, usize) {
     let byte = byte.min(text.len());
     let before = &text[..byte];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (line, text[line_start..byte].chars().count() + 1)
+}
+
+/// The byte span of `line`:`column` (1-based) to the end of that line.
+pub(super) fn line_span(source: &str, line: usize, column: usize) -> Span {
+    let start_of_line: usize = source
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let text = source[start_of_line.min(source.len())..].lines().next().unwrap_or("");
+    let col = text
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i);
+    let start = (start_of_line + col).min(source.len());
+    start..(start_of_line + text.len()).max(start)
+}
+
+/// Where a span of the rule's query is in the rule file (kept to one line).
+pub(super) fn query_span(rule: &RuleDoc, span: &Span) -> Span {
+    let query = &rule.query;
+    let start = span.start.min(query.len());
+    let line_in_query = query[..start].matches('\n').count();
+    let line_start = query[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_len = query[line_start..].find('\n').unwrap_or(query.len() - line_start);
+    let col = start - line_start;
+    let file_line = rule.query_line + line_in_query;
+    let begin = line_span(&rule.source, file_line, 1).start + rule.query_indent + col;
+    let len = (span.end.min(query.len()) - start).clamp(1, (line_len - col).max(1));
+    let begin = begin.min(rule.source.len());
+    begin..(begin + len).min(rule.source.len())
 }

@@ -4,8 +4,12 @@
 
 mod anchor;
 mod context;
+mod exclusions;
+mod fingerprint;
 mod fixes;
+mod results;
 mod rules;
+mod scenario;
 
 /// Declares every finding code once: the `Code` enum, the module holding its decision
 /// logic and documentation, and the registry [`RULES`] (in code order, so `Code as usize`
@@ -72,7 +76,8 @@ use std::fmt;
 pub use anchor::Anchor;
 pub use context::{InContext, RuleContext, analyze_in_context};
 pub use fixes::fixed_text;
-pub use rules::{CheckReport, Origin, Orphan, Outcome, OutcomeCounts, RuleResult, ScenarioResult, check_corpus};
+pub use results::{CheckReport, Origin, Orphan, Outcome, OutcomeCounts, RuleResult, ScenarioResult};
+pub use rules::check_corpus;
 
 use serde::Serialize;
 

@@ -1,0 +1,123 @@
+//! Exclusions that are not in scenario files: inline in a rule's query (a KQL negated
+//! test, a Sigma filter selection) and Sigma meta-filters, judged like a scenario's.
+
+use super::Code;
+use super::analyze_outcome;
+use super::anchor::{line_column, query_span};
+use super::context::{RuleContext, in_context};
+use super::results::{Origin, ScenarioResult};
+use crate::corpus::{MetaFilterFile, RuleDoc, RuleFormat};
+use crate::expr::{ParseOutcome, ParsedExclusion};
+use crate::model::InlineExclusion;
+use crate::pred::Pred;
+
+/// An inline exclusion of the rule's query, judged like a scenario's exclusion relative
+/// to the rest of the rule. Its text is the conjunct as written in the query (what it
+/// keeps); what it suppresses is the conjunct's negation.
+pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, table: &str) -> ScenarioResult {
+    let text = rule.query.get(e.span.clone()).unwrap_or("").to_string();
+    let shift = e.span.start;
+    let suppresses = e.suppresses.map_atoms(&mut |a| {
+        let mut a = a.clone();
+        a.span = a.span.start.saturating_sub(shift)..a.span.end.saturating_sub(shift);
+        Pred::Atom(a)
+    });
+    let parsed = ParseOutcome::Parsed(ParsedExclusion {
+        pred: suppresses,
+        irregularities: Vec::new(),
+    });
+    let context = RuleContext {
+        table,
+        detection: Some(&e.rest),
+    };
+    let mut result = in_context(analyze_outcome(&text, parsed), Some(&context));
+    // Names in a KQL query are checked by FPX403 (a Sigma filter's fields are checked
+    // here, against the log source); a fix rewrites what is suppressed, so the conjunct
+    // that keeps events becomes its `not(...)`.
+    if rule.format != RuleFormat::Sigma {
+        result
+            .analysis
+            .findings
+            .retain(|f| !matches!(f.rule.code, Code::Fpx201 | Code::Fpx202));
+    }
+    for f in &mut result.analysis.findings {
+        if rule.format == RuleFormat::Sigma {
+            // A fix is printed as KQL; a Sigma filter is YAML.
+            f.fix = None;
+        }
+        if let Some(fix) = &mut f.fix {
+            for edit in &mut fix.edits {
+                if edit.span == (0..text.len()) {
+                    edit.replacement = format!("not({})", edit.replacement);
+                }
+            }
+        }
+    }
+    let at = query_span(rule, &e.span);
+    let (line, column) = line_column(&rule.source, at.start);
+    ScenarioResult {
+        file: rule.file.clone(),
+        source: rule.source.as_str().into(),
+        name: match &e.name {
+            Some(name) => format!("filter {name}"),
+            None => format!("inline exclusion {}", index + 1),
+        },
+        exclusion: text,
+        line,
+        column,
+        result,
+        stats: None,
+        suppressed: Vec::new(),
+        origin: Origin::Inline,
+    }
+}
+
+/// A Sigma meta-filter that names the rule: an exclusion of the rule's whole detection.
+pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pred) -> ScenarioResult {
+    let f = &m.filter;
+    let text = m.source.get(f.span.clone()).unwrap_or("").to_string();
+    let outcome = match &f.suppresses {
+        Some(pred) => {
+            let shift = f.span.start;
+            ParseOutcome::Parsed(ParsedExclusion {
+                pred: pred.map_atoms(&mut |a| {
+                    let mut a = a.clone();
+                    a.span = a.span.start.saturating_sub(shift)..a.span.end.saturating_sub(shift);
+                    Pred::Atom(a)
+                }),
+                irregularities: Vec::new(),
+            })
+        }
+        // A condition fpx cannot lower exactly cannot be judged either way.
+        None => ParseOutcome::Invalid(crate::expr::SyntaxError {
+            span: 0..text.len(),
+            message: format!(
+                "fpx cannot judge this meta-filter: {}",
+                f.why.as_deref().unwrap_or("its condition")
+            ),
+            label: "not lowered".into(),
+            hint: None,
+        }),
+    };
+    let context = RuleContext {
+        table,
+        detection: Some(detection),
+    };
+    let mut result = in_context(analyze_outcome(&text, outcome), Some(&context));
+    for finding in &mut result.analysis.findings {
+        finding.fix = None;
+    }
+    let (line, column) = line_column(&m.source, f.span.start);
+    ScenarioResult {
+        file: m.file.clone(),
+        source: m.source.clone(),
+        name: format!("meta-filter {}", f.title),
+        exclusion: text,
+        line,
+        column,
+        result,
+        stats: None,
+        suppressed: Vec::new(),
+        origin: Origin::MetaFilter,
+    }
+}
