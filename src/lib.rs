@@ -13,6 +13,7 @@ pub mod kql;
 pub mod logic;
 pub mod model;
 pub mod pred;
+pub mod replay;
 pub mod report;
 pub mod schema;
 pub mod sigma;

@@ -7,6 +7,7 @@ mod explain;
 mod fix;
 mod import;
 mod lint;
+mod replay;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ enum Command {
     Lint(lint::LintArgs),
     /// Apply fixes to exclusions in place (safe ones; with --unsafe, meaning-changing ones).
     Fix(fix::FixArgs),
+    /// Replay rules and their exclusions over real events (NDJSON, JSON, evtx_dump, CSV).
+    Replay(replay::ReplayArgs),
     /// Turn seed documents into rule and scenario files.
     Import(import::ImportArgs),
     /// Print the documentation of a finding code, or list every code.
@@ -89,6 +92,7 @@ pub fn run() -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::Fix(args) => fix::run(args),
         Command::Import(args) => import::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Explain(args) => explain::run(args),
     };
     match result {

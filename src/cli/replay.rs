@@ -1,0 +1,317 @@
+//! `fpx replay PATH... --events FILE|DIR...`: rules and their exclusions over real events.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+
+use super::{EXIT_FINDINGS, EXIT_USAGE, print};
+use crate::checks::{Code, check_corpus, describe_event};
+use crate::corpus::{load, write_atomically};
+use crate::replay::{self, Label, Replay, Rule};
+
+#[derive(Args)]
+pub(super) struct ReplayArgs {
+    /// Rule files, scenario files, Sigma meta-filters, or directories holding them.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+    /// Event files or directories (NDJSON, JSON arrays or objects, evtx_dump JSON, CSV).
+    #[arg(long, value_name = "FILE|DIR", required_unless_present = "true_positives", num_args = 1..)]
+    events: Vec<PathBuf>,
+    /// Events labelled as true positives: a directory per rule with SigmaHQ's
+    /// `info.yml` naming the rule, or any event file (a true positive of every rule).
+    #[arg(long, value_name = "DIR")]
+    true_positives: Vec<PathBuf>,
+    /// The table KQL rules' events come from (default: a file named after a table).
+    #[arg(long, value_name = "TABLE")]
+    table: Option<String>,
+    /// Output format: `jsonl` prints one line per match.
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Text)]
+    format: ReplayFormat,
+    /// Write the output to this file (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReplayFormat {
+    Text,
+    Json,
+    Jsonl,
+}
+
+const EVENT_EXTENSIONS: [&str; 4] = ["json", "jsonl", "ndjson", "csv"];
+
+pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
+    let report = check_corpus(load(&args.paths), None);
+    if !report.load_errors.is_empty() {
+        for e in &report.load_errors {
+            eprintln!("fpx: error: {e}");
+        }
+        return Ok(EXIT_USAGE);
+    }
+    let (rules, skipped) = replay::plan(&report);
+    let mut files: Vec<(PathBuf, Label)> = Vec::new();
+    for path in &args.events {
+        if !path.exists() {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+        files.extend(event_files(path).into_iter().map(|f| (f, Label::None)));
+    }
+    for path in &args.true_positives {
+        if !path.exists() {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+        files.extend(labelled_files(path)?);
+    }
+    if files.is_empty() {
+        return Err("no event files (.json, .jsonl, .ndjson, .csv) in the paths given".into());
+    }
+    let outcome = replay::replay(
+        &rules,
+        &files,
+        args.table.as_deref(),
+        args.format == ReplayFormat::Jsonl,
+    )?;
+    for b in &outcome.bad {
+        eprintln!("fpx: bad event: {}:{}: {}", b.file.display(), b.line, b.message);
+    }
+    let output = match args.format {
+        ReplayFormat::Text => text(&rules, &skipped, &outcome),
+        ReplayFormat::Json => {
+            serde_json::to_string_pretty(&json_report(&rules, &skipped, &outcome)).expect("JSON") + "\n"
+        }
+        ReplayFormat::Jsonl => jsonl(&rules, &outcome),
+    };
+    match &args.output {
+        Some(path) => {
+            write_atomically(path, output.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?
+        }
+        None => print(&output)?,
+    }
+    Ok(if outcome.suppressed_true_positives.is_empty() {
+        0
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+/// Event files under a path (recursively), sorted.
+fn event_files(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| EVENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// True-positive files: those in a directory with an `info.yml` are true positives of
+/// the rules it names (`rule_metadata: [{id}]`); others of every rule.
+fn labelled_files(path: &Path) -> Result<Vec<(PathBuf, Label)>, String> {
+    let mut out = Vec::new();
+    for file in event_files(path) {
+        let info = file.parent().map(|d| d.join("info.yml")).filter(|i| i.exists());
+        let label = match info {
+            Some(info) => {
+                let text = crate::corpus::read_text(&info).map_err(|e| e.to_string())?;
+                let doc: serde_yaml::Value =
+                    serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", info.display()))?;
+                let ids: Vec<String> = doc["rule_metadata"]
+                    .as_sequence()
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(|i| i["id"].as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Label::Rules(ids)
+            }
+            None => Label::Any,
+        };
+        out.push((file, label));
+    }
+    Ok(out)
+}
+
+fn origin(e: &replay::Exclusion) -> &'static str {
+    e.origin.as_str()
+}
+
+fn text(rules: &[Rule], skipped: &[String], r: &Replay) -> String {
+    let mut out = String::new();
+    let matched = r.counts.iter().filter(|c| c.matches > 0).count();
+    let _ = writeln!(
+        out,
+        "fpx replay: {} events ({} bad), {} rules ({} skipped), {matched} rules matched: {} matches, {} alerts",
+        r.events,
+        r.bad.len(),
+        rules.len(),
+        skipped.len(),
+        r.counts.iter().map(|c| c.matches).sum::<usize>(),
+        r.counts.iter().map(|c| c.alerts).sum::<usize>(),
+    );
+    for s in skipped {
+        let _ = writeln!(out, "note: {s}");
+    }
+    for (rule, count) in rules.iter().zip(&r.counts).filter(|(_, c)| c.matches > 0) {
+        let approx = if rule.exact {
+            ""
+        } else {
+            " (detection approximated: see FPX401)"
+        };
+        let _ = writeln!(
+            out,
+            "\n{} — {}{approx}\n  {} matches, {} alerts",
+            rule.file.display(),
+            rule.name,
+            count.matches,
+            count.alerts
+        );
+        for (e, c) in rule.exclusions.iter().zip(&count.exclusions) {
+            let top: Vec<String> = c
+                .top(3)
+                .into_iter()
+                .map(|(field, value, n)| format!("{field}={value:?} ×{n}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  [{}] {}: suppressed {}{}",
+                origin(e),
+                e.name,
+                c.suppressed,
+                if top.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", top.join(", "))
+                }
+            );
+        }
+    }
+    let fpx301 = Code::Fpx301.rule();
+    for tp in &r.suppressed_true_positives {
+        let rule = &rules[tp.rule];
+        let e = &rule.exclusions[tp.exclusion];
+        let _ = writeln!(
+            out,
+            "\nerror[{}]: {} {:?} suppresses a true positive of {}: {}:{} [{}]\n  proof: {}",
+            fpx301.code,
+            origin(e),
+            e.name,
+            rule.file.display(),
+            tp.file.display(),
+            tp.index,
+            fpx301.name,
+            describe_event(&tp.event)
+        );
+    }
+    for m in &r.missed_true_positives {
+        let _ = writeln!(
+            out,
+            "\nwarning: {} is labelled a true positive of rule {}, which matches none of its events",
+            m.file.display(),
+            m.rule_id
+        );
+    }
+    if !r.bad.is_empty() {
+        let _ = writeln!(out, "\n{} bad events (not fatal):", r.bad.len());
+        for b in r.bad.iter().take(20) {
+            let _ = writeln!(out, "  {}:{}: {}", b.file.display(), b.line, b.message);
+        }
+    }
+    out
+}
+
+fn json_report(rules: &[Rule], skipped: &[String], r: &Replay) -> Value {
+    let rule_values: Vec<Value> = rules
+        .iter()
+        .zip(&r.counts)
+        .map(|(rule, c)| {
+            json!({
+                "rule_id": rule.id,
+                "file": rule.file.display().to_string(),
+                "exact": rule.exact,
+                "matches": c.matches,
+                "alerts": c.alerts,
+                "exclusions": rule.exclusions.iter().zip(&c.exclusions).map(|(e, ec)| json!({
+                    "source": origin(e),
+                    "name": e.name,
+                    "exclusion": e.text,
+                    "suppressed": ec.suppressed,
+                    "top": ec.top(5).into_iter().map(|(f, v, n)| json!({"field": f, "value": v, "count": n})).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "version": 1,
+        "summary": {
+            "events": r.events,
+            "bad_events": r.bad.len(),
+            "rules": rules.len(),
+            "matches": r.counts.iter().map(|c| c.matches).sum::<usize>(),
+            "alerts": r.counts.iter().map(|c| c.alerts).sum::<usize>(),
+            "suppressed_true_positives": r.suppressed_true_positives.len(),
+        },
+        "skipped": skipped,
+        "rules": rule_values,
+        "findings": r.suppressed_true_positives.iter().map(|tp| {
+            let rule = &rules[tp.rule];
+            let e = &rule.exclusions[tp.exclusion];
+            json!({
+                "code": Code::Fpx301.as_str(),
+                "name": Code::Fpx301.rule().name,
+                "severity": "error",
+                "rule_id": rule.id,
+                "source": origin(e),
+                "exclusion": e.name,
+                "event": {"file": tp.file.display().to_string(), "index": tp.index},
+                "witness": tp.event,
+            })
+        }).collect::<Vec<_>>(),
+        "missed_true_positives": r.missed_true_positives.iter().map(|m| json!({
+            "rule_id": m.rule_id, "file": m.file.display().to_string(),
+        })).collect::<Vec<_>>(),
+        "bad_events": r.bad.iter().map(|b| json!({
+            "file": b.file.display().to_string(), "line": b.line, "message": b.message,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn jsonl(rules: &[Rule], r: &Replay) -> String {
+    let mut out = String::new();
+    for m in &r.matches {
+        let rule = &rules[m.rule];
+        let suppressed_by: Vec<Value> = m
+            .suppressed_by
+            .iter()
+            .map(|&j| json!({"source": origin(&rule.exclusions[j]), "name": rule.exclusions[j].name}))
+            .collect();
+        let line = json!({
+            "rule_id": rule.id,
+            "event": {"file": m.file.display().to_string(), "index": m.index},
+            "suppressed_by": suppressed_by,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
+}

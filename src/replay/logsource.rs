@@ -1,0 +1,88 @@
+//! Which events a Sigma rule applies to: its log source's event ids and channels, and
+//! the fields it names differently there (`schemas/sigma_events.yaml`, from SigmaHQ's
+//! THOR configuration). A log source that is not listed applies to every event.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::pred::Event;
+
+#[derive(Debug, Deserialize)]
+struct Alternative {
+    /// Field -> the values it may have (any of them).
+    #[serde(default)]
+    when: BTreeMap<String, Vec<String>>,
+    /// Rule field -> event field.
+    #[serde(default)]
+    fields: BTreeMap<String, String>,
+}
+
+/// The events of each log source.
+#[derive(Debug)]
+pub struct Routes(BTreeMap<String, Vec<Alternative>>);
+
+impl Routes {
+    pub fn load() -> Routes {
+        Routes(
+            serde_yaml::from_str(include_str!("../../schemas/sigma_events.yaml"))
+                .expect("schemas/sigma_events.yaml is valid"),
+        )
+    }
+
+    /// The event as a rule of `table` reads it, or `None` when the rule does not apply.
+    pub fn view<'e>(&self, table: &str, event: &'e Event) -> Option<Cow<'e, Event>> {
+        let Some(alternatives) = self.0.get(table) else {
+            return Some(Cow::Borrowed(event));
+        };
+        let alternative = alternatives.iter().find(|a| {
+            a.when.iter().all(|(field, values)| {
+                event
+                    .get(field)
+                    .is_some_and(|v| values.iter().any(|w| w.eq_ignore_ascii_case(v)))
+            })
+        })?;
+        if alternative.fields.is_empty() {
+            return Some(Cow::Borrowed(event));
+        }
+        let mut view = event.clone();
+        for (rule_field, event_field) in &alternative.fields {
+            if let Some(value) = event.get(event_field) {
+                view.insert(rule_field.clone(), value.clone());
+            }
+        }
+        Some(Cow::Owned(view))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(fields: &[(&str, &str)]) -> Event {
+        fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn sysmon_and_security_process_creation() {
+        let routes = Routes::load();
+        let sysmon = event(&[
+            ("EventID", "1"),
+            ("Channel", "Microsoft-Windows-Sysmon/Operational"),
+            ("Image", "a"),
+        ]);
+        assert_eq!(
+            routes.view("sigma:windows/process_creation", &sysmon).unwrap()["Image"],
+            "a"
+        );
+        let security = event(&[("EventID", "4688"), ("Channel", "Security"), ("NewProcessName", "b")]);
+        assert_eq!(
+            routes.view("sigma:windows/process_creation", &security).unwrap()["Image"],
+            "b"
+        );
+        let file = event(&[("EventID", "11"), ("Channel", "Microsoft-Windows-Sysmon/Operational")]);
+        assert!(routes.view("sigma:windows/process_creation", &file).is_none());
+        assert!(routes.view("sigma:unlisted/source", &file).is_some());
+    }
+}
