@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use crate::pred::Event;
 
+/// One kind of event a log source covers.
 #[derive(Debug, Deserialize)]
-struct Alternative {
+pub struct Alternative {
     /// Field -> the values it may have (any of them).
     #[serde(default)]
     when: BTreeMap<String, Vec<String>>,
@@ -31,9 +32,17 @@ impl Routes {
         )
     }
 
-    /// The event as a rule of `table` reads it, or `None` when the rule does not apply.
-    pub fn view<'e>(&self, table: &str, event: &'e Event) -> Option<Cow<'e, Event>> {
-        let Some(alternatives) = self.0.get(table) else {
+    /// The kinds of event a log source covers; `None` when it is not listed (every
+    /// event).
+    pub fn alternatives(&self, table: &str) -> Option<&[Alternative]> {
+        self.0.get(table).map(Vec::as_slice)
+    }
+}
+
+/// The event as a rule of a log source with these `alternatives` reads it.
+pub fn view_in<'e>(alternatives: Option<&[Alternative]>, event: &'e Event) -> Option<Cow<'e, Event>> {
+    {
+        let Some(alternatives) = alternatives else {
             return Some(Cow::Borrowed(event));
         };
         let alternative = alternatives.iter().find(|a| {
@@ -73,16 +82,16 @@ mod tests {
             ("Image", "a"),
         ]);
         assert_eq!(
-            routes.view("sigma:windows/process_creation", &sysmon).unwrap()["Image"],
+            view_in(routes.alternatives("sigma:windows/process_creation"), &sysmon).unwrap()["Image"],
             "a"
         );
         let security = event(&[("EventID", "4688"), ("Channel", "Security"), ("NewProcessName", "b")]);
         assert_eq!(
-            routes.view("sigma:windows/process_creation", &security).unwrap()["Image"],
+            view_in(routes.alternatives("sigma:windows/process_creation"), &security).unwrap()["Image"],
             "b"
         );
         let file = event(&[("EventID", "11"), ("Channel", "Microsoft-Windows-Sysmon/Operational")]);
-        assert!(routes.view("sigma:windows/process_creation", &file).is_none());
-        assert!(routes.view("sigma:unlisted/source", &file).is_some());
+        assert!(view_in(routes.alternatives("sigma:windows/process_creation"), &file).is_none());
+        assert!(view_in(routes.alternatives("sigma:unlisted/source"), &file).is_some());
     }
 }

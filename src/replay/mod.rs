@@ -5,6 +5,7 @@
 //! Events labelled as true positives that an exclusion suppresses are FPX301 with the
 //! real event as proof.
 
+mod compiled;
 pub mod events;
 mod logsource;
 
@@ -159,14 +160,218 @@ static ROUTES: LazyLock<Routes> = LazyLock::new(Routes::load);
 /// Most distinct values kept per field of an exclusion (for the top values).
 const MAX_VALUES: usize = 10_000;
 
+/// Events evaluated together (in parallel) before their results are merged in order.
+const CHUNK: usize = 4096;
+
+/// The rules compiled for evaluation, grouped by the events they apply to.
+struct Compiled {
+    fields: compiled::Fields,
+    detection: Vec<compiled::Node>,
+    exclusions: Vec<Vec<Option<compiled::Node>>>,
+    /// The fields each exclusion reads (for its top values).
+    read: Vec<Vec<Vec<String>>>,
+    /// Rules by the events they apply to, each group with its own literal prefilter.
+    groups: Vec<Group>,
+    /// The group of each rule.
+    group_of: Vec<usize>,
+    /// One literal prefilter over every rule: one pass per field of an event finds the
+    /// candidates of every group that reads the event as it is.
+    index: compiled::Index,
+}
+
+/// Rules that apply to the same events.
+struct Group {
+    applies: Applies,
+    index: compiled::Index,
+}
+
+/// Which events a group of rules applies to.
+enum Applies {
+    /// A Sigma log source's kinds of events (`None`: every event).
+    LogSource(Option<&'static [logsource::Alternative]>),
+    /// A KQL table: events of files of that table.
+    Table(String),
+}
+
+/// How a group meets one event.
+enum Meets {
+    No,
+    /// As the event is.
+    AsIs,
+    /// With some fields renamed (a Security 4688 event for a process_creation rule).
+    Renamed(Event),
+}
+
+impl Compiled {
+    fn new(rules: &[Rule]) -> Compiled {
+        let mut fields = compiled::Fields::default();
+        let detection = rules
+            .iter()
+            .map(|r| compiled::compile(&r.detection, &mut fields))
+            .collect();
+        let exclusions = rules
+            .iter()
+            .map(|r| {
+                r.exclusions
+                    .iter()
+                    .map(|e| e.pred.as_ref().map(|p| compiled::compile(p, &mut fields)))
+                    .collect()
+            })
+            .collect();
+        let read = rules
+            .iter()
+            .map(|r| {
+                r.exclusions
+                    .iter()
+                    .map(|e| e.pred.as_ref().map(Pred::fields).unwrap_or_default())
+                    .collect()
+            })
+            .collect();
+        let mut members: BTreeMap<(bool, String), Vec<usize>> = BTreeMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            let sigma = r.format == RuleFormat::Sigma;
+            members
+                .entry((sigma, r.table.clone().unwrap_or_default()))
+                .or_default()
+                .push(i);
+        }
+        let mut group_of = vec![0; rules.len()];
+        let mut groups = Vec::new();
+        for (g, ((sigma, table), rule_ids)) in members.into_iter().enumerate() {
+            for &i in &rule_ids {
+                group_of[i] = g;
+            }
+            let preds: Vec<(usize, &Pred)> = rule_ids.iter().map(|&i| (i, &rules[i].detection)).collect();
+            groups.push(Group {
+                applies: if sigma {
+                    Applies::LogSource(ROUTES.alternatives(&table))
+                } else {
+                    Applies::Table(table)
+                },
+                index: compiled::Index::new(&preds, &mut fields),
+            });
+        }
+        let all: Vec<(usize, &Pred)> = rules.iter().enumerate().map(|(i, r)| (i, &r.detection)).collect();
+        let index = compiled::Index::new(&all, &mut fields);
+        Compiled {
+            fields,
+            detection,
+            exclusions,
+            read,
+            groups,
+            group_of,
+            index,
+        }
+    }
+
+    /// What the rules make of one event: per matching rule, the exclusions that
+    /// suppress it and the values they read.
+    fn event(&self, event: &Event, file_table: Option<&str>, labelled: &[usize]) -> Vec<Hit> {
+        let meets: Vec<Meets> = self
+            .groups
+            .iter()
+            .map(|g| match &g.applies {
+                Applies::LogSource(route) => match logsource::view_in(*route, event) {
+                    None => Meets::No,
+                    Some(std::borrow::Cow::Borrowed(_)) => Meets::AsIs,
+                    Some(std::borrow::Cow::Owned(view)) => Meets::Renamed(view),
+                },
+                Applies::Table(table) if Some(table.as_str()) == file_table => Meets::AsIs,
+                Applies::Table(_) => Meets::No,
+            })
+            .collect();
+        let mut hits = Vec::new();
+        let mut base = self.fields.slots(event);
+        let mut candidates = Vec::new();
+        self.index.candidates(&mut base, &mut candidates);
+        candidates.retain(|&i| matches!(meets[self.group_of[i]], Meets::AsIs));
+        self.rules(&candidates, event, &mut base, labelled, &mut hits);
+        for (group, meets) in self.groups.iter().zip(&meets) {
+            if let Meets::Renamed(view) = meets {
+                let mut slots = self.fields.slots(view);
+                group.index.candidates(&mut slots, &mut candidates);
+                self.rules(&candidates, view, &mut slots, labelled, &mut hits);
+            }
+        }
+        // Report order: by rule.
+        hits.sort_by_key(|h| h.rule);
+        hits
+    }
+
+    fn rules(
+        &self,
+        rules: &[usize],
+        event: &Event,
+        slots: &mut compiled::Slots,
+        labelled: &[usize],
+        hits: &mut Vec<Hit>,
+    ) {
+        for &i in rules {
+            if !self.detection[i].eval(slots) {
+                continue;
+            }
+            let mut hit = Hit {
+                rule: i,
+                suppressed_by: Vec::new(),
+                values: Vec::new(),
+                event: None,
+            };
+            for (j, e) in self.exclusions[i].iter().enumerate() {
+                if e.as_ref().is_some_and(|n| n.eval(slots)) {
+                    hit.suppressed_by.push(j);
+                    let values = self.read[i][j]
+                        .iter()
+                        .map(|f| (f.clone(), event.get(f).cloned().unwrap_or_default()))
+                        .collect();
+                    hit.values.push(values);
+                }
+            }
+            if labelled.contains(&i) {
+                hit.event = Some(event.clone());
+            }
+            hits.push(hit);
+        }
+    }
+}
+
+/// The replay's evaluator on its own (rules compiled, routed and indexed once), for
+/// benchmarks and for embedding.
+pub struct Engine(Compiled);
+
+impl Engine {
+    pub fn new(rules: &[Rule]) -> Engine {
+        Engine(Compiled::new(rules))
+    }
+
+    /// How many of the rules (Sigma rules, and KQL rules of `table`) match the event,
+    /// their exclusions evaluated too.
+    pub fn matches(&self, event: &Event, table: Option<&str>) -> usize {
+        self.0.event(event, table, &[]).len()
+    }
+}
+
+/// A rule that matched an event.
+struct Hit {
+    rule: usize,
+    suppressed_by: Vec<usize>,
+    /// For each suppressing exclusion, the values of the fields it reads.
+    values: Vec<Vec<(String, String)>>,
+    /// The event as the rule read it, when it is a labelled true positive of the rule.
+    event: Option<Event>,
+}
+
 /// Replays `rules` over the events of `files`; `table` is the table KQL rules' events
 /// come from (else a file whose name starts with a table's name is that table's).
+/// Events are read as a stream and evaluated in parallel in chunks, so memory stays
+/// flat in the number of events (apart from the matches kept for `jsonl`).
 pub fn replay(
     rules: &[Rule],
     files: &[(PathBuf, Label)],
     table: Option<&str>,
     keep_matches: bool,
 ) -> Result<Replay, String> {
+    use rayon::prelude::*;
+    let plan = Compiled::new(rules);
     let mut out = Replay {
         counts: rules
             .iter()
@@ -179,63 +384,37 @@ pub fn replay(
     };
     for (file, label) in files {
         let file_table = table.map(str::to_string).or_else(|| table_of_file(file));
-        let mut bad = Vec::new();
-        let mut tp_hits: HashMap<usize, usize> = HashMap::new();
         let labelled: Vec<usize> = match label {
             Label::None => Vec::new(),
             Label::Any => (0..rules.len()).collect(),
             Label::Rules(ids) => (0..rules.len()).filter(|&i| ids.contains(&rules[i].id)).collect(),
         };
+        let mut tp_hits: HashMap<usize, usize> = HashMap::new();
+        let mut chunk: Vec<(usize, Event)> = Vec::with_capacity(CHUNK);
+        let mut bad = Vec::new();
+        let flush = |chunk: &mut Vec<(usize, Event)>, out: &mut Replay, tp_hits: &mut HashMap<usize, usize>| {
+            let results: Vec<Vec<Hit>> = chunk
+                .par_iter()
+                .map(|(_, e)| plan.event(e, file_table.as_deref(), &labelled))
+                .collect();
+            for ((index, _), hits) in chunk.drain(..).zip(results) {
+                out.events += 1;
+                for hit in hits {
+                    merge(rules, out, hit, file, index, keep_matches, tp_hits);
+                }
+            }
+        };
         events::read_file(
             file,
             |index, event| {
-                out.events += 1;
-                for (i, rule) in rules.iter().enumerate() {
-                    let Some(view) = applies(rule, &event, file_table.as_deref()) else {
-                        continue;
-                    };
-                    if !rule.detection.eval(&view) {
-                        continue;
-                    }
-                    let count = &mut out.counts[i];
-                    count.matches += 1;
-                    let mut suppressed_by = Vec::new();
-                    for (j, e) in rule.exclusions.iter().enumerate() {
-                        if e.pred.as_ref().is_some_and(|p| p.eval(&view)) {
-                            suppressed_by.push(j);
-                            record(&mut count.exclusions[j], e, &view);
-                            if labelled.contains(&i) {
-                                out.suppressed_true_positives.push(SuppressedTruePositive {
-                                    rule: i,
-                                    exclusion: j,
-                                    file: file.clone(),
-                                    index,
-                                    event: view.clone().into_owned(),
-                                });
-                            }
-                        }
-                    }
-                    let deployed = suppressed_by
-                        .iter()
-                        .any(|&j| rule.exclusions[j].origin != Origin::Scenario);
-                    if !deployed {
-                        count.alerts += 1;
-                    }
-                    if labelled.contains(&i) {
-                        *tp_hits.entry(i).or_default() += 1;
-                    }
-                    if keep_matches {
-                        out.matches.push(Match {
-                            rule: i,
-                            file: file.clone(),
-                            index,
-                            suppressed_by,
-                        });
-                    }
+                chunk.push((index, event));
+                if chunk.len() == CHUNK {
+                    flush(&mut chunk, &mut out, &mut tp_hits);
                 }
             },
             |b| bad.push(b),
         )?;
+        flush(&mut chunk, &mut out, &mut tp_hits);
         out.bad.extend(bad);
         if let Label::Rules(_) = label {
             for &i in &labelled {
@@ -252,14 +431,56 @@ pub fn replay(
     Ok(out)
 }
 
-/// The event as the rule reads it, when the rule applies to it: a Sigma rule to events
-/// of its log source (with its field names), a KQL rule to events of its table.
-fn applies<'e>(rule: &Rule, event: &'e Event, file_table: Option<&str>) -> Option<std::borrow::Cow<'e, Event>> {
-    match rule.format {
-        RuleFormat::Sigma => ROUTES.view(rule.table.as_deref().unwrap_or(""), event),
-        RuleFormat::Kql | RuleFormat::Seed => {
-            (file_table.is_some() && file_table == rule.table.as_deref()).then_some(std::borrow::Cow::Borrowed(event))
+/// Counts one rule's match of one event.
+fn merge(
+    rules: &[Rule],
+    out: &mut Replay,
+    hit: Hit,
+    file: &Path,
+    index: usize,
+    keep_matches: bool,
+    tp_hits: &mut HashMap<usize, usize>,
+) {
+    let i = hit.rule;
+    let rule = &rules[i];
+    let count = &mut out.counts[i];
+    count.matches += 1;
+    for (&j, values) in hit.suppressed_by.iter().zip(&hit.values) {
+        let c = &mut count.exclusions[j];
+        c.suppressed += 1;
+        for (field, value) in values {
+            let seen = c.values.entry(field.clone()).or_default();
+            if seen.len() < MAX_VALUES || seen.contains_key(value) {
+                *seen.entry(value.clone()).or_default() += 1;
+            }
         }
+        if let Some(event) = &hit.event {
+            out.suppressed_true_positives.push(SuppressedTruePositive {
+                rule: i,
+                exclusion: j,
+                file: file.to_path_buf(),
+                index,
+                event: event.clone(),
+            });
+        }
+    }
+    if !hit
+        .suppressed_by
+        .iter()
+        .any(|&j| rule.exclusions[j].origin != Origin::Scenario)
+    {
+        count.alerts += 1;
+    }
+    if hit.event.is_some() {
+        *tp_hits.entry(i).or_default() += 1;
+    }
+    if keep_matches {
+        out.matches.push(Match {
+            rule: i,
+            file: file.to_path_buf(),
+            index,
+            suppressed_by: hit.suppressed_by,
+        });
     }
 }
 
@@ -271,18 +492,6 @@ fn table_of_file(file: &Path) -> Option<String> {
         .filter(|t| stem.starts_with(t))
         .max_by_key(|t| t.len())
         .map(str::to_string)
-}
-
-fn record(count: &mut ExclusionCount, e: &Exclusion, event: &Event) {
-    count.suppressed += 1;
-    let Some(pred) = &e.pred else { return };
-    for field in pred.fields() {
-        let value = event.get(&field).cloned().unwrap_or_default();
-        let values = count.values.entry(field).or_default();
-        if values.len() < MAX_VALUES || values.contains_key(&value) {
-            *values.entry(value).or_default() += 1;
-        }
-    }
 }
 
 impl ExclusionCount {

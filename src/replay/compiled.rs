@@ -1,0 +1,367 @@
+//! A predicate compiled for evaluating many events: fields are slots looked up once per
+//! event, case-insensitive tests compare with constants lowered once (and the event's
+//! text lowered once per field), substring tests use precompiled searchers, and an
+//! `or` of `contains` (or of equalities) on one field is one Aho-Corasick automaton (or
+//! one set lookup). It means exactly what `Pred::eval` means (a test checks both on
+//! every rule and event of SigmaHQ's regression data).
+
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::AhoCorasick;
+use memchr::memmem::Finder;
+
+use crate::pred::{Atom, Event, Op, Pred};
+
+/// Field names to slot numbers, shared by every compiled rule of a replay.
+#[derive(Debug, Default)]
+pub struct Fields(rustc_hash::FxHashMap<String, usize>);
+
+impl Fields {
+    fn slot(&mut self, name: &str) -> usize {
+        let next = self.0.len();
+        *self.0.entry(name.to_string()).or_insert(next)
+    }
+
+    /// An event's values by slot (a field no rule reads is left out; an absent field
+    /// reads as empty). Events have a few dozen fields, so this is a small sorted list.
+    pub fn slots<'e>(&self, event: &'e Event) -> Slots<'e> {
+        let mut values: Vec<(usize, &'e str)> = event
+            .iter()
+            .filter_map(|(k, v)| self.0.get(k).map(|&i| (i, v.as_str())))
+            .collect();
+        values.sort_unstable_by_key(|(i, _)| *i);
+        Slots {
+            lower: vec![None; values.len()],
+            values,
+        }
+    }
+}
+
+/// One event's field values by slot, with their lower-case forms made on demand.
+pub struct Slots<'e> {
+    values: Vec<(usize, &'e str)>,
+    lower: Vec<Option<String>>,
+}
+
+impl Slots<'_> {
+    fn position(&self, slot: usize) -> Option<usize> {
+        self.values.binary_search_by_key(&slot, |(i, _)| *i).ok()
+    }
+
+    fn present(&self, slot: usize) -> bool {
+        self.position(slot).is_some()
+    }
+
+    fn text(&self, slot: usize) -> &str {
+        self.position(slot).map_or("", |p| self.values[p].1)
+    }
+
+    fn lower(&mut self, slot: usize) -> &str {
+        let Some(p) = self.position(slot) else { return "" };
+        if self.lower[p].is_none() {
+            self.lower[p] = Some(self.values[p].1.to_ascii_lowercase());
+        }
+        self.lower[p].as_deref().unwrap_or("")
+    }
+}
+
+/// A compiled predicate.
+#[derive(Debug)]
+pub enum Node {
+    True,
+    False,
+    Not(Box<Node>),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Test {
+        slot: usize,
+        cs: bool,
+        negated: bool,
+        test: Test,
+    },
+}
+
+/// A test on one field's text (lower-cased first when `cs` is false).
+#[derive(Debug)]
+pub enum Test {
+    Equals(Vec<u8>),
+    StartsWith(Vec<u8>),
+    EndsWith(Vec<u8>),
+    Contains(Box<Finder<'static>>),
+    /// Any of these substrings.
+    ContainsAny(AhoCorasick),
+    /// Any of these values.
+    EqualsAny(HashSet<Vec<u8>>),
+    /// A regular expression, compiled once (as `matches regex`: a search).
+    Regex(regex::Regex),
+    /// Everything else (`has`, regular expressions, numbers), by `Atom::eval_text`.
+    Other(Box<Atom>),
+}
+
+/// Compiles `pred`, giving its fields slots in `fields`.
+pub fn compile(pred: &Pred, fields: &mut Fields) -> Node {
+    match pred {
+        Pred::True => Node::True,
+        Pred::False => Node::False,
+        Pred::Not(p) => Node::Not(Box::new(compile(p, fields))),
+        Pred::And(ps) => Node::And(ps.iter().map(|p| compile(p, fields)).collect()),
+        Pred::Or(ps) => compile_or(ps, fields),
+        Pred::Atom(a) => atom(a, fields),
+    }
+}
+
+/// An `or`: positive `contains` (and positive equalities) of one field and one case
+/// sensitivity become one test each; the rest are compiled one by one.
+fn compile_or(ps: &[Pred], fields: &mut Fields) -> Node {
+    let mut groups: HashMap<(String, bool, bool), Vec<String>> = HashMap::new();
+    let mut rest = Vec::new();
+    for p in ps {
+        match p {
+            Pred::Atom(a) if !a.negated && matches!(a.op, Op::Contains | Op::Equals | Op::In) => {
+                let contains = a.op == Op::Contains;
+                let key = (a.field.clone(), a.case_sensitive, contains);
+                let values = groups.entry(key).or_default();
+                values.extend(a.values.iter().map(|v| fold(v.text(), a.case_sensitive)));
+            }
+            other => rest.push(compile(other, fields)),
+        }
+    }
+    let mut keys: Vec<_> = groups.into_iter().collect();
+    keys.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((field, cs, contains), values) in keys {
+        let slot = fields.slot(&field);
+        let test = if contains {
+            if values.iter().any(String::is_empty) {
+                // `contains ""` holds for every text.
+                rest.push(Node::True);
+                continue;
+            }
+            Test::ContainsAny(AhoCorasick::new(&values).expect("literal patterns compile"))
+        } else {
+            Test::EqualsAny(values.into_iter().map(String::into_bytes).collect())
+        };
+        rest.push(Node::Test {
+            slot,
+            cs,
+            negated: false,
+            test,
+        });
+    }
+    Node::Or(rest)
+}
+
+fn fold(text: &str, cs: bool) -> String {
+    if cs {
+        text.to_string()
+    } else {
+        text.to_ascii_lowercase()
+    }
+}
+
+fn atom(a: &Atom, fields: &mut Fields) -> Node {
+    let slot = fields.slot(&a.field);
+    let cs = a.case_sensitive;
+    let value = || fold(a.value().text(), cs).into_bytes();
+    let test = match a.op {
+        Op::Equals => Test::Equals(value()),
+        Op::StartsWith => Test::StartsWith(value()),
+        Op::EndsWith => Test::EndsWith(value()),
+        Op::Contains => Test::Contains(Box::new(Finder::new(&value()).into_owned())),
+        Op::In => Test::EqualsAny(a.values.iter().map(|v| fold(v.text(), cs).into_bytes()).collect()),
+        // The original text, whatever the flag: the pattern says its own case rules.
+        Op::MatchesRegex => match regex::Regex::new(a.value().text()) {
+            Ok(re) => {
+                return Node::Test {
+                    slot,
+                    cs: true,
+                    negated: a.negated,
+                    test: Test::Regex(re),
+                };
+            }
+            Err(_) => Test::Other(Box::new(a.clone())),
+        },
+        _ => Test::Other(Box::new(a.clone())),
+    };
+    Node::Test {
+        slot,
+        cs,
+        negated: a.negated,
+        test,
+    }
+}
+
+impl Node {
+    /// The predicate's truth on an event.
+    pub fn eval(&self, slots: &mut Slots) -> bool {
+        match self {
+            Node::True => true,
+            Node::False => false,
+            Node::Not(n) => !n.eval(slots),
+            Node::And(ns) => ns.iter().all(|n| n.eval(slots)),
+            Node::Or(ns) => ns.iter().any(|n| n.eval(slots)),
+            Node::Test {
+                slot,
+                cs,
+                negated,
+                test,
+            } => {
+                let holds = match test {
+                    Test::Other(atom) => atom.eval_text(slots.text(*slot)) != atom.negated,
+                    _ => {
+                        let text = if *cs { slots.text(*slot) } else { slots.lower(*slot) }.as_bytes();
+                        match test {
+                            Test::Equals(v) => text == v.as_slice(),
+                            Test::StartsWith(v) => text.starts_with(v),
+                            Test::EndsWith(v) => text.ends_with(v),
+                            Test::Contains(f) => f.find(text).is_some(),
+                            Test::ContainsAny(ac) => ac.is_match(text),
+                            Test::EqualsAny(set) => set.contains(text),
+                            Test::Regex(re) => std::str::from_utf8(text).is_ok_and(|t| re.is_match(t)),
+                            Test::Other(_) => unreachable!("handled above"),
+                        }
+                    }
+                };
+                // `Other` already applied its own negation.
+                if matches!(test, Test::Other(_)) {
+                    holds
+                } else {
+                    holds != *negated
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{ParseOutcome, parse_exclusion};
+
+    fn check(text: &str, events: &[&[(&str, &str)]]) {
+        let ParseOutcome::Parsed(p) = parse_exclusion(text) else {
+            panic!("{text}")
+        };
+        let mut fields = Fields::default();
+        let node = compile(&p.pred, &mut fields);
+        for e in events {
+            let event: Event = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let mut slots = fields.slots(&event);
+            assert_eq!(node.eval(&mut slots), p.pred.eval(&event), "{text} on {event:?}");
+        }
+    }
+
+    #[test]
+    fn compiled_predicates_mean_what_pred_eval_means() {
+        let events: &[&[(&str, &str)]] = &[
+            &[("a", "Hello World"), ("b", "x")],
+            &[("a", "HELLO"), ("b", "")],
+            &[("b", "y")],
+            &[("a", "say hello"), ("b", "X")],
+        ];
+        for text in [
+            r#"a contains "hello" or a contains "xyz" or b == "x""#,
+            r#"a =~ "hello" or a == "HELLO" or a in ("Hello World", "z")"#,
+            r#"not (a startswith "hel") and b !~ "x""#,
+            r#"a endswith_cs "World" or a has "world" or a contains """#,
+            r#"a !contains "o" or b in~ ("X", "y")"#,
+            r#"a matches regex "^[A-Z]+$""#,
+        ] {
+            check(text, events);
+        }
+    }
+}
+
+/// A literal prefilter over many rules: for each rule, a field and literals one of which
+/// must occur in that field's (lower-case) text for the rule's detection to hold. Per
+/// event, one Aho-Corasick pass per indexed field finds the rules worth evaluating;
+/// rules without such a literal are always evaluated.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// Per field slot: the automaton over its literals and, per literal, its rules.
+    fields: Vec<(usize, AhoCorasick, Vec<Vec<usize>>)>,
+    /// Rules with no necessary literal.
+    always: Vec<usize>,
+}
+
+impl Index {
+    /// Indexes `rules` (position, detection) for events whose fields `fields` slots.
+    pub fn new(rules: &[(usize, &Pred)], fields: &mut Fields) -> Index {
+        let mut by_field: HashMap<String, (Vec<String>, Vec<Vec<usize>>)> = HashMap::new();
+        let mut always = Vec::new();
+        for &(rule, pred) in rules {
+            match necessary(pred) {
+                Some(pairs) => {
+                    for (field, literal) in pairs {
+                        let (patterns, owners) = by_field.entry(field).or_default();
+                        match patterns.iter().position(|p| *p == literal) {
+                            Some(at) => owners[at].push(rule),
+                            None => {
+                                patterns.push(literal);
+                                owners.push(vec![rule]);
+                            }
+                        }
+                    }
+                }
+                None => always.push(rule),
+            }
+        }
+        let mut keys: Vec<_> = by_field.into_iter().collect();
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        let fields = keys
+            .into_iter()
+            .map(|(field, (patterns, owners))| {
+                let automaton = AhoCorasick::new(&patterns).expect("literal patterns compile");
+                (fields.slot(&field), automaton, owners)
+            })
+            .collect();
+        Index { fields, always }
+    }
+
+    /// The rules worth evaluating on an event (each once, in no particular order).
+    pub fn candidates(&self, slots: &mut Slots, out: &mut Vec<usize>) {
+        out.clear();
+        out.extend_from_slice(&self.always);
+        for (slot, automaton, owners) in &self.fields {
+            if !slots.present(*slot) {
+                continue;
+            }
+            let text = slots.lower(*slot);
+            for m in automaton.find_overlapping_iter(text) {
+                out.extend_from_slice(&owners[m.pattern().as_usize()]);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+/// Field-literal pairs (literals lower-case, non-empty), one of which occurs in its
+/// field's lower-case text whenever `pred` holds; `None` when there are none.
+fn necessary(pred: &Pred) -> Option<Vec<(String, String)>> {
+    match pred {
+        Pred::Atom(a)
+            if !a.negated && matches!(a.op, Op::Equals | Op::Contains | Op::StartsWith | Op::EndsWith | Op::In) =>
+        {
+            let pairs: Vec<(String, String)> = a
+                .values
+                .iter()
+                .map(|v| (a.field.clone(), v.text().to_ascii_lowercase()))
+                .collect();
+            (!pairs.is_empty() && pairs.iter().all(|(_, l)| !l.is_empty())).then_some(pairs)
+        }
+        // The conjunct whose shortest literal is longest is the most selective.
+        Pred::And(items) => items
+            .iter()
+            .filter_map(necessary)
+            .max_by_key(|pairs| pairs.iter().map(|(_, l)| l.len()).min().unwrap_or(0)),
+        // Every branch must have one, on any field.
+        Pred::Or(items) => {
+            let mut pairs = Vec::new();
+            for item in items {
+                pairs.extend(necessary(item)?);
+            }
+            (!pairs.is_empty()).then_some(pairs)
+        }
+        _ => None,
+    }
+}
