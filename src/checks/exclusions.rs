@@ -16,14 +16,8 @@ use crate::pred::Pred;
 /// keeps); what it suppresses is the conjunct's negation.
 pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, table: &str) -> ScenarioResult {
     let text = rule.query.get(e.span.clone()).unwrap_or("").to_string();
-    let shift = e.span.start;
-    let suppresses = e.suppresses.map_atoms(&mut |a| {
-        let mut a = a.clone();
-        a.span = a.span.start.saturating_sub(shift)..a.span.end.saturating_sub(shift);
-        Pred::Atom(a)
-    });
     let parsed = ParseOutcome::Parsed(ParsedExclusion {
-        pred: suppresses,
+        pred: relative(&e.suppresses, e.span.start),
         irregularities: Vec::new(),
     });
     let context = RuleContext {
@@ -77,17 +71,10 @@ pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pre
     let f = &m.filter;
     let text = m.source.get(f.span.clone()).unwrap_or("").to_string();
     let outcome = match &f.suppresses {
-        Some(pred) => {
-            let shift = f.span.start;
-            ParseOutcome::Parsed(ParsedExclusion {
-                pred: pred.map_atoms(&mut |a| {
-                    let mut a = a.clone();
-                    a.span = a.span.start.saturating_sub(shift)..a.span.end.saturating_sub(shift);
-                    Pred::Atom(a)
-                }),
-                irregularities: Vec::new(),
-            })
-        }
+        Some(pred) => ParseOutcome::Parsed(ParsedExclusion {
+            pred: relative(pred, f.span.start),
+            irregularities: Vec::new(),
+        }),
         // A condition fpx cannot lower exactly cannot be judged either way.
         None => ParseOutcome::Invalid(crate::expr::SyntaxError {
             span: 0..text.len(),
@@ -120,4 +107,14 @@ pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pre
         suppressed: Vec::new(),
         origin: Origin::MetaFilter,
     }
+}
+
+/// `pred` with its atoms' spans made relative to `start` (the exclusion's text, cut out
+/// of the file, is what findings index).
+fn relative(pred: &Pred, start: usize) -> Pred {
+    pred.map_atoms(&mut |a| {
+        let mut a = a.clone();
+        a.span = a.span.start.saturating_sub(start)..a.span.end.saturating_sub(start);
+        Pred::Atom(a)
+    })
 }
