@@ -234,3 +234,46 @@ fn sarif_and_markdown_point_into_the_yml_file() {
         "{markdown}"
     );
 }
+
+/// A meta-filter none of whose rules is loaded checks nothing: FPX405 on its `rules:`.
+#[test]
+fn a_meta_filter_without_its_rules_is_an_orphan() {
+    let (v, code) = check_json(&[
+        "tests/fixtures/sigma-meta/mf_certutil_admins.yml",
+        "tests/fixtures/sigma",
+    ]);
+    assert_eq!(code, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("tests/fixtures/sigma-meta/mf_certutil_admins.yml"),
+        dir.path().join("mf.yml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root.join("tests/fixtures/sigma/file_event_win_dead_filter.yml"),
+        dir.path().join("rule.yml"),
+    )
+    .unwrap();
+    let (orphaned, code) = check_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let finding = orphaned["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap())
+        .find(|f| f["code"] == "FPX405")
+        .unwrap_or_else(|| panic!("{orphaned}"))
+        .clone();
+    assert_eq!(finding["finding_line"], 8, "{finding}");
+    assert_eq!(finding["finding_column"], 5);
+    // With its rule loaded it is no orphan.
+    assert!(
+        !v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["findings"].as_array().unwrap())
+            .any(|f| f["code"] == "FPX405")
+    );
+}

@@ -2,7 +2,8 @@
 //!
 //! ## What it catches
 //! A scenario file whose `rule:` names an id that no loaded rule has: a typo in the
-//! id, a renamed rule, or a scenario file checked without its rule file.
+//! id, a renamed rule, or a scenario file checked without its rule file. Likewise a
+//! Sigma meta-filter none of whose `rules:` is loaded.
 //!
 //! ## Why it matters
 //! Its exclusions are checked against no rule: nothing tells whether they mute the
@@ -51,6 +52,31 @@ pub(super) static RULE: Rule = Rule {
     summary: "a scenario file names a rule id that no loaded rule has",
     source: include_str!("fpx405_orphan_scenario.rs"),
 };
+
+/// The finding for a Sigma meta-filter that names rules (`named`) none of which is
+/// loaded; on its `rules:` line.
+pub(super) fn meta_filter(named: &[String], ids: &[&str], line: usize, span: crate::pred::Span) -> Finding {
+    let mut f = Finding::new(
+        &RULE,
+        format!(
+            "no loaded rule is one this meta-filter names ({}): it is checked against no rule",
+            named.join(", ")
+        ),
+        span,
+        "no rule named here is loaded",
+    );
+    f.line = Some(line);
+    f.help = Some(
+        match named
+            .iter()
+            .find_map(|n| crate::schema::nearest_name(n, ids.iter().copied()))
+        {
+            Some(id) => format!("did you mean `{id}`?"),
+            None => "pass the rule files it names too".into(),
+        },
+    );
+    f
+}
 
 /// The finding for a scenario file whose rule is not among `ids`; its span indexes the
 /// `rule:` line.

@@ -43,6 +43,32 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
                 }
             })
         })
+        .chain(meta_filters.iter().filter_map(|m| {
+            // A meta-filter that names rules, none of them loaded, checks nothing.
+            let named = &m.filter.rules;
+            let loaded = |r: &String| rules.iter().any(|rule| rule.id == *r || rule.name == *r);
+            if named.is_empty() || named.iter().any(loaded) {
+                return None;
+            }
+            let line = m
+                .source
+                .lines()
+                .position(|l| l.trim_start().starts_with("rules:"))
+                .map_or(1, |i| i + 1);
+            let at = m
+                .source
+                .lines()
+                .nth(line - 1)
+                .and_then(|l| l.find("rules"))
+                .unwrap_or(0);
+            let mut finding = fpx405_orphan_scenario::meta_filter(named, &ids, line, at..at + 5);
+            finding.anchor = Some(anchor::on_line(&m.file, &m.source, line, &finding));
+            Some(Orphan {
+                file: m.file.clone(),
+                rule_id: named.join(", "),
+                finding,
+            })
+        }))
         .collect();
     // A rule that repeats an id (or has none) gets FPX404 and no scenarios: each
     // scenario is checked once, against the first rule of its id.
