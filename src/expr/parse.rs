@@ -188,7 +188,8 @@ impl Lowering {
         let value = match pair.as_rule() {
             Rule::string => {
                 let inner = pair.into_inner().next().expect("grammar: string kind");
-                Value::Str(unquote(inner.as_rule(), inner.as_str(), span.clone())?)
+                let at = inner.as_span().start()..inner.as_span().end();
+                Value::Str(unquote(inner.as_rule(), inner.as_str(), at)?)
             }
             Rule::typographic_string => {
                 let chars: Vec<char> = text.chars().collect();
@@ -319,7 +320,8 @@ fn op_name(op: Op) -> &'static str {
 /// Decodes a KQL string literal.
 fn unquote(kind: Rule, text: &str, span: Span) -> Result<String, SyntaxError> {
     if kind == Rule::verbatim {
-        return Ok(text[2..text.len() - 1].to_string());
+        let quote = &text[1..2];
+        return Ok(text[2..text.len() - 1].replace(&quote.repeat(2), quote));
     }
     let inside = &text[1..text.len() - 1];
     let mut out = String::with_capacity(inside.len());

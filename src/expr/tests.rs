@@ -229,3 +229,23 @@ fn prose_is_not_a_syntax_error() {
         ParseOutcome::Invalid(_)
     ));
 }
+
+#[test]
+fn verbatim_doubled_quotes_and_obfuscated_strings_are_kql_literals() {
+    let value = |text: &str| match parse_exclusion(text) {
+        ParseOutcome::Parsed(p) => match p.pred {
+            Pred::Atom(a) => a.values[0].text().to_string(),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{text}: {other:?}"),
+    };
+    assert_eq!(
+        value(r#"x == @"reg query ""HKCU\Software""""#),
+        r#"reg query "HKCU\Software""#
+    );
+    assert_eq!(value("x == @'it''s'"), "it's");
+    assert_eq!(value(r#"x == h"secret""#), "secret");
+    assert_eq!(value(r#"x == H@"C:\temp""#), r"C:\temp");
+    // A word that starts with h is still a (bare) word.
+    assert_eq!(value("x == hello"), "hello");
+}

@@ -167,3 +167,12 @@ fn corpus_queries_that_need_notes() {
         ]
     );
 }
+
+#[test]
+fn verbatim_strings_with_doubled_quotes_lower_exactly() {
+    let q = read_query("DeviceProcessEvents\n| where ProcessCommandLine =~ @\"reg query \"\"HKCU\\Software\"\"\"");
+    assert!(q.exact(), "{:?}", q.notes);
+    assert!(q.errors.is_empty(), "{:?}", q.errors);
+    let d = q.detection.unwrap();
+    assert_eq!(d.atoms()[0].values[0].text(), r#"reg query "HKCU\Software""#);
+}
