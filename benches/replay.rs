@@ -23,19 +23,15 @@ fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma")
 }
 
+/// Files under `dir` with this extension.
+fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    fpx::corpus::files_under(dir, &|p| p.extension().is_some_and(|e| e == extension), &mut Vec::new())
+}
+
 static EVENTS: LazyLock<Vec<Event>> = LazyLock::new(|| {
     let mut events = Vec::new();
-    let mut stack = vec![shared().join("regression_data")];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "json") {
-                fpx::replay::events::read_file(&p, |_, e| events.push(e), |_| {}).unwrap();
-            }
-        }
+    for p in files(&shared().join("regression_data"), "json") {
+        fpx::replay::events::read_file(&p, |_, e| events.push(e), |_| {}).unwrap();
     }
     let one = events.clone();
     for _ in 1..COPIES {
@@ -71,19 +67,11 @@ fn rsigma_eval(bencher: Bencher) {
     }
     let mut engine = rsigma_eval::Engine::new();
     for dir in ["rules", "rules-placeholder"] {
-        let mut stack = vec![shared().join(dir)];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else { continue };
-            for entry in entries.flatten() {
-                let p = entry.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|e| e == "yml")
-                    && let Ok(text) = std::fs::read_to_string(&p)
-                    && let Ok(collection) = rsigma_parser::parse_sigma_yaml(&text)
-                {
-                    let _ = engine.add_collection(&collection);
-                }
+        for p in files(&shared().join(dir), "yml") {
+            if let Ok(text) = std::fs::read_to_string(&p)
+                && let Ok(collection) = rsigma_parser::parse_sigma_yaml(&text)
+            {
+                let _ = engine.add_collection(&collection);
             }
         }
     }

@@ -133,18 +133,11 @@ fn every_sigmahq_regression_event_alerts_on_its_rule() {
     let mut checked = 0;
     let mut more = 0;
     let mut failures = Vec::new();
-    let mut infos: Vec<std::path::PathBuf> = Vec::new();
-    let mut stack = vec![root.join("regression_data")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == "info.yml") {
-                infos.push(p);
-            }
-        }
-    }
+    let infos = fpx::corpus::files_under(
+        &root.join("regression_data"),
+        &|p| p.file_name().is_some_and(|n| n == "info.yml"),
+        &mut Vec::new(),
+    );
     for info in infos {
         let doc: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(&info).unwrap()).unwrap();
         let id = doc["rule_metadata"][0]["id"].as_str().unwrap().to_string();

@@ -30,7 +30,7 @@ pub struct Anchor {
 
 /// For a rule-level finding: its spans index the whole rule file.
 pub fn in_rule(rule: &RuleResult, finding: &Finding) -> Anchor {
-    let source: Arc<str> = rule.rule.source.as_str().into();
+    let source = rule.rule.source.clone();
     let (line, column) = line_column(&source, finding.span.start);
     Anchor {
         file: rule.rule.file.clone(),

@@ -47,23 +47,12 @@ pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, ta
             }
         }
     }
-    let at = query_span(rule, &e.span);
-    let (line, column) = line_column(&rule.source, at.start);
-    ScenarioResult {
-        file: rule.file.clone(),
-        source: rule.source.as_str().into(),
-        name: match &e.name {
-            Some(name) => format!("filter {name}"),
-            None => format!("inline exclusion {}", index + 1),
-        },
-        exclusion: text,
-        line,
-        column,
-        result,
-        stats: None,
-        suppressed: Vec::new(),
-        origin: Origin::Inline,
-    }
+    let name = match &e.name {
+        Some(name) => format!("filter {name}"),
+        None => format!("inline exclusion {}", index + 1),
+    };
+    let at = query_span(rule, &e.span).start;
+    placed(&rule.file, &rule.source, at, name, text, result, Origin::Inline)
 }
 
 /// A Sigma meta-filter that names the rule: an exclusion of the rule's whole detection.
@@ -94,18 +83,33 @@ pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pre
     for finding in &mut result.analysis.findings {
         finding.fix = None;
     }
-    let (line, column) = line_column(&m.source, f.span.start);
+    let name = format!("meta-filter {}", f.title);
+    placed(&m.file, &m.source, f.span.start, name, text, result, Origin::MetaFilter)
+}
+
+/// The result of an exclusion written at byte `at` of a file (not a scenario: no
+/// harness, no `ignore:` entries).
+fn placed(
+    file: &std::path::Path,
+    source: &std::sync::Arc<str>,
+    at: usize,
+    name: String,
+    exclusion: String,
+    result: super::context::InContext,
+    origin: Origin,
+) -> ScenarioResult {
+    let (line, column) = line_column(source, at);
     ScenarioResult {
-        file: m.file.clone(),
-        source: m.source.clone(),
-        name: format!("meta-filter {}", f.title),
-        exclusion: text,
+        file: file.to_path_buf(),
+        source: source.clone(),
+        name,
+        exclusion,
         line,
         column,
         result,
         stats: None,
         suppressed: Vec::new(),
-        origin: Origin::MetaFilter,
+        origin,
     }
 }
 

@@ -120,18 +120,17 @@ fn dead_branches(root: &Pred, node: &Pred, path: &mut Vec<usize>, budget: &mut u
 
 /// `root` with the node at `path` replaced by `with`.
 fn replace(root: &Pred, path: &[usize], with: &Pred) -> Pred {
-    match (path.split_first(), root) {
-        (None, _) => with.clone(),
-        (Some((&i, rest)), Pred::And(items)) => {
-            let mut items = items.clone();
-            items[i] = replace(&items[i], rest, with);
-            Pred::And(items)
-        }
-        (Some((&i, rest)), Pred::Or(items)) => {
-            let mut items = items.clone();
-            items[i] = replace(&items[i], rest, with);
-            Pred::Or(items)
-        }
+    let Some((&i, rest)) = path.split_first() else {
+        return with.clone();
+    };
+    let swapped = |items: &[Pred]| {
+        let mut items = items.to_vec();
+        items[i] = replace(&items[i], rest, with);
+        items
+    };
+    match root {
+        Pred::And(items) => Pred::And(swapped(items)),
+        Pred::Or(items) => Pred::Or(swapped(items)),
         _ => root.clone(),
     }
 }

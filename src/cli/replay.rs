@@ -57,7 +57,7 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
         if !path.exists() {
             return Err(format!("{}: no such file or directory", path.display()));
         }
-        files.extend(event_files(path).into_iter().map(|f| (f, Label::None)));
+        files.extend(event_files(path)?.into_iter().map(|f| (f, Label::None)));
     }
     for path in &args.true_positives {
         if !path.exists() {
@@ -97,37 +97,29 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     })
 }
 
-/// Event files under a path (recursively), sorted.
-fn event_files(path: &Path) -> Vec<PathBuf> {
+/// Event files under a path (recursively), sorted; an unreadable directory is an error.
+fn event_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if path.is_file() {
-        return vec![path.to_path_buf()];
+        return Ok(vec![path.to_path_buf()]);
     }
-    let mut out = Vec::new();
-    let mut stack = vec![path.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| EVENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            {
-                out.push(p);
-            }
-        }
+    let is_event_file = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EVENT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    };
+    let mut errors = Vec::new();
+    let files = crate::corpus::files_under(path, &is_event_file, &mut errors);
+    match errors.first() {
+        Some(e) => Err(e.to_string()),
+        None => Ok(files),
     }
-    out.sort();
-    out
 }
 
 /// True-positive files: those in a directory with an `info.yml` are true positives of
 /// the rules it names (`rule_metadata: [{id}]`); others of every rule.
 fn labelled_files(path: &Path) -> Result<Vec<(PathBuf, Label)>, String> {
     let mut out = Vec::new();
-    for file in event_files(path) {
+    for file in event_files(path)? {
         let info = file.parent().map(|d| d.join("info.yml")).filter(|i| i.exists());
         let label = match info {
             Some(info) => {

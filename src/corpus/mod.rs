@@ -62,18 +62,16 @@ pub fn load(paths: &[PathBuf]) -> Corpus {
     // Each path and the files it contributes, so a named path that yields nothing is said.
     let mut given: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
     for path in paths {
-        let mut files = Vec::new();
-        if path.is_dir() {
-            walk(path, &mut files, &mut corpus);
-            files.sort();
+        let files = if path.is_dir() {
+            files_under(path, &has_read_extension, &mut corpus.errors)
         } else if path.exists() {
-            files.push(path.clone());
+            vec![path.clone()]
         } else {
             corpus
                 .errors
                 .push(LoadError::whole_file(path.clone(), "no such file or directory"));
             continue;
-        }
+        };
         given.push((path.clone(), files));
     }
     let mut seen = std::collections::HashSet::new();
@@ -108,25 +106,30 @@ pub fn load(paths: &[PathBuf]) -> Corpus {
     corpus
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, corpus: &mut Corpus) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            corpus.errors.push(LoadError::whole_file(
-                dir.to_path_buf(),
-                format!("cannot read the directory: {e}"),
-            ));
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, files, corpus);
-        } else if has_read_extension(&path) {
-            files.push(path);
+/// The files under `dir` (recursively) that `keep` accepts, sorted; a directory that
+/// cannot be read is an error, and the rest are still listed.
+pub fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool, errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                errors.push(LoadError::whole_file(dir, format!("cannot read the directory: {e}")));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if keep(&path) {
+                files.push(path);
+            }
         }
     }
+    files.sort();
+    files
 }
 
 fn has_read_extension(path: &Path) -> bool {
@@ -181,7 +184,8 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
                 rule: seed.rule.id.clone(),
                 rule_line: 0,
                 scenarios: seed.scenarios,
-                source: text.as_str().into(),
+                // The seed document is both the rule's file and the scenarios' file.
+                source: seed.rule.source.clone(),
             };
             corpus.rules.push(seed.rule);
             corpus.scenario_files.push(scenarios);
@@ -214,7 +218,7 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
                     query: text.clone(),
                     query_line: 1,
                     query_indent: 0,
-                    source: text.clone(),
+                    source: text.as_str().into(),
                     lowered: Some(doc.query),
                     ..RuleDoc::default()
                 })

@@ -49,8 +49,9 @@ pub struct RuleDoc {
     pub query_indent: usize,
     /// Set when the file is not valid YAML: what was wrong and what was recovered.
     pub malformed: Option<Malformed>,
-    /// The file's text, for pointing into it.
-    pub source: String,
+    /// The file's text, for pointing into it; shared with every finding and inline
+    /// exclusion placed in it.
+    pub source: std::sync::Arc<str>,
     /// The rule model, when the front-end built it while reading (Sigma).
     pub lowered: Option<crate::model::RuleQuery>,
 }
@@ -107,7 +108,7 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
     };
     let mut doc = RuleDoc {
         file: file.to_path_buf(),
-        source: text.to_string(),
+        source: text.into(),
         ..RuleDoc::default()
     };
     let mut recovered = Vec::new();

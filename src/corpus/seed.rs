@@ -45,7 +45,7 @@ pub fn read_seed(file: &Path, text: &str) -> Result<SeedDoc, LoadError> {
     let mut rule = RuleDoc {
         format: super::RuleFormat::Seed,
         file: file.to_path_buf(),
-        source: text.to_string(),
+        source: text.into(),
         ..RuleDoc::default()
     };
     // The YAML part: each known key starts a field that runs to the next known key.

@@ -196,7 +196,7 @@ pub fn validate(query: &str) -> Vec<QueryError> {
         lets: HashMap::new(),
         errors: Vec::new(),
     };
-    if !checker.structure(&toks, query.len()) {
+    if !checker.structure(&toks) {
         return checker.errors;
     }
     let mut statements: Vec<&[Token]> = split(&toks, |t| t.is(";"));
@@ -272,7 +272,7 @@ impl<'q> Checker<'q> {
     }
 
     /// Strings and brackets; false when the query is too broken to read further.
-    fn structure(&mut self, toks: &[Token], len: usize) -> bool {
+    fn structure(&mut self, toks: &[Token]) -> bool {
         let mut stack: Vec<&Token> = Vec::new();
         for t in toks {
             if t.kind == Tok::Unclosed {
@@ -311,7 +311,6 @@ impl<'q> Checker<'q> {
             }
         }
         if let Some(open) = stack.pop() {
-            let _ = len;
             self.error(open.span.clone(), format!("this `{}` is never closed", open.text), None);
             return false;
         }

@@ -20,6 +20,13 @@ pub struct Alternative {
     fields: BTreeMap<String, String>,
 }
 
+impl Alternative {
+    /// Whether rules read some fields of these events under other names.
+    pub fn renames(&self) -> bool {
+        !self.fields.is_empty()
+    }
+}
+
 /// The events of each log source.
 #[derive(Debug)]
 pub struct Routes(BTreeMap<String, Vec<Alternative>>);

@@ -182,7 +182,8 @@ struct Compiled {
 /// Rules that apply to the same events.
 struct Group {
     applies: Applies,
-    index: compiled::Index,
+    /// The group's own prefilter, for events it reads with renamed fields.
+    index: Option<compiled::Index>,
 }
 
 /// Which events a group of rules applies to.
@@ -241,15 +242,20 @@ impl Compiled {
             for &i in &rule_ids {
                 group_of[i] = g;
             }
-            let preds: Vec<(usize, &Pred)> = rule_ids.iter().map(|&i| (i, &rules[i].detection)).collect();
-            groups.push(Group {
-                applies: if sigma {
-                    Applies::LogSource(ROUTES.alternatives(&table))
-                } else {
-                    Applies::Table(table)
-                },
-                index: compiled::Index::new(&preds, &mut fields),
+            let applies = if sigma {
+                Applies::LogSource(ROUTES.alternatives(&table))
+            } else {
+                Applies::Table(table)
+            };
+            // Only a log source that renames fields sees events the global prefilter
+            // did not look at: it alone needs a prefilter of its own.
+            let renames =
+                matches!(applies, Applies::LogSource(Some(alternatives)) if alternatives.iter().any(|a| a.renames()));
+            let index = renames.then(|| {
+                let preds: Vec<(usize, &Pred)> = rule_ids.iter().map(|&i| (i, &rules[i].detection)).collect();
+                compiled::Index::new(&preds, &mut fields)
             });
+            groups.push(Group { applies, index });
         }
         let all: Vec<(usize, &Pred)> = rules.iter().enumerate().map(|(i, r)| (i, &r.detection)).collect();
         let index = compiled::Index::new(&all, &mut fields);
@@ -287,9 +293,9 @@ impl Compiled {
         candidates.retain(|&i| matches!(meets[self.group_of[i]], Meets::AsIs));
         self.rules(&candidates, event, &mut base, labelled, &mut hits);
         for (group, meets) in self.groups.iter().zip(&meets) {
-            if let Meets::Renamed(view) = meets {
+            if let (Meets::Renamed(view), Some(index)) = (meets, &group.index) {
                 let mut slots = self.fields.slots(view);
-                group.index.candidates(&mut slots, &mut candidates);
+                index.candidates(&mut slots, &mut candidates);
                 self.rules(&candidates, view, &mut slots, labelled, &mut hits);
             }
         }

@@ -278,12 +278,12 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
     let table = rule.query.table.as_deref().unwrap_or("?");
     let _ = writeln!(out, "{} — {} ({table})", rule.rule.file.display(), rule.rule.name);
     if rule.exclusions().next().is_some() {
-        let rows = rule.exclusions().map(|s| {
+        let rows = labelled(rule).map(|(label, s)| {
             let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code.as_str()).collect();
             codes.dedup();
             let st = s.stats.unwrap_or_default();
             Row {
-                index: label(rule, s),
+                index: label,
                 scenario: match s.origin {
                     Origin::Scenario => truncate(&s.name, 50),
                     Origin::Inline => truncate(&format!("inline: {}", s.exclusion), 50),
@@ -322,12 +322,12 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
     for f in &rule.findings {
         draw(out, &once(f), run);
     }
-    for s in rule.exclusions() {
+    for (label, s) in labelled(rule) {
         if s.findings().is_empty() {
             continue;
         }
         let what = match s.origin {
-            Origin::Scenario => format!("scenario {}: {}", label(rule, s), s.name),
+            Origin::Scenario => format!("scenario {label}: {}", s.name),
             Origin::Inline => format!("{} in the rule: {}", s.name, s.exclusion),
             Origin::MetaFilter => format!("{} ({})", s.name, s.file.display()),
         };
@@ -338,14 +338,12 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
     }
 }
 
-/// A scenario's number (`3`), or an inline exclusion's (`i1`).
-fn label(rule: &RuleResult, s: &ScenarioResult) -> String {
-    let position = |list: &[ScenarioResult]| list.iter().position(|x| std::ptr::eq(x, s)).map_or(0, |i| i + 1);
-    match s.origin {
-        Origin::Scenario => position(&rule.scenarios).to_string(),
-        // Meta-filters are listed with the inline exclusions.
-        Origin::Inline | Origin::MetaFilter => format!("i{}", position(&rule.inline)),
-    }
+/// The rule's exclusions with their labels: scenarios by number (`3`), then inline
+/// exclusions and meta-filters (`i1`).
+fn labelled(rule: &RuleResult) -> impl Iterator<Item = (String, &ScenarioResult)> {
+    let scenarios = rule.scenarios.iter().enumerate().map(|(i, s)| ((i + 1).to_string(), s));
+    let inline = rule.inline.iter().enumerate().map(|(i, s)| (format!("i{}", i + 1), s));
+    scenarios.chain(inline)
 }
 
 /// `text` wrapped at `width` columns, each line after the first indented by `indent`.

@@ -34,14 +34,17 @@ pub const RAW: &str = "_raw";
 /// Whether a file's text is a Sigma document: top-level `detection:` and `logsource:`
 /// (or a meta-filter's `filter:`).
 pub fn is_sigma(text: &str) -> bool {
-    let top = |key: &str| text.lines().any(|l| l.starts_with(key));
-    top("detection:") && top("logsource:")
+    top_level(text, "detection:") && top_level(text, "logsource:")
 }
 
 /// Whether a file's text is a Sigma meta-filter: top-level `filter:` and `logsource:`.
 pub fn is_meta_filter(text: &str) -> bool {
-    let top = |key: &str| text.lines().any(|l| l.starts_with(key));
-    top("filter:") && top("logsource:") && !top("detection:")
+    top_level(text, "filter:") && top_level(text, "logsource:") && !top_level(text, "detection:")
+}
+
+/// Whether a line of `text` starts with `key` (a top-level YAML key).
+fn top_level(text: &str, key: &str) -> bool {
+    text.lines().any(|l| l.starts_with(key))
 }
 
 /// A Sigma meta-filter (filters specification v2.1.0): an exclusion that applies to
@@ -91,17 +94,7 @@ pub fn read_meta_filters(text: &str) -> Result<Vec<MetaFilter>, String> {
             None => (Some(pred), None),
             Some(note) => (None, Some(note.message.clone())),
         };
-        let table = match &filter.logsource {
-            Some(ls) => {
-                let product = ls.product.as_deref().unwrap_or("any");
-                match (&ls.category, &ls.service) {
-                    (Some(c), _) => format!("sigma:{product}/{c}"),
-                    (None, Some(s)) => format!("sigma:{product}/service/{s}"),
-                    (None, None) => format!("sigma:{product}"),
-                }
-            }
-            None => "sigma:any".into(),
-        };
+        let table = filter.logsource.as_ref().map_or_else(|| "sigma:any".into(), table);
         out.push(MetaFilter {
             id: filter.id.clone().unwrap_or_default(),
             title: filter.title.clone(),
@@ -154,8 +147,7 @@ fn parse(text: &str) -> Result<SigmaRule, String> {
 
 /// The table name of a log source: `sigma:PRODUCT/CATEGORY` or
 /// `sigma:PRODUCT/service/SERVICE` (`any` when there is no product).
-fn table(rule: &SigmaRule) -> String {
-    let ls = &rule.logsource;
+fn table(ls: &rsigma_parser::LogSource) -> String {
     let product = ls.product.as_deref().unwrap_or("any");
     match (&ls.category, &ls.service) {
         (Some(category), _) => format!("sigma:{product}/{category}"),
@@ -246,7 +238,7 @@ fn lower_rule(rule: &SigmaRule, text: &str) -> RuleQuery {
             .collect()
     };
     RuleQuery {
-        table: Some(table(rule)),
+        table: Some(table(&rule.logsource)),
         detection,
         output_columns: Vec::new(),
         notes: lowering.notes,
