@@ -92,6 +92,19 @@ fn modifiers_follow_the_specification() {
     );
     assert_eq!(rule("Image: '*'").0, r#"Image != """#);
     assert_eq!(rule("CommandLine|neq: 'x'").0, r#"not (CommandLine =~ "x")"#);
+    assert_eq!(rule("EventID|lte: 10").0, "EventID <= 10");
+    assert_eq!(rule("EventID|lt: 10").0, "EventID < 10");
+    assert_eq!(rule("EventID|gt: 10").0, "EventID > 10");
+    assert_eq!(
+        rule("CommandLine|utf16le|base64: 'ab'").0,
+        r#"CommandLine =~ "YQBiAA==""#
+    );
+    assert_eq!(
+        rule("CommandLine|utf16be|base64: 'ab'").0,
+        r#"CommandLine =~ "AGEAYg==""#
+    );
+    assert_eq!(rule("CommandLine|utf16|base64: 'ab'").0, r#"CommandLine =~ "//5hAGIA""#);
+    assert!(!rule("User|expand: '%Admins%'").1, "placeholders are approximated");
     let (_, exact) = rule("CommandLine|fieldref: Image");
     assert!(!exact, "fieldref is approximated");
 }
