@@ -180,3 +180,45 @@ fn every_sigmahq_regression_event_alerts_on_its_rule() {
         failures.join("\n")
     );
 }
+
+/// The literal prefilter never changes a result: over every shared SigmaHQ rule and
+/// every regression event (and each event with its values upper-cased, so that
+/// case-insensitive literals are exercised), the rules that match and the exclusions
+/// that suppress them are the same with and without it.
+#[test]
+#[ignore = "needs ../shared"]
+fn the_prefilter_changes_no_result() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma");
+    let report = fpx::checks::check_corpus(
+        fpx::corpus::load(&[root.join("rules"), root.join("rules-placeholder")]),
+        None,
+    );
+    let (rules, _) = fpx::replay::plan(&report);
+    let fast = fpx::replay::Engine::new(&rules);
+    let reference = fpx::replay::Engine::without_prefilter(&rules);
+    let mut events = Vec::new();
+    let files = fpx::corpus::files_under(
+        &root.join("regression_data"),
+        &|p| p.extension().is_some_and(|e| e == "json"),
+        &mut Vec::new(),
+    );
+    for file in files {
+        fpx::replay::events::read_file(&file, |_, e| events.push(e), |_| {}).unwrap();
+    }
+    let upper: Vec<_> = events
+        .iter()
+        .map(|e| e.iter().map(|(k, v)| (k.clone(), v.to_uppercase())).collect())
+        .collect();
+    events.extend(upper);
+    let mut matched = 0;
+    for event in &events {
+        let expected = reference.matching(event, None);
+        assert_eq!(fast.matching(event, None), expected, "{event:?}");
+        matched += expected.len();
+    }
+    assert!(
+        events.len() >= 400 && matched >= 300,
+        "{} events, {matched} matches",
+        events.len()
+    );
+}

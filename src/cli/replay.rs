@@ -68,12 +68,21 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     if files.is_empty() {
         return Err("no event files (.json, .jsonl, .ndjson, .csv) in the paths given".into());
     }
-    let outcome = replay::replay(
+    let bar = progress_bar(&files);
+    let outcome = replay::replay_with_progress(
         &rules,
         &files,
         args.table.as_deref(),
         args.format == ReplayFormat::Jsonl,
+        &|read| {
+            if let Some(bar) = &bar {
+                bar.set_position(read);
+            }
+        },
     )?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     for b in &outcome.bad {
         eprintln!("fpx: bad event: {}:{}: {}", b.file.display(), b.line, b.message);
     }
@@ -95,6 +104,30 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// Event input this large (bytes) gets a progress bar.
+const LARGE_INPUT: u64 = 64 << 20;
+
+/// A progress bar over the bytes of the event files, on stderr, when stderr is a
+/// terminal and the input is large (else `None`: nothing is drawn).
+fn progress_bar(files: &[(PathBuf, Label)]) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    let total: u64 = files
+        .iter()
+        .filter_map(|(f, _)| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    if total < LARGE_INPUT || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    let style = indicatif::ProgressStyle::with_template(
+        "fpx replay {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+    )
+    .expect("the template is valid");
+    bar.set_style(style);
+    Some(bar)
 }
 
 /// Event files under a path (recursively), sorted; an unreadable directory is an error.

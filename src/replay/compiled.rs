@@ -251,6 +251,39 @@ mod tests {
     }
 
     #[test]
+    fn regex_literals_every_match_contains() {
+        let lits = |p: &str| regex_necessary(p);
+        let v = |xs: &[&str]| Some(xs.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        assert_eq!(lits(r"(?is)^.*ipconfig.*\|.*find.*$"), v(&["ipconfig"]));
+        assert_eq!(lits(r"APT\d"), v(&["apt"]));
+        assert_eq!(lits(r"(?i)echo.*clipboard"), v(&["clipboard"]));
+        assert_eq!(lits(r"cmd.{0,5}(?:/c|/r)"), v(&["cmd"]));
+        assert_eq!(lits(r"(?:/cx|/rx)"), v(&["/cx", "/rx"]));
+        assert!([v(&["ab"]), v(&["cd"])].contains(&lits(r"(ab)+cd")));
+        // `k` and `s` have non-ASCII case variants under (?i): no literal from them.
+        assert_eq!(lits(r"(?i)ks"), None);
+        assert_eq!(lits(r"(?i)kso"), v(&["o"]));
+        assert_eq!(lits(r"a*"), None);
+        assert_eq!(lits(r"x?yz|w"), v(&["yz", "w"]));
+        assert_eq!(lits(r"[ab]"), None);
+        assert_eq!(lits(r"^$"), None);
+        assert_eq!(lits(r"(unclosed"), None);
+        // Each literal holds of every match, lower-cased.
+        for (pattern, text) in [
+            (r"(?i)IPCONFIG /ALL", "ipconfig /all"),
+            (r"x?yz|w", "w"),
+            (r"APT\d", "xAPT1"),
+        ] {
+            let re = regex::Regex::new(pattern).unwrap();
+            let lower = re.find(text).unwrap().as_str().to_ascii_lowercase();
+            assert!(
+                lits(pattern).unwrap().iter().any(|l| lower.contains(l.as_str())),
+                "{pattern}"
+            );
+        }
+    }
+
+    #[test]
     fn compiled_predicates_mean_what_pred_eval_means() {
         let events: &[&[(&str, &str)]] = &[
             &[("a", "Hello World"), ("b", "x")],
@@ -339,8 +372,29 @@ impl Index {
 /// field's lower-case text whenever `pred` holds; `None` when there are none.
 fn necessary(pred: &Pred) -> Option<Vec<(String, String)>> {
     match pred {
+        // Every value test needs its value in the text (`has` too: a term is a substring);
+        // `has_all` needs each of its values, any one of which will do.
+        Pred::Atom(a) if !a.negated && a.op == Op::HasAll => a
+            .values
+            .iter()
+            .map(|v| v.text().to_ascii_lowercase())
+            .filter(|l| !l.is_empty())
+            .max_by_key(String::len)
+            .map(|l| vec![(a.field.clone(), l)]),
         Pred::Atom(a)
-            if !a.negated && matches!(a.op, Op::Equals | Op::Contains | Op::StartsWith | Op::EndsWith | Op::In) =>
+            if !a.negated
+                && matches!(
+                    a.op,
+                    Op::Equals
+                        | Op::Contains
+                        | Op::StartsWith
+                        | Op::EndsWith
+                        | Op::In
+                        | Op::Has
+                        | Op::HasPrefix
+                        | Op::HasSuffix
+                        | Op::HasAny
+                ) =>
         {
             let pairs: Vec<(String, String)> = a
                 .values
@@ -349,6 +403,12 @@ fn necessary(pred: &Pred) -> Option<Vec<(String, String)>> {
                 .collect();
             (!pairs.is_empty() && pairs.iter().all(|(_, l)| !l.is_empty())).then_some(pairs)
         }
+        Pred::Atom(a) if !a.negated && a.op == Op::MatchesRegex => Some(
+            regex_necessary(a.value().text())?
+                .into_iter()
+                .map(|l| (a.field.clone(), l))
+                .collect(),
+        ),
         // The conjunct whose shortest literal is longest is the most selective.
         Pred::And(items) => items
             .iter()
@@ -361,6 +421,88 @@ fn necessary(pred: &Pred) -> Option<Vec<(String, String)>> {
                 pairs.extend(necessary(item)?);
             }
             (!pairs.is_empty()).then_some(pairs)
+        }
+        _ => None,
+    }
+}
+
+/// Literals (lower-case, non-empty), one of which occurs in a text's lower-case form
+/// whenever the regular expression finds a match in it; `None` when fpx knows none.
+fn regex_necessary(pattern: &str) -> Option<Vec<String>> {
+    // The same syntax and defaults as `regex::Regex::new`.
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let literals = hir_necessary(&hir)?;
+    let literals: Vec<String> = literals
+        .into_iter()
+        .map(|l| String::from_utf8(l).ok())
+        .collect::<Option<_>>()?;
+    (!literals.is_empty() && literals.iter().all(|l| !l.is_empty())).then_some(literals)
+}
+
+/// Byte strings (lower-case), one of which every match of `hir` contains.
+fn hir_necessary(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Literal(_) | HirKind::Class(_) => fixed(hir).map(|l| vec![l]),
+        HirKind::Capture(c) => hir_necessary(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => hir_necessary(&r.sub),
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for b in branches {
+                all.extend(hir_necessary(b)?);
+            }
+            Some(all)
+        }
+        HirKind::Concat(items) => {
+            // A run of adjacent fixed pieces is one literal; any item's own literals
+            // also do. The candidate whose shortest literal is longest is kept.
+            let mut candidates: Vec<Vec<Vec<u8>>> = Vec::new();
+            let mut run: Vec<u8> = Vec::new();
+            for item in items {
+                match fixed(item) {
+                    Some(piece) => run.extend(piece),
+                    None => {
+                        if !run.is_empty() {
+                            candidates.push(vec![std::mem::take(&mut run)]);
+                        }
+                        candidates.extend(hir_necessary(item));
+                    }
+                }
+            }
+            if !run.is_empty() {
+                candidates.push(vec![run]);
+            }
+            candidates
+                .into_iter()
+                .filter(|c| c.iter().all(|l| !l.is_empty()))
+                .max_by_key(|c| c.iter().map(Vec::len).min().unwrap_or(0))
+        }
+        _ => None,
+    }
+}
+
+/// The one text (lower-case) `hir` matches, up to ASCII case: a literal, or a class of
+/// one character or of one ASCII letter in both cases.
+fn fixed(hir: &regex_syntax::hir::Hir) -> Option<Vec<u8>> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(l) => Some(l.0.to_ascii_lowercase()),
+        HirKind::Class(Class::Unicode(c)) => {
+            let chars: Vec<char> = c.iter().flat_map(|r| r.start()..=r.end()).take(3).collect();
+            let one = match chars[..] {
+                [c] => c,
+                [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) => a,
+                _ => return None,
+            };
+            Some(one.to_string().to_ascii_lowercase().into_bytes())
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            let bytes: Vec<u8> = c.iter().flat_map(|r| r.start()..=r.end()).take(3).collect();
+            match bytes[..] {
+                [b] => Some(vec![b.to_ascii_lowercase()]),
+                [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) => Some(vec![a.to_ascii_lowercase()]),
+                _ => None,
+            }
         }
         _ => None,
     }

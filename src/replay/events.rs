@@ -6,6 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 
@@ -27,15 +28,74 @@ pub fn read_file(
     mut event: impl FnMut(usize, Event),
     mut bad: impl FnMut(BadEvent),
 ) -> Result<(), String> {
+    read_items(file, |item| match item {
+        Item::Event(index, e) => event(index, e),
+        Item::Line(line) => match line.parse() {
+            Ok(events) => events.into_iter().for_each(|e| event(line.number, e)),
+            Err(b) => bad(b),
+        },
+        Item::Bad(b) => bad(b),
+    })
+}
+
+/// A reader that counts the bytes it reads.
+struct Counting<'a, R> {
+    inner: R,
+    read: &'a AtomicU64,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// What a file yields as it is read: events, lines of NDJSON whose parsing is left to
+/// the caller (so that many can be parsed in parallel), and bad events.
+pub enum Item {
+    Event(usize, Event),
+    Line(Line),
+    Bad(BadEvent),
+}
+
+/// One line of an NDJSON file, not parsed yet.
+pub struct Line {
+    file: std::sync::Arc<Path>,
+    pub number: usize,
+    text: String,
+}
+
+impl Line {
+    /// The line's events (a JSON object, or an array of them).
+    pub fn parse(&self) -> Result<Vec<Event>, BadEvent> {
+        serde_json::from_str::<Value>(&self.text)
+            .map(events_of)
+            .map_err(|e| BadEvent {
+                file: self.file.to_path_buf(),
+                line: self.number,
+                message: format!("not a JSON event: {e}"),
+            })
+    }
+}
+
+/// Reads `file` as [`read_file`] does, handing NDJSON lines over unparsed.
+pub fn read_items(file: &Path, item: impl FnMut(Item)) -> Result<(), String> {
+    read_items_counted(file, &AtomicU64::new(0), item)
+}
+
+/// [`read_items`], adding the bytes read to `read` as it goes (for a progress bar).
+pub fn read_items_counted(file: &Path, read: &AtomicU64, mut item: impl FnMut(Item)) -> Result<(), String> {
     let handle = std::fs::File::open(file).map_err(|e| format!("{}: cannot read the file: {e}", file.display()))?;
-    let mut reader = BufReader::new(handle);
+    let mut reader = BufReader::new(Counting { inner: handle, read });
     let bad_at = |line: usize, message: String| BadEvent {
         file: file.to_path_buf(),
         line,
         message,
     };
     if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-        return read_csv(reader, &mut event, &mut |line, m| bad(bad_at(line, m)));
+        return read_csv(reader, &mut item, &|line, m| bad_at(line, m));
     }
     // Peek at the first meaningful byte: `[` is an array, else lines of JSON, falling
     // back to a stream of (possibly pretty-printed) objects.
@@ -51,9 +111,12 @@ pub fn read_file(
         reader
             .read_to_end(&mut bytes)
             .map_err(|e| format!("{}: {e}", file.display()))?;
-        return read_stream(strip_bom(&bytes), &mut event, &mut |line, m| bad(bad_at(line, m)));
+        return read_stream(strip_bom(&bytes), &mut item, &|line, m| bad_at(line, m));
     }
-    let mut index = 0;
+    let shared: std::sync::Arc<Path> = file.into();
+    // Until the first event is read, a line that does not end its object means the
+    // file is a stream of pretty-printed objects; after it, lines go to the caller.
+    let mut started = false;
     let mut line_number = 0;
     let mut line = Vec::new();
     loop {
@@ -68,35 +131,41 @@ pub fn read_file(
         let text = match std::str::from_utf8(strip_bom(&line)) {
             Ok(text) => text.trim(),
             Err(e) => {
-                bad(bad_at(
+                item(Item::Bad(bad_at(
                     line_number,
                     format!("not UTF-8 text: byte {}", e.valid_up_to() + 1),
-                ));
+                )));
                 continue;
             }
         };
         if text.is_empty() {
             continue;
         }
+        if started {
+            item(Item::Line(Line {
+                file: shared.clone(),
+                number: line_number,
+                text: text.to_string(),
+            }));
+            continue;
+        }
         match serde_json::from_str::<Value>(text) {
             Ok(value) => {
                 for e in events_of(value) {
-                    index += 1;
-                    event(line_number, e);
+                    started = true;
+                    item(Item::Event(line_number, e));
                 }
             }
             // An object that continues on the next lines: the file is a stream of
             // pretty-printed objects. Read it whole from here.
-            Err(e) if e.is_eof() && index == 0 => {
+            Err(e) if e.is_eof() => {
                 bytes.extend_from_slice(&line);
                 reader
                     .read_to_end(&mut bytes)
                     .map_err(|e| format!("{}: {e}", file.display()))?;
-                return read_stream(strip_bom(&bytes), &mut event, &mut |l, m| {
-                    bad(bad_at(l + line_number - 1, m))
-                });
+                return read_stream(strip_bom(&bytes), &mut item, &|l, m| bad_at(l + line_number - 1, m));
             }
-            Err(e) => bad(bad_at(line_number, format!("not a JSON event: {e}"))),
+            Err(e) => item(Item::Bad(bad_at(line_number, format!("not a JSON event: {e}")))),
         }
     }
 }
@@ -109,15 +178,15 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
 /// way to find the next object reliably), reported at its line.
 fn read_stream(
     bytes: &[u8],
-    event: &mut impl FnMut(usize, Event),
-    bad: &mut impl FnMut(usize, String),
+    item: &mut impl FnMut(Item),
+    bad: &impl Fn(usize, String) -> BadEvent,
 ) -> Result<(), String> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
             let at = e.valid_up_to();
             let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-            bad(line, format!("not UTF-8 text at byte {}", at + 1));
+            item(Item::Bad(bad(line, format!("not UTF-8 text at byte {}", at + 1))));
             std::str::from_utf8(&bytes[..at]).unwrap_or("")
         }
     };
@@ -127,14 +196,14 @@ fn read_stream(
             Ok(value) => {
                 for e in events_of(value) {
                     index += 1;
-                    event(index, e);
+                    item(Item::Event(index, e));
                 }
             }
             Err(e) => {
-                bad(
+                item(Item::Bad(bad(
                     e.line(),
                     format!("not a JSON event (the rest of the file is not read): {e}"),
-                );
+                )));
                 break;
             }
         }
@@ -144,14 +213,14 @@ fn read_stream(
 
 fn read_csv(
     reader: impl Read,
-    event: &mut impl FnMut(usize, Event),
-    bad: &mut impl FnMut(usize, String),
+    item: &mut impl FnMut(Item),
+    bad: &impl Fn(usize, String) -> BadEvent,
 ) -> Result<(), String> {
     let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
     let header: Vec<String> = match csv.headers() {
         Ok(h) => h.iter().map(|s| s.trim_start_matches('\u{feff}').to_string()).collect(),
         Err(e) => {
-            bad(1, format!("not a CSV header: {e}"));
+            item(Item::Bad(bad(1, format!("not a CSV header: {e}"))));
             return Ok(());
         }
     };
@@ -162,7 +231,7 @@ fn read_csv(
             .and_then(|r| r.position())
             .map_or(i + 2, |p| p.line() as usize);
         match record {
-            Ok(record) => event(
+            Ok(record) => item(Item::Event(
                 i + 1,
                 header
                     .iter()
@@ -170,8 +239,8 @@ fn read_csv(
                     .filter(|(_, v)| !v.is_empty())
                     .map(|(k, v)| (k.clone(), v.to_string()))
                     .collect(),
-            ),
-            Err(e) => bad(line, format!("not a CSV record: {e}")),
+            )),
+            Err(e) => item(Item::Bad(bad(line, format!("not a CSV record: {e}")))),
         }
     }
     Ok(())
@@ -181,7 +250,7 @@ fn read_csv(
 fn events_of(value: Value) -> Vec<Event> {
     match value {
         Value::Array(items) => items.into_iter().flat_map(events_of).collect(),
-        Value::Object(_) => vec![flatten(&value)],
+        Value::Object(_) => vec![flatten(value)],
         _ => Vec::new(),
     }
 }
@@ -190,22 +259,24 @@ fn events_of(value: Value) -> Vec<Event> {
 /// `#attributes`) becomes Sigma's names (`EventID`, `Channel`, `Computer`,
 /// `Provider_Name`, `Security_UserID`, and the EventData fields by name); any other
 /// object is flattened with dotted names (`requestParameters.layers`).
-pub fn flatten(value: &Value) -> Event {
+pub fn flatten(mut value: Value) -> Event {
     let mut out = Event::new();
-    if let Some(system) = value.pointer("/Event/System") {
-        if let Value::Object(map) = system {
-            for (k, v) in map {
-                match (k.as_str(), v) {
-                    ("Provider", _) => put(&mut out, "Provider_Name", v.pointer("/#attributes/Name")),
-                    ("Security", _) => put(&mut out, "Security_UserID", v.pointer("/#attributes/UserID")),
-                    ("TimeCreated", _) => put(&mut out, "TimeCreated", v.pointer("/#attributes/SystemTime")),
-                    (_, Value::Object(inner)) => put(&mut out, k, inner.get("#text")),
+    // Values are moved out of the parsed JSON, not copied.
+    if let Some(system) = value.pointer_mut("/Event/System").map(Value::take) {
+        if let Value::Object(system) = system {
+            for (k, mut v) in system {
+                let take = |v: &mut Value, at: &str| v.pointer_mut(at).map(Value::take);
+                match k.as_str() {
+                    "Provider" => put(&mut out, "Provider_Name".into(), take(&mut v, "/#attributes/Name")),
+                    "Security" => put(&mut out, "Security_UserID".into(), take(&mut v, "/#attributes/UserID")),
+                    "TimeCreated" => put(&mut out, k, take(&mut v, "/#attributes/SystemTime")),
+                    _ if v.is_object() => put(&mut out, k, take(&mut v, "/#text")),
                     _ => put(&mut out, k, Some(v)),
                 }
             }
         }
         for section in ["/Event/EventData", "/Event/UserData"] {
-            if let Some(data) = value.pointer(section) {
+            if let Some(data) = value.pointer_mut(section).map(Value::take) {
                 event_data(data, &mut out);
             }
         }
@@ -216,54 +287,51 @@ pub fn flatten(value: &Value) -> Event {
 }
 
 /// EventData as a map of names to values, or as `Data` items with a `Name` attribute.
-fn event_data(data: &Value, out: &mut Event) {
+fn event_data(data: Value, out: &mut Event) {
     match data {
         Value::Object(map) => {
             for (k, v) in map {
                 match v {
                     Value::Array(items) if k == "Data" => {
-                        for item in items {
-                            if let Some(name) = item.pointer("/#attributes/Name").and_then(Value::as_str) {
-                                put(out, name, item.get("#text"));
+                        for mut item in items {
+                            if let Some(Value::String(name)) = item.pointer_mut("/#attributes/Name").map(Value::take) {
+                                let text = item.get_mut("#text").map(Value::take);
+                                put(out, name, text);
                             }
                         }
                     }
-                    Value::Object(_) if !k.starts_with('#') => event_data(v, out),
                     _ if k.starts_with('#') => {}
+                    Value::Object(_) => event_data(v, out),
                     _ => put(out, k, Some(v)),
                 }
             }
         }
-        other => put(out, "EventData", Some(other)),
+        other => put(out, "EventData".into(), Some(other)),
     }
 }
 
-fn flatten_into(value: &Value, prefix: &str, out: &mut Event) {
+fn flatten_into(value: Value, prefix: &str, out: &mut Event) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
+                let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
                 flatten_into(v, &key, out);
             }
         }
-        other => put(out, prefix, Some(other)),
+        other => put(out, prefix.to_string(), Some(other)),
     }
 }
 
 /// A scalar as the text fpx compares; `null` leaves the field absent.
-fn put(out: &mut Event, key: &str, value: Option<&Value>) {
+fn put(out: &mut Event, key: String, value: Option<Value>) {
     let text = match value {
         None | Some(Value::Null) => return,
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => s,
         Some(Value::Bool(b)) => b.to_string(),
         Some(Value::Number(n)) => n.to_string(),
         Some(other) => other.to_string(),
     };
-    out.insert(key.to_string(), text);
+    out.insert(key, text);
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! the fields it names differently there (`schemas/sigma_events.yaml`, from SigmaHQ's
 //! THOR configuration). A log source that is not listed applies to every event.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -46,29 +45,45 @@ impl Routes {
     }
 }
 
-/// The event as a rule of a log source with these `alternatives` reads it.
-pub fn view_in<'e>(alternatives: Option<&[Alternative]>, event: &'e Event) -> Option<Cow<'e, Event>> {
-    {
-        let Some(alternatives) = alternatives else {
-            return Some(Cow::Borrowed(event));
-        };
-        let alternative = alternatives.iter().find(|a| {
-            a.when.iter().all(|(field, values)| {
-                event
-                    .get(field)
-                    .is_some_and(|v| values.iter().any(|w| w.eq_ignore_ascii_case(v)))
-            })
-        })?;
-        if alternative.fields.is_empty() {
-            return Some(Cow::Borrowed(event));
-        }
+/// How an event fits a log source.
+pub enum Fit<'a> {
+    /// Not one of its events.
+    No,
+    /// One of its events, with the field names its rules use.
+    AsIs,
+    /// One of its events, some of whose fields its rules name differently.
+    Renamed(&'a Alternative),
+}
+
+/// How `event` fits a log source with these `alternatives` (`None`: every event, as is).
+pub fn fit<'a>(alternatives: Option<&'a [Alternative]>, event: &Event) -> Fit<'a> {
+    let Some(alternatives) = alternatives else {
+        return Fit::AsIs;
+    };
+    let found = alternatives.iter().find(|a| {
+        a.when.iter().all(|(field, values)| {
+            event
+                .get(field)
+                .is_some_and(|v| values.iter().any(|w| w.eq_ignore_ascii_case(v)))
+        })
+    });
+    match found {
+        None => Fit::No,
+        Some(a) if a.fields.is_empty() => Fit::AsIs,
+        Some(a) => Fit::Renamed(a),
+    }
+}
+
+impl Alternative {
+    /// The event with its fields also under the names the log source's rules use.
+    pub fn rename(&self, event: &Event) -> Event {
         let mut view = event.clone();
-        for (rule_field, event_field) in &alternative.fields {
+        for (rule_field, event_field) in &self.fields {
             if let Some(value) = event.get(event_field) {
                 view.insert(rule_field.clone(), value.clone());
             }
         }
-        Some(Cow::Owned(view))
+        view
     }
 }
 
@@ -83,22 +98,23 @@ mod tests {
     #[test]
     fn sysmon_and_security_process_creation() {
         let routes = Routes::load();
+        let process_creation = routes.alternatives("sigma:windows/process_creation");
         let sysmon = event(&[
             ("EventID", "1"),
             ("Channel", "Microsoft-Windows-Sysmon/Operational"),
             ("Image", "a"),
         ]);
-        assert_eq!(
-            view_in(routes.alternatives("sigma:windows/process_creation"), &sysmon).unwrap()["Image"],
-            "a"
-        );
+        assert!(matches!(fit(process_creation, &sysmon), Fit::AsIs));
         let security = event(&[("EventID", "4688"), ("Channel", "Security"), ("NewProcessName", "b")]);
-        assert_eq!(
-            view_in(routes.alternatives("sigma:windows/process_creation"), &security).unwrap()["Image"],
-            "b"
-        );
+        let Fit::Renamed(alternative) = fit(process_creation, &security) else {
+            panic!("Security 4688 is a process creation with other field names")
+        };
+        assert_eq!(alternative.rename(&security)["Image"], "b");
         let file = event(&[("EventID", "11"), ("Channel", "Microsoft-Windows-Sysmon/Operational")]);
-        assert!(view_in(routes.alternatives("sigma:windows/process_creation"), &file).is_none());
-        assert!(view_in(routes.alternatives("sigma:unlisted/source"), &file).is_some());
+        assert!(matches!(fit(process_creation, &file), Fit::No));
+        assert!(matches!(
+            fit(routes.alternatives("sigma:unlisted/source"), &file),
+            Fit::AsIs
+        ));
     }
 }

@@ -17,7 +17,7 @@ use crate::checks::{CheckReport, Origin, RuleResult};
 use crate::corpus::RuleFormat;
 use crate::pred::{Event, Pred};
 pub use events::BadEvent;
-use logsource::Routes;
+use logsource::{Fit, Routes};
 
 /// One exclusion as the replay evaluates it.
 #[derive(Debug, Clone)]
@@ -177,6 +177,9 @@ struct Compiled {
     /// One literal prefilter over every rule: one pass per field of an event finds the
     /// candidates of every group that reads the event as it is.
     index: compiled::Index,
+    /// False: evaluate every rule on every event it applies to (the prefilter's
+    /// reference, for tests).
+    prefilter: bool,
 }
 
 /// Rules that apply to the same events.
@@ -192,15 +195,6 @@ enum Applies {
     LogSource(Option<&'static [logsource::Alternative]>),
     /// A KQL table: events of files of that table.
     Table(String),
-}
-
-/// How a group meets one event.
-enum Meets {
-    No,
-    /// As the event is.
-    AsIs,
-    /// With some fields renamed (a Security 4688 event for a process_creation rule).
-    Renamed(Event),
 }
 
 impl Compiled {
@@ -267,37 +261,52 @@ impl Compiled {
             groups,
             group_of,
             index,
+            prefilter: true,
         }
     }
 
     /// What the rules make of one event: per matching rule, the exclusions that
     /// suppress it and the values they read.
     fn event(&self, event: &Event, file_table: Option<&str>, labelled: &[usize]) -> Vec<Hit> {
-        let meets: Vec<Meets> = self
-            .groups
-            .iter()
-            .map(|g| match &g.applies {
-                Applies::LogSource(route) => match logsource::view_in(*route, event) {
-                    None => Meets::No,
-                    Some(std::borrow::Cow::Borrowed(_)) => Meets::AsIs,
-                    Some(std::borrow::Cow::Owned(view)) => Meets::Renamed(view),
-                },
-                Applies::Table(table) if Some(table.as_str()) == file_table => Meets::AsIs,
-                Applies::Table(_) => Meets::No,
+        // Whether each group reads the event as it is, decided when first asked (most
+        // events are candidates of a few groups only).
+        let mut as_is: Vec<Option<bool>> = vec![None; self.groups.len()];
+        let mut reads_as_is = |g: usize| {
+            *as_is[g].get_or_insert_with(|| match &self.groups[g].applies {
+                Applies::LogSource(route) => matches!(logsource::fit(*route, event), Fit::AsIs),
+                Applies::Table(table) => Some(table.as_str()) == file_table,
             })
-            .collect();
+        };
         let mut hits = Vec::new();
         let mut base = self.fields.slots(event);
         let mut candidates = Vec::new();
-        self.index.candidates(&mut base, &mut candidates);
-        candidates.retain(|&i| matches!(meets[self.group_of[i]], Meets::AsIs));
+        let every = |group: usize| (0..self.group_of.len()).filter(move |&i| self.group_of[i] == group);
+        if self.prefilter {
+            self.index.candidates(&mut base, &mut candidates);
+            candidates.retain(|&i| reads_as_is(self.group_of[i]));
+        } else {
+            candidates = (0..self.groups.len())
+                .filter(|&g| reads_as_is(g))
+                .flat_map(every)
+                .collect();
+        }
         self.rules(&candidates, event, &mut base, labelled, &mut hits);
-        for (group, meets) in self.groups.iter().zip(&meets) {
-            if let (Meets::Renamed(view), Some(index)) = (meets, &group.index) {
-                let mut slots = self.fields.slots(view);
+        // Only groups that rename fields have an index of their own.
+        for (g, group) in self.groups.iter().enumerate() {
+            let (Some(index), Applies::LogSource(route)) = (&group.index, &group.applies) else {
+                continue;
+            };
+            let Fit::Renamed(alternative) = logsource::fit(*route, event) else {
+                continue;
+            };
+            let view = alternative.rename(event);
+            let mut slots = self.fields.slots(&view);
+            if self.prefilter {
                 index.candidates(&mut slots, &mut candidates);
-                self.rules(&candidates, view, &mut slots, labelled, &mut hits);
+            } else {
+                candidates = every(g).collect();
             }
+            self.rules(&candidates, &view, &mut slots, labelled, &mut hits);
         }
         // Report order: by rule.
         hits.sort_by_key(|h| h.rule);
@@ -349,12 +358,33 @@ impl Engine {
         Engine(Compiled::new(rules))
     }
 
+    /// The same evaluator without its literal prefilter: every rule is evaluated on
+    /// every event it applies to. Slow; the reference the prefilter is tested against.
+    pub fn without_prefilter(rules: &[Rule]) -> Engine {
+        let mut compiled = Compiled::new(rules);
+        compiled.prefilter = false;
+        Engine(compiled)
+    }
+
     /// How many of the rules (Sigma rules, and KQL rules of `table`) match the event,
     /// their exclusions evaluated too.
     pub fn matches(&self, event: &Event, table: Option<&str>) -> usize {
         self.0.event(event, table, &[]).len()
     }
+
+    /// The rules (by position) that match the event, each with the exclusions (by
+    /// position) that suppress the match.
+    pub fn matching(&self, event: &Event, table: Option<&str>) -> Vec<(usize, Vec<usize>)> {
+        self.0
+            .event(event, table, &[])
+            .into_iter()
+            .map(|h| (h.rule, h.suppressed_by))
+            .collect()
+    }
 }
+
+/// The rules that matched each event of one item (by its position in its file).
+type Evaluated = Vec<(usize, Vec<Hit>)>;
 
 /// A rule that matched an event.
 struct Hit {
@@ -376,7 +406,21 @@ pub fn replay(
     table: Option<&str>,
     keep_matches: bool,
 ) -> Result<Replay, String> {
+    replay_with_progress(rules, files, table, keep_matches, &|_| {})
+}
+
+/// [`replay`], calling `progress` with the bytes of event files read so far after each
+/// chunk of events.
+pub fn replay_with_progress(
+    rules: &[Rule],
+    files: &[(PathBuf, Label)],
+    table: Option<&str>,
+    keep_matches: bool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Replay, String> {
     use rayon::prelude::*;
+    let bytes = std::sync::atomic::AtomicU64::new(0);
+    let bytes = &bytes;
     let plan = Compiled::new(rules);
     let mut out = Replay {
         counts: rules
@@ -396,31 +440,60 @@ pub fn replay(
             Label::Rules(ids) => (0..rules.len()).filter(|&i| ids.contains(&rules[i].id)).collect(),
         };
         let mut tp_hits: HashMap<usize, usize> = HashMap::new();
-        let mut chunk: Vec<(usize, Event)> = Vec::with_capacity(CHUNK);
         let mut bad = Vec::new();
-        let flush = |chunk: &mut Vec<(usize, Event)>, out: &mut Replay, tp_hits: &mut HashMap<usize, usize>| {
-            let results: Vec<Vec<Hit>> = chunk
-                .par_iter()
-                .map(|(_, e)| plan.event(e, file_table.as_deref(), &labelled))
+        // Parsing (of NDJSON lines) and evaluation run in parallel; results are merged
+        // in the file's order.
+        let mut flush = |chunk: &mut Vec<events::Item>, out: &mut Replay, tp_hits: &mut HashMap<usize, usize>| {
+            let results: Vec<Result<Evaluated, BadEvent>> = chunk
+                .par_drain(..)
+                .map(|item| {
+                    let evaluate = |index: usize, e: &Event| (index, plan.event(e, file_table.as_deref(), &labelled));
+                    match item {
+                        events::Item::Event(index, e) => Ok(vec![evaluate(index, &e)]),
+                        events::Item::Line(line) => line
+                            .parse()
+                            .map(|es| es.iter().map(|e| evaluate(line.number, e)).collect()),
+                        events::Item::Bad(b) => Err(b),
+                    }
+                })
                 .collect();
-            for ((index, _), hits) in chunk.drain(..).zip(results) {
-                out.events += 1;
-                for hit in hits {
-                    merge(rules, out, hit, file, index, keep_matches, tp_hits);
+            for result in results {
+                match result {
+                    Ok(evaluated) => {
+                        for (index, hits) in evaluated {
+                            out.events += 1;
+                            for hit in hits {
+                                merge(rules, out, hit, file, index, keep_matches, tp_hits);
+                            }
+                        }
+                    }
+                    Err(b) => bad.push(b),
                 }
             }
         };
-        events::read_file(
-            file,
-            |index, event| {
-                chunk.push((index, event));
-                if chunk.len() == CHUNK {
-                    flush(&mut chunk, &mut out, &mut tp_hits);
-                }
-            },
-            |b| bad.push(b),
-        )?;
-        flush(&mut chunk, &mut out, &mut tp_hits);
+        // One thread reads the file while the others evaluate the chunk before: a
+        // bounded channel keeps at most two chunks in memory ahead of evaluation.
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<events::Item>>(2);
+        let read = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let result = events::read_items_counted(file, bytes, |item| {
+                    chunk.push(item);
+                    if chunk.len() == CHUNK {
+                        // The receiver only stops early on a panic, which is re-raised.
+                        let _ = send.send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
+                    }
+                });
+                let _ = send.send(chunk);
+                result
+            });
+            for mut chunk in receive {
+                flush(&mut chunk, &mut out, &mut tp_hits);
+                progress(bytes.load(std::sync::atomic::Ordering::Relaxed));
+            }
+            reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        read?;
         out.bad.extend(bad);
         if let Label::Rules(_) = label {
             for &i in &labelled {
