@@ -222,3 +222,115 @@ fn the_prefilter_changes_no_result() {
         events.len()
     );
 }
+
+/// The emitted KQL, read back the way fpx reads fields (`tostring(C)` and
+/// `column_ifexists("F", "")` are the field's text; the null and decimal-number guards of
+/// a number comparison are the comparison).
+fn unwrap_typed(kql: &str) -> String {
+    let rewrites = [
+        (r#"tostring\(column_ifexists\("([^"]+)", ""\)\)"#, "$1"),
+        (r"tostring\((\w+)\)", "$1"),
+        (r"\(isnotnull\((\w+)\) and (\w+ [<>]=? [-0-9.]+)\)", "$2"),
+        (
+            r#"\((\w+) matches regex @"\^-\?\[0-9\]\+\(\\\.\[0-9\]\+\)\?\$" and todouble\(\w+\) ([<>]=?) ([-0-9.]+)\)"#,
+            "$1 $2 $3",
+        ),
+    ];
+    let mut text = kql.to_string();
+    for (pattern, replacement) in rewrites {
+        text = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, replacement)
+            .into_owned();
+    }
+    text
+}
+
+/// `--emit kql` evaluates on the SIEM the predicates the local replay evaluates: for
+/// every KQL rule of the bundled corpus and the fixtures, the query's `where` is the
+/// detection and each `fpx_N = ...` column its exclusion, and each, read back, is
+/// logically equivalent to the predicate fpx replays.
+#[test]
+fn emitted_queries_evaluate_the_predicates_replayed_here() {
+    use fpx::expr::{ParseOutcome, parse_exclusion};
+    use fpx::replay::emit;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let report = fpx::checks::check_corpus(
+        fpx::corpus::load(&[
+            root.join("rules"),
+            root.join("scenarios"),
+            root.join("tests/fixtures/inline"),
+            root.join("tests/fixtures/emit"),
+        ]),
+        None,
+    );
+    let (rules, _) = fpx::replay::plan(&report);
+    let same = |kql: &str, pred: &fpx::pred::Pred| {
+        let text = unwrap_typed(kql);
+        let ParseOutcome::Parsed(back) = parse_exclusion(&text) else {
+            panic!("{text} does not parse")
+        };
+        assert_eq!(
+            fpx::logic::equivalent(&back.pred, pred),
+            fpx::logic::Validity::Valid,
+            "{kql} is not {pred}"
+        );
+    };
+    let (mut queries, mut typed, mut exclusions) = (0, 0, 0);
+    for rule in &rules {
+        let Ok(query) = emit::query(rule, Some("30d")) else {
+            continue;
+        };
+        queries += 1;
+        let columns = fpx::schema::schema().table(rule.table.as_deref().unwrap()).unwrap();
+        let d = emit::kql(&rule.detection, columns);
+        assert!(query.contains(&format!("\n    | where {d}")), "{query}");
+        same(&d, &rule.detection);
+        for (i, e) in rule.exclusions.iter().enumerate() {
+            let Some(pred) = &e.pred else { continue };
+            let k = emit::kql(pred, columns);
+            assert!(query.contains(&format!("fpx_{} = {k}", i + 1)), "{query}");
+            same(&k, pred);
+            exclusions += 1;
+            typed += usize::from(k.contains("isnotnull(") || k.contains("tostring("));
+        }
+    }
+    assert!(
+        queries >= 8 && exclusions >= 25 && typed >= 2,
+        "{queries} {exclusions} {typed}"
+    );
+}
+
+#[test]
+fn emit_kql_prints_one_query_per_kql_rule() {
+    let (out, err, code) = replay(&[
+        "tests/fixtures/emit",
+        "tests/fixtures/sigma",
+        "--emit",
+        "kql",
+        "--since",
+        "30d",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Sigma rules skipped"), "{err}");
+    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines[0]["rule_id"], "3f9d2c71-8a4e-4b6f-9c1d-7e5a0b2c4d18");
+    let query = lines[0]["query"].as_str().unwrap();
+    assert!(query.contains("| where TimeGenerated > ago(30d)"), "{query}");
+    assert!(query.contains("alerts = countif(not(fpx_3 or fpx_4))"), "{query}");
+    assert!(query.contains("(isnotnull(LocalPort) and LocalPort < 1024)"), "{query}");
+
+    // A time range that is not a KQL timespan is a usage error; `--since` needs `--emit`.
+    let (_, err, code) = replay(&["tests/fixtures/emit", "--emit", "kql", "--since", "30 days"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--since 30 days: expected a KQL timespan"), "{err}");
+    let (_, _, code) = replay(&["tests/fixtures/emit", "--events", "x.json", "--since", "30d"]);
+    assert_eq!(code, 2);
+    // Only Sigma rules: nothing to emit.
+    let (_, err, code) = replay(&["tests/fixtures/sigma", "--emit", "kql"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no KQL rule"), "{err}");
+}

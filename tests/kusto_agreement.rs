@@ -203,3 +203,35 @@ fn fpx_never_rejects_a_query_kusto_accepts() {
         100.0 * recall
     );
 }
+
+/// `fpx replay --emit kql`: every query emitted for the KQL rules of the bundled corpus,
+/// the fixtures and the shared RMM corpus (with their scenarios) compiles in Kusto.Language
+/// with Sentinel's columns.
+#[test]
+#[ignore = "needs ../shared and node"]
+fn emitted_replay_queries_compile_in_kusto() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut queries = Vec::new();
+    for paths in [
+        vec![root.join("rules"), root.join("scenarios")],
+        vec![root.join("tests/fixtures/inline"), root.join("tests/fixtures/emit")],
+        vec![root.join("tests/fixtures/gate")],
+        vec![shared().join("corpus/rmm-rules")],
+    ] {
+        let report = fpx::checks::check_corpus(fpx::corpus::load(&paths), None);
+        let (rules, _) = fpx::replay::plan(&report);
+        for since in [None, Some("30d")] {
+            queries.extend(rules.iter().filter_map(|r| fpx::replay::emit::query(r, since).ok()));
+        }
+    }
+    let verdicts = kusto(&queries);
+    let rejected: Vec<String> = queries
+        .iter()
+        .zip(&verdicts)
+        .filter(|(_, (ok, _))| !ok)
+        .map(|(q, (_, errors))| format!("{q}\n{}", errors.join("\n")))
+        .collect();
+    assert!(rejected.is_empty(), "Kusto rejects:\n{}", rejected.join("\n\n"));
+    eprintln!("{} emitted queries compile in Kusto.Language", queries.len());
+    assert!(queries.len() >= 300, "{} queries", queries.len());
+}

@@ -17,7 +17,7 @@ pub(super) struct ReplayArgs {
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
     /// Event files or directories (NDJSON, JSON arrays or objects, evtx_dump JSON, CSV).
-    #[arg(long, value_name = "FILE|DIR", required_unless_present = "true_positives", num_args = 1..)]
+    #[arg(long, value_name = "FILE|DIR", required_unless_present_any = ["true_positives", "emit"], num_args = 1..)]
     events: Vec<PathBuf>,
     /// Events labelled as true positives: a directory per rule with SigmaHQ's
     /// `info.yml` naming the rule, or any event file (a true positive of every rule).
@@ -32,6 +32,19 @@ pub(super) struct ReplayArgs {
     /// Write the output to this file (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Print, per KQL rule, one query that runs the replay on Microsoft Sentinel or Azure
+    /// Data Explorer (counts and top suppressed values per exclusion), instead of
+    /// replaying events here.
+    #[arg(long, value_enum, conflicts_with_all = ["events", "true_positives"])]
+    emit: Option<Emit>,
+    /// With `--emit kql`: the time range to replay, as a KQL timespan (`30d`, `12h`).
+    #[arg(long, value_name = "TIMESPAN", requires = "emit")]
+    since: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    Kql,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,6 +65,9 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
         return Ok(EXIT_USAGE);
     }
     let (rules, skipped) = replay::plan(&report);
+    if args.emit.is_some() {
+        return emit(&args, &rules);
+    }
     let mut files: Vec<(PathBuf, Label)> = Vec::new();
     for path in &args.events {
         if !path.exists() {
@@ -104,6 +120,69 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// `--emit kql`: one query per KQL rule.
+fn emit(args: &ReplayArgs, rules: &[Rule]) -> Result<u8, String> {
+    if let Some(since) = &args.since
+        && !is_timespan(since)
+    {
+        return Err(format!(
+            "--since {since}: expected a KQL timespan such as 30d, 12h, 90m or 45s"
+        ));
+    }
+    let mut queries = Vec::new();
+    let mut not_kql = 0;
+    for rule in rules {
+        match replay::emit::query(rule, args.since.as_deref()) {
+            Ok(q) => queries.push((rule, q)),
+            Err(replay::emit::NotEmitted::NotKql) => not_kql += 1,
+            Err(replay::emit::NotEmitted::NoTable) => eprintln!(
+                "fpx: warning: {}: no query emitted: the rule names no table fpx knows",
+                rule.file.display()
+            ),
+        }
+    }
+    if not_kql > 0 {
+        eprintln!("fpx: note: {not_kql} Sigma rules skipped (--emit kql is for KQL rules)");
+    }
+    if queries.is_empty() {
+        return Err("no KQL rule with a table to emit a query for".into());
+    }
+    let output = match args.format {
+        ReplayFormat::Jsonl => queries
+            .iter()
+            .map(|(r, q)| json!({"rule_id": r.id, "file": r.file, "query": q}).to_string() + "\n")
+            .collect(),
+        ReplayFormat::Json => {
+            let all: Vec<Value> = queries
+                .iter()
+                .map(|(r, q)| json!({"rule_id": r.id, "file": r.file, "query": q}))
+                .collect();
+            serde_json::to_string_pretty(&all).expect("JSON") + "\n"
+        }
+        ReplayFormat::Text => queries.iter().map(|(_, q)| q.as_str()).collect::<Vec<_>>().join("\n"),
+    };
+    match &args.output {
+        Some(path) => {
+            write_atomically(path, output.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?
+        }
+        None => print(&output)?,
+    }
+    Ok(0)
+}
+
+/// A KQL timespan literal: a number and a unit (`30d`, `1.5h`, `90m`, `45s`, `500ms`).
+fn is_timespan(text: &str) -> bool {
+    let unit_at = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(unit_at);
+    crate::pred::parse_number(number).is_some()
+        && matches!(
+            unit,
+            "d" | "h" | "m" | "s" | "ms" | "microsecond" | "microseconds" | "tick" | "ticks"
+        )
 }
 
 /// Event input this large (bytes) gets a progress bar.

@@ -9,7 +9,7 @@ mod print;
 
 pub(crate) use parse::nesting_error;
 pub use parse::{MAX_NESTING, not_utf8, parse_exclusion};
-pub use print::{print, print_value};
+pub use print::{operator_text, print, print_value, print_with, write_atom};
 
 use crate::pred::{Pred, Span};
 

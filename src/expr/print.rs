@@ -5,32 +5,45 @@ use crate::pred::{Atom, Op, Pred, Value};
 
 /// Prints a predicate in exclusion syntax with the fewest parentheses that keep its shape.
 pub fn print(pred: &Pred) -> String {
+    print_with(pred, &|atom, out| write_atom(atom, &atom.field, false, out))
+}
+
+/// Prints a predicate as [`print`] does, each atom written by `atom` (which keeps the
+/// operator and values but may, say, wrap the field in a conversion).
+pub fn print_with(pred: &Pred, atom: &dyn Fn(&Atom, &mut String)) -> String {
     let mut out = String::new();
-    write_pred(pred, 0, &mut out);
+    write_pred(pred, 0, atom, &mut out);
     out
 }
 
 // Binding strength: `or` 1, `and` 2, atoms and `not (...)` 3. A chain is parenthesised
 // inside a chain that binds as tightly or tighter (so `a or (b or c)` keeps its shape).
-fn write_pred(pred: &Pred, context: u8, out: &mut String) {
+fn write_pred(pred: &Pred, context: u8, atom: &dyn Fn(&Atom, &mut String), out: &mut String) {
     match pred {
         Pred::True => out.push_str("true"),
         Pred::False => out.push_str("false"),
-        Pred::Atom(atom) => write_atom(atom, out),
+        Pred::Atom(a) => atom(a, out),
         Pred::Not(inner) => {
             out.push_str("not (");
-            write_pred(inner, 0, out);
+            write_pred(inner, 0, atom, out);
             out.push(')');
         }
-        Pred::And(items) => write_chain(items, " and ", 2, context, out),
-        Pred::Or(items) => write_chain(items, " or ", 1, context, out),
+        Pred::And(items) => write_chain(items, " and ", 2, context, atom, out),
+        Pred::Or(items) => write_chain(items, " or ", 1, context, atom, out),
     }
 }
 
-fn write_chain(items: &[Pred], sep: &str, strength: u8, context: u8, out: &mut String) {
+fn write_chain(
+    items: &[Pred],
+    sep: &str,
+    strength: u8,
+    context: u8,
+    atom: &dyn Fn(&Atom, &mut String),
+    out: &mut String,
+) {
     match items {
         [] => out.push_str(if strength == 2 { "true" } else { "false" }),
-        [only] => write_pred(only, context, out),
+        [only] => write_pred(only, context, atom, out),
         _ => {
             let grouped = strength <= context;
             if grouped {
@@ -40,7 +53,7 @@ fn write_chain(items: &[Pred], sep: &str, strength: u8, context: u8, out: &mut S
                 if i > 0 {
                     out.push_str(sep);
                 }
-                write_pred(item, strength, out);
+                write_pred(item, strength, atom, out);
             }
             if grouped {
                 out.push(')');
@@ -49,7 +62,9 @@ fn write_chain(items: &[Pred], sep: &str, strength: u8, context: u8, out: &mut S
     }
 }
 
-fn write_atom(atom: &Atom, out: &mut String) {
+/// Writes `atom` with `subject` in place of its field; with `as_text`, number and
+/// boolean values are written as strings (for a subject converted with `tostring`).
+pub fn write_atom(atom: &Atom, subject: &str, as_text: bool, out: &mut String) {
     let representable = (atom.op.has_negated_form() || !atom.negated)
         && (atom.op.has_case_forms() || atom.case_sensitive == default_case_sensitivity(atom.op));
     if !representable {
@@ -61,14 +76,19 @@ fn write_atom(atom: &Atom, out: &mut String) {
         };
         if atom.negated {
             out.push_str("not (");
-            write_atom(&plain, out);
+            write_atom(&plain, subject, as_text, out);
             out.push(')');
         } else {
-            write_atom(&plain, out);
+            write_atom(&plain, subject, as_text, out);
         }
         return;
     }
-    out.push_str(&atom.field);
+    let value = |v: &Value| match v {
+        Value::Num(t) if as_text => print_value(&Value::Str(t.clone())),
+        Value::Bool(b) if as_text => print_value(&Value::Str(b.to_string())),
+        v => print_value(v),
+    };
+    out.push_str(subject);
     out.push(' ');
     out.push_str(&operator_text(atom));
     out.push(' ');
@@ -78,11 +98,11 @@ fn write_atom(atom: &Atom, out: &mut String) {
             if i > 0 {
                 out.push_str(", ");
             }
-            out.push_str(&print_value(v));
+            out.push_str(&value(v));
         }
         out.push(')');
     } else {
-        out.push_str(&print_value(atom.value()));
+        out.push_str(&value(atom.value()));
     }
 }
 

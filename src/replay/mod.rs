@@ -6,6 +6,7 @@
 //! real event as proof.
 
 mod compiled;
+pub mod emit;
 pub mod events;
 mod logsource;
 
