@@ -136,7 +136,7 @@ fn write_typed(atom: &Atom, columns: &[Column], out: &mut String) {
     let column = columns.iter().find(|c| c.name == atom.field);
     let comparison = matches!(atom.op, Op::Lt | Op::Le | Op::Gt | Op::Ge);
     match column {
-        Some(c) if c.ty == ColumnType::String => write_atom(atom, &name(&atom.field), false, out),
+        Some(c) if c.ty == ColumnType::String && !comparison => write_atom(atom, &name(&atom.field), false, out),
         Some(c) if c.ty.is_numeric() && comparison => {
             // A null number compares as null; fpx reads it as empty, which compares false.
             let subject = name(&atom.field);
