@@ -4,7 +4,7 @@
 
 use super::{
     Code, ExclusionAnalysis, Finding, analyze_exclusion, fpx104_mutes_rule, fpx105_never_applies, fpx201_unknown_field,
-    fpx202_field_not_in_table, fpx203_value_mismatch, fpx304_attacker_controllable,
+    fpx202_field_not_in_table, fpx203_value_mismatch, fpx204_type_mismatch, fpx304_attacker_controllable,
 };
 use crate::expr::ParseOutcome;
 use crate::logic::Verdict;
@@ -80,6 +80,9 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             Ok(column) => {
                 for atom in pred.atoms().into_iter().filter(|a| a.field == field) {
                     findings.extend(fpx203_value_mismatch::findings(atom, column));
+                    if schema().kql_tables().any(|t| t == context.table) {
+                        findings.extend(fpx204_type_mismatch::findings(atom, column));
+                    }
                 }
                 renamed.push((field, column.name.clone()));
             }

@@ -59,6 +59,7 @@ registry! {
     Fpx201 = "FPX201" in fpx201_unknown_field,
     Fpx202 = "FPX202" in fpx202_field_not_in_table,
     Fpx203 = "FPX203" in fpx203_value_mismatch,
+    Fpx204 = "FPX204" in fpx204_type_mismatch,
     Fpx301 = "FPX301" in fpx301_suppresses_true_positive,
     Fpx302 = "FPX302" in fpx302_misses_benign,
     Fpx303 = "FPX303" in fpx303_not_a_false_positive,

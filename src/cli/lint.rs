@@ -18,7 +18,7 @@ pub(super) struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     format: LintFormat,
-    /// Also check the fields against this Defender table (FPX201-FPX203).
+    /// Also check the fields against this Defender table (FPX201-FPX204).
     #[arg(long, value_name = "TABLE")]
     table: Option<String>,
     /// Exit with 1 when a finding is at least this severe.
