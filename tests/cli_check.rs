@@ -40,20 +40,20 @@ fn codes(result: &Value) -> Vec<String> {
 /// statically (FPX0xx-FPX2xx) and from the harness on the scenario's templates (FPX30x).
 #[rustfmt::skip]
 const EXPECTED: &[(&str, &str, &[&str])] = &[
-    ("LogMeIn", "Legitimate LogMeIn Session for Remote Support", &["FPX103", "FPX104", "FPX202", "FPX301"]),
-    ("LogMeIn", "Scheduled LogMeIn File Integrity Check", &["FPX103", "FPX104", "FPX202", "FPX301"]),
-    ("LogMeIn", "LogMeIn Used for Remote PowerShell Execution", &["FPX103", "FPX104", "FPX202", "FPX301"]),
-    ("LogMeIn", "LogMeIn Integration with SIEM for Monitoring", &["FPX101", "FPX202", "FPX301"]),
-    ("LogMeIn", "LogMeIn Used for Patch Management", &["FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("LogMeIn", "Legitimate LogMeIn Session for Remote Support", &["FPX005", "FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("LogMeIn", "Scheduled LogMeIn File Integrity Check", &["FPX005", "FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("LogMeIn", "LogMeIn Used for Remote PowerShell Execution", &["FPX005", "FPX103", "FPX104", "FPX202", "FPX301"]),
+    ("LogMeIn", "LogMeIn Integration with SIEM for Monitoring", &["FPX005", "FPX101", "FPX202", "FPX301"]),
+    ("LogMeIn", "LogMeIn Used for Patch Management", &["FPX005", "FPX103", "FPX104", "FPX202", "FPX301"]),
     ("Level", "A system administrator is using Microsoft Endpoint Manager (MEM) to deploy a legitimate software update via a scheduled task.", &["FPX002", "FPX303"]),
     ("Level", "An IT team is using Kaseya VSA to remotely manage a group of endpoints and perform a system health check.", &["FPX002", "FPX303"]),
     ("Level", "A DBA is using SolarWinds Server & Application Monitor (SAM) to monitor database performance and generate reports.", &["FPX002", "FPX303"]),
     ("Level", "A DevOps engineer is using Ansible to automate configuration management and deploy patches across a fleet of servers.", &["FPX002", "FPX303"]),
     ("Level", "A helpdesk technician is using LogMeIn to remotely support an end-user and troubleshoot a software issue.", &["FPX002", "FPX303"]),
-    ("RemotePC", "Legitimate RemotePC File Signature Check via Scheduled Job", &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
-    ("RemotePC", "RemotePC Used for Patch Management", &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
-    ("RemotePC", "RemotePC Integration with SIEM for Log Collection", &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
-    ("RemotePC", "RemotePC Used for Remote Desktop Support", &["FPX003", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
+    ("RemotePC", "Legitimate RemotePC File Signature Check via Scheduled Job", &["FPX003", "FPX005", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
+    ("RemotePC", "RemotePC Used for Patch Management", &["FPX003", "FPX005", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
+    ("RemotePC", "RemotePC Integration with SIEM for Log Collection", &["FPX003", "FPX005", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
+    ("RemotePC", "RemotePC Used for Remote Desktop Support", &["FPX003", "FPX005", "FPX103", "FPX104", "FPX201", "FPX202", "FPX301"]),
     ("RemotePC", "RemotePC Used for Software Deployment", &["FPX001"]),
     ("LiteManager", "Scheduled system maintenance using LiteManager", &["FPX105", "FPX201", "FPX202", "FPX302"]),
     ("LiteManager", "Legitimate remote desktop session using LiteManager", &["FPX105", "FPX201", "FPX202", "FPX302"]),
@@ -126,8 +126,12 @@ fn check_json_has_the_documented_shape() {
     assert_eq!(r["rule_id"], "9fa78c8e-b5cb-4189-9888-1af7cca7ddb3");
     assert_eq!(r["file"], "scenarios/logmein-file-signature.yaml");
     assert_eq!(r["line"], 9);
-    let f = &r["findings"][0];
-    assert_eq!(f["code"], "FPX103");
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "FPX103")
+        .unwrap();
     assert_eq!(
         (
             f["file"].as_str().unwrap(),

@@ -349,3 +349,105 @@ fn type_mismatch_agrees_with_kusto() {
     );
     assert!(refused > 100);
 }
+
+/// FPX005 not-kql: every exclusion fpx calls valid KQL once its safe fixes (FPX004,
+/// FPX005) are applied compiles in Kusto.Language as `T | where not(E)`; every one it
+/// reports FPX005 for is refused there as written; and those it has nothing to say
+/// about compile as written.
+#[test]
+#[ignore = "needs ../shared and node"]
+fn fixed_exclusions_compile_in_kusto() {
+    use fpx::checks::{Code, RuleContext, analyze_in_context, fixed_text};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut exclusions: Vec<(String, String)> = Vec::new();
+    // Lenient spellings over real columns, each alone and combined.
+    let table = "DeviceProcessEvents";
+    let forms = [
+        r#"FileName == "a.exe" AND FolderPath CONTAINS "temp""#,
+        r#"FileName == "a.exe" && FolderPath contains "temp" || AccountName =~ "svc""#,
+        r#"not FileName == "a.exe""#,
+        r#"NOT FileName == "a.exe""#,
+        r#"!(FileName == "a.exe") and not not AccountName has "x""#,
+        r#"FileName = "a.exe""#,
+        r#"FileName NOT IN ("a.exe", "b.exe")"#,
+        r#"FileName not in~ ("a.exe",)"#,
+        r#"FileName In~ ("a.exe", "b.exe",)"#,
+        r#"ProcessCommandLine not contains "x" Or FileName Has_Any ("a", "b")"#,
+        r#"ProcessCommandLine MATCHES REGEX "a+" and FileName <> "b""#,
+        r#"`FileName == “a.exe” AND not AccountName startswith "svc"`"#,
+        r#"not (FileName == "a.exe") and FileName !in ("b") or FileName has_all ("c", "d")"#,
+        r#"ProcessId == 4 OR ProcessId > 100 AND ProcessId <= 1000"#,
+        r#"FileName endswith_cs ".EXE" && not ProcessCommandLine hasprefix "-enc""#,
+    ];
+    exclusions.extend(forms.iter().map(|f| (table.to_string(), f.to_string())));
+    // Every scenario exclusion of the bundled corpus and the fixtures, with its table.
+    for paths in [
+        vec![root.join("rules"), root.join("scenarios")],
+        vec![root.join("tests/fixtures/gate"), root.join("tests/fixtures/emit")],
+        vec![shared().join("corpus/rmm-rules")],
+    ] {
+        let report = fpx::checks::check_corpus(fpx::corpus::load(&paths), None);
+        for r in &report.rules {
+            let Some(table) = &r.query.table else { continue };
+            for s in r.exclusions() {
+                exclusions.push((table.clone(), s.exclusion.clone()));
+                // And the same written leniently: upper-case connectives and operators.
+                let loud = s
+                    .exclusion
+                    .replace(" and ", " AND ")
+                    .replace(" or ", " OR ")
+                    .replace(" contains ", " CONTAINS ");
+                exclusions.push((table.clone(), loud));
+            }
+        }
+    }
+    let not_kql_otherwise = [
+        Code::Fpx001,
+        Code::Fpx002,
+        Code::Fpx003,
+        Code::Fpx201,
+        Code::Fpx202,
+        Code::Fpx204,
+    ];
+    let (mut fixed, mut flagged, mut clean) = (Vec::new(), Vec::new(), Vec::new());
+    for (table, text) in &exclusions {
+        let context = RuleContext { table, detection: None };
+        let a = analyze_in_context(text, Some(&context)).analysis;
+        if a.findings.iter().any(|f| not_kql_otherwise.contains(&f.rule.code)) {
+            continue;
+        }
+        let after = fixed_text(text, &a.findings, false).map_or(text.clone(), |(t, _)| t);
+        fixed.push(format!("{table} | where not({after})"));
+        if a.findings.iter().any(|f| f.rule.code == Code::Fpx005) {
+            flagged.push(format!("{table} | where not({text})"));
+        } else if !a.findings.iter().any(|f| f.rule.code == Code::Fpx004) {
+            clean.push(format!("{table} | where not({text})"));
+        }
+    }
+    let all: Vec<String> = fixed.iter().chain(&flagged).chain(&clean).cloned().collect();
+    let verdicts = kusto(&all);
+    let mut wrong = Vec::new();
+    for (i, (q, (ok, errors))) in all.iter().zip(&verdicts).enumerate() {
+        let should_compile = i < fixed.len() || i >= fixed.len() + flagged.len();
+        if *ok != should_compile {
+            wrong.push(format!(
+                "{q}: expected {}, Kusto: {errors:?}",
+                if should_compile { "ok" } else { "refused" }
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    eprintln!(
+        "{} exclusions: {} fixed compile; {} flagged FPX005 are refused as written; {} clean compile",
+        exclusions.len(),
+        fixed.len(),
+        flagged.len(),
+        clean.len()
+    );
+    assert!(
+        fixed.len() >= 20 && flagged.len() >= 15,
+        "{} {}",
+        fixed.len(),
+        flagged.len()
+    );
+}

@@ -48,6 +48,7 @@ registry! {
     Fpx002 = "FPX002" in fpx002_prose_exclusion,
     Fpx003 = "FPX003" in fpx003_placeholder,
     Fpx004 = "FPX004" in fpx004_typographic_quotes,
+    Fpx005 = "FPX005" in fpx005_not_kql,
     Fpx101 = "FPX101" in fpx101_always_true,
     Fpx102 = "FPX102" in fpx102_never_true,
     Fpx103 = "FPX103" in fpx103_inverted_exclusion,
@@ -317,6 +318,8 @@ pub fn analyze_outcome(text: &str, outcome: ParseOutcome) -> ExclusionAnalysis {
                 }
                 Verdict::Unknown => {}
             }
+            // After the logic's root causes: the spelling matters once the logic is right.
+            findings.extend(fpx005_not_kql::finding(parsed));
             classification = Some(c);
         }
     }

@@ -7,11 +7,11 @@ use super::*;
 
 #[rstest]
 // 000 LogMeIn: or-chains of != are inverted; #4 is always true.
-#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "LogMeIn.exe" OR user.account != "IT_Admin_Account""#, "contingent", &["FPX103"])]
-#[case(r#"process.name != "LogMeIn.exe" OR process.command_line contains "integrity_check" OR process.parent.name != "TaskScheduler""#, "contingent", &["FPX103"])]
-#[case(r#"process.name != "LogMeIn.exe" OR process.command_line contains "powershell.exe" OR user.account != "IT_Admin_Account""#, "contingent", &["FPX103"])]
-#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#, "always-true", &["FPX101"])]
-#[case(r#"process.name != "LogMeIn.exe" OR process.command_line contains "patch_update" OR process.parent.name != "PatchManager.exe""#, "contingent", &["FPX103"])]
+#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "LogMeIn.exe" OR user.account != "IT_Admin_Account""#, "contingent", &["FPX103", "FPX005"])]
+#[case(r#"process.name != "LogMeIn.exe" OR process.command_line contains "integrity_check" OR process.parent.name != "TaskScheduler""#, "contingent", &["FPX103", "FPX005"])]
+#[case(r#"process.name != "LogMeIn.exe" OR process.command_line contains "powershell.exe" OR user.account != "IT_Admin_Account""#, "contingent", &["FPX103", "FPX005"])]
+#[case(r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#, "always-true", &["FPX101", "FPX005"])]
+#[case(r#"process.name != "LogMeIn.exe" OR process.command_line contains "patch_update" OR process.parent.name != "PatchManager.exe""#, "contingent", &["FPX103", "FPX005"])]
 // 001 Level: prose.
 #[case("Exclude processes initiated by the Microsoft Endpoint Manager service or tasks scheduled by Task Scheduler with the MEM task name.", "invalid", &["FPX002"])]
 #[case("Exclude processes initiated by the Kaseya VSA agent or tasks associated with Kaseya VSA service accounts.", "invalid", &["FPX002"])]
@@ -19,10 +19,10 @@ use super::*;
 #[case("Exclude processes initiated by Ansible or tasks associated with Ansible controller or inventory hosts.", "invalid", &["FPX002"])]
 #[case("Exclude processes initiated by the LogMeIn service or tasks associated with LogMeIn remote support sessions.", "invalid", &["FPX002"])]
 // 002 RemotePC: instructions left in, inverted; the last one is cut off.
-#[case(r#"process.name != "RemotePC.exe" OR event_id != 1234 (replace with actual event ID used for file signature checks)"#, "contingent", &["FPX003", "FPX103"])]
-#[case(r#"process.name != "RemotePC.exe" OR event_id != 5678 (replace with actual event ID for patching activities)"#, "contingent", &["FPX003", "FPX103"])]
-#[case(r#"process.name != "RemotePC.exe" OR event_id != 9101 (replace with actual event ID for log collection)"#, "contingent", &["FPX003", "FPX103"])]
-#[case(r#"process.name != "RemotePC.exe" OR user.name != "IT_Support" OR event_id != 1122 (replace with actual event ID and user context)"#, "contingent", &["FPX003", "FPX103"])]
+#[case(r#"process.name != "RemotePC.exe" OR event_id != 1234 (replace with actual event ID used for file signature checks)"#, "contingent", &["FPX003", "FPX103", "FPX005"])]
+#[case(r#"process.name != "RemotePC.exe" OR event_id != 5678 (replace with actual event ID for patching activities)"#, "contingent", &["FPX003", "FPX103", "FPX005"])]
+#[case(r#"process.name != "RemotePC.exe" OR event_id != 9101 (replace with actual event ID for log collection)"#, "contingent", &["FPX003", "FPX103", "FPX005"])]
+#[case(r#"process.name != "RemotePC.exe" OR user.name != "IT_Support" OR event_id != 1122 (replace with actual event ID and user context)"#, "contingent", &["FPX003", "FPX103", "FPX005"])]
 #[case("`process.name != ”", "invalid", &["FPX001"])]
 // 003 LiteManager: well-formed on their own (their problems need the rule's table).
 #[case(r#"process.parent_process_name == "Task Scheduler" or process.command_line contains "schtasks.exe""#, "contingent", &[])]

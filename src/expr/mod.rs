@@ -45,6 +45,13 @@ pub enum Irregularity {
     Annotation { span: Span, text: String },
     /// A value that is a stand-in to be replaced (`known_good_hashes`, `<hash>`, `TODO`).
     Placeholder { span: Span, value: String },
+    /// A form fpx accepts and KQL does not (`AND`, `&&`, `!(...)`, `not x == "a"`, `=`,
+    /// a trailing comma); `edits` turn it into KQL with the same meaning.
+    NotKql {
+        span: Span,
+        what: &'static str,
+        edits: Vec<(Span, String)>,
+    },
 }
 
 /// An exclusion recognised as prose.

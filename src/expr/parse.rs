@@ -9,7 +9,7 @@ use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
 use pest_derive::Parser;
 use regex::Regex;
 
-use super::{Irregularity, ParseOutcome, ParsedExclusion, ProseExclusion, SyntaxError};
+use super::{Irregularity, ParseOutcome, ParsedExclusion, ProseExclusion, SyntaxError, operator_text};
 use crate::pred::{Atom, Op, Pred, Span, Value};
 
 #[derive(Parser)]
@@ -121,6 +121,7 @@ impl Lowering {
     }
 
     fn expression(&mut self, pair: Pair<Rule>) -> Result<Lowered, SyntaxError> {
+        self.strict_connectives(&pair);
         PRATT
             .map_primary(|primary| self.primary(primary))
             .map_prefix(|_, operand| Ok((Pred::Not(Box::new(operand?.0)), false)))
@@ -129,6 +130,61 @@ impl Lowering {
                 Ok((join(op.as_rule() == Rule::and_op, lhs, rhs.0), false))
             })
             .parse(pair.into_inner())
+    }
+
+    /// FPX005: `and`, `or` and `not(...)` as KQL spells them. KQL's `not` is a function,
+    /// so `not x == "a"` becomes `not(x == "a")` (the operand `not` binds is the next
+    /// primary, with its own prefixes).
+    fn strict_connectives(&mut self, expression: &Pair<Rule>) {
+        let items: Vec<Pair<Rule>> = expression.clone().into_inner().collect();
+        for (i, item) in items.iter().enumerate() {
+            let span = item.as_span().start()..item.as_span().end();
+            let text = item.as_str();
+            match item.as_rule() {
+                Rule::and_op | Rule::or_op => {
+                    let word = if item.as_rule() == Rule::and_op { "and" } else { "or" };
+                    if text != word {
+                        self.irregularities.push(Irregularity::NotKql {
+                            span: span.clone(),
+                            what: if text.starts_with(['&', '|']) {
+                                "a C-style operator"
+                            } else {
+                                "an upper-case keyword"
+                            },
+                            edits: vec![(span, word.to_string())],
+                        });
+                    }
+                }
+                Rule::not_op => {
+                    let Some(operand) = items[i + 1..].iter().find(|p| p.as_rule() != Rule::not_op) else {
+                        continue;
+                    };
+                    let next = &items[i + 1];
+                    if next.as_rule() == Rule::paren {
+                        if text != "not" {
+                            self.irregularities.push(Irregularity::NotKql {
+                                span: span.clone(),
+                                what: if text == "!" {
+                                    "`!` for not"
+                                } else {
+                                    "an upper-case keyword"
+                                },
+                                edits: vec![(span, "not".to_string())],
+                            });
+                        }
+                    } else {
+                        let start = next.as_span().start();
+                        let end = operand.as_span().end();
+                        self.irregularities.push(Irregularity::NotKql {
+                            span: span.start..end,
+                            what: "`not` without parentheses (KQL's `not` is a function)",
+                            edits: vec![(span.start..start, "not(".to_string()), (end..end, ")".to_string())],
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     fn primary(&mut self, pair: Pair<Rule>) -> Result<Lowered, SyntaxError> {
@@ -154,8 +210,46 @@ impl Lowering {
         let op_span = op_pair.as_span().start()..op_pair.as_span().end();
         let (op, negated, case_sensitive) = operator(op_pair.as_str());
         let rhs = inner.next().expect("grammar: right-hand side");
+        let canonical = operator_text(&Atom {
+            field: String::new(),
+            op,
+            negated,
+            case_sensitive,
+            values: Vec::new(),
+            span: 0..0,
+        });
+        let op_text = op_pair.as_str();
+        // `<>` is KQL too; otherwise KQL spells operators in lower case, `!` negated.
+        let spaced = op_text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if spaced != canonical && op_text != "<>" {
+            self.irregularities.push(Irregularity::NotKql {
+                span: op_span.clone(),
+                what: if op_text == "=" {
+                    "`=` as a comparison"
+                } else if op_text.to_ascii_lowercase().starts_with("not") {
+                    "`not` before an operator"
+                } else {
+                    "an upper-case operator"
+                },
+                edits: vec![(op_span.clone(), canonical)],
+            });
+        }
         let values = if rhs.as_rule() == Rule::list {
             let list_span = rhs.as_span().start()..rhs.as_span().end();
+            // A comma after the last value.
+            let last_end = rhs
+                .clone()
+                .into_inner()
+                .last()
+                .map_or(list_span.start + 1, |v| v.as_span().end());
+            if let Some(comma) = rhs.as_str()[last_end - list_span.start..].find(',') {
+                let at = last_end + comma;
+                self.irregularities.push(Irregularity::NotKql {
+                    span: at..at + 1,
+                    what: "a trailing comma",
+                    edits: vec![(at..at + 1, String::new())],
+                });
+            }
             let values: Vec<Value> = rhs.into_inner().map(|v| self.value(v)).collect::<Result<_, _>>()?;
             if values.is_empty() {
                 return Err(SyntaxError {
@@ -300,7 +394,7 @@ fn check_value(op: Op, value: &Value, span: Span, op_span: Span) -> Result<(), S
             message: "the regular expression does not compile".into(),
             label: last,
             hint: Some(format!(
-                "`matches regex` (at byte {}) takes an RE2 pattern; escape ( ) [ ] . with a backslash to match them literally",
+                "`matches regex` (at byte {}) takes a regular expression (Rust regex syntax, as KQL); escape ( ) [ ] . with a backslash to match them literally",
                 op_span.start
             )),
         });
