@@ -211,3 +211,25 @@ pub(crate) fn pick(f: &Nnf, assign: &[Option<bool>]) -> Option<(usize, bool)> {
             .find_map(|item| pick(item, assign)),
     }
 }
+
+/// A literal the formula forces under a partial assignment (unit propagation): one that
+/// must hold for the formula to hold, found through `and`s and through `or`s with one
+/// undecided branch left. Deciding these first finds a contradiction among them before
+/// any branching, whatever the order of the terms.
+pub(crate) fn unit(f: &Nnf, assign: &[Option<bool>]) -> Option<(usize, bool)> {
+    match f {
+        Nnf::Const(_) => None,
+        Nnf::Lit(i, pos) => assign[*i].is_none().then_some((*i, *pos)),
+        Nnf::And(items) => items
+            .iter()
+            .filter(|item| eval3(item, assign).is_none())
+            .find_map(|item| unit(item, assign)),
+        Nnf::Or(items) => {
+            let mut open = items.iter().filter(|item| eval3(item, assign).is_none());
+            match (open.next(), open.next()) {
+                (Some(only), None) => unit(only, assign),
+                _ => None,
+            }
+        }
+    }
+}

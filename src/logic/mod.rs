@@ -21,7 +21,7 @@ pub use simplify::{inverted_fix, redundant_terms, simplify};
 use rustc_hash::FxHashMap as HashMap;
 
 use field::FieldResult;
-use formula::{Lowered, Nnf, eval3, pick};
+use formula::{Lowered, Nnf, eval3, pick, unit};
 
 use crate::pred::{Event, Pred};
 
@@ -188,7 +188,9 @@ impl<'a> Search<'a> {
             Some(true) => return self.witness(),
             None => {}
         }
-        let (lit, polarity) = pick(formula, &self.assign).expect("an undecided formula has an unassigned literal");
+        let (lit, polarity) = unit(formula, &self.assign)
+            .or_else(|| pick(formula, &self.assign))
+            .expect("an undecided formula has an unassigned literal");
         let field = self.lowered.basics[lit].field;
         for value in [polarity, !polarity] {
             self.assign[lit] = Some(value);

@@ -263,3 +263,18 @@ fn budget_is_respected_on_large_input() {
         .join(" or ");
     assert_ne!(verdict(&text), Verdict::NeverTrue);
 }
+
+/// A contradiction after many satisfiable `or`-pairs is found by unit propagation, in
+/// any order of the terms (enumerating the pairs first would take 2^20 steps).
+#[test]
+fn contradiction_after_many_or_pairs_is_found_in_any_order() {
+    let pairs: Vec<String> = (0..20).map(|i| format!(r#"(a{i} == "x" or b{i} == "y")"#)).collect();
+    let pairs = pairs.join(" and ");
+    for text in [
+        format!(r#"{pairs} and g == "a" and g == "b""#),
+        format!(r#"g == "a" and {pairs} and g == "b""#),
+        format!(r#"(g == "a" or h == "c") and {pairs} and g == "b" and not(h == "c")"#),
+    ] {
+        assert_eq!(verdict(&text), Verdict::NeverTrue, "{text}");
+    }
+}
