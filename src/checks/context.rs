@@ -96,7 +96,7 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             }
         }
     }
-    let on_table = pred.map_atoms(&mut |a| {
+    let on_table = crate::schema::typed(&pred, context.table).map_atoms(&mut |a| {
         if absent.contains(&a.field) {
             return if a.eval_text("") { Pred::True } else { Pred::False };
         }

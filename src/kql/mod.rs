@@ -72,6 +72,7 @@ fn lower(query: &str) -> RuleQuery {
         lets: HashMap::new(),
         notes: Vec::new(),
         computed: Vec::new(),
+        table: None,
     };
     // pest recurses per nesting level: refuse what could exhaust the stack.
     if let Some(deep) = crate::expr::nesting_error(query) {
@@ -106,13 +107,20 @@ fn lower(query: &str) -> RuleQuery {
     };
     let (table, detection, output_columns) = reader.tabular(main);
     let fatal = reader.notes.iter().any(|n| n.fatal);
+    let detection = if fatal {
+        None
+    } else {
+        detection.map(|d| {
+            let d = approximate(&d, true);
+            match &table {
+                Some(t) => crate::schema::typed(&d, t),
+                None => d,
+            }
+        })
+    };
     RuleQuery {
         table,
-        detection: if fatal {
-            None
-        } else {
-            detection.map(|d| approximate(&d, true))
-        },
+        detection,
         output_columns,
         notes: reader.notes,
         errors: Vec::new(),
@@ -125,6 +133,8 @@ struct Reader {
     notes: Vec<QueryNote>,
     /// Columns made by `extend`: conditions on them are not on the table's columns.
     computed: Vec<String>,
+    /// The table the query reads (once known), for its columns' types.
+    table: Option<String>,
 }
 
 /// A pair's children without the keyword tokens (`let`, `where`, `by`, ...).
@@ -188,6 +198,7 @@ impl Reader {
     fn tabular(&mut self, pair: Pair<Rule>) -> (Option<String>, Option<Pred>, Vec<String>) {
         let mut inner = pair.into_inner();
         let source = inner.next().expect("grammar: source").as_str().to_string();
+        self.table = Some(source.trim().to_string());
         let mut wheres = Vec::new();
         let mut outputs = Vec::new();
         let mut summarized = false;
@@ -326,10 +337,26 @@ impl Reader {
                 let function = inner.next().expect("grammar: function").as_str().to_ascii_lowercase();
                 let field = inner.next().expect("grammar: field").as_str();
                 let negated = function.starts_with("isnot");
-                Pred::Atom(Atom {
-                    span: at,
-                    ..Atom::new(field, Op::Equals, negated, true, vec![Value::Str(String::new())])
-                })
+                // A string column is never null (an absent value is the empty string):
+                // `isnull` of one is false, `isnotnull` true. Other columns are null
+                // where fpx reads the empty text.
+                let string_column = self
+                    .table
+                    .as_deref()
+                    .and_then(|t| crate::schema::schema().table(t))
+                    .is_some_and(|columns| {
+                        columns
+                            .iter()
+                            .any(|c| c.name == field && c.ty == crate::schema::ColumnType::String)
+                    });
+                if string_column && function.ends_with("null") {
+                    if negated { Pred::True } else { Pred::False }
+                } else {
+                    Pred::Atom(Atom {
+                        span: at,
+                        ..Atom::new(field, Op::Equals, negated, true, vec![Value::Str(String::new())])
+                    })
+                }
             }
             Rule::comparison => self.comparison(pair.as_str(), at),
             Rule::set_membership => {

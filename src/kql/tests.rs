@@ -176,3 +176,29 @@ fn verbatim_strings_with_doubled_quotes_lower_exactly() {
     let d = q.detection.unwrap();
     assert_eq!(d.atoms()[0].values[0].text(), r#"reg query "HKCU\Software""#);
 }
+
+/// A string column is never null: `isnull` of one is false and `isnotnull` true (not an
+/// emptiness test); a number column is null where fpx reads the empty text.
+#[test]
+fn null_tests_follow_the_column_type() {
+    let q = read_query(
+        "DeviceProcessEvents\n| where FileName =~ \"cmd.exe\" and isnotnull(ProcessCommandLine) and not(isnull(AccountName)) and isnull(ProcessId)",
+    );
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"FileName =~ "cmd.exe" and true and not (false) and ProcessId == """#
+    );
+    let q = read_query("DeviceProcessEvents\n| where isnotempty(ProcessCommandLine)");
+    assert_eq!(print(&q.detection.unwrap()), r#"ProcessCommandLine != """#);
+}
+
+/// KQL compares a bool column with 1 and 0 as true and false (three real Sentinel rules
+/// write `IsSigned == 1`).
+#[test]
+fn bool_columns_compare_with_one_and_zero_as_true_and_false() {
+    let q = read_query("DeviceFileCertificateInfo\n| where IsSigned == 1 and IsTrusted in (0) and SignatureType == 1");
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"IsSigned == true and IsTrusted in (false) and SignatureType == 1"#
+    );
+}

@@ -28,6 +28,30 @@ impl ColumnType {
     }
 }
 
+/// `pred` with its values as the columns of `table` hold them: on a bool column the
+/// numbers 1 and 0 compared with `==`/`in` are `true` and `false` (KQL compares a bool
+/// with a number as 1 or 0; fpx reads a bool column's text as `true`/`false`).
+pub fn typed(pred: &crate::pred::Pred, table: &str) -> crate::pred::Pred {
+    use crate::pred::{Op, Pred, Value};
+    let Some(columns) = schema().table(table) else {
+        return pred.clone();
+    };
+    pred.map_atoms(&mut |a| {
+        let bool_column = columns.iter().any(|c| c.name == a.field && c.ty == ColumnType::Bool);
+        let mut a = a.clone();
+        if bool_column && matches!(a.op, Op::Equals | Op::In) {
+            for v in &mut a.values {
+                match v {
+                    Value::Num(n) if n == "1" => *v = Value::Bool(true),
+                    Value::Num(n) if n == "0" => *v = Value::Bool(false),
+                    _ => {}
+                }
+            }
+        }
+        Pred::Atom(a)
+    })
+}
+
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Column {
