@@ -294,7 +294,16 @@ impl Lowering {
                 });
                 Value::Str(inside)
             }
-            Rule::number => Value::Num(text.to_string()),
+            Rule::number => Value::Num(canonical_number(text)),
+            Rule::concatenated => {
+                let mut joined = String::new();
+                for part in pair.into_inner() {
+                    let inner = part.into_inner().next().expect("grammar: string kind");
+                    let at = inner.as_span().start()..inner.as_span().end();
+                    joined.push_str(&unquote(inner.as_rule(), inner.as_str(), at)?);
+                }
+                Value::Str(joined)
+            }
             Rule::bool_lit => Value::Bool(text.eq_ignore_ascii_case("true")),
             Rule::bare_word => {
                 self.irregularities.push(Irregularity::UnquotedValue {
@@ -428,6 +437,46 @@ fn unquote(kind: Rule, text: &str, span: Span) -> Result<String, SyntaxError> {
         let (_, escaped) = chars
             .next()
             .expect("grammar: a backslash is always followed by a character");
+        // KQL's escapes (as Kusto.Language reads them): \xHH, \uHHHH, \UHHHHHHHH and
+        // octal \N, \NN, \NNN (three digits when the first is 0-3).
+        let rest = &inside[i + 2..];
+        let coded = match escaped {
+            'x' => Some((2, 16)),
+            'u' => Some((4, 16)),
+            'U' => Some((8, 16)),
+            '0'..='7' => {
+                let digits = 1 + rest.bytes().take(2).take_while(|b| (b'0'..=b'7').contains(b)).count();
+                let digits = if digits == 3 && escaped > '3' { 2 } else { digits };
+                Some((digits, 8))
+            }
+            _ => None,
+        };
+        if let Some((digits, radix)) = coded {
+            let (skip, code) = if radix == 8 {
+                (digits - 1, &inside[i + 1..i + 1 + digits])
+            } else {
+                (digits, rest.get(..digits).unwrap_or(""))
+            };
+            let at = span.start + 1 + i;
+            let value = (code.len() == digits && code.bytes().all(|b| (b as char).is_digit(radix)))
+                .then(|| u32::from_str_radix(code, radix).ok())
+                .flatten();
+            match value.and_then(char::from_u32) {
+                Some(c) => out.push(c),
+                None => {
+                    return Err(SyntaxError {
+                        span: at..(at + 2 + skip).min(span.end),
+                        message: format!("`\\{escaped}` needs {digits} digits of base {radix} naming a character"),
+                        label: "bad escape".into(),
+                        hint: Some("\\x41, \\u00A0, \\U0001F600 or octal \\101".into()),
+                    });
+                }
+            }
+            for _ in 0..skip {
+                chars.next();
+            }
+            continue;
+        }
         out.push(match escaped {
             '\\' => '\\',
             '"' => '"',
@@ -435,6 +484,10 @@ fn unquote(kind: Rule, text: &str, span: Span) -> Result<String, SyntaxError> {
             'n' => '\n',
             't' => '\t',
             'r' => '\r',
+            'a' => '\u{7}',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'v' => '\u{b}',
             other => {
                 let at = span.start + 1 + i;
                 return Err(SyntaxError {
@@ -449,6 +502,28 @@ fn unquote(kind: Rule, text: &str, span: Span) -> Result<String, SyntaxError> {
         });
     }
     Ok(out)
+}
+
+/// A number literal as the text fpx compares: hex longs in decimal (`0x10` is `16`),
+/// reals with an exponent or a bare trailing point in plain decimal (`1e3` is `1000`).
+fn canonical_number(text: &str) -> String {
+    let (negative, body) = text.strip_prefix('-').map_or((false, text), |b| (true, b));
+    let sign = if negative { "-" } else { "" };
+    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        // A long: 64 bits, two's complement, as KQL stores it.
+        return match u64::from_str_radix(hex, 16) {
+            Ok(v) if negative => (v as i64).wrapping_neg().to_string(),
+            Ok(v) => (v as i64).to_string(),
+            Err(_) => text.to_string(),
+        };
+    }
+    if body.contains(['e', 'E']) || body.ends_with('.') {
+        return match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => format!("{v}"),
+            _ => text.to_string(),
+        };
+    }
+    format!("{sign}{body}")
 }
 
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {

@@ -68,6 +68,12 @@ proptest! {
 #[case(r#"f == @"C:\Windows\""#, "C:\\Windows\\")]
 #[case(r#"f == @'say "hi"'"#, "say \"hi\"")]
 #[case(r#"f == "C:\\Temp""#, "C:\\Temp")]
+// KQL's other escapes, read as Kusto.Language reads them.
+#[case(r#"f == "\x41\u00A0\U0001F600""#, "A\u{a0}\u{1F600}")]
+#[case(r#"f == "\101\0\12x\477""#, "A\0\nx\u{27}7")]
+#[case(r#"f == "\a\b\f\v""#, "\u{7}\u{8}\u{c}\u{b}")]
+// Adjacent literals are one string.
+#[case(r#"f == "a" 'b' @"c\d" h"e""#, "abc\\de")]
 fn string_literals(#[case] text: &str, #[case] expected: &str) {
     let p = parsed(text).pred;
     let Pred::Atom(a) = p else { panic!() };
@@ -248,4 +254,25 @@ fn verbatim_doubled_quotes_and_obfuscated_strings_are_kql_literals() {
     assert_eq!(value(r#"x == H@"C:\temp""#), r"C:\temp");
     // A word that starts with h is still a (bare) word.
     assert_eq!(value("x == hello"), "hello");
+}
+
+#[rstest]
+#[case("f == 0x10", "16")]
+#[case("f == -0X1f", "-31")]
+#[case("f == 1e3", "1000")]
+#[case("f == 1.5E-3", "0.0015")]
+#[case("f == 5.", "5")]
+#[case("f == 2.50", "2.50")]
+fn number_literals_compare_as_their_decimal_text(#[case] text: &str, #[case] expected: &str) {
+    let Pred::Atom(a) = parsed(text).pred else { panic!() };
+    assert_eq!(a.value(), &Value::Num(expected.into()));
+}
+
+#[rstest]
+#[case(r#"f == "\x4""#)]
+#[case(r#"f == "\u00A""#)]
+#[case(r#"f == "\9""#)]
+#[case(r#"f == "\ud800x""#)]
+fn malformed_escapes_are_errors(#[case] text: &str) {
+    assert!(!error(text).message.is_empty());
 }
