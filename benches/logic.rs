@@ -88,3 +88,42 @@ fn twenty_atoms(bencher: divan::Bencher, seed: u64) {
     assert_eq!(pred.atom_count(), 20);
     bencher.bench(|| classify(divan::black_box(&pred)));
 }
+
+/// `DeviceName in (...)` with `n` host names.
+fn allow_list(n: usize) -> String {
+    let values: Vec<String> = (0..n).map(|i| format!("\"host-{i:06}.contoso.com\"")).collect();
+    format!("DeviceName in ({})", values.join(", "))
+}
+
+/// An allow-list of real size, analysed as `fpx lint` does (parse and every check of
+/// the exclusion on its own): linear in its length.
+#[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 5)]
+fn allow_list_lint(bencher: divan::Bencher, n: usize) {
+    let text = allow_list(n);
+    bencher.bench(|| fpx::checks::analyze_exclusion(divan::black_box(&text)));
+}
+
+/// `fpx check` of one rule with a scenario whose exclusion is an allow-list of `n` host
+/// names (loading, every check, the harness with its default 256 cases).
+#[divan::bench(args = [1_000, 30_000], sample_count = 5)]
+fn allow_list_check(bencher: divan::Bencher, n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "id: a1\nname: allow\nquery: |\n  DeviceProcessEvents\n  | where FileName =~ \"anydesk.exe\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        format!(
+            "rule: a1\nscenarios:\n  - name: fleet\n    exclusion: |-\n      {}\n",
+            allow_list(n)
+        ),
+    )
+    .unwrap();
+    let paths = [dir.path().to_path_buf()];
+    bencher.bench(|| {
+        let config = fpx::harness::Config { seed: 1, cases: 256 };
+        fpx::checks::check_corpus(fpx::corpus::load(&paths), Some(config))
+    });
+}

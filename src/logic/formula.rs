@@ -212,23 +212,30 @@ pub(crate) fn pick(f: &Nnf, assign: &[Option<bool>]) -> Option<(usize, bool)> {
     }
 }
 
-/// A literal the formula forces under a partial assignment (unit propagation): one that
-/// must hold for the formula to hold, found through `and`s and through `or`s with one
-/// undecided branch left. Deciding these first finds a contradiction among them before
-/// any branching, whatever the order of the terms.
-pub(crate) fn unit(f: &Nnf, assign: &[Option<bool>]) -> Option<(usize, bool)> {
+/// The literals the formula forces under a partial assignment (unit propagation):
+/// those that must hold for the formula to hold, found through `and`s and through `or`s
+/// with one undecided branch left. Deciding these before branching finds a
+/// contradiction among them at once, whatever the order of the terms, and decides a
+/// long conjunction (a negated allow-list) in one step instead of one per literal.
+pub(crate) fn units(f: &Nnf, assign: &[Option<bool>], out: &mut Vec<(usize, bool)>) {
     match f {
-        Nnf::Const(_) => None,
-        Nnf::Lit(i, pos) => assign[*i].is_none().then_some((*i, *pos)),
-        Nnf::And(items) => items
-            .iter()
-            .filter(|item| eval3(item, assign).is_none())
-            .find_map(|item| unit(item, assign)),
+        Nnf::Const(_) => {}
+        Nnf::Lit(i, pos) => {
+            if assign[*i].is_none() {
+                out.push((*i, *pos));
+            }
+        }
+        Nnf::And(items) => {
+            for item in items {
+                if eval3(item, assign).is_none() {
+                    units(item, assign, out);
+                }
+            }
+        }
         Nnf::Or(items) => {
             let mut open = items.iter().filter(|item| eval3(item, assign).is_none());
-            match (open.next(), open.next()) {
-                (Some(only), None) => unit(only, assign),
-                _ => None,
+            if let (Some(only), None) = (open.next(), open.next()) {
+                units(only, assign, out);
             }
         }
     }

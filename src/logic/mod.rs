@@ -21,7 +21,7 @@ pub use simplify::{inverted_fix, redundant_terms, simplify};
 use rustc_hash::FxHashMap as HashMap;
 
 use field::FieldResult;
-use formula::{Lowered, Nnf, eval3, pick, unit};
+use formula::{Lowered, Nnf, eval3, pick, units};
 
 use crate::pred::{Event, Pred};
 
@@ -188,9 +188,36 @@ impl<'a> Search<'a> {
             Some(true) => return self.witness(),
             None => {}
         }
-        let (lit, polarity) = unit(formula, &self.assign)
-            .or_else(|| pick(formula, &self.assign))
-            .expect("an undecided formula has an unassigned literal");
+        // Assign every forced literal at once, then check each field they touch once.
+        let mut forced = Vec::new();
+        units(formula, &self.assign, &mut forced);
+        if !forced.is_empty() {
+            let mut assigned = Vec::new();
+            let mut conflict = false;
+            for &(lit, value) in &forced {
+                match self.assign[lit] {
+                    None => {
+                        self.assign[lit] = Some(value);
+                        assigned.push(lit);
+                    }
+                    Some(v) if v != value => conflict = true,
+                    Some(_) => {}
+                }
+            }
+            let mut fields: Vec<usize> = assigned.iter().map(|&l| self.lowered.basics[l].field).collect();
+            fields.sort_unstable();
+            fields.dedup();
+            let found = if conflict || fields.iter().any(|&f| self.field(f) == FieldResult::Unsat) {
+                None
+            } else {
+                self.run(formula)
+            };
+            for lit in assigned {
+                self.assign[lit] = None;
+            }
+            return found;
+        }
+        let (lit, polarity) = pick(formula, &self.assign).expect("an undecided formula has an unassigned literal");
         let field = self.lowered.basics[lit].field;
         for value in [polarity, !polarity] {
             self.assign[lit] = Some(value);
