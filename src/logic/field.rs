@@ -72,7 +72,38 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
     if numeric && numeric_interval_empty(lits) {
         return FieldResult::Unsat;
     }
+    // A number comparison holds only on decimal text (`-?[0-9]+(\.[0-9]+)?`): a test that
+    // needs any other character (`has "a"`) cannot hold with it.
+    if numeric && lits.iter().any(|(b, pos)| *pos && needs_non_decimal(b)) {
+        return FieldResult::Unsat;
+    }
+    // A regular expression with a finite language (`^$`, `^(a|b)$`): its words are every
+    // candidate there is, so trying them all decides exactly.
+    if let Some(words) = lits
+        .iter()
+        .filter(|(b, pos)| *pos && b.kind == Kind::Regex)
+        .find_map(|(b, _)| finite_language(&b.value))
+    {
+        return words
+            .into_iter()
+            .find(|w| satisfies(w, lits))
+            .map_or(FieldResult::Unsat, FieldResult::Sat);
+    }
     let mut candidates = numeric_candidates(lits);
+    if numeric {
+        // Numbers around the bounds with the string tests' values appended or
+        // prepended (`> 100 and endswith ".25"`: 101.25).
+        let around: Vec<String> = candidates.iter().take(40).cloned().collect();
+        for (b, pos) in lits {
+            if *pos && !b.kind.is_numeric() && b.kind != Kind::Regex {
+                for c in &around {
+                    let integer = c.split('.').next().unwrap_or(c);
+                    candidates.push(format!("{integer}{}", b.value));
+                    candidates.push(format!("{}{c}", b.value));
+                }
+            }
+        }
+    }
     if let FieldResult::Sat(s) = relaxed {
         candidates.insert(0, s);
     }
@@ -382,13 +413,14 @@ struct Placed {
 /// Without a positive equality: build the witness from independent pieces.
 fn pieces(lits: &[Lit]) -> FieldResult {
     let values: Vec<&[u8]> = lits.iter().map(|(b, _)| b.value.as_bytes()).collect();
+    // A term filler that occurs in no value keeps the argument above exact. When the
+    // values use all 36 letters and digits (an encoded command line does), only a
+    // witness that needs no term filler is built that way; one that does is tried with
+    // two-letter fillers and kept only if it checks out.
     let term_filler = b"xqzjkvwybcdfghmnprstlaeiou0123456789"
         .iter()
         .copied()
         .find(|&f| !values.iter().any(|v| v.to_ascii_lowercase().contains(&f)));
-    let Some(term_filler) = term_filler else {
-        return FieldResult::Unknown;
-    };
     let non_term_filler = [
         ' ', '#', '|', '~', '^', '*', '+', '/', ';', '!', '§', '¤', '¦', '\u{2022}', '\u{25CA}',
     ]
@@ -477,13 +509,64 @@ fn pieces(lits: &[Lit]) -> FieldResult {
         }
     }
 
+    let needs_term = |p: &Placed| p.left == Edge::Term || p.right == Edge::Term;
+    match term_filler {
+        Some(f) => build(
+            &placed,
+            prefix.is_some(),
+            suffix.is_some(),
+            &(f as char).to_string(),
+            non_term_filler,
+            lits,
+            false,
+        ),
+        None if !placed.iter().any(needs_term) => build(
+            &placed,
+            prefix.is_some(),
+            suffix.is_some(),
+            "",
+            non_term_filler,
+            lits,
+            false,
+        ),
+        None => ["qz", "zq", "jx", "xj", "qj"]
+            .iter()
+            .map(|f| {
+                build(
+                    &placed,
+                    prefix.is_some(),
+                    suffix.is_some(),
+                    f,
+                    non_term_filler,
+                    lits,
+                    true,
+                )
+            })
+            .find(|r| matches!(r, FieldResult::Sat(_)))
+            .unwrap_or(FieldResult::Unknown),
+    }
+}
+
+/// The witness from placed pieces, gaps filled with `term_filler` or `non_term_filler`
+/// as each neighbour needs (`may_fail`: the fillers are not proven safe, so a witness
+/// that fails a literal is `Unknown`, not a bug).
+fn build(
+    placed: &[Placed],
+    has_prefix: bool,
+    has_suffix: bool,
+    term_filler: &str,
+    non_term_filler: char,
+    lits: &[Lit],
+    may_fail: bool,
+) -> FieldResult {
     let filler = |edge: Edge| -> String {
         if edge == Edge::Term {
-            (term_filler as char).to_string()
+            term_filler.to_string()
         } else {
             non_term_filler.to_string()
         }
     };
+    let (prefix, suffix) = (has_prefix.then_some(()), has_suffix.then_some(()));
     let mut text = String::new();
     if prefix.is_none() {
         text.push_str(&filler(placed.first().map_or(Edge::NonTerm, |p| p.left)));
@@ -501,7 +584,7 @@ fn pieces(lits: &[Lit]) -> FieldResult {
     if suffix.is_none() {
         text.push_str(&filler(placed.last().map_or(Edge::NonTerm, |p| p.right)));
     }
-    verified(text.into_bytes(), lits, false)
+    verified(text.into_bytes(), lits, may_fail)
 }
 
 /// Chooses neighbour classes and letter case for one piece so no negated literal occurs
@@ -543,6 +626,42 @@ fn place(piece: &Piece, negated: &[&Basic]) -> Result<Option<Placed>, Exhausted>
 
 /// A few strings that match a regex, generated deterministically (none for patterns
 /// the generator does not support, such as anchors or look-around).
+/// Whether a positive string test needs a character no decimal number has.
+fn needs_non_decimal(b: &Basic) -> bool {
+    let string_test = matches!(
+        b.kind,
+        Kind::Eq | Kind::Contains | Kind::Prefix | Kind::Suffix | Kind::Has | Kind::HasPrefix | Kind::HasSuffix
+    );
+    string_test && b.value.chars().any(|c| !(c.is_ascii_digit() || c == '.' || c == '-'))
+}
+
+/// Every text a regular expression matches (as a search), when they are few: the
+/// pattern is anchored at both ends and its language is a finite set of literals.
+fn finite_language(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::Extractor;
+    use regex_syntax::hir::{HirKind, Look};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let HirKind::Concat(items) = hir.kind() else {
+        return None;
+    };
+    let (first, last) = (items.first()?, items.last()?);
+    let anchored = |h: &regex_syntax::hir::Hir, look: Look| matches!(h.kind(), HirKind::Look(l) if *l == look);
+    if !(anchored(first, Look::Start) && anchored(last, Look::End)) {
+        return None;
+    }
+    let inner = regex_syntax::hir::Hir::concat(items[1..items.len() - 1].to_vec());
+    let mut extractor = Extractor::new();
+    extractor.limit_total(256);
+    let seq = extractor.extract(&inner);
+    if !seq.is_exact() {
+        return None;
+    }
+    seq.literals()?
+        .iter()
+        .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok())
+        .collect()
+}
+
 fn regex_samples(pattern: &str) -> Vec<String> {
     use proptest::strategy::{Strategy, ValueTree};
     use proptest::test_runner::TestRunner;

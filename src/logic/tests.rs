@@ -240,6 +240,27 @@ fn verdict(text: &str) -> Verdict {
 #[case(r#"f matches regex "a+b""#, Verdict::Contingent)]
 #[case(r#"f matches regex "[0-9]{3}" and f startswith "12""#, Verdict::Contingent)]
 #[case(r#"f matches regex "a" and f == "b""#, Verdict::NeverTrue)]
+// Numbers have no letters; bounds combine with the string tests' values.
+#[case(r#"f > 5 and f has "a""#, Verdict::NeverTrue)]
+#[case(r#"f > 5 and f contains "-x""#, Verdict::NeverTrue)]
+#[case(r#"f > 100 and f endswith ".25""#, Verdict::Contingent)]
+#[case(r#"f > 5 and f contains "7""#, Verdict::Contingent)]
+// Regexes whose language is a few words are decided by trying every word.
+#[case(r#"f matches regex "^$" and f != """#, Verdict::NeverTrue)]
+#[case(
+    r#"f matches regex "^(ab|cd)$" and f != "ab" and f !contains "c""#,
+    Verdict::NeverTrue
+)]
+#[case(r#"f matches regex "^(ab|cd)$" and f != "ab""#, Verdict::Contingent)]
+// Values that use all 36 letters and digits leave no one-character term filler.
+#[case(
+    r#"f contains "abcdefghijklmnopqrstuvwxyz0123456789" and f != "abcdefghijklmnopqrstuvwxyz0123456789""#,
+    Verdict::Contingent
+)]
+#[case(
+    r#"f has "abcdefghijklmnopqrstuvwxyz0123456789" and f !contains " ""#,
+    Verdict::Contingent
+)]
 fn interacting_operators(#[case] text: &str, #[case] expected: Verdict) {
     let c = classify(&parse(text));
     assert_eq!(c.verdict, expected, "{text}: {c:?}");
