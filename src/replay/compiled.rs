@@ -206,7 +206,8 @@ impl Node {
                 test,
             } => {
                 let holds = match test {
-                    Test::Other(atom) => atom.eval_text(slots.text(*slot)) != atom.negated,
+                    // `eval_text` applies the atom's negation itself.
+                    Test::Other(atom) => atom.eval_text(slots.text(*slot)),
                     _ => {
                         let text = if *cs { slots.text(*slot) } else { slots.lower(*slot) }.as_bytes();
                         match test {
@@ -298,6 +299,8 @@ mod tests {
             r#"a endswith_cs "World" or a has "world" or a contains """#,
             r#"a !contains "o" or b in~ ("X", "y")"#,
             r#"a matches regex "^[A-Z]+$""#,
+            r#"a !has "world" and b !hasprefix "q""#,
+            r#"not (a has_any ("hello", "q")) or a !has_cs "HELLO""#,
         ] {
             check(text, events);
         }
