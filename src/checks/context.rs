@@ -96,16 +96,17 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             }
         }
     }
-    let on_table = crate::schema::typed(&pred, context.table).map_atoms(&mut |a| {
-        if absent.contains(&a.field) {
-            return if a.eval_text("") { Pred::True } else { Pred::False };
-        }
-        let mut a = a.clone();
-        if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
-            a.field = column.clone();
-        }
-        Pred::Atom(a)
-    });
+    let on_table =
+        crate::schema::typed(&pred, context.table, crate::schema::Applied::Suppressing).map_atoms(&mut |a| {
+            if absent.contains(&a.field) {
+                return if a.eval_text("") { Pred::True } else { Pred::False };
+            }
+            let mut a = a.clone();
+            if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
+                a.field = column.clone();
+            }
+            Pred::Atom(a)
+        });
     let verdict = analysis.classification.as_ref().map_or(Verdict::Unknown, |c| c.verdict);
     if let Some(detection) = context.detection {
         let mutes = (verdict != Verdict::AlwaysTrue)

@@ -6,8 +6,11 @@
 //! it is called there.
 //!
 //! ## Why it matters
-//! In the rule's table the field reads as empty on every event: `!=` on it is always
-//! true (the exclusion mutes the rule), `==` always false (it never applies).
+//! Pasted into the rule's KQL (`| where not(E)`), the exclusion does not compile: Kusto
+//! refuses a name that is not a column (KS142), so the rule stops running. fpx's logic
+//! verdicts read the field as it would be in a pseudo-ECS dialect that tolerates it:
+//! empty on every event, so `!=` on it is always true (the exclusion mutes the rule) and
+//! `==` always false (it never applies).
 //!
 //! ## Example
 //! ```text
@@ -41,7 +44,9 @@ pub(super) static RULE: Rule = Rule {
 pub(super) fn finding(field: &str, span: Span, table: &str, elsewhere: &[(String, String)]) -> Finding {
     let mut f = Finding::new(
         &RULE,
-        format!("`{field}` is not a column of {table}: there it reads as empty on every event"),
+        format!(
+            "`{field}` is not a column of {table}: pasted into the rule's KQL the exclusion does not compile; fpx's verdicts read it as empty on every event"
+        ),
         span,
         format!("not in {table}"),
     );

@@ -113,7 +113,7 @@ fn lower(query: &str) -> RuleQuery {
         detection.map(|d| {
             let d = approximate(&d, true);
             match &table {
-                Some(t) => crate::schema::typed(&d, t),
+                Some(t) => crate::schema::typed(&d, t, crate::schema::Applied::Where),
                 None => d,
             }
         })

@@ -28,28 +28,86 @@ impl ColumnType {
     }
 }
 
-/// `pred` with its values as the columns of `table` hold them: on a bool column the
-/// numbers 1 and 0 compared with `==`/`in` are `true` and `false` (KQL compares a bool
-/// with a number as 1 or 0; fpx reads a bool column's text as `true`/`false`).
-pub fn typed(pred: &crate::pred::Pred, table: &str) -> crate::pred::Pred {
-    use crate::pred::{Op, Pred, Value};
-    let Some(columns) = schema().table(table) else {
-        return pred.clone();
-    };
-    pred.map_atoms(&mut |a| {
-        let bool_column = columns.iter().any(|c| c.name == a.field && c.ty == ColumnType::Bool);
-        let mut a = a.clone();
-        if bool_column && matches!(a.op, Op::Equals | Op::In) {
-            for v in &mut a.values {
-                match v {
-                    Value::Num(n) if n == "1" => *v = Value::Bool(true),
-                    Value::Num(n) if n == "0" => *v = Value::Bool(false),
-                    _ => {}
+/// How a predicate on a table's columns is applied, which decides what a null value
+/// (a non-string column with no value; fpx reads it as the empty text) does to it.
+/// KQL's comparisons with null are null, `not(null)` is null, and `where` keeps a row
+/// only when its condition is true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// `| where P`: a comparison with a null value makes its literal false.
+    Where,
+    /// An exclusion, `| where not(E)`: a row is dropped unless `not(E)` is true, so a
+    /// comparison with a null value makes its literal true (the row is suppressed).
+    Suppressing,
+}
+
+/// `pred` as the columns of `table` hold values and as KQL applies it:
+/// - on a bool column the numbers 1 and 0 compared with `==`/`in` are `true` and
+///   `false` (KQL compares a bool with a number as 1 or 0; fpx reads a bool column's
+///   text as `true`/`false`);
+/// - a comparison on a column that can be null (any type but string) is, in negation
+///   normal form, `L and C != ""` (`applied` is `Where`) or `L or C == ""`
+///   (`Suppressing`): exactly Kleene logic's "true" and "not false" with null read as
+///   the empty text. Emptiness tests (`isnull`, `isempty`: a comparison with `""`) are
+///   not comparisons with null and stay as they are.
+pub fn typed(pred: &crate::pred::Pred, table: &str, applied: Applied) -> crate::pred::Pred {
+    match schema().table(table) {
+        Some(columns) => typed_in(pred, columns, true, applied),
+        None => pred.clone(),
+    }
+}
+
+fn typed_in(pred: &crate::pred::Pred, columns: &[Column], positive: bool, applied: Applied) -> crate::pred::Pred {
+    use crate::pred::{Atom, Op, Pred, Value};
+    match pred {
+        Pred::True | Pred::False => pred.clone(),
+        Pred::Not(p) => Pred::Not(Box::new(typed_in(p, columns, !positive, applied))),
+        Pred::And(ps) => Pred::And(ps.iter().map(|p| typed_in(p, columns, positive, applied)).collect()),
+        Pred::Or(ps) => Pred::Or(ps.iter().map(|p| typed_in(p, columns, positive, applied)).collect()),
+        Pred::Atom(a) => {
+            let Some(column) = columns.iter().find(|c| c.name == a.field) else {
+                return pred.clone();
+            };
+            let mut a = a.clone();
+            if column.ty == ColumnType::Bool && matches!(a.op, Op::Equals | Op::In) {
+                for v in &mut a.values {
+                    match v {
+                        Value::Num(n) if n == "1" => *v = Value::Bool(true),
+                        Value::Num(n) if n == "0" => *v = Value::Bool(false),
+                        _ => {}
+                    }
                 }
             }
+            let emptiness = a.values.iter().all(|v| v.text().is_empty());
+            if column.ty == ColumnType::String || emptiness {
+                return Pred::Atom(a);
+            }
+            // The guard has the span of the comparison it guards (it is part of it).
+            let (field, span) = (a.field.clone(), a.span.clone());
+            let empty = |negated| {
+                Pred::Atom(Atom {
+                    span: span.clone(),
+                    ..Atom::new(&field, Op::Equals, negated, true, vec![Value::Str(String::new())])
+                })
+            };
+            // The literal in negation normal form is `a` when `positive`, else `not a`.
+            // Strengthened (`and C != ""`) for `where` and weakened (`or C == ""`) for a
+            // suppression; under a `not` the same literal needs the dual form of `a`.
+            // A guard the atom already implies on the empty text is left out.
+            let on_empty = a.eval_text("");
+            if positive == (applied == Applied::Where) {
+                if on_empty {
+                    Pred::And(vec![Pred::Atom(a), empty(true)])
+                } else {
+                    Pred::Atom(a)
+                }
+            } else if on_empty {
+                Pred::Atom(a)
+            } else {
+                Pred::Or(vec![Pred::Atom(a), empty(false)])
+            }
         }
-        Pred::Atom(a)
-    })
+    }
 }
 
 /// One column of a table.
@@ -354,5 +412,84 @@ mod tests {
             }
         );
         assert_eq!(s.resolve("zzzz", CERT), Resolution::Unknown { suggestion: None });
+    }
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+    use crate::expr::{ParseOutcome, parse_exclusion};
+    use crate::pred::{Event, Pred};
+
+    /// KQL's value of `p` (Kleene logic): a comparison on an absent non-string column
+    /// is null (`None`).
+    fn kleene(p: &Pred, event: &Event, columns: &[Column]) -> Option<bool> {
+        match p {
+            Pred::True => Some(true),
+            Pred::False => Some(false),
+            Pred::Not(q) => kleene(q, event, columns).map(|v| !v),
+            Pred::And(ps) => ps
+                .iter()
+                .try_fold(Some(true), |acc, q| match (acc, kleene(q, event, columns)) {
+                    (_, Some(false)) | (Some(false), _) => Err(()),
+                    (Some(true), v) => Ok(v),
+                    (None, _) => Ok(None),
+                })
+                .unwrap_or(Some(false)),
+            Pred::Or(ps) => ps
+                .iter()
+                .try_fold(Some(false), |acc, q| match (acc, kleene(q, event, columns)) {
+                    (_, Some(true)) | (Some(true), _) => Err(()),
+                    (Some(false), v) => Ok(v),
+                    (None, _) => Ok(None),
+                })
+                .map_or(Some(true), |v| v),
+            Pred::Atom(a) => {
+                let nullable = columns.iter().any(|c| c.name == a.field && c.ty != ColumnType::String);
+                match event.get(&a.field) {
+                    None if nullable => None,
+                    _ => Some(p.eval(event)),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn null_comparisons_follow_kleene_logic_as_applied() {
+        let table = "DeviceNetworkEvents";
+        let columns = schema().table(table).unwrap();
+        let events: Vec<Event> = [
+            vec![],
+            vec![("RemotePort", "443")],
+            vec![("RemotePort", "80"), ("LocalPort", "5000")],
+            vec![("LocalPort", "80"), ("RemoteUrl", "a.contoso.com")],
+            vec![("RemotePort", "8443"), ("LocalPort", "1"), ("RemoteUrl", "x")],
+        ]
+        .into_iter()
+        .map(|e| e.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .collect();
+        for text in [
+            "RemotePort == 443",
+            "RemotePort != 443",
+            "RemotePort > 100 or LocalPort < 1000",
+            r#"not(RemotePort > 100 and RemoteUrl endswith ".com")"#,
+            r#"not(not(LocalPort >= 80) or RemoteUrl == "x") and RemotePort in (80, 443)"#,
+            "not(RemotePort in (443, 8443)) or not(LocalPort == 1)",
+        ] {
+            let ParseOutcome::Parsed(p) = parse_exclusion(text) else {
+                panic!("{text}")
+            };
+            let whered = typed(&p.pred, table, Applied::Where);
+            let suppressing = typed(&p.pred, table, Applied::Suppressing);
+            for event in &events {
+                let value = kleene(&p.pred, event, columns);
+                assert_eq!(whered.eval(event), value == Some(true), "where {text} on {event:?}");
+                assert_eq!(
+                    suppressing.eval(event),
+                    value != Some(false),
+                    "not({text}) on {event:?}"
+                );
+            }
+        }
     }
 }
