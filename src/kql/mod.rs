@@ -72,6 +72,7 @@ fn lower(query: &str) -> RuleQuery {
         lets: HashMap::new(),
         notes: Vec::new(),
         computed: Vec::new(),
+        aliases: HashMap::new(),
         table: None,
     };
     // pest recurses per nesting level: refuse what could exhaust the stack.
@@ -128,11 +129,28 @@ fn lower(query: &str) -> RuleQuery {
     }
 }
 
+/// A name for a column, possibly case-folded.
+#[derive(Debug, Clone)]
+struct Alias {
+    column: String,
+    fold: Option<Fold>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Fold {
+    Lower,
+    Upper,
+}
+
 struct Reader {
     lets: HashMap<String, Binding>,
     notes: Vec<QueryNote>,
     /// Columns made by `extend`: conditions on them are not on the table's columns.
     computed: Vec<String>,
+    /// Names given to a column (`project-rename Cmd = ProcessCommandLine`,
+    /// `project Cmd = ProcessCommandLine`, `extend P = tolower(FileName)`): conditions on
+    /// them are conditions on the column.
+    aliases: HashMap<String, Alias>,
     /// The table the query reads (once known), for its columns' types.
     table: Option<String>,
 }
@@ -235,18 +253,40 @@ impl Reader {
                 }
                 Rule::project_stage | Rule::extend_stage => {
                     let project = stage.as_rule() == Rule::project_stage;
-                    let names: Vec<String> = children(stage)
-                        .map(|item| {
-                            let mut parts = item.into_inner();
-                            let first = parts.next().expect("grammar: item");
-                            first.as_str().trim().to_string()
-                        })
-                        .collect();
+                    let mut names = Vec::new();
+                    for item in children(stage) {
+                        let mut parts = item.into_inner();
+                        let first = parts.next().expect("grammar: item");
+                        let name = first.as_str().trim().to_string();
+                        match parts.next() {
+                            // `Name = expression`: an alias of a column, or a computed one.
+                            Some(definition) => self.define(&name, definition.as_str()),
+                            // A bare column in `project` keeps its meaning; in `extend`,
+                            // an expression's default name is computed.
+                            None if !project => self.computed.push(name.clone()),
+                            None => {}
+                        }
+                        names.push(name);
+                    }
                     if project {
                         outputs = names;
                     } else {
-                        self.computed.extend(names.iter().cloned());
                         outputs.extend(names);
+                    }
+                }
+                Rule::other_stage if !summarized => {
+                    let mut inner = stage.into_inner();
+                    let word = inner
+                        .next()
+                        .map(|w| w.as_str().to_ascii_lowercase())
+                        .unwrap_or_default();
+                    let text = inner.next().map(|t| t.as_str().to_string()).unwrap_or_default();
+                    if word == "project-rename" {
+                        for pair in text.split(',') {
+                            if let Some((new, old)) = pair.split_once('=') {
+                                self.define(new.trim(), old.trim());
+                            }
+                        }
                     }
                 }
                 Rule::distinct_stage => outputs = children(stage).map(|n| n.as_str().to_string()).collect(),
@@ -410,6 +450,7 @@ impl Reader {
         if self.computed.contains(&atom.field) {
             return self.approximated(at, text, UNDECIDABLE);
         }
+
         if is_time(&atom.field) {
             return opaque(None);
         }
@@ -422,7 +463,7 @@ impl Reader {
             })
             .collect();
         if names.is_empty() {
-            return Pred::Atom(atom);
+            return self.on_column(atom, text, at);
         }
         let mut values = Vec::new();
         for value in &atom.values {
@@ -441,12 +482,108 @@ impl Reader {
         if !atom.op.takes_list() && atom.values.len() != 1 {
             return self.approximated(at, text, UNDECIDABLE);
         }
-        Pred::Atom(atom)
+        self.on_column(atom, text, at)
+    }
+
+    /// A comparison read from the query, with an alias replaced by its column.
+    fn on_column(&mut self, atom: Atom, text: &str, at: Span) -> Pred {
+        match self.aliases.get(&atom.field).cloned() {
+            None => Pred::Atom(atom),
+            Some(alias) => match Self::through_alias(atom, &alias) {
+                Some(p) => p,
+                None => self.approximated(at, text, UNDECIDABLE),
+            },
+        }
     }
 
     fn comparison_with(&mut self, field: &str, op: &str, values: Vec<Value>, at: Span) -> Pred {
         let printed: Vec<String> = values.iter().map(crate::expr::print_value).collect();
         self.comparison(&format!("{field} {op} ({})", printed.join(", ")), at)
+    }
+
+    /// `name = definition` in `project`, `project-rename` or `extend`: an alias when the
+    /// definition is a column (or an alias), or `tolower`/`toupper` of one; else a
+    /// computed column.
+    fn define(&mut self, name: &str, definition: &str) {
+        let definition = definition.trim();
+        let identifier = |t: &str| {
+            t.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        let call = |f: &str| {
+            let lower = definition.to_ascii_lowercase();
+            lower
+                .strip_prefix(f)
+                .and_then(|rest| rest.trim_start().strip_prefix('('))
+                .and_then(|rest| rest.strip_suffix(')'))
+                .map(|inner| {
+                    definition[definition.len() - inner.len() - 1..definition.len() - 1]
+                        .trim()
+                        .to_string()
+                })
+        };
+        let (column, fold) = if identifier(definition) {
+            (definition.to_string(), None)
+        } else if let Some(inner) = call("tolower").filter(|c| identifier(c)) {
+            (inner, Some(Fold::Lower))
+        } else if let Some(inner) = call("toupper").filter(|c| identifier(c)) {
+            (inner, Some(Fold::Upper))
+        } else {
+            self.aliases.remove(name);
+            self.computed.push(name.to_string());
+            return;
+        };
+        if self.computed.contains(&column) {
+            self.computed.push(name.to_string());
+            return;
+        }
+        // An alias of an alias is an alias of its column.
+        let alias = match self.aliases.get(&column) {
+            Some(a) if fold.is_none() => a.clone(),
+            Some(a) if a.fold.is_none() => Alias {
+                column: a.column.clone(),
+                fold,
+            },
+            Some(_) => {
+                self.computed.push(name.to_string());
+                return;
+            }
+            None => Alias { column, fold },
+        };
+        self.computed.retain(|c| c != name);
+        self.aliases.insert(name.to_string(), alias);
+    }
+
+    /// A comparison on an alias, as a comparison on its column; `None` when it cannot be
+    /// said exactly (a number or regex test of `tolower(...)`, a non-ASCII value).
+    fn through_alias(atom: Atom, alias: &Alias) -> Option<Pred> {
+        let mut atom = Atom {
+            field: alias.column.clone(),
+            ..atom
+        };
+        let Some(fold) = alias.fold else {
+            return Some(Pred::Atom(atom));
+        };
+        if atom.op.is_numeric() || atom.op == Op::MatchesRegex || atom.values.iter().any(|v| !v.text().is_ascii()) {
+            return None;
+        }
+        if atom.case_sensitive {
+            // `tolower(C) == v` holds only for a `v` with no upper-case letter, and then
+            // exactly when `C =~ v`.
+            let possible = |v: &Value| match fold {
+                Fold::Lower => !v.text().bytes().any(|b| b.is_ascii_uppercase()),
+                Fold::Upper => !v.text().bytes().any(|b| b.is_ascii_lowercase()),
+            };
+            atom.values.retain(possible);
+            if atom.values.is_empty() {
+                return Some(if atom.negated { Pred::True } else { Pred::False });
+            }
+            if !atom.op.takes_list() && atom.values.len() != 1 {
+                return None;
+            }
+            atom.case_sensitive = false;
+        }
+        Some(Pred::Atom(atom))
     }
 
     /// Notes why `text` cannot be decided (`why` ends in "... read") and returns the

@@ -202,3 +202,52 @@ fn bool_columns_compare_with_one_and_zero_as_true_and_false() {
         r#"IsSigned == true and IsTrusted in (false) and SignatureType == 1"#
     );
 }
+
+/// Names given to columns are read as the columns: `project-rename`, `project X = Y`,
+/// `extend X = Y`, and `tolower`/`toupper` of a column (a case-insensitive test; a
+/// case-sensitive value it can never equal drops out). Computed columns stay FPX401.
+#[test]
+fn aliases_of_columns_are_the_columns() {
+    let d = |q: &str| {
+        let q = read_query(q);
+        let exact = q.exact();
+        (print(&q.detection.unwrap()), exact)
+    };
+    assert_eq!(
+        d("DeviceProcessEvents\n| project-rename Cmd = ProcessCommandLine\n| where Cmd has \"x\""),
+        (r#"ProcessCommandLine has "x""#.to_string(), true)
+    );
+    assert_eq!(
+        d(
+            "DeviceProcessEvents\n| project Cmd = ProcessCommandLine, FileName\n| where Cmd has \"x\" and FileName == \"a\""
+        ),
+        (r#"ProcessCommandLine has "x" and FileName == "a""#.to_string(), true)
+    );
+    assert_eq!(
+        d("DeviceProcessEvents\n| extend P = tolower(FileName)\n| where P == \"cmd.exe\" or P == \"CMD.exe\""),
+        (r#"FileName =~ "cmd.exe" or false"#.to_string(), true)
+    );
+    assert_eq!(
+        d(
+            "DeviceProcessEvents\n| extend U = toupper(FileName), F = U\n| where F in (\"CMD.EXE\", \"pwsh.exe\") and U !contains_cs \"TEMP\""
+        ),
+        (
+            r#"FileName in~ ("CMD.EXE") and FileName !contains "TEMP""#.to_string(),
+            true
+        )
+    );
+    let (text, exact) = d("DeviceProcessEvents\n| extend L = strlen(FileName)\n| where L > 5");
+    assert!(!exact, "{text}");
+    let (text, exact) = d("DeviceProcessEvents\n| extend P = tolower(FileName)\n| where P matches regex \"a\"");
+    assert!(!exact, "{text}");
+}
+
+#[test]
+fn parenthesised_scalar_values_are_values() {
+    let q = read_query("DeviceProcessEvents\n| where ProcessCommandLine has(\"bcdedit\") and FileName == (\"a.exe\")");
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"ProcessCommandLine has "bcdedit" and FileName == "a.exe""#
+    );
+}
