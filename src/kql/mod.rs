@@ -291,12 +291,19 @@ impl Reader {
                 }
                 Rule::distinct_stage => outputs = children(stage).map(|n| n.as_str().to_string()).collect(),
                 Rule::join_stage if !summarized => {
+                    // The rows of the rule's table that reach this stage satisfy the
+                    // conditions read so far; a join, lookup or union only removes them
+                    // or adds rows of other tables, and what follows works on the
+                    // combined rows. Those conditions alone are a sound over-approximation.
+                    let word = stage.as_str().split_whitespace().next().unwrap_or("join").to_ascii_lowercase();
                     self.note(
                         stage_span,
-                        "the query joins or unions other tables: fpx checks the rule without its detection logic"
-                            .into(),
-                        true,
+                        format!(
+                            "`| {word}` combines the rule's table with other tables: fpx reads the detection up to here and not the conditions after it, so D may match more than the rule does"
+                        ),
+                        false,
                     );
+                    summarized = true;
                 }
                 _ => {}
             }

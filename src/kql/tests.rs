@@ -89,9 +89,16 @@ DeviceProcessEvents
 }
 
 #[test]
-fn joins_are_unsupported_and_garbage_is_refused_not_panicked() {
-    let q = read_query("DeviceProcessEvents | where FileName == 'a' | join (DeviceNetworkEvents) on DeviceId");
-    assert!(q.detection.is_none());
+fn joins_keep_the_detection_before_them_and_garbage_is_refused_not_panicked() {
+    // A join keeps the detection read before it (an over-approximation, noted).
+    let q = read_query(
+        "DeviceProcessEvents | where FileName == 'a' | join kind=inner (DeviceNetworkEvents) on DeviceId | where RemotePort == 1",
+    );
+    assert!(!q.exact());
+    assert!(q.notes[0].message.contains("`| join` combines"), "{:?}", q.notes);
+    assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
+    let q = read_query("DeviceProcessEvents | where FileName == 'a' | union DeviceFileEvents | where FolderPath has 'x'");
+    assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
     for text in [
         "",
         "|",
