@@ -215,7 +215,27 @@ impl Reader {
     /// Table, D (with opaque parts still marked), output columns.
     fn tabular(&mut self, pair: Pair<Rule>) -> (Option<String>, Option<Pred>, Vec<String>) {
         let mut inner = pair.into_inner();
-        let source = inner.next().expect("grammar: source").as_str().to_string();
+        let first = inner.next().expect("grammar: source");
+        let source = if first.as_rule() == Rule::union_source {
+            let names: Vec<String> = first
+                .clone()
+                .into_inner()
+                .filter(|p| p.as_rule() == Rule::name)
+                .map(|p| p.as_str().to_string())
+                .collect();
+            self.note(
+                span(&first),
+                format!(
+                    "the rule reads {}: fpx checks it on {} only (the conditions apply to each table alike)",
+                    names.join(", "),
+                    names[0]
+                ),
+                false,
+            );
+            names[0].clone()
+        } else {
+            first.as_str().to_string()
+        };
         self.table = Some(source.trim().to_string());
         let mut wheres = Vec::new();
         let mut outputs = Vec::new();
@@ -295,7 +315,12 @@ impl Reader {
                     // conditions read so far; a join, lookup or union only removes them
                     // or adds rows of other tables, and what follows works on the
                     // combined rows. Those conditions alone are a sound over-approximation.
-                    let word = stage.as_str().split_whitespace().next().unwrap_or("join").to_ascii_lowercase();
+                    let word = stage
+                        .as_str()
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("join")
+                        .to_ascii_lowercase();
                     self.note(
                         stage_span,
                         format!(

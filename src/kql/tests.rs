@@ -97,7 +97,8 @@ fn joins_keep_the_detection_before_them_and_garbage_is_refused_not_panicked() {
     assert!(!q.exact());
     assert!(q.notes[0].message.contains("`| join` combines"), "{:?}", q.notes);
     assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
-    let q = read_query("DeviceProcessEvents | where FileName == 'a' | union DeviceFileEvents | where FolderPath has 'x'");
+    let q =
+        read_query("DeviceProcessEvents | where FileName == 'a' | union DeviceFileEvents | where FolderPath has 'x'");
     assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
     for text in [
         "",
@@ -257,4 +258,17 @@ fn parenthesised_scalar_values_are_values() {
         print(&q.detection.unwrap()),
         r#"ProcessCommandLine has "bcdedit" and FileName == "a.exe""#
     );
+}
+
+#[test]
+fn a_union_source_is_checked_on_its_first_table() {
+    for query in [
+        "union DeviceProcessEvents, DeviceEvents\n| where FileName =~ \"a.exe\"",
+        "(union isfuzzy=true DeviceProcessEvents, DeviceEvents)\n| where FileName =~ \"a.exe\"",
+    ] {
+        let q = read_query(query);
+        assert_eq!(q.table.as_deref(), Some("DeviceProcessEvents"), "{query}");
+        assert!(!q.exact());
+        assert_eq!(print(&q.detection.unwrap()), r#"FileName =~ "a.exe""#);
+    }
 }
