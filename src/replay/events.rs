@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde_json::Value;
+use super::json::Json;
 
 use crate::pred::Event;
 
@@ -70,7 +70,7 @@ pub struct Line {
 impl Line {
     /// The line's events (a JSON object, or an array of them).
     pub fn parse(&self) -> Result<Vec<Event>, BadEvent> {
-        serde_json::from_str::<Value>(&self.text)
+        serde_json::from_str::<Json>(&self.text)
             .map(events_of)
             .map_err(|e| BadEvent {
                 file: self.file.to_path_buf(),
@@ -149,7 +149,7 @@ pub fn read_items_counted(file: &Path, read: &AtomicU64, mut item: impl FnMut(It
             }));
             continue;
         }
-        match serde_json::from_str::<Value>(text) {
+        match serde_json::from_str::<Json>(text) {
             Ok(value) => {
                 for e in events_of(value) {
                     started = true;
@@ -191,7 +191,7 @@ fn read_stream(
         }
     };
     let mut index = 0;
-    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
+    for value in serde_json::Deserializer::from_str(text).into_iter::<Json>() {
         match value {
             Ok(value) => {
                 for e in events_of(value) {
@@ -247,10 +247,10 @@ fn read_csv(
 }
 
 /// The events a JSON value holds: an array's elements, or the value itself.
-fn events_of(value: Value) -> Vec<Event> {
+fn events_of(value: Json) -> Vec<Event> {
     match value {
-        Value::Array(items) => items.into_iter().flat_map(events_of).collect(),
-        Value::Object(_) => vec![flatten(value)],
+        Json::Array(items) => items.into_iter().flat_map(events_of).collect(),
+        Json::Object(_) => vec![flatten(value)],
         _ => Vec::new(),
     }
 }
@@ -259,13 +259,13 @@ fn events_of(value: Value) -> Vec<Event> {
 /// `#attributes`) becomes Sigma's names (`EventID`, `Channel`, `Computer`,
 /// `Provider_Name`, `Security_UserID`, and the EventData fields by name); any other
 /// object is flattened with dotted names (`requestParameters.layers`).
-pub fn flatten(mut value: Value) -> Event {
+pub fn flatten(mut value: Json) -> Event {
     let mut out = Event::new();
     // Values are moved out of the parsed JSON, not copied.
-    if let Some(system) = value.pointer_mut("/Event/System").map(Value::take) {
-        if let Value::Object(system) = system {
+    if let Some(system) = value.pointer_mut("/Event/System").map(Json::take) {
+        if let Json::Object(system) = system {
             for (k, mut v) in system {
-                let take = |v: &mut Value, at: &str| v.pointer_mut(at).map(Value::take);
+                let take = |v: &mut Json, at: &str| v.pointer_mut(at).map(Json::take);
                 match k.as_str() {
                     "Provider" => put(&mut out, "Provider_Name".into(), take(&mut v, "/#attributes/Name")),
                     "Security" => put(&mut out, "Security_UserID".into(), take(&mut v, "/#attributes/UserID")),
@@ -276,7 +276,7 @@ pub fn flatten(mut value: Value) -> Event {
             }
         }
         for section in ["/Event/EventData", "/Event/UserData"] {
-            if let Some(data) = value.pointer_mut(section).map(Value::take) {
+            if let Some(data) = value.pointer_mut(section).map(Json::take) {
                 event_data(data, &mut out);
             }
         }
@@ -287,21 +287,21 @@ pub fn flatten(mut value: Value) -> Event {
 }
 
 /// EventData as a map of names to values, or as `Data` items with a `Name` attribute.
-fn event_data(data: Value, out: &mut Event) {
+fn event_data(data: Json, out: &mut Event) {
     match data {
-        Value::Object(map) => {
+        Json::Object(map) => {
             for (k, v) in map {
                 match v {
-                    Value::Array(items) if k == "Data" => {
+                    Json::Array(items) if k == "Data" => {
                         for mut item in items {
-                            if let Some(Value::String(name)) = item.pointer_mut("/#attributes/Name").map(Value::take) {
-                                let text = item.get_mut("#text").map(Value::take);
+                            if let Some(Json::String(name)) = item.pointer_mut("/#attributes/Name").map(Json::take) {
+                                let text = item.get_mut("#text").map(Json::take);
                                 put(out, name, text);
                             }
                         }
                     }
                     _ if k.starts_with('#') => {}
-                    Value::Object(_) => event_data(v, out),
+                    Json::Object(_) => event_data(v, out),
                     _ => put(out, k, Some(v)),
                 }
             }
@@ -310,9 +310,9 @@ fn event_data(data: Value, out: &mut Event) {
     }
 }
 
-fn flatten_into(value: Value, prefix: &str, out: &mut Event) {
+fn flatten_into(value: Json, prefix: &str, out: &mut Event) {
     match value {
-        Value::Object(map) => {
+        Json::Object(map) => {
             for (k, v) in map {
                 let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
                 flatten_into(v, &key, out);
@@ -323,13 +323,13 @@ fn flatten_into(value: Value, prefix: &str, out: &mut Event) {
 }
 
 /// A scalar as the text fpx compares; `null` leaves the field absent.
-fn put(out: &mut Event, key: String, value: Option<Value>) {
+fn put(out: &mut Event, key: String, value: Option<Json>) {
     let text = match value {
-        None | Some(Value::Null) => return,
-        Some(Value::String(s)) => s,
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(other) => other.to_string(),
+        None | Some(Json::Null) => return,
+        Some(Json::String(s)) => s,
+        Some(Json::Bool(b)) => b.to_string(),
+        Some(Json::Number(n)) => n.to_string(),
+        Some(other) => other.into_value().to_string(),
     };
     out.insert(key, text);
 }

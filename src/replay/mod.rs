@@ -8,6 +8,7 @@
 mod compiled;
 pub mod emit;
 pub mod events;
+mod json;
 mod logsource;
 
 use std::collections::{BTreeMap, HashMap};
