@@ -86,11 +86,15 @@ fn lower(query: &str) -> RuleQuery {
                 pest::error::InputLocation::Pos(p) => (p, p),
                 pest::error::InputLocation::Span(s) => s,
             };
-            let (line, col) = match err.line_col {
-                pest::error::LineColLocation::Pos(lc) | pest::error::LineColLocation::Span(lc, _) => lc,
-            };
+            // An error at the end of the input (an unclosed bracket) is reported at the
+            // query's last character, not past its trailing newline.
+            let last = query.trim_end().len();
+            let start = start.min(last.saturating_sub(1));
+            let end = end.max(start + 1).min(last.max(start + 1)).min(query.len());
+            let line = query[..start].matches('\n').count() + 1;
+            let col = query[..start].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             return RuleQuery::unreadable(
-                start..end.max(start + 1).min(query.len()),
+                start..end,
                 format!("fpx cannot read the query past line {line}, column {col}"),
             );
         }

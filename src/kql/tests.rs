@@ -272,3 +272,14 @@ fn a_union_source_is_checked_on_its_first_table() {
         assert_eq!(print(&q.detection.unwrap()), r#"FileName =~ "a.exe""#);
     }
 }
+
+/// A parse error at the end of the query is placed on its last character, inside it.
+#[test]
+fn parse_errors_are_inside_the_query() {
+    let query = "DeviceProcessEvents\n| where FileName == \"a\" and (\n";
+    let q = read_query(query);
+    assert!(q.detection.is_none());
+    let note = &q.notes[0];
+    assert!(note.message.contains("line 2, column 29"), "{}", note.message);
+    assert!(note.span.end <= query.trim_end().len(), "{:?}", note.span);
+}
