@@ -260,3 +260,19 @@ fn table_adds_field_checks() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `DeviceProcessEvents`?"));
 }
+
+/// `unknown` comes with the limit fpx reached; decided verdicts have no reason.
+#[test]
+fn unknown_says_why() {
+    let (records, _) = jsonl("f =~ \"abcdefghijkl\" and f matches regex \"^[A-Z]\"\nf == \"a\"\n");
+    assert_eq!(records[0]["logic"], "unknown");
+    assert!(
+        records[0]["unknown_reason"]
+            .as_str()
+            .unwrap()
+            .contains("regular expression"),
+        "{}",
+        records[0]
+    );
+    assert!(records[1].get("unknown_reason").is_none());
+}

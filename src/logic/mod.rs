@@ -73,7 +73,14 @@ pub struct Classification {
     pub verdict: Verdict,
     pub when_true: Option<Event>,
     pub when_false: Option<Event>,
+    /// Why the verdict is `Unknown` (the limit fpx reached), else `None`.
+    pub unknown_reason: Option<&'static str>,
 }
+
+/// The search budget ran out.
+const BUDGET_REASON: &str = "the search reached its step budget (a formula too large to decide here)";
+/// The field solver could not decide a field.
+const FIELD_REASON: &str = "a field's tests mix a regular expression or number comparison with other tests in a way fpx cannot decide (e.g. letter case of more than 10 letters under a regex)";
 
 /// Work allowed per question before answering `Unknown`: search steps times formula
 /// size, so a 100 KB exclusion gets fewer (costlier) steps and still ends quickly.
@@ -81,6 +88,11 @@ const WORK_BUDGET: usize = 40_000_000;
 
 /// Is there an event on which `pred` holds?
 pub fn sat(pred: &Pred) -> SatResult {
+    sat_with_reason(pred).0
+}
+
+/// [`sat`], with the reason when the answer is `Unknown`.
+fn sat_with_reason(pred: &Pred) -> (SatResult, Option<&'static str>) {
     let mut lowered = Lowered::default();
     let formula = lowered.lower(pred, true);
     let mut search = Search::new(&lowered, formula.size());
@@ -91,14 +103,14 @@ pub fn sat(pred: &Pred) -> SatResult {
                 event.insert(lowered.fields[field].clone(), text);
             }
             if pred.eval(&event) {
-                SatResult::Sat(event)
+                (SatResult::Sat(event), None)
             } else {
                 debug_assert!(false, "witness {event:?} does not satisfy {pred}");
-                SatResult::Unknown
+                (SatResult::Unknown, Some(FIELD_REASON))
             }
         }
-        None if search.unknown => SatResult::Unknown,
-        None => SatResult::Unsat,
+        None if search.unknown => (SatResult::Unknown, search.reason),
+        None => (SatResult::Unsat, None),
     }
 }
 
@@ -130,8 +142,8 @@ pub fn equivalent(a: &Pred, b: &Pred) -> Validity {
 
 /// Always true, never true, or contingent, with an event for each side that exists.
 pub fn classify(pred: &Pred) -> Classification {
-    let when_true = sat(pred);
-    let when_false = sat(&Pred::Not(Box::new(pred.clone())));
+    let (when_true, reason_true) = sat_with_reason(pred);
+    let (when_false, reason_false) = sat_with_reason(&Pred::Not(Box::new(pred.clone())));
     let verdict = match (&when_true, &when_false) {
         (SatResult::Sat(_), SatResult::Sat(_)) => Verdict::Contingent,
         (SatResult::Sat(_), SatResult::Unsat) => Verdict::AlwaysTrue,
@@ -143,10 +155,12 @@ pub fn classify(pred: &Pred) -> Classification {
         SatResult::Sat(e) => Some(e),
         _ => None,
     };
+    let unknown_reason = (verdict == Verdict::Unknown).then(|| reason_true.or(reason_false).unwrap_or(FIELD_REASON));
     Classification {
         verdict,
         when_true: event(when_true),
         when_false: event(when_false),
+        unknown_reason,
     }
 }
 
@@ -159,6 +173,7 @@ struct Search<'a> {
     nodes: usize,
     max_nodes: usize,
     unknown: bool,
+    reason: Option<&'static str>,
 }
 
 impl<'a> Search<'a> {
@@ -173,6 +188,7 @@ impl<'a> Search<'a> {
             cache: HashMap::default(),
             nodes: 0,
             unknown: false,
+            reason: None,
         }
     }
 
@@ -181,6 +197,7 @@ impl<'a> Search<'a> {
         self.nodes += 1;
         if self.nodes > self.max_nodes {
             self.unknown = true;
+            self.reason = Some(BUDGET_REASON);
             return None;
         }
         match eval3(formula, &self.assign) {
@@ -257,6 +274,7 @@ impl<'a> Search<'a> {
                 FieldResult::Unsat => return None,
                 FieldResult::Unknown => {
                     self.unknown = true;
+                    self.reason.get_or_insert(FIELD_REASON);
                     return None;
                 }
             }

@@ -44,12 +44,16 @@ pub fn lint_record(record: &LintRecord) -> Value {
         Some(c) => (event(&c.when_true), event(&c.when_false)),
         None => (Value::Null, Value::Null),
     };
-    json!({
+    let mut record = json!({
         "input": a.text,
         "logic": a.logic(),
         "findings": a.findings.iter().map(|f| finding(f, &a.text)).collect::<Vec<_>>(),
         "witnesses": {"true": when_true, "false": when_false},
-    })
+    });
+    if let Some(reason) = a.classification.as_ref().and_then(|c| c.unknown_reason) {
+        record["unknown_reason"] = json!(reason);
+    }
+    record
 }
 
 /// A finding of `check`: `line`/`column` are where its exclusion starts (`anchor`; for

@@ -32,6 +32,9 @@ pub fn lint(records: &[LintRecord], color: bool, width: usize) -> String {
         };
         if a.findings.is_empty() {
             let _ = write!(out, "{origin}: no findings ({})", a.logic());
+            if let Some(reason) = a.classification.as_ref().and_then(|c| c.unknown_reason) {
+                let _ = write!(out, ": {reason}");
+            }
             if let Some(c) = &a.classification {
                 if let Some(e) = &c.when_true {
                     let _ = write!(out, "; suppresses {}", describe_event(e));
