@@ -283,3 +283,12 @@ fn parse_errors_are_inside_the_query() {
     assert!(note.message.contains("line 2, column 29"), "{}", note.message);
     assert!(note.span.end <= query.trim_end().len(), "{:?}", note.span);
 }
+
+#[test]
+fn numbers_compare_with_number_columns_as_numbers() {
+    let q = read_query("DeviceNetworkEvents\n| where RemotePort == 443.0 or RemotePort in (80.00, 8080.5)");
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"RemotePort == 443 or RemotePort in (80, 8080.5)"#
+    );
+}

@@ -45,6 +45,8 @@ pub enum Applied {
 /// - on a bool column the numbers 1 and 0 compared with `==`/`in` are `true` and
 ///   `false` (KQL compares a bool with a number as 1 or 0; fpx reads a bool column's
 ///   text as `true`/`false`);
+/// - on a number column, `==`/`in` with `443.0` compare with `443` (a number's text has
+///   no trailing fraction zeros);
 /// - a comparison on a column that can be null (any type but string) is, in negation
 ///   normal form, `L and C != ""` (`applied` is `Where`) or `L or C == ""`
 ///   (`Suppressing`): exactly Kleene logic's "true" and "not false" with null read as
@@ -75,6 +77,23 @@ fn typed_in(pred: &crate::pred::Pred, columns: &[Column], positive: bool, applie
                         Value::Num(n) if n == "1" => *v = Value::Bool(true),
                         Value::Num(n) if n == "0" => *v = Value::Bool(false),
                         _ => {}
+                    }
+                }
+            }
+            if column.ty.is_numeric() && matches!(a.op, Op::Equals | Op::In) {
+                // A number column holds numbers, whose text has no trailing fraction
+                // zeros: `== 443.0` is `== 443`, `== 1.50` is `== 1.5`.
+                for v in &mut a.values {
+                    if let Value::Num(n) = v
+                        && let Some((int, frac)) = n.split_once('.')
+                        && frac.bytes().all(|b| b.is_ascii_digit())
+                    {
+                        let frac = frac.trim_end_matches('0');
+                        *n = if frac.is_empty() {
+                            int.to_string()
+                        } else {
+                            format!("{int}.{frac}")
+                        };
                     }
                 }
             }
