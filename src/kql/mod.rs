@@ -263,14 +263,20 @@ impl Reader {
                 }
                 Rule::summarize_stage => {
                     summarized = true;
+                    // `n = count()`, `(a, b) = arg_max(...)`, a `by` column, or the
+                    // default name of an unnamed aggregate.
                     outputs = children(stage)
-                        .map(|item| {
-                            let mut parts = item.into_inner();
-                            let first = parts.next().expect("grammar: aggregate or by item");
-                            match (first.as_rule(), parts.next()) {
-                                (Rule::name, Some(_)) => first.as_str().to_string(),
-                                (Rule::name, None) => first.as_str().to_string(),
-                                _ => default_column_name(first.as_str()),
+                        .flat_map(|item| {
+                            let parts: Vec<_> = item.into_inner().collect();
+                            let names: Vec<String> = parts
+                                .iter()
+                                .filter(|p| p.as_rule() == Rule::name)
+                                .map(|p| p.as_str().to_string())
+                                .collect();
+                            if names.is_empty() {
+                                vec![default_column_name(parts[0].as_str())]
+                            } else {
+                                names
                             }
                         })
                         .collect();

@@ -292,3 +292,14 @@ fn numbers_compare_with_number_columns_as_numbers() {
         r#"RemotePort == 443 or RemotePort in (80, 8080.5)"#
     );
 }
+
+/// `summarize (a, b) = arg_max(...)` names two columns; D is what comes before it.
+#[test]
+fn tuple_aggregates_do_not_cost_the_detection() {
+    let q = read_query(
+        "DeviceProcessEvents\n| where FileName =~ \"a.exe\"\n| summarize (T, Cmd) = arg_max(Timestamp, ProcessCommandLine) by DeviceId\n| where Cmd has \"x\"",
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(print(&q.detection.unwrap()), r#"FileName =~ "a.exe""#);
+    assert_eq!(q.output_columns, ["T", "Cmd", "DeviceId"]);
+}

@@ -266,6 +266,32 @@ fn assignment<'t, 'q>(item: &'t [Token<'q>]) -> Option<(&'t Token<'q>, &'t [Toke
     }
 }
 
+/// `(a, b) = expr` (an aggregate that makes several columns, `arg_max` and the like):
+/// the names and the expression.
+fn tuple_assignment<'t, 'q>(item: &'t [Token<'q>]) -> Option<(Vec<String>, &'t [Token<'q>])> {
+    if !item.first()?.is("(") {
+        return None;
+    }
+    let close = item.iter().position(|t| t.is(")"))?;
+    let inner = &item[1..close];
+    let names: Vec<String> = inner
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match (i % 2, t.kind) {
+            (0, Tok::Word) => Some(Some(t.text.to_string())),
+            (1, _) if t.is(",") => Some(None),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    match &item[close + 1..] {
+        [eq, rest @ ..] if eq.is("=") && !names.is_empty() => Some((names, rest)),
+        _ => None,
+    }
+}
+
 impl<'q> Checker<'q> {
     fn error(&mut self, span: Span, message: String, help: Option<String>) {
         self.errors.push(QueryError { span, message, help });
@@ -603,6 +629,11 @@ impl<'q> Checker<'q> {
         let mut columns = Vec::new();
         let mut open = false;
         for item in split(aggregates, |t| t.is(",")).into_iter().filter(|i| !i.is_empty()) {
+            if let Some((names, value)) = tuple_assignment(item) {
+                self.expr(value, &scope);
+                columns.extend(names);
+                continue;
+            }
             match assignment(item) {
                 Some((name, value)) => {
                     self.expr(value, &scope);
@@ -805,6 +836,15 @@ mod tests {
             1
         );
         assert!(errors("DeviceProcessEvents | summarize count() by DeviceId | where count_ > 5").is_empty());
+        assert!(
+            errors("DeviceProcessEvents | summarize (T, Cmd) = arg_max(Timestamp, ProcessCommandLine) by DeviceId | where Cmd has 'x'")
+                .is_empty()
+        );
+        assert_eq!(
+            errors("DeviceProcessEvents | summarize (T, Cmd) = arg_max(Timestamp, ProcessCommandLine) by DeviceId | where Cmdx has 'x'")
+                .len(),
+            1
+        );
         assert!(errors("let L = dynamic(['a']); DeviceProcessEvents | where FileName in~ (L)").is_empty());
         assert!(errors("DeviceProcessEvents | join (DeviceFileEvents) on DeviceId | where Anything == 1").is_empty());
     }
