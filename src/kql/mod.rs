@@ -220,7 +220,29 @@ impl Reader {
     fn tabular(&mut self, pair: Pair<Rule>) -> (Option<String>, Option<Pred>, Vec<String>) {
         let mut inner = pair.into_inner();
         let first = inner.next().expect("grammar: source");
-        let source = if first.as_rule() == Rule::union_source {
+        let mut wheres = Vec::new();
+        let source = if first.as_rule() == Rule::find_source {
+            let parts: Vec<_> = first.clone().into_inner().collect();
+            let names: Vec<String> = parts
+                .iter()
+                .filter(|p| p.as_rule() == Rule::name)
+                .map(|p| p.as_str().to_string())
+                .collect();
+            self.note(
+                span(&first),
+                format!(
+                    "`find` reads {}: fpx checks it on {} only (the condition applies to each table alike)",
+                    names.join(", "),
+                    names[0]
+                ),
+                false,
+            );
+            self.table = Some(names[0].clone());
+            if let Some(expr) = parts.into_iter().find(|p| p.as_rule() == Rule::kql_expr) {
+                wheres.push(self.expr(expr));
+            }
+            names[0].clone()
+        } else if first.as_rule() == Rule::union_source {
             let names: Vec<String> = first
                 .clone()
                 .into_inner()
@@ -241,7 +263,6 @@ impl Reader {
             first.as_str().to_string()
         };
         self.table = Some(source.trim().to_string());
-        let mut wheres = Vec::new();
         let mut outputs = Vec::new();
         let mut summarized = false;
         for stage in inner {

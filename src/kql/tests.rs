@@ -303,3 +303,12 @@ fn tuple_aggregates_do_not_cost_the_detection() {
     assert_eq!(print(&q.detection.unwrap()), r#"FileName =~ "a.exe""#);
     assert_eq!(q.output_columns, ["T", "Cmd", "DeviceId"]);
 }
+
+#[test]
+fn find_in_tables_is_checked_on_the_first() {
+    let q =
+        read_query("find in (DeviceProcessEvents, DeviceFileEvents) where FileName =~ \"a.exe\" | project DeviceId");
+    assert_eq!(q.table.as_deref(), Some("DeviceProcessEvents"));
+    assert!(!q.exact());
+    assert_eq!(print(&q.detection.unwrap()), r#"FileName =~ "a.exe""#);
+}
