@@ -496,6 +496,15 @@ impl Reader {
                 }
                 self.approximated(at, &text, UNDECIDABLE)
             }
+            Rule::bool_call => {
+                let text = pair.as_str().to_string();
+                let name = text.split('(').next().unwrap_or("").trim().to_string();
+                self.approximated(
+                    at,
+                    &text,
+                    &format!("calls `{name}`, a function fpx does not evaluate; it is read"),
+                )
+            }
             rule => unreachable!("grammar: unexpected primary {rule:?}"),
         }
     }

@@ -312,3 +312,16 @@ fn find_in_tables_is_checked_on_the_first() {
     assert!(!q.exact());
     assert_eq!(print(&q.detection.unwrap()), r#"FileName =~ "a.exe""#);
 }
+
+/// A function that is the condition itself is an FPX401 naming it, not a parse error.
+#[test]
+fn a_boolean_function_is_named_and_approximated() {
+    let q = read_query("DeviceNetworkEvents\n| where RemotePort == 3389 and not(ipv4_is_private(RemoteIP))");
+    assert_eq!(q.table.as_deref(), Some("DeviceNetworkEvents"));
+    assert!(q.detection.is_some());
+    assert!(
+        q.notes.iter().any(|n| n.message.contains("calls `ipv4_is_private`")),
+        "{:?}",
+        q.notes
+    );
+}
