@@ -116,6 +116,16 @@ fn missing_event_paths_are_input_errors() {
     assert!(err.contains("no event files"), "{err}");
 }
 
+/// The shared SigmaHQ corpus directory, and every rule in it as the replay reads it.
+fn sigmahq_rules() -> (std::path::PathBuf, Vec<fpx::replay::Rule>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma");
+    let report = fpx::checks::check_corpus(
+        fpx::corpus::load(&[root.join("rules"), root.join("rules-placeholder")]),
+        None,
+    );
+    (root, fpx::replay::plan(&report).0)
+}
+
 /// Every positive regression test of SigmaHQ's shared corpus alerts on its own rule,
 /// unsuppressed, `match_count` times. Six of the 192 event files hold more events than
 /// their `match_count` (two registry writes, both matching the rule's values): there
@@ -124,12 +134,7 @@ fn missing_event_paths_are_input_errors() {
 #[test]
 #[ignore = "needs ../shared"]
 fn every_sigmahq_regression_event_alerts_on_its_rule() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma");
-    let report = fpx::checks::check_corpus(
-        fpx::corpus::load(&[root.join("rules"), root.join("rules-placeholder")]),
-        None,
-    );
-    let (rules, _) = fpx::replay::plan(&report);
+    let (root, rules) = sigmahq_rules();
     let mut checked = 0;
     let mut more = 0;
     let mut failures = Vec::new();
@@ -188,12 +193,7 @@ fn every_sigmahq_regression_event_alerts_on_its_rule() {
 #[test]
 #[ignore = "needs ../shared"]
 fn the_prefilter_changes_no_result() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma");
-    let report = fpx::checks::check_corpus(
-        fpx::corpus::load(&[root.join("rules"), root.join("rules-placeholder")]),
-        None,
-    );
-    let (rules, _) = fpx::replay::plan(&report);
+    let (root, rules) = sigmahq_rules();
     let fast = fpx::replay::Engine::new(&rules);
     let reference = fpx::replay::Engine::without_prefilter(&rules);
     let mut events = Vec::new();

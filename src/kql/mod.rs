@@ -221,44 +221,16 @@ impl Reader {
         let mut inner = pair.into_inner();
         let first = inner.next().expect("grammar: source");
         let mut wheres = Vec::new();
-        let source = if first.as_rule() == Rule::find_source {
-            let parts: Vec<_> = first.clone().into_inner().collect();
-            let names: Vec<String> = parts
-                .iter()
-                .filter(|p| p.as_rule() == Rule::name)
-                .map(|p| p.as_str().to_string())
-                .collect();
-            self.note(
-                span(&first),
-                format!(
-                    "`find` reads {}: fpx checks it on {} only (the condition applies to each table alike)",
-                    names.join(", "),
-                    names[0]
-                ),
-                false,
-            );
-            self.table = Some(names[0].clone());
-            if let Some(expr) = parts.into_iter().find(|p| p.as_rule() == Rule::kql_expr) {
-                wheres.push(self.expr(expr));
+        let source = if matches!(first.as_rule(), Rule::find_source | Rule::union_source) {
+            let name = self.first_of_several(&first);
+            if first.as_rule() == Rule::find_source {
+                // `find`'s condition holds on each table's rows alike.
+                self.table = Some(name.clone());
+                if let Some(expr) = first.clone().into_inner().find(|p| p.as_rule() == Rule::kql_expr) {
+                    wheres.push(self.expr(expr));
+                }
             }
-            names[0].clone()
-        } else if first.as_rule() == Rule::union_source {
-            let names: Vec<String> = first
-                .clone()
-                .into_inner()
-                .filter(|p| p.as_rule() == Rule::name)
-                .map(|p| p.as_str().to_string())
-                .collect();
-            self.note(
-                span(&first),
-                format!(
-                    "the rule reads {}: fpx checks it on {} only (the conditions apply to each table alike)",
-                    names.join(", "),
-                    names[0]
-                ),
-                false,
-            );
-            names[0].clone()
+            name
         } else {
             first.as_str().to_string()
         };
@@ -571,6 +543,32 @@ impl Reader {
     fn comparison_with(&mut self, field: &str, op: &str, values: Vec<Value>, at: Span) -> Pred {
         let printed: Vec<String> = values.iter().map(crate::expr::print_value).collect();
         self.comparison(&format!("{field} {op} ({})", printed.join(", ")), at)
+    }
+
+    /// A source that reads several tables (`union A, B`, `find in (A, B)`): the first,
+    /// which the rule is checked on, with a note naming the others.
+    fn first_of_several(&mut self, source: &Pair<Rule>) -> String {
+        let names: Vec<String> = source
+            .clone()
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::name)
+            .map(|p| p.as_str().to_string())
+            .collect();
+        let what = if source.as_rule() == Rule::find_source {
+            "`find`"
+        } else {
+            "the rule"
+        };
+        self.note(
+            span(source),
+            format!(
+                "{what} reads {}: fpx checks it on {} only (the conditions apply to each table alike)",
+                names.join(", "),
+                names[0]
+            ),
+            false,
+        );
+        names[0].clone()
     }
 
     /// `name = definition` in `project`, `project-rename` or `extend`: an alias when the

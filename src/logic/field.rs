@@ -510,38 +510,23 @@ fn pieces(lits: &[Lit]) -> FieldResult {
     }
 
     let needs_term = |p: &Placed| p.left == Edge::Term || p.right == Edge::Term;
+    let witness = |term_filler: &str, may_fail: bool| {
+        build(
+            &placed,
+            prefix.is_some(),
+            suffix.is_some(),
+            term_filler,
+            non_term_filler,
+            lits,
+            may_fail,
+        )
+    };
     match term_filler {
-        Some(f) => build(
-            &placed,
-            prefix.is_some(),
-            suffix.is_some(),
-            &(f as char).to_string(),
-            non_term_filler,
-            lits,
-            false,
-        ),
-        None if !placed.iter().any(needs_term) => build(
-            &placed,
-            prefix.is_some(),
-            suffix.is_some(),
-            "",
-            non_term_filler,
-            lits,
-            false,
-        ),
+        Some(f) => witness(&(f as char).to_string(), false),
+        None if !placed.iter().any(needs_term) => witness("", false),
         None => ["qz", "zq", "jx", "xj", "qj"]
             .iter()
-            .map(|f| {
-                build(
-                    &placed,
-                    prefix.is_some(),
-                    suffix.is_some(),
-                    f,
-                    non_term_filler,
-                    lits,
-                    true,
-                )
-            })
+            .map(|f| witness(f, true))
             .find(|r| matches!(r, FieldResult::Sat(_)))
             .unwrap_or(FieldResult::Unknown),
     }
@@ -566,9 +551,8 @@ fn build(
             non_term_filler.to_string()
         }
     };
-    let (prefix, suffix) = (has_prefix.then_some(()), has_suffix.then_some(()));
     let mut text = String::new();
-    if prefix.is_none() {
+    if !has_prefix {
         text.push_str(&filler(placed.first().map_or(Edge::NonTerm, |p| p.left)));
     }
     for (i, p) in placed.iter().enumerate() {
@@ -581,7 +565,7 @@ fn build(
         }
         text.push_str(std::str::from_utf8(&p.text).expect("case changes keep UTF-8 valid"));
     }
-    if suffix.is_none() {
+    if !has_suffix {
         text.push_str(&filler(placed.last().map_or(Edge::NonTerm, |p| p.right)));
     }
     verified(text.into_bytes(), lits, may_fail)
