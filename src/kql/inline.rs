@@ -58,15 +58,7 @@ fn removes_by_constants(p: &Pred) -> bool {
         match p {
             Pred::Atom(a) => a.span.end > a.span.start && a.values.iter().all(|v| !v.text().is_empty()),
             Pred::Not(q) => constants_only(q),
-            Pred::And(ps) | Pred::Or(ps) => {
-                // A null guard (`C != ""` beside a comparison on a nullable column, with
-                // its span: see `schema::typed`) is part of that comparison.
-                let guard = |q: &Pred| {
-                    matches!(q, Pred::Atom(g) if g.values.iter().all(|v| v.text().is_empty())
-                        && ps.iter().any(|s| matches!(s, Pred::Atom(a) if a.span == g.span && a.field == g.field && !std::ptr::eq(a, g))))
-                };
-                !ps.is_empty() && ps.iter().all(|q| constants_only(q) || guard(q))
-            }
+            Pred::And(ps) | Pred::Or(ps) => !ps.is_empty() && ps.iter().all(constants_only),
             Pred::True | Pred::False => false,
         }
     }

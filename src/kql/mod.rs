@@ -63,6 +63,17 @@ pub fn read_query(query: &str) -> RuleQuery {
         .as_ref()
         .map(inline::inline_exclusions)
         .unwrap_or_default();
+    // Types (and KQL's nulls) last, on what each predicate is used as: D and the rest
+    // of D are `where` conditions; what an inline exclusion suppresses is the rows its
+    // `where not(...)` does not keep.
+    if let Some(table) = read.table.clone() {
+        use crate::schema::{Applied, typed};
+        read.detection = read.detection.map(|d| typed(&d, &table, Applied::Where));
+        for e in &mut read.inline {
+            e.suppresses = typed(&e.suppresses, &table, Applied::Suppressing);
+            e.rest = typed(&e.rest, &table, Applied::Where);
+        }
+    }
     read
 }
 
@@ -115,13 +126,7 @@ fn lower(query: &str) -> RuleQuery {
     let detection = if fatal {
         None
     } else {
-        detection.map(|d| {
-            let d = approximate(&d, true);
-            match &table {
-                Some(t) => crate::schema::typed(&d, t, crate::schema::Applied::Where),
-                None => d,
-            }
-        })
+        detection.map(|d| approximate(&d, true))
     };
     RuleQuery {
         table,
