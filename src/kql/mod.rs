@@ -63,14 +63,13 @@ pub fn read_query(query: &str) -> RuleQuery {
         .as_ref()
         .map(inline::inline_exclusions)
         .unwrap_or_default();
-    // Types (and KQL's nulls) last, on what each predicate is used as: D and the rest
-    // of D are `where` conditions; what an inline exclusion suppresses is the rows its
-    // `where not(...)` does not keep.
+    // Types (and KQL's nulls) last, once the inline exclusions are found: D and the
+    // rest of D are `where` conditions. What an inline exclusion suppresses is typed
+    // where every exclusion is, when it is judged on the table (`checks::context`).
     if let Some(table) = read.table.clone() {
         use crate::schema::{Applied, typed};
         read.detection = read.detection.map(|d| typed(&d, &table, Applied::Where));
         for e in &mut read.inline {
-            e.suppresses = typed(&e.suppresses, &table, Applied::Suppressing);
             e.rest = typed(&e.rest, &table, Applied::Where);
         }
     }
