@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod cli;
 pub mod corpus;
+pub mod decimal;
 pub mod expr;
 pub mod harness;
 pub mod kql;

@@ -15,12 +15,15 @@
 //! - `==`, `in` and friends compare text, also for number and boolean literals
 //!   (`event_id == 1234` holds for the text `1234`).
 //! - `< <= > >=` hold only when the field's text is a decimal number
-//!   (`-?[0-9]+(\.[0-9]+)?`) that compares as asked; any other text makes them false.
+//!   (`-?[0-9]+(\.[0-9]+)?`) that compares as asked, exactly (no rounding to a
+//!   float); any other text makes them false.
 //! - `matches regex` searches the field's text with the (case-sensitive) pattern.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
+
+use crate::decimal::Decimal;
 
 /// An event: field name to text. Absent fields read as the empty string.
 pub type Event = BTreeMap<String, String>;
@@ -172,7 +175,7 @@ impl Atom {
             Op::HasAny => self.values.iter().any(|v| has(text, v.text(), cs, true, true)),
             Op::HasAll => self.values.iter().all(|v| has(text, v.text(), cs, true, true)),
             Op::MatchesRegex => regex_matches(text, self.value().text()),
-            Op::Lt | Op::Le | Op::Gt | Op::Ge => match (parse_number(text), self.value().number()) {
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => match (Decimal::parse(text), Decimal::parse(self.value().text())) {
                 (Some(x), Some(y)) => match self.op {
                     Op::Lt => x < y,
                     Op::Le => x <= y,
@@ -293,16 +296,7 @@ pub fn is_term_byte(b: u8) -> bool {
 
 /// Parses a field's text as a decimal number: `-?[0-9]+(\.[0-9]+)?`, nothing else.
 pub fn parse_number(text: &str) -> Option<f64> {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
-    };
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
-        return None;
-    }
-    text.parse().ok()
+    Decimal::parse(text).and_then(|_| text.parse().ok())
 }
 
 fn bytes_eq(a: &[u8], b: &[u8], cs: bool) -> bool {

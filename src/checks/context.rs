@@ -3,13 +3,14 @@
 //! FPX105, FPX304). Fields the table lacks read as empty, as the SIEM would.
 
 use super::{
-    Code, ExclusionAnalysis, Finding, analyze_exclusion, fpx104_mutes_rule, fpx105_never_applies, fpx201_unknown_field,
-    fpx202_field_not_in_table, fpx203_value_mismatch, fpx204_type_mismatch, fpx304_attacker_controllable,
+    Code, ExclusionAnalysis, Finding, LOGIC_CODES, analyze_exclusion, fpx104_mutes_rule, fpx105_never_applies,
+    fpx201_unknown_field, fpx202_field_not_in_table, fpx203_value_mismatch, fpx204_type_mismatch,
+    fpx304_attacker_controllable, logic_findings,
 };
 use crate::expr::ParseOutcome;
-use crate::logic::Verdict;
+use crate::logic::{Domain, SatResult, Verdict, classify_sides, sat_in};
 use crate::pred::{Pred, Span};
-use crate::schema::{Column, Resolution, schema};
+use crate::schema::{Applied, Column, Resolution, domains_of, schema, typed_on};
 
 /// What an exclusion is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +68,7 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
     let read_by_rule: Vec<String> = context.detection.map(Pred::fields).unwrap_or_default();
     let in_detection = |field: &str| read_by_rule.iter().any(|f| f == field);
     let mut findings: Vec<Finding> = Vec::new();
-    let mut renamed: Vec<(String, String)> = Vec::new();
+    let mut renamed: Vec<(String, &Column)> = Vec::new();
     let mut absent: Vec<String> = Vec::new();
     for field in pred.fields() {
         let first = pred
@@ -84,7 +85,7 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
                         findings.extend(fpx204_type_mismatch::findings(atom, column));
                     }
                 }
-                renamed.push((field, column.name.clone()));
+                renamed.push((field, column));
             }
             // A log source whose fields nobody lists may have this one; and a field the
             // rule's own detection reads is one its events have (a Sigma rule on an
@@ -103,22 +104,24 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             }
             let mut a = a.clone();
             if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
-                a.field = column.clone();
+                a.field = column.name.clone();
             }
             Pred::Atom(a)
         });
+    let domains = schema().domains(context.table);
+    retype_verdict(&mut analysis, &pred, &renamed);
     let verdict = analysis.classification.as_ref().map_or(Verdict::Unknown, |c| c.verdict);
     if let Some(detection) = context.detection {
         let mutes = (verdict != Verdict::AlwaysTrue)
-            .then(|| fpx104_mutes_rule::finding(text, &pred, &on_table, detection, &absent))
+            .then(|| fpx104_mutes_rule::finding(text, &pred, &on_table, detection, &absent, domains))
             .flatten();
         let never = (verdict != Verdict::NeverTrue && mutes.is_none())
-            .then(|| fpx105_never_applies::finding(text, &pred, &on_table, detection, &absent))
+            .then(|| fpx105_never_applies::finding(text, &pred, &on_table, detection, &absent, domains))
             .flatten();
         if verdict == Verdict::Contingent && mutes.is_none() && never.is_none() {
             let attacker = |column: &str| columns.iter().any(|c| c.name == column && c.attacker);
             findings.extend(fpx304_attacker_controllable::finding(
-                text, &pred, &on_table, detection, &attacker,
+                text, &pred, &on_table, detection, &attacker, domains,
             ));
         }
         findings.extend(mutes);
@@ -130,4 +133,37 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
         analysis,
         on_table: Some(on_table),
     }
+}
+
+/// The exclusion's own verdict as KQL reads its columns' types: numbers compare as
+/// numbers of the column's type, a bool is `true` or `false`, and a column other than a
+/// string can be null. It is *never true* when no row makes it true, *always true* when
+/// no row makes it false (it suppresses every row: null rows are suppressed as well).
+/// Only exclusions on such columns are decided again; on text the verdict stands.
+fn retype_verdict(analysis: &mut ExclusionAnalysis, pred: &Pred, renamed: &[(String, &Column)]) {
+    let typed: Vec<Column> = renamed
+        .iter()
+        .filter(|(_, c)| c.ty.domain() != Domain::Text)
+        .map(|(field, c)| Column {
+            name: field.clone(),
+            ..(*c).clone()
+        })
+        .collect();
+    if typed.is_empty() {
+        return;
+    }
+    let domains = domains_of(&typed);
+    let holds = typed_on(pred, &typed, Applied::Where);
+    let suppresses = typed_on(pred, &typed, Applied::Suppressing);
+    let c = classify_sides(&holds, &Pred::Not(Box::new(suppresses.clone())), &domains);
+    let null_suppressed = match (c.verdict, sat_in(&suppresses, &domains)) {
+        (Verdict::NeverTrue, SatResult::Sat(e)) => Some(e),
+        _ => None,
+    };
+    analysis.findings.retain(|f| !LOGIC_CODES.contains(&f.rule.code));
+    let text = analysis.text.clone();
+    analysis
+        .findings
+        .extend(logic_findings(&text, pred, &c, null_suppressed.as_ref()));
+    analysis.classification = Some(c);
 }

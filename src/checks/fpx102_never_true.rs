@@ -23,7 +23,7 @@
 
 use super::{Finding, Code, Rule, Severity, describe_event, whole_span};
 use crate::logic::Classification;
-use crate::pred::Pred;
+use crate::pred::{Event, Pred};
 
 pub(super) static RULE: Rule = Rule {
     code: Code::Fpx102,
@@ -33,16 +33,28 @@ pub(super) static RULE: Rule = Rule {
     source: include_str!("fpx102_never_true.rs"),
 };
 
-pub(super) fn finding(text: &str, pred: &Pred, c: &Classification) -> Finding {
+/// `null_suppressed`: an event the exclusion still suppresses because a column it
+/// compares is null there (KQL's `not(null)` is null, and `where` drops the row).
+pub(super) fn finding(text: &str, pred: &Pred, c: &Classification, null_suppressed: Option<&Event>) -> Finding {
     let mut f = Finding::new(
         &RULE,
-        "never true: no event satisfies this exclusion, so it suppresses nothing",
+        match null_suppressed {
+            None => "never true: no event satisfies this exclusion, so it suppresses nothing",
+            Some(_) => {
+                "never true: no event satisfies this exclusion, so it suppresses only events where a column it compares is null"
+            }
+        },
         whole_span(text, pred),
         "false for every event",
     );
-    if let Some(event) = &c.when_false {
-        f.help = Some(format!("for example {} is not suppressed", describe_event(event)));
-    }
+    let example = c.when_false.as_ref().map(|e| format!("for example {} is not suppressed", describe_event(e)));
+    f.help = match (example, null_suppressed) {
+        (Some(example), Some(null)) => Some(format!(
+            "{example}; {} is (a comparison with null is null, and `where not(null)` drops the row)",
+            describe_event(null)
+        )),
+        (example, _) => example,
+    };
     f.witness = c.when_false.clone();
     f
 }

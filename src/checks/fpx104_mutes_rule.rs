@@ -27,7 +27,7 @@
 //! drop, not which to keep. No automatic fix.
 
 use super::{Finding, Code, Rule, Severity, describe_event, not_in_table, whole_span};
-use crate::logic::{SatResult, Validity, implies, sat};
+use crate::logic::{Domains, SatResult, Validity, implies_in, sat_in};
 use crate::pred::Pred;
 
 pub(super) static RULE: Rule = Rule {
@@ -45,11 +45,12 @@ pub(super) fn finding(
     on_table: &Pred,
     detection: &Pred,
     absent: &[String],
+    domains: &Domains,
 ) -> Option<Finding> {
-    if implies(detection, on_table) != Validity::Valid {
+    if implies_in(detection, on_table, domains) != Validity::Valid {
         return None;
     }
-    let example = match sat(detection) {
+    let example = match sat_in(detection, domains) {
         SatResult::Sat(event) => event,
         // The rule alerts on nothing: that is not this exclusion's doing.
         _ => return None,

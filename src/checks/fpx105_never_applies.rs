@@ -28,7 +28,7 @@
 //! its values against what the rule matches. No automatic fix.
 
 use super::{Finding, Code, Rule, Severity, not_in_table, whole_span};
-use crate::logic::{SatResult, sat};
+use crate::logic::{Domains, SatResult, sat_in};
 use crate::pred::Pred;
 
 pub(super) static RULE: Rule = Rule {
@@ -45,8 +45,9 @@ pub(super) fn finding(
     on_table: &Pred,
     detection: &Pred,
     absent: &[String],
+    domains: &Domains,
 ) -> Option<Finding> {
-    if sat(&Pred::And(vec![detection.clone(), on_table.clone()])) != SatResult::Unsat {
+    if sat_in(&Pred::And(vec![detection.clone(), on_table.clone()]), domains) != SatResult::Unsat {
         return None;
     }
     let mut f = Finding::new(

@@ -34,7 +34,7 @@
 
 use super::{Code, Finding, Rule, ScenarioResult, Severity, whole_span};
 use crate::expr::ParseOutcome;
-use crate::logic::{Validity, Verdict, implies};
+use crate::logic::{Domains, Validity, Verdict, implies_in};
 use crate::pred::Pred;
 
 pub(super) static RULE: Rule = Rule {
@@ -46,7 +46,7 @@ pub(super) static RULE: Rule = Rule {
 };
 
 /// For each exclusion of a rule, the first other one that suppresses all it does.
-pub(super) fn findings(scenarios: &mut [ScenarioResult]) {
+pub(super) fn findings(scenarios: &mut [ScenarioResult], domains: &Domains) {
     let usable = |s: &ScenarioResult| {
         let trivial = [Code::Fpx102, Code::Fpx105].into_iter().any(|c| s.result.has(c))
             || s.result
@@ -65,10 +65,10 @@ pub(super) fn findings(scenarios: &mut [ScenarioResult]) {
         let Some(mine) = &preds[i] else { continue };
         for (j, other) in preds.iter().enumerate() {
             let Some(other) = other else { continue };
-            if i == j || implies(mine, other) != Validity::Valid {
+            if i == j || implies_in(mine, other, domains) != Validity::Valid {
                 continue;
             }
-            let equivalent = implies(other, mine) == Validity::Valid;
+            let equivalent = implies_in(other, mine, domains) == Validity::Valid;
             let ParseOutcome::Parsed(parsed) = &scenarios[i].result.analysis.outcome else {
                 continue;
             };

@@ -33,7 +33,7 @@
 //! names). No automatic fix.
 
 use super::{Code, Finding, Rule, Severity};
-use crate::logic::{SatResult, sat};
+use crate::logic::{Domains, SatResult, sat_in};
 use crate::pred::{Pred, Span};
 
 pub(super) static RULE: Rule = Rule {
@@ -49,9 +49,9 @@ const MAX_BRANCHES: usize = 64;
 
 /// Dead-rule findings of a detection predicate, with the span (in the query) each one
 /// points at.
-pub(super) fn findings(detection: &Pred) -> Vec<(Span, Finding)> {
+pub(super) fn findings(detection: &Pred, domains: &Domains) -> Vec<(Span, Finding)> {
     let whole = span_of(detection);
-    match sat(detection) {
+    match sat_in(detection, domains) {
         SatResult::Unsat => {
             let mut f = Finding::new(
                 &RULE,
@@ -67,14 +67,21 @@ pub(super) fn findings(detection: &Pred) -> Vec<(Span, Finding)> {
     }
     let mut out = Vec::new();
     let mut budget = MAX_BRANCHES;
-    dead_branches(detection, detection, &mut Vec::new(), &mut budget, &mut out);
+    dead_branches(detection, detection, &mut Vec::new(), &mut budget, &mut out, domains);
     out
 }
 
 /// Walks the `or` nodes of `node` that are not under a `not` (`path` leads from `root`
 /// to `node`); a branch is dead when replacing its `or` by the branch alone leaves D
 /// unsatisfiable.
-fn dead_branches(root: &Pred, node: &Pred, path: &mut Vec<usize>, budget: &mut usize, out: &mut Vec<(Span, Finding)>) {
+fn dead_branches(
+    root: &Pred,
+    node: &Pred,
+    path: &mut Vec<usize>,
+    budget: &mut usize,
+    out: &mut Vec<(Span, Finding)>,
+    domains: &Domains,
+) {
     let children = match node {
         Pred::And(items) | Pred::Or(items) => items,
         _ => return,
@@ -99,7 +106,7 @@ fn dead_branches(root: &Pred, node: &Pred, path: &mut Vec<usize>, budget: &mut u
                 return;
             }
             *budget -= 1;
-            if sat(&replace(root, path, branch)) == SatResult::Unsat {
+            if sat_in(&replace(root, path, branch), domains) == SatResult::Unsat {
                 let mut f = Finding::new(
                     &RULE,
                     "this branch can never match: with the rest of the rule's conditions it is never true",
@@ -113,7 +120,7 @@ fn dead_branches(root: &Pred, node: &Pred, path: &mut Vec<usize>, budget: &mut u
     }
     for (i, child) in children.iter().enumerate() {
         path.push(i);
-        dead_branches(root, child, path, budget, out);
+        dead_branches(root, child, path, budget, out, domains);
         path.pop();
     }
 }

@@ -33,7 +33,7 @@
 //! the signer, a hash. No automatic fix.
 
 use super::{Code, Finding, Rule, Severity, describe_event, whole_span};
-use crate::logic::{SatResult, sat};
+use crate::logic::{Domains, SatResult, sat_in};
 use crate::pred::{Atom, Event, Pred};
 
 pub(super) static RULE: Rule = Rule {
@@ -63,6 +63,7 @@ pub(super) fn finding(
     on_table: &Pred,
     detection: &Pred,
     attacker: &dyn Fn(&str) -> bool,
+    domains: &Domains,
 ) -> Option<Finding> {
     let both = Pred::And(vec![detection.clone(), on_table.clone()]);
     if !pred.atoms().iter().any(|a| attacker(&a.field)) {
@@ -82,17 +83,18 @@ pub(super) fn finding(
         detection,
         both: &both,
         truth: Vec::new(),
+        domains,
     };
     if search.escape()? {
         return None;
     }
     // Proof: an alert the exclusion does not suppress, and the same alert with the
     // attacker's values, still an alert and now suppressed.
-    let SatResult::Sat(before) = sat(&Pred::And(vec![detection.clone(), on_table.negate()])) else {
+    let SatResult::Sat(before) = sat_in(&Pred::And(vec![detection.clone(), on_table.negate()]), domains) else {
         return None;
     };
     let kept: Vec<bool> = fixed.iter().map(|a| a.eval(&before)).collect();
-    let SatResult::Sat(chosen) = sat(&assign(&both, &fixed, &kept)) else {
+    let SatResult::Sat(chosen) = sat_in(&assign(&both, &fixed, &kept), domains) else {
         return None;
     };
     let mut after = before.clone();
@@ -133,6 +135,7 @@ struct Search<'a> {
     both: &'a Pred,
     /// Truth values of the first `truth.len()` fixed atoms.
     truth: Vec<bool>,
+    domains: &'a Domains,
 }
 
 impl Search<'_> {
@@ -149,19 +152,19 @@ impl Search<'_> {
                 if t { atom } else { Pred::Not(Box::new(atom)) }
             })
             .collect();
-        match sat(&Pred::And(literals)) {
+        match sat_in(&Pred::And(literals), self.domains) {
             SatResult::Unsat => return Some(false),
             SatResult::Unknown => return None,
             SatResult::Sat(_) => {}
         }
-        match sat(&assign(self.detection, chosen, &self.truth)) {
+        match sat_in(&assign(self.detection, chosen, &self.truth), self.domains) {
             SatResult::Unsat => return Some(false),
             SatResult::Unknown => return None,
             SatResult::Sat(_) => {}
         }
         if self.truth.len() == self.fixed.len() {
             // Every fixed condition is decided; what is left is over attacker columns.
-            return match sat(&assign(self.both, self.fixed, &self.truth)) {
+            return match sat_in(&assign(self.both, self.fixed, &self.truth), self.domains) {
                 SatResult::Unsat => Some(true),
                 SatResult::Sat(_) => Some(false),
                 SatResult::Unknown => None,

@@ -85,7 +85,7 @@ use serde::Serialize;
 
 use crate::expr::{ParseOutcome, parse_exclusion};
 use crate::logic::{Classification, Verdict, classify};
-use crate::pred::{Event, Span};
+use crate::pred::{Event, Pred, Span};
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -305,19 +305,7 @@ pub fn analyze_outcome(text: &str, outcome: ParseOutcome) -> ExclusionAnalysis {
             findings.extend(fpx003_placeholder::findings(parsed));
             findings.extend(fpx004_typographic_quotes::finding(parsed));
             let c = classify(&parsed.pred);
-            // Root causes, not echoes: an exclusion that is always (or never) true has
-            // no inverted or redundant part worth reporting.
-            match c.verdict {
-                Verdict::AlwaysTrue => findings.push(fpx101_always_true::finding(text, &parsed.pred, &c)),
-                Verdict::NeverTrue => findings.push(fpx102_never_true::finding(text, &parsed.pred, &c)),
-                Verdict::Contingent => {
-                    findings.extend(fpx103_inverted_exclusion::finding(text, &parsed.pred, &c));
-                    if parsed.pred.atom_count() <= MAX_ATOMS_FOR_REDUNDANCY {
-                        findings.extend(fpx106_redundant_term::finding(text, &parsed.pred));
-                    }
-                }
-                Verdict::Unknown => {}
-            }
+            findings.extend(logic_findings(text, &parsed.pred, &c, None));
             // After the logic's root causes: the spelling matters once the logic is right.
             findings.extend(fpx005_not_kql::finding(parsed));
             classification = Some(c);
@@ -330,6 +318,29 @@ pub fn analyze_outcome(text: &str, outcome: ParseOutcome) -> ExclusionAnalysis {
         findings,
     }
 }
+
+/// The findings of an exclusion's verdict. Root causes, not echoes: an exclusion that
+/// is always (or never) true has no inverted or redundant part worth reporting.
+/// `null_suppressed` is an event a never-true exclusion still suppresses because a
+/// column it compares is null there.
+fn logic_findings(text: &str, pred: &Pred, c: &Classification, null_suppressed: Option<&Event>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    match c.verdict {
+        Verdict::AlwaysTrue => findings.push(fpx101_always_true::finding(text, pred, c)),
+        Verdict::NeverTrue => findings.push(fpx102_never_true::finding(text, pred, c, null_suppressed)),
+        Verdict::Contingent => {
+            findings.extend(fpx103_inverted_exclusion::finding(text, pred, c));
+            if pred.atom_count() <= MAX_ATOMS_FOR_REDUNDANCY {
+                findings.extend(fpx106_redundant_term::finding(text, pred));
+            }
+        }
+        Verdict::Unknown => {}
+    }
+    findings
+}
+
+/// The codes [`logic_findings`] reports.
+const LOGIC_CODES: [Code; 4] = [Code::Fpx101, Code::Fpx102, Code::Fpx103, Code::Fpx106];
 
 /// Exclusions with more atoms than this are not searched for redundant terms (FPX106),
 /// which costs two decisions per term.

@@ -138,6 +138,7 @@ fn check_rule(
             query_span(&rule, &(0..table.len())),
         ));
     }
+    let domains = schema().domains(known_table.unwrap_or(""));
     let context = known_table.map(|table| RuleContext {
         table,
         detection: query.detection.as_ref(),
@@ -148,9 +149,9 @@ fn check_rule(
         .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
         .map(|(f, s)| check_scenario(&rule, f, s, context.as_ref(), harness))
         .collect();
-    fpx107_subsumed_exclusion::findings(&mut scenarios);
+    fpx107_subsumed_exclusion::findings(&mut scenarios, domains);
     if let Some(d) = &query.detection {
-        for (span, finding) in fpx108_dead_rule::findings(d) {
+        for (span, finding) in fpx108_dead_rule::findings(d, domains) {
             let mut finding = finding;
             finding.span = query_span(&rule, &span);
             findings.push(finding);
@@ -180,7 +181,7 @@ fn check_rule(
                 .map(|m| check_meta_filter(m, table, detection)),
         );
     }
-    fpx107_subsumed_exclusion::findings(&mut inline);
+    fpx107_subsumed_exclusion::findings(&mut inline, domains);
     RuleResult {
         rule,
         query,

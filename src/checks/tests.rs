@@ -171,7 +171,7 @@ fn fires(rule: &Rule, example: &str) -> bool {
         Code::Fpx403 => !crate::kql::read_query(example).errors.is_empty(),
         Code::Fpx108 => crate::kql::read_query(example)
             .detection
-            .is_some_and(|d| !fpx108_dead_rule::findings(&d).is_empty()),
+            .is_some_and(|d| !fpx108_dead_rule::findings(&d, &crate::logic::Domains::text()).is_empty()),
         Code::Fpx402 => {
             let yaml = format!("id: x\nname: x\n{example}\nquery: |\n  DeviceProcessEvents\n");
             crate::corpus::read_rule(std::path::Path::new("r.yaml"), &yaml)
@@ -381,4 +381,73 @@ fn equivalent_exclusions_are_duplicates_of_each_other_and_broken_ones_subsume_no
     let inverted = r#"AccountName != "svc_it" or DeviceName != "it-01""#;
     let narrow = r#"AccountName == "bob" and DeviceName == "x""#;
     assert_eq!(scenarios(&[narrow, inverted]), [vec![], vec![Code::Fpx103]]);
+}
+
+/// The verdict of `exclusion` on `table`'s typed columns, and whether FPX102 says that
+/// null rows are still suppressed.
+fn typed_verdict(table: &str, exclusion: &str) -> (&'static str, bool) {
+    let context = RuleContext { table, detection: None };
+    let analysis = analyze_in_context(exclusion, Some(&context)).analysis;
+    let nulls = analysis
+        .findings
+        .iter()
+        .any(|f| f.rule.code == Code::Fpx102 && f.message.contains("null"));
+    (analysis.logic(), nulls)
+}
+
+#[rstest]
+#[case("DeviceNetworkEvents", "RemotePort == 443.0 and RemotePort == 443", "contingent")]
+#[case("DeviceNetworkEvents", "RemotePort == 0443 and RemotePort == 443", "contingent")]
+#[case(
+    "DeviceNetworkEvents",
+    "RemotePort >= 443 and RemotePort <= 443 and RemotePort != 443",
+    "never-true"
+)]
+#[case("DeviceNetworkEvents", "RemotePort > 442 and RemotePort < 443", "never-true")]
+#[case("DeviceNetworkEvents", "RemotePort > 9223372036854775807", "never-true")]
+#[case("DeviceNetworkEvents", "RemotePort != 443 or RemotePort != 80", "always-true")]
+#[case("DeviceNetworkEvents", "RemotePort > 10 or RemotePort <= 10", "always-true")]
+#[case(
+    "DeviceFileEvents",
+    "FileSize == 9007199254740993 and FileSize > 9007199254740992",
+    "contingent"
+)]
+#[case(
+    "DeviceFileEvents",
+    "FileSize > 9007199254740992 and FileSize < 9007199254740994",
+    "contingent"
+)]
+#[case(
+    "DeviceFileEvents",
+    "FileSize > 9007199254740992 and FileSize < 9007199254740993",
+    "never-true"
+)]
+#[case("DeviceFileCertificateInfo", "IsSigned == 1 and IsSigned == false", "never-true")]
+#[case("DeviceFileCertificateInfo", "IsSigned == true or IsSigned == false", "always-true")]
+#[case("DeviceFileCertificateInfo", "IsSigned == true", "contingent")]
+#[case("DeviceFileCertificateInfo", "IsSigned != true or IsSigned != false", "always-true")]
+#[case(
+    "DeviceProcessEvents",
+    r#"FileName =~ "a.exe" and FileName =~ "b.exe""#,
+    "never-true"
+)]
+fn verdicts_follow_the_column_types(#[case] table: &str, #[case] exclusion: &str, #[case] expected: &str) {
+    assert_eq!(typed_verdict(table, exclusion).0, expected, "{exclusion} on {table}");
+}
+
+#[test]
+fn a_never_true_comparison_still_suppresses_null_rows() {
+    // `not(null)` is null, and `where` drops the row: FPX102 says so.
+    let (verdict, nulls) = typed_verdict(
+        "DeviceNetworkEvents",
+        "RemotePort >= 443 and RemotePort <= 443 and RemotePort != 443",
+    );
+    assert_eq!((verdict, nulls), ("never-true", true));
+    let (verdict, nulls) = typed_verdict("DeviceProcessEvents", r#"FileName =~ "a.exe" and FileName =~ "b.exe""#);
+    assert_eq!((verdict, nulls), ("never-true", false));
+    // Without a table every field is text: `0443` is not `443`.
+    assert_eq!(
+        analyze_exclusion("RemotePort == 0443 and RemotePort == 443").logic(),
+        "never-true"
+    );
 }

@@ -23,7 +23,7 @@ pub mod strategy;
 use proptest::strategy::{BoxedStrategy, Just, Strategy, ValueTree};
 use proptest::test_runner::{Config as RunnerConfig, RngAlgorithm, TestRng, TestRunner};
 
-use crate::logic::{SatResult, sat};
+use crate::logic::{SatResult, sat_in};
 use crate::pred::{Event, Pred};
 use crate::schema::Column;
 
@@ -200,7 +200,7 @@ pub fn run(setup: &Setup, config: Config) -> Outcome {
     let Some(detection) = setup.detection else {
         return outcome;
     };
-    let witness = match sat(detection) {
+    let witness = match sat_in(detection, &crate::schema::domains_of(setup.columns)) {
         SatResult::Sat(witness) => witness,
         SatResult::Unsat => {
             outcome

@@ -671,35 +671,7 @@ fn regex_samples(pattern: &str) -> Vec<String> {
 /// Whether the positive numeric tests (with the negated ones, which bind once the text
 /// must be a number) leave no number.
 fn numeric_interval_empty(lits: &[Lit]) -> bool {
-    let (mut lo, mut lo_incl, mut hi, mut hi_incl) = (f64::NEG_INFINITY, false, f64::INFINITY, false);
-    for (b, pos) in lits.iter().filter(|(b, _)| b.kind.is_numeric()) {
-        let Some(c) = crate::pred::parse_number(&b.value) else {
-            continue;
-        };
-        // A negated `x < c` on a number is `x >= c`, and so on.
-        let kind = match (b.kind, pos) {
-            (k, true) => k,
-            (Kind::Lt, false) => Kind::Ge,
-            (Kind::Le, false) => Kind::Gt,
-            (Kind::Gt, false) => Kind::Le,
-            (_, false) => Kind::Lt,
-        };
-        match kind {
-            Kind::Lt | Kind::Le => {
-                let incl = kind == Kind::Le;
-                if c < hi || (c == hi && !incl) {
-                    (hi, hi_incl) = (c, incl);
-                }
-            }
-            _ => {
-                let incl = kind == Kind::Ge;
-                if c > lo || (c == lo && !incl) {
-                    (lo, lo_incl) = (c, incl);
-                }
-            }
-        }
-    }
-    lo > hi || (lo == hi && !(lo_incl && hi_incl))
+    super::domain::Bounds::of(lits).is_empty()
 }
 
 /// Numbers around and between every constant, written as a field would hold them.

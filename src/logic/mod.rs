@@ -12,10 +12,12 @@
 //! a way the field solver cannot settle, or a search exceeds its budget, the answer is
 //! `Unknown`.
 
+mod domain;
 mod field;
 mod formula;
 mod simplify;
 
+pub use domain::{Domain, Domains};
 pub use simplify::{inverted_fix, redundant_terms, simplify};
 
 use rustc_hash::FxHashMap as HashMap;
@@ -88,14 +90,19 @@ const WORK_BUDGET: usize = 40_000_000;
 
 /// Is there an event on which `pred` holds?
 pub fn sat(pred: &Pred) -> SatResult {
-    sat_with_reason(pred).0
+    sat_in(pred, &Domains::text())
 }
 
-/// [`sat`], with the reason when the answer is `Unknown`.
-fn sat_with_reason(pred: &Pred) -> (SatResult, Option<&'static str>) {
+/// Is there an event, with values of each field's domain, on which `pred` holds?
+pub fn sat_in(pred: &Pred, domains: &Domains) -> SatResult {
+    sat_with_reason(pred, domains).0
+}
+
+/// [`sat_in`], with the reason when the answer is `Unknown`.
+fn sat_with_reason(pred: &Pred, domains: &Domains) -> (SatResult, Option<&'static str>) {
     let mut lowered = Lowered::default();
     let formula = lowered.lower(pred, true);
-    let mut search = Search::new(&lowered, formula.size());
+    let mut search = Search::new(&lowered, formula.size(), domains);
     match search.run(&formula) {
         Some(assignment) => {
             let mut event: Event = pred.fields().into_iter().map(|f| (f, String::new())).collect();
@@ -116,7 +123,12 @@ fn sat_with_reason(pred: &Pred) -> (SatResult, Option<&'static str>) {
 
 /// Does `pred` hold on every event?
 pub fn valid(pred: &Pred) -> Validity {
-    match sat(&Pred::Not(Box::new(pred.clone()))) {
+    valid_in(pred, &Domains::text())
+}
+
+/// Does `pred` hold on every event with values of each field's domain?
+pub fn valid_in(pred: &Pred, domains: &Domains) -> Validity {
+    match sat_in(&Pred::Not(Box::new(pred.clone())), domains) {
         SatResult::Sat(counterexample) => Validity::Invalid(counterexample),
         SatResult::Unsat => Validity::Valid,
         SatResult::Unknown => Validity::Unknown,
@@ -125,7 +137,12 @@ pub fn valid(pred: &Pred) -> Validity {
 
 /// Does every event that satisfies `a` satisfy `b`?
 pub fn implies(a: &Pred, b: &Pred) -> Validity {
-    match sat(&Pred::And(vec![a.clone(), Pred::Not(Box::new(b.clone()))])) {
+    implies_in(a, b, &Domains::text())
+}
+
+/// [`implies`] over events with values of each field's domain.
+pub fn implies_in(a: &Pred, b: &Pred, domains: &Domains) -> Validity {
+    match sat_in(&Pred::And(vec![a.clone(), Pred::Not(Box::new(b.clone()))]), domains) {
         SatResult::Sat(counterexample) => Validity::Invalid(counterexample),
         SatResult::Unsat => Validity::Valid,
         SatResult::Unknown => Validity::Unknown,
@@ -142,8 +159,15 @@ pub fn equivalent(a: &Pred, b: &Pred) -> Validity {
 
 /// Always true, never true, or contingent, with an event for each side that exists.
 pub fn classify(pred: &Pred) -> Classification {
-    let (when_true, reason_true) = sat_with_reason(pred);
-    let (when_false, reason_false) = sat_with_reason(&Pred::Not(Box::new(pred.clone())));
+    classify_sides(pred, &Pred::Not(Box::new(pred.clone())), &Domains::text())
+}
+
+/// The verdict of a predicate whose truth and falsity are given separately: `holds`
+/// is where it is true, `fails` where it is false (under KQL's nulls a comparison can
+/// be neither, see `schema::typed`), over events with values of each field's domain.
+pub fn classify_sides(holds: &Pred, fails: &Pred, domains: &Domains) -> Classification {
+    let (when_true, reason_true) = sat_with_reason(holds, domains);
+    let (when_false, reason_false) = sat_with_reason(fails, domains);
     let verdict = match (&when_true, &when_false) {
         (SatResult::Sat(_), SatResult::Sat(_)) => Verdict::Contingent,
         (SatResult::Sat(_), SatResult::Unsat) => Verdict::AlwaysTrue,
@@ -167,6 +191,8 @@ pub fn classify(pred: &Pred) -> Classification {
 /// DPLL over the basic literals with a per-field consistency check after every step.
 struct Search<'a> {
     lowered: &'a Lowered,
+    /// Each field's domain, by field index.
+    domains: Vec<Domain>,
     assign: Vec<Option<bool>>,
     /// Field solver answers, keyed by the field's assigned literals.
     cache: HashMap<Vec<(usize, bool)>, FieldResult>,
@@ -177,8 +203,9 @@ struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    fn new(lowered: &'a Lowered, size: usize) -> Self {
+    fn new(lowered: &'a Lowered, size: usize, domains: &Domains) -> Self {
         Search {
+            domains: lowered.fields.iter().map(|f| domains.of(f)).collect(),
             // A formula needs at least one step per literal, however large it is.
             max_nodes: (WORK_BUDGET / size.max(1))
                 .clamp(1_000, 200_000)
@@ -261,7 +288,7 @@ impl<'a> Search<'a> {
             return result.clone();
         }
         let lits: Vec<field::Lit> = key.iter().map(|&(i, v)| (&self.lowered.basics[i], v)).collect();
-        let result = field::solve(&lits);
+        let result = domain::solve(&lits, self.domains[field]);
         self.cache.insert(key, result.clone());
         result
     }

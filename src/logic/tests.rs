@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::expr::{ParseOutcome, parse_exclusion};
 use crate::pred::strategy;
-use crate::pred::{Atom, Value};
+use crate::pred::{Atom, Op, Value};
 
 const POOL: [&str; 10] = ["a", "A", "ab", "aB", "b", "a.b", "a b", "1", "12", ""];
 
@@ -45,37 +45,43 @@ fn candidates() -> Vec<String> {
 /// Brute force: per field, one representative text per distinct vector of atom truths;
 /// then every combination across fields. Returns an event making `pred` true, if any.
 fn brute_force(pred: &Pred) -> Option<Event> {
+    let universes = pred.fields().iter().map(|f| representatives(pred, f)).collect();
+    first_event(pred, universes)
+}
+
+/// One text of [`candidates`] per distinct vector of truths of `pred`'s atoms on `field`.
+fn representatives(pred: &Pred, field: &str) -> Vec<String> {
     let atoms = pred.atoms();
-    let fields = pred.fields();
-    let texts = candidates();
-    let mut per_field: Vec<Vec<String>> = Vec::new();
-    for field in &fields {
-        let field_atoms: Vec<&&Atom> = atoms.iter().filter(|a| &a.field == field).collect();
-        let mut seen: BTreeMap<Vec<bool>, String> = BTreeMap::new();
-        for t in &texts {
-            let truths: Vec<bool> = field_atoms.iter().map(|a| a.eval_text(t)).collect();
-            seen.entry(truths).or_insert_with(|| t.clone());
-        }
-        per_field.push(seen.into_values().collect());
+    let mine: Vec<&&Atom> = atoms.iter().filter(|a| a.field == field).collect();
+    let mut seen: BTreeMap<Vec<bool>, String> = BTreeMap::new();
+    for t in candidates() {
+        seen.entry(mine.iter().map(|a| a.eval_text(&t)).collect()).or_insert(t);
     }
+    seen.into_values().collect()
+}
+
+/// The first event, over every combination of each field's values (`universes`, in the
+/// order of `pred.fields()`), that makes `pred` true.
+fn first_event(pred: &Pred, universes: Vec<Vec<String>>) -> Option<Event> {
+    let fields = pred.fields();
     let mut index = vec![0usize; fields.len()];
     loop {
         let event: Event = fields
             .iter()
             .cloned()
-            .zip(index.iter().enumerate().map(|(f, &i)| per_field[f][i].clone()))
+            .zip(index.iter().enumerate().map(|(f, &i)| universes[f][i].clone()))
             .collect();
         if pred.eval(&event) {
             return Some(event);
         }
-        // Odometer over the per-field representatives.
+        // Odometer over the per-field values.
         let mut k = 0;
         loop {
             if k == fields.len() {
                 return None;
             }
             index[k] += 1;
-            if index[k] < per_field[k].len() {
+            if index[k] < universes[k].len() {
                 break;
             }
             index[k] = 0;
@@ -297,5 +303,118 @@ fn contradiction_after_many_or_pairs_is_found_in_any_order() {
         format!(r#"(g == "a" or h == "c") and {pairs} and g == "b" and not(h == "c")"#),
     ] {
         assert_eq!(verdict(&text), Verdict::NeverTrue, "{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Typed fields against brute force: `i` an int, `r` a real, `b` a bool, `s` text; nulls
+// as KQL applies a `where` (see `schema::typed`) on the same random predicates.
+
+/// Atoms a typed column takes: equalities, lists and comparisons with numbers (and
+/// `true`/`false`, `""` for `isnull`), negated or not.
+fn typed_atom() -> BoxedStrategy<Atom> {
+    let number = proptest::sample::select(vec!["-1", "0", "1", "2", "2.5", "3", "10", "0443", "1.50"]);
+    let numbers = (
+        proptest::sample::select(vec!["i", "r"]),
+        prop_oneof![
+            Just(Op::Equals),
+            Just(Op::In),
+            Just(Op::Lt),
+            Just(Op::Le),
+            Just(Op::Gt),
+            Just(Op::Ge)
+        ],
+        any::<bool>(),
+        proptest::collection::vec(number, 1..3),
+    )
+        .prop_map(|(field, op, negated, values)| {
+            let take = if op.takes_list() { values.len() } else { 1 };
+            let negated = negated && op.has_negated_form();
+            let values = values[..take].iter().map(|v| Value::Num(v.to_string())).collect();
+            Atom::new(field, op, negated, true, values)
+        });
+    let bools = (
+        any::<bool>(),
+        proptest::sample::select(vec![Value::Bool(true), Value::Bool(false), Value::Num("1".into())]),
+    )
+        .prop_map(|(negated, v)| Atom::new("b", Op::Equals, negated, true, vec![v]));
+    let nulls = (proptest::sample::select(vec!["i", "r", "b"]), any::<bool>())
+        .prop_map(|(f, negated)| Atom::new(f, Op::Equals, negated, true, vec![Value::Str(String::new())]));
+    let strings = strategy::atom(vec!["s"], pool_value(), false);
+    prop_oneof![6 => numbers, 2 => bools, 1 => nulls, 2 => strings].boxed()
+}
+
+fn typed_domains() -> Domains {
+    let mut d = Domains::text();
+    d.insert("i", Domain::INT);
+    d.insert("r", Domain::Decimal);
+    d.insert("b", Domain::Bool);
+    d
+}
+
+/// Every value the typed fields can usefully take next to the pool's constants (whole
+/// numbers around them, reals in quarter steps), and null.
+fn typed_universe(field: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    match field {
+        "i" => out.extend((-3..=12).map(|n| n.to_string())),
+        "r" => out.extend((-12..=48).map(|q| crate::decimal::Decimal::from_scaled(q * 25, 2).to_string())),
+        _ => out.extend(["true", "false"].map(String::from)),
+    }
+    out
+}
+
+/// The typed predicate as `where` applies it, the way `schema::typed` does for a table
+/// with these column types.
+fn as_where(pred: &Pred) -> Pred {
+    use crate::schema::{Applied, Column, ColumnType};
+    let columns = [
+        ("i", ColumnType::Int),
+        ("r", ColumnType::Real),
+        ("b", ColumnType::Bool),
+        ("s", ColumnType::String),
+    ]
+    .map(|(name, ty)| Column {
+        name: name.into(),
+        ty,
+        attacker: false,
+    });
+    crate::schema::typed_on(pred, &columns, Applied::Where)
+}
+
+fn brute_force_typed(pred: &Pred) -> Option<Event> {
+    let universes = pred
+        .fields()
+        .iter()
+        .map(|f| {
+            if f == "s" {
+                representatives(pred, f)
+            } else {
+                typed_universe(f)
+            }
+        })
+        .collect();
+    first_event(pred, universes)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), ..ProptestConfig::default() })]
+
+    #[test]
+    fn typed_fields_agree_with_brute_force(p in strategy::pred(typed_atom(), 3)) {
+        let domains = typed_domains();
+        for pred in [as_where(&p), as_where(&Pred::Not(Box::new(p.clone())))] {
+            let engine = sat_in(&pred, &domains);
+            let brute = brute_force_typed(&pred);
+            match (&engine, &brute) {
+                (SatResult::Sat(w), _) => {
+                    prop_assert!(pred.eval(w), "witness {w:?} fails {pred}");
+                    prop_assert!(domains.hold(w), "witness {w:?} is not typed");
+                }
+                (SatResult::Unsat, Some(e)) => prop_assert!(false, "engine says never, but {e:?} satisfies {pred}"),
+                (SatResult::Unsat, None) => {}
+                (SatResult::Unknown, _) => prop_assert!(false, "unknown on {pred}"),
+            }
+        }
     }
 }

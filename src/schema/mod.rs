@@ -26,6 +26,19 @@ impl ColumnType {
     pub fn is_numeric(self) -> bool {
         matches!(self, ColumnType::Long | ColumnType::Int | ColumnType::Real)
     }
+
+    /// The values fpx's logic gives a column of this type. Datetimes, timespans, guids
+    /// and dynamic values are read as text.
+    pub fn domain(self) -> crate::logic::Domain {
+        use crate::logic::Domain;
+        match self {
+            ColumnType::Long => Domain::LONG,
+            ColumnType::Int => Domain::INT,
+            ColumnType::Real => Domain::Decimal,
+            ColumnType::Bool => Domain::Bool,
+            _ => Domain::Text,
+        }
+    }
 }
 
 /// How a predicate on a table's columns is applied, which decides what a null value
@@ -45,8 +58,8 @@ pub enum Applied {
 /// - on a bool column the numbers 1 and 0 compared with `==`/`in` are `true` and
 ///   `false` (KQL compares a bool with a number as 1 or 0; fpx reads a bool column's
 ///   text as `true`/`false`);
-/// - on a number column, `==`/`in` with `443.0` compare with `443` (a number's text has
-///   no trailing fraction zeros);
+/// - on a number column, `==`/`in` with `443.0` compare with `443` (a number's text is
+///   canonical: no leading zeros, no trailing fraction zeros);
 /// - a comparison on a column that can be null (any type but string) is, in negation
 ///   normal form, `L and C != ""` (`applied` is `Where`) or `L or C == ""`
 ///   (`Suppressing`): exactly Kleene logic's "true" and "not false" with null read as
@@ -54,9 +67,14 @@ pub enum Applied {
 ///   not comparisons with null and stay as they are.
 pub fn typed(pred: &crate::pred::Pred, table: &str, applied: Applied) -> crate::pred::Pred {
     match schema().table(table) {
-        Some(columns) => typed_in(pred, columns, true, applied),
+        Some(columns) => typed_on(pred, columns, applied),
         None => pred.clone(),
     }
+}
+
+/// [`typed`] over a list of columns.
+pub fn typed_on(pred: &crate::pred::Pred, columns: &[Column], applied: Applied) -> crate::pred::Pred {
+    typed_in(pred, columns, true, applied)
 }
 
 fn typed_in(pred: &crate::pred::Pred, columns: &[Column], positive: bool, applied: Applied) -> crate::pred::Pred {
@@ -81,19 +99,13 @@ fn typed_in(pred: &crate::pred::Pred, columns: &[Column], positive: bool, applie
                 }
             }
             if column.ty.is_numeric() && matches!(a.op, Op::Equals | Op::In) {
-                // A number column holds numbers, whose text has no trailing fraction
-                // zeros: `== 443.0` is `== 443`, `== 1.50` is `== 1.5`.
+                // A number column holds numbers, whose text is canonical: `== 443.0`
+                // and `== 0443` are `== 443`, `== 1.50` is `== 1.5`.
                 for v in &mut a.values {
                     if let Value::Num(n) = v
-                        && let Some((int, frac)) = n.split_once('.')
-                        && frac.bytes().all(|b| b.is_ascii_digit())
+                        && let Some(canonical) = crate::decimal::canonical(n)
                     {
-                        let frac = frac.trim_end_matches('0');
-                        *n = if frac.is_empty() {
-                            int.to_string()
-                        } else {
-                            format!("{int}.{frac}")
-                        };
+                        *n = canonical;
                     }
                 }
             }
@@ -127,6 +139,15 @@ fn typed_in(pred: &crate::pred::Pred, columns: &[Column], positive: bool, applie
             }
         }
     }
+}
+
+/// The values each of `columns` holds, as the logic engine reads them.
+pub fn domains_of(columns: &[Column]) -> crate::logic::Domains {
+    let mut domains = crate::logic::Domains::text();
+    for c in columns {
+        domains.insert(&c.name, c.ty.domain());
+    }
+    domains
 }
 
 /// One column of a table.
@@ -168,6 +189,8 @@ pub struct Schema {
     open: std::collections::BTreeSet<String>,
     aliases: BTreeMap<String, BTreeMap<String, String>>,
     no_column: BTreeMap<String, String>,
+    /// Each table's typed columns, as the logic engine reads them.
+    domains: BTreeMap<String, crate::logic::Domains>,
 }
 
 /// What a field name means in a table.
@@ -206,8 +229,13 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     }
     let aliases: AliasFile =
         serde_yaml::from_str(include_str!("../../schemas/aliases.yaml")).expect("schemas/aliases.yaml is valid");
+    let domains = tables
+        .iter()
+        .map(|(name, columns)| (name.clone(), domains_of(columns)))
+        .collect();
     Schema {
         tables,
+        domains,
         open,
         aliases: aliases.aliases,
         no_column: aliases.no_column,
@@ -223,6 +251,13 @@ impl Schema {
     /// The columns of a table, if fpx knows it.
     pub fn table(&self, name: &str) -> Option<&[Column]> {
         self.tables.get(name).map(Vec::as_slice)
+    }
+
+    /// The values each column of `table` holds (every field is text in a table fpx
+    /// does not know).
+    pub fn domains(&self, table: &str) -> &crate::logic::Domains {
+        static TEXT: LazyLock<crate::logic::Domains> = LazyLock::new(crate::logic::Domains::text);
+        self.domains.get(table).unwrap_or(&TEXT)
     }
 
     /// Names of every known table (Sigma log sources are `sigma:...`).
