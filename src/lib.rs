@@ -18,3 +18,4 @@ pub mod replay;
 pub mod report;
 pub mod schema;
 pub mod sigma;
+pub mod time;

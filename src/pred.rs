@@ -102,13 +102,20 @@ pub enum Value {
     /// A number literal, kept as written (its text is what `==` compares).
     Num(String),
     Bool(bool),
+    /// A datetime (`datetime(2024-01-01)`, `ago(7d)`, `now()`): as written, and the
+    /// canonical text of its instant (see [`crate::time`]), which `==` and `<` compare
+    /// with a field's datetime.
+    DateTime {
+        written: String,
+        text: String,
+    },
 }
 
 impl Value {
     /// The text the value compares as.
     pub fn text(&self) -> &str {
         match self {
-            Value::Str(s) | Value::Num(s) => s,
+            Value::Str(s) | Value::Num(s) | Value::DateTime { text: s, .. } => s,
             Value::Bool(true) => "true",
             Value::Bool(false) => "false",
         }
@@ -117,6 +124,20 @@ impl Value {
     /// The numeric value, when the value is a number (or a string holding one).
     pub fn number(&self) -> Option<f64> {
         parse_number(self.text())
+    }
+
+    /// Whether the value is a datetime.
+    pub fn is_datetime(&self) -> bool {
+        matches!(self, Value::DateTime { .. })
+    }
+
+    /// Whether a field's text equals the value: as instants for a datetime, else as
+    /// text.
+    pub fn equals(&self, text: &str, cs: bool) -> bool {
+        match self {
+            Value::DateTime { text: v, .. } => same_instant(text, v),
+            v => text_equals(text, v.text(), cs),
+        }
     }
 }
 
@@ -164,26 +185,24 @@ impl Atom {
     pub fn eval_text(&self, text: &str) -> bool {
         let cs = self.case_sensitive;
         let positive = match self.op {
-            Op::Equals => text_equals(text, self.value().text(), cs),
+            Op::Equals => self.value().equals(text, cs),
             Op::Contains => contains(text, self.value().text(), cs),
             Op::StartsWith => starts_with(text, self.value().text(), cs),
             Op::EndsWith => ends_with(text, self.value().text(), cs),
             Op::Has => has(text, self.value().text(), cs, true, true),
             Op::HasPrefix => has(text, self.value().text(), cs, true, false),
             Op::HasSuffix => has(text, self.value().text(), cs, false, true),
-            Op::In => self.values.iter().any(|v| text_equals(text, v.text(), cs)),
+            Op::In => self.values.iter().any(|v| v.equals(text, cs)),
             Op::HasAny => self.values.iter().any(|v| has(text, v.text(), cs, true, true)),
             Op::HasAll => self.values.iter().all(|v| has(text, v.text(), cs, true, true)),
             Op::MatchesRegex => regex_matches(text, self.value().text()),
-            Op::Lt | Op::Le | Op::Gt | Op::Ge => match (Decimal::parse(text), Decimal::parse(self.value().text())) {
-                (Some(x), Some(y)) => match self.op {
-                    Op::Lt => x < y,
-                    Op::Le => x <= y,
-                    Op::Gt => x > y,
-                    _ => x >= y,
-                },
-                _ => false,
-            },
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => compare(text, self.value().text(), self.value().is_datetime())
+                .is_some_and(|o| match self.op {
+                    Op::Lt => o.is_lt(),
+                    Op::Le => o.is_le(),
+                    Op::Gt => o.is_gt(),
+                    _ => o.is_ge(),
+                }),
         };
         positive != self.negated
     }
@@ -292,6 +311,20 @@ impl fmt::Display for Pred {
 /// Whether a byte is part of a term (ASCII letter or digit).
 pub fn is_term_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric()
+}
+
+/// How a field's text compares with a value's: as datetimes (`datetime`), else as
+/// decimal numbers; `None` when either is not one.
+pub fn compare(text: &str, value: &str, datetime: bool) -> Option<std::cmp::Ordering> {
+    if datetime {
+        return Some(crate::time::parse_datetime(text)?.cmp(&crate::time::parse_datetime(value)?));
+    }
+    Some(Decimal::parse(text)?.cmp(&Decimal::parse(value)?))
+}
+
+/// Whether two texts are the same datetime.
+pub fn same_instant(a: &str, b: &str) -> bool {
+    compare(a, b, true).is_some_and(std::cmp::Ordering::is_eq)
 }
 
 /// Parses a field's text as a decimal number: `-?[0-9]+(\.[0-9]+)?`, nothing else.

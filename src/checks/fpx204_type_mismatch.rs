@@ -68,6 +68,7 @@ fn literal_type(value: &Value) -> &'static str {
         Value::Bool(_) => "bool",
         Value::Num(text) if text.contains(['.', 'e', 'E']) => "real",
         Value::Num(_) => "long",
+        Value::DateTime { .. } => "datetime",
     }
 }
 
@@ -95,8 +96,9 @@ fn refused(atom: &Atom, ty: ColumnType) -> Option<Option<&Value>> {
             let value = atom.value();
             let accepted = match ty {
                 ColumnType::Int | ColumnType::Long | ColumnType::Real | ColumnType::Bool => {
-                    !matches!(value, Value::Str(_))
+                    matches!(value, Value::Num(_) | Value::Bool(_))
                 }
+                ColumnType::Datetime => value.is_datetime(),
                 ColumnType::Dynamic => matches!(value, Value::Num(_)),
                 _ => false,
             };

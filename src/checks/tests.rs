@@ -431,6 +431,29 @@ fn typed_verdict(table: &str, exclusion: &str) -> (&'static str, bool) {
     r#"FileName =~ "a.exe" and FileName =~ "b.exe""#,
     "never-true"
 )]
+#[case("DeviceProcessEvents", "Timestamp > datetime(2024-01-01)", "contingent")]
+#[case("DeviceProcessEvents", "Timestamp > ago(1d) and Timestamp < ago(2d)", "never-true")]
+#[case(
+    "DeviceProcessEvents",
+    "Timestamp > datetime(2024-01-01) and Timestamp < datetime(2024-01-01 00:00:00.0000001)",
+    "never-true"
+)]
+#[case(
+    "DeviceProcessEvents",
+    "Timestamp > datetime(2024-01-01) and Timestamp < datetime(2024-01-01 00:00:00.0000002)",
+    "contingent"
+)]
+#[case(
+    "DeviceProcessEvents",
+    "Timestamp == datetime(2024-01-01) and Timestamp == datetime(2024-01-01T00:00:00Z)",
+    "contingent"
+)]
+#[case(
+    "DeviceProcessEvents",
+    "Timestamp >= datetime(2024-01-01) or Timestamp < datetime(2024-01-01)",
+    "always-true"
+)]
+#[case("DeviceProcessEvents", "Timestamp < datetime(0001-01-01)", "never-true")]
 fn verdicts_follow_the_column_types(#[case] table: &str, #[case] exclusion: &str, #[case] expected: &str) {
     assert_eq!(typed_verdict(table, exclusion).0, expected, "{exclusion} on {table}");
 }

@@ -295,6 +295,7 @@ impl Lowering {
                 Value::Str(inside)
             }
             Rule::number => Value::Num(canonical_number(text)),
+            Rule::datetime_value => datetime_value(pair)?,
             Rule::concatenated => {
                 let mut joined = String::new();
                 for part in pair.into_inner() {
@@ -385,7 +386,7 @@ fn operator(text: &str) -> (Op, bool, bool) {
 }
 
 fn check_value(op: Op, value: &Value, span: Span, op_span: Span) -> Result<(), SyntaxError> {
-    if op.is_numeric() && value.number().is_none() {
+    if op.is_numeric() && value.number().is_none() && !value.is_datetime() {
         return Err(SyntaxError {
             span,
             message: format!("`{}` compares numbers, and this value is not a number", op_name(op)),
@@ -506,6 +507,57 @@ fn unquote(kind: Rule, text: &str, span: Span) -> Result<String, SyntaxError> {
 
 /// A number literal as the text fpx compares: hex longs in decimal (`0x10` is `16`),
 /// reals with an exponent or a bare trailing point in plain decimal (`1e3` is `1000`).
+/// `datetime(...)`, `ago(...)` or `now(...)` as the instant it names.
+fn datetime_value(pair: Pair<Rule>) -> Result<Value, SyntaxError> {
+    let written = pair.as_str().to_string();
+    let whole = pair.as_span().start()..pair.as_span().end();
+    let call = pair.into_inner().next().expect("grammar: datetime call");
+    let rule = call.as_rule();
+    let argument = call.into_inner().next();
+    let error = |at: &Pair<Rule>, what: &str, example: &str| SyntaxError {
+        span: at.as_span().start()..at.as_span().end(),
+        message: format!("`{}` is not {what} KQL reads", at.as_str()),
+        label: format!("expected {what}"),
+        hint: Some(format!("for example {example}")),
+    };
+    let ticks = match (rule, &argument) {
+        // KQL also takes the text quoted: `datetime("2024-01-01")`.
+        (Rule::datetime_call, Some(text)) => crate::time::parse_datetime(
+            text.as_str().trim().trim_matches(|c| c == '"' || c == '\''),
+        )
+        .ok_or_else(|| {
+            error(
+                text,
+                "a datetime",
+                "datetime(2024-01-31) or datetime(2024-01-31 13:45:00)",
+            )
+        })?,
+        (_, Some(span)) => {
+            let ticks = crate::time::parse_timespan(span.as_str().trim_start_matches('-'))
+                .ok_or_else(|| error(span, "a timespan", "7d, 12h, 30m, 10s or 100ms"))?;
+            let signed = if span.as_str().starts_with('-') { -ticks } else { ticks };
+            if rule == Rule::ago_call {
+                crate::time::now() - signed
+            } else {
+                crate::time::now() + signed
+            }
+        }
+        (_, None) => crate::time::now(),
+    };
+    if !(0..=crate::time::MAX_TICKS).contains(&ticks) {
+        return Err(SyntaxError {
+            span: whole,
+            message: format!("`{written}` is outside the datetimes KQL holds (years 1 to 9999)"),
+            label: "out of range".into(),
+            hint: None,
+        });
+    }
+    Ok(Value::DateTime {
+        written,
+        text: crate::time::format_datetime(ticks),
+    })
+}
+
 fn canonical_number(text: &str) -> String {
     let (negative, body) = text.strip_prefix('-').map_or((false, text), |b| (true, b));
     let sign = if negative { "-" } else { "" };

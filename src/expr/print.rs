@@ -148,6 +148,7 @@ pub fn print_value(value: &Value) -> String {
     match value {
         Value::Num(text) => text.clone(),
         Value::Bool(b) => b.to_string(),
+        Value::DateTime { written, .. } => written.clone(),
         Value::Str(s) => {
             if s.contains('\\') && !s.contains(['"', '\n', '\r']) {
                 return format!("@\"{s}\"");

@@ -276,3 +276,43 @@ fn number_literals_compare_as_their_decimal_text(#[case] text: &str, #[case] exp
 fn malformed_escapes_are_errors(#[case] text: &str) {
     assert!(!error(text).message.is_empty());
 }
+
+#[test]
+fn datetime_values_are_instants() {
+    let text = |e: &str| parsed(e).pred.atoms()[0].value().text().to_string();
+    assert_eq!(text("Timestamp > datetime(2024-01-01)"), "2024-01-01T00:00:00Z");
+    assert_eq!(
+        text(r#"Timestamp > datetime("2024-01-01 10:00")"#),
+        "2024-01-01T10:00:00Z"
+    );
+    assert_eq!(
+        text("Timestamp == datetime(2024-01-01T10:00:00.1234567+01:00)"),
+        "2024-01-01T09:00:00.1234567Z"
+    );
+    let now = crate::time::now();
+    assert_eq!(
+        text("Timestamp > ago(1d)"),
+        crate::time::format_datetime(now - 864_000_000_000)
+    );
+    assert_eq!(text("Timestamp < now(-1h)"), text("Timestamp < ago(1h)"));
+    assert_eq!(text("Timestamp < now()"), crate::time::format_datetime(now));
+    // Printed as written.
+    let p = parsed("Timestamp in (datetime(2024-01-01), ago(7d))").pred;
+    assert_eq!(p.to_string(), "Timestamp in (datetime(2024-01-01), ago(7d))");
+    // `==` compares instants, not text.
+    let a = &p.atoms()[0];
+    let event = |t: &str| [("Timestamp".to_string(), t.to_string())].into_iter().collect();
+    assert!(a.eval(&event("2024-01-01T00:00:00.0000000Z")));
+    assert!(a.eval(&event("2024-01-01 00:00")));
+    assert!(!a.eval(&event("2024-01-01T00:00:01Z")));
+    assert!(!a.eval(&event("")));
+}
+
+#[rstest]
+#[case("Timestamp > datetime(2024-02-30)", "`2024-02-30` is not a datetime KQL reads")]
+#[case("Timestamp > ago(7y)", "`7y` is not a timespan KQL reads")]
+#[case("Timestamp > ago(9999999d)", "is outside the datetimes KQL holds")]
+fn malformed_datetimes_are_errors(#[case] text: &str, #[case] message: &str) {
+    let e = error(text);
+    assert!(e.message.contains(message), "{}", e.message);
+}

@@ -14,7 +14,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::field::{self, FieldResult, Lit};
-use super::formula::Kind;
+use super::formula::{Basic, Kind};
 use crate::decimal::Decimal;
 
 /// The values a field holds.
@@ -29,6 +29,8 @@ pub enum Domain {
     Decimal,
     /// `true` or `false`, or null.
     Bool,
+    /// Datetimes (KQL `datetime`, in their canonical text, see `crate::time`), or null.
+    Time,
 }
 
 impl Domain {
@@ -49,6 +51,7 @@ impl Domain {
             Domain::Text => true,
             _ if text.is_empty() => true,
             Domain::Bool => text == "true" || text == "false",
+            Domain::Time => crate::time::parse_datetime(text).is_some_and(|t| crate::time::format_datetime(t) == text),
             Domain::Decimal => crate::decimal::canonical(text).is_some_and(|c| c == text),
             Domain::Integer { min, max } => Decimal::parse(text)
                 .filter(|d| d.is_integer() && d.to_string() == text)
@@ -94,7 +97,57 @@ pub(crate) fn solve(lits: &[Lit], domain: Domain) -> FieldResult {
         Domain::Text => field::solve(lits),
         Domain::Bool => first(["", "true", "false"].map(String::from), lits),
         Domain::Integer { .. } | Domain::Decimal => number(lits, domain),
+        Domain::Time => time(lits),
     }
+}
+
+/// Datetime fields: null, else an instant, found as a number of ticks (the datetime
+/// tests are comparisons of ticks).
+fn time(lits: &[Lit]) -> FieldResult {
+    if satisfies("", lits) {
+        return FieldResult::Sat(String::new());
+    }
+    let ticks: Vec<Basic> = lits
+        .iter()
+        .filter(|(b, _)| b.time)
+        .map(|(b, _)| Basic {
+            value: crate::time::parse_datetime(&b.value).map_or_else(String::new, |t| t.to_string()),
+            time: false,
+            cs: true,
+            ..(*b).clone()
+        })
+        .collect();
+    let on_ticks: Vec<Lit> = ticks
+        .iter()
+        .zip(lits.iter().filter(|(b, _)| b.time))
+        .map(|(t, (_, pos))| (t, *pos))
+        .collect();
+    // Other tests: `isnull` / `isnotempty` (equality with ""), which every instant fails,
+    // and text tests (KQL refuses them on a datetime: FPX204), which are tried.
+    let others: Vec<Lit> = lits.iter().copied().filter(|(b, _)| !b.time).collect();
+    if others
+        .iter()
+        .any(|(b, pos)| *pos && b.kind == Kind::Eq && b.value.is_empty())
+    {
+        return FieldResult::Unsat;
+    }
+    let decided = others.iter().all(|(b, _)| b.kind == Kind::Eq && b.value.is_empty());
+    let domain = Domain::Integer {
+        min: 0,
+        max: i128::from(crate::time::MAX_TICKS),
+    };
+    let Some(found) = numbers(&on_ticks, domain, if decided { 1 } else { 64 }) else {
+        return FieldResult::Unknown;
+    };
+    if decided && found.is_empty() {
+        return FieldResult::Unsat;
+    }
+    found
+        .iter()
+        .filter_map(|t| t.parse::<i64>().ok())
+        .map(crate::time::format_datetime)
+        .find(|text| satisfies(text, lits))
+        .map_or(FieldResult::Unknown, FieldResult::Sat)
 }
 
 fn satisfies(text: &str, lits: &[Lit]) -> bool {
@@ -312,10 +365,10 @@ impl Bounds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logic::formula::Basic;
 
     fn basic(kind: Kind, value: &str) -> Basic {
         Basic {
+            time: false,
             field: 0,
             kind,
             cs: true,

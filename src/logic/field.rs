@@ -733,6 +733,7 @@ mod tests {
 
     fn basic(kind: Kind, cs: bool, value: &str) -> Basic {
         Basic {
+            time: false,
             field: 0,
             kind,
             cs,

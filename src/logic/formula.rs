@@ -37,12 +37,24 @@ pub(crate) struct Basic {
     pub kind: Kind,
     pub cs: bool,
     pub value: String,
+    /// `==` and `< <= > >=` with a datetime: the value and the text compare as instants.
+    pub time: bool,
 }
 
 impl Basic {
     /// Truth of the test on a text (the same semantics as `Pred::eval`).
     pub(crate) fn eval(&self, text: &str) -> bool {
         let (v, cs) = (self.value.as_str(), self.cs);
+        if self.time {
+            let order = pred::compare(text, v, true);
+            return match self.kind {
+                Kind::Eq => order.is_some_and(|o| o.is_eq()),
+                Kind::Lt => order.is_some_and(|o| o.is_lt()),
+                Kind::Le => order.is_some_and(|o| o.is_le()),
+                Kind::Gt => order.is_some_and(|o| o.is_gt()),
+                _ => order.is_some_and(|o| o.is_ge()),
+            };
+        }
         match self.kind {
             Kind::Eq => pred::text_equals(text, v, cs),
             Kind::Contains => pred::contains(text, v, cs),
@@ -145,6 +157,7 @@ impl Lowered {
                     kind,
                     cs,
                     value: v.text().to_string(),
+                    time: v.is_datetime() && (kind == Kind::Eq || kind.is_numeric()),
                 };
                 Nnf::Lit(self.intern(basic), positive)
             })

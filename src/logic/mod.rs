@@ -205,7 +205,16 @@ struct Search<'a> {
 impl<'a> Search<'a> {
     fn new(lowered: &'a Lowered, size: usize, domains: &Domains) -> Self {
         Search {
-            domains: lowered.fields.iter().map(|f| domains.of(f)).collect(),
+            // A field compared with a datetime holds datetimes, whatever the table says.
+            domains: (0..lowered.fields.len())
+                .map(|i| {
+                    if lowered.basics.iter().any(|b| b.field == i && b.time) {
+                        Domain::Time
+                    } else {
+                        domains.of(&lowered.fields[i])
+                    }
+                })
+                .collect(),
             // A formula needs at least one step per literal, however large it is.
             max_nodes: (WORK_BUDGET / size.max(1))
                 .clamp(1_000, 200_000)

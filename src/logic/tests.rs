@@ -310,20 +310,18 @@ fn contradiction_after_many_or_pairs_is_found_in_any_order() {
 // Typed fields against brute force: `i` an int, `r` a real, `b` a bool, `s` text; nulls
 // as KQL applies a `where` (see `schema::typed`) on the same random predicates.
 
+/// The operators every typed column takes.
+fn typed_op() -> impl Strategy<Value = Op> {
+    proptest::sample::select(vec![Op::Equals, Op::In, Op::Lt, Op::Le, Op::Gt, Op::Ge])
+}
+
 /// Atoms a typed column takes: equalities, lists and comparisons with numbers (and
 /// `true`/`false`, `""` for `isnull`), negated or not.
 fn typed_atom() -> BoxedStrategy<Atom> {
     let number = proptest::sample::select(vec!["-1", "0", "1", "2", "2.5", "3", "10", "0443", "1.50"]);
     let numbers = (
         proptest::sample::select(vec!["i", "r"]),
-        prop_oneof![
-            Just(Op::Equals),
-            Just(Op::In),
-            Just(Op::Lt),
-            Just(Op::Le),
-            Just(Op::Gt),
-            Just(Op::Ge)
-        ],
+        typed_op(),
         any::<bool>(),
         proptest::collection::vec(number, 1..3),
     )
@@ -338,17 +336,43 @@ fn typed_atom() -> BoxedStrategy<Atom> {
         proptest::sample::select(vec![Value::Bool(true), Value::Bool(false), Value::Num("1".into())]),
     )
         .prop_map(|(negated, v)| Atom::new("b", Op::Equals, negated, true, vec![v]));
-    let nulls = (proptest::sample::select(vec!["i", "r", "b"]), any::<bool>())
+    let times = (
+        typed_op(),
+        any::<bool>(),
+        proptest::collection::vec(proptest::sample::select(TIMES.to_vec()), 1..3),
+    )
+        .prop_map(|(op, negated, values)| {
+            let take = if op.takes_list() { values.len() } else { 1 };
+            let negated = negated && op.has_negated_form();
+            let values = values[..take]
+                .iter()
+                .map(|v| Value::DateTime {
+                    written: format!("datetime({v})"),
+                    text: crate::time::format_datetime(crate::time::parse_datetime(v).unwrap()),
+                })
+                .collect();
+            Atom::new("t", op, negated, true, values)
+        });
+    let nulls = (proptest::sample::select(vec!["i", "r", "b", "t"]), any::<bool>())
         .prop_map(|(f, negated)| Atom::new(f, Op::Equals, negated, true, vec![Value::Str(String::new())]));
     let strings = strategy::atom(vec!["s"], pool_value(), false);
-    prop_oneof![6 => numbers, 2 => bools, 1 => nulls, 2 => strings].boxed()
+    prop_oneof![6 => numbers, 2 => bools, 3 => times, 1 => nulls, 2 => strings].boxed()
 }
+
+/// Datetimes the typed tests compare with: a tick, a second and a day apart.
+const TIMES: [&str; 4] = [
+    "2024-01-01",
+    "2024-01-01T00:00:00.0000001Z",
+    "2024-01-01 00:00:01",
+    "2024-01-02",
+];
 
 fn typed_domains() -> Domains {
     let mut d = Domains::text();
     d.insert("i", Domain::INT);
     d.insert("r", Domain::Decimal);
     d.insert("b", Domain::Bool);
+    d.insert("t", Domain::Time);
     d
 }
 
@@ -359,6 +383,13 @@ fn typed_universe(field: &str) -> Vec<String> {
     match field {
         "i" => out.extend((-3..=12).map(|n| n.to_string())),
         "r" => out.extend((-12..=48).map(|q| crate::decimal::Decimal::from_scaled(q * 25, 2).to_string())),
+        "t" => {
+            // Each constant and the ticks next to it: a value of every region between them.
+            for t in TIMES {
+                let ticks = crate::time::parse_datetime(t).unwrap();
+                out.extend([ticks - 1, ticks, ticks + 1].map(crate::time::format_datetime));
+            }
+        }
         _ => out.extend(["true", "false"].map(String::from)),
     }
     out
@@ -373,6 +404,7 @@ fn as_where(pred: &Pred) -> Pred {
         ("r", ColumnType::Real),
         ("b", ColumnType::Bool),
         ("s", ColumnType::String),
+        ("t", ColumnType::Datetime),
     ]
     .map(|(name, ty)| Column {
         name: name.into(),

@@ -135,6 +135,21 @@ fn write_typed(atom: &Atom, columns: &[Column], out: &mut String) {
     }
     let column = columns.iter().find(|c| c.name == atom.field);
     let comparison = matches!(atom.op, Op::Lt | Op::Le | Op::Gt | Op::Ge);
+    if atom.values.iter().any(crate::pred::Value::is_datetime) {
+        // fpx compares datetimes as instants: the column itself, or the field read as one.
+        let subject = match column {
+            Some(c) if c.ty == ColumnType::Datetime => name(&atom.field),
+            _ => format!("todatetime({})", text_of(&atom.field, column)),
+        };
+        if comparison {
+            let _ = write!(out, "(isnotnull({subject}) and ");
+            write_atom(atom, &subject, false, out);
+            out.push(')');
+        } else {
+            write_atom(atom, &subject, false, out);
+        }
+        return;
+    }
     match column {
         Some(c) if c.ty == ColumnType::String && !comparison => write_atom(atom, &name(&atom.field), false, out),
         Some(c) if c.ty.is_numeric() && comparison => {

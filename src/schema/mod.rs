@@ -27,8 +27,8 @@ impl ColumnType {
         matches!(self, ColumnType::Long | ColumnType::Int | ColumnType::Real)
     }
 
-    /// The values fpx's logic gives a column of this type. Datetimes, timespans, guids
-    /// and dynamic values are read as text.
+    /// The values fpx's logic gives a column of this type. Timespans, guids and dynamic
+    /// values are read as text.
     pub fn domain(self) -> crate::logic::Domain {
         use crate::logic::Domain;
         match self {
@@ -36,6 +36,7 @@ impl ColumnType {
             ColumnType::Int => Domain::INT,
             ColumnType::Real => Domain::Decimal,
             ColumnType::Bool => Domain::Bool,
+            ColumnType::Datetime => Domain::Time,
             _ => Domain::Text,
         }
     }
