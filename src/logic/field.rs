@@ -112,10 +112,12 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
             candidates.extend(regex_samples(&b.value));
         }
     }
-    candidates
-        .into_iter()
-        .find(|c| satisfies(c, lits))
-        .map_or(FieldResult::Unknown, FieldResult::Sat)
+    match candidates.into_iter().find(|c| satisfies(c, lits)) {
+        Some(found) => FieldResult::Sat(found),
+        // No readable candidate: the automata decide text tests and regexes exactly.
+        None if !numeric => super::automata::free(lits),
+        None => FieldResult::Unknown,
+    }
 }
 
 fn satisfies(text: &str, lits: &[Lit]) -> bool {
@@ -340,46 +342,25 @@ fn fixed_text(eq: &Basic, lits: &[Lit]) -> FieldResult {
         }
     }
     match problem.solve() {
-        Err(Exhausted) => FieldResult::Unknown,
+        Err(Exhausted) => super::automata::fixed_case(&eq.value, lits),
         Ok(None) if regex => FieldResult::Unknown,
         Ok(None) => FieldResult::Unsat,
         Ok(Some(bytes)) => verified(bytes, lits, regex),
     }
 }
 
-/// Most letters whose case variants are enumerated when a regex meets `=~`.
-const MAX_CASE_LETTERS: u32 = 10;
-
 /// A regex cannot be reasoned about letter by letter, but with a positive equality the
-/// candidates are few: the value itself (case-sensitive `==`), or each of its case
-/// variants (`=~`, up to 2^10 of them). Trying them all is exact.
+/// candidates are known: the value itself (case-sensitive `==`), or its case variants
+/// (`=~`), decided by walking automata over both cases of each letter.
 fn fixed_text_with_regex(eq: &Basic, lits: &[Lit]) -> FieldResult {
-    let bytes = eq.value.as_bytes();
-    let letters: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i].is_ascii_alphabetic()).collect();
-    if eq.cs || letters.is_empty() {
+    if eq.cs || !eq.value.bytes().any(|b| b.is_ascii_alphabetic()) {
         return if satisfies(&eq.value, lits) {
             FieldResult::Sat(eq.value.clone())
         } else {
             FieldResult::Unsat
         };
     }
-    if letters.len() as u32 > MAX_CASE_LETTERS {
-        return FieldResult::Unknown;
-    }
-    let lower = bytes.to_ascii_lowercase();
-    for mask in 0u32..(1 << letters.len()) {
-        let mut variant = lower.clone();
-        for (bit, &i) in letters.iter().enumerate() {
-            if mask & (1 << bit) != 0 {
-                variant[i] = variant[i].to_ascii_uppercase();
-            }
-        }
-        let text = String::from_utf8(variant).expect("case changes keep UTF-8 valid");
-        if satisfies(&text, lits) {
-            return FieldResult::Sat(text);
-        }
-    }
-    FieldResult::Unsat
+    super::automata::fixed_case(&eq.value, lits)
 }
 
 /// The witness, checked against every literal before it is believed.

@@ -12,6 +12,7 @@
 //! a way the field solver cannot settle, or a search exceeds its budget, the answer is
 //! `Unknown`.
 
+mod automata;
 mod domain;
 mod field;
 mod formula;
@@ -82,7 +83,7 @@ pub struct Classification {
 /// The search budget ran out.
 const BUDGET_REASON: &str = "the search reached its step budget (a formula too large to decide here)";
 /// The field solver could not decide a field.
-const FIELD_REASON: &str = "a field's tests mix a regular expression or number comparison with other tests in a way fpx cannot decide (e.g. letter case of more than 10 letters under a regex)";
+const FIELD_REASON: &str = "a field mixes number comparisons with a regular expression or text tests that no number fpx tried passes (fpx decides those by trying numbers), or a regular-expression search reached its budget";
 
 /// Work allowed per question before answering `Unknown`: search steps times formula
 /// size, so a 100 KB exclusion gets fewer (costlier) steps and still ends quickly.

@@ -1,0 +1,448 @@
+//! Deciding a field's text tests with automata: every test is written as a regular
+//! expression and run by a lazy DFA, all of them in step. Texts that leave every
+//! automaton in the same state (and with the same tests matched so far) behave the same
+//! from there on, so a search needs one text per tuple of states. That makes two exact
+//! searches:
+//!
+//! - [`fixed_case`]: a positive `=~` fixes the text up to the case of its ASCII letters,
+//!   2^n texts for n letters; walking them letter by letter over both cases at once
+//!   keeps a number of texts bounded by the automata, not by 2^n.
+//! - [`free`]: any text. A breadth-first search over tuples, one character at a time,
+//!   from an alphabet that has one character of every class the patterns tell apart
+//!   (every ASCII character, and one character of each stretch of Unicode that the
+//!   patterns' character classes do not split). It finds the shortest text passing the
+//!   tests, or proves there is none, unless it meets its budget.
+
+use regex_automata::hybrid::LazyStateID;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
+use rustc_hash::FxHashMap as HashMap;
+
+use super::field::{FieldResult, Lit};
+use super::formula::{Basic, Kind};
+
+/// Most state tuples kept over a whole search before the answer is `Unknown`.
+const MAX_TUPLES: usize = 200_000;
+/// Most automaton steps (tuples times alphabet) of a free search.
+const MAX_STEPS: usize = 20_000_000;
+
+/// One test as an automaton: the DFA, its cache, and whether the test must hold.
+type Automaton = (DFA, Cache, bool);
+
+/// The automata of the text tests among `lits`, or the answer when a test decides it
+/// alone; numeric tests are left to `fixed` (their truth on every candidate text, when
+/// that is known) or refused (`None`).
+fn automata_of(lits: &[Lit], fixed: Option<&str>) -> Result<(Vec<Automaton>, Vec<String>), FieldResult> {
+    let mut automata: Vec<Automaton> = Vec::new();
+    let mut patterns = Vec::new();
+    for &(b, pos) in lits {
+        if b.kind.is_numeric() || b.time {
+            match fixed {
+                // Digits have no case: the test's truth is the same on every variant.
+                Some(value) if b.eval(value) != pos => return Err(FieldResult::Unsat),
+                Some(_) => continue,
+                None => return Err(FieldResult::Unknown),
+            }
+        }
+        let p = pattern(b);
+        let Some(dfa) = automaton(&p) else {
+            // A pattern the regex engine refuses matches nothing (as `Pred::eval` reads it).
+            if pos {
+                return Err(FieldResult::Unsat);
+            }
+            continue;
+        };
+        let cache = dfa.create_cache();
+        automata.push((dfa, cache, pos));
+        patterns.push(p);
+    }
+    Ok((automata, patterns))
+}
+
+/// Decides the literals when the text is `value` up to the case of its ASCII letters.
+pub(crate) fn fixed_case(value: &str, lits: &[Lit]) -> FieldResult {
+    match automata_of(lits, Some(value)) {
+        Ok((mut automata, _)) => verified(walk(value, &mut automata), lits),
+        Err(answer) => answer,
+    }
+}
+
+/// Decides the literals (text tests and regular expressions, no numbers) over every text.
+pub(crate) fn free(lits: &[Lit]) -> FieldResult {
+    match automata_of(lits, None) {
+        Ok((mut automata, patterns)) => match alphabet(&patterns) {
+            Some(alphabet) => verified(search(&alphabet, &mut automata), lits),
+            None => FieldResult::Unknown,
+        },
+        Err(answer) => answer,
+    }
+}
+
+fn verified(walk: Walk, lits: &[Lit]) -> FieldResult {
+    match walk {
+        Walk::Found(text) if lits.iter().all(|(b, pos)| b.eval(&text) == *pos) => FieldResult::Sat(text),
+        Walk::Found(text) => {
+            debug_assert!(false, "automata witness {text:?} fails {lits:?}");
+            FieldResult::Unknown
+        }
+        Walk::None => FieldResult::Unsat,
+        Walk::GaveUp => FieldResult::Unknown,
+    }
+}
+
+/// A lazy DFA that finds a match anywhere, or `None` when the pattern does not compile.
+fn automaton(pattern: &str) -> Option<DFA> {
+    DFA::builder()
+        .configure(
+            DFA::config()
+                .unicode_word_boundary(true)
+                .cache_capacity(16 << 20)
+                .minimum_cache_clear_count(Some(0)),
+        )
+        .syntax(syntax::Config::new())
+        .build(pattern)
+        .ok()
+}
+
+/// The test `b` as a regular expression with the same matches (ASCII-only case folding,
+/// term boundaries of `has` as bytes that are not ASCII letters or digits).
+fn pattern(b: &Basic) -> String {
+    if b.kind == Kind::Regex {
+        return b.value.clone();
+    }
+    let mut lit = String::new();
+    for c in b.value.chars() {
+        if !b.cs && c.is_ascii_alphabetic() {
+            lit.push_str(&format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase()));
+        } else {
+            lit.push_str(&regex_syntax::escape(c.encode_utf8(&mut [0; 4])));
+        }
+    }
+    let term = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let before = if term(b.value.chars().next()) {
+        r"(?:\A|[^0-9A-Za-z])"
+    } else {
+        ""
+    };
+    let after = if term(b.value.chars().last()) {
+        r"(?:[^0-9A-Za-z]|\z)"
+    } else {
+        ""
+    };
+    match b.kind {
+        Kind::Eq => format!(r"\A{lit}\z"),
+        Kind::Prefix => format!(r"\A{lit}"),
+        Kind::Suffix => format!(r"{lit}\z"),
+        Kind::Has => format!("{before}{lit}{after}"),
+        Kind::HasPrefix => format!("{before}{lit}"),
+        Kind::HasSuffix => format!("{lit}{after}"),
+        _ => lit,
+    }
+}
+
+enum Walk {
+    Found(String),
+    None,
+    GaveUp,
+}
+
+/// Where every automaton is after a prefix, and which have matched already.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Tuple {
+    states: Vec<LazyStateID>,
+    matched: Vec<bool>,
+}
+
+fn walk(value: &str, automata: &mut [Automaton]) -> Walk {
+    let Some(start) = start(automata) else {
+        return Walk::GaveUp;
+    };
+    // Each layer: the tuples after one more byte, each with its parent and the byte.
+    let mut layers: Vec<Vec<(Tuple, usize, u8)>> = vec![vec![(start, 0, 0)]];
+    let mut kept = 1;
+    for &byte in value.as_bytes() {
+        let choices: &[u8] = if byte.is_ascii_alphabetic() {
+            &[byte.to_ascii_lowercase(), byte.to_ascii_uppercase()]
+        } else {
+            std::slice::from_ref(&byte)
+        };
+        let mut next: Vec<(Tuple, usize, u8)> = Vec::new();
+        let mut seen: HashMap<Tuple, ()> = HashMap::default();
+        for (parent, (tuple, ..)) in layers.last().expect("a first layer").iter().enumerate() {
+            for &c in choices {
+                let Some(stepped) = step(tuple, automata, |dfa, cache, s| dfa.next_state(cache, s, c)) else {
+                    return Walk::GaveUp;
+                };
+                if seen.insert(stepped.clone(), ()).is_none() {
+                    next.push((stepped, parent, c));
+                }
+            }
+        }
+        kept += next.len();
+        if kept > MAX_TUPLES {
+            return Walk::GaveUp;
+        }
+        layers.push(next);
+    }
+    let last = layers.last().expect("a last layer");
+    for (i, (tuple, ..)) in last.iter().enumerate() {
+        let Some(accepted) = accepts(tuple, automata) else {
+            return Walk::GaveUp;
+        };
+        if accepted {
+            // Read the bytes back through the parents.
+            let mut bytes = Vec::new();
+            let mut at = i;
+            for layer in layers.iter().skip(1).rev() {
+                let (_, parent, byte) = &layer[at];
+                bytes.push(*byte);
+                at = *parent;
+            }
+            bytes.reverse();
+            return String::from_utf8(bytes).map_or(Walk::GaveUp, Walk::Found);
+        }
+    }
+    Walk::None
+}
+
+/// Every automaton at the start of the text.
+fn start(automata: &mut [Automaton]) -> Option<Tuple> {
+    let mut start = Tuple {
+        states: Vec::new(),
+        matched: vec![false; automata.len()],
+    };
+    for (dfa, cache, _) in automata.iter_mut() {
+        start.states.push(
+            dfa.start_state_forward(cache, &Input::new("").anchored(Anchored::No))
+                .ok()?,
+        );
+    }
+    Some(start)
+}
+
+/// Whether the text that led to `tuple`, ended there, passes every test (`None`: an
+/// automaton gave up).
+fn accepts(tuple: &Tuple, automata: &mut [Automaton]) -> Option<bool> {
+    let end = step(tuple, automata, |dfa, cache, s| dfa.next_eoi_state(cache, s))?;
+    Some(end.matched.iter().zip(automata.iter()).all(|(m, (.., pos))| m == pos))
+}
+
+/// Breadth first over the tuples, one character of `alphabet` at a time: the shortest
+/// text that passes every test, or proof that none does.
+fn search(alphabet: &[char], automata: &mut [Automaton]) -> Walk {
+    let Some(first) = start(automata) else {
+        return Walk::GaveUp;
+    };
+    // Each tuple found: its parent and the character that led to it.
+    let mut found: Vec<(Tuple, usize, char)> = vec![(first.clone(), 0, '\0')];
+    let mut seen: HashMap<Tuple, ()> = HashMap::default();
+    seen.insert(first, ());
+    let mut gave_up = false;
+    let mut steps = 0usize;
+    let mut next = 0;
+    while next < found.len() {
+        let tuple = found[next].0.clone();
+        match accepts(&tuple, automata) {
+            Some(true) => {
+                let mut text = Vec::new();
+                let mut at = next;
+                while at != 0 {
+                    text.push(found[at].2);
+                    at = found[at].1;
+                }
+                return Walk::Found(text.into_iter().rev().collect());
+            }
+            Some(false) => {}
+            None => gave_up = true,
+        }
+        for &c in alphabet {
+            steps += automata.len();
+            if steps > MAX_STEPS || found.len() > MAX_TUPLES {
+                return Walk::GaveUp;
+            }
+            let mut buf = [0; 4];
+            let mut at = Some(tuple.clone());
+            for &byte in c.encode_utf8(&mut buf).as_bytes() {
+                at = at.and_then(|t| step(&t, automata, |dfa, cache, s| dfa.next_state(cache, s, byte)));
+            }
+            // An automaton that gives up on this character (a Unicode word boundary)
+            // leaves the branch unexplored: no proof of "none" after that.
+            let Some(stepped) = at else {
+                gave_up = true;
+                continue;
+            };
+            if seen.insert(stepped.clone(), ()).is_none() {
+                found.push((stepped, next, c));
+            }
+        }
+        next += 1;
+    }
+    if gave_up { Walk::GaveUp } else { Walk::None }
+}
+
+/// One character of every class the patterns tell apart: every ASCII character (the
+/// readable ones first, for readable witnesses), and the first character of each
+/// stretch of non-ASCII characters on which every pattern's classes and literals agree.
+fn alphabet(patterns: &[String]) -> Option<Vec<char>> {
+    use regex_syntax::hir::{Class, Hir, HirKind, Look};
+    fn cuts(hir: &Hir, out: &mut Vec<u32>, word: &mut bool) {
+        match hir.kind() {
+            HirKind::Literal(lit) => {
+                for c in String::from_utf8_lossy(&lit.0).chars() {
+                    out.extend([c as u32, c as u32 + 1]);
+                }
+            }
+            HirKind::Class(Class::Unicode(class)) => {
+                for r in class.ranges() {
+                    out.extend([r.start() as u32, r.end() as u32 + 1]);
+                }
+            }
+            HirKind::Class(Class::Bytes(_)) | HirKind::Empty => {}
+            HirKind::Look(look) => {
+                *word |= matches!(
+                    look,
+                    Look::WordUnicode
+                        | Look::WordUnicodeNegate
+                        | Look::WordStartUnicode
+                        | Look::WordEndUnicode
+                        | Look::WordStartHalfUnicode
+                        | Look::WordEndHalfUnicode
+                );
+            }
+            HirKind::Repetition(rep) => cuts(&rep.sub, out, word),
+            HirKind::Capture(cap) => cuts(&cap.sub, out, word),
+            HirKind::Concat(items) | HirKind::Alternation(items) => {
+                for item in items {
+                    cuts(item, out, word);
+                }
+            }
+        }
+    }
+    let mut points = vec![0x80u32];
+    let mut word = false;
+    for p in patterns {
+        cuts(&regex_syntax::parse(p).ok()?, &mut points, &mut word);
+    }
+    if word {
+        cuts(&regex_syntax::parse(r"\w").ok()?, &mut points, &mut word);
+    }
+    points.retain(|&p| p >= 0x80);
+    points.sort_unstable();
+    points.dedup();
+    let ascii = (0u8..0x80).map(char::from);
+    let mut out: Vec<char> = ('a'..='z')
+        .chain('A'..='Z')
+        .chain('0'..='9')
+        .chain(
+            ascii
+                .clone()
+                .filter(|c| c.is_ascii_graphic() && !c.is_ascii_alphanumeric()),
+        )
+        .chain(ascii.filter(|c| !c.is_ascii_graphic()))
+        .collect();
+    // A stretch that starts in the surrogates starts, for `char`, after them.
+    out.extend(
+        points
+            .into_iter()
+            .filter_map(|p| char::from_u32(p).or_else(|| (p < 0xE000).then_some('\u{E000}'))),
+    );
+    out.dedup();
+    Some(out)
+}
+
+/// Every automaton moved by `next` (a byte, or the end of the text); `None` when one
+/// gives up (a Unicode word boundary on non-ASCII text) or its cache was reset.
+fn step(
+    tuple: &Tuple,
+    automata: &mut [Automaton],
+    next: impl Fn(&DFA, &mut Cache, LazyStateID) -> Result<LazyStateID, regex_automata::hybrid::CacheError>,
+) -> Option<Tuple> {
+    let mut out = tuple.clone();
+    for (i, (dfa, cache, _)) in automata.iter_mut().enumerate() {
+        if out.matched[i] {
+            continue;
+        }
+        let clears = cache.clear_count();
+        let s = next(dfa, cache, tuple.states[i]).ok()?;
+        if cache.clear_count() != clears || s.is_quit() || s.is_unknown() {
+            return None;
+        }
+        out.matched[i] = s.is_match();
+        out.states[i] = s;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(kind: Kind, cs: bool, value: &str) -> Basic {
+        Basic {
+            field: 0,
+            kind,
+            cs,
+            value: value.into(),
+            time: false,
+        }
+    }
+
+    fn decide(value: &str, lits: &[(Basic, bool)]) -> FieldResult {
+        let lits: Vec<Lit> = lits.iter().map(|(b, p)| (b, *p)).collect();
+        fixed_case(value, &lits)
+    }
+
+    #[test]
+    fn many_letters_under_a_regex_are_decided() {
+        let upper_first = basic(Kind::Regex, true, "^[A-Z]");
+        assert_eq!(
+            decide("abcdefghijkl", &[(upper_first.clone(), true)]),
+            FieldResult::Sat("Abcdefghijkl".into())
+        );
+        // Every letter upper case, and yet not all upper case: impossible.
+        let all_upper = basic(Kind::Regex, true, "^[A-Z]+$");
+        let not_shouting = basic(Kind::Eq, true, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        assert_eq!(
+            decide(
+                "abcdefghijklmnopqrstuvwxyz",
+                &[(all_upper.clone(), true), (not_shouting.clone(), false)]
+            ),
+            FieldResult::Unsat
+        );
+        assert_eq!(
+            decide("abcdefghijklmnopqrstuvwxyz", &[(all_upper, true)]),
+            FieldResult::Sat("ABCDEFGHIJKLMNOPQRSTUVWXYZ".into())
+        );
+        // 40 letters, alternating case demanded by a regex.
+        let value = "ab".repeat(20);
+        let alternating = basic(Kind::Regex, true, "^(aB)+$");
+        assert_eq!(
+            decide(&value, &[(alternating, true)]),
+            FieldResult::Sat("aB".repeat(20))
+        );
+    }
+
+    #[test]
+    fn text_tests_become_patterns_with_the_same_matches() {
+        let cases = [
+            (basic(Kind::Has, false, "exe"), "cmd.EXE", true),
+            (basic(Kind::Has, false, "exe"), "cmdexe", false),
+            (basic(Kind::HasPrefix, true, "Ab"), "x Abc", true),
+            (basic(Kind::HasSuffix, true, "Ab"), "x Abc", false),
+            (basic(Kind::Contains, false, "a.b"), "xA.By", true),
+            (basic(Kind::Contains, false, "a.b"), "xAxBy", false),
+            (basic(Kind::Eq, false, "é"), "é", true),
+            (basic(Kind::Suffix, true, ".exe"), "a.EXE", false),
+            (basic(Kind::Has, false, "-"), "a-b", true),
+            (basic(Kind::Has, false, ""), "", true),
+        ];
+        for (b, text, expected) in cases {
+            assert_eq!(b.eval(text), expected, "{b:?} on {text}");
+            let dfa = automaton(&pattern(&b)).unwrap();
+            let re = regex::Regex::new(&pattern(&b)).unwrap();
+            assert_eq!(re.is_match(text), expected, "{} on {text}", pattern(&b));
+            drop(dfa);
+        }
+    }
+}
