@@ -326,7 +326,8 @@ fn contradiction_after_many_or_pairs_is_found_in_any_order() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Typed fields against brute force: `i` an int, `r` a real, `b` a bool, `s` text; nulls
+// Typed fields against brute force: `i` an int, `l` a long, `r` a real, `b` a bool, `t` a
+// datetime, `s` text; nulls
 // as KQL applies a `where` (see `schema::typed`) on the same random predicates.
 
 /// The operators every typed column takes.
@@ -339,7 +340,7 @@ fn typed_op() -> impl Strategy<Value = Op> {
 fn typed_atom() -> BoxedStrategy<Atom> {
     let number = proptest::sample::select(vec!["-1", "0", "1", "2", "2.5", "3", "10", "0443", "1.50"]);
     let numbers = (
-        proptest::sample::select(vec!["i", "r"]),
+        proptest::sample::select(vec!["i", "l", "r"]),
         typed_op(),
         any::<bool>(),
         proptest::collection::vec(number, 1..3),
@@ -372,7 +373,7 @@ fn typed_atom() -> BoxedStrategy<Atom> {
                 .collect();
             Atom::new("t", op, negated, true, values)
         });
-    let nulls = (proptest::sample::select(vec!["i", "r", "b", "t"]), any::<bool>())
+    let nulls = (proptest::sample::select(vec!["i", "l", "r", "b", "t"]), any::<bool>())
         .prop_map(|(f, negated)| Atom::new(f, Op::Equals, negated, true, vec![Value::Str(String::new())]));
     let strings = strategy::atom(vec!["s"], pool_value(), false);
     prop_oneof![6 => numbers, 2 => bools, 3 => times, 1 => nulls, 2 => strings].boxed()
@@ -389,6 +390,7 @@ const TIMES: [&str; 4] = [
 fn typed_domains() -> Domains {
     let mut d = Domains::text();
     d.insert("i", Domain::INT);
+    d.insert("l", Domain::LONG);
     d.insert("r", Domain::Decimal);
     d.insert("b", Domain::Bool);
     d.insert("t", Domain::Time);
@@ -400,7 +402,7 @@ fn typed_domains() -> Domains {
 fn typed_universe(field: &str) -> Vec<String> {
     let mut out = vec![String::new()];
     match field {
-        "i" => out.extend((-3..=12).map(|n| n.to_string())),
+        "i" | "l" => out.extend((-3..=12).map(|n| n.to_string())),
         "r" => out.extend((-12..=48).map(|q| crate::decimal::Decimal::from_scaled(q * 25, 2).to_string())),
         "t" => {
             // Each constant and the ticks next to it: a value of every region between them.
@@ -420,6 +422,7 @@ fn as_where(pred: &Pred) -> Pred {
     use crate::schema::{Applied, Column, ColumnType};
     let columns = [
         ("i", ColumnType::Int),
+        ("l", ColumnType::Long),
         ("r", ColumnType::Real),
         ("b", ColumnType::Bool),
         ("s", ColumnType::String),

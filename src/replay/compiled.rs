@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
-use crate::pred::{Atom, Event, Op, Pred};
+use crate::pred::{Atom, Event, Op, Pred, Value};
 
 /// Field names to slot numbers, shared by every compiled rule of a replay.
 #[derive(Debug, Default)]
@@ -117,7 +117,11 @@ fn compile_or(ps: &[Pred], fields: &mut Fields) -> Node {
     let mut rest = Vec::new();
     for p in ps {
         match p {
-            Pred::Atom(a) if !a.negated && matches!(a.op, Op::Contains | Op::Equals | Op::In) => {
+            Pred::Atom(a)
+                if !a.negated
+                    && matches!(a.op, Op::Contains | Op::Equals | Op::In)
+                    && !a.values.iter().any(Value::is_datetime) =>
+            {
                 let contains = a.op == Op::Contains;
                 let key = (a.field.clone(), a.case_sensitive, contains);
                 let values = groups.entry(key).or_default();
@@ -163,6 +167,8 @@ fn atom(a: &Atom, fields: &mut Fields) -> Node {
     let cs = a.case_sensitive;
     let value = || fold(a.value().text(), cs).into_bytes();
     let test = match a.op {
+        // A datetime compares as an instant, not as text.
+        _ if a.values.iter().any(Value::is_datetime) => Test::Other(Box::new(a.clone())),
         Op::Equals => Test::Equals(value()),
         Op::StartsWith => Test::StartsWith(value()),
         Op::EndsWith => Test::EndsWith(value()),
@@ -291,6 +297,7 @@ mod tests {
             &[("a", "HELLO"), ("b", "")],
             &[("b", "y")],
             &[("a", "say hello"), ("b", "X")],
+            &[("a", "2024-01-01 00:00"), ("b", "2024-01-01T00:00:00.5Z")],
         ];
         for text in [
             r#"a contains "hello" or a contains "xyz" or b == "x""#,
@@ -301,6 +308,10 @@ mod tests {
             r#"a matches regex "^[A-Z]+$""#,
             r#"a !has "world" and b !hasprefix "q""#,
             r#"not (a has_any ("hello", "q")) or a !has_cs "HELLO""#,
+            r#"a == datetime(2024-01-01)"#,
+            r#"b in (datetime(2024-01-01 00:00:00.5), "q")"#,
+            r#"a == datetime(2024-01-01) or b == "q""#,
+            r#"b > datetime(2024-01-01) and a != datetime(2024-01-02)"#,
         ] {
             check(text, events);
         }
@@ -384,6 +395,8 @@ fn necessary(pred: &Pred) -> Option<Vec<(String, String)>> {
             .filter(|l| !l.is_empty())
             .max_by_key(String::len)
             .map(|l| vec![(a.field.clone(), l)]),
+        // A datetime equals texts other than its own (`2024-01-01 00:00`): no literal.
+        Pred::Atom(a) if a.values.iter().any(Value::is_datetime) => None,
         Pred::Atom(a)
             if !a.negated
                 && matches!(
