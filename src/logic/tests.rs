@@ -51,10 +51,15 @@ fn brute_force(pred: &Pred) -> Option<Event> {
 
 /// One text of [`candidates`] per distinct vector of truths of `pred`'s atoms on `field`.
 fn representatives(pred: &Pred, field: &str) -> Vec<String> {
+    representatives_of(pred, field, candidates())
+}
+
+/// One text of `texts` per distinct vector of truths of `pred`'s atoms on `field`.
+fn representatives_of(pred: &Pred, field: &str, texts: Vec<String>) -> Vec<String> {
     let atoms = pred.atoms();
     let mine: Vec<&&Atom> = atoms.iter().filter(|a| a.field == field).collect();
     let mut seen: BTreeMap<Vec<bool>, String> = BTreeMap::new();
-    for t in candidates() {
+    for t in texts {
         seen.entry(mine.iter().map(|a| a.eval_text(&t)).collect()).or_insert(t);
     }
     seen.into_values().collect()
@@ -444,7 +449,7 @@ fn brute_force_typed(pred: &Pred) -> Option<Event> {
             if f == "s" {
                 representatives(pred, f)
             } else {
-                typed_universe(f)
+                representatives_of(pred, f, typed_universe(f))
             }
         })
         .collect();
