@@ -48,6 +48,9 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
         let kind = if c.is_ascii_whitespace() {
             i += 1;
             continue;
+        } else if let Some(len) = wide_space(&text[i..]) {
+            i += len;
+            continue;
         } else if text[i..].starts_with("//") {
             i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
             continue;
@@ -94,6 +97,14 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
         });
     }
     out
+}
+
+/// The length of a non-ASCII space at the start of `text`: Kusto reads every Unicode
+/// space (no-break, narrow, em, ...), the zero-width space and the byte order mark as
+/// white space, and real queries pasted from web pages carry them.
+pub fn wide_space(text: &str) -> Option<usize> {
+    let c = text.chars().next()?;
+    (!c.is_ascii() && (c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}')).then(|| c.len_utf8())
 }
 
 /// Words of KQL that contain a dash (query operators).

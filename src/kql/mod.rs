@@ -225,8 +225,23 @@ impl Reader {
         let mut inner = pair.into_inner();
         let first = inner.next().expect("grammar: source");
         let mut wheres = Vec::new();
+        let mut several = None;
+        if first.as_rule() == Rule::other_source {
+            let short: String = first.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+            let short: String = short.chars().take(40).collect();
+            self.note(
+                span(&first),
+                format!(
+                    "the rule reads `{short}`: not one table (a union of queries, `print`, a function call), so it is checked without its detection logic"
+                ),
+                true,
+            );
+            return (None, None, Vec::new());
+        }
         let source = if matches!(first.as_rule(), Rule::find_source | Rule::union_source) {
-            let name = self.first_of_several(&first);
+            let names = several_tables(&first);
+            let name = names[0].clone();
+            several = Some((names, span(&first), first.as_rule() == Rule::find_source));
             if first.as_rule() == Rule::find_source {
                 // `find`'s condition holds on each table's rows alike.
                 self.table = Some(name.clone());
@@ -315,6 +330,10 @@ impl Reader {
                             }
                         }
                     }
+                    for name in made_columns(&word, &text) {
+                        self.aliases.remove(&name);
+                        self.computed.push(name);
+                    }
                 }
                 Rule::distinct_stage => outputs = children(stage).map(|n| n.as_str().to_string()).collect(),
                 Rule::join_stage if !summarized => {
@@ -340,12 +359,56 @@ impl Reader {
                 _ => {}
             }
         }
-        let detection = match wheres.len() {
+        let mut detection = match wheres.len() {
             0 => Pred::True,
             1 => wheres.pop().expect("one"),
             _ => Pred::And(wheres),
         };
+        let mut source = source;
+        if let Some((names, at, find)) = several {
+            (source, detection) = self.one_of_several(&names, at, find, detection);
+        }
         (Some(source), Some(detection), outputs)
+    }
+
+    /// A source that reads several tables (`union A, B`, `find in (A, B)`): checked on
+    /// the first that has every column D reads, with a note naming the others. When none
+    /// has them all, conditions on columns the first lacks are approximated (read there,
+    /// they would be a misreading).
+    fn one_of_several(&mut self, names: &[String], at: Span, find: bool, detection: Pred) -> (String, Pred) {
+        let schema = crate::schema::schema();
+        let has = |table: &str, field: &str| {
+            schema
+                .table(table)
+                .is_none_or(|columns| columns.iter().any(|c| c.name == field))
+        };
+        let fields = detection.fields();
+        let chosen = names
+            .iter()
+            .find(|t| fields.iter().all(|f| has(t, f)))
+            .unwrap_or(&names[0])
+            .clone();
+        let what = if find { "`find`" } else { "the rule" };
+        self.note(
+            at,
+            format!(
+                "{what} reads {}: fpx checks it on {chosen} only (the conditions apply to each table alike)",
+                names.join(", ")
+            ),
+            false,
+        );
+        let detection = detection.map_atoms(&mut |a| {
+            if a.field == crate::model::OPAQUE || has(&chosen, &a.field) {
+                return Pred::Atom(a.clone());
+            }
+            let text = crate::expr::print(&Pred::Atom(a.clone()));
+            self.approximated(
+                a.span.clone(),
+                &text,
+                &format!("reads `{}`, which {chosen} does not have; it is read", a.field),
+            )
+        });
+        (chosen, detection)
     }
 
     fn expr(&mut self, pair: Pair<Rule>) -> Pred {
@@ -387,7 +450,7 @@ impl Reader {
                 let operand = inner.next().expect("grammar: operand");
                 let negated = inner.next().expect("grammar: between").as_str().starts_with('!');
                 let range = inner.next().expect("grammar: range").as_str();
-                if is_time(operand.as_str()) {
+                if is_time(operand.as_str()) || mentions_time(text) {
                     return opaque(None);
                 }
                 let bounds = range.split_once("..").map(|(a, b)| (a.trim(), b.trim()));
@@ -412,10 +475,33 @@ impl Reader {
                 }
             }
             Rule::emptiness => {
+                let text = pair.as_str().to_string();
                 let mut inner = pair.into_inner();
                 let function = inner.next().expect("grammar: function").as_str().to_ascii_lowercase();
-                let field = inner.next().expect("grammar: field").as_str();
+                let written = inner.next().expect("grammar: field").as_str();
                 let negated = function.starts_with("isnot");
+                // A `let` value is a constant; a computed column is not a column.
+                match self.lets.get(written) {
+                    Some(Binding::Scalar(v)) => {
+                        return if v.text().is_empty() != negated {
+                            Pred::True
+                        } else {
+                            Pred::False
+                        };
+                    }
+                    Some(_) => return self.approximated(at, &text, UNDECIDABLE),
+                    None => {}
+                }
+                if self.computed.iter().any(|c| c == written) {
+                    return self.approximated(at, &text, UNDECIDABLE);
+                }
+                // An alias is its column (a case change keeps a text empty or not).
+                let field = self
+                    .aliases
+                    .get(written)
+                    .map_or(written, |a| a.column.as_str())
+                    .to_string();
+                let field = field.as_str();
                 // A string column is never null (an absent value is the empty string):
                 // `isnull` of one is false, `isnotnull` true. Other columns are null
                 // where fpx reads the empty text.
@@ -438,6 +524,16 @@ impl Reader {
                 }
             }
             Rule::comparison => self.comparison(pair.as_str(), at),
+            Rule::property_comparison => {
+                let text = pair.as_str().to_string();
+                let mut inner = pair.into_inner();
+                let property = inner.next().expect("grammar: property");
+                let rest = &text[property.as_str().len()..];
+                match property_path(property) {
+                    Some(field) => self.comparison(&format!("{field}{rest}"), at),
+                    None => self.approximated(at, &text, UNDECIDABLE),
+                }
+            }
             Rule::set_membership => {
                 let text = pair.as_str().to_string();
                 let mut inner = pair.into_inner();
@@ -467,10 +563,39 @@ impl Reader {
                     .next()
                     .map(|p| p.as_str().to_string())
                     .unwrap_or_default();
-                if is_time(&first) {
+                // A time window (`Timestamp > MaxAge`, `Timestamp < AlertTime + 5d`):
+                // events have no time, so it is dropped.
+                if is_time(&first) || mentions_time(&text) {
                     return opaque(None);
                 }
                 self.approximated(at, &text, UNDECIDABLE)
+            }
+            Rule::bare_name => {
+                let name = pair.as_str().trim().to_string();
+                match self.lets.get(&name) {
+                    Some(Binding::Scalar(Value::Bool(b))) => return if *b { Pred::True } else { Pred::False },
+                    Some(_) => return self.approximated(at, &name, UNDECIDABLE),
+                    None => {}
+                }
+                let column = self.aliases.get(&name).map_or(name.clone(), |a| a.column.clone());
+                let bool_column = !self.computed.contains(&name)
+                    && self
+                        .table
+                        .as_deref()
+                        .and_then(|t| crate::schema::schema().table(t))
+                        .is_some_and(|cs| {
+                            cs.iter()
+                                .any(|c| c.name == column && c.ty == crate::schema::ColumnType::Bool)
+                        });
+                if bool_column {
+                    // `where IsSigned` is `where IsSigned == true`.
+                    Pred::Atom(Atom {
+                        span: at,
+                        ..Atom::new(&column, Op::Equals, false, true, vec![Value::Bool(true)])
+                    })
+                } else {
+                    self.approximated(at, &name, UNDECIDABLE)
+                }
             }
             Rule::bool_call => {
                 let text = pair.as_str().to_string();
@@ -488,6 +613,14 @@ impl Reader {
     /// A comparison, parsed by the exclusion grammar so both mean the same; unquoted
     /// right-hand sides are names (a `let` or another column), not strings.
     fn comparison(&mut self, text: &str, at: Span) -> Pred {
+        // A time window (`Timestamp > MaxAge`): events have no time, so it is dropped.
+        let subject = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        if is_time(subject) && !self.aliases.contains_key(subject) && !self.computed.iter().any(|c| c == subject) {
+            return opaque(None);
+        }
         let ParseOutcome::Parsed(parsed) = parse_exclusion(text) else {
             return self.approximated(at, text, UNDECIDABLE);
         };
@@ -497,6 +630,18 @@ impl Reader {
         atom.span = at.clone();
         if self.computed.contains(&atom.field) {
             return self.approximated(at, text, UNDECIDABLE);
+        }
+        // A property of a dynamic value (`Parsed.PipeName`): a field of its own, named
+        // after the column it is read from (`AdditionalFields.PipeName`).
+        if let Some((head, tail)) = atom.field.split_once('.') {
+            match self.aliases.get(head) {
+                _ if self.computed.iter().any(|c| c == head) => {
+                    return self.approximated(at, text, UNDECIDABLE);
+                }
+                Some(alias) if alias.fold.is_none() => atom.field = format!("{}.{tail}", alias.column),
+                Some(_) => return self.approximated(at, text, UNDECIDABLE),
+                None => {}
+            }
         }
 
         if is_time(&atom.field) {
@@ -549,32 +694,6 @@ impl Reader {
         self.comparison(&format!("{field} {op} ({})", printed.join(", ")), at)
     }
 
-    /// A source that reads several tables (`union A, B`, `find in (A, B)`): the first,
-    /// which the rule is checked on, with a note naming the others.
-    fn first_of_several(&mut self, source: &Pair<Rule>) -> String {
-        let names: Vec<String> = source
-            .clone()
-            .into_inner()
-            .filter(|p| p.as_rule() == Rule::name)
-            .map(|p| p.as_str().to_string())
-            .collect();
-        let what = if source.as_rule() == Rule::find_source {
-            "`find`"
-        } else {
-            "the rule"
-        };
-        self.note(
-            span(source),
-            format!(
-                "{what} reads {}: fpx checks it on {} only (the conditions apply to each table alike)",
-                names.join(", "),
-                names[0]
-            ),
-            false,
-        );
-        names[0].clone()
-    }
-
     /// `name = definition` in `project`, `project-rename` or `extend`: an alias when the
     /// definition is a column (or an alias), or `tolower`/`toupper` of one; else a
     /// computed column.
@@ -596,8 +715,27 @@ impl Reader {
                         .to_string()
                 })
         };
+        let path = |t: &str| !t.is_empty() && t.split('.').all(identifier);
         let (column, fold) = if identifier(definition) {
             (definition.to_string(), None)
+        } else if let Some(inner) = call("parse_json")
+            .or_else(|| call("todynamic"))
+            .or_else(|| call("tostring").filter(|c| c.contains('.')))
+            .filter(|c| path(c))
+        {
+            // A dynamic value read from a column, or one of its properties as text: the
+            // same field (`Parsed = parse_json(AdditionalFields)`, `P = tostring(Parsed.P)`).
+            match inner.split_once('.') {
+                Some((head, tail)) => match self.aliases.get(head) {
+                    Some(a) if a.fold.is_none() => (format!("{}.{tail}", a.column), None),
+                    None if !self.computed.iter().any(|c| c == head) => (inner, None),
+                    _ => {
+                        self.computed.push(name.to_string());
+                        return;
+                    }
+                },
+                None => (inner, None),
+            }
         } else if let Some(inner) = call("tolower").filter(|c| identifier(c)) {
             (inner, Some(Fold::Lower))
         } else if let Some(inner) = call("toupper").filter(|c| identifier(c)) {
@@ -681,10 +819,142 @@ fn literal(text: &str) -> Option<(Value, bool)> {
     }
 }
 
+/// Whether a condition's text (outside its strings) names a time: a time column, `ago`,
+/// `now`, `datetime`, or a timespan literal (`5d`, `30min`).
+fn mentions_time(text: &str) -> bool {
+    let mut outside = String::new();
+    let mut quote = None;
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None => outside.push(c),
+        }
+    }
+    outside
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .any(|word| {
+            is_time(word)
+                || word.ends_with("Timestamp")
+                || word
+                    .find(|c: char| !c.is_ascii_digit() && c != '.')
+                    .is_some_and(|at| at > 0 && crate::time::parse_timespan(&word.to_ascii_lowercase()).is_some())
+        })
+}
+
 fn is_time(operand: &str) -> bool {
     let name = operand.split('(').next().unwrap_or(operand);
     matches!(name, "Timestamp" | "TimeGenerated" | "ago" | "now" | "datetime")
         || name.ends_with("Time") && !name.contains('.')
+}
+
+/// The columns a stage makes or remakes from others: `parse ... with * "x" A "y" B`
+/// (A, B), `mv-expand X`, `mv-expand Y = X` (Y). Conditions on them are not on the
+/// table's columns.
+fn made_columns(word: &str, text: &str) -> Vec<String> {
+    let identifier = |t: &str| {
+        t.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    match word {
+        "parse" | "parse-where" | "parse-kv" => {
+            // The names after `with`, outside the quoted delimiters.
+            let Some(at) = text.find(" with ") else {
+                return Vec::new();
+            };
+            let mut names = Vec::new();
+            let mut quote = None;
+            let mut current = String::new();
+            for c in text[at + 6..].chars().chain(std::iter::once(' ')) {
+                match quote {
+                    Some(q) if c == q => quote = None,
+                    Some(_) => {}
+                    None if c == '"' || c == '\'' => quote = Some(c),
+                    None if c.is_ascii_alphanumeric() || c == '_' => current.push(c),
+                    None => {
+                        if identifier(&current)
+                            && !matches!(
+                                current.as_str(),
+                                "kind" | "flags" | "regex" | "simple" | "relaxed" | "typeof"
+                            )
+                        {
+                            names.push(std::mem::take(&mut current));
+                        }
+                        current.clear();
+                    }
+                }
+            }
+            names
+        }
+        "mv-expand" | "mvexpand" | "mv-apply" | "mvapply" => text
+            .split(',')
+            .filter_map(|item| {
+                // Options first (`kind=array`, `with_itemindex=i`), then `X` or `Y = X`.
+                let name = item
+                    .split_whitespace()
+                    .find(|w| {
+                        let option = ["kind=", "bagexpansion=", "with_itemindex=", "itemindex="];
+                        !option.iter().any(|o| w.to_ascii_lowercase().starts_with(o))
+                    })?
+                    .split('=')
+                    .next()?;
+                identifier(name).then(|| name.to_string())
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The field a dynamic property names: `parse_json(C).a.b` and `todynamic(C)['a']` are
+/// `C.a.b` and `C.a`; `None` for an array element or a function other than those.
+fn property_path(property: Pair<Rule>) -> Option<String> {
+    let mut path = String::new();
+    for part in property.into_inner() {
+        match part.as_rule() {
+            Rule::call => {
+                let text = part.as_str();
+                let (function, argument) = text.split_once('(')?;
+                let argument = argument.strip_suffix(')')?.trim();
+                let plain = argument
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+                if !matches!(function.trim(), "parse_json" | "todynamic") || !plain || argument.is_empty() {
+                    return None;
+                }
+                path.push_str(argument);
+            }
+            Rule::field => path.push_str(part.as_str()),
+            Rule::name => {
+                path.push('.');
+                path.push_str(part.as_str());
+            }
+            Rule::bracket => {
+                let key = part.into_inner().next()?;
+                if key.as_rule() == Rule::index {
+                    return None;
+                }
+                let key = &key.as_str()[1..key.as_str().len() - 1];
+                if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return None;
+                }
+                path.push('.');
+                path.push_str(key);
+            }
+            _ => return None,
+        }
+    }
+    Some(path)
+}
+
+/// The tables a `union` or `find in` source names.
+fn several_tables(source: &Pair<Rule>) -> Vec<String> {
+    source
+        .clone()
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::name)
+        .map(|p| p.as_str().to_string())
+        .collect()
 }
 
 /// KQL's name for an unnamed aggregate: `count()` is `count_`, `make_set(X)` is

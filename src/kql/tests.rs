@@ -325,3 +325,120 @@ fn a_boolean_function_is_named_and_approximated() {
         q.notes
     );
 }
+
+/// D as printed, with whether it is exact.
+fn detection(query: &str) -> (String, bool) {
+    let q = read_query(query);
+    (q.detection.as_ref().map(print).unwrap_or_default(), q.exact())
+}
+
+#[test]
+fn time_windows_with_names_and_arithmetic_are_dropped() {
+    for query in [
+        "let MaxAge = ago(1d); DeviceProcessEvents | where Timestamp > MaxAge | where FileName == \"a\"",
+        "DeviceProcessEvents | where Timestamp < AlertTime + 5d and FileName == \"a\"",
+        "DeviceProcessEvents | where (LogonTime - TimeEmail) between (0min .. 30min) | where FileName == \"a\"",
+        "DeviceProcessEvents | where LastTime - FirstTime < 1d | where FileName == \"a\"",
+    ] {
+        let (d, exact) = detection(query);
+        assert!(exact, "{query}");
+        assert!(d.ends_with(r#"FileName == "a""#), "{query}: {d}");
+    }
+    // Arithmetic that is not about time is read (and noted) as "could be true".
+    let (d, exact) = detection("DeviceProcessEvents | where ProcessId > avg + k * stdev | where FileName == \"a\"");
+    assert!(!exact);
+    assert!(d.ends_with(r#"FileName == "a""#), "{d}");
+}
+
+#[test]
+fn dynamic_properties_are_fields_of_their_own() {
+    let (d, exact) = detection(
+        "DeviceEvents | extend P = parse_json(AdditionalFields) | where P.PipeName has \"x\" and parse_json(AdditionalFields).IsLocalLogon != true",
+    );
+    assert!(exact);
+    assert_eq!(
+        d,
+        r#"AdditionalFields.PipeName has "x" and AdditionalFields.IsLocalLogon != true"#
+    );
+    let (d, _) = detection(
+        "CloudAppEvents | where RawEventData['AppId'] == \"1\" | extend S = tostring(RawEventData.Status) | where S == \"ok\"",
+    );
+    assert_eq!(d, r#"RawEventData.AppId == "1" and RawEventData.Status == "ok""#);
+    // An array element is not a field: noted, read as "could be true".
+    let (d, exact) = detection("CloudAppEvents | where RawEventData.Items[0].Name == \"x\"");
+    assert!(!exact);
+    assert_eq!(d, "true");
+}
+
+#[test]
+fn made_columns_and_let_values_are_not_misread() {
+    // `parse` and `mv-expand` make columns; an `isempty` of a `let` value is a constant.
+    let (d, exact) = detection(
+        "let Name = \"\"; IdentityQueryEvents | parse Query with * \"Filter: \" SearchFilter | where SearchFilter contains \"x\" and (isempty(Name) or ActionType == Name)",
+    );
+    assert!(!exact);
+    assert_eq!(d, r#"true and (true or ActionType == "")"#);
+    let (d, _) =
+        detection("DeviceProcessEvents | extend D = base64_decodestring(ProcessCommandLine) | where isnotempty(D)");
+    assert_eq!(d, "true");
+}
+
+#[test]
+fn a_union_is_checked_on_the_table_that_has_the_columns() {
+    let q = read_query("union DeviceFileEvents, DeviceProcessEvents | where ProcessCommandLine has \"x\"");
+    assert_eq!(q.table.as_deref(), Some("DeviceProcessEvents"));
+    assert_eq!(print(&q.detection.unwrap()), r#"ProcessCommandLine has "x""#);
+    // No table has both: the one the first lacks is noted, not misread.
+    let q = read_query(
+        "union DeviceFileEvents, DeviceRegistryEvents | where RegistryKey has \"x\" and FolderPath has \"y\"",
+    );
+    assert_eq!(q.table.as_deref(), Some("DeviceFileEvents"));
+    assert_eq!(print(&q.detection.unwrap()), r#"true and FolderPath has "y""#);
+}
+
+#[test]
+fn sources_and_conditions_real_queries_use() {
+    // A bool column alone is the condition; a zero-width space is white space.
+    let (d, exact) = detection("\u{200B}DeviceFileCertificateInfo\u{A0}| where IsSigned or Signer has \"x\"");
+    assert!(exact);
+    assert_eq!(d, r#"IsSigned == true or Signer has "x""#);
+    // Sources that are not one table leave the rule without D, with the reason.
+    for query in [
+        "print a = 1",
+        "MyFunction('foo') | where x == 1",
+        "union (DeviceFileEvents | where FileName == \"a\"), (DeviceProcessEvents | where FileName == \"b\")",
+    ] {
+        let q = read_query(query);
+        assert!(q.detection.is_none(), "{query}");
+        assert!(
+            q.notes.iter().any(|n| n.fatal && n.message.contains("not one table")),
+            "{query}: {:?}",
+            q.notes
+        );
+    }
+    // A `let` function body holds statements of its own.
+    let (d, _) = detection(
+        "let f = view() { DeviceProcessEvents | where FileName == \"a\"; }; DeviceProcessEvents | where FileName == \"b\"",
+    );
+    assert_eq!(d, r#"FileName == "b""#);
+}
+
+#[test]
+fn the_checker_reads_what_real_queries_write() {
+    let errors = |q: &str| validate(q).into_iter().map(|e| e.message).collect::<Vec<_>>();
+    assert!(errors("DeviceProcessEvents | mvexpand x = split(ProcessCommandLine, \" \")").is_empty());
+    assert!(errors("DeviceProcessEvents\u{202F}| take 1").is_empty());
+    assert!(
+        errors("DeviceProcessEvents | summarize R = arg_max(Timestamp, ReportId) by DeviceId | project R, ReportId1")
+            .is_empty()
+    );
+    // Two queries pasted as one; an unknown column inside a join; a `let` of an unknown table.
+    assert_eq!(
+        errors("DeviceProcessEvents | where FileName == \"a\"\n\nDeviceFileEvents | take 1"),
+        ["`DeviceFileEvents` starts another query: KQL expects `;` before it"]
+    );
+    assert!(errors("DeviceProcessEvents | join (DeviceFileEvents | where Nope == 1) on DeviceId")[0].contains("Nope"));
+    assert!(errors("let a = DeviceAlertEvents | take 1; a")[0].contains("DeviceAlertEvents"));
+    // `| join` then the table on the next line is the join's, not a second query.
+    assert!(errors("DeviceProcessEvents | join\nDeviceFileEvents on DeviceId").is_empty());
+}

@@ -48,6 +48,8 @@ const OPERATORS: &[&str] = &[
     "make-series",
     "mv-apply",
     "mv-expand",
+    "mvapply",
+    "mvexpand",
     "order",
     "parse",
     "parse-kv",
@@ -193,6 +195,7 @@ impl Scope {
 pub fn validate(query: &str) -> Vec<QueryError> {
     let toks = tokens(query);
     let mut checker = Checker {
+        query,
         lets: HashMap::new(),
         errors: Vec::new(),
     };
@@ -213,8 +216,20 @@ pub fn validate(query: &str) -> Vec<QueryError> {
 }
 
 struct Checker<'q> {
+    query: &'q str,
     lets: HashMap<&'q str, Let>,
     errors: Vec<QueryError>,
+}
+
+/// The bracket depth after token `t`.
+fn nest(depth: &mut i32, t: &Token) {
+    if t.kind == Tok::Punct {
+        match t.text {
+            "(" | "[" | "{" => *depth += 1,
+            ")" | "]" | "}" => *depth -= 1,
+            _ => {}
+        }
+    }
 }
 
 /// Splits tokens at depth-0 separators.
@@ -222,13 +237,7 @@ fn split<'t, 'q>(toks: &'t [Token<'q>], at: impl Fn(&Token) -> bool) -> Vec<&'t 
     let mut out = Vec::new();
     let (mut depth, mut start) = (0i32, 0);
     for (i, t) in toks.iter().enumerate() {
-        if t.kind == Tok::Punct {
-            match t.text {
-                "(" | "[" | "{" => depth += 1,
-                ")" | "]" | "}" => depth -= 1,
-                _ => {}
-            }
-        }
+        nest(&mut depth, t);
         if depth == 0 && at(t) {
             out.push(&toks[start..i]);
             start = i + 1;
@@ -361,6 +370,11 @@ impl<'q> Checker<'q> {
                 }
                 Let::Tabular
             }
+            // `let x = Name | ...`: only a table can be piped, so `Name` must be one.
+            Some(t) if t.kind == Tok::Word && value.get(1).is_some_and(|n| n.is("|")) => {
+                self.tabular(value);
+                Let::Tabular
+            }
             Some(_) if split(value, |t| t.is("|")).len() > 1 => Let::Tabular,
             Some(_) => Let::Scalar,
         };
@@ -379,6 +393,18 @@ impl<'q> Checker<'q> {
 
     /// A tabular expression: its source, then each `|` stage.
     fn tabular(&mut self, toks: &[Token<'q>]) {
+        // A table name at the start of a line, after a complete stage, starts another
+        // query: KQL needs a `;` between them (several queries pasted as one).
+        if let Some(at) = self.second_query(toks) {
+            self.error(
+                toks[at].span.clone(),
+                format!("`{}` starts another query: KQL expects `;` before it", toks[at].text),
+                Some("a rule is one query; end the previous statement with `;` or remove one of them".into()),
+            );
+            self.tabular(&toks[..at]);
+            self.tabular(&toks[at..]);
+            return;
+        }
         let stages = split(toks, |t| t.is("|"));
         let mut scope = self.source(stages[0]);
         for (i, stage) in stages.iter().enumerate().skip(1) {
@@ -392,10 +418,56 @@ impl<'q> Checker<'q> {
         }
     }
 
-    fn source(&mut self, toks: &[Token]) -> Scope {
+    /// Where a second tabular statement starts inside `toks` (at depth 0): a known table
+    /// at the start of a line, after a token that ends an operand.
+    fn second_query(&self, toks: &[Token]) -> Option<usize> {
+        let mut depth = 0i32;
+        for (i, t) in toks.iter().enumerate() {
+            nest(&mut depth, t);
+            if i == 0 || depth != 0 || t.kind != Tok::Word || schema().table(t.text).is_none() {
+                continue;
+            }
+            let before = &toks[i - 1];
+            // (`| join` then a table on the next line is that join's operand.)
+            let ends_operand = (matches!(before.kind, Tok::Num | Tok::Str)
+                || before.kind == Tok::Word && !OPERATORS.contains(&before.text) && !is_operator_word(before.text))
+                || before.is(")")
+                || before.is("]");
+            let line_start = self
+                .query
+                .get(before.span.end..t.span.start)
+                .is_some_and(|gap| gap.contains('\n'));
+            if ends_operand && line_start && !toks.get(i + 1).is_some_and(|n| n.is("(")) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// The tabular expressions in parentheses of a `join`, `lookup` or `union` stage
+    /// (`join kind=inner (DeviceFileEvents | where ...) on SHA1`): checked as queries.
+    fn subqueries(&mut self, rest: &[Token<'q>]) {
+        let mut i = 0;
+        while i < rest.len() {
+            if rest[i].is("(") {
+                let close = closing(rest, i);
+                let inner = &rest[i + 1..close.min(rest.len())];
+                if inner.first().is_some_and(|t| t.kind == Tok::Word) && self.is_tabular_start(inner) {
+                    self.tabular(inner);
+                }
+                i = close;
+            }
+            i += 1;
+        }
+    }
+
+    fn source(&mut self, toks: &[Token<'q>]) -> Scope {
         let Some(first) = toks.first() else {
             return Scope::Open;
         };
+        if first.kind == Tok::Word && first.text == "union" {
+            self.subqueries(&toks[1..]);
+        }
         if first.kind != Tok::Word || toks.len() > 1 {
             return Scope::Open;
         }
@@ -478,7 +550,11 @@ impl<'q> Checker<'q> {
                 from: "`count`".into(),
             },
             // Joins, unions, expansions, parsing, plugins: the columns after them are not
-            // worked out here.
+            // worked out here (the queries they combine with are checked on their own).
+            "join" | "lookup" | "union" => {
+                self.subqueries(rest);
+                Scope::Open
+            }
             _ => Scope::Open,
         }
     }
@@ -638,6 +714,14 @@ impl<'q> Checker<'q> {
                 Some((name, value)) => {
                     self.expr(value, &scope);
                     columns.push(name.text.to_string());
+                    // `R = arg_max(T, C)` also outputs `C` (as `C1` when `C` is taken):
+                    // the names after it are not worked out here.
+                    open |= value.first().is_some_and(|t| {
+                        matches!(
+                            t.text,
+                            "arg_max" | "arg_min" | "take_any" | "any" | "take_anyif" | "anyif"
+                        )
+                    });
                 }
                 None => {
                     self.expr(item, &scope);
