@@ -80,6 +80,7 @@ pub fn read_query(query: &str) -> RuleQuery {
 fn lower(query: &str) -> RuleQuery {
     let mut reader = Reader {
         lets: HashMap::new(),
+        views: HashMap::new(),
         notes: Vec::new(),
         computed: Vec::new(),
         aliases: HashMap::new(),
@@ -150,8 +151,11 @@ enum Fold {
     Upper,
 }
 
-struct Reader {
+struct Reader<'q> {
     lets: HashMap<String, Binding>,
+    /// Queries bound by `let` (`let procs = DeviceProcessEvents | where ...;`): a rule
+    /// that reads one reads its table through its stages.
+    views: HashMap<String, Pair<'q, Rule>>,
     notes: Vec<QueryNote>,
     /// Columns made by `extend`: conditions on them are not on the table's columns.
     computed: Vec<String>,
@@ -184,12 +188,23 @@ fn span(pair: &Pair<Rule>) -> Span {
     pair.as_span().start()..pair.as_span().end()
 }
 
-impl Reader {
+/// A tabular expression as read so far: its source, its `where` conditions (before the
+/// first `summarize`), its output columns.
+struct Read {
+    source: String,
+    wheres: Vec<Pred>,
+    outputs: Vec<String>,
+    summarized: bool,
+    /// The tables of a `union`/`find` source, where it is, and whether it is `find`.
+    several: Option<(Vec<String>, Span, bool)>,
+}
+
+impl<'q> Reader<'q> {
     fn note(&mut self, span: Span, message: String, fatal: bool) {
         self.notes.push(QueryNote { span, message, fatal });
     }
 
-    fn let_stmt(&mut self, pair: Pair<Rule>) {
+    fn let_stmt(&mut self, pair: Pair<'q, Rule>) {
         let mut inner = children(pair);
         let name = inner.next().expect("grammar: let name").as_str().to_string();
         let value = inner.next().expect("grammar: let value");
@@ -210,7 +225,28 @@ impl Reader {
                     .map(|(v, _)| v)
                     .collect(),
             ),
-            Rule::tabular => Binding::Table,
+            // A lone word (`let Flag = false;`, `let Other = Name;`) is a value or a name.
+            Rule::tabular if bound.clone().into_inner().count() == 1 => {
+                let word = bound.as_str().trim();
+                match (literal(word), self.lets.get(word)) {
+                    (Some((value, true)), _) => Binding::Scalar(value),
+                    (_, Some(binding)) => binding.clone(),
+                    _ => {
+                        self.views.insert(name.clone(), bound.clone());
+                        Binding::Table
+                    }
+                }
+            }
+            Rule::tabular => {
+                self.views.insert(name.clone(), bound.clone());
+                Binding::Table
+            }
+            Rule::wrapped_query => {
+                if let Some(query) = bound.into_inner().find(|p| p.as_rule() == Rule::tabular) {
+                    self.views.insert(name.clone(), query);
+                }
+                Binding::Table
+            }
             // A bare word is a name (another `let`, a column), not a scalar value.
             _ => match literal(bound.as_str().trim()) {
                 Some((value, true)) => Binding::Scalar(value),
@@ -221,11 +257,53 @@ impl Reader {
     }
 
     /// Table, D (with opaque parts still marked), output columns.
-    fn tabular(&mut self, pair: Pair<Rule>) -> (Option<String>, Option<Pred>, Vec<String>) {
+    fn tabular(&mut self, pair: Pair<'q, Rule>) -> (Option<String>, Option<Pred>, Vec<String>) {
+        let Some(read) = self.read(pair) else {
+            return (None, None, Vec::new());
+        };
+        let Read {
+            source,
+            mut wheres,
+            outputs,
+            several,
+            ..
+        } = read;
+        let mut detection = match wheres.len() {
+            0 => Pred::True,
+            1 => wheres.pop().expect("one"),
+            _ => Pred::And(wheres),
+        };
+        let mut source = source;
+        if let Some((names, at, find)) = several {
+            (source, detection) = self.one_of_several(&names, at, find, detection);
+        }
+        (Some(source), Some(detection), outputs)
+    }
+
+    /// Reads a tabular expression's source and stages; `None` when its source is not
+    /// one table (said in a fatal note).
+    fn read(&mut self, pair: Pair<'q, Rule>) -> Option<Read> {
         let mut inner = pair.into_inner();
         let first = inner.next().expect("grammar: source");
         let mut wheres = Vec::new();
         let mut several = None;
+        let named = first.as_str().trim();
+        if first.as_rule() == Rule::name
+            && crate::schema::schema().table(named).is_none()
+            && let Some(view) = self.views.remove(named)
+        {
+            // A `let`-bound query: its stages, then this one's. One fpx cannot read as
+            // a table is read as an unknown source instead, as before it was known.
+            let (notes, state) = (self.notes.len(), (self.computed.clone(), self.aliases.clone()));
+            let read = self.read(view.clone());
+            self.views.insert(named.to_string(), view);
+            if let Some(mut read) = read {
+                self.stages(inner, &mut read);
+                return Some(read);
+            }
+            self.notes.truncate(notes);
+            (self.computed, self.aliases) = state;
+        }
         if first.as_rule() == Rule::other_source {
             let short: String = first.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
             let short: String = short.chars().take(40).collect();
@@ -236,7 +314,7 @@ impl Reader {
                 ),
                 true,
             );
-            return (None, None, Vec::new());
+            return None;
         }
         let source = if matches!(first.as_rule(), Rule::find_source | Rule::union_source) {
             let names = several_tables(&first);
@@ -254,9 +332,23 @@ impl Reader {
             first.as_str().to_string()
         };
         self.table = Some(source.trim().to_string());
-        let mut outputs = Vec::new();
-        let mut summarized = false;
-        for stage in inner {
+        let mut read = Read {
+            source,
+            wheres,
+            outputs: Vec::new(),
+            summarized: false,
+            several,
+        };
+        self.stages(inner, &mut read);
+        Some(read)
+    }
+
+    /// Reads `stages` on top of what `read` holds.
+    fn stages(&mut self, stages: pest::iterators::Pairs<'q, Rule>, read: &mut Read) {
+        let mut wheres = std::mem::take(&mut read.wheres);
+        let mut outputs = std::mem::take(&mut read.outputs);
+        let mut summarized = read.summarized;
+        for stage in stages {
             let stage_span = span(&stage);
             match stage.as_rule() {
                 Rule::where_stage | Rule::bare_predicate if !summarized => {
@@ -359,16 +451,7 @@ impl Reader {
                 _ => {}
             }
         }
-        let mut detection = match wheres.len() {
-            0 => Pred::True,
-            1 => wheres.pop().expect("one"),
-            _ => Pred::And(wheres),
-        };
-        let mut source = source;
-        if let Some((names, at, find)) = several {
-            (source, detection) = self.one_of_several(&names, at, find, detection);
-        }
-        (Some(source), Some(detection), outputs)
+        (read.wheres, read.outputs, read.summarized) = (wheres, outputs, summarized);
     }
 
     /// A source that reads several tables (`union A, B`, `find in (A, B)`): checked on
