@@ -27,7 +27,7 @@ pub struct RuleQuery {
 impl RuleQuery {
     /// Whether D is exact: nothing had to be approximated or left out.
     pub fn exact(&self) -> bool {
-        self.notes.is_empty()
+        self.notes.iter().all(|n| n.correlates)
     }
 
     /// A query fpx could not read at all: no table, no D, one fatal note.
@@ -42,6 +42,7 @@ impl RuleQuery {
                 span,
                 message,
                 fatal: true,
+                correlates: false,
             }],
         }
     }
@@ -54,6 +55,9 @@ pub struct QueryNote {
     pub message: String,
     /// True when the note made the whole query unsupported (no D).
     pub fatal: bool,
+    /// True when the note is about other tables the rule's rows are matched with (a
+    /// `join` that keeps the rule's rows): D is still exact for the rule's own table.
+    pub correlates: bool,
 }
 
 /// One inline exclusion of a rule's query.

@@ -5,7 +5,10 @@
 //! membership in another query's result, functions of columns, or a query that is not
 //! valid KQL at all. fpx says what it did: either it read the condition as "could be
 //! true" (so checks stay sound but may miss problems), or it checks the rule without
-//! its detection logic (FPX104, FPX105 and FPX304 are skipped).
+//! its detection logic (FPX104, FPX105 and FPX304 are skipped). A `join` that keeps the
+//! rule's rows (`inner`, `innerunique`, the `left...` kinds, `lookup`) is noted too, but
+//! D stays exact for the rule's own table: fpx judges exclusions on those rows, and
+//! whether a row also has its match in the other table is outside one table's events.
 //!
 //! ## Why it matters
 //! A reviewer should know which verdicts rest on the whole query and which do not.
@@ -43,12 +46,18 @@ pub(super) fn finding(note: &QueryNote, span: Span) -> Finding {
         &RULE,
         note.message.clone(),
         span,
-        if note.fatal { "not lowered" } else { "approximated" },
+        match (note.fatal, note.correlates) {
+            (true, _) => "not lowered",
+            (false, true) => "another table",
+            (false, false) => "approximated",
+        },
     );
-    f.help = Some(if note.fatal {
-        "checks that need the rule's detection logic (FPX104, FPX105, FPX304) are skipped for this rule".into()
-    } else {
-        "verdicts that depend on the rule stay sound, but fpx may miss problems this condition would reveal".into()
+    f.help = Some(match (note.fatal, note.correlates) {
+        (true, _) => "checks that need the rule's detection logic (FPX104, FPX105, FPX304) are skipped for this rule".into(),
+        (false, true) => "D is exact for the rule's own table; an exclusion is judged on those rows, whatever the other table holds".into(),
+        (false, false) => {
+            "verdicts that depend on the rule stay sound, but fpx may miss problems this condition would reveal".into()
+        }
     });
     f
 }

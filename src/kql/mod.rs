@@ -85,6 +85,7 @@ fn lower(query: &str) -> RuleQuery {
         computed: Vec::new(),
         aliases: HashMap::new(),
         table: None,
+        joined: false,
     };
     // pest recurses per nesting level: refuse what could exhaust the stack.
     if let Some(deep) = crate::expr::nesting_error(query) {
@@ -165,6 +166,9 @@ struct Reader<'q> {
     aliases: HashMap<String, Alias>,
     /// The table the query reads (once known), for its columns' types.
     table: Option<String>,
+    /// After a `join` that keeps the rule's rows: a name that is not a column of the
+    /// rule's table is the other table's, and a condition on it is not the rule's.
+    joined: bool,
 }
 
 /// A pair's children without the keyword tokens (`let`, `where`, `by`, ...).
@@ -200,8 +204,28 @@ struct Read {
 }
 
 impl<'q> Reader<'q> {
+    /// Whether, after a join, `field` names the other table's column: not a column of
+    /// the rule's table (nor an alias or computed column of it). Conditions on it are
+    /// about the other table's rows (the join's note says so).
+    fn other_table(&self, field: &str) -> bool {
+        let head = field.split('.').next().unwrap_or(field);
+        self.joined
+            && !self.aliases.contains_key(head)
+            && !self.computed.iter().any(|c| c == head)
+            && self
+                .table
+                .as_deref()
+                .and_then(|t| crate::schema::schema().table(t))
+                .is_some_and(|columns| !columns.iter().any(|c| c.name == head))
+    }
+
     fn note(&mut self, span: Span, message: String, fatal: bool) {
-        self.notes.push(QueryNote { span, message, fatal });
+        self.notes.push(QueryNote {
+            span,
+            message,
+            fatal,
+            correlates: false,
+        });
     }
 
     fn let_stmt(&mut self, pair: Pair<'q, Rule>) {
@@ -348,6 +372,9 @@ impl<'q> Reader<'q> {
         let mut wheres = std::mem::take(&mut read.wheres);
         let mut outputs = std::mem::take(&mut read.outputs);
         let mut summarized = read.summarized;
+        // Whether the rule's columns were projected: after a join, a name could then be
+        // the other table's column of the same name.
+        let mut projected = false;
         for stage in stages {
             let stage_span = span(&stage);
             match stage.as_rule() {
@@ -387,6 +414,7 @@ impl<'q> Reader<'q> {
                 }
                 Rule::project_stage | Rule::extend_stage => {
                     let project = stage.as_rule() == Rule::project_stage;
+                    projected |= project;
                     let mut names = Vec::new();
                     for item in children(stage) {
                         let mut parts = item.into_inner();
@@ -439,6 +467,28 @@ impl<'q> Reader<'q> {
                         .next()
                         .unwrap_or("join")
                         .to_ascii_lowercase();
+                    // A join that keeps the rule's rows and their column names (`inner`,
+                    // `innerunique`, the `left...` kinds; `lookup`): what follows is still
+                    // about those rows, and a condition on their columns is read.
+                    let kind = join_kind(stage.as_str())
+                        .unwrap_or(if word == "lookup" { "leftouter" } else { "innerunique" }.into());
+                    let keeps_rows = word != "union"
+                        && matches!(
+                            kind.as_str(),
+                            "innerunique" | "inner" | "leftouter" | "leftsemi" | "leftanti" | "leftantisemi"
+                        );
+                    if keeps_rows && !projected {
+                        self.notes.push(QueryNote {
+                            span: stage_span,
+                            message: format!(
+                                "`| {word}` (kind={kind}) matches the rule's rows with another table's: fpx reads D on the rule's own table (conditions after it on its columns too); whether a row also has its match is outside one table's events"
+                            ),
+                            fatal: false,
+                            correlates: true,
+                        });
+                        self.joined = true;
+                        continue;
+                    }
                     self.note(
                         stage_span,
                         format!(
@@ -578,6 +628,9 @@ impl<'q> Reader<'q> {
                 if self.computed.iter().any(|c| c == written) {
                     return self.approximated(at, &text, UNDECIDABLE);
                 }
+                if self.other_table(written) {
+                    return opaque(None);
+                }
                 // An alias is its column (a case change keeps a text empty or not).
                 let field = self
                     .aliases
@@ -713,6 +766,9 @@ impl<'q> Reader<'q> {
         atom.span = at.clone();
         if self.computed.contains(&atom.field) {
             return self.approximated(at, text, UNDECIDABLE);
+        }
+        if self.other_table(&atom.field) {
+            return opaque(None);
         }
         // A property of a dynamic value (`Parsed.PipeName`): a field of its own, named
         // after the column it is read from (`AdditionalFields.PipeName`).
@@ -1028,6 +1084,18 @@ fn property_path(property: Pair<Rule>) -> Option<String> {
         }
     }
     Some(path)
+}
+
+/// The `kind=` of a join or lookup stage, in lower case.
+fn join_kind(stage: &str) -> Option<String> {
+    let at = stage.find("kind")?;
+    let rest = stage[at + 4..].trim_start().strip_prefix('=')?.trim_start();
+    Some(
+        rest.chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase(),
+    )
 }
 
 /// The tables a `union` or `find in` source names.

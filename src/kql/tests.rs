@@ -90,13 +90,33 @@ DeviceProcessEvents
 
 #[test]
 fn joins_keep_the_detection_before_them_and_garbage_is_refused_not_panicked() {
-    // A join keeps the detection read before it (an over-approximation, noted).
+    // A join that keeps the rule's rows: D is read on the rule's table, conditions after
+    // it on its columns too; those on the other table's columns are the other table's.
     let q = read_query(
-        "DeviceProcessEvents | where FileName == 'a' | join kind=inner (DeviceNetworkEvents) on DeviceId | where RemotePort == 1",
+        "DeviceProcessEvents | where FileName == 'a' | join kind=inner (DeviceNetworkEvents) on DeviceId | where RemotePort == 1 and ProcessCommandLine has 'x'",
     );
-    assert!(!q.exact());
-    assert!(q.notes[0].message.contains("`| join` combines"), "{:?}", q.notes);
-    assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
+    assert!(q.exact(), "{:?}", q.notes);
+    assert!(
+        q.notes[0]
+            .message
+            .contains("matches the rule's rows with another table's"),
+        "{:?}",
+        q.notes
+    );
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"FileName == "a" and (true and ProcessCommandLine has "x")"#
+    );
+    // A join whose rows are the other table's, or after a `project`: D up to it, noted.
+    for query in [
+        "DeviceProcessEvents | where FileName == 'a' | join kind=rightsemi (DeviceNetworkEvents) on DeviceId | where RemotePort == 1",
+        "DeviceProcessEvents | where FileName == 'a' | project DeviceId | join (DeviceNetworkEvents) on DeviceId | where FileName == 'b'",
+    ] {
+        let q = read_query(query);
+        assert!(!q.exact());
+        assert!(q.notes[0].message.contains("`| join` combines"), "{:?}", q.notes);
+        assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
+    }
     let q =
         read_query("DeviceProcessEvents | where FileName == 'a' | union DeviceFileEvents | where FolderPath has 'x'");
     assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);

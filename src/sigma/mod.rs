@@ -264,7 +264,12 @@ struct Lowering<'a> {
 
 impl Lowering<'_> {
     fn note(&mut self, span: Span, message: String, fatal: bool) {
-        self.notes.push(QueryNote { span, message, fatal });
+        self.notes.push(QueryNote {
+            span,
+            message,
+            fatal,
+            correlates: false,
+        });
     }
 
     /// An over-approximated condition at `span`, with the note saying why.
