@@ -9,6 +9,7 @@ pub mod cli;
 pub mod corpus;
 pub mod decimal;
 pub mod expr;
+mod grammar;
 pub mod harness;
 pub mod kql;
 pub mod logic;

@@ -1,31 +1,22 @@
 //! Parsing with the pest grammar `grammar/exclusion.pest`, lowering to `Pred`, and the
-//! translation of pest's errors into words a detection engineer understands.
+//! translation of pest's errors into words a detection engineer understands. The
+//! lowering of comparisons and values here is also the KQL reader's (`crate::kql`):
+//! both parse with [`Grammar`], so a `where` clause and an exclusion mean the same.
 
 use std::sync::LazyLock;
 
 use pest::Parser;
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
-use pest_derive::Parser;
 use regex::Regex;
+
+pub(crate) use crate::grammar::{Grammar, PRATT, Rule};
 
 use super::{Irregularity, ParseOutcome, ParsedExclusion, ProseExclusion, SyntaxError, operator_text};
 use crate::pred::{Atom, Op, Pred, Span, Value};
 
-#[derive(Parser)]
-#[grammar = "../grammar/exclusion.pest"]
-struct ExclusionParser;
-
 /// Deepest nesting of parentheses and `not`s accepted; deeper input is refused with a
 /// syntax error before pest (which recurses per level) sees it.
 pub const MAX_NESTING: usize = 64;
-
-static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
-    PrattParser::new()
-        .op(PrattOp::infix(Rule::or_op, Assoc::Left))
-        .op(PrattOp::infix(Rule::and_op, Assoc::Left))
-        .op(PrattOp::prefix(Rule::not_op))
-});
 
 /// Parses one exclusion. Never panics; every input yields an outcome.
 pub fn parse_exclusion(text: &str) -> ParseOutcome {
@@ -40,7 +31,7 @@ pub fn parse_exclusion(text: &str) -> ParseOutcome {
     if let Some(err) = nesting_error(text) {
         return ParseOutcome::Invalid(err);
     }
-    match ExclusionParser::parse(Rule::exclusion, text) {
+    match Grammar::parse(Rule::exclusion, text) {
         Ok(pairs) => match lower_exclusion(pairs) {
             Ok(parsed) => ParseOutcome::Parsed(parsed),
             Err(err) => ParseOutcome::Invalid(err),
@@ -74,7 +65,36 @@ struct Lowering {
 
 /// A lowered subexpression and whether it was written in parentheses (an infix chain
 /// flattens into one `And`/`Or` only where the author did not group it).
-type Lowered = (Pred, bool);
+pub(crate) type Lowered = (Pred, bool);
+
+/// A `comparison` (or the KQL reader's `property_comparison`) lowered as an exclusion's
+/// is, with `field` as its subject when given, and what the lowering tolerated.
+pub(crate) fn lower_comparison(
+    pair: Pair<Rule>,
+    field: Option<String>,
+) -> Result<(Atom, Vec<Irregularity>), SyntaxError> {
+    let mut lowering = Lowering {
+        irregularities: Vec::new(),
+    };
+    let atom = lowering.comparison(pair, field)?;
+    Ok((atom, lowering.irregularities))
+}
+
+/// One value written alone (a `let` value): the value, and whether it is a KQL literal
+/// (quoted, a number, a boolean, a datetime) rather than a bare word.
+pub(crate) fn parse_value(text: &str) -> Option<(Value, bool)> {
+    let pair = Grammar::parse(Rule::lone_value, text)
+        .ok()?
+        .next()?
+        .into_inner()
+        .next()?;
+    let literal = pair.as_rule() != Rule::bare_word;
+    let mut lowering = Lowering {
+        irregularities: Vec::new(),
+    };
+    let value = lowering.value(pair).ok()?;
+    Some((value, literal && lowering.irregularities.is_empty()))
+}
 
 fn lower_exclusion(mut pairs: Pairs<Rule>) -> Result<ParsedExclusion, SyntaxError> {
     let exclusion = pairs.next().expect("grammar: exclusion");
@@ -197,15 +217,16 @@ impl Lowering {
                 let truth = pair.as_str().eq_ignore_ascii_case("true");
                 Ok((if truth { Pred::True } else { Pred::False }, false))
             }
-            Rule::comparison => Ok((Pred::Atom(self.comparison(pair)?), false)),
+            Rule::comparison => Ok((Pred::Atom(self.comparison(pair, None)?), false)),
             rule => unreachable!("grammar: unexpected primary {rule:?}"),
         }
     }
 
-    fn comparison(&mut self, pair: Pair<Rule>) -> Result<Atom, SyntaxError> {
+    fn comparison(&mut self, pair: Pair<Rule>, field: Option<String>) -> Result<Atom, SyntaxError> {
         let span = pair.as_span().start()..pair.as_span().end();
         let mut inner = pair.into_inner();
-        let field = inner.next().expect("grammar: field").as_str().to_string();
+        let subject = inner.next().expect("grammar: field").as_str().to_string();
+        let field = field.unwrap_or(subject);
         let op_pair = inner.next().expect("grammar: operator");
         let op_span = op_pair.as_span().start()..op_pair.as_span().end();
         let (op, negated, case_sensitive) = operator(op_pair.as_str());
@@ -325,7 +346,8 @@ impl Lowering {
     }
 }
 
-fn join(and: bool, (lhs, lhs_grouped): Lowered, rhs: Pred) -> Pred {
+/// `lhs and rhs` (or `or`): one flat `And`/`Or` where the author did not group `lhs`.
+pub(crate) fn join(and: bool, (lhs, lhs_grouped): Lowered, rhs: Pred) -> Pred {
     match (and, lhs, lhs_grouped) {
         (true, Pred::And(mut items), false) => {
             items.push(rhs);
@@ -341,7 +363,7 @@ fn join(and: bool, (lhs, lhs_grouped): Lowered, rhs: Pred) -> Pred {
 }
 
 /// Maps operator text (any case, `not` or `!` negation) to (op, negated, case-sensitive).
-fn operator(text: &str) -> (Op, bool, bool) {
+pub(crate) fn operator(text: &str) -> (Op, bool, bool) {
     let lower = text.to_ascii_lowercase();
     let (negated, word) = if let Some(rest) = lower.strip_prefix('!') {
         (true, rest.trim_start().to_string())

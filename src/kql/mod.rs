@@ -22,26 +22,13 @@ use std::collections::HashMap;
 
 use pest::Parser;
 use pest::iterators::Pair;
-use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
-use pest_derive::Parser;
 
-use crate::expr::{Irregularity, ParseOutcome, parse_exclusion};
+use crate::expr::{Irregularity, join, lower_comparison, operator, parse_value};
+use crate::grammar::{Grammar, PRATT, Rule};
 use crate::pred::{Atom, Op, Pred, Span, Value};
-
-#[derive(Parser)]
-#[grammar = "../grammar/exclusion.pest"]
-#[grammar = "../grammar/kql.pest"]
-struct KqlParser;
 
 /// Why most opaque conditions are approximated (see `Reader::approximated`).
 const UNDECIDABLE: &str = "is not a condition on the table's columns that fpx can decide; it is read";
-
-static PRATT: std::sync::LazyLock<PrattParser<Rule>> = std::sync::LazyLock::new(|| {
-    PrattParser::new()
-        .op(PrattOp::infix(Rule::or_op, Assoc::Left))
-        .op(PrattOp::infix(Rule::and_op, Assoc::Left))
-        .op(PrattOp::prefix(Rule::not_op))
-});
 
 /// A value bound by `let`.
 #[derive(Debug, Clone)]
@@ -91,7 +78,7 @@ fn lower(query: &str) -> RuleQuery {
     if let Some(deep) = crate::expr::nesting_error(query) {
         return RuleQuery::unreadable(deep.span, format!("fpx cannot read the query: {}", deep.message));
     }
-    let pairs = match KqlParser::parse(Rule::query, query) {
+    let pairs = match Grammar::parse(Rule::query, query) {
         Ok(mut pairs) => pairs.next().expect("grammar: query").into_inner(),
         Err(err) => {
             let (start, end) = match err.location {
@@ -515,7 +502,11 @@ impl<'q> Reader<'q> {
                 .table(table)
                 .is_none_or(|columns| columns.iter().any(|c| c.name == field))
         };
-        let fields = detection.fields();
+        let fields: Vec<String> = detection
+            .fields()
+            .into_iter()
+            .filter(|f| f != crate::model::OPAQUE)
+            .collect();
         let chosen = names
             .iter()
             .find(|t| fields.iter().all(|f| has(t, f)))
@@ -544,26 +535,18 @@ impl<'q> Reader<'q> {
         (chosen, detection)
     }
 
+    /// A condition, with the author's parentheses kept as written (an infix chain
+    /// flattens only where it was not grouped), as exclusions are read.
     fn expr(&mut self, pair: Pair<Rule>) -> Pred {
         PRATT
-            .map_primary(|primary| self.primary(primary))
-            .map_prefix(|_, operand| Pred::Not(Box::new(operand)))
-            .map_infix(|lhs, op, rhs| {
-                let and = op.as_rule() == Rule::and_op;
-                match (lhs, and) {
-                    (Pred::And(mut items), true) => {
-                        items.push(rhs);
-                        Pred::And(items)
-                    }
-                    (Pred::Or(mut items), false) => {
-                        items.push(rhs);
-                        Pred::Or(items)
-                    }
-                    (lhs, true) => Pred::And(vec![lhs, rhs]),
-                    (lhs, false) => Pred::Or(vec![lhs, rhs]),
-                }
+            .map_primary(|primary| match primary.as_rule() {
+                Rule::kql_paren => (self.expr(primary.into_inner().next().expect("grammar: paren")), true),
+                _ => (self.primary(primary), false),
             })
+            .map_prefix(|_, operand| (Pred::Not(Box::new(operand.0)), false))
+            .map_infix(|lhs, op, rhs| (join(op.as_rule() == Rule::and_op, lhs, rhs.0), false))
             .parse(pair.into_inner())
+            .0
     }
 
     fn primary(&mut self, pair: Pair<Rule>) -> Pred {
@@ -659,14 +642,12 @@ impl<'q> Reader<'q> {
                     })
                 }
             }
-            Rule::comparison => self.comparison(pair.as_str(), at),
+            Rule::comparison => self.comparison(pair, None),
             Rule::property_comparison => {
                 let text = pair.as_str().to_string();
-                let mut inner = pair.into_inner();
-                let property = inner.next().expect("grammar: property");
-                let rest = &text[property.as_str().len()..];
+                let property = pair.clone().into_inner().next().expect("grammar: property");
                 match property_path(property) {
-                    Some(field) => self.comparison(&format!("{field}{rest}"), at),
+                    Some(field) => self.comparison(pair, Some(field)),
                     None => self.approximated(at, &text, UNDECIDABLE),
                 }
             }
@@ -677,7 +658,7 @@ impl<'q> Reader<'q> {
                 let op = inner.next().expect("grammar: op").as_str().to_string();
                 let set = inner.next().expect("grammar: set").as_str().trim().to_string();
                 match self.lets.get(set.trim_matches(['(', ')', ' '])).cloned() {
-                    Some(Binding::List(values)) => self.comparison_with(&field, &op, values, at),
+                    Some(Binding::List(values)) => self.comparison_with(&field, &op, values, &text, at),
                     Some(Binding::Table) | None if set.contains('|') || self.lets.contains_key(&set) => self
                         .approximated(
                             at,
@@ -748,7 +729,11 @@ impl<'q> Reader<'q> {
 
     /// A comparison, parsed by the exclusion grammar so both mean the same; unquoted
     /// right-hand sides are names (a `let` or another column), not strings.
-    fn comparison(&mut self, text: &str, at: Span) -> Pred {
+    /// A comparison, lowered as an exclusion's is (`field` replaces its subject when
+    /// given); unquoted right-hand sides are names (a `let` or another column), not
+    /// strings.
+    fn comparison(&mut self, pair: Pair<Rule>, field: Option<String>) -> Pred {
+        let (text, at) = (pair.as_str(), span(&pair));
         // A time window (`Timestamp > MaxAge`): events have no time, so it is dropped.
         let subject = text
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -757,12 +742,24 @@ impl<'q> Reader<'q> {
         if is_time(subject) && !self.aliases.contains_key(subject) && !self.computed.iter().any(|c| c == subject) {
             return opaque(None);
         }
-        let ParseOutcome::Parsed(parsed) = parse_exclusion(text) else {
+        let Ok((atom, irregularities)) = lower_comparison(pair.clone(), field) else {
             return self.approximated(at, text, UNDECIDABLE);
         };
-        let Pred::Atom(mut atom) = parsed.pred else {
-            return self.approximated(at, text, UNDECIDABLE);
-        };
+        let names: Vec<String> = irregularities
+            .iter()
+            .filter_map(|i| match i {
+                Irregularity::UnquotedValue { span, .. } => text.get(span.start - at.start..span.end - at.start),
+                _ => None,
+            })
+            .map(str::to_string)
+            .collect();
+        self.resolved(atom, &names, text, at)
+    }
+
+    /// A comparison lowered from the query: its subject resolved (computed column,
+    /// another table's, a dynamic property, an alias) and names among its values
+    /// replaced by their `let` values.
+    fn resolved(&mut self, mut atom: Atom, names: &[String], text: &str, at: Span) -> Pred {
         atom.span = at.clone();
         if self.computed.contains(&atom.field) {
             return self.approximated(at, text, UNDECIDABLE);
@@ -786,21 +783,13 @@ impl<'q> Reader<'q> {
         if is_time(&atom.field) {
             return opaque(None);
         }
-        let names: Vec<&str> = parsed
-            .irregularities
-            .iter()
-            .filter_map(|i| match i {
-                Irregularity::UnquotedValue { span, .. } => Some(&text[span.clone()]),
-                _ => None,
-            })
-            .collect();
         if names.is_empty() {
             return self.on_column(atom, text, at);
         }
         let mut values = Vec::new();
         for value in &atom.values {
             let name = value.text();
-            if !names.contains(&name) {
+            if !names.iter().any(|n| n == name) {
                 values.push(value.clone());
                 continue;
             }
@@ -828,9 +817,11 @@ impl<'q> Reader<'q> {
         }
     }
 
-    fn comparison_with(&mut self, field: &str, op: &str, values: Vec<Value>, at: Span) -> Pred {
-        let printed: Vec<String> = values.iter().map(crate::expr::print_value).collect();
-        self.comparison(&format!("{field} {op} ({})", printed.join(", ")), at)
+    /// `field op (values)`: a list operator applied to a `let` list's values.
+    fn comparison_with(&mut self, field: &str, op: &str, values: Vec<Value>, text: &str, at: Span) -> Pred {
+        let (op, negated, case_sensitive) = operator(op);
+        let atom = Atom::new(field, op, negated, case_sensitive, values);
+        self.resolved(atom, &[], text, at)
     }
 
     /// `name = definition` in `project`, `project-rename` or `extend`: an alias when the
@@ -949,13 +940,7 @@ impl<'q> Reader<'q> {
 /// A value as the exclusion grammar reads it, and whether it was written as a KQL literal
 /// (quoted, a number, a boolean) rather than as a bare word.
 fn literal(text: &str) -> Option<(Value, bool)> {
-    match parse_exclusion(&format!("x == {text}")) {
-        ParseOutcome::Parsed(p) => match p.pred {
-            Pred::Atom(a) => a.values.into_iter().next().map(|v| (v, p.irregularities.is_empty())),
-            _ => None,
-        },
-        _ => None,
-    }
+    parse_value(text)
 }
 
 /// Whether a condition's text (outside its strings) names a time: a time column, `ago`,

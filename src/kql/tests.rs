@@ -462,3 +462,29 @@ fn the_checker_reads_what_real_queries_write() {
     // `| join` then the table on the next line is the join's, not a second query.
     assert!(errors("DeviceProcessEvents | join\nDeviceFileEvents on DeviceId").is_empty());
 }
+
+#[test]
+fn one_reader_for_queries_and_exclusions() {
+    // The author's grouping is kept, as in exclusions.
+    let (d, _) =
+        detection("DeviceProcessEvents | where FileName == 'a' and (FolderPath has 'b' and FolderPath has 'c')");
+    assert_eq!(d, r#"FileName == "a" and (FolderPath has "b" and FolderPath has "c")"#);
+    // Every literal form an exclusion reads, a where clause reads the same way.
+    for (query, exclusion) in [
+        (r#"FileName == @"a""b""#, r#"FileName == "a\"b""#),
+        (r#"FileName == h"secret""#, r#"FileName == "secret""#),
+        (r#"FileName == "a" 'b'"#, r#"FileName == "ab""#),
+        (r#"FileName == "\x41""#, r#"FileName == "A""#),
+    ] {
+        let (d, exact) = detection(&format!("DeviceProcessEvents | where {query}"));
+        assert!(exact, "{query}");
+        let crate::expr::ParseOutcome::Parsed(e) = crate::expr::parse_exclusion(exclusion) else {
+            panic!("{exclusion}")
+        };
+        assert_eq!(d, print(&e.pred), "{query}");
+    }
+    // A `let` value is read as an exclusion's value is.
+    let (d, _) =
+        detection("let Port = 0x1BB; let Since = datetime(2024-01-01); DeviceNetworkEvents | where RemotePort == Port");
+    assert_eq!(d, "RemotePort == 443");
+}
