@@ -594,8 +594,16 @@ impl<'q> Reader<'q> {
                 let text = pair.as_str().to_string();
                 let mut inner = pair.into_inner();
                 let function = inner.next().expect("grammar: function").as_str().to_ascii_lowercase();
-                let written = inner.next().expect("grammar: field").as_str();
-                let negated = function.starts_with("isnot");
+                let argument = inner.next().expect("grammar: field");
+                let written = match argument.as_rule() {
+                    Rule::property => match property_path(argument) {
+                        Some(path) => path,
+                        None => return self.approximated(at, &text, UNDECIDABLE),
+                    },
+                    _ => argument.as_str().to_string(),
+                };
+                let written = written.as_str();
+                let negated = function.starts_with("isnot") || function.starts_with("not");
                 // A `let` value is a constant; a computed column is not a column.
                 match self.lets.get(written) {
                     Some(Binding::Scalar(v)) => {
@@ -608,18 +616,21 @@ impl<'q> Reader<'q> {
                     Some(_) => return self.approximated(at, &text, UNDECIDABLE),
                     None => {}
                 }
-                if self.computed.iter().any(|c| c == written) {
+                let (head, tail) = written.split_once('.').map_or((written, None), |(h, t)| (h, Some(t)));
+                if self.computed.iter().any(|c| c == head) {
                     return self.approximated(at, &text, UNDECIDABLE);
                 }
                 if self.other_table(written) {
                     return opaque(None);
                 }
-                // An alias is its column (a case change keeps a text empty or not).
-                let field = self
-                    .aliases
-                    .get(written)
-                    .map_or(written, |a| a.column.as_str())
-                    .to_string();
+                // An alias is its column (a case change keeps a text empty or not); a
+                // property is named after its column.
+                let field = match (self.aliases.get(head), tail) {
+                    (Some(a), None) => a.column.clone(),
+                    (Some(a), Some(tail)) if a.fold.is_none() => format!("{}.{tail}", a.column),
+                    (Some(_), Some(_)) => return self.approximated(at, &text, UNDECIDABLE),
+                    (None, _) => written.to_string(),
+                };
                 let field = field.as_str();
                 // A string column is never null (an absent value is the empty string):
                 // `isnull` of one is false, `isnotnull` true. Other columns are null
@@ -828,7 +839,12 @@ impl<'q> Reader<'q> {
     /// definition is a column (or an alias), or `tolower`/`toupper` of one; else a
     /// computed column.
     fn define(&mut self, name: &str, definition: &str) {
-        let definition = definition.trim();
+        // `X['a']` and `X["a"]` name the property `X.a`.
+        static BRACKETED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r#"\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\]"#).expect("valid pattern")
+        });
+        let definition = BRACKETED.replace_all(definition.trim(), ".$1").to_string();
+        let definition = definition.as_str();
         let identifier = |t: &str| {
             t.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -851,6 +867,7 @@ impl<'q> Reader<'q> {
         } else if let Some(inner) = call("parse_json")
             .or_else(|| call("todynamic"))
             .or_else(|| call("tostring").filter(|c| c.contains('.')))
+            .or_else(|| definition.contains('.').then(|| definition.to_string()))
             .filter(|c| path(c))
         {
             // A dynamic value read from a column, or one of its properties as text: the

@@ -384,6 +384,14 @@ fn dynamic_properties_are_fields_of_their_own() {
         "CloudAppEvents | where RawEventData['AppId'] == \"1\" | extend S = tostring(RawEventData.Status) | where S == \"ok\"",
     );
     assert_eq!(d, r#"RawEventData.AppId == "1" and RawEventData.Status == "ok""#);
+    let (d, exact) = detection(
+        "CloudAppEvents | extend AppId = RawEventData['AppId'], Status = RawEventData.Status | where isnotempty(RawEventData['ClientAppId']) and notempty(Status) and AppId == \"1\"",
+    );
+    assert!(exact);
+    assert_eq!(
+        d,
+        r#"RawEventData.ClientAppId != "" and RawEventData.Status != "" and RawEventData.AppId == "1""#
+    );
     // An array element is not a field: noted, read as "could be true".
     let (d, exact) = detection("CloudAppEvents | where RawEventData.Items[0].Name == \"x\"");
     assert!(!exact);
