@@ -496,3 +496,13 @@ fn one_reader_for_queries_and_exclusions() {
         detection("let Port = 0x1BB; let Since = datetime(2024-01-01); DeviceNetworkEvents | where RemotePort == Port");
     assert_eq!(d, "RemotePort == 443");
 }
+
+#[test]
+fn count_takes_a_condition() {
+    let errors = |q: &str| validate(q).into_iter().map(|e| e.message).collect::<Vec<_>>();
+    assert_eq!(
+        errors("DeviceEvents | summarize count(RemoteUrl) by DeviceId"),
+        ["`count` takes a condition, and `RemoteUrl` is not a bool"]
+    );
+    assert!(errors("DeviceFileCertificateInfo | summarize count(IsSigned), count() by DeviceId").is_empty());
+}

@@ -705,6 +705,7 @@ impl<'q> Checker<'q> {
         let mut columns = Vec::new();
         let mut open = false;
         for item in split(aggregates, |t| t.is(",")).into_iter().filter(|i| !i.is_empty()) {
+            self.count_of_a_column(item, &scope);
             if let Some((names, value)) = tuple_assignment(item) {
                 self.expr(value, &scope);
                 columns.extend(names);
@@ -740,6 +741,38 @@ impl<'q> Checker<'q> {
         }
         self.declared_once(&columns, by);
         Scope::output(columns, open, "`summarize`")
+    }
+
+    /// `count(X)` counts the rows where the bool `X` holds: with a column of the rule's
+    /// table that is not a bool (`count(RemoteUrl)`), Kusto refuses the query.
+    fn count_of_a_column(&mut self, item: &[Token], scope: &Scope) {
+        let call = match item {
+            [_, eq, rest @ ..] if eq.is("=") => rest,
+            _ => item,
+        };
+        let ([f, open, column, close], Scope::Known { columns, from }) = (call, scope) else {
+            return;
+        };
+        if f.text != "count" || !open.is("(") || !close.is(")") || !columns.iter().any(|c| c == column.text) {
+            return;
+        }
+        let Some(ty) = schema()
+            .table(from)
+            .and_then(|cs| cs.iter().find(|c| c.name == column.text))
+            .map(|c| c.ty)
+        else {
+            return;
+        };
+        if ty != crate::schema::ColumnType::Bool {
+            self.error(
+                column.span.clone(),
+                format!("`count` takes a condition, and `{}` is not a bool", column.text),
+                Some(format!(
+                    "count the rows with `count()`, or the values with `dcount({})`",
+                    column.text
+                )),
+            );
+        }
     }
 
     /// A stage's output columns must have distinct names; the second of two is an error
