@@ -315,6 +315,26 @@ impl<'q> Reader<'q> {
             self.notes.truncate(notes);
             (self.computed, self.aliases) = state;
         }
+        if first.as_rule() == Rule::query_source {
+            // The first query's rows, then this query's stages. A union's other
+            // queries read other rows: noted, as a union of tables is.
+            let union = first.as_str().trim_start().to_ascii_lowercase().starts_with("union");
+            let at = span(&first);
+            let sub = first.into_inner().find(|p| p.as_rule() == Rule::tabular)?;
+            let mut read = self.read(sub)?;
+            if union {
+                self.note(
+                    at,
+                    format!(
+                        "the rule reads a union of queries: fpx checks it on the first, which reads {} (the others are not checked)",
+                        read.source
+                    ),
+                    false,
+                );
+            }
+            self.stages(inner, &mut read);
+            return Some(read);
+        }
         if first.as_rule() == Rule::other_source {
             let short: String = first.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
             let short: String = short.chars().take(40).collect();

@@ -431,11 +431,7 @@ fn sources_and_conditions_real_queries_use() {
     assert!(exact);
     assert_eq!(d, r#"IsSigned == true or Signer has "x""#);
     // Sources that are not one table leave the rule without D, with the reason.
-    for query in [
-        "print a = 1",
-        "MyFunction('foo') | where x == 1",
-        "union (DeviceFileEvents | where FileName == \"a\"), (DeviceProcessEvents | where FileName == \"b\")",
-    ] {
+    for query in ["print a = 1", "MyFunction('foo') | where x == 1"] {
         let q = read_query(query);
         assert!(q.detection.is_none(), "{query}");
         assert!(
@@ -444,6 +440,19 @@ fn sources_and_conditions_real_queries_use() {
             q.notes
         );
     }
+    // A union of queries is checked on the first (noted); a query in parentheses is read.
+    let q = read_query(
+        "union (DeviceFileEvents | where FileName == \"a\"), (DeviceProcessEvents | where FileName == \"b\") | where FolderPath has \"x\"",
+    );
+    assert_eq!(q.table.as_deref(), Some("DeviceFileEvents"));
+    assert!(!q.exact());
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"FileName == "a" and FolderPath has "x""#
+    );
+    let (d, exact) = detection("(DeviceFileEvents | where FileName == \"a\") | where FolderPath has \"x\"");
+    assert!(exact);
+    assert_eq!(d, r#"FileName == "a" and FolderPath has "x""#);
     // A `let` function body holds statements of its own.
     let (d, _) = detection(
         "let f = view() { DeviceProcessEvents | where FileName == \"a\"; }; DeviceProcessEvents | where FileName == \"b\"",
