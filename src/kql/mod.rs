@@ -765,12 +765,13 @@ impl<'q> Reader<'q> {
     /// strings.
     fn comparison(&mut self, pair: Pair<Rule>, field: Option<String>) -> Pred {
         let (text, at) = (pair.as_str(), span(&pair));
-        // A time window (`Timestamp > MaxAge`): events have no time, so it is dropped.
+        // A time window (`Timestamp > MaxAge`, `DetectionTime > UsbFirstSeen`): events
+        // have no time, so it is dropped.
         let subject = text
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .next()
             .unwrap_or("");
-        if is_time(subject) && !self.aliases.contains_key(subject) && !self.computed.iter().any(|c| c == subject) {
+        if is_time(subject) {
             return opaque(None);
         }
         let Ok((atom, irregularities)) = lower_comparison(pair.clone(), field) else {
@@ -884,11 +885,8 @@ impl<'q> Reader<'q> {
         let path = |t: &str| !t.is_empty() && t.split('.').all(identifier);
         let (column, fold) = if identifier(definition) {
             (definition.to_string(), None)
-        } else if let Some(inner) = call("parse_json")
-            .or_else(|| call("todynamic"))
-            .or_else(|| call("tostring").filter(|c| c.contains('.')))
-            .or_else(|| definition.contains('.').then(|| definition.to_string()))
-            .filter(|c| path(c))
+        } else if let Some(inner) =
+            unwrapped(definition).filter(|c| path(c) && (c.contains('.') || dynamic_of(definition)))
         {
             // A dynamic value read from a column, or one of its properties as text: the
             // same field (`Parsed = parse_json(AdditionalFields)`, `P = tostring(Parsed.P)`).
@@ -1106,6 +1104,32 @@ fn property_path(property: Pair<Rule>) -> Option<String> {
         }
     }
     Some(path)
+}
+
+/// The expression inside `tostring(...)`, `parse_json(...)` and `todynamic(...)`
+/// wrappers (`tostring(parse_json(P.AppId))` is `P.AppId`), or the expression itself.
+fn unwrapped(definition: &str) -> Option<String> {
+    let mut text = definition.trim();
+    loop {
+        let lower = text.to_ascii_lowercase();
+        let Some(inner) = ["tostring", "parse_json", "todynamic"].iter().find_map(|f| {
+            lower
+                .strip_prefix(f)
+                .and_then(|rest| rest.trim_start().strip_prefix('('))
+                .and_then(|rest| rest.strip_suffix(')'))
+                .map(|inner| text[text.len() - inner.len() - 1..text.len() - 1].trim())
+        }) else {
+            return Some(text.to_string());
+        };
+        text = inner;
+    }
+}
+
+/// Whether a definition reads a column as a dynamic value (`parse_json(C)`,
+/// `todynamic(C)`): the name is that value, and its properties are the column's.
+fn dynamic_of(definition: &str) -> bool {
+    let lower = definition.trim().to_ascii_lowercase();
+    lower.starts_with("parse_json") || lower.starts_with("todynamic")
 }
 
 /// The `kind=` of a join or lookup stage, in lower case.

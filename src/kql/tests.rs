@@ -364,6 +364,12 @@ fn time_windows_with_names_and_arithmetic_are_dropped() {
         assert!(exact, "{query}");
         assert!(d.ends_with(r#"FileName == "a""#), "{query}: {d}");
     }
+    // Times compared with times, computed or not, are time windows too.
+    let (d, exact) = detection(
+        "DeviceEvents | extend DetectionTime = bin(Timestamp, 1h) | where DetectionTime > UsbFirstSeen and FileName == \"a\"",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(d, r#"true and FileName == "a""#);
     // Arithmetic that is not about time is read (and noted) as "could be true".
     let (d, exact) = detection("DeviceProcessEvents | where ProcessId > avg + k * stdev | where FileName == \"a\"");
     assert!(!exact);
@@ -392,6 +398,10 @@ fn dynamic_properties_are_fields_of_their_own() {
         d,
         r#"RawEventData.ClientAppId != "" and RawEventData.Status != "" and RawEventData.AppId == "1""#
     );
+    let (d, _) = detection(
+        "CloudAppEvents | extend rawData = parse_json(RawEventData) | extend AppId = tostring(parse_json(rawData.AppId)) | where AppId == \"x\"",
+    );
+    assert_eq!(d, r#"RawEventData.AppId == "x""#);
     // An array element is not a field: noted, read as "could be true".
     let (d, exact) = detection("CloudAppEvents | where RawEventData.Items[0].Name == \"x\"");
     assert!(!exact);
