@@ -7,7 +7,12 @@
 //! is asserted and `false` where it is negated, so D' holds on every event D holds on.
 //! Then "D implies E" and "D and E never meet" stay sound on D'. Each approximation is
 //! reported (FPX401). Time-window conditions are dropped silently: events have no time.
-//! A `datatable` or a `join`/`union` makes the query unsupported: no D at all.
+//! A `join` that keeps the rule's rows leaves D exact for the rule's table (its note says
+//! so); other joins and unions keep D as read up to them. A `datatable`, `print` or a
+//! function call as the source makes the query unsupported: no D at all.
+//!
+//! Comparisons and values are lowered by the exclusion code (`crate::expr`) on pairs of
+//! the one parser over both grammars (`crate::grammar`), so both mean the same.
 
 mod inline;
 mod lex;
