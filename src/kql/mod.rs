@@ -193,6 +193,10 @@ struct Read {
     summarized: bool,
     /// The tables of a `union`/`find` source, where it is, and whether it is `find`.
     several: Option<(Vec<String>, Span, bool)>,
+    /// A join that keeps the rule's rows after their columns were projected (so a name
+    /// after it may be the other table's): where it is and how it reads. It costs D
+    /// only if a condition follows it before the first `summarize`.
+    combined: Option<(Span, String, String)>,
 }
 
 impl<'q> Reader<'q> {
@@ -277,6 +281,8 @@ impl<'q> Reader<'q> {
         let Some(read) = self.read(pair) else {
             return (None, None, Vec::new());
         };
+        let mut read = read;
+        self.resolve_combined(&mut read);
         let Read {
             source,
             mut wheres,
@@ -374,6 +380,7 @@ impl<'q> Reader<'q> {
             outputs: Vec::new(),
             summarized: false,
             several,
+            combined: None,
         };
         self.stages(inner, &mut read);
         Some(read)
@@ -390,6 +397,19 @@ impl<'q> Reader<'q> {
         for stage in stages {
             let stage_span = span(&stage);
             match stage.as_rule() {
+                Rule::where_stage | Rule::bare_predicate if !summarized && read.combined.is_some() => {
+                    // A condition after a join whose names fpx cannot attribute: D is
+                    // what was read up to the join.
+                    let (at, word, _) = read.combined.take().expect("checked");
+                    self.note(
+                        at,
+                        format!(
+                            "`| {word}` combines the rule's table with other tables: fpx reads the detection up to here and not the conditions after it, so D may match more than the rule does"
+                        ),
+                        false,
+                    );
+                    summarized = true;
+                }
                 Rule::where_stage | Rule::bare_predicate if !summarized => {
                     if stage.as_rule() == Rule::bare_predicate {
                         self.note(
@@ -406,6 +426,7 @@ impl<'q> Reader<'q> {
                 }
                 Rule::summarize_stage => {
                     summarized = true;
+                    self.resolve_combined(read);
                     // `n = count()`, `(a, b) = arg_max(...)`, a `by` column, or the
                     // default name of an unnamed aggregate.
                     outputs = children(stage)
@@ -487,7 +508,14 @@ impl<'q> Reader<'q> {
                     let keeps_rows = word != "union"
                         && matches!(
                             kind.as_str(),
-                            "innerunique" | "inner" | "leftouter" | "leftsemi" | "leftanti" | "leftantisemi"
+                            "innerunique"
+                                | "inner"
+                                | "leftouter"
+                                | "leftsemi"
+                                | "leftanti"
+                                | "leftantisemi"
+                                | "rightouter"
+                                | "fullouter"
                         );
                     if keeps_rows && !projected {
                         self.notes.push(QueryNote {
@@ -499,6 +527,12 @@ impl<'q> Reader<'q> {
                             correlates: true,
                         });
                         self.joined = true;
+                        continue;
+                    }
+                    if keeps_rows && !summarized {
+                        // After a `project`, a name could be either table's column:
+                        // harmless unless a condition follows.
+                        read.combined.get_or_insert((stage_span, word, kind));
                         continue;
                     }
                     self.note(
@@ -514,6 +548,21 @@ impl<'q> Reader<'q> {
             }
         }
         (read.wheres, read.outputs, read.summarized) = (wheres, outputs, summarized);
+    }
+
+    /// A join after a `project` that no condition follows: D read up to it is exact for
+    /// the rule's table, as after any join that keeps its rows.
+    fn resolve_combined(&mut self, read: &mut Read) {
+        if let Some((span, word, kind)) = read.combined.take() {
+            self.notes.push(QueryNote {
+                span,
+                message: format!(
+                    "`| {word}` (kind={kind}) matches the rule's rows with another table's; no condition follows it, so D is exact for the rule's own table; whether a row also has its match is outside one table's events"
+                ),
+                fatal: false,
+                correlates: true,
+            });
+        }
     }
 
     /// A source that reads several tables (`union A, B`, `find in (A, B)`): checked on

@@ -117,6 +117,17 @@ fn joins_keep_the_detection_before_them_and_garbage_is_refused_not_panicked() {
         assert!(q.notes[0].message.contains("`| join` combines"), "{:?}", q.notes);
         assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
     }
+    // The same join after a `project` that no condition follows (before `summarize`)
+    // costs nothing: D up to it is exact for the rule's table.
+    for query in [
+        "DeviceProcessEvents | where FileName == 'a' | project DeviceId | join (DeviceNetworkEvents) on DeviceId",
+        "DeviceProcessEvents | where FileName == 'a' | project DeviceId | join kind=fullouter (DeviceNetworkEvents) on DeviceId | summarize count() by DeviceId | where count_ > 2",
+    ] {
+        let q = read_query(query);
+        assert!(q.exact(), "{:?}", q.notes);
+        assert!(q.notes[0].message.contains("no condition follows it"), "{:?}", q.notes);
+        assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
+    }
     let q =
         read_query("DeviceProcessEvents | where FileName == 'a' | union DeviceFileEvents | where FolderPath has 'x'");
     assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
