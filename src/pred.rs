@@ -308,6 +308,83 @@ impl fmt::Display for Pred {
     }
 }
 
+/// The column a field reads: the field itself, or the head of a property path
+/// (`AdditionalFields` of `AdditionalFields.Command`, `RawEventData` of
+/// `RawEventData.Target[2].ID`).
+pub fn column_of(field: &str) -> &str {
+    field.find(['.', '[']).map_or(field, |i| &field[..i])
+}
+
+/// A property path in the one form fpx names fields by: `.name` for a key that is an
+/// identifier (`X['a']` and `X["a"]` are `X.a`), `[2]` or `[-1]` for an array index,
+/// `['key']` for any other key (`X["FROM SAM"]` is `X['FROM SAM']`). `None` when `text`
+/// is not a name followed by accessors.
+pub fn canonical_path(text: &str) -> Option<String> {
+    let text = text.trim();
+    let identifier_len = |t: &str| {
+        let mut chars = t.char_indices();
+        match chars.next() {
+            Some((_, c)) if c.is_ascii_alphabetic() || c == '_' => {}
+            _ => return 0,
+        }
+        chars
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+            .map_or(t.len(), |(i, _)| i)
+    };
+    let head = identifier_len(text);
+    if head == 0 {
+        return None;
+    }
+    let mut out = text[..head].to_string();
+    let mut rest = &text[head..];
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let n = identifier_len(after);
+            if n == 0 {
+                return None;
+            }
+            out.push('.');
+            out.push_str(&after[..n]);
+            rest = &after[n..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let after = after.trim_start();
+            let (key, tail) = if let Some(quote) = after.chars().next().filter(|c| *c == '\'' || *c == '"') {
+                // A quoted key, with backslash escapes.
+                let mut key = String::new();
+                let mut chars = after[1..].char_indices();
+                let end = loop {
+                    match chars.next()? {
+                        (_, '\\') => key.push(chars.next()?.1),
+                        (i, c) if c == quote => break 1 + i + 1,
+                        (_, c) => key.push(c),
+                    }
+                };
+                (Err(key), &after[end..])
+            } else {
+                let digits = after.strip_prefix('-').unwrap_or(after);
+                let n = digits.bytes().take_while(u8::is_ascii_digit).count();
+                if n == 0 {
+                    return None;
+                }
+                let len = after.len() - digits.len() + n;
+                (Ok(&after[..len]), &after[len..])
+            };
+            rest = tail.trim_start().strip_prefix(']')?;
+            match key {
+                Ok(index) => out.push_str(&format!("[{index}]")),
+                Err(key) if !key.is_empty() && identifier_len(&key) == key.len() => {
+                    out.push('.');
+                    out.push_str(&key);
+                }
+                Err(key) => out.push_str(&format!("['{}']", key.replace('\\', "\\\\").replace('\'', "\\'"))),
+            }
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
 /// Whether a byte is part of a term (ASCII letter or digit).
 pub fn is_term_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric()
@@ -598,5 +675,31 @@ pub(crate) mod strategy {
             ]
         })
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    #[test]
+    fn property_paths_have_one_form() {
+        assert_eq!(canonical_path("A").as_deref(), Some("A"));
+        assert_eq!(canonical_path("A['b']").as_deref(), Some("A.b"));
+        assert_eq!(canonical_path("A[\"b\"].c").as_deref(), Some("A.b.c"));
+        assert_eq!(canonical_path("R.Target[2].ID").as_deref(), Some("R.Target[2].ID"));
+        assert_eq!(canonical_path("R.Actor[-1].ID").as_deref(), Some("R.Actor[-1].ID"));
+        assert_eq!(
+            canonical_path("A['FROM SAM Account Name']").as_deref(),
+            Some("A['FROM SAM Account Name']")
+        );
+        assert_eq!(canonical_path("A[\"it's\"]").as_deref(), Some("A['it\\'s']"));
+        assert_eq!(canonical_path(" A [ 'x' ] ").as_deref(), None);
+        for bad in ["", "1a", "A.", "A[", "A[x]", "A['x'", "A-b", "A.1"] {
+            assert_eq!(canonical_path(bad), None, "{bad}");
+        }
+        assert_eq!(column_of("R.Target[2].ID"), "R");
+        assert_eq!(column_of("A['x y']"), "A");
+        assert_eq!(column_of("FileName"), "FileName");
     }
 }

@@ -305,6 +305,10 @@ fn inline_exclusions_are_judged_and_placed() {
     );
     assert!(codes(find("svc_deploy")).is_empty());
     assert_eq!(codes(find("anydesk-portable")), ["FPX104"], "it removes every alert");
+    // A property of a dynamic column is a field of its own, not an absent column.
+    let property = find("svc_sync");
+    assert!(codes(property).is_empty(), "{property}");
+    assert_eq!(property["exclusion"], r#"FromSam != "svc_sync""#);
     // The rule whose branch can never match.
     let dead: Vec<&Value> = results
         .iter()
@@ -319,7 +323,17 @@ fn inline_exclusions_are_judged_and_placed() {
     );
     // The `rules` array.
     let rules = v["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 3);
+    assert_eq!(rules.len(), 4);
+    let properties = rules
+        .iter()
+        .find(|r| {
+            r["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("role-added-to-service-principal.yaml")
+        })
+        .unwrap();
+    assert_eq!(properties["detection"], "exact");
     let bypass = rules
         .iter()
         .find(|r| r["file"].as_str().unwrap().ends_with("powershell-bypass.yaml"))

@@ -229,6 +229,11 @@ fn the_prefilter_changes_no_result() {
 fn unwrap_typed(kql: &str) -> String {
     let rewrites = [
         (r#"tostring\(column_ifexists\("([^"]+)", ""\)\)"#, "$1"),
+        // A property: `tostring(parse_json(C).a[2]['b c'])` is the field `C.a[2]['b c']`.
+        (
+            r"tostring\(parse_json\((\w+)\)((?:\.\w+|\[-?\d+\]|\['[^']*'\])+)\)",
+            "$1$2",
+        ),
         (r"tostring\((\w+)\)", "$1"),
         (r"\(isnotnull\((\w+)\) and (\w+ [<>]=? [-0-9.]+)\)", "$2"),
         (

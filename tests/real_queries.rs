@@ -37,7 +37,7 @@ fn every_name_in_a_detection_is_a_column_of_its_table() {
         checked += 1;
         for field in d.fields() {
             // A property of a dynamic value is named after its column: `AdditionalFields.X`.
-            let column = field.split('.').next().unwrap_or(&field);
+            let column = fpx::pred::column_of(&field);
             if !matches!(
                 schema().resolve(column, table),
                 Resolution::Column { via_alias: false, .. }

@@ -91,6 +91,9 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             // rule's own detection reads is one its events have (a Sigma rule on an
             // enriched log source; in KQL, FPX403 says when it is not).
             Err(_) if schema().is_open(context.table) || in_detection(&field) => {}
+            // A property of one of the table's columns (`AdditionalFields.Command`,
+            // `RawEventData.Target[2].ID`) is a field of its own.
+            Err(_) if is_property(&field, columns) => {}
             Err(finding) => {
                 findings.push(*finding);
                 absent.push(field);
@@ -166,4 +169,10 @@ fn retype_verdict(analysis: &mut ExclusionAnalysis, pred: &Pred, renamed: &[(Str
         .findings
         .extend(logic_findings(&text, pred, &c, null_suppressed.as_ref()));
     analysis.classification = Some(c);
+}
+
+/// Whether `field` is a property path of one of `columns` (not the column itself).
+fn is_property(field: &str, columns: &[Column]) -> bool {
+    let column = crate::pred::column_of(field);
+    column.len() < field.len() && columns.iter().any(|c| c.name == column)
 }

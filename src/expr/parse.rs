@@ -226,7 +226,8 @@ impl Lowering {
         let span = pair.as_span().start()..pair.as_span().end();
         let mut inner = pair.into_inner();
         let subject = inner.next().expect("grammar: field").as_str().to_string();
-        let field = field.unwrap_or(subject);
+        // A property path is named in one form (`X['a']` is `X.a`).
+        let field = field.unwrap_or_else(|| crate::pred::canonical_path(&subject).unwrap_or(subject));
         let op_pair = inner.next().expect("grammar: operator");
         let op_span = op_pair.as_span().start()..op_pair.as_span().end();
         let (op, negated, case_sensitive) = operator(op_pair.as_str());

@@ -204,7 +204,7 @@ impl<'q> Reader<'q> {
     /// the rule's table (nor an alias or computed column of it). Conditions on it are
     /// about the other table's rows (the join's note says so).
     fn other_table(&self, field: &str) -> bool {
-        let head = field.split('.').next().unwrap_or(field);
+        let head = crate::pred::column_of(field);
         self.joined
             && !self.aliases.contains_key(head)
             && !self.computed.iter().any(|c| c == head)
@@ -674,7 +674,9 @@ impl<'q> Reader<'q> {
                         Some(path) => path,
                         None => return self.approximated(at, &text, UNDECIDABLE),
                     },
-                    _ => argument.as_str().to_string(),
+                    _ => {
+                        crate::pred::canonical_path(argument.as_str()).unwrap_or_else(|| argument.as_str().to_string())
+                    }
                 };
                 let written = written.as_str();
                 let negated = function.starts_with("isnot") || function.starts_with("not");
@@ -690,7 +692,8 @@ impl<'q> Reader<'q> {
                     Some(_) => return self.approximated(at, &text, UNDECIDABLE),
                     None => {}
                 }
-                let (head, tail) = written.split_once('.').map_or((written, None), |(h, t)| (h, Some(t)));
+                let head = crate::pred::column_of(written);
+                let tail = Some(&written[head.len()..]).filter(|t| !t.is_empty());
                 if self.computed.iter().any(|c| c == head) {
                     return self.approximated(at, &text, UNDECIDABLE);
                 }
@@ -701,7 +704,7 @@ impl<'q> Reader<'q> {
                 // property is named after its column.
                 let field = match (self.aliases.get(head), tail) {
                     (Some(a), None) => a.column.clone(),
-                    (Some(a), Some(tail)) if a.fold.is_none() => format!("{}.{tail}", a.column),
+                    (Some(a), Some(tail)) if a.fold.is_none() => format!("{}{tail}", a.column),
                     (Some(_), Some(_)) => return self.approximated(at, &text, UNDECIDABLE),
                     (None, _) => written.to_string(),
                 };
@@ -847,6 +850,9 @@ impl<'q> Reader<'q> {
     /// replaced by their `let` values.
     fn resolved(&mut self, mut atom: Atom, names: &[String], text: &str, at: Span) -> Pred {
         atom.span = at.clone();
+        if let Some(path) = crate::pred::canonical_path(&atom.field) {
+            atom.field = path;
+        }
         if self.computed.contains(&atom.field) {
             return self.approximated(at, text, UNDECIDABLE);
         }
@@ -855,12 +861,14 @@ impl<'q> Reader<'q> {
         }
         // A property of a dynamic value (`Parsed.PipeName`): a field of its own, named
         // after the column it is read from (`AdditionalFields.PipeName`).
-        if let Some((head, tail)) = atom.field.split_once('.') {
-            match self.aliases.get(head) {
-                _ if self.computed.iter().any(|c| c == head) => {
+        let head = crate::pred::column_of(&atom.field).to_string();
+        if head.len() < atom.field.len() {
+            let tail = atom.field[head.len()..].to_string();
+            match self.aliases.get(&head) {
+                _ if self.computed.contains(&head) => {
                     return self.approximated(at, text, UNDECIDABLE);
                 }
-                Some(alias) if alias.fold.is_none() => atom.field = format!("{}.{tail}", alias.column),
+                Some(alias) if alias.fold.is_none() => atom.field = format!("{}{tail}", alias.column),
                 Some(_) => return self.approximated(at, text, UNDECIDABLE),
                 None => {}
             }
@@ -914,12 +922,7 @@ impl<'q> Reader<'q> {
     /// definition is a column (or an alias), or `tolower`/`toupper` of one; else a
     /// computed column.
     fn define(&mut self, name: &str, definition: &str) {
-        // `X['a']` and `X["a"]` name the property `X.a`.
-        static BRACKETED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-            regex::Regex::new(r#"\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\]"#).expect("valid pattern")
-        });
-        let definition = BRACKETED.replace_all(definition.trim(), ".$1").to_string();
-        let definition = definition.as_str();
+        let definition = definition.trim();
         let identifier = |t: &str| {
             t.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -936,24 +939,27 @@ impl<'q> Reader<'q> {
                         .to_string()
                 })
         };
-        let path = |t: &str| !t.is_empty() && t.split('.').all(identifier);
         let (column, fold) = if identifier(definition) {
             (definition.to_string(), None)
-        } else if let Some(inner) =
-            unwrapped(definition).filter(|c| path(c) && (c.contains('.') || dynamic_of(definition)))
+        } else if let Some(inner) = unwrapped(definition)
+            .and_then(|c| dynamic_path(&c))
+            .filter(|c| c.contains(['.', '[']) || dynamic_of(definition))
         {
             // A dynamic value read from a column, or one of its properties as text: the
-            // same field (`Parsed = parse_json(AdditionalFields)`, `P = tostring(Parsed.P)`).
-            match inner.split_once('.') {
-                Some((head, tail)) => match self.aliases.get(head) {
-                    Some(a) if a.fold.is_none() => (format!("{}.{tail}", a.column), None),
-                    None if !self.computed.iter().any(|c| c == head) => (inner, None),
+            // same field (`Parsed = parse_json(AdditionalFields)`, `P = tostring(Parsed.P)`,
+            // `T = RawEventData.Target[2].ID`).
+            let head = crate::pred::column_of(&inner);
+            let tail = &inner[head.len()..];
+            match tail {
+                "" => (inner.clone(), None),
+                _ => match self.aliases.get(head) {
+                    Some(a) if a.fold.is_none() => (format!("{}{tail}", a.column), None),
+                    None if !self.computed.iter().any(|c| c == head) => (inner.clone(), None),
                     _ => {
                         self.computed.push(name.to_string());
                         return;
                     }
                 },
-                None => (inner, None),
             }
         } else if let Some(inner) = call("tolower").filter(|c| identifier(c)) {
             (inner, Some(Fold::Lower))
@@ -1119,8 +1125,11 @@ fn made_columns(word: &str, text: &str) -> Vec<String> {
     }
 }
 
-/// The field a dynamic property names: `parse_json(C).a.b` and `todynamic(C)['a']` are
-/// `C.a.b` and `C.a`; `None` for an array element or a function other than those.
+/// The field a dynamic property names: `parse_json(C).a.b`, `todynamic(C)['a']` and
+/// `parse_json(C).a[0]` are `C.a.b`, `C.a` and `C.a[0]` (see [`canonical_path`]); `None`
+/// for a function other than those.
+///
+/// [`canonical_path`]: crate::pred::canonical_path
 fn property_path(property: Pair<Rule>) -> Option<String> {
     let mut path = String::new();
     for part in property.into_inner() {
@@ -1129,35 +1138,36 @@ fn property_path(property: Pair<Rule>) -> Option<String> {
                 let text = part.as_str();
                 let (function, argument) = text.split_once('(')?;
                 let argument = argument.strip_suffix(')')?.trim();
-                let plain = argument
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
-                if !matches!(function.trim(), "parse_json" | "todynamic") || !plain || argument.is_empty() {
+                if !matches!(function.trim(), "parse_json" | "todynamic") {
                     return None;
                 }
-                path.push_str(argument);
+                path.push_str(&crate::pred::canonical_path(argument)?);
             }
-            Rule::field => path.push_str(part.as_str()),
             Rule::name => {
                 path.push('.');
                 path.push_str(part.as_str());
             }
-            Rule::bracket => {
-                let key = part.into_inner().next()?;
-                if key.as_rule() == Rule::index {
-                    return None;
-                }
-                let key = &key.as_str()[1..key.as_str().len() - 1];
-                if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return None;
-                }
-                path.push('.');
-                path.push_str(key);
-            }
+            Rule::bracket => path.push_str(part.as_str()),
             _ => return None,
         }
     }
-    Some(path)
+    crate::pred::canonical_path(&path)
+}
+
+/// A property path, or one read through `parse_json(C)` / `todynamic(C)`
+/// (`parse_json(AdditionalFields).A[0]` is `AdditionalFields.A[0]`), in its one form.
+fn dynamic_path(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let Some(open) = ["parse_json(", "parsejson(", "todynamic("]
+        .iter()
+        .find(|f| lower.starts_with(*f))
+        .map(|f| f.len())
+    else {
+        return crate::pred::canonical_path(text);
+    };
+    let close = open + text[open..].find(')')?;
+    let argument = crate::pred::canonical_path(&text[open..close])?;
+    crate::pred::canonical_path(&format!("{argument}{}", &text[close + 1..]))
 }
 
 /// The expression inside `tostring(...)`, `parse_json(...)` and `todynamic(...)`

@@ -413,10 +413,15 @@ fn dynamic_properties_are_fields_of_their_own() {
         "CloudAppEvents | extend rawData = parse_json(RawEventData) | extend AppId = tostring(parse_json(rawData.AppId)) | where AppId == \"x\"",
     );
     assert_eq!(d, r#"RawEventData.AppId == "x""#);
-    // An array element is not a field: noted, read as "could be true".
-    let (d, exact) = detection("CloudAppEvents | where RawEventData.Items[0].Name == \"x\"");
-    assert!(!exact);
-    assert_eq!(d, "true");
+    // Array elements and keys that are not names are properties too, in one form.
+    let (d, exact) = detection(
+        "CloudAppEvents | extend T = RawEventData.Target[2], F = parse_json(AdditionalFields)['FROM SAM'] | where RawEventData.Items[0].Name == \"x\" and T.ID == \"y\" and RawEventData[\"Actor\"][-1].ID has \"z\" and F !has \"$\"",
+    );
+    assert!(exact);
+    assert_eq!(
+        d,
+        r#"RawEventData.Items[0].Name == "x" and RawEventData.Target[2].ID == "y" and RawEventData.Actor[-1].ID has "z" and AdditionalFields['FROM SAM'] !has "$""#
+    );
 }
 
 #[test]

@@ -181,10 +181,24 @@ fn text_of(field: &str, column: Option<&Column>) -> String {
     match column {
         Some(c) if c.ty == ColumnType::String => name(field),
         Some(_) => format!("tostring({})", name(field)),
-        None => format!(
-            "tostring(column_ifexists({}, \"\"))",
-            print_value(&crate::pred::Value::Str(field.to_string()))
-        ),
+        None => {
+            // A property of a column (`AdditionalFields.Command`, `RawEventData.Target[2].ID`)
+            // is read from the column's parsed text, whether the column is a string or dynamic.
+            let column = crate::pred::column_of(field);
+            let (read, path) = match crate::pred::canonical_path(field) {
+                Some(path) if column.len() < field.len() => (column, path[column.len()..].to_string()),
+                _ => (field, String::new()),
+            };
+            let read = format!(
+                "column_ifexists({}, \"\")",
+                print_value(&crate::pred::Value::Str(read.to_string()))
+            );
+            if path.is_empty() {
+                format!("tostring({read})")
+            } else {
+                format!("tostring(parse_json(tostring({read})){path})")
+            }
+        }
     }
 }
 

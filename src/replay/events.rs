@@ -310,13 +310,36 @@ fn event_data(data: Json, out: &mut Event) {
     }
 }
 
+/// Nested values are named as KQL reads them (`RawEventData.Target[2].ID`, and an
+/// element from the end `RawEventData.Target[-1].ID`; a key that is not a name is
+/// `X['a b']`, and `X.a b` as Sigma names it); an array is also its JSON text.
 fn flatten_into(value: Json, prefix: &str, out: &mut Event) {
     match value {
         Json::Object(map) => {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k } else { format!("{prefix}.{k}") };
-                flatten_into(v, &key, out);
+                if prefix.is_empty() {
+                    flatten_into(v, &k, out);
+                    continue;
+                }
+                let dotted = format!("{prefix}.{k}");
+                let quoted = k.replace('\\', "\\\\").replace('\'', "\\'");
+                match crate::pred::canonical_path(&format!("{prefix}['{quoted}']")) {
+                    Some(canonical) if canonical != dotted => {
+                        flatten_into(v.clone(), &canonical, out);
+                        flatten_into(v, &dotted, out);
+                    }
+                    _ => flatten_into(v, &dotted, out),
+                }
             }
+        }
+        Json::Array(items) if !prefix.is_empty() => {
+            let n = items.len();
+            let text = Json::Array(items.clone());
+            for (i, item) in items.into_iter().enumerate() {
+                flatten_into(item.clone(), &format!("{prefix}[{i}]"), out);
+                flatten_into(item, &format!("{prefix}[-{}]", n - i), out);
+            }
+            put(out, prefix.to_string(), Some(text));
         }
         other => put(out, prefix.to_string(), Some(other)),
     }
@@ -357,6 +380,20 @@ mod tests {
         assert_eq!(events.len(), 2);
         let (events, _) = read("e.json", b"{\n  \"a\": 1\n}\n{\n  \"a\": 2\n}\n");
         assert_eq!(events.len(), 2);
+    }
+
+    #[test]
+    fn nested_values_are_named_as_kql_reads_them() {
+        let e = flatten(
+            serde_json::from_str(r#"{"R": {"Target": [{"ID": "a"}, {"ID": "b"}], "FROM SAM": "x$"}, "top": [1]}"#)
+                .unwrap(),
+        );
+        assert_eq!(e["R.Target[0].ID"], "a");
+        assert_eq!(e["R.Target[-1].ID"], "b");
+        assert_eq!(e["R.Target"], r#"[{"ID":"a"},{"ID":"b"}]"#);
+        assert_eq!(e["R['FROM SAM']"], "x$");
+        assert_eq!(e["R.FROM SAM"], "x$");
+        assert_eq!(e["top[0]"], "1");
     }
 
     #[test]
