@@ -205,7 +205,10 @@ impl<'q> Reader<'q> {
     /// about the other table's rows (the join's note says so).
     fn other_table(&self, field: &str) -> bool {
         let head = crate::pred::column_of(field);
+        let name = crate::pred::canonical_path(field).is_some();
         self.joined
+            && name
+            && !self.lets.contains_key(head)
             && !self.aliases.contains_key(head)
             && !self.computed.iter().any(|c| c == head)
             && self
@@ -831,6 +834,11 @@ impl<'q> Reader<'q> {
         if is_time(subject) {
             return opaque(None);
         }
+        // Either side the joined table's column: a condition on the match (see `resolved`).
+        let other = pair.clone().into_inner().last().map(|p| p.as_str().trim().to_string());
+        if field.is_none() && (self.other_table(subject) || other.is_some_and(|o| self.other_table(&o))) {
+            return opaque(None);
+        }
         let Ok((atom, irregularities)) = lower_comparison(pair.clone(), field) else {
             return self.approximated(at, text, UNDECIDABLE);
         };
@@ -890,6 +898,10 @@ impl<'q> Reader<'q> {
             match self.lets.get(name) {
                 Some(Binding::List(list)) => values.extend(list.iter().cloned()),
                 Some(Binding::Scalar(v)) => values.push(v.clone()),
+                // The joined table's column (`RemoteIP endswith RemoteIP1`): a condition
+                // on the match, which the join's note covers, as a condition on the
+                // other table's columns is.
+                None if self.other_table(name) => return opaque(None),
                 _ => return self.approximated(at, text, UNDECIDABLE),
             }
         }

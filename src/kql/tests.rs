@@ -117,6 +117,20 @@ fn joins_keep_the_detection_before_them_and_garbage_is_refused_not_panicked() {
         assert!(q.notes[0].message.contains("`| join` combines"), "{:?}", q.notes);
         assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
     }
+    // A comparison with the joined table's column is about the match, as the join is.
+    let q = read_query(
+        "DeviceFileEvents | where FileName == 'a' | join kind=inner (DeviceNetworkEvents) on DeviceId | where FolderPath endswith RemoteIP1 and Timestamp1 >= Timestamp and FolderPath has 'x'",
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"FileName == "a" and (true and true and FolderPath has "x")"#
+    );
+    // Not a number, nor a computed column.
+    let q = read_query(
+        "DeviceFileEvents | join kind=inner (DeviceNetworkEvents) on DeviceId | extend m = indexof(FolderPath, 'x') | where m > -1",
+    );
+    assert!(!q.exact(), "{:?}", q.notes);
     // The same join after a `project` that no condition follows (before `summarize`)
     // costs nothing: D up to it is exact for the rule's table.
     for query in [
