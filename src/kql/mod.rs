@@ -73,6 +73,7 @@ fn lower(query: &str) -> RuleQuery {
     let mut reader = Reader {
         lets: HashMap::new(),
         views: HashMap::new(),
+        datatables: HashMap::new(),
         notes: Vec::new(),
         computed: Vec::new(),
         aliases: HashMap::new(),
@@ -149,6 +150,8 @@ struct Reader<'q> {
     /// Queries bound by `let` (`let procs = DeviceProcessEvents | where ...;`): a rule
     /// that reads one reads its table through its stages.
     views: HashMap<String, Pair<'q, Rule>>,
+    /// Tables bound by `let X = datatable(...)`, and where.
+    datatables: HashMap<String, Span>,
     notes: Vec<QueryNote>,
     /// Columns made by `extend`: conditions on them are not on the table's columns.
     computed: Vec<String>,
@@ -233,12 +236,9 @@ impl<'q> Reader<'q> {
         let value = inner.next().expect("grammar: let value");
         let bound = value.into_inner().next().expect("grammar: let value kind");
         let binding = match bound.as_rule() {
+            // Fatal only if the rule reads its rows (a join with it is a join).
             Rule::datatable => {
-                self.note(
-                    span(&bound),
-                    format!("`{name}` is a datatable: fpx does not read inline tables, so the rule is checked without its detection logic"),
-                    true,
-                );
+                self.datatables.insert(name.clone(), span(&bound));
                 Binding::Table
             }
             Rule::literal_list => Binding::List(
@@ -328,6 +328,16 @@ impl<'q> Reader<'q> {
             }
             self.notes.truncate(notes);
             (self.computed, self.aliases) = state;
+        }
+        if first.as_rule() == Rule::name
+            && let Some(at) = self.datatables.get(named).cloned()
+        {
+            self.note(
+                at,
+                format!("`{named}` is a datatable: fpx does not read inline tables, so the rule is checked without its detection logic"),
+                true,
+            );
+            return None;
         }
         if first.as_rule() == Rule::query_source {
             // The first query's rows, then this query's stages. A union's other

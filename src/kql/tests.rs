@@ -84,6 +84,10 @@ DeviceProcessEvents
     let q = read_query(
         "let t = datatable(URI:string)['a.com'];\nDeviceNetworkEvents | where RemoteUrl has_any ((t | distinct URI))",
     );
+    // A datatable the rule only compares with (or joins) leaves D, approximated; one
+    // the rule reads as its rows leaves none.
+    assert!(q.detection.is_some() && !q.exact(), "{:?}", q.notes);
+    let q = read_query("let t = datatable(URI:string)['a.com'];\nt | where URI has 'a'");
     assert!(q.detection.is_none());
     assert!(q.notes.iter().any(|n| n.fatal && n.message.contains("datatable")));
 }
