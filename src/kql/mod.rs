@@ -74,6 +74,7 @@ fn lower(query: &str) -> RuleQuery {
         lets: HashMap::new(),
         views: HashMap::new(),
         datatables: HashMap::new(),
+        memberships: Vec::new(),
         notes: Vec::new(),
         computed: Vec::new(),
         aliases: HashMap::new(),
@@ -152,6 +153,8 @@ struct Reader<'q> {
     views: HashMap<String, Pair<'q, Rule>>,
     /// Tables bound by `let X = datatable(...)`, and where.
     datatables: HashMap<String, Span>,
+    /// The tables of the queries `field in (query)` was read as a condition on.
+    memberships: Vec<String>,
     notes: Vec<QueryNote>,
     /// Columns made by `extend`: conditions on them are not on the table's columns.
     computed: Vec<String>,
@@ -563,6 +566,85 @@ impl<'q> Reader<'q> {
         (read.wheres, read.outputs, read.summarized) = (wheres, outputs, summarized);
     }
 
+    /// `field in (view)` read as a condition on another table's rows (see
+    /// [`Self::view_of_another_table`]), noted; `None` when it is not one.
+    fn membership(&mut self, field: &str, view: &str, text: &str, at: Span) -> Option<Pred> {
+        let table = self.view_of_another_table(field, view)?;
+        self.notes.push(QueryNote {
+            span: at,
+            message: format!(
+                "`{text}` compares with the rows of a query on {table}: whether some {table} row holds the value is outside the rule's table (that query leaves the value free), so D is exact for the rule's own table"
+            ),
+            fatal: false,
+            correlates: true,
+        });
+        Some(opaque(None))
+    }
+
+    /// `field in (view)` where `view` is a `let`-bound query on another table, read
+    /// exactly, satisfiable, returning one column of that table that its conditions do
+    /// not mention: then for any value of `field`, some content of that table makes the
+    /// membership true and some (none) makes it false, so the condition is about that
+    /// table's rows, not the rule's. The table it reads, if so. A second membership in
+    /// the same table is not independent of the first, and is not read this way.
+    fn view_of_another_table(&mut self, field: &str, view: &str) -> Option<String> {
+        let schema = crate::schema::schema();
+        let rule_table = self.table.clone()?;
+        let own = schema.table(&rule_table)?.iter().find(|c| c.name == field)?;
+        if self.computed.iter().any(|c| c == field) || self.aliases.contains_key(field) {
+            return None;
+        }
+        let pair = self.views.get(view)?.clone();
+        let mut sub = Reader {
+            lets: self.lets.clone(),
+            views: self.views.clone(),
+            datatables: self.datatables.clone(),
+            notes: Vec::new(),
+            computed: Vec::new(),
+            aliases: HashMap::new(),
+            table: None,
+            joined: false,
+            memberships: Vec::new(),
+        };
+        let read = sub.read(pair)?;
+        let table = read.source.trim().to_string();
+        let columns = schema.table(&table)?;
+        if !sub.notes.is_empty() || read.several.is_some() || table == rule_table || self.memberships.contains(&table) {
+            return None;
+        }
+        // The one column it returns: `distinct K`, `project K`, `summarize by K`,
+        // `summarize make_set(K)` / `make_list(K)` (named `set_K`, `list_K`).
+        let [output] = read.outputs.as_slice() else {
+            return None;
+        };
+        let key = ["set_", "list_"]
+            .iter()
+            .find_map(|p| output.strip_prefix(p))
+            .filter(|k| !columns.iter().any(|c| &c.name == output) && columns.iter().any(|c| c.name == *k))
+            .unwrap_or(output);
+        let column = columns.iter().find(|c| c.name == key)?;
+        if column.ty != own.ty || sub.computed.iter().any(|c| c == key) || sub.aliases.contains_key(key) {
+            return None;
+        }
+        let detection = match read.wheres.len() {
+            0 => Pred::True,
+            _ => Pred::And(read.wheres),
+        };
+        let detection = approximate(&detection, true);
+        if detection.fields().iter().any(|f| crate::pred::column_of(f) == key) {
+            return None;
+        }
+        let typed = crate::schema::typed(&detection, &table, crate::schema::Applied::Where);
+        if !matches!(
+            crate::logic::sat_in(&typed, schema.domains(&table)),
+            crate::logic::SatResult::Sat(_)
+        ) {
+            return None;
+        }
+        self.memberships.push(table.clone());
+        Some(table)
+    }
+
     /// A join after a `project` that no condition follows: D read up to it is exact for
     /// the rule's table, as after any join that keeps its rows.
     fn resolve_combined(&mut self, read: &mut Read) {
@@ -758,7 +840,11 @@ impl<'q> Reader<'q> {
                 let field = inner.next().expect("grammar: field").as_str().to_string();
                 let op = inner.next().expect("grammar: op").as_str().to_string();
                 let set = inner.next().expect("grammar: set").as_str().trim().to_string();
-                match self.lets.get(set.trim_matches(['(', ')', ' '])).cloned() {
+                let bare = set.trim_matches(['(', ')', ' ']).to_string();
+                if let Some(p) = self.membership(&field, &bare, &text, at.clone()) {
+                    return p;
+                }
+                match self.lets.get(&bare).cloned() {
                     Some(Binding::List(values)) => self.comparison_with(&field, &op, values, &text, at),
                     Some(Binding::Table) | None if set.contains('|') || self.lets.contains_key(&set) => self
                         .approximated(
@@ -908,6 +994,12 @@ impl<'q> Reader<'q> {
             match self.lets.get(name) {
                 Some(Binding::List(list)) => values.extend(list.iter().cloned()),
                 Some(Binding::Scalar(v)) => values.push(v.clone()),
+                Some(Binding::Table) if atom.op == Op::In && atom.values.len() == 1 => {
+                    if let Some(p) = self.membership(&atom.field.clone(), name, text, at.clone()) {
+                        return p;
+                    }
+                    return self.approximated(at, text, UNDECIDABLE);
+                }
                 // The joined table's column (`RemoteIP endswith RemoteIP1`): a condition
                 // on the match, which the join's note covers, as a condition on the
                 // other table's columns is.
@@ -1251,8 +1343,8 @@ fn default_column_name(call: &str) -> String {
         .collect();
     match (function, argument.is_empty()) {
         ("count", _) => "count_".into(),
-        ("make_set", false) => format!("set_{argument}"),
-        ("make_list", false) => format!("list_{argument}"),
+        ("make_set" | "makeset", false) => format!("set_{argument}"),
+        ("make_list" | "makelist", false) => format!("list_{argument}"),
         (_, true) => format!("{function}_"),
         (_, false) => format!("{function}_{argument}"),
     }

@@ -559,3 +559,32 @@ fn count_takes_a_condition() {
     );
     assert!(errors("DeviceFileCertificateInfo | summarize count(IsSigned), count() by DeviceId").is_empty());
 }
+
+#[test]
+fn memberships_in_another_tables_query_are_about_its_rows() {
+    let q = read_query(
+        "let mails = EmailAttachmentInfo | where FileType startswith \"Jar\" | distinct NetworkMessageId;\nEmailEvents | where NetworkMessageId in (mails) and AttachmentCount > 0",
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(print(&q.detection.unwrap()), "true and AttachmentCount > 0");
+    assert!(q.notes[0].correlates && q.notes[0].message.contains("a query on EmailAttachmentInfo"));
+    let (d, exact) = detection(
+        "let devices = DeviceInfo | where MachineGroup == 'g' | summarize makelist(DeviceName);\nDeviceLogonEvents | where DeviceName !in (devices) | where AccountName == 'a'",
+    );
+    assert!(exact);
+    assert_eq!(d, r#"true and AccountName == "a""#);
+    // Not when the query constrains the value it returns, reads the rule's own table,
+    // cannot return a row, returns a computed value, its table is already compared with
+    // (the two memberships are not independent), or the types differ.
+    for query in [
+        "let v = DeviceInfo | where DeviceName startswith 'a' | distinct DeviceName;\nDeviceLogonEvents | where DeviceName in (v)",
+        "let v = DeviceLogonEvents | where AccountName == 'x' | distinct DeviceName;\nDeviceLogonEvents | where DeviceName in (v)",
+        "let v = DeviceInfo | where MachineGroup == 'g' and MachineGroup == 'h' | distinct DeviceName;\nDeviceLogonEvents | where DeviceName in (v)",
+        "let v = DeviceInfo | extend N = tolower(DeviceName) | distinct N;\nDeviceLogonEvents | where DeviceName in (v)",
+        "let v = DeviceInfo | distinct DeviceName;\nlet w = DeviceInfo | distinct DeviceName;\nDeviceLogonEvents | where DeviceName in (v) and DeviceName !in (w)",
+        "let v = DeviceNetworkEvents | distinct RemotePort;\nDeviceLogonEvents | where DeviceName in (v)",
+    ] {
+        let q = read_query(query);
+        assert!(!q.exact(), "{query}: {:?}", q.notes);
+    }
+}
