@@ -75,6 +75,7 @@ fn lower(query: &str) -> RuleQuery {
         views: HashMap::new(),
         datatables: HashMap::new(),
         memberships: Vec::new(),
+        parsed: HashMap::new(),
         notes: Vec::new(),
         computed: Vec::new(),
         aliases: HashMap::new(),
@@ -155,6 +156,8 @@ struct Reader<'q> {
     datatables: HashMap<String, Span>,
     /// The tables of the queries `field in (query)` was read as a condition on.
     memberships: Vec<String>,
+    /// Columns `parse` makes of the rest of a column's text (see [`parsed_rest`]).
+    parsed: HashMap<String, ParsedRest>,
     notes: Vec<QueryNote>,
     /// Columns made by `extend`: conditions on them are not on the table's columns.
     computed: Vec<String>,
@@ -501,7 +504,15 @@ impl<'q> Reader<'q> {
                     }
                     for name in made_columns(&word, &text) {
                         self.aliases.remove(&name);
+                        self.parsed.remove(&name);
                         self.computed.push(name);
+                    }
+                    if word == "parse"
+                        && let Some((name, rest)) = parsed_rest(&text)
+                        && !self.computed.iter().any(|c| c == &rest.column)
+                        && !self.aliases.contains_key(&rest.column)
+                    {
+                        self.parsed.insert(name, rest);
                     }
                 }
                 Rule::distinct_stage => outputs = children(stage).map(|n| n.as_str().to_string()).collect(),
@@ -605,6 +616,7 @@ impl<'q> Reader<'q> {
             table: None,
             joined: false,
             memberships: Vec::new(),
+            parsed: HashMap::new(),
         };
         let read = sub.read(pair)?;
         let table = read.source.trim().to_string();
@@ -957,6 +969,21 @@ impl<'q> Reader<'q> {
         if let Some(path) = crate::pred::canonical_path(&atom.field) {
             atom.field = path;
         }
+        if let Some(rest) = self.parsed.get(&atom.field) {
+            // A value may be a `let` scalar (`SearchFilter contains KERBEROASTING`).
+            let mut candidate = atom.clone();
+            for value in &mut candidate.values {
+                if names.iter().any(|n| n == value.text())
+                    && let Some(Binding::Scalar(v)) = self.lets.get(value.text())
+                {
+                    *value = v.clone();
+                }
+            }
+            let named = candidate.values.iter().any(|v| names.iter().any(|n| n == v.text()));
+            if !named && let Some(lowered) = rest.contains(&candidate) {
+                return Pred::Atom(lowered);
+            }
+        }
         if self.computed.contains(&atom.field) {
             return self.approximated(at, text, UNDECIDABLE);
         }
@@ -1036,6 +1063,7 @@ impl<'q> Reader<'q> {
     /// definition is a column (or an alias), or `tolower`/`toupper` of one; else a
     /// computed column.
     fn define(&mut self, name: &str, definition: &str) {
+        self.parsed.remove(name);
         let definition = definition.trim();
         let identifier = |t: &str| {
             t.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -1180,6 +1208,117 @@ fn is_time(operand: &str) -> bool {
     let name = operand.split('(').next().unwrap_or(operand);
     matches!(name, "Timestamp" | "TimeGenerated" | "ago" | "now" | "datetime")
         || name.ends_with("Time") && !name.contains('.')
+}
+
+/// The last column of a `parse C with * "a" X "b" Y "c" Z`: the rest of C's text after
+/// the first "a", the first "b" after it and the first "c" after that (empty when there
+/// is none). Whether Z contains a value is then whether C matches `a.*b.*c.*value`: an
+/// occurrence after some such chain is one after the first chain, which starts earliest.
+#[derive(Debug, Clone)]
+struct ParsedRest {
+    column: String,
+    /// The regex (without flags) of what comes before the rest.
+    before: String,
+}
+
+impl ParsedRest {
+    /// `Z contains v` (any case or `_cs`, negated or not) as a regex test of the column;
+    /// `None` for another operator or an empty value.
+    fn contains(&self, atom: &Atom) -> Option<Atom> {
+        let [value] = atom.values.as_slice() else {
+            return None;
+        };
+        let value = value.text();
+        if atom.op != Op::Contains || value.is_empty() {
+            return None;
+        }
+        // fpx's (and KQL's) case-insensitive `contains` folds ASCII letters only.
+        let needle: String = value
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphabetic() && !atom.case_sensitive {
+                    format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+                } else {
+                    regex::escape(&c.to_string())
+                }
+            })
+            .collect();
+        Some(Atom {
+            span: atom.span.clone(),
+            ..Atom::new(
+                &self.column,
+                Op::MatchesRegex,
+                atom.negated,
+                true,
+                vec![Value::Str(format!("(?s){}.*{needle}", self.before))],
+            )
+        })
+    }
+}
+
+/// The last column of a simple `parse` (`C with * "a" X "b" ... "c" Z`, every column but
+/// a string, no text after Z), and what it is made of.
+fn parsed_rest(text: &str) -> Option<(String, ParsedRest)> {
+    let (column, pattern) = text.split_once(" with ")?;
+    let column = column.trim();
+    if crate::pred::canonical_path(column).as_deref() != Some(column) || column.contains(['.', '[']) {
+        return None;
+    }
+    let mut rest = pattern.trim();
+    // The regex of what precedes the column read last, and that column if it has not
+    // been followed by anything yet.
+    let mut before = String::new();
+    let mut last: Option<String> = None;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('*') {
+            last = None;
+            before.push_str(".*");
+            rest = after.trim_start();
+        } else if rest.starts_with(['"', '\'', '@']) {
+            // A quoted delimiter: its end is where `literal` reads one string.
+            let end = (1..=rest.len())
+                .filter(|&i| rest.is_char_boundary(i))
+                .find(|&i| matches!(literal(&rest[..i]), Some((Value::Str(_), true))))?;
+            let Some((Value::Str(delimiter), _)) = literal(&rest[..end]) else {
+                return None;
+            };
+            if last.take().is_some() {
+                before.push_str(".*");
+            }
+            before.push_str(&regex::escape(&delimiter));
+            rest = rest[end..].trim_start();
+        } else {
+            let n = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            // Two columns in a row, or a column first: not the simple form.
+            if n == 0 || last.is_some() || before.is_empty() {
+                return None;
+            }
+            let name = rest[..n].to_string();
+            rest = rest[n..].trim_start();
+            if let Some(typed) = rest.strip_prefix(':') {
+                let typed = typed.trim_start();
+                let m = typed.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(typed.len());
+                if &typed[..m] != "string" {
+                    return None;
+                }
+                rest = typed[m..].trim_start();
+            }
+            last = Some(name);
+        }
+    }
+    let name = last?;
+    if !before.starts_with(".*") || before.ends_with(".*") {
+        return None;
+    }
+    Some((
+        name,
+        ParsedRest {
+            column: column.to_string(),
+            before,
+        },
+    ))
 }
 
 /// The columns a stage makes or remakes from others: `parse ... with * "x" A "y" B`

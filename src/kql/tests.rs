@@ -446,7 +446,7 @@ fn dynamic_properties_are_fields_of_their_own() {
 fn made_columns_and_let_values_are_not_misread() {
     // `parse` and `mv-expand` make columns; an `isempty` of a `let` value is a constant.
     let (d, exact) = detection(
-        "let Name = \"\"; IdentityQueryEvents | parse Query with * \"Filter: \" SearchFilter | where SearchFilter contains \"x\" and (isempty(Name) or ActionType == Name)",
+        "let Name = \"\"; IdentityQueryEvents | parse Query with * \"Filter: \" SearchFilter | where SearchFilter has \"x\" and (isempty(Name) or ActionType == Name)",
     );
     assert!(!exact);
     assert_eq!(d, r#"true and (true or ActionType == "")"#);
@@ -587,4 +587,64 @@ fn memberships_in_another_tables_query_are_about_its_rows() {
         let q = read_query(query);
         assert!(!q.exact(), "{query}: {:?}", q.notes);
     }
+}
+
+#[test]
+fn the_rest_of_a_parsed_text_contains_a_value_exactly() {
+    // `SearchFilter` is the text after the first ", Search Filter: " that follows the
+    // first "Search Scope: " and the first ", Base Object:" after it.
+    let (d, exact) = detection(
+        "IdentityQueryEvents | parse Query with * \"Search Scope: \" SearchScope \", Base Object:\" BaseObject \", Search Filter: \" SearchFilter | where SearchFilter contains \"admincount=1\" and SearchFilter !contains_cs 'x.y'",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(
+        d,
+        r#"Query matches regex "(?s).*Search Scope: .*, Base Object:.*, Search Filter: .*[aA][dD][mM][iI][nN][cC][oO][uU][nN][tT]=1" and not (Query matches regex @"(?s).*Search Scope: .*, Base Object:.*, Search Filter: .*x\.y")"#
+    );
+    let (d, exact) = detection(
+        "let K = \"kerb\";\nIdentityQueryEvents | parse Query with * \"F: \" SearchFilter | where SearchFilter contains_cs K",
+    );
+    assert!(exact);
+    assert_eq!(d, r#"Query matches regex "(?s).*F: .*kerb""#);
+    // Against `parse` as KQL runs it (the first "a", then the first "b" after it, the
+    // rest after that), on every text of up to 7 characters over a small alphabet.
+    let q = read_query("IdentityQueryEvents | parse Query with * \"a\" X \"b\" Rest | where Rest contains \"aB\"");
+    assert!(q.exact());
+    let d = q.detection.unwrap();
+    let alphabet = ['a', 'b', 'A', 'B', 'x'];
+    let mut texts = vec![String::new()];
+    for _ in 0..7 {
+        let longer: Vec<String> = texts
+            .iter()
+            .filter(|t| t.len() == texts.last().unwrap().len())
+            .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+            .collect();
+        texts.extend(longer);
+    }
+    for text in &texts {
+        let rest = text
+            .find('a')
+            .and_then(|i| text[i + 1..].find('b').map(|j| &text[i + 1 + j + 1..]))
+            .unwrap_or("");
+        let kql = rest.to_ascii_lowercase().contains("ab");
+        let event = fpx_event(&[("Query", text)]);
+        assert_eq!(d.eval(&event), kql, "{text:?}");
+    }
+    // Not the rest of the text, another operator, a typed column, a column redefined,
+    // or a regex parse: approximated.
+    for query in [
+        "IdentityQueryEvents | parse Query with * \"a\" X \"b\" * | where X contains \"v\"",
+        "IdentityQueryEvents | parse Query with * \"a\" X | where X startswith \"v\"",
+        "IdentityQueryEvents | parse Query with * \"a\" X:int \"b\" Y | where Y contains \"v\"",
+        "IdentityQueryEvents | parse Query with * \"a\" X | extend X = 'k' | where X contains \"v\"",
+        "IdentityQueryEvents | parse kind=regex Query with * \"a\" X | where X contains \"v\"",
+        "IdentityQueryEvents | parse Query with \"a\" X | where X contains \"v\"",
+    ] {
+        let (d, exact) = detection(query);
+        assert!(!exact, "{query}: {d}");
+    }
+}
+
+fn fpx_event(fields: &[(&str, &str)]) -> crate::pred::Event {
+    fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
