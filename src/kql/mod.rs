@@ -76,6 +76,7 @@ fn lower(query: &str) -> RuleQuery {
         datatables: HashMap::new(),
         memberships: Vec::new(),
         parsed: HashMap::new(),
+        extracted: HashMap::new(),
         notes: Vec::new(),
         computed: Vec::new(),
         aliases: HashMap::new(),
@@ -158,6 +159,9 @@ struct Reader<'q> {
     memberships: Vec<String>,
     /// Columns `parse` makes of the rest of a column's text (see [`parsed_rest`]).
     parsed: HashMap<String, ParsedRest>,
+    /// Columns made by `extract(regex, n, C)` whose group n is never empty in a match:
+    /// empty exactly when C does not match the regex. The column and the regex.
+    extracted: HashMap<String, (String, String)>,
     notes: Vec<QueryNote>,
     /// Columns made by `extend`: conditions on them are not on the table's columns.
     computed: Vec<String>,
@@ -505,6 +509,7 @@ impl<'q> Reader<'q> {
                     for name in made_columns(&word, &text) {
                         self.aliases.remove(&name);
                         self.parsed.remove(&name);
+                        self.extracted.remove(&name);
                         self.computed.push(name);
                     }
                     if word == "parse"
@@ -617,6 +622,7 @@ impl<'q> Reader<'q> {
             joined: false,
             memberships: Vec::new(),
             parsed: HashMap::new(),
+            extracted: HashMap::new(),
         };
         let read = sub.read(pair)?;
         let table = read.source.trim().to_string();
@@ -655,6 +661,21 @@ impl<'q> Reader<'q> {
         }
         self.memberships.push(table.clone());
         Some(table)
+    }
+
+    /// Whether `name` is a column of the rule's table as read here (not made or renamed).
+    fn table_column(&self, name: &str) -> bool {
+        !self.computed.iter().any(|c| c == name)
+            && !self.aliases.contains_key(name)
+            && self
+                .table
+                .as_deref()
+                .and_then(|t| crate::schema::schema().table(t))
+                .is_some_and(|columns| {
+                    columns
+                        .iter()
+                        .any(|c| c.name == name && c.ty == crate::schema::ColumnType::String)
+                })
     }
 
     /// A join after a `project` that no condition follows: D read up to it is exact for
@@ -798,6 +819,21 @@ impl<'q> Reader<'q> {
                     }
                     Some(_) => return self.approximated(at, &text, UNDECIDABLE),
                     None => {}
+                }
+                if let Some((column, pattern)) = self.extracted.get(written)
+                    && !function.ends_with("null")
+                {
+                    // Not empty exactly when the column matches the regex.
+                    return Pred::Atom(Atom {
+                        span: at,
+                        ..Atom::new(
+                            column,
+                            Op::MatchesRegex,
+                            !negated,
+                            true,
+                            vec![Value::Str(pattern.clone())],
+                        )
+                    });
                 }
                 let head = crate::pred::column_of(written);
                 let tail = Some(&written[head.len()..]).filter(|t| !t.is_empty());
@@ -969,6 +1005,23 @@ impl<'q> Reader<'q> {
         if let Some(path) = crate::pred::canonical_path(&atom.field) {
             atom.field = path;
         }
+        if let Some((column, pattern)) = self.extracted.get(&atom.field)
+            && names.is_empty()
+            && atom.op == Op::Equals
+            && matches!(atom.values.as_slice(), [v] if v.text().is_empty() && matches!(v, Value::Str(_)))
+        {
+            // `X == ""` is "the column does not match", `X != ""` that it does.
+            return Pred::Atom(Atom {
+                span: at,
+                ..Atom::new(
+                    column,
+                    Op::MatchesRegex,
+                    !atom.negated,
+                    true,
+                    vec![Value::Str(pattern.clone())],
+                )
+            });
+        }
         if let Some(rest) = self.parsed.get(&atom.field) {
             // A value may be a `let` scalar (`SearchFilter contains KERBEROASTING`).
             let mut candidate = atom.clone();
@@ -1064,7 +1117,13 @@ impl<'q> Reader<'q> {
     /// computed column.
     fn define(&mut self, name: &str, definition: &str) {
         self.parsed.remove(name);
+        self.extracted.remove(name);
         let definition = definition.trim();
+        if let Some((pattern, column)) = extracted(definition)
+            && self.table_column(&column)
+        {
+            self.extracted.insert(name.to_string(), (column, pattern));
+        }
         let identifier = |t: &str| {
             t.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -1319,6 +1378,47 @@ fn parsed_rest(text: &str) -> Option<(String, ParsedRest)> {
             before,
         },
     ))
+}
+
+/// `extract("regex", n, C)` whose group n takes part in every match and is never empty
+/// (a capture at the top level of the regex, of minimum length 1): its value is empty
+/// exactly when C does not match. The regex and C.
+fn extracted(definition: &str) -> Option<(String, String)> {
+    use regex_syntax::hir::{Hir, HirKind};
+    let inner = definition
+        .strip_prefix("extract")?
+        .trim_start()
+        .strip_prefix('(')?
+        .strip_suffix(')')?
+        .trim();
+    // The regex: the longest prefix that is one string literal.
+    let end = (1..=inner.len())
+        .rev()
+        .filter(|&i| inner.is_char_boundary(i))
+        .find(|&i| {
+            inner[i..].trim_start().starts_with(',') && matches!(literal(&inner[..i]), Some((Value::Str(_), true)))
+        })?;
+    let Some((Value::Str(pattern), _)) = literal(&inner[..end]) else {
+        return None;
+    };
+    let mut rest = inner[end..].trim_start().strip_prefix(',')?.split(',');
+    let group: u32 = rest.next()?.trim().parse().ok()?;
+    let column = rest.next()?.trim().to_string();
+    if rest.next().is_some() || crate::pred::canonical_path(&column).as_deref() != Some(column.as_str()) {
+        return None;
+    }
+    let hir = regex_syntax::Parser::new().parse(&pattern).ok()?;
+    // Group 0 is the whole match; another group must sit in the top-level sequence.
+    let mandatory = |h: &Hir| match h.kind() {
+        HirKind::Capture(c) => c.index == group && h.properties().minimum_len().is_some_and(|n| n > 0),
+        _ => false,
+    };
+    let ok = match hir.kind() {
+        _ if group == 0 => hir.properties().minimum_len().is_some_and(|n| n > 0),
+        HirKind::Concat(parts) => parts.iter().any(mandatory),
+        _ => mandatory(&hir),
+    };
+    ok.then_some((pattern, column))
 }
 
 /// The columns a stage makes or remakes from others: `parse ... with * "x" A "y" B`

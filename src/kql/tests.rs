@@ -648,3 +648,43 @@ fn the_rest_of_a_parsed_text_contains_a_value_exactly() {
 fn fpx_event(fields: &[(&str, &str)]) -> crate::pred::Event {
     fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
+
+#[test]
+fn an_extracted_value_is_empty_exactly_when_its_regex_does_not_match() {
+    let (d, exact) = detection(
+        "DeviceProcessEvents | extend Target = extract(\"(?i)(user|group) (\\\"*[a-zA-Z0-9_ ]+\\\"*)\", 2, ProcessCommandLine) | where Target != '' and isnotempty(Target)",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(
+        d,
+        r#"ProcessCommandLine matches regex "(?i)(user|group) (\"*[a-zA-Z0-9_ ]+\"*)" and ProcessCommandLine matches regex "(?i)(user|group) (\"*[a-zA-Z0-9_ ]+\"*)""#
+    );
+    let (d, exact) =
+        detection("DeviceProcessEvents | extend P = extract('-p ([0-9]+)', 1, ProcessCommandLine) | where isempty(P)");
+    assert!(exact);
+    assert_eq!(d, r#"not (ProcessCommandLine matches regex "-p ([0-9]+)")"#);
+    // A group that may be empty or absent, a typed result, a value compared: approximated.
+    for query in [
+        "DeviceProcessEvents | extend P = extract('-p ([0-9]*)', 1, ProcessCommandLine) | where isnotempty(P)",
+        "DeviceProcessEvents | extend P = extract('a|(b)', 1, ProcessCommandLine) | where isnotempty(P)",
+        "DeviceProcessEvents | extend P = extract('-p ([0-9]+)', 1, ProcessCommandLine, typeof(long)) | where isnotempty(P)",
+        "DeviceProcessEvents | extend P = extract('-p ([0-9]+)', 1, ProcessCommandLine) | where P == '4'",
+        "DeviceProcessEvents | extend P = extract('-p ([0-9]+)', 1, ProcessId) | where isnotempty(P)",
+    ] {
+        let (d, exact) = detection(query);
+        assert!(!exact, "{query}: {d}");
+    }
+    // Against extract as it runs (leftmost-first match, the group's text).
+    let re = regex::Regex::new("-p ([0-9]+)").unwrap();
+    let q =
+        read_query("DeviceProcessEvents | extend P = extract('-p ([0-9]+)', 1, ProcessCommandLine) | where P != ''");
+    let d = q.detection.unwrap();
+    for text in ["", "-p", "-p 1", "x -p  2", "-p x -p 3", "-P 4"] {
+        let value = re.captures(text).map_or("", |c| c.get(1).map_or("", |g| g.as_str()));
+        assert_eq!(
+            d.eval(&fpx_event(&[("ProcessCommandLine", text)])),
+            !value.is_empty(),
+            "{text:?}"
+        );
+    }
+}
