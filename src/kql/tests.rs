@@ -520,6 +520,22 @@ fn the_checker_reads_what_real_queries_write() {
     );
     assert!(errors("DeviceProcessEvents | join (DeviceFileEvents | where Nope == 1) on DeviceId")[0].contains("Nope"));
     assert!(errors("let a = DeviceAlertEvents | take 1; a")[0].contains("DeviceAlertEvents"));
+    // `count` of a value `mv-expand` made (dynamic), unless expanded to a bool or redefined.
+    let count = "DeviceProcessEvents | summarize L = make_set(FileName) by DeviceId | mv-expand C = L";
+    assert!(errors(&format!("{count} | summarize count(C)"))[0].contains("dynamic value made by `mv-expand`"));
+    assert!(
+        errors(&format!(
+            "{count} | where isnotempty(C) | summarize n = count(C) by DeviceId"
+        ))[0]
+            .contains("`C`")
+    );
+    for fine in [
+        "DeviceProcessEvents | summarize L = make_set(IsInitiatingProcessRemoteSession) by DeviceId | mv-expand C = L to typeof(bool) | summarize count(C)",
+        &format!("{count} | extend C = isnotempty(C) | summarize count(C)"),
+        &format!("{count} | summarize count()"),
+    ] {
+        assert!(errors(fine).is_empty(), "{fine}: {:?}", errors(fine));
+    }
     // `| join` then the table on the next line is the join's, not a second query.
     assert!(errors("DeviceProcessEvents | join\nDeviceFileEvents on DeviceId").is_empty());
 }

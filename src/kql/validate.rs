@@ -198,6 +198,7 @@ pub fn validate(query: &str) -> Vec<QueryError> {
         query,
         lets: HashMap::new(),
         errors: Vec::new(),
+        expanded: Vec::new(),
     };
     if !checker.structure(&toks) {
         return checker.errors;
@@ -219,6 +220,9 @@ struct Checker<'q> {
     query: &'q str,
     lets: HashMap<&'q str, Let>,
     errors: Vec<QueryError>,
+    /// Columns the last `mv-expand` made (dynamic values, unless `to typeof(...)`),
+    /// while only `where` and `extend` stages follow it.
+    expanded: Vec<String>,
 }
 
 /// The bracket depth after token `t`.
@@ -405,6 +409,12 @@ impl<'q> Checker<'q> {
             self.tabular(&toks[at..]);
             return;
         }
+        let outer = std::mem::take(&mut self.expanded);
+        self.stages(toks);
+        self.expanded = outer;
+    }
+
+    fn stages(&mut self, toks: &[Token<'q>]) {
         let stages = split(toks, |t| t.is("|"));
         let mut scope = self.source(stages[0]);
         for (i, stage) in stages.iter().enumerate().skip(1) {
@@ -414,7 +424,45 @@ impl<'q> Checker<'q> {
                 scope = Scope::Open;
                 continue;
             }
+            let expanded = self.expanded_by(stage);
             scope = self.stage(stage, scope);
+            self.expanded = expanded;
+        }
+    }
+
+    /// The dynamic columns known after `stage`: those `mv-expand` makes, those known
+    /// before it through `where` and `extend` (less the ones `extend` redefines), none
+    /// after any other stage.
+    fn expanded_by(&self, stage: &[Token]) -> Vec<String> {
+        match stage[0].text {
+            "mv-expand" | "mvexpand" => split(&stage[1..], |t| t.is(","))
+                .into_iter()
+                .filter(|item| !item.iter().any(|t| t.text == "typeof"))
+                .filter_map(|item| match item {
+                    [name, eq, ..]
+                        if eq.is("=")
+                            && name.kind == Tok::Word
+                            && !matches!(name.text, "kind" | "bagexpansion" | "with_itemindex" | "itemindex") =>
+                    {
+                        Some(name.text.to_string())
+                    }
+                    [name] if name.kind == Tok::Word => Some(name.text.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            "where" | "filter" => self.expanded.clone(),
+            "extend" => {
+                let made: Vec<&str> = split(&stage[1..], |t| t.is(","))
+                    .into_iter()
+                    .filter_map(|item| assignment(item).map(|(name, _)| name.text))
+                    .collect();
+                self.expanded
+                    .iter()
+                    .filter(|c| !made.contains(&c.as_str()))
+                    .cloned()
+                    .collect()
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -750,6 +798,25 @@ impl<'q> Checker<'q> {
             [_, eq, rest @ ..] if eq.is("=") => rest,
             _ => item,
         };
+        if let [f, open, column, close] = call
+            && f.text == "count"
+            && open.is("(")
+            && close.is(")")
+            && self.expanded.iter().any(|c| c == column.text)
+        {
+            self.error(
+                column.span.clone(),
+                format!(
+                    "`count` takes a condition, and `{}` is a dynamic value made by `mv-expand`",
+                    column.text
+                ),
+                Some(format!(
+                    "count the rows with `count()`, the values with `dcount({})`, or expand it `to typeof(bool)`",
+                    column.text
+                )),
+            );
+            return;
+        }
         let ([f, open, column, close], Scope::Known { columns, from }) = (call, scope) else {
             return;
         };
