@@ -321,8 +321,14 @@ fn emit_kql_prints_one_query_per_kql_rule() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("Sigma rules skipped"), "{err}");
     let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 1, "{out}");
+    assert_eq!(lines.len(), 2, "{out}");
     assert_eq!(lines[0]["rule_id"], "3f9d2c71-8a4e-4b6f-9c1d-7e5a0b2c4d18");
+    // A union of tables is read as the rule reads it.
+    let union = lines[1]["query"].as_str().unwrap();
+    assert!(
+        union.contains("materialize(union DeviceFileEvents, DeviceProcessEvents\n"),
+        "{union}"
+    );
     let query = lines[0]["query"].as_str().unwrap();
     assert!(query.contains("| where TimeGenerated > ago(30d)"), "{query}");
     assert!(query.contains("alerts = countif(not(fpx_3 or fpx_4))"), "{query}");
@@ -338,4 +344,34 @@ fn emit_kql_prints_one_query_per_kql_rule() {
     let (_, err, code) = replay(&["tests/fixtures/sigma", "--emit", "kql"]);
     assert_eq!(code, 2);
     assert!(err.contains("no KQL rule"), "{err}");
+}
+
+/// A rule over a union of tables replays the events of files of each of its tables,
+/// and of no other table.
+#[test]
+fn a_union_rule_replays_the_events_of_its_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = concat!(
+        r#"{"FolderPath": "C:\\Users\\a\\AppData\\Local\\Temp\\x", "FileName": "a.ps1", "InitiatingProcessFileName": "explorer.exe"}"#,
+        "\n",
+        r#"{"FolderPath": "C:\\Temp\\y", "FileName": "b.ps1", "InitiatingProcessFileName": "msiexec.exe"}"#,
+        "\n"
+    );
+    for table in ["DeviceProcessEvents", "DeviceFileEvents", "DeviceNetworkEvents"] {
+        std::fs::write(dir.path().join(format!("{table}.ndjson")), events).unwrap();
+    }
+    let files: Vec<String> = ["DeviceProcessEvents", "DeviceFileEvents", "DeviceNetworkEvents"]
+        .iter()
+        .map(|t| dir.path().join(format!("{t}.ndjson")).to_string_lossy().to_string())
+        .collect();
+    let mut args = vec!["tests/fixtures/emit/script-dropped-or-run.yaml", "--format", "json"];
+    for f in &files {
+        args.extend(["--events", f.as_str()]);
+    }
+    let (out, err, code) = replay(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let rule = &v["rules"][0];
+    assert_eq!(rule["matches"], 4, "{out}");
+    assert_eq!(rule["alerts"], 2, "{out}");
 }

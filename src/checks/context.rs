@@ -81,7 +81,7 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             Ok(column) => {
                 for atom in pred.atoms().into_iter().filter(|a| a.field == field) {
                     findings.extend(fpx203_value_mismatch::findings(atom, column));
-                    if schema().kql_tables().any(|t| t == context.table) {
+                    if schema().is_kql(context.table) {
                         findings.extend(fpx204_type_mismatch::findings(atom, column));
                     }
                 }
@@ -100,19 +100,28 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             }
         }
     }
-    let on_table =
-        crate::schema::typed(&pred, context.table, crate::schema::Applied::Suppressing).map_atoms(&mut |a| {
-            if absent.contains(&a.field) {
-                return if a.eval_text("") { Pred::True } else { Pred::False };
-            }
-            let mut a = a.clone();
-            if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
-                a.field = column.name.clone();
-            }
-            Pred::Atom(a)
-        });
+    let on_columns = |a: &crate::pred::Atom| {
+        if absent.contains(&a.field) {
+            return if a.eval_text("") { Pred::True } else { Pred::False };
+        }
+        let mut a = a.clone();
+        if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
+            a.field = column.name.clone();
+        }
+        Pred::Atom(a)
+    };
+    let on_table = crate::schema::typed(&pred, context.table, crate::schema::Applied::Suppressing)
+        .map_atoms(&mut |a| on_columns(a));
     let domains = schema().domains(context.table);
-    retype_verdict(&mut analysis, &pred, &renamed);
+    match schema().rows(context.table) {
+        Some(rows) => rows_verdict(
+            &mut analysis,
+            &pred.map_atoms(&mut |a| on_columns(a)),
+            context.table,
+            rows,
+        ),
+        None => retype_verdict(&mut analysis, &pred, &renamed),
+    }
     let verdict = analysis.classification.as_ref().map_or(Verdict::Unknown, |c| c.verdict);
     if let Some(detection) = context.detection {
         let mutes = (verdict != Verdict::AlwaysTrue)
@@ -168,6 +177,44 @@ fn retype_verdict(analysis: &mut ExclusionAnalysis, pred: &Pred, renamed: &[(Str
     analysis
         .findings
         .extend(logic_findings(&text, pred, &c, null_suppressed.as_ref()));
+    analysis.classification = Some(c);
+}
+
+/// The exclusion's own verdict on a table whose rows are not every combination of
+/// values (a union of tables: see [`crate::schema::Schema::rows`]), decided over those
+/// rows; `plain` is the exclusion on the table's columns, untyped. Witnesses keep the
+/// exclusion's own fields.
+fn rows_verdict(analysis: &mut ExclusionAnalysis, plain: &Pred, table: &str, rows: &Pred) {
+    let ParseOutcome::Parsed(parsed) = &analysis.outcome else {
+        return;
+    };
+    let pred = parsed.pred.clone();
+    let domains = schema().domains(table);
+    let on_rows = |p: Pred| Pred::And(vec![p, rows.clone()]);
+    let holds = crate::schema::typed(plain, table, Applied::Where);
+    let suppresses = crate::schema::typed(plain, table, Applied::Suppressing);
+    let mut c = classify_sides(
+        &on_rows(holds),
+        &on_rows(Pred::Not(Box::new(suppresses.clone()))),
+        domains,
+    );
+    let fields = plain.fields();
+    let own = |e: &mut crate::pred::Event| e.retain(|k, _| fields.contains(k));
+    for witness in [&mut c.when_true, &mut c.when_false].into_iter().flatten() {
+        own(witness);
+    }
+    let null_suppressed = match (c.verdict, sat_in(&on_rows(suppresses), domains)) {
+        (Verdict::NeverTrue, SatResult::Sat(mut e)) => {
+            own(&mut e);
+            Some(e)
+        }
+        _ => None,
+    };
+    analysis.findings.retain(|f| !LOGIC_CODES.contains(&f.rule.code));
+    let text = analysis.text.clone();
+    analysis
+        .findings
+        .extend(logic_findings(&text, &pred, &c, null_suppressed.as_ref()));
     analysis.classification = Some(c);
 }
 

@@ -49,9 +49,15 @@ const MAX_BRANCHES: usize = 64;
 
 /// Dead-rule findings of a detection predicate, with the span (in the query) each one
 /// points at.
-pub(super) fn findings(detection: &Pred, domains: &Domains) -> Vec<(Span, Finding)> {
+/// `rows` is what a row of the table is, when not every combination of values is one (a
+/// union of tables): branches are judged on those rows.
+pub(super) fn findings(detection: &Pred, rows: Option<&Pred>, domains: &Domains) -> Vec<(Span, Finding)> {
     let whole = span_of(detection);
-    match sat_in(detection, domains) {
+    let on_rows = |d: Pred| match rows {
+        Some(rows) => Pred::And(vec![d, rows.clone()]),
+        None => d,
+    };
+    match sat_in(&on_rows(detection.clone()), domains) {
         SatResult::Unsat => {
             let mut f = Finding::new(
                 &RULE,
@@ -67,7 +73,9 @@ pub(super) fn findings(detection: &Pred, domains: &Domains) -> Vec<(Span, Findin
     }
     let mut out = Vec::new();
     let mut budget = MAX_BRANCHES;
-    dead_branches(detection, detection, &mut Vec::new(), &mut budget, &mut out, domains);
+    dead_branches(detection, detection, &mut Vec::new(), &mut budget, &mut out, &|d: &Pred| {
+        sat_in(&on_rows(d.clone()), domains)
+    });
     out
 }
 
@@ -80,7 +88,7 @@ fn dead_branches(
     path: &mut Vec<usize>,
     budget: &mut usize,
     out: &mut Vec<(Span, Finding)>,
-    domains: &Domains,
+    sat: &dyn Fn(&Pred) -> SatResult,
 ) {
     let children = match node {
         Pred::And(items) | Pred::Or(items) => items,
@@ -106,7 +114,7 @@ fn dead_branches(
                 return;
             }
             *budget -= 1;
-            if sat_in(&replace(root, path, branch), domains) == SatResult::Unsat {
+            if sat(&replace(root, path, branch)) == SatResult::Unsat {
                 let mut f = Finding::new(
                     &RULE,
                     "this branch can never match: with the rest of the rule's conditions it is never true",
@@ -120,7 +128,7 @@ fn dead_branches(
     }
     for (i, child) in children.iter().enumerate() {
         path.push(i);
-        dead_branches(root, child, path, budget, out, domains);
+        dead_branches(root, child, path, budget, out, sat);
         path.pop();
     }
 }

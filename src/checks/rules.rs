@@ -14,6 +14,8 @@ use super::{
 use crate::corpus::{Corpus, MetaFilterFile, RuleDoc, RuleFormat, ScenarioFile};
 use crate::harness;
 use crate::kql::read_query;
+use crate::model::InlineExclusion;
+use crate::pred::Pred;
 use crate::schema::schema;
 
 /// Checks every rule of the corpus with its scenarios; with a harness configuration,
@@ -139,9 +141,16 @@ fn check_rule(
         ));
     }
     let domains = schema().domains(known_table.unwrap_or(""));
+    // On a union of tables, D holds of the rows that exist (see `Schema::rows`).
+    let rows = known_table.and_then(|t| schema().rows(t));
+    let on_rows = |d: &Pred| match rows {
+        Some(rows) => Pred::And(vec![d.clone(), rows.clone()]),
+        None => d.clone(),
+    };
+    let detection = query.detection.as_ref().map(on_rows);
     let context = known_table.map(|table| RuleContext {
         table,
-        detection: query.detection.as_ref(),
+        detection: detection.as_ref(),
     });
     let mut scenarios: Vec<ScenarioResult> = scenario_files
         .iter()
@@ -151,7 +160,7 @@ fn check_rule(
         .collect();
     fpx107_subsumed_exclusion::findings(&mut scenarios, domains);
     if let Some(d) = &query.detection {
-        for (span, finding) in fpx108_dead_rule::findings(d, domains) {
+        for (span, finding) in fpx108_dead_rule::findings(d, rows, domains) {
             let mut finding = finding;
             finding.span = query_span(&rule, &span);
             findings.push(finding);
@@ -162,11 +171,17 @@ fn check_rule(
             .inline
             .iter()
             .enumerate()
-            .map(|(i, e)| check_inline(&rule, i, e, table))
+            .map(|(i, e)| {
+                let e = InlineExclusion {
+                    rest: on_rows(&e.rest),
+                    ..e.clone()
+                };
+                check_inline(&rule, i, &e, table)
+            })
             .collect(),
         None => Vec::new(),
     };
-    if let (Some(table), Some(detection)) = (known_table, &query.detection) {
+    if let (Some(table), Some(detection)) = (known_table, &detection) {
         let applies = |f: &crate::sigma::MetaFilter| {
             if f.rules.is_empty() {
                 query.table.as_deref() == Some(f.table.as_str())

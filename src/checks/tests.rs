@@ -171,7 +171,7 @@ fn fires(rule: &Rule, example: &str) -> bool {
         Code::Fpx403 => !crate::kql::read_query(example).errors.is_empty(),
         Code::Fpx108 => crate::kql::read_query(example)
             .detection
-            .is_some_and(|d| !fpx108_dead_rule::findings(&d, &crate::logic::Domains::text()).is_empty()),
+            .is_some_and(|d| !fpx108_dead_rule::findings(&d, None, &crate::logic::Domains::text()).is_empty()),
         Code::Fpx402 => {
             let yaml = format!("id: x\nname: x\n{example}\nquery: |\n  DeviceProcessEvents\n");
             crate::corpus::read_rule(std::path::Path::new("r.yaml"), &yaml)
@@ -473,4 +473,58 @@ fn a_never_true_comparison_still_suppresses_null_rows() {
         analyze_exclusion("RemotePort == 0443 and RemotePort == 443").logic(),
         "never-true"
     );
+}
+
+/// A union of tables is judged on the rows that exist: a row comes from one table and
+/// is empty in the columns that table lacks (no row has both a file's `FolderPath` and
+/// a registry event's `RegistryKey`).
+#[test]
+fn a_union_is_judged_on_the_rows_its_tables_have() {
+    let codes = |query: &str| -> (Vec<Code>, Vec<Vec<Code>>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("r.yaml"),
+            format!("id: r\nname: r\nquery: |\n  {}\n", query.replace('\n', "\n  ")),
+        )
+        .unwrap();
+        let report = check_corpus(crate::corpus::load(&[dir.path().to_path_buf()]), None);
+        let rule = &report.rules[0];
+        assert_eq!(
+            rule.query.table.as_deref(),
+            Some("union(DeviceFileEvents, DeviceRegistryEvents)")
+        );
+        (
+            rule.findings.iter().map(|f| f.rule.code).collect(),
+            rule.inline
+                .iter()
+                .map(|s| s.findings().iter().map(|f| f.rule.code).collect())
+                .collect(),
+        )
+    };
+    let union = "union DeviceFileEvents, DeviceRegistryEvents";
+    // A detection only the free combination of columns could meet.
+    let (rule, _) = codes(&format!(
+        "{union}\n| where RegistryKey has \"run\" and FolderPath has \"temp\""
+    ));
+    assert_eq!(rule, [Code::Fpx108]);
+    let (rule, _) = codes(&format!(
+        "{union}\n| where FolderPath has \"temp\" or (RegistryKey has \"run\" and FolderPath has \"x\")"
+    ));
+    assert_eq!(rule, [Code::Fpx108], "the dead branch");
+    // An exclusion of the registry rows on a detection of file rows removes nothing.
+    let (rule, inline) = codes(&format!(
+        "{union}\n| where FolderPath has \"temp\"\n| where RegistryKey !has \"run\""
+    ));
+    assert!(rule.is_empty(), "{rule:?}");
+    assert_eq!(inline, [vec![Code::Fpx105]]);
+    // An exclusion no row can meet is never true.
+    let (_, inline) = codes(&format!(
+        "{union}\n| where FolderPath has \"temp\" or RegistryKey has \"run\"\n| where not(FolderPath has \"a\" and RegistryKey has \"b\")"
+    ));
+    assert_eq!(inline, [vec![Code::Fpx102]]);
+    // Each table's rows are still there.
+    let (rule, inline) = codes(&format!(
+        "{union}\n| where FolderPath has \"temp\" or RegistryKey has \"run\"\n| where RegistryKey !has \"runonce\""
+    ));
+    assert!(rule.is_empty() && inline == [Vec::<Code>::new()], "{rule:?} {inline:?}");
 }

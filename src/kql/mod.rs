@@ -693,12 +693,17 @@ impl<'q> Reader<'q> {
         }
     }
 
-    /// A source that reads several tables (`union A, B`, `find in (A, B)`): checked on
-    /// the first that has every column D reads, with a note naming the others. When none
-    /// has them all, conditions on columns the first lacks are approximated (read there,
-    /// they would be a misreading).
+    /// A source that reads several tables (`union A, B`, `find in (A, B)`): their union
+    /// when fpx knows them all; else checked on the first that has every column D reads,
+    /// with a note naming the others. When none has them all, conditions on columns the
+    /// first lacks are approximated (read there, they would be a misreading).
     fn one_of_several(&mut self, names: &[String], at: Span, find: bool, detection: Pred) -> (String, Pred) {
         let schema = crate::schema::schema();
+        // Known tables whose shared columns agree: their rows read as one table, D
+        // exact on each (a column a table lacks is null on its rows).
+        if let Some(union) = schema.union(names) {
+            return (union, detection);
+        }
         let has = |table: &str, field: &str| {
             schema
                 .table(table)

@@ -310,14 +310,18 @@ fn parenthesised_scalar_values_are_values() {
 }
 
 #[test]
-fn a_union_source_is_checked_on_its_first_table() {
+fn a_union_source_is_one_table_of_its_tables_rows() {
     for query in [
         "union DeviceProcessEvents, DeviceEvents\n| where FileName =~ \"a.exe\"",
         "(union isfuzzy=true DeviceProcessEvents, DeviceEvents)\n| where FileName =~ \"a.exe\"",
     ] {
         let q = read_query(query);
-        assert_eq!(q.table.as_deref(), Some("DeviceProcessEvents"), "{query}");
-        assert!(!q.exact());
+        assert_eq!(
+            q.table.as_deref(),
+            Some("union(DeviceProcessEvents, DeviceEvents)"),
+            "{query}"
+        );
+        assert!(q.exact(), "{:?}", q.notes);
         assert_eq!(print(&q.detection.unwrap()), r#"FileName =~ "a.exe""#);
     }
 }
@@ -354,11 +358,11 @@ fn tuple_aggregates_do_not_cost_the_detection() {
 }
 
 #[test]
-fn find_in_tables_is_checked_on_the_first() {
+fn find_in_tables_reads_their_rows() {
     let q =
         read_query("find in (DeviceProcessEvents, DeviceFileEvents) where FileName =~ \"a.exe\" | project DeviceId");
-    assert_eq!(q.table.as_deref(), Some("DeviceProcessEvents"));
-    assert!(!q.exact());
+    assert_eq!(q.table.as_deref(), Some("union(DeviceProcessEvents, DeviceFileEvents)"));
+    assert!(q.exact());
     assert_eq!(print(&q.detection.unwrap()), r#"FileName =~ "a.exe""#);
 }
 
@@ -456,16 +460,20 @@ fn made_columns_and_let_values_are_not_misread() {
 }
 
 #[test]
-fn a_union_is_checked_on_the_table_that_has_the_columns() {
+fn a_union_with_a_table_fpx_does_not_know_is_checked_on_one_that_has_the_columns() {
     let q = read_query("union DeviceFileEvents, DeviceProcessEvents | where ProcessCommandLine has \"x\"");
-    assert_eq!(q.table.as_deref(), Some("DeviceProcessEvents"));
+    assert_eq!(q.table.as_deref(), Some("union(DeviceFileEvents, DeviceProcessEvents)"));
     assert_eq!(print(&q.detection.unwrap()), r#"ProcessCommandLine has "x""#);
-    // No table has both: the one the first lacks is noted, not misread.
-    let q = read_query(
-        "union DeviceFileEvents, DeviceRegistryEvents | where RegistryKey has \"x\" and FolderPath has \"y\"",
+    // A table fpx does not know may have any column.
+    let q = read_query("union MyTable, DeviceProcessEvents | where ProcessCommandLine has \"x\"");
+    assert_eq!(q.table.as_deref(), Some("MyTable"));
+    assert!(!q.exact());
+    let q = read_query("union DeviceFileEvents, MyTable | where RegistryKey has \"x\" and FolderPath has \"y\"");
+    assert_eq!(q.table.as_deref(), Some("MyTable"));
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"RegistryKey has "x" and FolderPath has "y""#
     );
-    assert_eq!(q.table.as_deref(), Some("DeviceFileEvents"));
-    assert_eq!(print(&q.detection.unwrap()), r#"true and FolderPath has "y""#);
 }
 
 #[test]

@@ -73,7 +73,12 @@ pub fn query(rule: &Rule, since: Option<&str>) -> Result<String, NotEmitted> {
             one_line(&e.text)
         );
     }
-    let _ = writeln!(q, "let fpx_matches = materialize({}", name(table));
+    // A union of tables (`union(A, B)`) is read as the rule reads it.
+    let source = match schema().tables_of(table).as_slice() {
+        [one] => name(one),
+        tables => format!("union {}", tables.join(", ")),
+    };
+    let _ = writeln!(q, "let fpx_matches = materialize({source}");
     if let Some(since) = since {
         let _ = writeln!(q, "    | where TimeGenerated > ago({since})");
     }

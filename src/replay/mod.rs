@@ -195,8 +195,8 @@ struct Group {
 enum Applies {
     /// A Sigma log source's kinds of events (`None`: every event).
     LogSource(Option<&'static [logsource::Alternative]>),
-    /// A KQL table: events of files of that table.
-    Table(String),
+    /// A KQL table (or the tables of a union): events of files of those tables.
+    Table(Vec<String>),
 }
 
 impl Compiled {
@@ -241,7 +241,13 @@ impl Compiled {
             let applies = if sigma {
                 Applies::LogSource(ROUTES.alternatives(&table))
             } else {
-                Applies::Table(table)
+                Applies::Table(
+                    crate::schema::schema()
+                        .tables_of(&table)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                )
             };
             // Only a log source that renames fields sees events the global prefilter
             // did not look at: it alone needs a prefilter of its own.
@@ -276,7 +282,7 @@ impl Compiled {
         let mut reads_as_is = |g: usize| {
             *as_is[g].get_or_insert_with(|| match &self.groups[g].applies {
                 Applies::LogSource(route) => matches!(logsource::fit(*route, event), Fit::AsIs),
-                Applies::Table(table) => Some(table.as_str()) == file_table,
+                Applies::Table(tables) => file_table.is_some_and(|f| tables.iter().any(|t| t == f)),
             })
         };
         let mut hits = Vec::new();

@@ -192,6 +192,17 @@ pub struct Schema {
     no_column: BTreeMap<String, String>,
     /// Each table's typed columns, as the logic engine reads them.
     domains: BTreeMap<String, crate::logic::Domains>,
+    /// The rows of several tables read as one (`union A, B`), made when first named.
+    unions: std::sync::Mutex<BTreeMap<String, &'static Union>>,
+}
+
+/// The rows of several KQL tables read as one: every column of any of them (a row has
+/// null, read as empty, in the columns its own table lacks).
+#[derive(Debug)]
+struct Union {
+    columns: Vec<Column>,
+    domains: crate::logic::Domains,
+    rows: crate::pred::Pred,
 }
 
 /// What a field name means in a table.
@@ -240,6 +251,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
         open,
         aliases: aliases.aliases,
         no_column: aliases.no_column,
+        unions: std::sync::Mutex::new(BTreeMap::new()),
     }
 });
 
@@ -249,16 +261,108 @@ pub fn schema() -> &'static Schema {
 }
 
 impl Schema {
-    /// The columns of a table, if fpx knows it.
+    /// The columns of a table, if fpx knows it (a union of tables named by
+    /// [`Schema::union`] included).
     pub fn table(&self, name: &str) -> Option<&[Column]> {
-        self.tables.get(name).map(Vec::as_slice)
+        match self.tables.get(name) {
+            Some(columns) => Some(columns.as_slice()),
+            None => self.union_of(name).map(|u| u.columns.as_slice()),
+        }
     }
 
     /// The values each column of `table` holds (every field is text in a table fpx
     /// does not know).
     pub fn domains(&self, table: &str) -> &crate::logic::Domains {
         static TEXT: LazyLock<crate::logic::Domains> = LazyLock::new(crate::logic::Domains::text);
-        self.domains.get(table).unwrap_or(&TEXT)
+        match self.domains.get(table) {
+            Some(domains) => domains,
+            None => self.union_of(table).map_or(&TEXT, |u| &u.domains),
+        }
+    }
+
+    /// The table fpx reads the rows of several KQL tables as (`union A, B` is
+    /// `union(A, B)`): `None` unless each is a known KQL table and every column they
+    /// share has one type (Kusto renames columns whose types differ).
+    pub fn union(&self, tables: &[String]) -> Option<String> {
+        let name = format!("union({})", tables.join(", "));
+        self.union_of(&name).map(|_| name)
+    }
+
+    /// The tables whose rows `table` holds: its members for a union of tables, else
+    /// itself.
+    pub fn tables_of<'t>(&self, table: &'t str) -> Vec<&'t str> {
+        match table.strip_prefix("union(").and_then(|t| t.strip_suffix(')')) {
+            Some(members) if self.union_of(table).is_some() => members.split(", ").collect(),
+            _ => vec![table],
+        }
+    }
+
+    /// Which of a table's rows exist, when not every combination of column values is a
+    /// row: a union's row comes from one of its tables and is empty in the columns that
+    /// table lacks (and its `Type` is that table's name, where the table has `Type`).
+    pub fn rows(&self, table: &str) -> Option<&crate::pred::Pred> {
+        self.union_of(table).map(|u| &u.rows)
+    }
+
+    /// A union of tables from its name, made (once) on first use.
+    fn union_of(&self, name: &str) -> Option<&'static Union> {
+        use crate::pred::{Atom, Op, Pred, Value};
+        let members: Vec<&str> = name.strip_prefix("union(")?.strip_suffix(')')?.split(", ").collect();
+        let mut unions = self.unions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(u) = unions.get(name) {
+            return Some(u);
+        }
+        if members.len() < 2 || members.iter().any(|m| m.starts_with("sigma:")) {
+            return None;
+        }
+        let tables: Vec<&Vec<Column>> = members.iter().map(|m| self.tables.get(*m)).collect::<Option<_>>()?;
+        let mut columns: Vec<Column> = Vec::new();
+        for column in tables.iter().flat_map(|t| t.iter()) {
+            match columns.iter().find(|c| c.name == column.name) {
+                Some(c) if c.ty != column.ty => return None,
+                Some(_) => {}
+                None => columns.push(column.clone()),
+            }
+        }
+        let empty = |field: &str| {
+            Pred::Atom(Atom::new(
+                field,
+                Op::Equals,
+                false,
+                true,
+                vec![Value::Str(String::new())],
+            ))
+        };
+        let rows = Pred::Or(
+            members
+                .iter()
+                .zip(&tables)
+                .map(|(member, own)| {
+                    let mut parts: Vec<Pred> = columns
+                        .iter()
+                        .filter(|c| !own.iter().any(|o| o.name == c.name))
+                        .map(|c| empty(&c.name))
+                        .collect();
+                    if own.iter().any(|c| c.name == "Type") {
+                        parts.push(Pred::Atom(Atom::new(
+                            "Type",
+                            Op::Equals,
+                            false,
+                            true,
+                            vec![Value::Str(member.to_string())],
+                        )));
+                    }
+                    Pred::And(parts)
+                })
+                .collect(),
+        );
+        let union: &'static Union = Box::leak(Box::new(Union {
+            domains: domains_of(&columns),
+            columns,
+            rows,
+        }));
+        unions.insert(name.to_string(), union);
+        Some(union)
     }
 
     /// Names of every known table (Sigma log sources are `sigma:...`).
@@ -269,6 +373,11 @@ impl Schema {
     /// Names of the Defender XDR and Sentinel tables (what a KQL query can read).
     pub fn kql_tables(&self) -> impl Iterator<Item = &str> {
         self.table_names().filter(|t| !t.starts_with("sigma:"))
+    }
+
+    /// Whether `table` holds KQL rows: a Defender/Sentinel table or a union of them.
+    pub fn is_kql(&self, table: &str) -> bool {
+        self.kql_tables().any(|t| t == table) || self.union_of(table).is_some()
     }
 
     /// Whether a table's column list is not exhaustive: a field it does not list may
