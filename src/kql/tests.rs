@@ -181,7 +181,8 @@ fn numeric_between_is_exact() {
     assert_eq!(print(&q.detection.unwrap()), "RemotePort >= 1 and RemotePort <= 1024");
 }
 
-/// Every rule of the corpus: table and D for all but the datatable one, quickly.
+/// Every rule of the corpus: table and D (the datatable one compares with its rows,
+/// approximated), quickly.
 #[test]
 #[ignore = "needs ../shared"]
 fn corpus_queries() {
@@ -196,7 +197,7 @@ fn corpus_queries() {
             without_d.push(rule.file.file_name().unwrap().to_string_lossy().to_string());
         }
     }
-    assert_eq!(without_d, ["rmm__all_netconn.yaml"]);
+    assert!(without_d.is_empty(), "{without_d:?}");
     let exact = corpus.rules.iter().filter(|r| read_query(&r.query).exact()).count();
     assert!(exact >= 160, "{exact} exact");
 }
