@@ -323,10 +323,10 @@ fn unreadable_files_are_named_and_the_rest_still_checked() {
 
 /// The corpus: 168 rules load, each malformed (FPX402), 62 whose queries do not compile
 /// (FPX403, the same set Kusto.Language rejects: see tests/kusto_agreement.rs), and
-/// only the datatable rule is checked without its detection logic.
+/// every rule gets a D (the datatable rule only compares with the datatable's rows).
 #[test]
 #[ignore = "needs ../shared"]
-fn corpus_loads_with_167_detections() {
+fn corpus_loads_with_168_detections() {
     let (report, code) = check_json(&["../shared/corpus/rmm-rules"]);
     assert_eq!(code, 1, "FPX403 errors fail the gate");
     let invalid = report["results"]
@@ -354,7 +354,15 @@ fn corpus_loads_with_167_detections() {
                 .any(|f| f["message"].as_str().unwrap().contains("without its detection logic"))
         })
         .count();
-    assert_eq!(without_d, 1);
+    assert_eq!(without_d, 0);
+    let detections: Vec<&str> = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["detection"].as_str().unwrap())
+        .collect();
+    assert_eq!(detections.iter().filter(|d| **d == "exact").count(), 164);
+    assert_eq!(detections.iter().filter(|d| **d == "none").count(), 0);
 }
 
 #[test]

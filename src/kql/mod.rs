@@ -499,6 +499,12 @@ impl<'q> Reader<'q> {
                         .map(|w| w.as_str().to_ascii_lowercase())
                         .unwrap_or_default();
                     let text = inner.next().map(|t| t.as_str().to_string()).unwrap_or_default();
+                    // Aggregations, as `summarize`: what follows is about groups.
+                    if matches!(word.as_str(), "make-series" | "top-nested") {
+                        summarized = true;
+                        self.resolve_combined(read);
+                        continue;
+                    }
                     if word == "project-rename" {
                         for pair in text.split(',') {
                             if let Some((new, old)) = pair.split_once('=') {

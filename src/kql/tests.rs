@@ -347,6 +347,17 @@ fn numbers_compare_with_number_columns_as_numbers() {
     );
 }
 
+/// `make-series` and `top-nested` aggregate as `summarize` does: what follows them does
+/// not cost D.
+#[test]
+fn make_series_is_an_aggregation() {
+    let (d, exact) = detection(
+        "CloudAppEvents | where ActionType == 'MailItemsAccessed' | make-series Total=count() on Timestamp step 1h | extend (anomalies, score, baseline) = series_decompose_anomalies(Total) | where anomalies > 0",
+    );
+    assert!(exact);
+    assert_eq!(d, r#"ActionType == "MailItemsAccessed""#);
+}
+
 /// `summarize (a, b) = arg_max(...)` names two columns; D is what comes before it.
 #[test]
 fn tuple_aggregates_do_not_cost_the_detection() {
