@@ -422,7 +422,18 @@ impl<'q> Reader<'q> {
             match stage.as_rule() {
                 Rule::where_stage | Rule::bare_predicate if !summarized && read.combined.is_some() => {
                     // A condition after a join whose names fpx cannot attribute: D is
-                    // what was read up to the join.
+                    // what was read up to the join. One that is only a time window (no
+                    // condition on any row) costs nothing.
+                    let notes = self.notes.len();
+                    let expr = children(stage.clone()).next().expect("grammar: where expression");
+                    let condition = approximate(&self.expr(expr), true);
+                    if self.notes.len() == notes
+                        && condition.atoms().is_empty()
+                        && condition.eval(&crate::pred::Event::new())
+                    {
+                        continue;
+                    }
+                    self.notes.truncate(notes);
                     let (at, word, _) = read.combined.take().expect("checked");
                     self.note(
                         at,
@@ -526,7 +537,16 @@ impl<'q> Reader<'q> {
                         self.parsed.insert(name, rest);
                     }
                 }
-                Rule::distinct_stage => outputs = children(stage).map(|n| n.as_str().to_string()).collect(),
+                // `distinct *` keeps every column.
+                Rule::distinct_stage => {
+                    let names: Vec<String> = children(stage)
+                        .filter(|n| n.as_rule() == Rule::name)
+                        .map(|n| n.as_str().to_string())
+                        .collect();
+                    if !names.is_empty() {
+                        outputs = names;
+                    }
+                }
                 Rule::join_stage if !summarized => {
                     // The rows of the rule's table that reach this stage satisfy the
                     // conditions read so far; a join, lookup or union only removes them

@@ -146,6 +146,12 @@ fn joins_keep_the_detection_before_them_and_garbage_is_refused_not_panicked() {
         assert!(q.notes[0].message.contains("no condition follows it"), "{:?}", q.notes);
         assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
     }
+    // A time window after it is no condition on a row.
+    let (d, exact) = detection(
+        "DeviceProcessEvents | where FileName == 'a' | project DeviceId, Timestamp | join (DeviceNetworkEvents) on DeviceId | where (Timestamp - Timestamp1) between (0min .. 5min) | distinct *",
+    );
+    assert!(exact);
+    assert_eq!(d, r#"FileName == "a""#);
     let q =
         read_query("DeviceProcessEvents | where FileName == 'a' | union DeviceFileEvents | where FolderPath has 'x'");
     assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
