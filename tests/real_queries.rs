@@ -70,3 +70,52 @@ fn detection_is_read_for_real_queries() {
     assert!(exact >= 291, "exact {exact}");
     assert!(none <= 31, "none {none}");
 }
+
+/// Real queries with typical damage (a character dropped, a bracket, quote, pipe or
+/// comma inserted, a stretch repeated) are read and checked without a panic: each gets
+/// a D or a note saying why not.
+#[test]
+fn damaged_real_queries_never_panic() {
+    let corpus = corpus();
+    let inserts = [
+        "(", ")", "[", "]", "'", "\"", "|", ",", ";", " union ", " in~ (", "[0]", "@'",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        // xorshift: deterministic, no dependency.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    let mut damaged = 0;
+    for (_, query) in &corpus {
+        for _ in 0..3 {
+            let mut q = query.clone();
+            let mut at = next(q.len());
+            while !q.is_char_boundary(at) {
+                at -= 1;
+            }
+            match next(3) {
+                0 => {
+                    if let Some(c) = q[at..].chars().next() {
+                        q.replace_range(at..at + c.len_utf8(), "");
+                    }
+                }
+                1 => q.insert_str(at, inserts[next(inserts.len())]),
+                _ => {
+                    let mut end = (at + next(40)).min(q.len());
+                    while !q.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    let stretch = q[at..end].to_string();
+                    q.insert_str(at, &stretch);
+                }
+            }
+            let read = fpx::kql::read_query(&q);
+            assert!(read.detection.is_some() || read.notes.iter().any(|n| n.fatal), "{q}");
+            damaged += 1;
+        }
+    }
+    assert_eq!(damaged, 3 * corpus.len());
+}

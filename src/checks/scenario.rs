@@ -46,8 +46,14 @@ pub(super) fn check_scenario(
             })
             .filter(|v| !v.is_empty())
             .collect();
+        let tables = schema().tables_of(context.table);
+        let members = match tables.as_slice() {
+            [_] => Vec::new(),
+            tables => tables.iter().filter_map(|t| schema().table(t)).collect(),
+        };
         let setup = Setup {
             columns,
+            members,
             detection: context.detection,
             exclusion,
             benign: &benign,

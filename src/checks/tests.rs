@@ -528,3 +528,32 @@ fn a_union_is_judged_on_the_rows_its_tables_have() {
     ));
     assert!(rule.is_empty() && inline == [Vec::<Code>::new()], "{rule:?} {inline:?}");
 }
+
+/// The harness draws a union's events as rows of one of its tables: a benign file event
+/// and a malicious process event are each a row the rule can match.
+#[test]
+fn a_unions_scenario_events_are_rows_of_one_table() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "id: u\nname: u\nquery: |\n  union DeviceFileEvents, DeviceProcessEvents\n  | where FileName =~ \"a.exe\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        concat!(
+            "rule: u\nscenarios:\n  - name: Installer\n",
+            "    exclusion: InitiatingProcessFileName =~ \"msiexec.exe\" and FolderPath has \"Installer\"\n",
+            "    benign:\n      - {FileName: \"a.exe\", InitiatingProcessFileName: \"msiexec.exe\", FolderPath: \"C:\\\\Windows\\\\Installer\\\\x\", FileOriginUrl: \"https://x\"}\n",
+            "    malicious:\n      - {FileName: \"a.exe\", InitiatingProcessFileName: \"cmd.exe\", ProcessCommandLine: \"a.exe -x\"}\n",
+        ),
+    )
+    .unwrap();
+    let report = check_corpus(
+        crate::corpus::load(&[dir.path().to_path_buf()]),
+        Some(crate::harness::Config { seed: 1, cases: 64 }),
+    );
+    let scenario = &report.rules[0].scenarios[0];
+    let codes: Vec<Code> = scenario.findings().iter().map(|f| f.rule.code).collect();
+    assert!(codes.is_empty(), "{codes:?}");
+}

@@ -38,6 +38,9 @@ pub struct Config {
 /// What a scenario is tested against, all over the rule table's columns.
 pub struct Setup<'a> {
     pub columns: &'a [Column],
+    /// For a union of tables, each table's columns: an event is a row of one of them
+    /// (the one that has every field its template gives), empty in the others' columns.
+    pub members: Vec<&'a [Column]>,
     /// The rule's detection predicate, if it could be read.
     pub detection: Option<&'a Pred>,
     /// The exclusion over the table's columns, if it parsed.
@@ -269,7 +272,16 @@ fn event_strategy(setup: &Setup, template: &Event, hostile: bool) -> BoxedStrate
         .chain(setup.exclusion.iter())
         .flat_map(|p| p.fields())
         .collect();
-    let mut columns: Vec<&Column> = setup.columns.iter().collect();
+    let member = setup
+        .members
+        .iter()
+        .find(|m| {
+            template
+                .keys()
+                .all(|k| m.iter().any(|c| &c.name == k) || !setup.columns.iter().any(|c| &c.name == k))
+        })
+        .or(setup.members.first());
+    let mut columns: Vec<&Column> = member.copied().unwrap_or(setup.columns).iter().collect();
     columns.sort_by_key(|c| !mentioned.contains(&c.name));
     let fields: Vec<(String, BoxedStrategy<String>)> = columns
         .into_iter()

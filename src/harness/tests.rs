@@ -38,6 +38,7 @@ fn setup_on<'a>(
         .flat_map(|a| a.values.iter().map(|v| v.text().to_string()))
         .collect();
     Setup {
+        members: Vec::new(),
         columns: schema().table(table).unwrap(),
         detection: Some(detection),
         exclusion: Some(exclusion),
