@@ -49,7 +49,10 @@ pub(super) fn check_scenario(
         let tables = schema().tables_of(context.table);
         let members = match tables.as_slice() {
             [_] => Vec::new(),
-            tables => tables.iter().filter_map(|t| schema().table(t)).collect(),
+            tables => tables
+                .iter()
+                .filter_map(|t| schema().table(t).map(|c| (*t, c)))
+                .collect(),
         };
         let setup = Setup {
             columns,

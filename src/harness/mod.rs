@@ -40,7 +40,7 @@ pub struct Setup<'a> {
     pub columns: &'a [Column],
     /// For a union of tables, each table's columns: an event is a row of one of them
     /// (the one that has every field its template gives), empty in the others' columns.
-    pub members: Vec<&'a [Column]>,
+    pub members: Vec<(&'a str, &'a [Column])>,
     /// The rule's detection predicate, if it could be read.
     pub detection: Option<&'a Pred>,
     /// The exclusion over the table's columns, if it parsed.
@@ -275,13 +275,21 @@ fn event_strategy(setup: &Setup, template: &Event, hostile: bool) -> BoxedStrate
     let member = setup
         .members
         .iter()
-        .find(|m| {
+        .find(|(_, m)| {
             template
                 .keys()
                 .all(|k| m.iter().any(|c| &c.name == k) || !setup.columns.iter().any(|c| &c.name == k))
         })
         .or(setup.members.first());
-    let mut columns: Vec<&Column> = member.copied().unwrap_or(setup.columns).iter().collect();
+    let mut columns: Vec<&Column> = member.map_or(setup.columns, |(_, m)| m).iter().collect();
+    // A row of a table with a `Type` column (Sentinel's) names its table there.
+    let mut template = template.clone();
+    if let Some((table, m)) = member
+        && m.iter().any(|c| c.name == "Type")
+    {
+        template.entry("Type".into()).or_insert_with(|| table.to_string());
+    }
+    let template = &template;
     columns.sort_by_key(|c| !mentioned.contains(&c.name));
     let fields: Vec<(String, BoxedStrategy<String>)> = columns
         .into_iter()

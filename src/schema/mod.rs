@@ -396,7 +396,13 @@ impl Schema {
             };
         }
         if let Some(per_table) = self.aliases.get(field) {
-            if let Some(name) = per_table.get(table)
+            // On a union of tables, an alias its tables read as the same column.
+            let members: Vec<&String> = self.tables_of(table).iter().filter_map(|t| per_table.get(*t)).collect();
+            let same = members
+                .first()
+                .filter(|first| members.iter().all(|m| m == *first))
+                .copied();
+            if let Some(name) = per_table.get(table).or(same)
                 && let Some(column) = columns.iter().find(|c| &c.name == name)
             {
                 return Resolution::Column {
@@ -558,6 +564,47 @@ mod tests {
             Resolution::NotInTable { .. }
         ));
         assert!(matches!(s.resolve("event_id", CERT), Resolution::NoColumn { .. }));
+        // On a union, an alias its tables read as one column is that column; one they
+        // read as different columns is none.
+        let union = s
+            .union(&["DeviceFileEvents".into(), "DeviceNetworkEvents".into()])
+            .unwrap();
+        assert!(
+            matches!(s.resolve("process.name", &union), Resolution::Column { column, .. } if column.name == "InitiatingProcessFileName")
+        );
+        let union = s
+            .union(&["DeviceProcessEvents".into(), "DeviceNetworkEvents".into()])
+            .unwrap();
+        assert!(matches!(
+            s.resolve("process.name", &union),
+            Resolution::NotInTable { .. }
+        ));
+    }
+
+    #[test]
+    fn a_union_of_tables_is_their_columns_and_rows() {
+        let s = schema();
+        let union = s
+            .union(&["DeviceFileEvents".into(), "DeviceRegistryEvents".into()])
+            .unwrap();
+        assert_eq!(union, "union(DeviceFileEvents, DeviceRegistryEvents)");
+        let columns = s.table(&union).unwrap();
+        assert!(columns.iter().any(|c| c.name == "FolderPath"));
+        assert!(columns.iter().any(|c| c.name == "RegistryKey"));
+        assert_eq!(s.tables_of(&union), ["DeviceFileEvents", "DeviceRegistryEvents"]);
+        assert!(s.is_kql(&union));
+        let rows = s.rows(&union).unwrap();
+        let row = |pairs: &[(&str, &str)]| -> crate::pred::Event {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        assert!(rows.eval(&row(&[("FolderPath", "C:\\x"), ("Type", "DeviceFileEvents")])));
+        assert!(rows.eval(&row(&[("RegistryKey", "HKLM"), ("Type", "DeviceRegistryEvents")])));
+        assert!(!rows.eval(&row(&[("FolderPath", "C:\\x"), ("RegistryKey", "HKLM")])));
+        // Not a union: a table fpx does not know, a Sigma log source, one table.
+        assert!(s.union(&["DeviceFileEvents".into(), "Nope".into()]).is_none());
+        assert!(s.union(&["DeviceFileEvents".into()]).is_none());
+        assert!(s.rows("DeviceFileEvents").is_none());
+        assert_eq!(s.tables_of("DeviceFileEvents"), ["DeviceFileEvents"]);
     }
 
     #[test]
