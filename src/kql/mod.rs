@@ -280,6 +280,28 @@ impl<'q> Reader<'q> {
                 }
                 Binding::Table
             }
+            // A function whose body is a query: a call reads that query. Its parameters
+            // are names whose values fpx does not know.
+            Rule::function_def => {
+                for part in bound.into_inner() {
+                    match part.as_rule() {
+                        Rule::function_params => {
+                            for param in top_level_commas(part.as_str()) {
+                                let param = param.split(':').next().unwrap_or("").trim();
+                                if !param.is_empty() {
+                                    self.lets.insert(param.to_string(), Binding::Other);
+                                }
+                            }
+                        }
+                        Rule::let_stmt => self.let_stmt(part),
+                        Rule::tabular => {
+                            self.views.insert(name.clone(), part);
+                        }
+                        _ => {}
+                    }
+                }
+                Binding::Table
+            }
             // A bare word is a name (another `let`, a column), not a scalar value.
             _ => match literal(bound.as_str().trim()) {
                 Some((value, true)) => Binding::Scalar(value),
@@ -368,6 +390,25 @@ impl<'q> Reader<'q> {
             }
             self.stages(inner, &mut read);
             return Some(read);
+        }
+        // A call of a `let` function whose body is a query: that query's rows.
+        if first.as_rule() == Rule::other_source
+            && let Some(call) = first.clone().into_inner().find(|p| p.as_rule() == Rule::call)
+            && call.as_str() == first.as_str().trim()
+            && let Some(view) = call
+                .as_str()
+                .split('(')
+                .next()
+                .map(str::trim)
+                .and_then(|f| self.views.get(f).cloned())
+        {
+            let (notes, state) = (self.notes.len(), (self.computed.clone(), self.aliases.clone()));
+            if let Some(mut read) = self.read(view) {
+                self.stages(inner, &mut read);
+                return Some(read);
+            }
+            self.notes.truncate(notes);
+            (self.computed, self.aliases) = state;
         }
         if first.as_rule() == Rule::other_source {
             let short: String = first.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
@@ -1590,6 +1631,27 @@ fn join_kind(stage: &str) -> Option<String> {
             .collect::<String>()
             .to_ascii_lowercase(),
     )
+}
+
+/// The parts of `text` between commas outside brackets and strings.
+fn top_level_commas(text: &str) -> Vec<&str> {
+    let (mut parts, mut depth, mut quote, mut start) = (Vec::new(), 0i32, None, 0);
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 /// The tables a `union` or `find in` source names.

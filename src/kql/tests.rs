@@ -730,3 +730,22 @@ fn an_extracted_value_is_empty_exactly_when_its_regex_does_not_match() {
         );
     }
 }
+
+/// A `let` function whose body is a query: a call reads that query; a condition on a
+/// parameter (whose value fpx does not know) is approximated, a time window dropped.
+#[test]
+fn a_call_of_a_let_function_reads_its_query() {
+    let (d, exact) = detection(
+        "let f = (start:datetime, end:datetime) {\nCloudAppEvents\n| where Timestamp between (start .. end)\n| where ActionType == \"MailItemsAccessed\" // a comment\n| summarize by AccountId\n};\nf(ago(1d), now())\n| join kind=leftanti f(ago(7d), ago(2d)) on AccountId",
+    );
+    assert!(exact);
+    assert_eq!(d, r#"true and ActionType == "MailItemsAccessed""#);
+    let (d, exact) = detection(
+        "let g = (name:string) { DeviceProcessEvents | where FileName == name and ProcessCommandLine has 'x' };\ng('a.exe')",
+    );
+    assert!(!exact);
+    assert_eq!(d, r#"true and ProcessCommandLine has "x""#);
+    // A function whose body is not a query is not a source.
+    let q = read_query("let h = (x:long) { x + 1 };\nh(1)");
+    assert!(q.detection.is_none());
+}
