@@ -345,15 +345,26 @@ impl<'q> Reader<'q> {
         let mut wheres = Vec::new();
         let mut several = None;
         let named = first.as_str().trim();
-        if first.as_rule() == Rule::name
-            && crate::schema::schema().table(named).is_none()
-            && let Some(view) = self.views.remove(named)
+        // A `let`-bound query, or a call of a `let` function whose body is a query.
+        let view = match first.as_rule() {
+            Rule::name if crate::schema::schema().table(named).is_none() => Some(named),
+            Rule::other_source => first
+                .clone()
+                .into_inner()
+                .find(|p| p.as_rule() == Rule::call && p.as_str() == named)
+                .and_then(|call| call.as_str().split('(').next())
+                .map(str::trim),
+            _ => None,
+        };
+        if let Some(name) = view
+            && let Some(view) = self.views.remove(name)
         {
-            // A `let`-bound query: its stages, then this one's. One fpx cannot read as
-            // a table is read as an unknown source instead, as before it was known.
+            // Its stages, then this one's. One fpx cannot read as a table is read as an
+            // unknown source instead, as before it was known. (Out of `views` while it
+            // is read: a query that names itself is not read forever.)
             let (notes, state) = (self.notes.len(), (self.computed.clone(), self.aliases.clone()));
             let read = self.read(view.clone());
-            self.views.insert(named.to_string(), view);
+            self.views.insert(name.to_string(), view);
             if let Some(mut read) = read {
                 self.stages(inner, &mut read);
                 return Some(read);
@@ -390,25 +401,6 @@ impl<'q> Reader<'q> {
             }
             self.stages(inner, &mut read);
             return Some(read);
-        }
-        // A call of a `let` function whose body is a query: that query's rows.
-        if first.as_rule() == Rule::other_source
-            && let Some(call) = first.clone().into_inner().find(|p| p.as_rule() == Rule::call)
-            && call.as_str() == first.as_str().trim()
-            && let Some(view) = call
-                .as_str()
-                .split('(')
-                .next()
-                .map(str::trim)
-                .and_then(|f| self.views.get(f).cloned())
-        {
-            let (notes, state) = (self.notes.len(), (self.computed.clone(), self.aliases.clone()));
-            if let Some(mut read) = self.read(view) {
-                self.stages(inner, &mut read);
-                return Some(read);
-            }
-            self.notes.truncate(notes);
-            (self.computed, self.aliases) = state;
         }
         if first.as_rule() == Rule::other_source {
             let short: String = first.as_str().split_whitespace().collect::<Vec<_>>().join(" ");

@@ -745,7 +745,10 @@ fn a_call_of_a_let_function_reads_its_query() {
     );
     assert!(!exact);
     assert_eq!(d, r#"true and ProcessCommandLine has "x""#);
-    // A function whose body is not a query is not a source.
+    // A function whose body is not a query is not a source; one that calls itself
+    // is not read forever.
     let q = read_query("let h = (x:long) { x + 1 };\nh(1)");
+    assert!(q.detection.is_none());
+    let q = read_query("let r = () { r() | where FileName == 'a' };\nr()");
     assert!(q.detection.is_none());
 }
