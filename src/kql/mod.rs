@@ -7,9 +7,15 @@
 //! is asserted and `false` where it is negated, so D' holds on every event D holds on.
 //! Then "D implies E" and "D and E never meet" stay sound on D'. Each approximation is
 //! reported (FPX401). Time-window conditions are dropped silently: events have no time.
-//! A `join` that keeps the rule's rows leaves D exact for the rule's table (its note says
-//! so); other joins and unions keep D as read up to them. A `datatable`, `print` or a
-//! function call as the source makes the query unsupported: no D at all.
+//! D is exact when it holds of exactly the rows of the rule's table that can reach the
+//! output for some content of the other tables: a `join` that keeps the rule's rows, a
+//! comparison with the joined table's columns, and membership in a query on another
+//! table that leaves the compared value free are conditions on those other rows (noted,
+//! D stays exact); other joins and a `| union` keep D as read up to them. A `union A, B`
+//! of known tables is one table of their rows (`crate::schema::Schema::union`). A few
+//! computed values are lowered exactly (`extract` emptiness, `contains` on the rest of a
+//! `parse`). A `datatable` read as the rule's rows, `print`, or a call of a function
+//! that is not a `let`-bound query makes the query unsupported: no D at all.
 //!
 //! Comparisons and values are lowered by the exclusion code (`crate::expr`) on pairs of
 //! the one parser over both grammars (`crate::grammar`), so both mean the same.
@@ -722,7 +728,8 @@ impl<'q> Reader<'q> {
         Some(table)
     }
 
-    /// Whether `name` is a column of the rule's table as read here (not made or renamed).
+    /// Whether `name` is a string column of the rule's table as read here (not made or
+    /// renamed): what `extract` reads as text.
     fn table_column(&self, name: &str) -> bool {
         !self.computed.iter().any(|c| c == name)
             && !self.aliases.contains_key(name)
