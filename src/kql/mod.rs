@@ -83,6 +83,7 @@ fn lower(query: &str) -> RuleQuery {
         memberships: Vec::new(),
         parsed: HashMap::new(),
         extracted: HashMap::new(),
+        split_parts: HashMap::new(),
         notes: Vec::new(),
         computed: Vec::new(),
         aliases: HashMap::new(),
@@ -168,6 +169,8 @@ struct Reader<'q> {
     /// Columns made by `extract(regex, n, C)` whose group n is never empty in a match:
     /// empty exactly when C does not match the regex. The column and the regex.
     extracted: HashMap<String, (String, String)>,
+    /// Columns made by `split(C, sep)[0]` or `[-1]` (see [`SplitPart`]).
+    split_parts: HashMap<String, SplitPart>,
     notes: Vec<QueryNote>,
     /// Columns made by `extend`: conditions on them are not on the table's columns.
     computed: Vec<String>,
@@ -566,6 +569,7 @@ impl<'q> Reader<'q> {
                         self.aliases.remove(&name);
                         self.parsed.remove(&name);
                         self.extracted.remove(&name);
+                        self.split_parts.remove(&name);
                         self.computed.push(name);
                     }
                     if word == "parse"
@@ -688,6 +692,7 @@ impl<'q> Reader<'q> {
             memberships: Vec::new(),
             parsed: HashMap::new(),
             extracted: HashMap::new(),
+            split_parts: HashMap::new(),
         };
         let read = sub.read(pair)?;
         let table = read.source.trim().to_string();
@@ -726,6 +731,21 @@ impl<'q> Reader<'q> {
         }
         self.memberships.push(table.clone());
         Some(table)
+    }
+
+    /// `atom` with its values that are `let` scalars replaced by them
+    /// (`SearchFilter contains KERBEROASTING`); `None` if another name is among them.
+    fn with_scalars(&self, atom: &Atom, names: &[String]) -> Option<Atom> {
+        let mut candidate = atom.clone();
+        for value in &mut candidate.values {
+            if names.iter().any(|n| n == value.text()) {
+                match self.lets.get(value.text()) {
+                    Some(Binding::Scalar(v)) => *value = v.clone(),
+                    _ => return None,
+                }
+            }
+        }
+        Some(candidate)
     }
 
     /// Whether `name` is a string column of the rule's table as read here (not made or
@@ -1093,20 +1113,17 @@ impl<'q> Reader<'q> {
                 )
             });
         }
-        if let Some(rest) = self.parsed.get(&atom.field) {
-            // A value may be a `let` scalar (`SearchFilter contains KERBEROASTING`).
-            let mut candidate = atom.clone();
-            for value in &mut candidate.values {
-                if names.iter().any(|n| n == value.text())
-                    && let Some(Binding::Scalar(v)) = self.lets.get(value.text())
-                {
-                    *value = v.clone();
-                }
-            }
-            let named = candidate.values.iter().any(|v| names.iter().any(|n| n == v.text()));
-            if !named && let Some(lowered) = rest.contains(&candidate) {
-                return Pred::Atom(lowered);
-            }
+        if let Some(rest) = self.parsed.get(&atom.field)
+            && let Some(candidate) = self.with_scalars(&atom, names)
+            && let Some(lowered) = rest.contains(&candidate)
+        {
+            return Pred::Atom(lowered);
+        }
+        if let Some(part) = self.split_parts.get(&atom.field)
+            && let Some(candidate) = self.with_scalars(&atom, names)
+            && let Some(lowered) = part.compared(&candidate)
+        {
+            return lowered;
         }
         if self.computed.contains(&atom.field) {
             return self.approximated(at, text, UNDECIDABLE);
@@ -1189,7 +1206,13 @@ impl<'q> Reader<'q> {
     fn define(&mut self, name: &str, definition: &str) {
         self.parsed.remove(name);
         self.extracted.remove(name);
+        self.split_parts.remove(name);
         let definition = definition.trim();
+        if let Some(part) = split_part(definition)
+            && self.table_column(&part.column)
+        {
+            self.split_parts.insert(name.to_string(), part);
+        }
         if let Some((pattern, column)) = extracted(definition)
             && self.table_column(&column)
         {
@@ -1449,6 +1472,131 @@ fn parsed_rest(text: &str) -> Option<(String, ParsedRest)> {
             before,
         },
     ))
+}
+
+/// The first or last part of a column split at a separator: `split(C, sep)[0]`,
+/// `tostring(split(C, sep)[-1])`, also lower- or upper-cased.
+#[derive(Debug, Clone)]
+struct SplitPart {
+    column: String,
+    sep: String,
+    first: bool,
+    fold: Option<Fold>,
+}
+
+impl SplitPart {
+    /// `P == v`, `P in (...)` (any case, negated or not) as conditions on the column:
+    /// the first part is `v` exactly when C is `v` or starts with `v` then the
+    /// separator, provided the separator does not occur in `v` + separator before `v`
+    /// ends (the last part alike, at the end). `None` for another operator or value.
+    fn compared(&self, atom: &Atom) -> Option<Pred> {
+        if !matches!(atom.op, Op::Equals | Op::In) {
+            return None;
+        }
+        let mut case_sensitive = atom.case_sensitive;
+        let mut values = Vec::new();
+        for value in &atom.values {
+            let Value::Str(v) = value else {
+                return None;
+            };
+            let clean = if self.first {
+                format!("{v}{}", self.sep).find(&self.sep) == Some(v.len())
+            } else {
+                format!("{}{v}", self.sep).rfind(&self.sep) == Some(0)
+            };
+            if !clean || !v.is_ascii() {
+                return None;
+            }
+            // `tolower(...) == v` holds only for a `v` without upper-case letters, and
+            // then exactly when the part is `v` in any case.
+            match self.fold {
+                Some(Fold::Lower) if atom.case_sensitive && v.bytes().any(|b| b.is_ascii_uppercase()) => continue,
+                Some(Fold::Upper) if atom.case_sensitive && v.bytes().any(|b| b.is_ascii_lowercase()) => continue,
+                _ => {}
+            }
+            values.push(v.clone());
+        }
+        if self.fold.is_some() {
+            case_sensitive = false;
+        }
+        // `split` finds the separator in its own case: a case-insensitive `startswith`
+        // of `v` and a separator with letters would also accept it in another case.
+        if !case_sensitive && self.sep.bytes().any(|b| b.is_ascii_alphabetic()) {
+            return None;
+        }
+        let at = |field: &str, op: Op, value: String| {
+            Pred::Atom(Atom {
+                span: atom.span.clone(),
+                ..Atom::new(field, op, false, case_sensitive, vec![Value::Str(value)])
+            })
+        };
+        let any = Pred::Or(
+            values
+                .into_iter()
+                .map(|v| {
+                    let edge = if self.first {
+                        at(&self.column, Op::StartsWith, format!("{v}{}", self.sep))
+                    } else {
+                        at(&self.column, Op::EndsWith, format!("{}{v}", self.sep))
+                    };
+                    Pred::Or(vec![at(&self.column, Op::Equals, v), edge])
+                })
+                .collect(),
+        );
+        Some(if atom.negated { Pred::Not(Box::new(any)) } else { any })
+    }
+}
+
+/// `split(C, "sep")[0]` or `[-1]`, inside `tostring(...)`, `tolower(...)`, `toupper(...)`.
+fn split_part(definition: &str) -> Option<SplitPart> {
+    let mut text = definition.trim();
+    let mut fold = None;
+    loop {
+        let lower = text.to_ascii_lowercase();
+        let Some((f, inner)) = ["tostring", "tolower", "toupper"].iter().find_map(|f| {
+            lower
+                .strip_prefix(f)
+                .and_then(|rest| rest.trim_start().strip_prefix('('))
+                .and_then(|rest| rest.strip_suffix(')'))
+                .map(|inner| (*f, text[text.len() - inner.len() - 1..text.len() - 1].trim()))
+        }) else {
+            break;
+        };
+        match f {
+            "tolower" => fold = fold.or(Some(Fold::Lower)),
+            "toupper" => fold = fold.or(Some(Fold::Upper)),
+            _ => {}
+        }
+        text = inner;
+    }
+    let (call, index) = text.rsplit_once('[')?;
+    let first = match index.strip_suffix(']')?.trim() {
+        "0" => true,
+        "-1" => false,
+        _ => return None,
+    };
+    let args = call
+        .trim()
+        .strip_prefix("split")?
+        .trim_start()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let [column, sep] = top_level_commas(args)[..] else {
+        return None;
+    };
+    let column = column.trim();
+    let Some((Value::Str(sep), true)) = literal(sep.trim()) else {
+        return None;
+    };
+    if sep.is_empty() || crate::pred::canonical_path(column).as_deref() != Some(column) || column.contains(['.', '[']) {
+        return None;
+    }
+    Some(SplitPart {
+        column: column.to_string(),
+        sep,
+        first,
+        fold,
+    })
 }
 
 /// `extract("regex", n, C)` whose group n takes part in every match and is never empty

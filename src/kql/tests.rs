@@ -653,17 +653,7 @@ fn the_rest_of_a_parsed_text_contains_a_value_exactly() {
     let q = read_query("IdentityQueryEvents | parse Query with * \"a\" X \"b\" Rest | where Rest contains \"aB\"");
     assert!(q.exact());
     let d = q.detection.unwrap();
-    let alphabet = ['a', 'b', 'A', 'B', 'x'];
-    let mut texts = vec![String::new()];
-    for _ in 0..7 {
-        let longer: Vec<String> = texts
-            .iter()
-            .filter(|t| t.len() == texts.last().unwrap().len())
-            .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
-            .collect();
-        texts.extend(longer);
-    }
-    for text in &texts {
+    for text in &short_texts(&['a', 'b', 'A', 'B', 'x'], 7) {
         let rest = text
             .find('a')
             .and_then(|i| text[i + 1..].find('b').map(|j| &text[i + 1 + j + 1..]))
@@ -751,4 +741,81 @@ fn a_call_of_a_let_function_reads_its_query() {
     assert!(q.detection.is_none());
     let q = read_query("let r = () { r() | where FileName == 'a' };\nr()");
     assert!(q.detection.is_none());
+}
+
+/// The first or last part of a split column compared with values, as conditions on the
+/// column, checked against `split` as KQL runs it on every short text.
+#[test]
+fn a_split_part_compared_with_values_is_exact() {
+    let (d, exact) = detection(
+        "DeviceProcessEvents | extend Name = tostring(split(FolderPath, '\\\\')[-1]) | where Name in~ ('a.exe', 'b.exe')",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(
+        d,
+        r#"(FolderPath =~ "a.exe" or FolderPath endswith @"\a.exe") or (FolderPath =~ "b.exe" or FolderPath endswith @"\b.exe")"#
+    );
+    // Against split: every text up to 6 characters over a small alphabet.
+    let texts = short_texts(&['a', 'A', ':', 'x'], 6);
+    for (definition, condition, reference) in [
+        (
+            "split(FolderPath, ':')[0]",
+            "P != 'a'",
+            &(|t: &str| t.split(':').next().unwrap() != "a") as &dyn Fn(&str) -> bool,
+        ),
+        ("split(FolderPath, ':')[-1]", "P == 'aA'", &|t: &str| {
+            t.split(':').next_back().unwrap() == "aA"
+        }),
+        (
+            "tolower(tostring(split(FolderPath, ':')[0]))",
+            "P in ('aa', 'Ax')",
+            &|t: &str| t.split(':').next().unwrap().eq_ignore_ascii_case("aa"),
+        ),
+        ("split(FolderPath, 'a:')[0]", "P == 'x'", &|t: &str| {
+            t.split("a:").next().unwrap() == "x"
+        }),
+        ("split(FolderPath, ':')[0]", "P =~ 'x'", &|t: &str| {
+            t.split(':').next().unwrap().eq_ignore_ascii_case("x")
+        }),
+        ("split(FolderPath, ':')[-1]", "P == ''", &|t: &str| {
+            t.split(':').next_back().unwrap().is_empty()
+        }),
+    ] {
+        let q = read_query(&format!(
+            "DeviceFileEvents | extend P = {definition} | where {condition}"
+        ));
+        assert!(q.exact(), "{definition} {condition}: {:?}", q.notes);
+        let d = q.detection.unwrap();
+        for text in &texts {
+            assert_eq!(
+                d.eval(&fpx_event(&[("FolderPath", text)])),
+                reference(text),
+                "{definition} {condition} on {text:?}"
+            );
+        }
+    }
+    // A value the separator could end early in, another part, another operator: approximated.
+    for query in [
+        "DeviceFileEvents | extend P = split(FolderPath, 'aa')[0] | where P == 'xa'",
+        "DeviceFileEvents | extend P = split(FolderPath, ':')[1] | where P == 'x'",
+        "DeviceFileEvents | extend P = split(FolderPath, ':')[0] | where P has 'x'",
+        "DeviceFileEvents | extend P = split(FolderPath, 'a:')[0] | where P =~ 'x'",
+    ] {
+        let (d, exact) = detection(query);
+        assert!(!exact, "{query}: {d}");
+    }
+}
+
+/// Every text of up to `n` characters over `alphabet`.
+fn short_texts(alphabet: &[char], n: usize) -> Vec<String> {
+    let mut texts = vec![String::new()];
+    let mut last = vec![String::new()];
+    for _ in 0..n {
+        last = last
+            .iter()
+            .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+            .collect();
+        texts.extend(last.iter().cloned());
+    }
+    texts
 }
