@@ -84,6 +84,7 @@ fn lower(query: &str) -> RuleQuery {
         parsed: HashMap::new(),
         extracted: HashMap::new(),
         split_parts: HashMap::new(),
+        counted: HashMap::new(),
         notes: Vec::new(),
         computed: Vec::new(),
         aliases: HashMap::new(),
@@ -171,6 +172,9 @@ struct Reader<'q> {
     extracted: HashMap<String, (String, String)>,
     /// Columns made by `split(C, sep)[0]` or `[-1]` (see [`SplitPart`]).
     split_parts: HashMap<String, SplitPart>,
+    /// Columns made by `countof(C, "text")` of a text that cannot overlap itself: the
+    /// column and the text.
+    counted: HashMap<String, (String, String)>,
     notes: Vec<QueryNote>,
     /// Columns made by `extend`: conditions on them are not on the table's columns.
     computed: Vec<String>,
@@ -570,6 +574,7 @@ impl<'q> Reader<'q> {
                         self.parsed.remove(&name);
                         self.extracted.remove(&name);
                         self.split_parts.remove(&name);
+                        self.counted.remove(&name);
                         self.computed.push(name);
                     }
                     if word == "parse"
@@ -693,6 +698,7 @@ impl<'q> Reader<'q> {
             parsed: HashMap::new(),
             extracted: HashMap::new(),
             split_parts: HashMap::new(),
+            counted: HashMap::new(),
         };
         let read = sub.read(pair)?;
         let table = read.source.trim().to_string();
@@ -1119,6 +1125,12 @@ impl<'q> Reader<'q> {
         {
             return Pred::Atom(lowered);
         }
+        if let Some((column, counted)) = self.counted.get(&atom.field)
+            && let Some(candidate) = self.with_scalars(&atom, names)
+            && let Some(lowered) = count_compared(column, counted, &candidate)
+        {
+            return lowered;
+        }
         if let Some(part) = self.split_parts.get(&atom.field)
             && let Some(candidate) = self.with_scalars(&atom, names)
             && let Some(lowered) = part.compared(&candidate)
@@ -1207,7 +1219,15 @@ impl<'q> Reader<'q> {
         self.parsed.remove(name);
         self.extracted.remove(name);
         self.split_parts.remove(name);
+        self.counted.remove(name);
+        // A definition's text runs to the next stage, past `//` comments on their own lines.
+        let definition = without_comments(definition);
         let definition = definition.trim();
+        if let Some((column, text)) = counted(definition)
+            && self.table_column(&column)
+        {
+            self.counted.insert(name.to_string(), (column, text));
+        }
         if let Some(part) = split_part(definition)
             && self.table_column(&part.column)
         {
@@ -1472,6 +1492,104 @@ fn parsed_rest(text: &str) -> Option<(String, ParsedRest)> {
             before,
         },
     ))
+}
+
+/// `text` without its `//` comments (outside strings).
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut quote: Option<char> = None;
+    let mut verbatim = false;
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == '\\' && !verbatim {
+                    if let Some(next) = chars.next() {
+                        out.push(next);
+                    }
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '/' && chars.peek() == Some(&'/') => {
+                for rest in chars.by_ref() {
+                    if rest == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            None => {
+                if c == '"' || c == '\'' {
+                    verbatim = out.ends_with('@');
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// `countof(C, "text")` (or with `"normal"`) of a text no two occurrences of which can
+/// overlap (no proper prefix of it is also a suffix): then KQL's count of possibly
+/// overlapping occurrences is the count of separate ones. The column and the text.
+fn counted(definition: &str) -> Option<(String, String)> {
+    let args = definition
+        .strip_prefix("countof")?
+        .trim_start()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let parts = top_level_commas(args);
+    let (column, text) = match parts[..] {
+        [column, text] => (column, text),
+        [column, text, kind] if matches!(literal(kind.trim()), Some((Value::Str(k), true)) if k == "normal") => {
+            (column, text)
+        }
+        _ => return None,
+    };
+    let column = column.trim();
+    let Some((Value::Str(text), true)) = literal(text.trim()) else {
+        return None;
+    };
+    let overlaps = (1..text.len()).any(|i| text.is_char_boundary(i) && text.ends_with(&text[..i]));
+    let plain = crate::pred::canonical_path(column).as_deref() == Some(column) && !column.contains(['.', '[']);
+    (!text.is_empty() && !overlaps && plain).then(|| (column.to_string(), text))
+}
+
+/// `N op k` where `N` counts the occurrences of `text` in `column` (see [`counted`]):
+/// "at least m occurrences" is `column matches regex "(?s)(?:.*text){m}"`.
+fn count_compared(column: &str, text: &str, atom: &Atom) -> Option<Pred> {
+    let [Value::Num(k)] = atom.values.as_slice() else {
+        return None;
+    };
+    let k: u32 = k.parse().ok().filter(|k| *k < 1_000)?;
+    let at_least = |m: u32| -> Pred {
+        if m == 0 {
+            return Pred::True;
+        }
+        Pred::Atom(Atom {
+            span: atom.span.clone(),
+            ..Atom::new(
+                column,
+                Op::MatchesRegex,
+                false,
+                true,
+                vec![Value::Str(format!("(?s)(?:.*{}){{{m}}}", regex::escape(text)))],
+            )
+        })
+    };
+    let not = |p: Pred| Pred::Not(Box::new(p));
+    let holds = match atom.op {
+        Op::Gt => at_least(k + 1),
+        Op::Ge => at_least(k),
+        Op::Lt => not(at_least(k)),
+        Op::Le => not(at_least(k + 1)),
+        Op::Equals => Pred::And(vec![at_least(k), not(at_least(k + 1))]),
+        _ => return None,
+    };
+    Some(if atom.negated { not(holds) } else { holds })
 }
 
 /// The first or last part of a column split at a separator: `split(C, sep)[0]`,

@@ -819,3 +819,53 @@ fn short_texts(alphabet: &[char], n: usize) -> Vec<String> {
     }
     texts
 }
+
+/// A count of a text's occurrences compared with a number, as regex tests of the column,
+/// checked against counting on every short text.
+#[test]
+fn a_count_of_occurrences_compared_with_a_number_is_exact() {
+    let texts = short_texts(&['.', 'e', 'x'], 7);
+    for condition in ["N > 1", "N >= 2", "N < 2", "N <= 1", "N == 1", "N != 0", "N == 0"] {
+        let q = read_query(&format!(
+            "DeviceFileEvents | extend N = countof(InitiatingProcessCommandLine, '.e') | where {condition}"
+        ));
+        assert!(q.exact(), "{condition}: {:?}", q.notes);
+        let d = q.detection.unwrap();
+        let (op, k) = condition[2..].split_once(' ').unwrap();
+        let k: usize = k.parse().unwrap();
+        for text in &texts {
+            let n = text.matches(".e").count();
+            let expected = match op {
+                ">" => n > k,
+                ">=" => n >= k,
+                "<" => n < k,
+                "<=" => n <= k,
+                "==" => n == k,
+                _ => n != k,
+            };
+            assert_eq!(
+                d.eval(&fpx_event(&[("InitiatingProcessCommandLine", text)])),
+                expected,
+                "{condition} on {text:?}"
+            );
+        }
+    }
+    // A definition followed by a comment line (strings with `//` stay whole).
+    let (d, exact) = detection(
+        "DeviceFileEvents\n| extend N = countof(InitiatingProcessCommandLine, '.exe'), P = tolower(FileName)\n// two or more\n| where N > 1 and P == 'a.exe' and FileOriginUrl != @\"http://x\" // c\n",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(
+        d,
+        r#"InitiatingProcessCommandLine matches regex @"(?s)(?:.*\.exe){2}" and FileName =~ "a.exe" and FileOriginUrl != "http://x""#
+    );
+    // A text that can overlap itself (`aa` occurs 3 times in `aaaa`), a regex count:
+    // approximated.
+    for query in [
+        "DeviceFileEvents | extend N = countof(FolderPath, 'aa') | where N > 1",
+        "DeviceFileEvents | extend N = countof(FolderPath, 'a.c', 'regex') | where N > 1",
+    ] {
+        let (d, exact) = detection(query);
+        assert!(!exact, "{query}: {d}");
+    }
+}
