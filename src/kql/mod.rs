@@ -555,7 +555,7 @@ impl<'q> Reader<'q> {
                         .next()
                         .map(|w| w.as_str().to_ascii_lowercase())
                         .unwrap_or_default();
-                    let text = inner.next().map(|t| t.as_str().to_string()).unwrap_or_default();
+                    let text = inner.next().map(|t| without_comments(t.as_str())).unwrap_or_default();
                     // Aggregations, as `summarize`: what follows is about groups.
                     if matches!(word.as_str(), "make-series" | "top-nested") {
                         summarized = true;

@@ -643,6 +643,11 @@ fn the_rest_of_a_parsed_text_contains_a_value_exactly() {
         d,
         r#"Query matches regex "(?s).*Search Scope: .*, Base Object:.*, Search Filter: .*[aA][dD][mM][iI][nN][cC][oO][uU][nN][tT]=1" and not (Query matches regex @"(?s).*Search Scope: .*, Base Object:.*, Search Filter: .*x\.y")"#
     );
+    // A comment after the pattern is not part of it.
+    let (d, exact) = detection(
+        "IdentityQueryEvents | parse Query with * \"F: \" SearchFilter // the rest\n| where SearchFilter contains_cs \"k\"",
+    );
+    assert!(exact, "{d}");
     let (d, exact) = detection(
         "let K = \"kerb\";\nIdentityQueryEvents | parse Query with * \"F: \" SearchFilter | where SearchFilter contains_cs K",
     );
