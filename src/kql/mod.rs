@@ -90,6 +90,7 @@ fn lower(query: &str) -> RuleQuery {
         aliases: HashMap::new(),
         table: None,
         joined: false,
+        left_columns: None,
     };
     // pest recurses per nesting level: refuse what could exhaust the stack.
     if let Some(deep) = crate::expr::nesting_error(query) {
@@ -187,6 +188,9 @@ struct Reader<'q> {
     /// After a `join` that keeps the rule's rows: a name that is not a column of the
     /// rule's table is the other table's, and a condition on it is not the rule's.
     joined: bool,
+    /// The rule's columns at a join that followed a `project` (the projected names):
+    /// then a name not among them is the other table's.
+    left_columns: Option<Vec<String>>,
 }
 
 /// A pair's children without the keyword tokens (`let`, `where`, `by`, ...).
@@ -223,6 +227,10 @@ struct Read {
     /// after it may be the other table's): where it is and how it reads. It costs D
     /// only if a condition follows it before the first `summarize`.
     combined: Option<(Span, String, String)>,
+    /// Whether the rule's columns were projected, and whether `outputs` still lists them
+    /// exactly (see `stages`); kept from a `let`-bound query to the stages after it.
+    projected: bool,
+    known: bool,
 }
 
 impl<'q> Reader<'q> {
@@ -237,11 +245,14 @@ impl<'q> Reader<'q> {
             && !self.lets.contains_key(head)
             && !self.aliases.contains_key(head)
             && !self.computed.iter().any(|c| c == head)
-            && self
-                .table
-                .as_deref()
-                .and_then(|t| crate::schema::schema().table(t))
-                .is_some_and(|columns| !columns.iter().any(|c| c.name == head))
+            && match &self.left_columns {
+                Some(left) => !left.iter().any(|c| c == head),
+                None => self
+                    .table
+                    .as_deref()
+                    .and_then(|t| crate::schema::schema().table(t))
+                    .is_some_and(|columns| !columns.iter().any(|c| c.name == head)),
+            }
     }
 
     fn note(&mut self, span: Span, message: String, fatal: bool) {
@@ -450,6 +461,8 @@ impl<'q> Reader<'q> {
             summarized: false,
             several,
             combined: None,
+            projected: false,
+            known: true,
         };
         self.stages(inner, &mut read);
         Some(read)
@@ -461,8 +474,10 @@ impl<'q> Reader<'q> {
         let mut outputs = std::mem::take(&mut read.outputs);
         let mut summarized = read.summarized;
         // Whether the rule's columns were projected: after a join, a name could then be
-        // the other table's column of the same name.
-        let mut projected = false;
+        // the other table's column of the same name. And whether `outputs` is still
+        // exactly the rule's columns since then (only `extend`, `where` and stages that
+        // keep columns followed the `project`).
+        let (mut projected, mut known) = (read.projected, read.known);
         for stage in stages {
             let stage_span = span(&stage);
             match stage.as_rule() {
@@ -528,6 +543,7 @@ impl<'q> Reader<'q> {
                 Rule::project_stage | Rule::extend_stage => {
                     let project = stage.as_rule() == Rule::project_stage;
                     projected |= project;
+                    known |= project;
                     let mut names = Vec::new();
                     for item in children(stage) {
                         let mut parts = item.into_inner();
@@ -556,6 +572,12 @@ impl<'q> Reader<'q> {
                         .map(|w| w.as_str().to_ascii_lowercase())
                         .unwrap_or_default();
                     let text = inner.next().map(|t| without_comments(t.as_str())).unwrap_or_default();
+                    known &= matches!(
+                        word.as_str(),
+                        "sort" | "order" | "top" | "take" | "limit" | "sample" | "render" | "serialize" | "as"
+                    );
+                    // `project-away`, `-keep`, `-rename` reshape the rule's columns too.
+                    projected |= word.starts_with("project");
                     // Aggregations, as `summarize`: what follows is about groups.
                     if matches!(word.as_str(), "make-series" | "top-nested") {
                         summarized = true;
@@ -623,7 +645,12 @@ impl<'q> Reader<'q> {
                                 | "rightouter"
                                 | "fullouter"
                         );
-                    if keeps_rows && !projected {
+                    if keeps_rows && projected && known {
+                        // The rule's columns are those it projected: any other name is
+                        // the other table's.
+                        self.left_columns = Some(outputs.clone());
+                    }
+                    if keeps_rows && (!projected || known) {
                         self.notes.push(QueryNote {
                             span: stage_span,
                             message: format!(
@@ -654,6 +681,7 @@ impl<'q> Reader<'q> {
             }
         }
         (read.wheres, read.outputs, read.summarized) = (wheres, outputs, summarized);
+        (read.projected, read.known) = (projected, known);
     }
 
     /// `field in (view)` read as a condition on another table's rows (see
@@ -694,6 +722,7 @@ impl<'q> Reader<'q> {
             aliases: HashMap::new(),
             table: None,
             joined: false,
+            left_columns: None,
             memberships: Vec::new(),
             parsed: HashMap::new(),
             extracted: HashMap::new(),

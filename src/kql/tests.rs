@@ -111,10 +111,11 @@ fn joins_keep_the_detection_before_them_and_garbage_is_refused_not_panicked() {
         print(&q.detection.unwrap()),
         r#"FileName == "a" and (true and ProcessCommandLine has "x")"#
     );
-    // A join whose rows are the other table's, or after a `project`: D up to it, noted.
+    // A join whose rows are the other table's, or after columns fpx no longer knows
+    // (`project-away`): D up to it, noted.
     for query in [
         "DeviceProcessEvents | where FileName == 'a' | join kind=rightsemi (DeviceNetworkEvents) on DeviceId | where RemotePort == 1",
-        "DeviceProcessEvents | where FileName == 'a' | project DeviceId | join (DeviceNetworkEvents) on DeviceId | where FileName == 'b'",
+        "DeviceProcessEvents | where FileName == 'a' | project DeviceId, FileName | project-away FileName | join (DeviceNetworkEvents) on DeviceId | where FileName == 'b'",
     ] {
         let q = read_query(query);
         assert!(!q.exact());
@@ -135,20 +136,34 @@ fn joins_keep_the_detection_before_them_and_garbage_is_refused_not_panicked() {
         "DeviceFileEvents | join kind=inner (DeviceNetworkEvents) on DeviceId | extend m = indexof(FolderPath, 'x') | where m > -1",
     );
     assert!(!q.exact(), "{:?}", q.notes);
-    // The same join after a `project` that no condition follows (before `summarize`)
-    // costs nothing: D up to it is exact for the rule's table.
+    // The same join after columns fpx no longer knows, that no condition follows
+    // (before `summarize`), costs nothing: D up to it is exact for the rule's table.
     for query in [
-        "DeviceProcessEvents | where FileName == 'a' | project DeviceId | join (DeviceNetworkEvents) on DeviceId",
-        "DeviceProcessEvents | where FileName == 'a' | project DeviceId | join kind=fullouter (DeviceNetworkEvents) on DeviceId | summarize count() by DeviceId | where count_ > 2",
+        "DeviceProcessEvents | where FileName == 'a' | project-away FileName | join (DeviceNetworkEvents) on DeviceId",
+        "DeviceProcessEvents | where FileName == 'a' | project-away FileName | join kind=fullouter (DeviceNetworkEvents) on DeviceId | summarize count() by DeviceId | where count_ > 2",
     ] {
         let q = read_query(query);
         assert!(q.exact(), "{:?}", q.notes);
         assert!(q.notes[0].message.contains("no condition follows it"), "{:?}", q.notes);
         assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
     }
+    // After a `project`, the projected names are the rule's columns and any other name
+    // is the joined table's, also when the `project` is inside a `let`-bound query.
+    for query in [
+        "DeviceProcessEvents | where FileName == 'a' | project DeviceId, Pid = ProcessId, FileName | join (DeviceNetworkEvents) on DeviceId | where Pid == RemotePort and FileName has 'x' and RemoteUrl has 'y'",
+        "let v = DeviceProcessEvents | where FileName == 'a' | project DeviceId, Pid = ProcessId, FileName;\nv | join (DeviceNetworkEvents) on DeviceId | where Pid == RemotePort and FileName has 'x' and RemoteUrl has 'y'",
+    ] {
+        let q = read_query(query);
+        assert!(q.exact(), "{query}: {:?}", q.notes);
+        assert_eq!(
+            print(&q.detection.unwrap()),
+            r#"FileName == "a" and (true and FileName has "x" and true)"#,
+            "{query}"
+        );
+    }
     // A time window after it is no condition on a row.
     let (d, exact) = detection(
-        "DeviceProcessEvents | where FileName == 'a' | project DeviceId, Timestamp | join (DeviceNetworkEvents) on DeviceId | where (Timestamp - Timestamp1) between (0min .. 5min) | distinct *",
+        "DeviceProcessEvents | where FileName == 'a' | project-away FileName | join (DeviceNetworkEvents) on DeviceId | where (Timestamp - Timestamp1) between (0min .. 5min) | distinct *",
     );
     assert!(exact);
     assert_eq!(d, r#"FileName == "a""#);
