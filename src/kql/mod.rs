@@ -768,13 +768,33 @@ impl<'q> Reader<'q> {
         Some(table)
     }
 
+    /// Whether `name` is a column of the row at this point (of the rule's table, or made
+    /// or renamed by the query): KQL reads it before a `let` of the same name.
+    fn row_column(&self, name: &str) -> bool {
+        self.aliases.contains_key(name)
+            || self.computed.iter().any(|c| c == name)
+            || self
+                .table
+                .as_deref()
+                .and_then(|t| crate::schema::schema().table(t))
+                .is_some_and(|columns| columns.iter().any(|c| c.name == name))
+    }
+
+    /// The `let` binding `name` reads, unless a column of the row has that name.
+    fn let_of(&self, name: &str) -> Option<&Binding> {
+        if self.row_column(name) {
+            return None;
+        }
+        self.lets.get(name)
+    }
+
     /// `atom` with its values that are `let` scalars replaced by them
     /// (`SearchFilter contains KERBEROASTING`); `None` if another name is among them.
     fn with_scalars(&self, atom: &Atom, names: &[String]) -> Option<Atom> {
         let mut candidate = atom.clone();
         for value in &mut candidate.values {
             if names.iter().any(|n| n == value.text()) {
-                match self.lets.get(value.text()) {
+                match self.let_of(value.text()) {
                     Some(Binding::Scalar(v)) => *value = v.clone(),
                     _ => return None,
                 }
@@ -935,7 +955,7 @@ impl<'q> Reader<'q> {
                 let written = written.as_str();
                 let negated = function.starts_with("isnot") || function.starts_with("not");
                 // A `let` value is a constant; a computed column is not a column.
-                match self.lets.get(written) {
+                match self.let_of(written) {
                     Some(Binding::Scalar(v)) => {
                         return if v.text().is_empty() != negated {
                             Pred::True
@@ -1050,7 +1070,7 @@ impl<'q> Reader<'q> {
             }
             Rule::bare_name => {
                 let name = pair.as_str().trim().to_string();
-                match self.lets.get(&name) {
+                match self.let_of(&name) {
                     Some(Binding::Scalar(Value::Bool(b))) => return if *b { Pred::True } else { Pred::False },
                     Some(_) => return self.approximated(at, &name, UNDECIDABLE),
                     None => {}
@@ -1200,6 +1220,22 @@ impl<'q> Reader<'q> {
                 values.push(value.clone());
                 continue;
             }
+            // A column of the row, not a `let` of the same name: KQL reads the column.
+            if self.row_column(name) {
+                let string = self
+                    .table
+                    .as_deref()
+                    .and_then(|t| crate::schema::schema().table(t))
+                    .is_some_and(|cs| {
+                        cs.iter()
+                            .any(|c| c.name == name && c.ty == crate::schema::ColumnType::String)
+                    });
+                // `C == C` of a string column (never null) always holds.
+                if name == atom.field && atom.op == Op::Equals && atom.values.len() == 1 && string {
+                    return if atom.negated { Pred::False } else { Pred::True };
+                }
+                return self.approximated(at, text, UNDECIDABLE);
+            }
             match self.lets.get(name) {
                 Some(Binding::List(list)) => values.extend(list.iter().cloned()),
                 Some(Binding::Scalar(v)) => values.push(v.clone()),
@@ -1251,6 +1287,8 @@ impl<'q> Reader<'q> {
         self.counted.remove(name);
         // A definition's text runs to the next stage, past `//` comments on their own lines.
         let definition = without_comments(definition);
+        // `extractjson("$.a.b", C)` is the property `C.a.b` as text.
+        let definition = extractjson_path(definition.trim()).unwrap_or(definition);
         let definition = definition.trim();
         if let Some((column, text)) = counted(definition)
             && self.table_column(&column)
@@ -1521,6 +1559,35 @@ fn parsed_rest(text: &str) -> Option<(String, ParsedRest)> {
             before,
         },
     ))
+}
+
+/// `extractjson("$.a.b", C)` (or with `typeof(string)`): the property path `C.a.b`, as a
+/// definition reads it. `None` for another call or a path with filters or wildcards.
+fn extractjson_path(definition: &str) -> Option<String> {
+    let args = definition
+        .strip_prefix("extractjson")
+        .or_else(|| definition.strip_prefix("extract_json"))?
+        .trim_start()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let parts = top_level_commas(args);
+    let (path, column) = match parts[..] {
+        [path, column] => (path, column),
+        [path, column, ty] if ty.split_whitespace().collect::<String>() == "typeof(string)" => (path, column),
+        _ => return None,
+    };
+    let Some((Value::Str(path), true)) = literal(path.trim()) else {
+        return None;
+    };
+    let rest = path.strip_prefix('$')?;
+    if rest.is_empty() {
+        return None;
+    }
+    let column = column.trim();
+    if crate::pred::canonical_path(column).as_deref() != Some(column) {
+        return None;
+    }
+    crate::pred::canonical_path(&format!("{column}{rest}"))
 }
 
 /// `text` without its `//` comments (outside strings).

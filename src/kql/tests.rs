@@ -889,3 +889,43 @@ fn a_count_of_occurrences_compared_with_a_number_is_exact() {
         assert!(!exact, "{query}: {d}");
     }
 }
+
+/// `extractjson("$.a", C)` is the property `C.a`, as `parse_json(C).a` is.
+#[test]
+fn extractjson_of_a_simple_path_is_a_property() {
+    let (d, exact) = detection(
+        "let name = \"Invoke-RickAscii\";\nDeviceEvents | where ActionType == \"PowerShellCommand\" | project Cmd = extractjson(\"$.Command\", AdditionalFields, typeof(string)), Ip = extractjson('$.Items[0].Ip', AdditionalFields) // note\n| where Cmd =~ name and Ip != '1'",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(
+        d,
+        r#"ActionType == "PowerShellCommand" and (AdditionalFields.Command =~ "Invoke-RickAscii" and AdditionalFields.Items[0].Ip != "1")"#
+    );
+    // A filter in the path, another type: approximated.
+    for query in [
+        "DeviceEvents | extend X = extractjson('$..Command', AdditionalFields) | where X == 'a'",
+        "DeviceEvents | extend X = extractjson('$.Count', AdditionalFields, typeof(long)) | where X == 1",
+    ] {
+        let (d, exact) = detection(query);
+        assert!(!exact, "{query}: {d}");
+    }
+}
+
+/// A name that is both a `let` and a column of the row is the column, as KQL reads it
+/// (Kusto.Language types `let DeviceId = 5; T | where DeviceId contains "x"` as the
+/// string column).
+#[test]
+fn a_column_comes_before_a_let_of_the_same_name() {
+    let (d, exact) =
+        detection("let DeviceId = \"474908f4\";\nDeviceEvents | where DeviceId == DeviceId and ActionType == \"a\"");
+    assert!(exact, "{d}");
+    assert_eq!(d, r#"true and ActionType == "a""#);
+    let (d, exact) = detection("let FileName = \"a\";\nDeviceEvents | where ProcessCommandLine has FileName");
+    assert!(!exact, "{d}");
+    let (d, exact) = detection("let FileName = \"\";\nDeviceEvents | where isempty(FileName)");
+    assert!(exact);
+    assert_eq!(d, r#"FileName == """#);
+    let (d, exact) = detection("let Name = \"a\";\nDeviceEvents | where FileName == Name");
+    assert!(exact);
+    assert_eq!(d, r#"FileName == "a""#);
+}
