@@ -768,16 +768,16 @@ impl<'q> Reader<'q> {
         Some(table)
     }
 
+    /// The type of the rule table's column `name`, if the table is known and has it.
+    fn column_type(&self, name: &str) -> Option<crate::schema::ColumnType> {
+        let columns = crate::schema::schema().table(self.table.as_deref()?)?;
+        columns.iter().find(|c| c.name == name).map(|c| c.ty)
+    }
+
     /// Whether `name` is a column of the row at this point (of the rule's table, or made
     /// or renamed by the query): KQL reads it before a `let` of the same name.
     fn row_column(&self, name: &str) -> bool {
-        self.aliases.contains_key(name)
-            || self.computed.iter().any(|c| c == name)
-            || self
-                .table
-                .as_deref()
-                .and_then(|t| crate::schema::schema().table(t))
-                .is_some_and(|columns| columns.iter().any(|c| c.name == name))
+        self.aliases.contains_key(name) || self.computed.iter().any(|c| c == name) || self.column_type(name).is_some()
     }
 
     /// The `let` binding `name` reads, unless a column of the row has that name.
@@ -808,15 +808,7 @@ impl<'q> Reader<'q> {
     fn table_column(&self, name: &str) -> bool {
         !self.computed.iter().any(|c| c == name)
             && !self.aliases.contains_key(name)
-            && self
-                .table
-                .as_deref()
-                .and_then(|t| crate::schema::schema().table(t))
-                .is_some_and(|columns| {
-                    columns
-                        .iter()
-                        .any(|c| c.name == name && c.ty == crate::schema::ColumnType::String)
-                })
+            && self.column_type(name) == Some(crate::schema::ColumnType::String)
     }
 
     /// A join after a `project` that no condition follows: D read up to it is exact for
@@ -1001,15 +993,7 @@ impl<'q> Reader<'q> {
                 // A string column is never null (an absent value is the empty string):
                 // `isnull` of one is false, `isnotnull` true. Other columns are null
                 // where fpx reads the empty text.
-                let string_column = self
-                    .table
-                    .as_deref()
-                    .and_then(|t| crate::schema::schema().table(t))
-                    .is_some_and(|columns| {
-                        columns
-                            .iter()
-                            .any(|c| c.name == field && c.ty == crate::schema::ColumnType::String)
-                    });
+                let string_column = self.column_type(field) == Some(crate::schema::ColumnType::String);
                 if string_column && function.ends_with("null") {
                     if negated { Pred::True } else { Pred::False }
                 } else {
@@ -1077,14 +1061,7 @@ impl<'q> Reader<'q> {
                 }
                 let column = self.aliases.get(&name).map_or(name.clone(), |a| a.column.clone());
                 let bool_column = !self.computed.contains(&name)
-                    && self
-                        .table
-                        .as_deref()
-                        .and_then(|t| crate::schema::schema().table(t))
-                        .is_some_and(|cs| {
-                            cs.iter()
-                                .any(|c| c.name == column && c.ty == crate::schema::ColumnType::Bool)
-                        });
+                    && self.column_type(&column) == Some(crate::schema::ColumnType::Bool);
                 if bool_column {
                     // `where IsSigned` is `where IsSigned == true`.
                     Pred::Atom(Atom {
@@ -1222,14 +1199,7 @@ impl<'q> Reader<'q> {
             }
             // A column of the row, not a `let` of the same name: KQL reads the column.
             if self.row_column(name) {
-                let string = self
-                    .table
-                    .as_deref()
-                    .and_then(|t| crate::schema::schema().table(t))
-                    .is_some_and(|cs| {
-                        cs.iter()
-                            .any(|c| c.name == name && c.ty == crate::schema::ColumnType::String)
-                    });
+                let string = self.column_type(name) == Some(crate::schema::ColumnType::String);
                 // `C == C` of a string column (never null) always holds.
                 if name == atom.field && atom.op == Op::Equals && atom.values.len() == 1 && string {
                     return if atom.negated { Pred::False } else { Pred::True };
