@@ -789,17 +789,24 @@ impl<'q> Reader<'q> {
     }
 
     /// `atom` with its values that are `let` scalars replaced by them
-    /// (`SearchFilter contains KERBEROASTING`); `None` if another name is among them.
+    /// (`SearchFilter contains KERBEROASTING`), and for a list operator the `let` lists
+    /// by their elements (`P in (ExtensionList)`); `None` if another name is among them.
     fn with_scalars(&self, atom: &Atom, names: &[String]) -> Option<Atom> {
         let mut candidate = atom.clone();
-        for value in &mut candidate.values {
-            if names.iter().any(|n| n == value.text()) {
-                match self.let_of(value.text()) {
-                    Some(Binding::Scalar(v)) => *value = v.clone(),
-                    _ => return None,
-                }
+        let mut values = Vec::with_capacity(atom.values.len());
+        for value in &atom.values {
+            if !names.iter().any(|n| n == value.text()) {
+                values.push(value.clone());
+                continue;
+            }
+            match self.let_of(value.text()) {
+                Some(Binding::Scalar(v)) => values.push(v.clone()),
+                // `P in (list)` reads the list's elements, as KQL expands a dynamic array.
+                Some(Binding::List(list)) if atom.op.takes_list() => values.extend(list.iter().cloned()),
+                _ => return None,
             }
         }
+        candidate.values = values;
         Some(candidate)
     }
 

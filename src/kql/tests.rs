@@ -814,8 +814,18 @@ fn a_split_part_compared_with_values_is_exact() {
             );
         }
     }
+    // A `let` list is expanded into its values (`P in (ExtensionList)`).
+    let (d, exact) = detection(
+        "let L = pack_array('asp', 'php');\nDeviceFileEvents | extend P = tolower(tostring(split(FileName, '.')[-1])) | where P in (L)",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(
+        d,
+        r#"(FileName =~ "asp" or FileName endswith ".asp") or (FileName =~ "php" or FileName endswith ".php")"#
+    );
     // A value the separator could end early in, another part, another operator: approximated.
     for query in [
+        "let L = pack_array('asp');\nDeviceFileEvents | extend P = split(FileName, '.')[-1] | where P == L",
         "DeviceFileEvents | extend P = split(FolderPath, 'aa')[0] | where P == 'xa'",
         "DeviceFileEvents | extend P = split(FolderPath, ':')[1] | where P == 'x'",
         "DeviceFileEvents | extend P = split(FolderPath, ':')[0] | where P has 'x'",
