@@ -157,6 +157,7 @@ enum Fold {
     Upper,
 }
 
+#[derive(Clone)]
 struct Reader<'q> {
     lets: HashMap<String, Binding>,
     /// Queries bound by `let` (`let procs = DeviceProcessEvents | where ...;`): a rule
@@ -396,6 +397,11 @@ impl<'q> Reader<'q> {
             self.notes.truncate(notes);
             (self.computed, self.aliases) = state;
         }
+        if first.as_rule() == Rule::union_source
+            && let Some(read) = self.union_of_views(&first, inner.clone())
+        {
+            return Some(read);
+        }
         if first.as_rule() == Rule::name
             && let Some(at) = self.datatables.get(named).cloned()
         {
@@ -466,6 +472,81 @@ impl<'q> Reader<'q> {
         };
         self.stages(inner, &mut read);
         Some(read)
+    }
+
+    /// `union V1, V2, ... | stages` where every `Vi` is a `let`-bound query and all read
+    /// one table: the rows of each, so D is the `or` over the queries of each one's D
+    /// with `stages` read on top of it (each in its own columns: an `extend` in one is
+    /// not a column of another). `None` (the caller reads it as a union of tables) when
+    /// a name is not such a query, the queries read different tables, or one cannot be
+    /// read.
+    fn union_of_views(&mut self, source: &Pair<'q, Rule>, stages: pest::iterators::Pairs<'q, Rule>) -> Option<Read> {
+        let names = several_tables(source);
+        if !names.iter().all(|n| self.views.contains_key(n)) {
+            return None;
+        }
+        let base = self.clone();
+        let mut reads: Vec<Read> = Vec::new();
+        let mut notes: Vec<QueryNote> = Vec::new();
+        for name in &names {
+            *self = base.clone();
+            let view = self.views.remove(name).expect("checked: a view");
+            let read = self.read(view.clone());
+            self.views.insert(name.clone(), view);
+            let Some(mut read) = read else {
+                *self = base;
+                return None;
+            };
+            self.stages(stages.clone(), &mut read);
+            self.resolve_combined(&mut read);
+            let same = reads.first().is_none_or(|r: &Read| r.source == read.source);
+            // A name only another query makes (null in these rows) is not read here.
+            let columns = crate::schema::schema().table(&read.source);
+            let own = |field: &String| {
+                field == crate::model::OPAQUE
+                    || columns.is_some_and(|cs| cs.iter().any(|c| c.name == crate::pred::column_of(field)))
+            };
+            let foreign = read.wheres.iter().any(|w| !w.fields().iter().all(own));
+            if !same || foreign || read.several.is_some() || self.notes[base.notes.len()..].iter().any(|n| n.fatal) {
+                *self = base;
+                return None;
+            }
+            for note in &self.notes[base.notes.len()..] {
+                if !notes.contains(note) {
+                    notes.push(note.clone());
+                }
+            }
+            reads.push(read);
+        }
+        // The last query's columns stand for the rest (the reader's state is the last
+        // one's); the notes are every query's, once.
+        self.notes = base.notes;
+        self.notes.extend(notes);
+        let branch = |read: &mut Read| match read.wheres.len() {
+            0 => Pred::True,
+            1 => read.wheres.pop().expect("one"),
+            _ => Pred::And(std::mem::take(&mut read.wheres)),
+        };
+        let detection = Pred::Or(reads.iter_mut().map(branch).collect());
+        let mut outputs: Vec<String> = Vec::new();
+        for read in &reads {
+            for column in &read.outputs {
+                if !outputs.contains(column) {
+                    outputs.push(column.clone());
+                }
+            }
+        }
+        let first = &reads[0];
+        Some(Read {
+            source: first.source.clone(),
+            wheres: vec![detection],
+            outputs,
+            summarized: reads.iter().any(|r| r.summarized),
+            several: None,
+            combined: None,
+            projected: reads.iter().any(|r| r.projected),
+            known: reads.iter().all(|r| r.known),
+        })
     }
 
     /// Reads `stages` on top of what `read` holds.

@@ -509,6 +509,37 @@ fn a_union_with_a_table_fpx_does_not_know_is_checked_on_one_that_has_the_columns
     );
 }
 
+/// `union V1, V2` of `let`-bound queries on one table: the rows of either, each read
+/// with the stages after the union in its own columns.
+#[test]
+fn a_union_of_queries_on_one_table_is_the_or_of_their_detections() {
+    let q = read_query(
+        "let A = DeviceProcessEvents | where FileName == 'a.exe' | extend W = FileName;
+let B = DeviceProcessEvents | extend W = tolower(FolderPath) | where FolderPath has 'x';
+union kind=outer A, B | where W == 'y' | summarize count() by DeviceId",
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(q.table.as_deref(), Some("DeviceProcessEvents"));
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"FileName == "a.exe" and FileName == "y" or FolderPath has "x" and FolderPath =~ "y""#
+    );
+    // A column only one query makes is null in the other's rows: fpx does not read that.
+    let q = read_query(
+        "let A = DeviceProcessEvents | where FileName == 'a.exe';
+let B = DeviceProcessEvents | project-rename Cmd = ProcessCommandLine | where FolderPath has 'x';
+union A, B | where Cmd has 'y'",
+    );
+    assert!(!q.exact());
+    // Queries on different tables are a union of tables (checked on one, noted).
+    let q = read_query(
+        "let A = DeviceProcessEvents | where FileName == 'a.exe';
+let B = DeviceFileEvents | where FolderPath has 'x';
+union A, B",
+    );
+    assert!(!q.exact());
+}
+
 #[test]
 fn sources_and_conditions_real_queries_use() {
     // A bool column alone is the condition; a zero-width space is white space.
