@@ -61,6 +61,10 @@ pub enum Op {
     Le,
     Gt,
     Ge,
+    /// `field == other`: the field's text equals another field's of the same event
+    /// (KQL's `A == B` of two string columns; `!=` when negated). Its one value is the
+    /// other field's name. Case-sensitive only: `=~` of two columns is not this.
+    SameAs,
 }
 
 impl Op {
@@ -76,12 +80,13 @@ impl Op {
                 | Op::HasPrefix
                 | Op::HasSuffix
                 | Op::In
+                | Op::SameAs
         )
     }
 
     /// Whether KQL spells both a case-sensitive and a case-insensitive form.
     pub fn has_case_forms(self) -> bool {
-        self.has_negated_form()
+        self.has_negated_form() && self != Op::SameAs
     }
 
     /// Whether the operator takes a parenthesised list of values.
@@ -181,10 +186,22 @@ impl Atom {
         &self.values[0]
     }
 
-    /// Truth of the atom on a field's text.
+    /// The other field a [`Op::SameAs`] atom compares with.
+    pub fn other_field(&self) -> Option<&str> {
+        (self.op == Op::SameAs).then(|| self.value().text())
+    }
+
+    /// Truth of the atom on a field's text. A [`Op::SameAs`] atom needs the other
+    /// field too: see [`Atom::eval_texts`]; here the other reads as empty.
     pub fn eval_text(&self, text: &str) -> bool {
+        self.eval_texts(text, "")
+    }
+
+    /// Truth of the atom on its field's text and, for [`Op::SameAs`], the other field's.
+    pub fn eval_texts(&self, text: &str, other: &str) -> bool {
         let cs = self.case_sensitive;
         let positive = match self.op {
+            Op::SameAs => text == other,
             Op::Equals => self.value().equals(text, cs),
             Op::Contains => contains(text, self.value().text(), cs),
             Op::StartsWith => starts_with(text, self.value().text(), cs),
@@ -209,7 +226,8 @@ impl Atom {
 
     /// Truth of the atom on an event.
     pub fn eval(&self, event: &Event) -> bool {
-        self.eval_text(event.get(&self.field).map(String::as_str).unwrap_or(""))
+        let read = |f: &str| event.get(f).map(String::as_str).unwrap_or("");
+        self.eval_texts(read(&self.field), self.other_field().map_or("", read))
     }
 }
 
@@ -242,12 +260,15 @@ impl Pred {
         }
     }
 
-    /// The distinct field names, in order of first appearance.
+    /// The distinct field names, in order of first appearance (the other field of a
+    /// [`Op::SameAs`] atom after its own).
     pub fn fields(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for a in self.atoms() {
-            if !out.contains(&a.field) {
-                out.push(a.field.clone());
+            for field in std::iter::once(a.field.as_str()).chain(a.other_field()) {
+                if !out.iter().any(|f| f == field) {
+                    out.push(field.to_string());
+                }
             }
         }
         out

@@ -81,6 +81,8 @@ fn refused(atom: &Atom, ty: ColumnType) -> Option<Option<&Value>> {
     match atom.op {
         // `==`, `!=`, `in`, `!in` take any column and value.
         Op::Equals | Op::In if atom.case_sensitive => None,
+        // Read from a query only for two string columns.
+        Op::SameAs => None,
         // `=~`, `!~`: text and a string.
         Op::Equals => (!text_column).then_some(None).or_else(|| non_string.map(Some)),
         // `in~`, `has_any`, `has_all`: a text column, any values.

@@ -83,6 +83,15 @@ pub fn write_atom(atom: &Atom, subject: &str, as_text: bool, out: &mut String) {
         }
         return;
     }
+    if let Some(other) = atom.other_field() {
+        // Two columns: the other is a name, not a literal.
+        out.push_str(subject);
+        out.push(' ');
+        out.push_str(&operator_text(atom));
+        out.push(' ');
+        out.push_str(other);
+        return;
+    }
     let value = |v: &Value| match v {
         Value::Num(t) if as_text => print_value(&Value::Str(t.clone())),
         Value::Bool(b) if as_text => print_value(&Value::Str(b.to_string())),
@@ -114,6 +123,7 @@ fn default_case_sensitivity(op: Op) -> bool {
 pub fn operator_text(atom: &Atom) -> String {
     let (neg, cs) = (atom.negated, atom.case_sensitive);
     let word = match atom.op {
+        Op::SameAs => return if neg { "!=" } else { "==" }.into(),
         Op::Equals => {
             return match (neg, cs) {
                 (false, true) => "==",

@@ -56,7 +56,11 @@ fn flatten<'a>(p: &'a Pred, out: &mut Vec<&'a Pred>) {
 fn removes_by_constants(p: &Pred) -> bool {
     fn constants_only(p: &Pred) -> bool {
         match p {
-            Pred::Atom(a) => a.span.end > a.span.start && a.values.iter().all(|v| !v.text().is_empty()),
+            Pred::Atom(a) => {
+                a.span.end > a.span.start
+                    && a.op != crate::pred::Op::SameAs
+                    && a.values.iter().all(|v| !v.text().is_empty())
+            }
             Pred::Not(q) => constants_only(q),
             Pred::And(ps) | Pred::Or(ps) => !ps.is_empty() && ps.iter().all(constants_only),
             Pred::True | Pred::False => false,

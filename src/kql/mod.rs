@@ -1292,6 +1292,25 @@ impl<'q> Reader<'q> {
                 if name == atom.field && atom.op == Op::Equals && atom.values.len() == 1 && string {
                     return if atom.negated { Pred::False } else { Pred::True };
                 }
+                // `A == B`, `A != B` of two string columns of the table (strings are
+                // never null: the empty text is their empty value, as fpx reads it).
+                if atom.op == Op::Equals
+                    && atom.case_sensitive
+                    && atom.values.len() == 1
+                    && self.table_column(&atom.field)
+                    && self.table_column(name)
+                {
+                    return Pred::Atom(Atom {
+                        span: at,
+                        ..Atom::new(
+                            &atom.field,
+                            Op::SameAs,
+                            atom.negated,
+                            true,
+                            vec![Value::Str(name.to_string())],
+                        )
+                    });
+                }
                 return self.approximated(at, text, UNDECIDABLE);
             }
             match self.lets.get(name) {

@@ -509,6 +509,37 @@ fn a_union_with_a_table_fpx_does_not_know_is_checked_on_one_that_has_the_columns
     );
 }
 
+/// Two string columns compared (`A == B`, `A != B`): a test of both, exact; other
+/// comparisons of columns stay approximated. A comparison of columns is part of the
+/// detection, not an inline exclusion (it removes nothing by constants).
+#[test]
+fn string_columns_compared_with_each_other() {
+    let q = read_query(
+        "DeviceLogonEvents | where AccountDomain == DeviceName and AccountName != InitiatingProcessAccountName | where RemoteIP !startswith '127.'",
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    let d = q.detection.clone().unwrap();
+    assert_eq!(
+        print(&d),
+        r#"(AccountDomain == DeviceName and AccountName != InitiatingProcessAccountName) and RemoteIP !startswith "127.""#
+    );
+    assert_eq!(q.inline.len(), 1);
+    assert_eq!(print(&q.inline[0].suppresses), r#"RemoteIP startswith "127.""#);
+    let event = fpx_event(&[("AccountDomain", "pc1"), ("DeviceName", "pc1"), ("AccountName", "a")]);
+    assert!(d.eval(&event));
+    let event = fpx_event(&[("AccountDomain", "pc1"), ("DeviceName", "PC1")]);
+    assert!(!d.eval(&event));
+    for query in [
+        // Case-insensitive, a number column, an order: approximated.
+        "DeviceLogonEvents | where AccountDomain =~ DeviceName",
+        "DeviceNetworkEvents | where LocalPort == RemotePort",
+        "DeviceLogonEvents | where AccountDomain > DeviceName",
+    ] {
+        let (d, exact) = detection(query);
+        assert!(!exact, "{query}: {d}");
+    }
+}
+
 /// `union V1, V2` of `let`-bound queries on one table: the rows of either, each read
 /// with the stages after the union in its own columns.
 #[test]

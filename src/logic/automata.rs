@@ -385,6 +385,7 @@ mod tests {
             cs,
             value: value.into(),
             time: false,
+            other: None,
         }
     }
 

@@ -373,6 +373,7 @@ mod tests {
             kind,
             cs: true,
             value: value.into(),
+            other: None,
         }
     }
 

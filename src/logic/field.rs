@@ -199,7 +199,7 @@ fn windows<'a>(basic: &'a Basic, folded: &[u8], left: Edge, right: Edge) -> Vec<
         Kind::Has => left_ok(*i) && right_ok(*i),
         Kind::HasPrefix => left_ok(*i),
         Kind::HasSuffix => right_ok(*i),
-        Kind::Regex | Kind::Lt | Kind::Le | Kind::Gt | Kind::Ge => false,
+        Kind::Regex | Kind::Lt | Kind::Le | Kind::Gt | Kind::Ge | Kind::Same => false,
     };
     starts.into_iter().filter(keep).map(|i| (i, v)).collect()
 }
@@ -719,6 +719,7 @@ mod tests {
             kind,
             cs,
             value: value.into(),
+            other: None,
         }
     }
 

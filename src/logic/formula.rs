@@ -22,6 +22,9 @@ pub(crate) enum Kind {
     Le,
     Gt,
     Ge,
+    /// The field's text equals another field's ([`Basic::other`]): decided across
+    /// fields when a witness is built, never by the field solver.
+    Same,
 }
 
 impl Kind {
@@ -39,6 +42,8 @@ pub(crate) struct Basic {
     pub value: String,
     /// `==` and `< <= > >=` with a datetime: the value and the text compare as instants.
     pub time: bool,
+    /// The other field of a [`Kind::Same`] test (its `value` is then empty).
+    pub other: Option<usize>,
 }
 
 impl Basic {
@@ -56,6 +61,7 @@ impl Basic {
             };
         }
         match self.kind {
+            Kind::Same => unreachable!("a test of two fields is not decided on one text"),
             Kind::Eq => pred::text_equals(text, v, cs),
             Kind::Contains => pred::contains(text, v, cs),
             Kind::Prefix => pred::starts_with(text, v, cs),
@@ -124,15 +130,38 @@ impl Lowered {
         }
     }
 
-    fn atom(&mut self, atom: &Atom, positive: bool) -> Nnf {
-        let field = match self.fields.iter().position(|f| *f == atom.field) {
+    fn field(&mut self, name: &str) -> usize {
+        match self.fields.iter().position(|f| f == name) {
             Some(i) => i,
             None => {
-                self.fields.push(atom.field.clone());
+                self.fields.push(name.to_string());
                 self.fields.len() - 1
             }
-        };
+        }
+    }
+
+    fn atom(&mut self, atom: &Atom, positive: bool) -> Nnf {
+        let field = self.field(&atom.field);
+        if let Some(other) = atom.other_field() {
+            let other = self.field(other);
+            if other == field {
+                // `A == A` holds on every event (texts, never null).
+                return Nnf::Const(positive);
+            }
+            // One basic for `A == B` and `B == A`.
+            let (field, other) = (field.min(other), field.max(other));
+            let basic = Basic {
+                field,
+                kind: Kind::Same,
+                cs: true,
+                value: String::new(),
+                time: false,
+                other: Some(other),
+            };
+            return Nnf::Lit(self.intern(basic), positive);
+        }
         let kind = match atom.op {
+            Op::SameAs => unreachable!("handled above"),
             Op::Equals | Op::In => Kind::Eq,
             Op::Contains => Kind::Contains,
             Op::StartsWith => Kind::Prefix,
@@ -158,6 +187,7 @@ impl Lowered {
                     cs,
                     value: v.text().to_string(),
                     time: v.is_datetime() && (kind == Kind::Eq || kind.is_numeric()),
+                    other: None,
                 };
                 Nnf::Lit(self.intern(basic), positive)
             })

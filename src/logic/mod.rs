@@ -24,7 +24,7 @@ pub use simplify::{inverted_fix, redundant_terms, simplify};
 use rustc_hash::FxHashMap as HashMap;
 
 use field::FieldResult;
-use formula::{Lowered, Nnf, eval3, pick, units};
+use formula::{Basic, Kind, Lowered, Nnf, eval3, pick, units};
 
 use crate::pred::{Event, Pred};
 
@@ -287,11 +287,15 @@ impl<'a> Search<'a> {
     }
 
     fn field(&mut self, field: usize) -> FieldResult {
+        // A test of two fields (`A == B`) is decided when a witness is built.
         let key: Vec<(usize, bool)> = self
             .assign
             .iter()
             .enumerate()
-            .filter(|(i, v)| v.is_some() && self.lowered.basics[*i].field == field)
+            .filter(|(i, v)| {
+                let basic = &self.lowered.basics[*i];
+                v.is_some() && basic.field == field && basic.kind != Kind::Same
+            })
             .map(|(i, v)| (i, v.expect("filtered to assigned")))
             .collect();
         if let Some(result) = self.cache.get(&key) {
@@ -304,6 +308,25 @@ impl<'a> Search<'a> {
     }
 
     fn witness(&mut self) -> Option<Vec<(usize, String)>> {
+        let same: Vec<(usize, usize, bool)> = self
+            .lowered
+            .basics
+            .iter()
+            .zip(&self.assign)
+            .filter(|(b, v)| b.kind == Kind::Same && v.is_some())
+            .map(|(b, v)| (b.field, b.other.expect("a test of two fields"), v.expect("filtered")))
+            .collect();
+        if !same.is_empty() {
+            return match self.related_witness(&same) {
+                Related::Sat(out) => Some(out),
+                Related::Unsat => None,
+                Related::Unknown(reason) => {
+                    self.unknown = true;
+                    self.reason.get_or_insert(reason);
+                    None
+                }
+            };
+        }
         let mut out = Vec::new();
         for field in 0..self.lowered.fields.len() {
             match self.field(field) {
@@ -317,6 +340,177 @@ impl<'a> Search<'a> {
             }
         }
         Some(out)
+    }
+}
+
+/// What [`Search::related_witness`] found.
+enum Related {
+    Sat(Vec<(usize, String)>),
+    Unsat,
+    Unknown(&'static str),
+}
+
+/// Fields that equal tests tie together could not be decided.
+const RELATED_REASON: &str = "fields compared with each other (`A == B`) hold values fpx could not tell apart (typed fields of different types, or a search past its budget)";
+
+impl Search<'_> {
+    /// A witness under assigned tests of two fields (`same`: field, other, whether
+    /// they are equal). Fields asserted equal form a class whose value meets every
+    /// literal of its members; classes asserted different need different values. Each
+    /// class gets up to one more value than it has classes to differ from: a class
+    /// with that many can always take a value its neighbours lack, so it is coloured
+    /// last; a class with fewer has exactly those values (the field solver proved
+    /// there are no more), and those are searched exhaustively. So the answer is
+    /// exact.
+    fn related_witness(&mut self, same: &[(usize, usize, bool)]) -> Related {
+        let n = self.lowered.fields.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
+        for &(a, b, equal) in same {
+            if equal {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+        let roots: Vec<usize> = (0..n).map(|i| root(&mut parent, i)).collect();
+        let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for &(a, b, equal) in same {
+            let (ra, rb) = (roots[a], roots[b]);
+            if equal {
+                continue;
+            }
+            if ra == rb {
+                return Related::Unsat;
+            }
+            if !neighbours[ra].contains(&rb) {
+                neighbours[ra].push(rb);
+                neighbours[rb].push(ra);
+            }
+        }
+        // Each class's candidate values.
+        let mut candidates: Vec<Vec<String>> = vec![Vec::new(); n];
+        for class in (0..n).filter(|&i| roots[i] == i) {
+            let members: Vec<usize> = (0..n).filter(|&i| roots[i] == class).collect();
+            let domain = self.domains[class];
+            let alone = members.len() == 1 && neighbours[class].is_empty();
+            // Datetimes compare as instants; a text inequality is not one on them.
+            if members.iter().any(|&m| self.domains[m] != domain) || domain == Domain::Time && !alone {
+                return Related::Unknown(RELATED_REASON);
+            }
+            if alone {
+                match self.field(class) {
+                    FieldResult::Sat(text) => candidates[class].push(text),
+                    FieldResult::Unsat => return Related::Unsat,
+                    FieldResult::Unknown => return Related::Unknown(FIELD_REASON),
+                }
+                continue;
+            }
+            let mut lits: Vec<(Basic, bool)> = self
+                .assign
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| {
+                    let basic = &self.lowered.basics[i];
+                    (basic.kind != Kind::Same && members.contains(&basic.field)).then_some((basic.clone(), (*v)?))
+                })
+                .collect();
+            while candidates[class].len() <= neighbours[class].len() {
+                let refs: Vec<field::Lit> = lits.iter().map(|(b, v)| (b, *v)).collect();
+                match domain::solve(&refs, domain) {
+                    FieldResult::Sat(text) => {
+                        lits.push((
+                            Basic {
+                                field: class,
+                                kind: Kind::Eq,
+                                cs: true,
+                                value: text.clone(),
+                                time: false,
+                                other: None,
+                            },
+                            false,
+                        ));
+                        candidates[class].push(text);
+                    }
+                    FieldResult::Unsat => break,
+                    FieldResult::Unknown => return Related::Unknown(FIELD_REASON),
+                }
+            }
+            if candidates[class].is_empty() {
+                return Related::Unsat;
+            }
+        }
+        // Classes with no more values than neighbours first, by exhaustive search;
+        // then the rest, each of which has a value none of its neighbours took.
+        let classes: Vec<usize> = (0..n).filter(|&i| roots[i] == i).collect();
+        let (tight, free): (Vec<usize>, Vec<usize>) = classes
+            .iter()
+            .partition(|&&c| candidates[c].len() <= neighbours[c].len());
+        let mut value: Vec<Option<usize>> = vec![None; n];
+        let mut steps = 0usize;
+        fn colour(
+            k: usize,
+            tight: &[usize],
+            candidates: &[Vec<String>],
+            neighbours: &[Vec<usize>],
+            value: &mut [Option<usize>],
+            steps: &mut usize,
+        ) -> Option<bool> {
+            let Some(&class) = tight.get(k) else {
+                return Some(true);
+            };
+            for (i, text) in candidates[class].iter().enumerate() {
+                *steps += 1;
+                if *steps > 100_000 {
+                    return None;
+                }
+                let clash = neighbours[class]
+                    .iter()
+                    .any(|&o| value[o].is_some_and(|j| candidates[o][j] == *text));
+                if clash {
+                    continue;
+                }
+                value[class] = Some(i);
+                match colour(k + 1, tight, candidates, neighbours, value, steps) {
+                    Some(false) => {}
+                    found => return found,
+                }
+                value[class] = None;
+            }
+            Some(false)
+        }
+        match colour(0, &tight, &candidates, &neighbours, &mut value, &mut steps) {
+            None => return Related::Unknown(RELATED_REASON),
+            Some(false) => return Related::Unsat,
+            Some(true) => {}
+        }
+        for &class in &free {
+            let taken: Vec<&String> = neighbours[class]
+                .iter()
+                .filter_map(|&o| value[o].map(|j| &candidates[o][j]))
+                .collect();
+            let pick = candidates[class]
+                .iter()
+                .position(|t| !taken.contains(&t))
+                .expect("a class with more values than neighbours has a free one");
+            value[class] = Some(pick);
+        }
+        Related::Sat(
+            (0..n)
+                .map(|i| {
+                    let class = roots[i];
+                    (
+                        i,
+                        candidates[class][value[class].expect("every class has a value")].clone(),
+                    )
+                })
+                .collect(),
+        )
     }
 }
 

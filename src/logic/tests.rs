@@ -197,6 +197,86 @@ proptest! {
     }
 }
 
+/// An atom over `f`, `g`, `h`: a test of one field, or one field compared with another
+/// (`==`, `!=`).
+fn related_atom() -> BoxedStrategy<Atom> {
+    let fields = vec!["f", "g", "h"];
+    let same = (
+        proptest::sample::select(fields.clone()),
+        proptest::sample::select(fields.clone()),
+        any::<bool>(),
+    )
+        .prop_map(|(a, b, negated)| Atom::new(a, Op::SameAs, negated, true, vec![Value::Str(b.to_string())]));
+    prop_oneof![3 => strategy::atom(fields, pool_value(), false), 2 => same].boxed()
+}
+
+/// Brute force for predicates that compare fields with each other: one universe for
+/// every field, with as many texts per vector of one-field atom truths as there are
+/// fields, so that any event over [`candidates`] maps onto it keeping every atom's
+/// truth and which fields are equal (the search is complete relative to them).
+fn related_brute_force(pred: &Pred) -> Option<Event> {
+    let fields = pred.fields();
+    let atoms = pred.atoms();
+    let own: Vec<&&Atom> = atoms.iter().filter(|a| a.op != Op::SameAs).collect();
+    let mut seen: BTreeMap<Vec<bool>, Vec<String>> = BTreeMap::new();
+    for t in candidates() {
+        let texts = seen.entry(own.iter().map(|a| a.eval_text(&t)).collect()).or_default();
+        if texts.len() < fields.len() {
+            texts.push(t);
+        }
+    }
+    let universe: Vec<String> = seen.into_values().flatten().collect();
+    first_event(pred, vec![universe; fields.len()])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(300), ..ProptestConfig::default() })]
+
+    /// Fields compared with each other (`A == B`, `A != B`) with one-field tests.
+    #[test]
+    fn related_fields_agree_with_brute_force(p in strategy::pred(related_atom(), 3)) {
+        for p in [p.clone(), Pred::Not(Box::new(p))] {
+            let engine = sat(&p);
+            let brute = related_brute_force(&p);
+            match (&engine, &brute) {
+                (SatResult::Sat(w), _) => prop_assert!(p.eval(w), "witness {w:?} fails {p}"),
+                (SatResult::Unsat, Some(e)) => prop_assert!(false, "engine says never, but {e:?} satisfies {p}"),
+                (SatResult::Unsat, None) => {}
+                (SatResult::Unknown, _) => prop_assert!(false, "unknown: {p}"),
+            }
+        }
+    }
+}
+
+#[rstest::rstest]
+#[case(r#"f == "a" and g == "a""#, &[("f", "g", false)], Verdict::Contingent)]
+// Equal fields meet both fields' tests.
+#[case(r#"f == "a" and g == "b""#, &[("f", "g", false)], Verdict::NeverTrue)]
+#[case(r#"f in ("a", "b") and g in ("b", "c")"#, &[("f", "g", false)], Verdict::Contingent)]
+// Three fields that must differ pairwise, with two values between them.
+#[case(r#"f in ("a", "b") and g in ("a", "b") and h in ("a", "b")"#, &[("f", "g", true), ("g", "h", true), ("f", "h", true)], Verdict::NeverTrue)]
+#[case(r#"f in ("a", "b") and g in ("a", "b") and h in ("a", "b", "c")"#, &[("f", "g", true), ("g", "h", true), ("f", "h", true)], Verdict::Contingent)]
+// Equality is transitive: f == g, g == h, f != h never holds.
+#[case(r#"f != "x""#, &[("f", "g", false), ("g", "h", false), ("f", "h", true)], Verdict::NeverTrue)]
+fn related_fields(#[case] text: &str, #[case] same: &[(&str, &str, bool)], #[case] expected: Verdict) {
+    let mut parts = vec![parse(text)];
+    for (a, b, negated) in same {
+        parts.push(Pred::Atom(Atom::new(
+            a,
+            Op::SameAs,
+            *negated,
+            true,
+            vec![Value::Str(b.to_string())],
+        )));
+    }
+    let p = Pred::And(parts);
+    let c = classify(&p);
+    assert_eq!(c.verdict, expected, "{p}");
+    if let Some(w) = &c.when_true {
+        assert!(p.eval(w), "{w:?}");
+    }
+}
+
 fn parse(text: &str) -> Pred {
     match parse_exclusion(text) {
         ParseOutcome::Parsed(p) => p.pred,

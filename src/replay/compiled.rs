@@ -96,6 +96,8 @@ pub enum Test {
     Regex(regex::Regex),
     /// Everything else (`has`, regular expressions, numbers), by `Atom::eval_text`.
     Other(Box<Atom>),
+    /// The text equals another field's (in this slot).
+    Same(usize),
 }
 
 /// Compiles `pred`, giving its fields slots in `fields`.
@@ -164,6 +166,14 @@ fn fold(text: &str, cs: bool) -> String {
 
 fn atom(a: &Atom, fields: &mut Fields) -> Node {
     let slot = fields.slot(&a.field);
+    if let Some(other) = a.other_field() {
+        return Node::Test {
+            slot,
+            cs: true,
+            negated: a.negated,
+            test: Test::Same(fields.slot(other)),
+        };
+    }
     let cs = a.case_sensitive;
     let value = || fold(a.value().text(), cs).into_bytes();
     let test = match a.op {
@@ -214,6 +224,7 @@ impl Node {
                 let holds = match test {
                     // `eval_text` applies the atom's negation itself.
                     Test::Other(atom) => atom.eval_text(slots.text(*slot)),
+                    Test::Same(other) => slots.text(*slot) == slots.text(*other),
                     _ => {
                         let text = if *cs { slots.text(*slot) } else { slots.lower(*slot) }.as_bytes();
                         match test {
@@ -224,7 +235,7 @@ impl Node {
                             Test::ContainsAny(ac) => ac.is_match(text),
                             Test::EqualsAny(set) => set.contains(text),
                             Test::Regex(re) => std::str::from_utf8(text).is_ok_and(|t| re.is_match(t)),
-                            Test::Other(_) => unreachable!("handled above"),
+                            Test::Other(_) | Test::Same(_) => unreachable!("handled above"),
                         }
                     }
                 };
@@ -314,6 +325,34 @@ mod tests {
             r#"b > datetime(2024-01-01) and a != datetime(2024-01-02)"#,
         ] {
             check(text, events);
+        }
+    }
+
+    /// `A == B` of two fields, compiled, as `Pred::eval` reads it (absent reads empty).
+    #[test]
+    fn fields_compared_with_each_other() {
+        use crate::pred::{Atom, Op, Value};
+        let same = |negated| {
+            Pred::Or(vec![
+                Pred::Atom(Atom::new("a", Op::SameAs, negated, true, vec![Value::Str("b".into())])),
+                Pred::Atom(Atom::new("c", Op::Equals, false, true, vec![Value::Str("q".into())])),
+            ])
+        };
+        for negated in [false, true] {
+            let p = same(negated);
+            let mut fields = Fields::default();
+            let node = compile(&p, &mut fields);
+            for e in [
+                &[("a", "x"), ("b", "x")][..],
+                &[("a", "x"), ("b", "X")],
+                &[("a", "")],
+                &[("b", "x")],
+                &[("c", "q"), ("a", "1")],
+            ] {
+                let event: Event = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                let mut slots = fields.slots(&event);
+                assert_eq!(node.eval(&mut slots), p.eval(&event), "{p} on {event:?}");
+            }
         }
     }
 }

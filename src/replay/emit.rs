@@ -139,6 +139,13 @@ fn write_typed(atom: &Atom, columns: &[Column], out: &mut String) {
         return;
     }
     let column = columns.iter().find(|c| c.name == atom.field);
+    if let Some(other) = atom.other_field() {
+        // Two fields compared as texts, as fpx reads them.
+        let subject = text_of(&atom.field, column);
+        let other = text_of(other, columns.iter().find(|c| c.name == other));
+        let _ = write!(out, "{subject} {} {other}", operator_text(atom));
+        return;
+    }
     let comparison = matches!(atom.op, Op::Lt | Op::Le | Op::Gt | Op::Ge);
     if atom.values.iter().any(crate::pred::Value::is_datetime) {
         // fpx compares datetimes as instants: the column itself, or the field read as one.
