@@ -65,6 +65,9 @@ pub enum Op {
     /// (KQL's `A == B` of two string columns; `!=` when negated). Its one value is the
     /// other field's name. Case-sensitive only: `=~` of two columns is not this.
     SameAs,
+    /// `"S" contains field`: the field's text occurs in the value's (KQL's `contains`
+    /// with the literal on the left and a column on the right; `_cs`, `!` as usual).
+    ContainedIn,
 }
 
 impl Op {
@@ -81,6 +84,7 @@ impl Op {
                 | Op::HasSuffix
                 | Op::In
                 | Op::SameAs
+                | Op::ContainedIn
         )
     }
 
@@ -202,6 +206,7 @@ impl Atom {
         let cs = self.case_sensitive;
         let positive = match self.op {
             Op::SameAs => text == other,
+            Op::ContainedIn => contains(self.value().text(), text, cs),
             Op::Equals => self.value().equals(text, cs),
             Op::Contains => contains(text, self.value().text(), cs),
             Op::StartsWith => starts_with(text, self.value().text(), cs),

@@ -88,6 +88,7 @@ fn refused(atom: &Atom, ty: ColumnType) -> Option<Option<&Value>> {
         // `in~`, `has_any`, `has_all`: a text column, any values.
         Op::In | Op::HasAny | Op::HasAll => (!text_column).then_some(None),
         Op::Contains
+        | Op::ContainedIn
         | Op::StartsWith
         | Op::EndsWith
         | Op::Has

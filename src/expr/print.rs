@@ -92,6 +92,15 @@ pub fn write_atom(atom: &Atom, subject: &str, as_text: bool, out: &mut String) {
         out.push_str(other);
         return;
     }
+    if atom.op == Op::ContainedIn {
+        // The literal is the left-hand side.
+        out.push_str(&print_value(atom.value()));
+        out.push(' ');
+        out.push_str(&operator_text(atom));
+        out.push(' ');
+        out.push_str(subject);
+        return;
+    }
     let value = |v: &Value| match v {
         Value::Num(t) if as_text => print_value(&Value::Str(t.clone())),
         Value::Bool(b) if as_text => print_value(&Value::Str(b.to_string())),
@@ -143,7 +152,7 @@ pub fn operator_text(atom: &Atom) -> String {
         Op::Le => return "<=".into(),
         Op::Gt => return ">".into(),
         Op::Ge => return ">=".into(),
-        Op::Contains => "contains",
+        Op::Contains | Op::ContainedIn => "contains",
         Op::StartsWith => "startswith",
         Op::EndsWith => "endswith",
         Op::Has => "has",

@@ -1216,6 +1216,29 @@ impl<'q> Reader<'q> {
         if let Some(path) = crate::pred::canonical_path(&atom.field) {
             atom.field = path;
         }
+        // A `let` string on the left and a string column on the right
+        // (`SensitiveObjects contains QueryTarget`): a test of the column.
+        if let Some(Binding::Scalar(Value::Str(literal))) = self.let_of(&atom.field)
+            && let [value] = atom.values.as_slice()
+            && names.iter().any(|n| n == value.text())
+            && self.table_column(value.text())
+        {
+            let op = match atom.op {
+                Op::Equals => Op::Equals,
+                Op::Contains => Op::ContainedIn,
+                _ => return self.approximated(at, text, UNDECIDABLE),
+            };
+            return Pred::Atom(Atom {
+                span: at,
+                ..Atom::new(
+                    value.text(),
+                    op,
+                    atom.negated,
+                    atom.case_sensitive,
+                    vec![Value::Str(literal.clone())],
+                )
+            });
+        }
         if let Some((column, pattern)) = self.extracted.get(&atom.field)
             && names.is_empty()
             && atom.op == Op::Equals

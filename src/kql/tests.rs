@@ -540,6 +540,28 @@ fn string_columns_compared_with_each_other() {
     }
 }
 
+/// A `let` string compared with a column (`Objects contains QueryTarget`): a test of
+/// the column, checked against `contains` on every short text.
+#[test]
+fn a_let_string_compared_with_a_column_is_a_test_of_the_column() {
+    let q = read_query(
+        "let Objects = \"[Admins, DnsAdmin]\";\nIdentityQueryEvents | where Objects contains QueryTarget or Objects == Query",
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    let d = q.detection.unwrap();
+    assert_eq!(
+        print(&d),
+        r#""[Admins, DnsAdmin]" contains QueryTarget or Query == "[Admins, DnsAdmin]""#
+    );
+    for text in short_texts(&['a', 'A', 'd', 'm', 'n', 'x', ','], 4) {
+        let holds = "[admins, dnsadmin]".contains(&text.to_ascii_lowercase());
+        assert_eq!(d.eval(&fpx_event(&[("QueryTarget", &text)])), holds, "{text:?}");
+    }
+    // Another operator, a column on both sides of `has`: approximated.
+    let (d, exact) = detection("let Objects = \"x\";\nIdentityQueryEvents | where Objects has QueryTarget");
+    assert!(!exact, "{d}");
+}
+
 /// `union V1, V2` of `let`-bound queries on one table: the rows of either, each read
 /// with the stages after the union in its own columns.
 #[test]

@@ -160,8 +160,40 @@ impl Lowered {
             };
             return Nnf::Lit(self.intern(basic), positive);
         }
+        if atom.op == Op::ContainedIn {
+            // The field is one of the value's substrings: a list of them.
+            let text = atom.value().text();
+            let mut parts: Vec<String> = Vec::new();
+            let mut seen = rustc_hash::FxHashSet::default();
+            for start in text.char_indices().map(|(i, _)| i).chain([text.len()]) {
+                for end in text[start..]
+                    .char_indices()
+                    .map(|(i, _)| start + i)
+                    .skip(1)
+                    .chain([text.len()])
+                {
+                    let part = &text[start..end];
+                    let key = if atom.case_sensitive {
+                        part.to_string()
+                    } else {
+                        part.to_ascii_lowercase()
+                    };
+                    if seen.insert(key) {
+                        parts.push(part.to_string());
+                    }
+                }
+            }
+            let list = Atom::new(
+                &atom.field,
+                Op::In,
+                false,
+                atom.case_sensitive,
+                parts.into_iter().map(pred::Value::Str).collect(),
+            );
+            return self.atom(&list, positive);
+        }
         let kind = match atom.op {
-            Op::SameAs => unreachable!("handled above"),
+            Op::SameAs | Op::ContainedIn => unreachable!("handled above"),
             Op::Equals | Op::In => Kind::Eq,
             Op::Contains => Kind::Contains,
             Op::StartsWith => Kind::Prefix,

@@ -197,8 +197,8 @@ proptest! {
     }
 }
 
-/// An atom over `f`, `g`, `h`: a test of one field, or one field compared with another
-/// (`==`, `!=`).
+/// An atom over `f`, `g`, `h`: a test of one field, one field compared with another
+/// (`==`, `!=`), or a field contained in a constant (`"a b.c" contains f`).
 fn related_atom() -> BoxedStrategy<Atom> {
     let fields = vec!["f", "g", "h"];
     let same = (
@@ -207,7 +207,14 @@ fn related_atom() -> BoxedStrategy<Atom> {
         any::<bool>(),
     )
         .prop_map(|(a, b, negated)| Atom::new(a, Op::SameAs, negated, true, vec![Value::Str(b.to_string())]));
-    prop_oneof![3 => strategy::atom(fields, pool_value(), false), 2 => same].boxed()
+    let within = (
+        proptest::sample::select(fields.clone()),
+        prop_oneof![pool_value(), rich_value()],
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(f, v, negated, cs)| Atom::new(f, Op::ContainedIn, negated, cs, vec![v]));
+    prop_oneof![3 => strategy::atom(fields, pool_value(), false), 2 => same, 1 => within].boxed()
 }
 
 /// Brute force for predicates that compare fields with each other: one universe for
@@ -275,6 +282,29 @@ fn related_fields(#[case] text: &str, #[case] same: &[(&str, &str, bool)], #[cas
     if let Some(w) = &c.when_true {
         assert!(p.eval(w), "{w:?}");
     }
+}
+
+/// `"S" contains f`: f is one of S's substrings (the empty one too), in S's case or any.
+#[test]
+fn a_field_contained_in_a_constant() {
+    let within = |cs| {
+        Pred::Atom(Atom::new(
+            "f",
+            Op::ContainedIn,
+            false,
+            cs,
+            vec![Value::Str("abC".into())],
+        ))
+    };
+    let all = r#"f !in ("", "a", "b", "C", "ab", "bC", "abC")"#;
+    let p = Pred::And(vec![within(true), parse(all)]);
+    assert_eq!(classify(&p).verdict, Verdict::NeverTrue);
+    let p = Pred::And(vec![within(false), parse(all)]);
+    let c = classify(&p);
+    assert_eq!(c.verdict, Verdict::Contingent);
+    assert!(p.eval(c.when_true.as_ref().unwrap()));
+    let p = Pred::And(vec![within(false), parse(&all.replace("!in", "!in~"))]);
+    assert_eq!(classify(&p).verdict, Verdict::NeverTrue);
 }
 
 fn parse(text: &str) -> Pred {
