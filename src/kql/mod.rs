@@ -90,6 +90,7 @@ fn lower(query: &str) -> RuleQuery {
         aliases: HashMap::new(),
         table: None,
         joined: false,
+        unioned: false,
         left_columns: None,
     };
     // pest recurses per nesting level: refuse what could exhaust the stack.
@@ -192,6 +193,9 @@ struct Reader<'q> {
     /// The rule's columns at a join that followed a `project` (the projected names):
     /// then a name not among them is the other table's.
     left_columns: Option<Vec<String>>,
+    /// After a `| union` that adds other tables' rows to the rule's: a name that is not
+    /// a column of the rule's row is null on it, which fpx does not read.
+    unioned: bool,
 }
 
 /// A pair's children without the keyword tokens (`let`, `where`, `by`, ...).
@@ -712,6 +716,19 @@ impl<'q> Reader<'q> {
                     // A join that keeps the rule's rows and their column names (`inner`,
                     // `innerunique`, the `left...` kinds; `lookup`): what follows is still
                     // about those rows, and a condition on their columns is read.
+                    if word == "union" && !projected {
+                        // The rule's rows go on as they are, with other tables' rows
+                        // added: what follows is still about the rule's rows, and a
+                        // condition on their columns is read.
+                        self.notes.push(QueryNote {
+                            span: stage_span,
+                            message: "`| union` adds other tables' rows to the rule's: fpx reads D on the rule's own table (conditions after it on its columns too); the added rows are outside one table's events".into(),
+                            fatal: false,
+                            correlates: true,
+                        });
+                        self.unioned = true;
+                        continue;
+                    }
                     let kind = join_kind(stage.as_str())
                         .unwrap_or(if word == "lookup" { "leftouter" } else { "innerunique" }.into());
                     let keeps_rows = word != "union"
@@ -803,6 +820,7 @@ impl<'q> Reader<'q> {
             aliases: HashMap::new(),
             table: None,
             joined: false,
+            unioned: false,
             left_columns: None,
             memberships: Vec::new(),
             parsed: HashMap::new(),
@@ -1279,6 +1297,13 @@ impl<'q> Reader<'q> {
         }
         if self.other_table(&atom.field) {
             return opaque(None);
+        }
+        if self.unioned && !self.row_column(crate::pred::column_of(&atom.field)) {
+            return self.approximated(
+                at,
+                text,
+                "reads a column the rule's rows lack (the tables the `| union` adds have it); it is read",
+            );
         }
         // A property of a dynamic value (`Parsed.PipeName`): a field of its own, named
         // after the column it is read from (`AdditionalFields.PipeName`).

@@ -167,9 +167,25 @@ fn joins_keep_the_detection_before_them_and_garbage_is_refused_not_panicked() {
     );
     assert!(exact);
     assert_eq!(d, r#"FileName == "a""#);
+    // A `| union` adds other rows: a condition after it on the rule's columns is read
+    // on the rule's rows; one on a column only the added table has is not.
     let q =
         read_query("DeviceProcessEvents | where FileName == 'a' | union DeviceFileEvents | where FolderPath has 'x'");
-    assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"FileName == "a" and FolderPath has "x""#
+    );
+    let q = read_query(
+        "DeviceProcessEvents | where FileName == 'a' | union DeviceRegistryEvents | where RegistryKey has 'x'",
+    );
+    assert!(!q.exact());
+    assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a" and true"#);
+    // After a `project`, which columns the rule's rows have is not followed: as before.
+    let q = read_query(
+        "DeviceProcessEvents | where FileName == 'a' | project FileName, FolderPath | union DeviceFileEvents | where FolderPath has 'x'",
+    );
+    assert!(!q.exact());
     for text in [
         "",
         "|",
