@@ -83,6 +83,7 @@ fn lower(query: &str) -> RuleQuery {
         memberships: Vec::new(),
         parsed: HashMap::new(),
         extracted: HashMap::new(),
+        suffixes: HashMap::new(),
         split_parts: HashMap::new(),
         counted: HashMap::new(),
         notes: Vec::new(),
@@ -173,6 +174,9 @@ struct Reader<'q> {
     /// Columns made by `extract(regex, n, C)` whose group n is never empty in a match:
     /// empty exactly when C does not match the regex. The column and the regex.
     extracted: HashMap<String, (String, String)>,
+    /// Columns made by `extract(".*(G)$", n, C)`: the last part of C's text that `G`
+    /// matches (see [`SuffixExtract`]).
+    suffixes: HashMap<String, SuffixExtract>,
     /// Columns made by `split(C, sep)[0]` or `[-1]` (see [`SplitPart`]).
     split_parts: HashMap<String, SplitPart>,
     /// Columns made by `countof(C, "text")` of a text that cannot overlap itself: the
@@ -825,6 +829,7 @@ impl<'q> Reader<'q> {
             memberships: Vec::new(),
             parsed: HashMap::new(),
             extracted: HashMap::new(),
+            suffixes: HashMap::new(),
             split_parts: HashMap::new(),
             counted: HashMap::new(),
         };
@@ -1292,6 +1297,12 @@ impl<'q> Reader<'q> {
         {
             return lowered;
         }
+        if let Some(suffix) = self.suffixes.get(&atom.field)
+            && let Some(candidate) = self.with_scalars(&atom, names)
+            && let Some(lowered) = suffix.compared(&candidate)
+        {
+            return lowered;
+        }
         if self.computed.contains(&atom.field) {
             return self.approximated(at, text, UNDECIDABLE);
         }
@@ -1408,6 +1419,7 @@ impl<'q> Reader<'q> {
     fn define(&mut self, name: &str, definition: &str) {
         self.parsed.remove(name);
         self.extracted.remove(name);
+        self.suffixes.remove(name);
         self.split_parts.remove(name);
         self.counted.remove(name);
         // A definition's text runs to the next stage, past `//` comments on their own lines.
@@ -1429,6 +1441,11 @@ impl<'q> Reader<'q> {
             && self.table_column(&column)
         {
             self.extracted.insert(name.to_string(), (column, pattern));
+        }
+        if let Some(suffix) = suffix_extract(definition)
+            && self.table_column(&suffix.column)
+        {
+            self.suffixes.insert(name.to_string(), suffix);
         }
         let identifier = |t: &str| {
             t.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -1943,6 +1960,23 @@ fn split_part(definition: &str) -> Option<SplitPart> {
 /// exactly when C does not match. The regex and C.
 fn extracted(definition: &str) -> Option<(String, String)> {
     use regex_syntax::hir::{Hir, HirKind};
+    let (pattern, group, column) = extract_arguments(definition)?;
+    let hir = regex_syntax::Parser::new().parse(&pattern).ok()?;
+    // Group 0 is the whole match; another group must sit in the top-level sequence.
+    let mandatory = |h: &Hir| match h.kind() {
+        HirKind::Capture(c) => c.index == group && h.properties().minimum_len().is_some_and(|n| n > 0),
+        _ => false,
+    };
+    let ok = match hir.kind() {
+        _ if group == 0 => hir.properties().minimum_len().is_some_and(|n| n > 0),
+        HirKind::Concat(parts) => parts.iter().any(mandatory),
+        _ => mandatory(&hir),
+    };
+    ok.then_some((pattern, column))
+}
+
+/// `extract("regex", n, C)`: the regex, the group and C (a column name).
+fn extract_arguments(definition: &str) -> Option<(String, u32, String)> {
     let inner = definition
         .strip_prefix("extract")?
         .trim_start()
@@ -1965,18 +1999,125 @@ fn extracted(definition: &str) -> Option<(String, String)> {
     if rest.next().is_some() || crate::pred::canonical_path(&column).as_deref() != Some(column.as_str()) {
         return None;
     }
+    Some((pattern, group, column))
+}
+
+/// `extract(".*(G)$", n, C)` (group n the capture of G): the last part of C's text in
+/// G's language. KQL's regexes (RE2) take the leftmost match, and `.*` cannot cross a
+/// line end, so the match starts on C's last line; the greedy `.*` then leaves the
+/// shortest suffix of C that G matches whole. When no text of G's language has a line
+/// end, the value is `v` exactly when C ends with `v`, for a `v` G matches whole and
+/// none of whose shorter suffixes it does ("clean"); any other `v` is never the value.
+#[derive(Debug, Clone)]
+struct SuffixExtract {
+    column: String,
+    /// The whole regex (its match, or not, is the value's emptiness).
+    pattern: String,
+    /// `^(?:G)\z`: whether a text is in G's language.
+    whole: regex::Regex,
+    /// Whether G's language has the empty text.
+    empty: bool,
+    /// Whether G's language is closed under changing the case of ASCII letters (so a
+    /// case-insensitive comparison is one over the case variants of a clean value).
+    case_invariant: bool,
+}
+
+impl SuffixExtract {
+    /// `X == v`, `X in (...)`, any case, negated or not: `C endswith v` for a clean `v`,
+    /// `false` for another, `C` not matching the regex for the empty value when G has
+    /// no empty text. `None` for another operator or value.
+    fn compared(&self, atom: &Atom) -> Option<Pred> {
+        if !matches!(atom.op, Op::Equals | Op::In) || (!atom.case_sensitive && !self.case_invariant) {
+            return None;
+        }
+        let at = |op: Op, negated: bool, value: &str, cs: bool| {
+            Pred::Atom(Atom {
+                span: atom.span.clone(),
+                ..Atom::new(&self.column, op, negated, cs, vec![Value::Str(value.to_string())])
+            })
+        };
+        let mut any = Vec::new();
+        for value in &atom.values {
+            let Value::Str(v) = value else {
+                return None;
+            };
+            if v.is_empty() {
+                if self.empty {
+                    return None;
+                }
+                any.push(at(Op::MatchesRegex, true, &self.pattern, true));
+                continue;
+            }
+            let shorter = v.char_indices().skip(1).any(|(i, _)| self.whole.is_match(&v[i..]));
+            if self.whole.is_match(v) && !shorter {
+                any.push(at(Op::EndsWith, false, v, atom.case_sensitive));
+            }
+        }
+        let any = Pred::Or(any);
+        Some(if atom.negated { Pred::Not(Box::new(any)) } else { any })
+    }
+}
+
+/// [`SuffixExtract`] of a definition, when it is one.
+fn suffix_extract(definition: &str) -> Option<SuffixExtract> {
+    use regex_syntax::hir::{Class, Dot, Hir, HirKind, Look};
+    let (pattern, group, column) = extract_arguments(definition)?;
     let hir = regex_syntax::Parser::new().parse(&pattern).ok()?;
-    // Group 0 is the whole match; another group must sit in the top-level sequence.
-    let mandatory = |h: &Hir| match h.kind() {
-        HirKind::Capture(c) => c.index == group && h.properties().minimum_len().is_some_and(|n| n > 0),
-        _ => false,
+    let HirKind::Concat(parts) = hir.kind() else {
+        return None;
     };
-    let ok = match hir.kind() {
-        _ if group == 0 => hir.properties().minimum_len().is_some_and(|n| n > 0),
-        HirKind::Concat(parts) => parts.iter().any(mandatory),
-        _ => mandatory(&hir),
+    let [any, capture, end] = parts.as_slice() else {
+        return None;
     };
-    ok.then_some((pattern, column))
+    let HirKind::Repetition(rep) = any.kind() else {
+        return None;
+    };
+    let HirKind::Capture(cap) = capture.kind() else {
+        return None;
+    };
+    let greedy_dot_star = rep.min == 0 && rep.max.is_none() && rep.greedy && *rep.sub == Hir::dot(Dot::AnyCharExceptLF);
+    if !greedy_dot_star || cap.index != group || *end != Hir::look(Look::End) {
+        return None;
+    }
+    // Whether some text of the language has a line end (or G looks at its context:
+    // `^`, `\b`, ...); whether it is closed under ASCII case changes (literals without
+    // letters, classes with both cases or none).
+    fn walk(h: &Hir, line_end: &mut bool, case_invariant: &mut bool) {
+        match h.kind() {
+            HirKind::Literal(l) => {
+                *line_end |= l.0.contains(&b'\n');
+                *case_invariant &= !l.0.iter().any(u8::is_ascii_alphabetic);
+            }
+            HirKind::Class(Class::Unicode(c)) => {
+                let has = |ch: char| c.ranges().iter().any(|r| r.start() <= ch && ch <= r.end());
+                *line_end |= has('\n');
+                *case_invariant &= (b'a'..=b'z').all(|b| has(b as char) == has(b.to_ascii_uppercase() as char));
+            }
+            HirKind::Class(Class::Bytes(c)) => {
+                let has = |b: u8| c.ranges().iter().any(|r| r.start() <= b && b <= r.end());
+                *line_end |= has(b'\n');
+                *case_invariant &= (b'a'..=b'z').all(|b| has(b) == has(b.to_ascii_uppercase()));
+            }
+            HirKind::Empty => {}
+            HirKind::Look(_) => *line_end = true,
+            HirKind::Repetition(r) => walk(&r.sub, line_end, case_invariant),
+            HirKind::Capture(c) => walk(&c.sub, line_end, case_invariant),
+            HirKind::Concat(hs) | HirKind::Alternation(hs) => hs.iter().for_each(|h| walk(h, line_end, case_invariant)),
+        }
+    }
+    let (mut line_end, mut case_invariant) = (false, true);
+    walk(&cap.sub, &mut line_end, &mut case_invariant);
+    if line_end {
+        return None;
+    }
+    let whole = regex::Regex::new(&format!("^(?:{})\\z", cap.sub)).ok()?;
+    Some(SuffixExtract {
+        column,
+        empty: whole.is_match(""),
+        pattern,
+        whole,
+        case_invariant,
+    })
 }
 
 /// The columns a stage makes or remakes from others: `parse ... with * "x" A "y" B`

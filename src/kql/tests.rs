@@ -936,6 +936,63 @@ fn a_split_part_compared_with_values_is_exact() {
     }
 }
 
+/// `extract(".*(G)$", 1, C)` compared with values: conditions on C's ending, checked
+/// against the regex's first match (leftmost-first, as RE2 and Rust's regex take it) on
+/// every short text.
+#[test]
+fn the_last_part_a_regex_extracts_compared_with_values_is_exact() {
+    let (d, exact) = detection(
+        "DeviceFileEvents | extend extension = extract(@\".*(\\..*)$\", 1, FileName) | where extension !in (\".ps1\", \".bat\")",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(d, r#"not (FileName endswith_cs ".ps1" or FileName endswith_cs ".bat")"#);
+    let texts = short_texts(&['a', 'A', '.', '\n', 'b'], 6);
+    for (pattern, condition) in [
+        (r#"".*(\..*)$""#, "X in ('.a', '.b.a', 'a', '')"),
+        (r#"".*(\..*)$""#, "X =~ '.A'"),
+        (r#"".*(\.[a-z]*)$""#, "X == '.ab'"),
+        (r#"".*(\.[ab]+)$""#, "X != '.ab'"),
+        (r#"".*(b+)$""#, "X in ('b', 'bb', '')"),
+        (r#"".*(a|\.a)$""#, "X in ('.a', 'a')"),
+        (r#"".*(\..*)$""#, "X == '.b.a'"),
+        (r#"".*(b+)$""#, "X == 'bb'"),
+        (r#"".*(a|\.a)$""#, "X == '.a'"),
+    ] {
+        let q = read_query(&format!(
+            "DeviceFileEvents | extend X = extract(@{pattern}, 1, FileName) | where {condition}"
+        ));
+        assert!(q.exact(), "{pattern} {condition}: {:?}", q.notes);
+        let d = q.detection.unwrap();
+        let re = regex::Regex::new(&pattern[1..pattern.len() - 1]).unwrap();
+        let values: Vec<String> = condition.split('\'').skip(1).step_by(2).map(str::to_string).collect();
+        for text in &texts {
+            let value = re.captures(text).and_then(|c| c.get(1)).map_or("", |m| m.as_str());
+            let hit = if condition.contains("=~") {
+                values.iter().any(|v| v.eq_ignore_ascii_case(value))
+            } else {
+                values.iter().any(|v| v == value)
+            };
+            let holds = if condition.contains("!=") { !hit } else { hit };
+            assert_eq!(
+                d.eval(&fpx_event(&[("FileName", text)])),
+                holds,
+                "{pattern} {condition} on {text:?}"
+            );
+        }
+    }
+    // A case-insensitive test of a case-sensitive language, a regex that looks at its
+    // context, a line end in the language, a lazy `.*`: approximated.
+    for query in [
+        "DeviceFileEvents | extend X = extract(@'.*(\\.[a-z]*)$', 1, FileName) | where X =~ '.ab'",
+        "DeviceFileEvents | extend X = extract(@'.*(\\b\\.a)$', 1, FileName) | where X == '.a'",
+        "DeviceFileEvents | extend X = extract(@'.*(\\.[^x]*)$', 1, FileName) | where X == '.a'",
+        "DeviceFileEvents | extend X = extract(@'.*?(\\..*)$', 1, FileName) | where X == '.a'",
+    ] {
+        let (d, exact) = detection(query);
+        assert!(!exact, "{query}: {d}");
+    }
+}
+
 /// Every text of up to `n` characters over `alphabet`.
 fn short_texts(alphabet: &[char], n: usize) -> Vec<String> {
     let mut texts = vec![String::new()];
