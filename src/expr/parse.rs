@@ -317,6 +317,10 @@ impl Lowering {
                 Value::Str(inside)
             }
             Rule::number => Value::Num(canonical_number(text)),
+            Rule::typed_number => {
+                let number = pair.into_inner().next().expect("grammar: typed number");
+                Value::Num(canonical_number(number.as_str()))
+            }
             Rule::datetime_value => datetime_value(pair)?,
             Rule::concatenated => {
                 let mut joined = String::new();

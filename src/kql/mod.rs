@@ -668,7 +668,7 @@ impl<'q> Reader<'q> {
                     // `project-away`, `-keep`, `-rename` reshape the rule's columns too.
                     projected |= word.starts_with("project");
                     // Aggregations, as `summarize`: what follows is about groups.
-                    if matches!(word.as_str(), "make-series" | "top-nested") {
+                    if matches!(word.as_str(), "make-series" | "top-nested" | "summarize" | "distinct") {
                         summarized = true;
                         self.resolve_combined(read);
                         continue;
@@ -699,8 +699,14 @@ impl<'q> Reader<'q> {
                 // `distinct *` keeps every column.
                 Rule::distinct_stage => {
                     let names: Vec<String> = children(stage)
-                        .filter(|n| n.as_rule() == Rule::name)
-                        .map(|n| n.as_str().to_string())
+                        .filter(|n| n.as_rule() == Rule::by_item)
+                        .map(|item| {
+                            let first = item.into_inner().next().expect("grammar: by item");
+                            match first.as_rule() {
+                                Rule::call => derived_column_name(first.as_str()),
+                                _ => first.as_str().to_string(),
+                            }
+                        })
                         .collect();
                     if !names.is_empty() {
                         outputs = names;
@@ -1160,6 +1166,26 @@ impl<'q> Reader<'q> {
                 // events have no time, so it is dropped.
                 if is_time(&first) || mentions_time(&text) {
                     return opaque(None);
+                }
+                // `column_ifexists("C", default) op ...` on a table that has C is `C op ...`.
+                if let Some(column) = column_ifexists(&first)
+                    && self.row_column(&column)
+                    && let Some(rest) = text.strip_prefix(first.as_str())
+                {
+                    let rewritten = format!("{column}{rest}");
+                    if let Ok(mut pairs) = Grammar::parse(Rule::kql_condition, &rewritten)
+                        && let Some(condition) = pairs.next()
+                        && condition.as_str().len() == rewritten.len()
+                        && let Some(expr) = condition.into_inner().find(|p| p.as_rule() == Rule::kql_expr)
+                    {
+                        // Spans point at the condition as written.
+                        return self.expr(expr).map_atoms(&mut |a| {
+                            Pred::Atom(Atom {
+                                span: at.clone(),
+                                ..a.clone()
+                            })
+                        });
+                    }
                 }
                 self.approximated(at, &text, UNDECIDABLE)
             }
@@ -2289,6 +2315,49 @@ fn several_tables(source: &Pair<Rule>) -> Vec<String> {
         .filter(|p| p.as_rule() == Rule::name)
         .map(|p| p.as_str().to_string())
         .collect()
+}
+
+/// The column `column_ifexists("C", default)` names.
+fn column_ifexists(call: &str) -> Option<String> {
+    let args = call
+        .strip_prefix("column_ifexists")?
+        .trim_start()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let [name, _default] = top_level_commas(args)[..] else {
+        return None;
+    };
+    let Some((Value::Str(name), true)) = literal(name.trim()) else {
+        return None;
+    };
+    (crate::pred::canonical_path(&name).as_deref() == Some(name.as_str()) && !name.contains(['.', '['])).then_some(name)
+}
+
+/// KQL's name for an unnamed `by` or `distinct` expression: the column of a conversion
+/// (`tostring(SPN)` is `SPN`, as Kusto.Language names it) or of `bin(C, ...)`; else the
+/// name of an aggregate (see [`default_column_name`]).
+fn derived_column_name(call: &str) -> String {
+    const KEEP_NAME: [&str; 10] = [
+        "tostring",
+        "toint",
+        "tolong",
+        "todouble",
+        "toreal",
+        "todatetime",
+        "tobool",
+        "totimespan",
+        "todecimal",
+        "bin",
+    ];
+    if let Some((function, rest)) = call.split_once('(')
+        && KEEP_NAME.contains(&function.trim())
+    {
+        let argument = rest.split([',', ')']).next().unwrap_or("").trim();
+        if crate::pred::canonical_path(argument).as_deref() == Some(argument) && !argument.contains(['.', '[']) {
+            return argument.to_string();
+        }
+    }
+    default_column_name(call)
 }
 
 /// KQL's name for an unnamed aggregate: `count()` is `count_`, `make_set(X)` is

@@ -578,6 +578,47 @@ fn a_let_string_compared_with_a_column_is_a_test_of_the_column() {
     assert!(!exact, "{d}");
 }
 
+/// Constructs of Azure-Sentinel's Defender XDR analytic rules: `column_ifexists` of a
+/// column the table has, typed number literals, `distinct` of expressions and an
+/// aggregate the `summarize` rules do not cover (both aggregations: D is read before).
+#[test]
+fn constructs_of_published_analytic_rules() {
+    let (d, exact) = detection(
+        "DeviceProcessEvents | where column_ifexists('ProcessVersionInfoOriginalFileName', 'x') =~ 'bitsadmin.exe' or FileName =~ 'b.exe'",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(
+        d,
+        r#"ProcessVersionInfoOriginalFileName =~ "bitsadmin.exe" or FileName =~ "b.exe""#
+    );
+    // A column the table lacks reads the default: not followed.
+    let (_, exact) = detection("DeviceProcessEvents | where column_ifexists('Nope', '') == 'a'");
+    assert!(!exact);
+    let (d, exact) = detection(
+        "let ids = pack_array(int(20892), long(15600));\nCloudAppEvents | where ApplicationId in (ids) and ApplicationId != real(5)",
+    );
+    assert!(exact, "{d}");
+    assert_eq!(
+        d,
+        r#"ApplicationId in (20892, 15600) and (ApplicationId != 5 and ApplicationId != "")"#
+    );
+    // A condition after `distinct` on one of its columns holds of the rows it came from.
+    for (query, expected) in [
+        (
+            "IdentityLogonEvents | where Protocol == 'Kerberos' | distinct tostring(AdditionalFields), DeviceName, bin(Timestamp, 2m) | where DeviceName != ''",
+            r#"Protocol == "Kerberos" and DeviceName != """#,
+        ),
+        (
+            "IdentityLogonEvents | where Protocol == 'Kerberos' | summarize count(), S = (make_list(DeviceName, 10)) by AccountUpn | where count_ > 5",
+            r#"Protocol == "Kerberos""#,
+        ),
+    ] {
+        let q = read_query(query);
+        assert!(q.exact(), "{query}: {:?}", q.notes);
+        assert_eq!(print(&q.detection.unwrap()), expected, "{query}");
+    }
+}
+
 /// `union V1, V2` of `let`-bound queries on one table: the rows of either, each read
 /// with the stages after the union in its own columns.
 #[test]

@@ -669,6 +669,7 @@ impl<'q> Checker<'q> {
 
     fn project(&mut self, rest: &[Token<'q>], scope: Scope) -> Scope {
         let mut columns = Vec::new();
+        let mut derived_names = Vec::new();
         let mut open = false;
         for item in split(rest, |t| t.is(",")) {
             // `project` takes no wildcards; an item with one is left unchecked.
@@ -677,27 +678,32 @@ impl<'q> Checker<'q> {
                 continue;
             }
             match self.output_item(item, &scope) {
-                Some(name) => columns.push(name),
+                Some((name, derived)) => {
+                    if derived {
+                        derived_names.push(name.clone());
+                    }
+                    columns.push(name);
+                }
                 None => open = true,
             }
         }
-        self.declared_once(&columns, rest);
+        self.declared_once(&columns, &derived_names, rest);
         Scope::output(columns, open, "`project`")
     }
 
     /// An item of `project` or `summarize ... by` (checked against `scope`): the name of
     /// the column it makes, when KQL's name for it is certain: `Name = expr`, a column,
-    /// `bin(Column, ...)`.
-    fn output_item(&mut self, item: &[Token<'q>], scope: &Scope) -> Option<String> {
+    /// `bin(Column, ...)`; and whether KQL derived that name from an expression (`bin`).
+    fn output_item(&mut self, item: &[Token<'q>], scope: &Scope) -> Option<(String, bool)> {
         if let Some((name, value)) = assignment(item) {
             self.expr(value, scope);
-            return Some(name.text.to_string());
+            return Some((name.text.to_string(), false));
         }
         self.expr(item, scope);
         match item {
-            [name] if name.kind == Tok::Word => Some(name.text.to_string()),
+            [name] if name.kind == Tok::Word => Some((name.text.to_string(), false)),
             [bin, open, column, ..] if bin.text == "bin" && open.is("(") && column.kind == Tok::Word => {
-                Some(column.text.to_string())
+                Some((column.text.to_string(), true))
             }
             _ => None,
         }
@@ -781,13 +787,19 @@ impl<'q> Checker<'q> {
                 }
             }
         }
+        let mut derived_names = Vec::new();
         for item in split(by, |t| t.is(",")).into_iter().filter(|i| !i.is_empty()) {
             match self.output_item(item, &scope) {
-                Some(name) => columns.push(name),
+                Some((name, derived)) => {
+                    if derived {
+                        derived_names.push(name.clone());
+                    }
+                    columns.push(name);
+                }
                 None => open = true,
             }
         }
-        self.declared_once(&columns, by);
+        self.declared_once(&columns, &derived_names, by);
         Scope::output(columns, open, "`summarize`")
     }
 
@@ -843,10 +855,19 @@ impl<'q> Checker<'q> {
     }
 
     /// A stage's output columns must have distinct names; the second of two is an error
-    /// (placed on its last mention in `toks`).
-    fn declared_once(&mut self, columns: &[String], toks: &[Token]) {
-        for (i, name) in columns.iter().enumerate() {
-            if columns[..i].contains(name) {
+    /// (placed on its last mention in `toks`). A name KQL derives from an expression
+    /// (`derived`: `bin(Timestamp, 1d)` is `Timestamp`) is made unique when it is taken
+    /// (`Timestamp1`), so only two written names clash.
+    fn declared_once(&mut self, columns: &[String], derived: &[String], toks: &[Token]) {
+        let mut seen: Vec<&String> = Vec::new();
+        let mut skipped: Vec<&String> = Vec::new();
+        for name in columns {
+            // The derived names, one occurrence each, are left out.
+            if derived.iter().filter(|d| *d == name).count() > skipped.iter().filter(|s| **s == name).count() {
+                skipped.push(name);
+                continue;
+            }
+            if seen.contains(&name) {
                 let at = toks
                     .iter()
                     .rev()
@@ -854,6 +875,7 @@ impl<'q> Checker<'q> {
                     .map_or(0..0, |t| t.span.clone());
                 self.error(at, format!("a column named `{name}` is already declared"), None);
             }
+            seen.push(name);
         }
     }
 
@@ -1020,6 +1042,18 @@ mod tests {
             1
         );
         assert!(errors("DeviceProcessEvents | summarize count() by DeviceId | where count_ > 5").is_empty());
+        // A name KQL derives from `bin(...)` is made unique (Kusto.Language accepts these);
+        // two written names clash.
+        assert!(errors("DeviceInfo | summarize by bin(Timestamp, 1d), Timestamp").is_empty());
+        assert!(errors("DeviceInfo | project Timestamp, bin(Timestamp, 1d)").is_empty());
+        assert_eq!(
+            errors("DeviceInfo | summarize DeviceName = count() by DeviceName").len(),
+            1
+        );
+        assert_eq!(
+            errors("DeviceInfo | summarize by T = bin(Timestamp, 1d), T = DeviceName").len(),
+            1
+        );
         assert!(
             errors("DeviceProcessEvents | summarize (T, Cmd) = arg_max(Timestamp, ProcessCommandLine) by DeviceId | where Cmd has 'x'")
                 .is_empty()
