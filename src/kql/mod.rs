@@ -425,6 +425,9 @@ impl<'q> Reader<'q> {
             // queries read other rows: noted, as a union of tables is.
             let union = first.as_str().trim_start().to_ascii_lowercase().starts_with("union");
             let at = span(&first);
+            if union && let Some(read) = self.union_of_queries(&first, inner.clone()) {
+                return Some(read);
+            }
             let sub = first.into_inner().find(|p| p.as_rule() == Rule::tabular)?;
             let mut read = self.read(sub)?;
             if union {
@@ -555,6 +558,92 @@ impl<'q> Reader<'q> {
             projected: reads.iter().any(|r| r.projected),
             known: reads.iter().all(|r| r.known),
         })
+    }
+
+    /// `union (A | where P), (B | where P), C...` where every query reads one known table
+    /// with the same conditions (and no other stage): the rows of those tables that meet
+    /// P, which is `union A, B | where P` (one table of their rows, see
+    /// `crate::schema::Schema::union`), with `stages` after it. `None` otherwise (the
+    /// caller reads the first query and notes the others).
+    fn union_of_queries(&mut self, source: &Pair<'q, Rule>, stages: pest::iterators::Pairs<'q, Rule>) -> Option<Read> {
+        let base = self.clone();
+        let mut tables = Vec::new();
+        let mut detection: Option<Pred> = None;
+        for part in source.clone().into_inner() {
+            let query = match part.as_rule() {
+                Rule::tabular => part,
+                // Another query, as text: read on its own.
+                Rule::nested => Grammar::parse(Rule::tabular, part.as_str()).ok()?.next()?,
+                Rule::name => {
+                    crate::schema::schema().table(part.as_str())?;
+                    tables.push(part.as_str().to_string());
+                    if detection.as_ref().is_some_and(|d| *d != Pred::True) {
+                        *self = base;
+                        return None;
+                    }
+                    detection = Some(Pred::True);
+                    continue;
+                }
+                _ => continue,
+            };
+            *self = base.clone();
+            // The queries' own spans: a query read from text has spans of its own.
+            let own = std::ptr::eq(query.get_input(), source.get_input());
+            let read = self.read(query);
+            let plain = matches!(
+                &read,
+                Some(read)
+                    if read.several.is_none()
+                        && read.outputs.is_empty()
+                        && !read.summarized
+                        && read.combined.is_none()
+                        && self.notes.len() == base.notes.len()
+                        && self.computed == base.computed
+                        && self.aliases.len() == base.aliases.len()
+                        && crate::schema::schema().table(&read.source).is_some()
+            );
+            let Some(read) = read.filter(|_| plain) else {
+                *self = base;
+                return None;
+            };
+            let d = match read.wheres.as_slice() {
+                [] => Pred::True,
+                [one] => approximate(one, true),
+                all => approximate(&Pred::And(all.to_vec()), true),
+            };
+            match &detection {
+                None if own => detection = Some(d),
+                // The first query is the one written in the source, with its spans.
+                None => {
+                    *self = base;
+                    return None;
+                }
+                Some(first) if first.without_spans() == d.without_spans() => {}
+                Some(_) => {
+                    *self = base;
+                    return None;
+                }
+            }
+            tables.push(read.source.clone());
+        }
+        *self = base;
+        let detection = detection?;
+        if tables.len() < 2 || crate::schema::schema().union(&tables).is_none() {
+            return None;
+        }
+        self.table = Some(tables[0].clone());
+        let mut read = Read {
+            source: tables[0].clone(),
+            wheres: vec![detection],
+            outputs: Vec::new(),
+            summarized: false,
+            several: Some((tables, span(source), false)),
+            combined: None,
+            projected: false,
+            known: true,
+        };
+        self.stages(stages, &mut read);
+        Some(read)
     }
 
     /// Reads `stages` on top of what `read` holds.

@@ -619,6 +619,39 @@ fn constructs_of_published_analytic_rules() {
     }
 }
 
+/// `union (A | where P), (B | where P)`: the same conditions on each table's rows are
+/// `union A, B | where P`; different conditions stay a union of queries (noted).
+#[test]
+fn a_union_of_queries_with_one_condition_is_a_union_of_tables() {
+    let q = read_query(
+        "let H = dynamic(['a1', 'b2']);\nunion isfuzzy=true(DeviceEvents | where InitiatingProcessSHA256 in (H)),\n(DeviceImageLoadEvents | where InitiatingProcessSHA256 in (H))\n| extend x = 1",
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(q.table.as_deref(), Some("union(DeviceEvents, DeviceImageLoadEvents)"));
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"InitiatingProcessSHA256 in ("a1", "b2")"#
+    );
+    let q = read_query(
+        "union (DeviceProcessEvents | where FileName == 'a'), (DeviceFileEvents | where FileName == 'a')\n| where FolderPath has 'x'",
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"FileName == "a" and FolderPath has "x""#
+    );
+    for query in [
+        "union (DeviceProcessEvents | where FileName == 'a'), (DeviceFileEvents | where FileName == 'b')",
+        "union (DeviceProcessEvents | where FileName == 'a'), DeviceFileEvents",
+        "union (DeviceProcessEvents | where FileName == 'a'), (DeviceFileEvents | where FileName == 'a' | extend F = 1)",
+        "union (DeviceProcessEvents | where FileName == 'a'), (MyTable | where FileName == 'a')",
+    ] {
+        let q = read_query(query);
+        assert!(!q.exact(), "{query}");
+        assert_eq!(q.table.as_deref(), Some("DeviceProcessEvents"), "{query}");
+    }
+}
+
 /// `union V1, V2` of `let`-bound queries on one table: the rows of either, each read
 /// with the stages after the union in its own columns.
 #[test]
