@@ -1889,12 +1889,7 @@ fn without_comments(text: &str) -> String {
 /// overlap (no proper prefix of it is also a suffix): then KQL's count of possibly
 /// overlapping occurrences is the count of separate ones. The column and the text.
 fn counted(definition: &str) -> Option<(String, String)> {
-    let args = definition
-        .strip_prefix("countof")?
-        .trim_start()
-        .strip_prefix('(')?
-        .strip_suffix(')')?;
-    let parts = top_level_commas(args);
+    let parts = call_arguments(definition, "countof")?;
     let (column, text) = match parts[..] {
         [column, text] => (column, text),
         [column, text, kind] if matches!(literal(kind.trim()), Some((Value::Str(k), true)) if k == "normal") => {
@@ -2046,13 +2041,7 @@ fn split_part(definition: &str) -> Option<SplitPart> {
         "-1" => false,
         _ => return None,
     };
-    let args = call
-        .trim()
-        .strip_prefix("split")?
-        .trim_start()
-        .strip_prefix('(')?
-        .strip_suffix(')')?;
-    let [column, sep] = top_level_commas(args)[..] else {
+    let [column, sep] = call_arguments(call.trim(), "split")?[..] else {
         return None;
     };
     let column = column.trim();
@@ -2092,12 +2081,7 @@ fn extracted(definition: &str) -> Option<(String, String)> {
 
 /// `extract("regex", n, C)`: the regex, the group and C (a column name).
 fn extract_arguments(definition: &str) -> Option<(String, u32, String)> {
-    let inner = definition
-        .strip_prefix("extract")?
-        .trim_start()
-        .strip_prefix('(')?
-        .strip_suffix(')')?
-        .trim();
+    let inner = call_text(definition, "extract")?.trim();
     // The regex: the longest prefix that is one string literal.
     let end = (1..=inner.len())
         .rev()
@@ -2406,14 +2390,22 @@ fn several_tables(source: &Pair<Rule>) -> Vec<String> {
         .collect()
 }
 
-/// The column `column_ifexists("C", default)` names.
-fn column_ifexists(call: &str) -> Option<String> {
-    let args = call
-        .strip_prefix("column_ifexists")?
+/// The text between the parentheses of a call of `function` (`f(...)`, `f (...)`).
+fn call_text<'t>(text: &'t str, function: &str) -> Option<&'t str> {
+    text.strip_prefix(function)?
         .trim_start()
         .strip_prefix('(')?
-        .strip_suffix(')')?;
-    let [name, _default] = top_level_commas(args)[..] else {
+        .strip_suffix(')')
+}
+
+/// The arguments of a call of `function`, split at its top-level commas.
+fn call_arguments<'t>(text: &'t str, function: &str) -> Option<Vec<&'t str>> {
+    call_text(text, function).map(top_level_commas)
+}
+
+/// The column `column_ifexists("C", default)` names.
+fn column_ifexists(call: &str) -> Option<String> {
+    let [name, _default] = call_arguments(call, "column_ifexists")?[..] else {
         return None;
     };
     let Some((Value::Str(name), true)) = literal(name.trim()) else {
