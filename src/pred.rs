@@ -18,6 +18,10 @@
 //!   (`-?[0-9]+(\.[0-9]+)?`) that compares as asked, exactly (no rounding to a
 //!   float); any other text makes them false.
 //! - `matches regex` searches the field's text with the (case-sensitive) pattern.
+//! - Two fields compared ([`Op::SameAs`], read from KQL's `A == B` of two string
+//!   columns) are equal texts; a field contained in a constant ([`Op::ContainedIn`],
+//!   `"S" contains C`) is one of the constant's substrings (ASCII case folded unless
+//!   `_cs`).
 
 use std::collections::BTreeMap;
 use std::fmt;

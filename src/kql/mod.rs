@@ -11,11 +11,19 @@
 //! output for some content of the other tables: a `join` that keeps the rule's rows, a
 //! comparison with the joined table's columns, and membership in a query on another
 //! table that leaves the compared value free are conditions on those other rows (noted,
-//! D stays exact); other joins and a `| union` keep D as read up to them. A `union A, B`
-//! of known tables is one table of their rows (`crate::schema::Schema::union`). A few
-//! computed values are lowered exactly (`extract` emptiness, `contains` on the rest of a
-//! `parse`). A `datatable` read as the rule's rows, `print`, or a call of a function
-//! that is not a `let`-bound query makes the query unsupported: no D at all.
+//! D stays exact); a `| union` adds other tables' rows and keeps the rule's as they are
+//! (conditions after it on the rule's columns are read on them); other joins keep D as
+//! read up to them. A `union A, B` of known tables is one table of their rows
+//! (`crate::schema::Schema::union`), and so is a union of queries with the same
+//! conditions on known tables; a union of `let`-bound queries on one table is the `or`
+//! of their detections. Two string columns compared (`A == B`, `A != B`) are one test
+//! of both ([`crate::pred::Op::SameAs`]); a `let` string containing a column is
+//! [`crate::pred::Op::ContainedIn`]. A few computed values are lowered exactly
+//! (`extract` emptiness and `extract(".*(G)$", ...)` compared with values, `contains` on
+//! the rest of a `parse`, the first or last `split` part, `countof`, `column_ifexists`
+//! of a column the table has). A `datatable` read as the rule's rows, `print`, or a
+//! call of a function that is not a `let`-bound query makes the query unsupported: no D
+//! at all.
 //!
 //! Comparisons and values are lowered by the exclusion code (`crate::expr`) on pairs of
 //! the one parser over both grammars (`crate::grammar`), so both mean the same.
