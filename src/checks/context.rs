@@ -3,11 +3,11 @@
 //! FPX105, FPX304). Fields the table lacks read as empty, as the SIEM would.
 
 use super::{
-    Code, ExclusionAnalysis, Finding, LOGIC_CODES, analyze_exclusion, fpx104_mutes_rule, fpx105_never_applies,
+    Code, ExclusionAnalysis, Finding, LOGIC_CODES, analyze_outcome, fpx104_mutes_rule, fpx105_never_applies,
     fpx201_unknown_field, fpx202_field_not_in_table, fpx203_value_mismatch, fpx204_type_mismatch,
     fpx304_attacker_controllable, logic_findings,
 };
-use crate::expr::ParseOutcome;
+use crate::expr::{Irregularity, ParseOutcome, ParsedExclusion, parse_exclusion};
 use crate::logic::{Domain, SatResult, Verdict, classify_sides, sat_in};
 use crate::pred::{Pred, Span};
 use crate::schema::{Applied, Column, Resolution, domains_of, schema, typed_on};
@@ -50,7 +50,57 @@ pub fn resolve_field(field: &str, table: &str, span: Span) -> Result<&'static Co
 
 /// Runs the exclusion-level checks, then the checks that need the rule.
 pub fn analyze_in_context(text: &str, context: Option<&RuleContext>) -> InContext {
-    in_context(analyze_exclusion(text), context)
+    let mut outcome = parse_exclusion(text);
+    if let (ParseOutcome::Parsed(parsed), Some(context)) = (&mut outcome, context) {
+        columns_compared(parsed, context.table);
+    }
+    in_context(analyze_outcome(text, outcome), context)
+}
+
+/// `A == B` or `A != B` with `B` unquoted, where both are string columns of the table:
+/// KQL compares the two columns, and so does fpx then ([`crate::pred::Op::SameAs`]; no
+/// FPX004, whose fix would quote `B` and change the meaning). Elsewhere an unquoted word
+/// stays a value with FPX004.
+fn columns_compared(parsed: &mut ParsedExclusion, table: &str) {
+    use crate::pred::{Atom, Op, Value};
+    let Some(columns) = schema().table(table) else {
+        return;
+    };
+    let string = |name: &str| {
+        columns
+            .iter()
+            .any(|c| c.name == name && c.ty == crate::schema::ColumnType::String)
+    };
+    let unquoted: Vec<Span> = parsed
+        .irregularities
+        .iter()
+        .filter_map(|i| match i {
+            Irregularity::UnquotedValue { span, .. } => Some(span.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut read: Vec<Span> = Vec::new();
+    let pred = parsed.pred.map_atoms(&mut |a| {
+        let word = unquoted
+            .iter()
+            .find(|s| a.span.start <= s.start && s.end <= a.span.end && s.end > s.start);
+        match (word, a.values.as_slice()) {
+            (Some(word), [Value::Str(name)])
+                if a.op == Op::Equals && a.case_sensitive && string(&a.field) && string(name) =>
+            {
+                read.push(word.clone());
+                Pred::Atom(Atom {
+                    span: a.span.clone(),
+                    ..Atom::new(&a.field, Op::SameAs, a.negated, true, vec![Value::Str(name.clone())])
+                })
+            }
+            _ => Pred::Atom(a.clone()),
+        }
+    });
+    parsed.pred = pred;
+    parsed
+        .irregularities
+        .retain(|i| !matches!(i, Irregularity::UnquotedValue { span, .. } if read.contains(span)));
 }
 
 /// The checks that need the rule, after the exclusion's own.
@@ -74,9 +124,14 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
         let first = pred
             .atoms()
             .into_iter()
-            .find(|a| a.field == field)
+            .find(|a| a.field == field || a.other_field() == Some(field.as_str()))
             .expect("a field comes from an atom");
-        let span = first.span.start..first.span.start + field.len();
+        // The other field of `A == B` is written last.
+        let span = if first.field == field {
+            first.span.start..first.span.start + field.len()
+        } else {
+            first.span.end.saturating_sub(field.len())..first.span.end
+        };
         match resolve_field(&field, context.table, span) {
             Ok(column) => {
                 for atom in pred.atoms().into_iter().filter(|a| a.field == field) {

@@ -4,6 +4,10 @@
 //! Curly quotes (`“…”`, `‘…’`), an exclusion wrapped in markdown backticks, and values
 //! written without quotes. fpx reads them as meant; KQL does not.
 //!
+//! In a rule's context (a scenario's exclusion, `fpx lint --table T`), `A == B` or
+//! `A != B` where both are string columns of the table is what KQL reads it as, a
+//! comparison of the two columns: no finding then.
+//!
 //! ## Why it matters
 //! Pasted into a query, `“LogMeIn.exe”` is a syntax error and an unquoted `LogMeIn.exe`
 //! is read as a column name. These come from copying exclusions out of documents and

@@ -41,7 +41,8 @@ fn telling_event(pred: &Pred) -> Option<Event> {
         .map(|f| {
             let mut values: Vec<String> = atoms
                 .iter()
-                .filter(|a| &a.field == f)
+                // The value of `A == B` is the other field's name, not a text.
+                .filter(|a| &a.field == f && a.other_field().is_none())
                 .flat_map(|a| a.values.iter().map(|v| v.text().to_string()))
                 .collect();
             values.push(String::new());
@@ -88,9 +89,11 @@ pub(super) fn finding(text: &str, pred: &Pred, c: &Classification) -> Finding {
         None => "always true: it suppresses every event".to_string(),
     };
     let mut f = Finding::new(&RULE, message, whole_span(text, pred), "true for every event");
-    f.help = Some(
-        "an `or` of `!=` on one field holds for every value; list the benign values with `in (...)` instead".into(),
-    );
+    f.help = Some(if pred.atoms().iter().any(|a| a.other_field().is_some()) {
+        "an exclusion true for every event mutes the rule; keep only the condition that names the benign case".into()
+    } else {
+        "an `or` of `!=` on one field holds for every value; list the benign values with `in (...)` instead".into()
+    });
     f.witness = witness;
     f
 }

@@ -69,6 +69,13 @@ pub(super) fn finding(
     if !pred.atoms().iter().any(|a| attacker(&a.field)) {
         return None;
     }
+    // A field compared with another (`A == B`) where only one side is the attacker's:
+    // what the attacker can do then depends on the other side's value, not only on the
+    // truth of its conditions, so the search below would not be exact. No finding.
+    let mixed = |a: &&Atom| a.other_field().is_some_and(|other| attacker(&a.field) != attacker(other));
+    if both.atoms().iter().any(mixed) {
+        return None;
+    }
     let mut fixed: Vec<Atom> = Vec::new();
     for atom in both.atoms() {
         if !attacker(&atom.field) && !fixed.contains(atom) {

@@ -42,6 +42,8 @@ pub(super) fn check_scenario(
             .flat_map(|p| {
                 p.atoms()
                     .into_iter()
+                    // The value of `A == B` is a field's name, not a constant.
+                    .filter(|a| a.other_field().is_none())
                     .flat_map(|a| a.values.iter().map(|v| v.text().to_string()))
             })
             .filter(|v| !v.is_empty())

@@ -285,6 +285,68 @@ fn attacker_controllable(table: &str, rule: &str, exclusion: &str) -> Option<Fin
         .find(|f| f.rule.code == Code::Fpx304)
 }
 
+/// In a rule's context, `A == B` / `A != B` of two string columns of the table (B
+/// unquoted) compares the columns, as KQL does: no FPX004 and no quoting fix; out of
+/// context, or with a word that is no column, it stays a value with FPX004.
+#[test]
+fn columns_compared_in_an_exclusion_are_columns_on_the_table() {
+    let context = RuleContext {
+        table: "DeviceLogonEvents",
+        detection: None,
+    };
+    let codes = |a: &ExclusionAnalysis| a.findings.iter().map(|f| f.rule.code).collect::<Vec<_>>();
+    let a = analyze_in_context(
+        "AccountDomain == DeviceName or AccountDomain != DeviceName",
+        Some(&context),
+    )
+    .analysis;
+    assert_eq!(codes(&a), [Code::Fpx101], "{:?}", a.findings);
+    let a = analyze_in_context(
+        "AccountDomain != DeviceName and AccountName == \"admin\"",
+        Some(&context),
+    )
+    .analysis;
+    assert!(codes(&a).is_empty(), "{:?}", a.findings);
+    let w = a.classification.unwrap().when_true.unwrap();
+    assert_ne!(w["AccountDomain"], w["DeviceName"], "{w:?}");
+    let a = analyze_in_context(
+        "AccountDomain == DeviceName and AccountDomain == \"a\" and DeviceName == \"b\"",
+        Some(&context),
+    )
+    .analysis;
+    assert_eq!(a.logic(), "never-true");
+    // A word that is no column of the table, and no table: a value, with FPX004.
+    let a = analyze_in_context("AccountDomain == Contoso", Some(&context)).analysis;
+    assert!(codes(&a).contains(&Code::Fpx004));
+    let a = analyze_exclusion("AccountDomain == DeviceName");
+    assert!(codes(&a).contains(&Code::Fpx004));
+}
+
+/// FPX304 is decided on the truth of the conditions on columns the attacker does not
+/// choose; a comparison of an attacker's column with another column is not one of
+/// those, so no finding is claimed there.
+#[test]
+fn fpx304_is_not_claimed_across_a_comparison_of_columns() {
+    assert!(
+        attacker_controllable(
+            "DeviceNetworkEvents",
+            "RemotePort == 3389 and RemoteIP == LocalIP",
+            r#"RemoteIP startswith "10.""#
+        )
+        .is_none()
+    );
+    // An alert from 5.5.5.5 to itself stays one only while RemoteIP is 5.5.5.5: not
+    // every alert can be suppressed, though those from 1.1.1.1 can.
+    assert!(
+        attacker_controllable(
+            "DeviceNetworkEvents",
+            r#"RemotePort == 3389 and (RemoteIP == LocalIP or LocalIP == "1.1.1.1")"#,
+            r#"RemoteIP startswith "10.""#
+        )
+        .is_none()
+    );
+}
+
 #[test]
 fn fpx304_is_about_every_alert_not_some() {
     // The attacker puts "backup" in the command line of any PsExec alert.
