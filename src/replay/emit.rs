@@ -217,6 +217,8 @@ fn text_of(field: &str, column: Option<&Column>) -> String {
 /// A `summarize ... by` key for a field.
 fn group_key(field: &str, columns: &[Column]) -> String {
     match columns.iter().find(|c| c.name == field) {
+        // KQL does not group by a dynamic value: by its text.
+        Some(c) if c.ty == ColumnType::Dynamic => format!("{} = tostring({})", name(field), name(field)),
         Some(_) => name(field),
         None => format!("{} = {}", name(field), text_of(field, None)),
     }
@@ -251,6 +253,17 @@ mod tests {
             panic!("{text}")
         };
         kql(&p.pred, schema().table("DeviceNetworkEvents").unwrap())
+    }
+
+    /// KQL groups by a dynamic column's text, not by the dynamic value (KS116).
+    #[test]
+    fn a_dynamic_column_is_grouped_by_its_text() {
+        let columns = crate::schema::schema().table("CloudAppEvents").unwrap();
+        assert_eq!(
+            group_key("RawEventData", columns),
+            "RawEventData = tostring(RawEventData)"
+        );
+        assert_eq!(group_key("ActionType", columns), "ActionType");
     }
 
     #[test]
