@@ -1254,11 +1254,28 @@ impl<'q> Reader<'q> {
             ),
             Rule::opaque_term => {
                 let text = pair.as_str().to_string();
-                let first = pair
+                let parts: Vec<(Rule, String)> = pair
+                    .clone()
                     .into_inner()
-                    .next()
-                    .map(|p| p.as_str().to_string())
-                    .unwrap_or_default();
+                    .map(|p| (p.as_rule(), p.as_str().trim().to_string()))
+                    .collect();
+                // `"S" contains C`, `"S" == C`: a literal string and a string column.
+                if let [(_, left), (Rule::scalar_op, op), (Rule::field, column)] = parts.as_slice()
+                    && let Some((Value::Str(literal), true)) = literal(left)
+                    && self.table_column(column)
+                {
+                    let (op, negated, case_sensitive) = operator(op);
+                    let op = match op {
+                        Op::Equals => Op::Equals,
+                        Op::Contains => Op::ContainedIn,
+                        _ => return self.approximated(at, &text, UNDECIDABLE),
+                    };
+                    return Pred::Atom(Atom {
+                        span: at,
+                        ..Atom::new(column, op, negated, case_sensitive, vec![Value::Str(literal)])
+                    });
+                }
+                let first = parts.first().map(|(_, p)| p.clone()).unwrap_or_default();
                 // A time window (`Timestamp > MaxAge`, `Timestamp < AlertTime + 5d`):
                 // events have no time, so it is dropped.
                 if is_time(&first) || mentions_time(&text) {

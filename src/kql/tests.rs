@@ -573,6 +573,11 @@ fn a_let_string_compared_with_a_column_is_a_test_of_the_column() {
         let holds = "[admins, dnsadmin]".contains(&text.to_ascii_lowercase());
         assert_eq!(d.eval(&fpx_event(&[("QueryTarget", &text)])), holds, "{text:?}");
     }
+    // The literal written on the left reads the same (as `--emit kql` prints it).
+    let (d, exact) =
+        detection("IdentityQueryEvents | where \"[Admins, DnsAdmin]\" contains QueryTarget or \"x\" !~ Query");
+    assert!(exact, "{d}");
+    assert_eq!(d, r#""[Admins, DnsAdmin]" contains QueryTarget or Query !~ "x""#);
     // Another operator, a column on both sides of `has`: approximated.
     let (d, exact) = detection("let Objects = \"x\";\nIdentityQueryEvents | where Objects has QueryTarget");
     assert!(!exact, "{d}");
