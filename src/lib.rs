@@ -2,13 +2,16 @@
 //!
 //! Data flow (see DESIGN.md): text is parsed by [`expr`] into the predicate IR
 //! [`pred::Pred`]; [`logic`] decides exactly what a predicate suppresses; [`checks`]
-//! turns that into findings with stable codes; [`report`] renders them.
+//! turns that into findings with stable codes; [`gate`] applies what the user chose
+//! ([`config`], flags, suppressions, a baseline); [`report`] renders them.
 
 pub mod checks;
 pub mod cli;
+pub mod config;
 pub mod corpus;
 pub mod decimal;
 pub mod expr;
+pub mod gate;
 mod grammar;
 pub mod harness;
 pub mod kql;

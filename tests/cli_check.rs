@@ -107,7 +107,8 @@ fn check_json_has_the_documented_shape() {
             "warnings",
             "infos",
             "seed",
-            "input_errors"
+            "input_errors",
+            "suppressed"
         ]
     );
     let r = &report["results"][0];

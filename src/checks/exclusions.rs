@@ -108,7 +108,7 @@ fn placed(
         column,
         result,
         stats: None,
-        suppressed: Vec::new(),
+        ignore: Vec::new(),
         origin,
     }
 }

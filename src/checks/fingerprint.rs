@@ -50,7 +50,7 @@ pub(super) fn salt(rule: &str, scenario: &str) -> u64 {
 }
 
 /// The 64-bit FNV-1a hash: stable across runs and platforms (std's hashers are not).
-pub(super) fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
+pub(crate) fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
     bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     })

@@ -2,10 +2,10 @@
 //! the text `fpx explain CODE` prints) and the analysis that produces them for one
 //! exclusion.
 
-mod anchor;
+pub mod anchor;
 mod context;
 mod exclusions;
-mod fingerprint;
+pub(crate) mod fingerprint;
 mod fixes;
 mod results;
 mod rules;
@@ -71,6 +71,7 @@ registry! {
     Fpx403 = "FPX403" in fpx403_invalid_query,
     Fpx404 = "FPX404" in fpx404_duplicate_rule_id,
     Fpx405 = "FPX405" in fpx405_orphan_scenario,
+    Fpx406 = "FPX406" in fpx406_unused_suppression,
 }
 
 use std::fmt;
@@ -78,7 +79,11 @@ use std::fmt;
 pub use anchor::Anchor;
 pub use context::{InContext, RuleContext, analyze_in_context};
 pub use fixes::fixed_text;
-pub use results::{CheckReport, Origin, Orphan, Outcome, OutcomeCounts, RuleResult, ScenarioResult};
+pub use fpx406_unused_suppression::finding as unused_suppression;
+pub use results::{
+    CheckReport, Origin, Orphan, Outcome, OutcomeCounts, Owner, RuleResult, ScenarioResult, Suppressed, Suppression,
+    SuppressionKind,
+};
 pub use rules::check_corpus;
 
 use serde::Serialize;
@@ -214,6 +219,8 @@ pub fn apply_edits(source: &str, edits: &[Edit]) -> String {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: &'static Rule,
+    /// How bad it is: the code's severity, unless the configuration overrides it.
+    pub severity: Severity,
     /// One sentence: what is wrong.
     pub message: String,
     /// Byte range inside the exclusion the finding points at.
@@ -253,6 +260,7 @@ impl Finding {
     fn new(rule: &'static Rule, message: impl Into<String>, span: Span, label: impl Into<String>) -> Finding {
         Finding {
             rule,
+            severity: rule.severity,
             message: message.into(),
             span,
             label: label.into(),

@@ -15,6 +15,56 @@ pub struct CheckReport {
     pub load_errors: Vec<LoadError>,
     /// FPX405 findings: scenario files whose `rule:` names no rule that was loaded.
     pub orphans: Vec<Orphan>,
+    /// Findings the user silenced where they are (a scenario's `ignore:`, an
+    /// `fpx: ignore[...]` comment): reported with the reason, never counted for the gate.
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// Which part of the report a finding belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// The rule's id (for an orphan scenario file, the id it names).
+    pub rule: String,
+    /// The exclusion's name (a scenario's, `filter NAME`, `meta-filter TITLE`); `None`
+    /// for a finding on the rule itself or on a scenario file.
+    pub scenario: Option<String>,
+    /// Where the exclusion comes from; `None` for a finding on the rule or a file.
+    pub origin: Option<Origin>,
+}
+
+/// A finding the user silenced, and how.
+#[derive(Debug, Clone)]
+pub struct Suppressed {
+    pub owner: Owner,
+    pub finding: Finding,
+    pub by: Suppression,
+}
+
+/// How a finding was silenced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    /// The reason the user wrote (required).
+    pub reason: String,
+}
+
+/// Where a suppression is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressionKind {
+    /// An `ignore:` entry of a scenario.
+    ScenarioIgnore,
+    /// An `fpx: ignore[CODE] reason` comment in a rule file.
+    Comment,
+}
+
+impl SuppressionKind {
+    /// The `kind` value of the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionKind::ScenarioIgnore => "scenario-ignore",
+            SuppressionKind::Comment => "comment",
+        }
+    }
 }
 
 /// A scenario file whose rule was not loaded, and its FPX405 finding.
@@ -33,6 +83,90 @@ impl CheckReport {
             .iter()
             .flat_map(RuleResult::all_findings)
             .chain(self.orphans.iter().map(|o| &o.finding))
+    }
+
+    /// The suppressed findings of a rule (`scenario: None`: of the rule itself) or of
+    /// one of its exclusions.
+    pub fn suppressed_of<'a>(
+        &'a self,
+        rule: &'a str,
+        scenario: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Suppressed> {
+        self.suppressed
+            .iter()
+            .filter(move |s| s.owner.rule == rule && s.owner.scenario.as_deref() == scenario)
+    }
+
+    /// Every finding with its owner, in report order.
+    pub fn located(&self) -> Vec<(Owner, &Finding)> {
+        let mut out = Vec::new();
+        for r in &self.rules {
+            let owner = |s: Option<&ScenarioResult>| Owner {
+                rule: r.rule.id.clone(),
+                scenario: s.map(|s| s.name.clone()),
+                origin: s.map(|s| s.origin),
+            };
+            out.extend(r.findings.iter().map(|f| (owner(None), f)));
+            for s in r.exclusions() {
+                out.extend(s.findings().iter().map(|f| (owner(Some(s)), f)));
+            }
+        }
+        for o in &self.orphans {
+            let owner = Owner {
+                rule: o.rule_id.clone(),
+                scenario: None,
+                origin: None,
+            };
+            out.push((owner, &o.finding));
+        }
+        out
+    }
+
+    /// Keeps the findings `keep` accepts and returns the others, with their owners.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Owner, &Finding) -> bool) -> Vec<(Owner, Finding)> {
+        let mut removed = Vec::new();
+        let mut sieve = |owner: Owner, findings: &mut Vec<Finding>| {
+            for f in std::mem::take(findings) {
+                if keep(&owner, &f) {
+                    findings.push(f);
+                } else {
+                    removed.push((owner.clone(), f));
+                }
+            }
+        };
+        for r in &mut self.rules {
+            let id = r.rule.id.clone();
+            sieve(
+                Owner {
+                    rule: id.clone(),
+                    scenario: None,
+                    origin: None,
+                },
+                &mut r.findings,
+            );
+            for s in r.scenarios.iter_mut().chain(&mut r.inline) {
+                let owner = Owner {
+                    rule: id.clone(),
+                    scenario: Some(s.name.clone()),
+                    origin: Some(s.origin),
+                };
+                sieve(owner, &mut s.result.analysis.findings);
+            }
+        }
+        let orphans = std::mem::take(&mut self.orphans);
+        for o in orphans {
+            let owner = Owner {
+                rule: o.rule_id.clone(),
+                scenario: None,
+                origin: None,
+            };
+            if keep(&owner, &o.finding) {
+                self.orphans.push(o);
+            } else {
+                removed.push((owner, o.finding));
+            }
+        }
+        removed
     }
 
     /// Every finding, mutably (to mark baseline membership, to filter codes).
@@ -119,8 +253,8 @@ pub struct ScenarioResult {
     pub result: InContext,
     /// What the harness generated and how much of it was suppressed, when it ran.
     pub stats: Option<harness::Stats>,
-    /// Findings silenced by the scenario's `ignore:` entries: code, reason, how many.
-    pub suppressed: Vec<(String, String, usize)>,
+    /// The scenario's `ignore:` entries (the gate applies them).
+    pub ignore: Vec<crate::corpus::Ignore>,
     pub origin: Origin,
 }
 
@@ -146,7 +280,7 @@ impl Outcome {
     pub fn of_all<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Outcome {
         let (mut severity, mut inconclusive) = (None, false);
         for f in findings {
-            severity = severity.max(Some(f.rule.severity));
+            severity = severity.max(Some(f.severity));
             inconclusive |= f.rule.code == Code::Fpx305;
         }
         match severity {

@@ -89,6 +89,7 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         rules: results,
         load_errors: errors,
         orphans,
+        suppressed: Vec::new(),
     };
     assign_fingerprints(&mut report);
     assign_anchors(&mut report);

@@ -115,17 +115,6 @@ pub(super) fn check_scenario(
         result.analysis.findings.sort_by_key(|f| f.rule.code);
         stats = Some(outcome.stats);
     }
-    let mut suppressed = Vec::new();
-    for ignore in &s.ignore {
-        let rule = super::lookup(&ignore.code).expect("ignore codes are checked when the file is read");
-        let before = result.analysis.findings.len();
-        result.analysis.findings.retain(|f| f.rule.code != rule.code);
-        suppressed.push((
-            rule.code.to_string(),
-            ignore.reason.clone(),
-            before - result.analysis.findings.len(),
-        ));
-    }
     ScenarioResult {
         file: file.file.clone(),
         source: file.source.clone(),
@@ -135,7 +124,7 @@ pub(super) fn check_scenario(
         column: s.column,
         result,
         stats,
-        suppressed,
+        ignore: s.ignore.clone(),
         origin: Origin::Scenario,
     }
 }

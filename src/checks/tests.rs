@@ -239,7 +239,8 @@ fn fires_on_files(rule: &Rule, example: &str) -> bool {
         let (name, text) = part.split_once('\n').unwrap();
         std::fs::write(dir.path().join(name.trim()), text).unwrap();
     }
-    let report = check_corpus(crate::corpus::load(&[dir.path().to_path_buf()]), None);
+    let mut report = check_corpus(crate::corpus::load(&[dir.path().to_path_buf()]), None);
+    crate::gate::apply(&mut report, &crate::gate::Settings::default(), None);
     assert!(report.load_errors.is_empty(), "{:?}", report.load_errors);
     report.findings().any(|f| f.rule.code == rule.code)
 }

@@ -4,11 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use std::path::Path;
+
 use super::{EXIT_FINDINGS, EXIT_USAGE, FailOn, print, use_color};
-use crate::checks::{CheckReport, Finding, check_corpus, lookup};
-use crate::corpus::{load, write_atomically};
-use crate::harness;
-use crate::report::{Emitter, Run, html, json, junit, markdown, sarif, text};
+use crate::checks::check_corpus;
+use crate::config::{self, Config};
+use crate::corpus::{Scan, load_with, write_atomically};
+use crate::report::{Emitter, Run, github, html, json, junit, markdown, sarif, text};
+use crate::{gate, harness};
 
 #[derive(Args)]
 pub(super) struct CheckArgs {
@@ -22,15 +25,24 @@ pub(super) struct CheckArgs {
     /// Write the report to this file (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Exit with 1 when a finding is at least this severe.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    fail_on: FailOn,
-    /// Report only these codes (comma-separated, e.g. FPX101,FPX104).
+    /// Exit with 1 when a finding is at least this severe [default: error, or the
+    /// configuration's `fail-on`].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Report only these codes: codes, prefixes (FPX3), names or ALL, comma-separated
+    /// (replaces the configuration's `select`).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     select: Vec<String>,
-    /// Do not report these codes (comma-separated).
+    /// Do not report these codes (comma-separated; added to the configuration's `ignore`).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     ignore: Vec<String>,
+    /// Read the configuration from this file instead of the nearest fpx.toml or
+    /// pyproject.toml [tool.fpx].
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    config: Option<PathBuf>,
+    /// Ignore every configuration file.
+    #[arg(long)]
+    isolated: bool,
     /// Findings listed in this file (from --write-baseline) are reported but do not fail
     /// the gate; only new ones do.
     #[arg(long, value_name = "FILE")]
@@ -68,36 +80,62 @@ enum CheckFormat {
     Junit,
     Markdown,
     Html,
+    /// GitHub Actions workflow commands: an annotation per finding.
+    Github,
 }
 
 pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
-    for code in args.select.iter().chain(&args.ignore) {
-        if lookup(code).is_none() {
-            return Err(format!(
-                "unknown code `{code}` in --select/--ignore; `fpx explain --list` lists them"
-            ));
+    let config = match (&args.config, args.isolated) {
+        (Some(file), _) => config::load(file),
+        (None, true) => Ok(Config::default()),
+        (None, false) => config::discover(Path::new(".")),
+    };
+    let config = match config {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("fpx: error: {e}");
+            return Ok(EXIT_USAGE);
         }
+    };
+    let mut settings = config.settings();
+    let flags = |list: &[String], what: &str| gate::select::parse_all(list).map_err(|e| format!("in {what}: {e}"));
+    if !args.select.is_empty() {
+        settings.select = flags(&args.select, "--select")?;
     }
-    let paths = super::default_paths(&args.paths)?;
+    settings.ignore.extend(flags(&args.ignore, "--ignore")?);
+    let fail_on = match args.fail_on {
+        Some(f) => f.threshold(),
+        None => config.fail_on.unwrap_or(Some(crate::checks::Severity::Error)),
+    };
+    let paths = if args.paths.is_empty() && !config.paths.is_empty() {
+        config.paths.clone()
+    } else {
+        super::default_paths(&args.paths)?
+    };
     let harness = (args.cases > 0).then_some(harness::Config {
         seed: args.seed,
         cases: args.cases,
     });
-    let mut report = check_corpus(load(&paths), harness);
-    filter(&mut report, &args.select, &args.ignore);
-    if let Some(path) = &args.baseline {
-        let known = read_baseline(path)?;
-        for f in report.findings_mut() {
-            f.baseline = known.contains(&f.fingerprint);
-        }
-    }
+    let scan = Scan {
+        respect_gitignore: config.respect_gitignore,
+        exclude: config.exclude.is_some().then(|| {
+            let config = config.clone();
+            std::sync::Arc::new(move |p: &Path| config.excludes(p)) as crate::corpus::Exclude
+        }),
+    };
+    let mut report = check_corpus(load_with(&paths, &scan), harness);
+    let known = match &args.baseline {
+        Some(path) => Some(gate::baseline::read(path)?),
+        None => None,
+    };
+    gate::apply(&mut report, &settings, known.as_ref());
     if let Some(path) = &args.write_baseline {
-        let text = write_baseline(&report);
+        let text = gate::baseline::write(&report);
         write_atomically(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     let run = Run {
         harness,
-        fail_on: args.fail_on.threshold(),
+        fail_on,
         baseline: args.baseline.is_some(),
         color: args.output.is_none() && use_color(),
         writes_baseline: args.write_baseline.is_some(),
@@ -110,6 +148,7 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
         CheckFormat::Sarif => Box::new(sarif::Sarif::new(args.root.as_deref())),
         CheckFormat::Junit => Box::new(junit::Junit),
         CheckFormat::Html => Box::new(html::Html),
+        CheckFormat::Github => Box::new(github::Github::new(args.root.as_deref())),
         CheckFormat::Markdown => Box::new(markdown::Markdown {
             max_findings: args.max_findings,
             ..markdown::Markdown::default()
@@ -142,57 +181,4 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
     }
     let failed = report.findings().any(|f| run.fails(f));
     Ok(if failed { EXIT_FINDINGS } else { 0 })
-}
-
-/// The baseline file: the fingerprints of known findings, with enough context for a
-/// person to read it (code, rule, scenario, message). Sorted, so it diffs well.
-fn write_baseline(report: &CheckReport) -> String {
-    let mut entries: Vec<serde_json::Value> = Vec::new();
-    for rule in &report.rules {
-        for f in &rule.findings {
-            entries.push(serde_json::json!({"fingerprint": f.fingerprint, "code": f.rule.code, "rule": rule.rule.id, "scenario": null, "message": f.message}));
-        }
-        for s in &rule.scenarios {
-            for f in s.findings() {
-                entries.push(serde_json::json!({"fingerprint": f.fingerprint, "code": f.rule.code, "rule": rule.rule.id, "scenario": s.name, "message": f.message}));
-            }
-        }
-    }
-    entries.sort_by(|a, b| a["fingerprint"].as_str().cmp(&b["fingerprint"].as_str()));
-    serde_json::to_string_pretty(&serde_json::json!({"version": 1, "findings": entries}))
-        .expect("JSON values serialize")
-        + "\n"
-}
-
-fn read_baseline(path: &std::path::Path) -> Result<std::collections::HashSet<String>, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read the baseline {}: {e}", path.display()))?;
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not a baseline file: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    let findings = doc["findings"]
-        .as_array()
-        .ok_or_else(|| format!("{}: not a baseline file: no `findings` list", path.display()))?;
-    Ok(findings
-        .iter()
-        .filter_map(|f| f["fingerprint"].as_str().map(str::to_string))
-        .collect())
-}
-
-fn filter(report: &mut CheckReport, select: &[String], ignore: &[String]) {
-    let keep = |f: &Finding| {
-        let named = |codes: &[String]| codes.iter().any(|c| lookup(c).is_some_and(|r| r.code == f.rule.code));
-        (select.is_empty() || named(select)) && !named(ignore)
-    };
-    for rule in &mut report.rules {
-        rule.findings.retain(keep);
-        for s in &mut rule.scenarios {
-            s.result.analysis.findings.retain(keep);
-        }
-    }
 }

@@ -26,7 +26,10 @@ pub(super) struct FixArgs {
 
 pub(super) fn run(args: FixArgs) -> Result<u8, String> {
     let paths = default_paths(&args.paths)?;
-    let report = check_corpus(load(&paths), None);
+    let mut report = check_corpus(load(&paths), None);
+    // What the configuration and suppressions silence is not fixed either.
+    let config = crate::config::discover(std::path::Path::new(".")).map_err(|e| e.to_string())?;
+    crate::gate::apply(&mut report, &config.settings(), None);
     if !report.load_errors.is_empty() {
         for e in &report.load_errors {
             eprintln!("fpx: error: {e}");

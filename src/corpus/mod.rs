@@ -54,16 +54,42 @@ impl Corpus {
 /// Extensions of the files fpx reads: rules and scenarios (YAML) and seed documents.
 const READ_EXTENSIONS: [&str; 3] = ["yaml", "yml", "txt"];
 
+/// Whether a file or directory found while scanning is left out.
+pub type Exclude = std::sync::Arc<dyn Fn(&Path) -> bool + Send + Sync>;
+
+/// How directories are scanned: which files found there are not read.
+pub struct Scan {
+    /// Files a `.gitignore` (or `.git/info/exclude`) lists are not read.
+    pub respect_gitignore: bool,
+    /// Files and directories the configuration's `exclude` globs name.
+    pub exclude: Option<Exclude>,
+}
+
+impl Default for Scan {
+    fn default() -> Self {
+        Scan {
+            respect_gitignore: true,
+            exclude: None,
+        }
+    }
+}
+
 /// Loads every rule, scenario and seed file under `paths`, in a stable (sorted) order.
 /// Input errors (a path that does not exist, a named file fpx does not read, an empty
 /// file, a directory with nothing to check) are collected in [`Corpus::errors`].
 pub fn load(paths: &[PathBuf]) -> Corpus {
+    load_with(paths, &Scan::default())
+}
+
+/// [`load`], scanning directories as `scan` says (a file named on its own is always
+/// read).
+pub fn load_with(paths: &[PathBuf], scan: &Scan) -> Corpus {
     let mut corpus = Corpus::default();
     // Each path and the files it contributes, so a named path that yields nothing is said.
     let mut given: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
     for path in paths {
         let files = if path.is_dir() {
-            files_under(path, &has_read_extension, &mut corpus.errors)
+            scan_dir(path, scan, &has_read_extension, &mut corpus.errors)
         } else if path.exists() {
             vec![path.clone()]
         } else {
@@ -107,24 +133,40 @@ pub fn load(paths: &[PathBuf]) -> Corpus {
 }
 
 /// The files under `dir` (recursively) that `keep` accepts, sorted; a directory that
-/// cannot be read is an error, and the rest are still listed.
+/// cannot be read is an error, and the rest are still listed. Nothing is skipped.
 pub fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool, errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
+    let scan = Scan {
+        respect_gitignore: false,
+        exclude: None,
+    };
+    scan_dir(dir, &scan, keep, errors)
+}
+
+/// The files under `dir` that `keep` accepts and `scan` does not skip, sorted. `.git`
+/// is never entered.
+fn scan_dir(dir: &Path, scan: &Scan, keep: &dyn Fn(&Path) -> bool, errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
+    let mut walk = ignore::WalkBuilder::new(dir);
+    walk.standard_filters(false)
+        .git_ignore(scan.respect_gitignore)
+        .git_exclude(scan.respect_gitignore)
+        .parents(scan.respect_gitignore)
+        .require_git(false)
+        .follow_links(true);
+    let exclude = scan.exclude.clone();
+    walk.filter_entry(move |e| {
+        e.file_name() != ".git" && !exclude.as_ref().is_some_and(|x| e.depth() > 0 && x(e.path()))
+    });
     let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
+    for entry in walk.build() {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && keep(e.path()) => files.push(e.into_path()),
+            Ok(_) => {}
             Err(e) => {
-                errors.push(LoadError::whole_file(dir, format!("cannot read the directory: {e}")));
-                continue;
-            }
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if keep(&path) {
-                files.push(path);
+                let path = match &e {
+                    ignore::Error::WithPath { path, .. } => path.clone(),
+                    _ => dir.to_path_buf(),
+                };
+                errors.push(LoadError::whole_file(path, format!("cannot read the directory: {e}")));
             }
         }
     }

@@ -33,18 +33,13 @@ pub fn render(finding: &Finding, source: &str, location: &Location, color: bool,
     drawn.unwrap_or_else(|_| {
         format!(
             "{}[{}]: {} [{}]\n --> {}:{}",
-            finding.rule.severity,
-            finding.rule.code,
-            finding.message,
-            finding.rule.name,
-            location.origin,
-            location.line
+            finding.severity, finding.rule.code, finding.message, finding.rule.name, location.origin, location.line
         )
     })
 }
 
 fn draw(finding: &Finding, source: &str, location: &Location, color: bool, width: usize) -> String {
-    let level = match finding.rule.severity {
+    let level = match finding.severity {
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
         Severity::Info => Level::Info,

@@ -119,7 +119,7 @@ fn overview(out: &mut String, report: &CheckReport, run: &Run) {
     let mut by_code: BTreeMap<&str, (usize, Severity)> = BTreeMap::new();
     for f in report.findings() {
         counts.add(f);
-        by_code.entry(f.rule.code.as_str()).or_insert((0, f.rule.severity)).0 += 1;
+        by_code.entry(f.rule.code.as_str()).or_insert((0, f.severity)).0 += 1;
     }
     let mut outcomes = OutcomeCounts::default();
     for s in report.rules.iter().flat_map(|r| &r.scenarios) {
@@ -407,7 +407,7 @@ fn finding_html(out: &mut String, f: &Finding, exclusion: &str) {
         "<div class=\"finding sev-{sev}\" data-severity=\"{sev}\" data-code=\"{code}\">\
          <p>{} <strong>{code}</strong> <code>{}</code>{}: {}</p>\
          <p class=\"where\"><code>{}:{}:{}</code></p>",
-        badge(&f.rule.severity.to_string(), &f.rule.severity.to_string()),
+        badge(&f.severity.to_string(), &f.severity.to_string()),
         f.rule.name,
         if f.baseline {
             " <span class=\"muted\">(in the baseline)</span>"
@@ -418,7 +418,7 @@ fn finding_html(out: &mut String, f: &Finding, exclusion: &str) {
         esc(&at.file.display().to_string()),
         at.line,
         at.column,
-        sev = f.rule.severity,
+        sev = f.severity,
         code = f.rule.code,
     );
     if let Some(help) = &f.help {

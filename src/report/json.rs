@@ -20,7 +20,7 @@ pub fn finding(f: &Finding, source: &str) -> Value {
     let mut v = json!({
         "code": f.rule.code,
         "name": f.rule.name,
-        "severity": f.rule.severity,
+        "severity": f.severity,
         "message": f.message,
         "span": [f.span.start, f.span.end],
     });
@@ -81,6 +81,19 @@ fn placed(f: &Finding) -> Value {
     v
 }
 
+/// The suppressed findings of a rule (`None`) or one of its exclusions, each placed
+/// like a finding, with `suppression: {kind, reason}`.
+fn suppressed(report: &CheckReport, rule: &str, scenario: Option<&str>) -> Vec<Value> {
+    report
+        .suppressed_of(rule, scenario)
+        .map(|x| {
+            let mut v = placed(&x.finding);
+            v["suppression"] = json!({"kind": x.by.kind.as_str(), "reason": x.by.reason});
+            v
+        })
+        .collect()
+}
+
 /// The `fpx check --format json` document (shape in DESIGN.md; `seed` is the harness
 /// seed, null while the harness is not part of the run).
 pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
@@ -88,7 +101,8 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
     let mut counts = Counts::default();
     let mut scenarios = 0;
     for rule in &report.rules {
-        if !rule.findings.is_empty() || rule.scenarios.is_empty() {
+        let rule_suppressed = suppressed(report, &rule.rule.id, None);
+        if !rule.findings.is_empty() || rule.scenarios.is_empty() || !rule_suppressed.is_empty() {
             let findings: Vec<Value> = rule
                 .findings
                 .iter()
@@ -108,6 +122,9 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 "verdict": Outcome::of(&rule.findings).as_str(),
                 "findings": findings,
             }));
+            if let (false, Some(result)) = (rule_suppressed.is_empty(), results.last_mut()) {
+                result["suppressed"] = json!(rule_suppressed);
+            }
         }
         for s in rule.exclusions() {
             scenarios += usize::from(s.origin == Origin::Scenario);
@@ -131,6 +148,10 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
                 "verdict": Outcome::of(s.findings()).as_str(),
                 "findings": findings,
             }));
+            let silenced = suppressed(report, &rule.rule.id, Some(&s.name));
+            if let (false, Some(result)) = (silenced.is_empty(), results.last_mut()) {
+                result["suppressed"] = json!(silenced);
+            }
             // Present only when the harness ran (absent with `--cases 0`).
             if let (Some(st), Some(result)) = (s.stats, results.last_mut()) {
                 result["stats"] = json!({
@@ -193,6 +214,7 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
             "infos": counts.infos,
             "seed": seed,
             "input_errors": errors.len(),
+            "suppressed": report.suppressed.len(),
         },
         "rules": rules,
         "results": results,

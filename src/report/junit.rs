@@ -17,7 +17,7 @@ fn describe(findings: &[Finding]) -> String {
     findings
         .iter()
         .map(|f| {
-            let mut line = format!("{} {} [{}]: {}", f.rule.severity, f.rule.code, f.rule.name, f.message);
+            let mut line = format!("{} {} [{}]: {}", f.severity, f.rule.code, f.rule.name, f.message);
             if let Some(help) = &f.help {
                 line.push_str(&format!("\n  help: {help}"));
             }

@@ -43,7 +43,7 @@ fn finding(out: &mut String, f: &Finding) {
     let _ = writeln!(
         out,
         "- **{} {}** `{}`{baseline}: {}",
-        f.rule.severity,
+        f.severity,
         f.rule.code,
         f.rule.name,
         cell(&f.message)
@@ -250,7 +250,7 @@ fn blocks(report: &CheckReport, run: &Run) -> Vec<Block> {
     let rank = |findings: &[&Finding]| {
         (
             findings.iter().any(|f| run.fails(f)),
-            findings.iter().map(|f| f.rule.severity).max().unwrap_or(Severity::Info),
+            findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Info),
         )
     };
     let mut blocks = Vec::new();
@@ -318,8 +318,8 @@ fn blocks(report: &CheckReport, run: &Run) -> Vec<Block> {
                     .collect();
                 let _ = writeln!(text, "\n**Fix** ({kind}):\n\n```diff\n{body}```");
             }
-            for (code, reason, n) in &s.suppressed {
-                let _ = writeln!(text, "\n*{n} × {code} silenced: {}*", cell(reason));
+            for x in report.suppressed_of(&rule.rule.id, Some(&s.name)) {
+                let _ = writeln!(text, "\n*{} silenced: {}*", x.finding.rule.code, cell(&x.by.reason));
             }
             text.push('\n');
             blocks.push(block);

@@ -1,6 +1,7 @@
 //! Rendering findings: rustc-style snippets, and one module per output format.
 
 pub mod diagnostic;
+pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -37,7 +38,7 @@ impl Run {
     /// Whether this finding fails the gate: at or above `--fail-on` and not in the
     /// baseline.
     pub fn fails(&self, finding: &Finding) -> bool {
-        !finding.baseline && self.fail_on.is_some_and(|s| finding.rule.severity >= s)
+        !finding.baseline && self.fail_on.is_some_and(|s| finding.severity >= s)
     }
 }
 
@@ -84,7 +85,7 @@ impl Counts {
 
     /// Counts one more finding.
     pub fn add(&mut self, finding: &Finding) {
-        match finding.rule.severity {
+        match finding.severity {
             Severity::Error => self.errors += 1,
             Severity::Warning => self.warnings += 1,
             Severity::Info => self.infos += 1,

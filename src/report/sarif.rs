@@ -127,7 +127,7 @@ fn result(sarif: &Sarif, f: &Finding, run: &Run) -> Value {
     let mut v = json!({
         "ruleId": f.rule.code,
         "ruleIndex": index,
-        "level": level(f.rule.severity),
+        "level": level(f.severity),
         "message": {"text": text},
         "locations": [{
             "physicalLocation": {
@@ -165,7 +165,14 @@ impl Sarif {
 
 impl Emitter for Sarif {
     fn emit(&self, report: &CheckReport, run: &Run) -> String {
-        let results: Vec<Value> = report.findings().map(|f| result(self, f, run)).collect();
+        let mut results: Vec<Value> = report.findings().map(|f| result(self, f, run)).collect();
+        // Suppressed findings stay in the log, marked as suppressed in source (code
+        // scanning shows them as dismissed), with the reason as the justification.
+        results.extend(report.suppressed.iter().map(|x| {
+            let mut v = result(self, &x.finding, run);
+            v["suppressions"] = json!([{"kind": "inSource", "justification": x.by.reason}]);
+            v
+        }));
         let doc = json!({
             "$schema": SCHEMA,
             "version": "2.1.0",

@@ -16,7 +16,9 @@ impl Emitter for Text {
         check(report, run)
     }
 }
-use crate::checks::{CheckReport, Finding, Origin, Outcome, OutcomeCounts, RuleResult, ScenarioResult, describe_event};
+use crate::checks::{
+    CheckReport, Finding, Origin, Outcome, OutcomeCounts, RuleResult, ScenarioResult, SuppressionKind, describe_event,
+};
 
 /// Renders `fpx lint` results for a terminal or a log.
 pub fn lint(records: &[LintRecord], color: bool, width: usize) -> String {
@@ -115,7 +117,7 @@ fn draw(out: &mut String, finding: &Finding, run: &Run) {
 /// The most severe finding (the first of the highest severity).
 fn worst<'a>(findings: impl Iterator<Item = &'a Finding>) -> Option<&'a Finding> {
     findings.fold(None, |best: Option<&Finding>, f| match best {
-        Some(b) if b.rule.severity >= f.rule.severity => Some(b),
+        Some(b) if b.severity >= f.severity => Some(b),
         _ => Some(f),
     })
 }
@@ -227,18 +229,15 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
     for rule in &report.rules {
         details(&mut out, rule, run);
     }
-    let suppressed: usize = report
-        .rules
-        .iter()
-        .flat_map(|r| &r.scenarios)
-        .flat_map(|s| &s.suppressed)
-        .map(|x| x.2)
-        .sum();
-    if suppressed > 0 {
+    if !report.suppressed.is_empty() {
+        let n = report.suppressed.len();
+        let by = |kind: SuppressionKind| report.suppressed.iter().filter(|s| s.by.kind == kind).count();
         let _ = writeln!(
             out,
-            "{suppressed} finding{} silenced by scenario `ignore:` entries",
-            plural(suppressed)
+            "{n} finding{} suppressed ({} by scenario `ignore:` entries, {} by `fpx: ignore` comments); the JSON and SARIF reports list them with their reasons",
+            plural(n),
+            by(SuppressionKind::ScenarioIgnore),
+            by(SuppressionKind::Comment),
         );
     }
     let _ = writeln!(out, "{totals}");

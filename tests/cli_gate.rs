@@ -1,0 +1,316 @@
+//! The gate the user controls, through the binary: `--select`/`--ignore` with
+//! prefixes, baselines, `fpx.toml` and `[tool.fpx]`, `fpx: ignore[...]` comments in
+//! rule files, `exclude` and `.gitignore`, and the GitHub annotations format. Every
+//! one reaches findings on inline exclusions (Sigma filters, KQL `where` clauses) and
+//! orphan scenario files as well as scenarios'.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+/// A temporary project holding the certutil Sigma rule (two filters with FPX304) and
+/// an orphan scenario file (FPX405), plus whatever `extra` files are given.
+fn project(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let sigma = std::fs::read_to_string(format!("{FIXTURES}/sigma/proc_creation_win_susp_certutil.yml")).unwrap();
+    std::fs::write(rules.join("certutil.yml"), sigma).unwrap();
+    let orphan = std::fs::read_to_string(format!("{FIXTURES}/gate/anydesk-scenarios.yaml")).unwrap();
+    std::fs::write(rules.join("orphan-scenarios.yaml"), orphan).unwrap();
+    for (name, text) in extra {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn fpx(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(dir)
+        .env("COLUMNS", "100")
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `check --format json` in `dir` (rules/ by default): the report and the exit code.
+fn check(dir: &Path, args: &[&str]) -> (Value, i32) {
+    let out = fpx(dir, &[&["check", "--cases", "0", "--format", "json"], args].concat());
+    let report =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (report, out.status.code().unwrap())
+}
+
+/// Every reported finding: (code, file name, line).
+fn findings(report: &Value) -> Vec<(String, String, u64)> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap())
+        .map(|f| {
+            let file = Path::new(f["file"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            (
+                f["code"].as_str().unwrap().to_string(),
+                file,
+                f["finding_line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = findings(report).into_iter().map(|f| f.0).collect();
+    codes.sort();
+    codes
+}
+
+#[test]
+fn ignore_and_select_reach_inline_and_orphan_findings_with_prefixes() {
+    let dir = project(&[]);
+    let (report, code) = check(dir.path(), &["rules"]);
+    assert_eq!(codes(&report), ["FPX304", "FPX304", "FPX405"]);
+    assert_eq!(code, 1, "FPX405 is an error");
+    let (report, code) = check(dir.path(), &["rules", "--ignore", "FPX304,FPX405"]);
+    assert!(codes(&report).is_empty(), "{:?}", codes(&report));
+    assert_eq!(code, 0, "an ignored error does not fail the gate");
+    let (report, _) = check(dir.path(), &["rules", "--select", "FPX3"]);
+    assert_eq!(codes(&report), ["FPX304", "FPX304"]);
+    let (report, code) = check(
+        dir.path(),
+        &["rules", "--select", "FPX3", "--ignore", "attacker-controllable"],
+    );
+    assert!(codes(&report).is_empty());
+    assert_eq!(code, 0);
+    let out = fpx(dir.path(), &["check", "rules", "--ignore", "FPX9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`FPX9` is not a finding code"));
+}
+
+#[test]
+fn a_baseline_records_every_finding_and_the_next_run_has_none_new() {
+    let dir = project(&[]);
+    let out = fpx(
+        dir.path(),
+        &["check", "rules", "--cases", "0", "--write-baseline", "baseline.json"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(3 findings)"));
+    let baseline: Value = serde_json::from_slice(&std::fs::read(dir.path().join("baseline.json")).unwrap()).unwrap();
+    assert_eq!(
+        baseline["findings"].as_array().unwrap().len(),
+        3,
+        "inline and orphan findings too"
+    );
+    let out = fpx(
+        dir.path(),
+        &["check", "rules", "--cases", "0", "--baseline", "baseline.json"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("baseline: 0 new findings, 3 known"), "{text}");
+}
+
+#[test]
+fn fpx_toml_is_found_upward_and_its_keys_apply() {
+    let toml = "paths = [\"rules\"]\nignore = [\"FPX405\"]\nfail-on = \"warning\"\n\n[severity]\nFPX304 = \"info\"\n";
+    let dir = project(&[("fpx.toml", toml), ("sub/README.md", "x")]);
+    // No path given: the configuration's `paths`, found from a subdirectory.
+    let (report, code) = check(&dir.path().join("sub"), &[]);
+    assert_eq!(codes(&report), ["FPX304", "FPX304"]);
+    let severities: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap())
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert_eq!(severities, ["info", "info"]);
+    assert_eq!(code, 0, "info is below fail-on warning");
+    // Flags win: --fail-on info fails on the info findings.
+    let (_, code) = check(&dir.path().join("sub"), &["--fail-on", "info"]);
+    assert_eq!(code, 1);
+    // --isolated ignores the file.
+    let (report, _) = check(dir.path(), &["rules", "--isolated"]);
+    assert_eq!(codes(&report), ["FPX304", "FPX304", "FPX405"]);
+}
+
+#[test]
+fn per_file_ignores_and_pyproject_tool_fpx() {
+    let pyproject = "[project]\nname = \"rules\"\n\n[tool.fpx]\nselect = [\"ALL\"]\n\n[tool.fpx.per-file-ignores]\n\"rules/*.yml\" = [\"FPX3\"]\n";
+    let dir = project(&[("pyproject.toml", pyproject)]);
+    let (report, _) = check(dir.path(), &["rules"]);
+    assert_eq!(
+        codes(&report),
+        ["FPX405"],
+        "the .yml rule's FPX304 are ignored, the .yaml orphan is not"
+    );
+}
+
+#[test]
+fn a_configuration_error_is_an_input_error_at_its_line() {
+    let dir = project(&[("fpx.toml", "select = [\"FPX1\"]\nignroe = [\"FPX304\"]\n")]);
+    let out = fpx(dir.path(), &["check", "rules"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("fpx.toml:2:1: unknown key `ignroe`; did you mean `ignore`?"),
+        "{stderr}"
+    );
+}
+
+/// The certutil rule with `comment` written on the line above `filter_optional_backup:`.
+fn commented(comment: &str) -> String {
+    let sigma = std::fs::read_to_string(format!("{FIXTURES}/sigma/proc_creation_win_susp_certutil.yml")).unwrap();
+    sigma.replace(
+        "    filter_optional_backup:",
+        &format!("    {comment}\n    filter_optional_backup:"),
+    )
+}
+
+#[test]
+fn a_comment_silences_exactly_one_filters_finding_and_the_reports_keep_it() {
+    let rule = commented("# fpx: ignore[FPX304] backup.contoso.com is only reachable from the backup VLAN");
+    let dir = project(&[("rules/certutil.yml", &rule)]);
+    let (report, code) = check(dir.path(), &["rules", "--ignore", "FPX405"]);
+    assert_eq!(code, 0);
+    let left = findings(&report);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].0, "FPX304");
+    assert!(
+        rule.lines().nth(left[0].2 as usize - 1).unwrap().contains("bitsadmin"),
+        "the other filter's stays"
+    );
+    assert_eq!(report["summary"]["suppressed"], 1);
+    let silenced: Vec<&Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.get("suppressed"))
+        .flat_map(|s| s.as_array().unwrap())
+        .collect();
+    assert_eq!(silenced.len(), 1);
+    assert_eq!(silenced[0]["code"], "FPX304");
+    assert_eq!(silenced[0]["suppression"]["kind"], "comment");
+    assert_eq!(
+        silenced[0]["suppression"]["reason"],
+        "backup.contoso.com is only reachable from the backup VLAN"
+    );
+    // SARIF keeps it as a result suppressed in source.
+    let out = fpx(
+        dir.path(),
+        &[
+            "check", "rules", "--cases", "0", "--format", "sarif", "--ignore", "FPX405",
+        ],
+    );
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    let suppressed: Vec<&Value> = results.iter().filter(|r| r.get("suppressions").is_some()).collect();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["suppressions"][0]["kind"], "inSource");
+    // The text report says how many were suppressed.
+    let out = fpx(dir.path(), &["check", "rules", "--cases", "0", "--ignore", "FPX405"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 finding suppressed (0 by scenario `ignore:` entries, 1 by `fpx: ignore` comments)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_kql_comment_silences_an_inline_exclusion_on_its_line_or_below() {
+    let rule = "id: 3b9f4c2a-6d1e-4f7a-9c8b-2e5d7a1f0c64\nname: PowerShell bypass\nquery: |\n  DeviceProcessEvents\n  | where FileName =~ \"powershell.exe\"\n  // fpx: ignore[FPX304] the build agents sign their scripts\n  | where ProcessCommandLine !contains \"-File C:\\\\build\\\\\"\n";
+    let dir = project(&[("kql/rule.yaml", rule)]);
+    let (before, _) = check(dir.path(), &["kql", "--isolated", "--select", "FPX304"]);
+    assert!(codes(&before).is_empty(), "{:?}", findings(&before));
+    assert_eq!(before["summary"]["suppressed"], 1, "{before}");
+    let unsilenced = rule.replace("  // fpx: ignore[FPX304] the build agents sign their scripts\n", "");
+    std::fs::write(dir.path().join("kql/rule.yaml"), unsilenced).unwrap();
+    let (after, _) = check(dir.path(), &["kql", "--isolated", "--select", "FPX304"]);
+    assert_eq!(codes(&after), ["FPX304"]);
+}
+
+#[test]
+fn an_unused_comment_is_fpx406_and_one_without_a_reason_is_an_input_error() {
+    let rule = commented("# fpx: ignore[FPX105] this filter is fine");
+    let dir = project(&[("rules/certutil.yml", &rule)]);
+    let (report, _) = check(dir.path(), &["rules", "--ignore", "FPX405"]);
+    let unused: Vec<_> = findings(&report).into_iter().filter(|f| f.0 == "FPX406").collect();
+    assert_eq!(unused.len(), 1);
+    assert!(
+        rule.lines()
+            .nth(unused[0].2 as usize - 1)
+            .unwrap()
+            .contains("fpx: ignore[FPX105]")
+    );
+    let rule = commented("# fpx: ignore[FPX304]");
+    let dir = project(&[("rules/certutil.yml", &rule)]);
+    let out = fpx(dir.path(), &["check", "rules"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("certutil.yml:23:5: `fpx: ignore[FPX304]` needs a reason"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn exclude_globs_and_gitignore_keep_copies_out() {
+    let copy = std::fs::read_to_string(format!("{FIXTURES}/sigma/file_event_win_dead_filter.yml")).unwrap();
+    let dir = project(&[
+        ("rules/old/dead.yml", &copy),
+        ("rules/tmp/dead.yml", &copy),
+        (".gitignore", "tmp/\n"),
+        ("fpx.toml", "exclude = [\"rules/old\"]\n"),
+    ]);
+    let (report, _) = check(dir.path(), &["rules"]);
+    let rules = report["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    let (report, _) = check(dir.path(), &["rules", "--isolated"]);
+    assert_eq!(
+        report["rules"].as_array().unwrap().len(),
+        2,
+        "no exclude, .gitignore still respected"
+    );
+    std::fs::write(dir.path().join("fpx.toml"), "respect-gitignore = false\n").unwrap();
+    let (report, _) = check(dir.path(), &["rules"]);
+    assert_eq!(report["rules"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn github_format_annotates_each_finding_at_its_line() {
+    let dir = project(&[]);
+    let out = fpx(dir.path(), &["check", "rules", "--cases", "0", "--format", "github"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("::warning file=rules/certutil.yml,line=24,col=")
+                && l.contains("title=FPX304 attacker-controllable::")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("::error file=rules/orphan-scenarios.yaml,line=2,")),
+        "{text}"
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &"fpx: 3 findings, 1 failing the gate, 0 suppressed"
+    );
+}
