@@ -108,7 +108,8 @@ fn check_json_has_the_documented_shape() {
             "infos",
             "seed",
             "input_errors",
-            "suppressed"
+            "suppressed",
+            "skipped"
         ]
     );
     let r = &report["results"][0];

@@ -314,3 +314,146 @@ fn github_format_annotates_each_finding_at_its_line() {
         &"fpx: 3 findings, 1 failing the gate, 0 suppressed"
     );
 }
+
+/// A Sigma rule: `title`, `id`, process_creation, and the `detection` lines given.
+fn sigma(title: &str, id: &str, detection: &str) -> String {
+    format!(
+        "title: {title}\nid: {id}\nlogsource:\n    category: process_creation\n    product: windows\ndetection:\n{detection}"
+    )
+}
+
+#[test]
+fn every_document_of_a_multi_document_sigma_file_is_a_rule() {
+    let a = sigma(
+        "A",
+        "11111111-1111-4111-8111-111111111111",
+        "    selection:\n        Image|endswith: '\\a.exe'\n    condition: selection\n",
+    );
+    let b = sigma(
+        "B",
+        "22222222-2222-4222-8222-222222222222",
+        "    selection:\n        Image|endswith: '\\b.exe'\n    filter:\n        CommandLine|contains: 'x'\n    condition: selection and not filter\n",
+    );
+    let text = format!("{a}---\n{b}");
+    let dir = project(&[("multi/two.yml", &text)]);
+    let (report, _) = check(dir.path(), &["multi"]);
+    let ids: Vec<&str> = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "11111111-1111-4111-8111-111111111111",
+            "22222222-2222-4222-8222-222222222222"
+        ]
+    );
+    // The second rule's filter is placed on its line of the file.
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        text.lines()
+            .nth(f[0].2 as usize - 1)
+            .unwrap()
+            .contains("CommandLine|contains: 'x'")
+    );
+}
+
+#[test]
+fn a_near_miss_key_is_an_input_error_naming_the_key_and_a_stray_yaml_file_is_counted() {
+    let rule = sigma(
+        "A",
+        "11111111-1111-4111-8111-111111111111",
+        "    selection:\n        Image|endswith: '\\a.exe'\n    condition: selection\n",
+    );
+    let kql = "id: k\nname: k\nqeury: |\n  DeviceProcessEvents | where FileName =~ \"a.exe\"\n";
+    for (name, text, expected) in [
+        (
+            "detecton.yml",
+            rule.replace("detection:", "detecton:"),
+            "detecton.yml:6:1: `detecton:` is not a key fpx knows; did you mean `detection:`?",
+        ),
+        (
+            "log_source.yml",
+            rule.replace("logsource:", "log_source:"),
+            "log_source.yml:3:1: `log_source:` is not a key fpx knows; did you mean `logsource:`?",
+        ),
+        (
+            "qeury.yaml",
+            kql.to_string(),
+            "qeury.yaml:3:1: `qeury:` is not a key fpx knows; did you mean `query:`?",
+        ),
+        (
+            "half.yml",
+            rule.replace("logsource:\n    category: process_creation\n    product: windows\n", ""),
+            "half.yml:3:1: a Sigma rule needs `logsource:` as well as `detection:`",
+        ),
+    ] {
+        let dir = project(&[(&format!("scan/{name}"), &text), ("scan/ok.yml", &rule)]);
+        let out = fpx(dir.path(), &["check", "scan", "--cases", "0"]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+    }
+    let dir = project(&[
+        ("scan/ok.yml", &rule),
+        ("scan/.github/workflow.yml", "name: ci\non: push\njobs: {}\n"),
+    ]);
+    let (report, code) = check(dir.path(), &["scan"]);
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["skipped"], 1);
+    assert!(report["skipped"][0].as_str().unwrap().ends_with("workflow.yml"));
+}
+
+#[test]
+fn an_undefined_sigma_selection_or_an_empty_pattern_fails_the_gate() {
+    let detection = "    selection:\n        Image|endswith: '\\a.exe'\n    filter_main_sccm:\n        ParentImage|endswith: '\\CcmExec.exe'\n";
+    for (condition, expected) in [
+        (
+            "selection and not filter_main_sccmm",
+            "the condition names `filter_main_sccmm`, which the rule does not define",
+        ),
+        (
+            "selection and not 1 of filter_mian_*",
+            "the condition's `filter_mian_*` matches no selection of the rule",
+        ),
+    ] {
+        let rule = sigma(
+            "A",
+            "11111111-1111-4111-8111-111111111111",
+            &format!("{detection}    condition: {condition}\n"),
+        );
+        let dir = project(&[("typo/a.yml", &rule)]);
+        let (report, code) = check(dir.path(), &["typo"]);
+        assert_eq!(code, 1, "{condition}");
+        let f = &report["results"][0]["findings"][0];
+        assert_eq!(f["code"], "FPX403", "{report}");
+        assert!(f["message"].as_str().unwrap().contains(expected), "{f}");
+        assert!(f["help"].as_str().unwrap().contains("filter_main_sccm"), "{f}");
+    }
+}
+
+#[test]
+fn a_meta_filter_fpx_cannot_lower_is_fpx401() {
+    let rule = std::fs::read_to_string(format!("{FIXTURES}/sigma-meta/proc_creation_win_susp_certutil.yml")).unwrap();
+    let meta = std::fs::read_to_string(format!("{FIXTURES}/sigma-meta/mf_certutil_admins.yml"))
+        .unwrap()
+        .replace("User|startswith: 'adm_'", "User|expand: '%admins%'");
+    let dir = project(&[("meta/rule.yml", &rule), ("meta/mf.yml", &meta)]);
+    let (report, _) = check(dir.path(), &["meta"]);
+    let result = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source"] == "meta-filter")
+        .unwrap();
+    let codes: Vec<&str> = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["FPX401"], "{result}");
+}

@@ -59,27 +59,46 @@ pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, ta
 pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pred) -> ScenarioResult {
     let f = &m.filter;
     let text = m.source.get(f.span.clone()).unwrap_or("").to_string();
-    let outcome = match &f.suppresses {
-        Some(pred) => ParseOutcome::Parsed(ParsedExclusion {
-            pred: relative(pred, f.span.start),
-            irregularities: Vec::new(),
-        }),
-        // A condition fpx cannot lower exactly cannot be judged either way.
-        None => ParseOutcome::Invalid(crate::expr::SyntaxError {
-            span: 0..text.len(),
-            message: format!(
-                "fpx cannot judge this meta-filter: {}",
-                f.why.as_deref().unwrap_or("its condition")
-            ),
-            label: "not lowered".into(),
-            hint: None,
-        }),
-    };
     let context = RuleContext {
         table,
         detection: Some(detection),
     };
-    let mut result = in_context(analyze_outcome(&text, outcome), Some(&context));
+    let mut result = match &f.suppresses {
+        Some(pred) => {
+            let parsed = ParseOutcome::Parsed(ParsedExclusion {
+                pred: relative(pred, f.span.start),
+                irregularities: Vec::new(),
+            });
+            in_context(analyze_outcome(&text, parsed), Some(&context))
+        }
+        // A condition fpx cannot lower exactly cannot be judged either way: FPX401 (the
+        // filter is valid Sigma; fpx cannot decide it), and no other finding.
+        None => {
+            let note = crate::model::QueryNote {
+                span: 0..text.len(),
+                message: format!(
+                    "fpx cannot judge this meta-filter: {}",
+                    f.why.as_deref().unwrap_or("its condition is not lowered")
+                ),
+                fatal: true,
+                correlates: false,
+            };
+            let first_line = text.lines().next().map_or(0, str::len);
+            let mut result = in_context(
+                analyze_outcome(
+                    &text,
+                    ParseOutcome::Parsed(ParsedExclusion {
+                        pred: Pred::True,
+                        irregularities: Vec::new(),
+                    }),
+                ),
+                None,
+            );
+            result.analysis.classification = None;
+            result.analysis.findings = vec![super::fpx401_unsupported_query::finding(&note, 0..first_line)];
+            result
+        }
+    };
     for finding in &mut result.analysis.findings {
         finding.fix = None;
     }

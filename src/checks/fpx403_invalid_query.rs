@@ -10,6 +10,11 @@
 //! `mv-expand` or `parse` fpx stops checking names rather than guess. What fpx reports
 //! here, Microsoft's Kusto.Language reports too (a test compares them).
 //!
+//! For a Sigma rule: a condition that names a selection the rule does not define
+//! (`not filter_main_sccmm`), or a `1 of filter_mian_*` that matches no selection. Every
+//! Sigma backend refuses such a rule; read as written, the misspelt filter would be
+//! silently dropped and the rule would alert on what it was meant to exclude.
+//!
 //! ## Why it matters
 //! Sentinel refuses to save the rule, or the hunting query fails when it runs: the
 //! detection never fires. 62 of the 168 RMM corpus rules end in `summarize ... by

@@ -18,6 +18,9 @@ pub struct CheckReport {
     /// Findings the user silenced where they are (a scenario's `ignore:`, an
     /// `fpx: ignore[...]` comment): reported with the reason, never counted for the gate.
     pub suppressed: Vec<Suppressed>,
+    /// Files found under a scanned directory that are neither rules, scenarios nor
+    /// seeds (and do not look like one): counted, not read.
+    pub skipped: Vec<PathBuf>,
 }
 
 /// Which part of the report a finding belongs to.

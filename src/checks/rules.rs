@@ -26,7 +26,7 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         scenario_files,
         errors,
         meta_filters,
-        ..
+        skipped,
     } = corpus;
     let ids: Vec<&str> = rules
         .iter()
@@ -90,6 +90,7 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         load_errors: errors,
         orphans,
         suppressed: Vec::new(),
+        skipped,
     };
     assign_fingerprints(&mut report);
     assign_anchors(&mut report);

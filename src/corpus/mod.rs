@@ -248,26 +248,11 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
             })
             .map_err(|e| LoadError::at(file, 1, 1, format!("not a readable Sigma meta-filter: {e}")))
     } else if crate::sigma::is_sigma(&text) {
-        crate::sigma::read_sigma(&text)
-            .map(|doc| {
-                corpus.rules.push(RuleDoc {
-                    format: RuleFormat::Sigma,
-                    file: file.to_path_buf(),
-                    id: doc.id,
-                    name: doc.title,
-                    description: doc.description,
-                    tactics: doc.tags,
-                    query: text.clone(),
-                    query_line: 1,
-                    query_indent: 0,
-                    source: text.as_str().into(),
-                    lowered: Some(doc.query),
-                    ..RuleDoc::default()
-                })
-            })
-            .map_err(|e| LoadError::at(file, 1, 1, format!("not a readable Sigma rule: {e}")))
+        read_sigma_documents(file, &text, corpus)
     } else if has_key("query:") {
         read_rule(file, &text).map(|r| corpus.rules.push(r))
+    } else if let Some(error) = near_miss(file, &text) {
+        Err(error)
     } else {
         return skip(
             file,
@@ -280,6 +265,127 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
         corpus.errors.push(e);
     }
     true
+}
+
+/// Every document of a Sigma file (`---` between them) as a rule; spans index the
+/// document (the rule's `query`), which starts at its line of the file.
+fn read_sigma_documents(file: &Path, text: &str, corpus: &mut Corpus) -> Result<(), LoadError> {
+    let source: std::sync::Arc<str> = text.into();
+    for (line, doc) in yaml_documents(text) {
+        let at = |message: String| LoadError::at(file, line, 1, message);
+        if !crate::sigma::is_sigma(doc) {
+            return Err(at(format!(
+                "document {} of the file is not a Sigma rule (no top-level `detection:` and `logsource:`); fpx reads every document of a file",
+                corpus_document_number(text, line)
+            )));
+        }
+        let sigma = crate::sigma::read_sigma(doc).map_err(|e| at(format!("not a readable Sigma rule: {e}")))?;
+        corpus.rules.push(RuleDoc {
+            format: RuleFormat::Sigma,
+            file: file.to_path_buf(),
+            id: sigma.id,
+            name: sigma.title,
+            description: sigma.description,
+            tactics: sigma.tags,
+            query: doc.to_string(),
+            query_line: line,
+            query_indent: 0,
+            source: source.clone(),
+            lowered: Some(sigma.query),
+            ..RuleDoc::default()
+        });
+    }
+    Ok(())
+}
+
+/// The documents of a YAML stream that have content, each with its first line
+/// (1-based): the text between `---` lines (a leading `---` and a trailing `...` end
+/// nothing).
+pub fn yaml_documents(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let (mut start, mut start_line) = (0, 1);
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end();
+        if bare == "---" || bare.starts_with("--- ") || bare == "..." {
+            out.push((start_line, &text[start..offset]));
+            start = offset + line.len();
+            start_line = i + 2;
+        }
+        offset += line.len();
+    }
+    out.push((start_line, &text[start..]));
+    out.retain(|(_, doc)| {
+        doc.lines().any(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with('#')
+        })
+    });
+    out
+}
+
+/// Which document (1-based) of `text` starts at `line`.
+fn corpus_document_number(text: &str, line: usize) -> usize {
+    yaml_documents(text)
+        .iter()
+        .position(|(l, _)| *l == line)
+        .map_or(1, |i| i + 1)
+}
+
+/// The top-level keys that make a file one of fpx's inputs.
+const INPUT_KEYS: [&str; 5] = ["query", "scenarios", "detection", "logsource", "filter"];
+
+/// Why a YAML file that is none of fpx's inputs looks like one: a top-level key
+/// spelt like one of [`INPUT_KEYS`] (`qeury:`, `detecton:`, `log_source:`), or half of
+/// a Sigma rule (`detection:` without `logsource:`, or the other way round). Such a
+/// file is an input error even inside a scanned directory: skipping it would drop a
+/// rule without a word.
+fn near_miss(file: &Path, text: &str) -> Option<LoadError> {
+    let keys: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .filter_map(|(i, l)| l.split_once(':').map(|(k, _)| (i + 1, k.trim())))
+        .filter(|(_, k)| !k.is_empty() && !k.contains(' '))
+        .collect();
+    let has = |key: &str| keys.iter().any(|(_, k)| *k == key);
+    for (line, key) in &keys {
+        if INPUT_KEYS.contains(key) {
+            continue;
+        }
+        let squashed = key.replace(['_', '-'], "").to_ascii_lowercase();
+        let near = INPUT_KEYS
+            .iter()
+            .copied()
+            .find(|k| *k == squashed)
+            .or_else(|| crate::schema::nearest_name(key, INPUT_KEYS));
+        if let Some(near) = near.filter(|n| !has(n)) {
+            return Some(LoadError::at(
+                file,
+                *line,
+                1,
+                format!(
+                    "`{key}:` is not a key fpx knows; did you mean `{near}:`? (without it the file is neither a rule nor a scenario file)"
+                ),
+            ));
+        }
+    }
+    for (present, missing) in [("detection", "logsource"), ("logsource", "detection")] {
+        if let Some((line, _)) = keys.iter().find(|(_, k)| *k == present)
+            && !has(missing)
+            && !has("filter")
+        {
+            return Some(LoadError::at(
+                file,
+                *line,
+                1,
+                format!(
+                    "a Sigma rule needs `{missing}:` as well as `{present}:`; this file has no top-level `{missing}:`"
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// A file that is none of fpx's inputs: an error when named, else skipped.

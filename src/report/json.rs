@@ -215,9 +215,11 @@ pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
             "seed": seed,
             "input_errors": errors.len(),
             "suppressed": report.suppressed.len(),
+            "skipped": report.skipped.len(),
         },
         "rules": rules,
         "results": results,
         "errors": errors,
+        "skipped": report.skipped.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
     })
 }

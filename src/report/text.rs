@@ -169,6 +169,17 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
         }
         None => writeln!(out, "harness: off (--cases 0)"),
     };
+    if !report.skipped.is_empty() {
+        let n = report.skipped.len();
+        let shown: Vec<String> = report.skipped.iter().take(3).map(|p| p.display().to_string()).collect();
+        let _ = writeln!(
+            out,
+            "skipped: {n} file{} neither rule, scenario nor seed ({}{})",
+            plural(n),
+            shown.join(", "),
+            if n > 3 { ", ..." } else { "" }
+        );
+    }
     out.push('\n');
     // One line per rule (and per scenario file without its rule), in aligned columns.
     let mut lines: Vec<[String; 4]> = Vec::new();

@@ -83,6 +83,7 @@ pub fn read_meta_filters(text: &str) -> Result<Vec<MetaFilter>, String> {
             detection: &filter.detection,
             layout: &layout,
             notes: Vec::new(),
+            errors: Vec::new(),
             lowered: HashMap::new(),
         };
         let condition = match filter.detection.conditions.as_slice() {
@@ -173,6 +174,7 @@ fn lower_rule(rule: &SigmaRule, text: &str) -> RuleQuery {
         detection: &rule.detection,
         layout: &layout,
         notes: Vec::new(),
+        errors: Vec::new(),
         lowered: HashMap::new(),
     };
     let condition = match rule.detection.conditions.as_slice() {
@@ -212,7 +214,7 @@ fn lower_rule(rule: &SigmaRule, text: &str) -> RuleQuery {
             }
         }
     }
-    let fatal = lowering.notes.iter().any(|n| n.fatal);
+    let fatal = lowering.notes.iter().any(|n| n.fatal) || !lowering.errors.is_empty();
     let detection = (!fatal && condition.is_some()).then(|| approximate(&Pred::And(conjuncts.clone()), true));
     let inline = if exclusions.len() == conjuncts.len() || detection.is_none() {
         // A rule that is only negated selections detects "everything but": no exclusion.
@@ -242,7 +244,7 @@ fn lower_rule(rule: &SigmaRule, text: &str) -> RuleQuery {
         detection,
         output_columns: Vec::new(),
         notes: lowering.notes,
-        errors: Vec::new(),
+        errors: lowering.errors,
         inline,
     }
 }
@@ -259,6 +261,9 @@ struct Lowering<'a> {
     detection: &'a rsigma_parser::Detections,
     layout: &'a Layout,
     notes: Vec<QueryNote>,
+    /// Why the rule is invalid Sigma (FPX403): a name the condition uses that the rule
+    /// does not define, a pattern that selects nothing.
+    errors: Vec<crate::kql::QueryError>,
     lowered: HashMap<String, Pred>,
 }
 
@@ -278,8 +283,39 @@ impl Lowering<'_> {
         opaque(Some(span))
     }
 
-    /// The names a selector picks, in file order (`them`: every name not starting `_`).
-    fn selected(&self, pattern: &SelectorPattern) -> Vec<String> {
+    /// An error that makes the rule invalid Sigma, at the condition.
+    fn error(&mut self, message: String, help: Option<String>) {
+        let span = self.layout.condition.clone();
+        self.errors.push(crate::kql::QueryError { span, message, help });
+    }
+
+    /// The names a selector picks, in file order (`them`: every name not starting `_`);
+    /// a pattern that picks none is an error (a typo such as `filter_mian_*` would
+    /// otherwise silently drop the filters it meant).
+    fn selected(&mut self, pattern: &SelectorPattern) -> Vec<String> {
+        let names = self.matching(pattern);
+        if names.is_empty() {
+            let defined: Vec<&str> = self.detection.named.keys().map(String::as_str).collect();
+            let help = match pattern {
+                SelectorPattern::Pattern(p) => {
+                    // A typo in a prefix pattern: compare with the names cut to its length.
+                    let prefix = p.trim_end_matches('*');
+                    let cut: Vec<&str> = defined.iter().map(|n| n.get(..prefix.len()).unwrap_or(n)).collect();
+                    crate::schema::nearest_name(prefix, cut.iter().copied())
+                        .and_then(|c| defined.iter().find(|n| n.starts_with(c)))
+                        .map(|n| format!("did you mean a pattern that matches `{n}`?"))
+                }
+                SelectorPattern::Them => None,
+            };
+            self.error(
+                format!("the condition's `{pattern}` matches no selection of the rule"),
+                help,
+            );
+        }
+        names
+    }
+
+    fn matching(&self, pattern: &SelectorPattern) -> Vec<String> {
         let mut names: Vec<&String> = self.detection.named.keys().collect();
         names.sort_by_key(|n| self.layout.block(n).map_or(usize::MAX, |s| s.start));
         names
@@ -328,11 +364,12 @@ impl Lowering<'_> {
                 self.detection(detection, &block, &mut cursor)
             }
             None => {
-                let span = self.layout.condition.clone();
-                self.note(
-                    span,
+                let defined: Vec<&str> = self.detection.named.keys().map(String::as_str).collect();
+                let help =
+                    crate::schema::nearest_name(name, defined.iter().copied()).map(|n| format!("did you mean `{n}`?"));
+                self.error(
                     format!("the condition names `{name}`, which the rule does not define"),
-                    true,
+                    help,
                 );
                 Pred::False
             }
