@@ -115,56 +115,12 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
     };
     let pred = parsed.pred.clone();
     let columns = schema().table(context.table).unwrap_or(&[]);
-    let read_by_rule: Vec<String> = context.detection.map(Pred::fields).unwrap_or_default();
-    let in_detection = |field: &str| read_by_rule.iter().any(|f| f == field);
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut renamed: Vec<(String, &Column)> = Vec::new();
-    let mut absent: Vec<String> = Vec::new();
-    for field in pred.fields() {
-        let first = pred
-            .atoms()
-            .into_iter()
-            .find(|a| a.field == field || a.other_field() == Some(field.as_str()))
-            .expect("a field comes from an atom");
-        // The other field of `A == B` is written last.
-        let span = if first.field == field {
-            first.span.start..first.span.start + field.len()
-        } else {
-            first.span.end.saturating_sub(field.len())..first.span.end
-        };
-        match resolve_field(&field, context.table, span) {
-            Ok(column) => {
-                for atom in pred.atoms().into_iter().filter(|a| a.field == field) {
-                    findings.extend(fpx203_value_mismatch::findings(atom, column));
-                    if schema().is_kql(context.table) {
-                        findings.extend(fpx204_type_mismatch::findings(atom, column));
-                    }
-                }
-                renamed.push((field, column));
-            }
-            // A log source whose fields nobody lists may have this one; and a field the
-            // rule's own detection reads is one its events have (a Sigma rule on an
-            // enriched log source; in KQL, FPX403 says when it is not).
-            Err(_) if schema().is_open(context.table) || in_detection(&field) => {}
-            // A property of one of the table's columns (`AdditionalFields.Command`,
-            // `RawEventData.Target[2].ID`) is a field of its own.
-            Err(_) if is_property(&field, columns) => {}
-            Err(finding) => {
-                findings.push(*finding);
-                absent.push(field);
-            }
-        }
-    }
-    let on_columns = |a: &crate::pred::Atom| {
-        if absent.contains(&a.field) {
-            return if a.eval_text("") { Pred::True } else { Pred::False };
-        }
-        let mut a = a.clone();
-        if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
-            a.field = column.name.clone();
-        }
-        Pred::Atom(a)
-    };
+    let Resolved {
+        mut findings,
+        renamed,
+        absent,
+    } = resolve_fields(&pred, context);
+    let on_columns = |a: &crate::pred::Atom| column_atom(a, &renamed, &absent);
     let on_table = crate::schema::typed(&pred, context.table, crate::schema::Applied::Suppressing)
         .map_atoms(&mut |a| on_columns(a));
     let domains = schema().domains(context.table);
@@ -271,6 +227,98 @@ fn rows_verdict(analysis: &mut ExclusionAnalysis, plain: &Pred, table: &str, row
         .findings
         .extend(logic_findings(&text, &pred, &c, null_suppressed.as_ref()));
     analysis.classification = Some(c);
+}
+
+/// An exclusion's fields resolved on the rule's table.
+struct Resolved {
+    /// FPX201-FPX204 on the fields and their values.
+    findings: Vec<Finding>,
+    /// Fields that name a column (directly or through an alias), with the column.
+    renamed: Vec<(String, &'static Column)>,
+    /// Fields the table lacks: they read as empty.
+    absent: Vec<String>,
+}
+
+fn resolve_fields(pred: &Pred, context: &RuleContext) -> Resolved {
+    let columns = schema().table(context.table).unwrap_or(&[]);
+    let read_by_rule: Vec<String> = context.detection.map(Pred::fields).unwrap_or_default();
+    let in_detection = |field: &str| read_by_rule.iter().any(|f| f == field);
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut renamed: Vec<(String, &Column)> = Vec::new();
+    let mut absent: Vec<String> = Vec::new();
+    for field in pred.fields() {
+        let first = pred
+            .atoms()
+            .into_iter()
+            .find(|a| a.field == field || a.other_field() == Some(field.as_str()))
+            .expect("a field comes from an atom");
+        // The other field of `A == B` is written last.
+        let span = if first.field == field {
+            first.span.start..first.span.start + field.len()
+        } else {
+            first.span.end.saturating_sub(field.len())..first.span.end
+        };
+        match resolve_field(&field, context.table, span) {
+            Ok(column) => {
+                for atom in pred.atoms().into_iter().filter(|a| a.field == field) {
+                    findings.extend(fpx203_value_mismatch::findings(atom, column));
+                    if schema().is_kql(context.table) {
+                        findings.extend(fpx204_type_mismatch::findings(atom, column));
+                    }
+                }
+                renamed.push((field, column));
+            }
+            // A log source whose fields nobody lists may have this one; and a field the
+            // rule's own detection reads is one its events have (a Sigma rule on an
+            // enriched log source; in KQL, FPX403 says when it is not).
+            Err(_) if schema().is_open(context.table) || in_detection(&field) => {}
+            // A property of one of the table's columns (`AdditionalFields.Command`,
+            // `RawEventData.Target[2].ID`) is a field of its own.
+            Err(_) if is_property(&field, columns) => {}
+            Err(finding) => {
+                findings.push(*finding);
+                absent.push(field);
+            }
+        }
+    }
+    Resolved {
+        findings,
+        renamed,
+        absent,
+    }
+}
+
+/// An atom over the table's columns: renamed to its column, or its truth on the empty
+/// string when the table lacks its field.
+fn column_atom(a: &crate::pred::Atom, renamed: &[(String, &Column)], absent: &[String]) -> Pred {
+    if absent.contains(&a.field) {
+        return if a.eval_text("") { Pred::True } else { Pred::False };
+    }
+    let mut a = a.clone();
+    if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
+        a.field = column.name.clone();
+    }
+    Pred::Atom(a)
+}
+
+/// What an exclusion (as parsed, in the exclusion language's fields) suppresses over
+/// the rule's table: [`InContext::on_table`] without the checks, for the replay.
+pub fn exclusion_on_table(pred: &Pred, context: &RuleContext) -> Pred {
+    let Resolved { renamed, absent, .. } = resolve_fields(pred, context);
+    crate::schema::typed(pred, context.table, crate::schema::Applied::Suppressing)
+        .map_atoms(&mut |a| column_atom(a, &renamed, &absent))
+}
+
+/// A scenario's exclusion text over the rule's table, as [`analyze_in_context`] reads
+/// it (`None` when it does not parse).
+pub fn scenario_on_table(text: &str, context: &RuleContext) -> Option<Pred> {
+    match parse_exclusion(text) {
+        ParseOutcome::Parsed(mut parsed) => {
+            columns_compared(&mut parsed, context.table);
+            Some(exclusion_on_table(&parsed.pred, context))
+        }
+        _ => None,
+    }
 }
 
 /// Whether `field` is a property path of one of `columns` (not the column itself).

@@ -47,12 +47,18 @@ pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, ta
             }
         }
     }
-    let name = match &e.name {
-        Some(name) => format!("filter {name}"),
-        None => format!("inline exclusion {}", index + 1),
-    };
+    let name = inline_name(e, index);
     let at = query_span(rule, &e.span).start;
     placed(&rule.file, &rule.source, at, name, text, result, Origin::Inline)
+}
+
+/// The name an inline exclusion is reported under: `filter NAME` for a Sigma filter,
+/// else `inline exclusion N`.
+pub fn inline_name(e: &InlineExclusion, index: usize) -> String {
+    match &e.name {
+        Some(name) => format!("filter {name}"),
+        None => format!("inline exclusion {}", index + 1),
+    }
 }
 
 /// A Sigma meta-filter that names the rule: an exclusion of the rule's whole detection.

@@ -77,7 +77,8 @@ registry! {
 use std::fmt;
 
 pub use anchor::Anchor;
-pub use context::{InContext, RuleContext, analyze_in_context};
+pub use context::{InContext, RuleContext, analyze_in_context, exclusion_on_table, scenario_on_table};
+pub use exclusions::inline_name;
 pub use fixes::fixed_text;
 pub use fpx406_unused_suppression::finding as unused_suppression;
 pub use results::{

@@ -11,9 +11,8 @@ use super::{
     Finding, fpx107_subsumed_exclusion, fpx108_dead_rule, fpx401_unsupported_query, fpx402_malformed_rule_file,
     fpx403_invalid_query, fpx404_duplicate_rule_id, fpx405_orphan_scenario,
 };
-use crate::corpus::{Corpus, MetaFilterFile, RuleDoc, RuleFormat, ScenarioFile};
+use crate::corpus::{Corpus, MetaFilterFile, RuleDoc, ScenarioFile};
 use crate::harness;
-use crate::kql::read_query;
 use crate::model::InlineExclusion;
 use crate::pred::Pred;
 use crate::schema::schema;
@@ -106,11 +105,7 @@ fn check_rule(
     meta_filters: &[MetaFilterFile],
     harness: Option<harness::Config>,
 ) -> RuleResult {
-    let query = match (rule.lowered.take(), rule.format) {
-        (Some(lowered), _) => lowered,
-        (None, RuleFormat::Sigma) => crate::sigma::lower(&rule.source),
-        (None, RuleFormat::Kql | RuleFormat::Seed) => read_query(&rule.query),
-    };
+    let query = rule.take_query();
     let mut findings = Vec::new();
     let owns_scenarios = id_finding.is_none();
     findings.extend(id_finding);
@@ -184,17 +179,10 @@ fn check_rule(
         None => Vec::new(),
     };
     if let (Some(table), Some(detection)) = (known_table, &detection) {
-        let applies = |f: &crate::sigma::MetaFilter| {
-            if f.rules.is_empty() {
-                query.table.as_deref() == Some(f.table.as_str())
-            } else {
-                f.rules.iter().any(|r| *r == rule.id || *r == rule.name)
-            }
-        };
         inline.extend(
             meta_filters
                 .iter()
-                .filter(|m| applies(&m.filter))
+                .filter(|m| m.filter.applies_to(&rule.id, &rule.name, query.table.as_deref()))
                 .map(|m| check_meta_filter(m, table, detection)),
         );
     }

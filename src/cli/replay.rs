@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use super::{EXIT_FINDINGS, EXIT_USAGE, print};
-use crate::checks::{Code, check_corpus, describe_event};
+use crate::checks::{Code, describe_event};
 use crate::corpus::{load, write_atomically};
 use crate::replay::{self, Label, Replay, Rule};
 
@@ -57,14 +57,15 @@ enum ReplayFormat {
 const EVENT_EXTENSIONS: [&str; 4] = ["json", "jsonl", "ndjson", "csv"];
 
 pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
-    let report = check_corpus(load(&args.paths), None);
-    if !report.load_errors.is_empty() {
-        for e in &report.load_errors {
+    // The rule model, without the checks: replay starts on the events at once.
+    let corpus = load(&args.paths);
+    if !corpus.errors.is_empty() {
+        for e in &corpus.errors {
             eprintln!("fpx: error: {e}");
         }
         return Ok(EXIT_USAGE);
     }
-    let (rules, skipped) = replay::plan(&report);
+    let (rules, skipped) = replay::plan_corpus(corpus);
     if args.emit.is_some() {
         return emit(&args, &rules);
     }

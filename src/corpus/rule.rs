@@ -56,6 +56,18 @@ pub struct RuleDoc {
     pub lowered: Option<crate::model::RuleQuery>,
 }
 
+impl RuleDoc {
+    /// The rule model of the rule's query: the one the front-end built while reading
+    /// (Sigma), else the KQL query lowered now. Taken: a second call lowers again.
+    pub fn take_query(&mut self) -> crate::model::RuleQuery {
+        match (self.lowered.take(), self.format) {
+            (Some(lowered), _) => lowered,
+            (None, RuleFormat::Sigma) => crate::sigma::lower(&self.source),
+            (None, RuleFormat::Kql | RuleFormat::Seed) => crate::kql::read_query(&self.query),
+        }
+    }
+}
+
 /// Why a rule file is not valid YAML, and what fpx read anyway.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Malformed {

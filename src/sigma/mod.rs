@@ -66,6 +66,18 @@ pub struct MetaFilter {
     pub span: Span,
 }
 
+impl MetaFilter {
+    /// Whether the filter applies to a rule: one it names (by id or title), or with no
+    /// names, every rule of its log source.
+    pub fn applies_to(&self, id: &str, title: &str, table: Option<&str>) -> bool {
+        if self.rules.is_empty() {
+            table == Some(self.table.as_str())
+        } else {
+            self.rules.iter().any(|r| r == id || r == title)
+        }
+    }
+}
+
 /// Reads the meta-filters of a file.
 pub fn read_meta_filters(text: &str) -> Result<Vec<MetaFilter>, String> {
     let collection = rsigma_parser::parse_sigma_yaml(text).map_err(|e| e.to_string())?;
