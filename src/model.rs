@@ -3,7 +3,6 @@
 //! written inline in it, and notes on what was approximated. Checks and reports read
 //! this, never the front-end's syntax.
 
-use crate::kql::QueryError;
 use crate::pred::{Atom, Op, Pred, Span, Value};
 
 /// What fpx understood of a rule's query.
@@ -46,6 +45,16 @@ impl RuleQuery {
             }],
         }
     }
+}
+
+/// Why a rule's query does not compile (a KQL syntax or name error, a Sigma condition
+/// that names an undefined selection), where, and what would fix it (becomes FPX403).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryError {
+    /// Bytes of the query.
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
 }
 
 /// Something about the query a reviewer should know (becomes FPX401).

@@ -24,7 +24,6 @@
 //!   `_cs`).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
 
 use crate::decimal::Decimal;
@@ -329,12 +328,6 @@ impl Pred {
             Pred::Or(ps) => Pred::Or(ps.iter().map(Pred::without_spans).collect()),
             other => other.clone(),
         }
-    }
-}
-
-impl fmt::Display for Pred {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::expr::print(self))
     }
 }
 

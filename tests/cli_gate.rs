@@ -457,3 +457,58 @@ fn a_meta_filter_fpx_cannot_lower_is_fpx401() {
         .collect();
     assert_eq!(codes, ["FPX401"], "{result}");
 }
+
+/// The bundled LogMeIn rule with one scenario whose exclusion is always true (FPX101),
+/// with the `ignore:` entries given.
+fn logmein_with_ignores(ignore: &str) -> tempfile::TempDir {
+    let rule = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rules/logmein-file-signature.yaml"
+    ))
+    .unwrap();
+    let id = rule
+        .lines()
+        .find_map(|l| l.strip_prefix("id: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let scenarios = format!(
+        "rule: {id}\nscenarios:\n  - name: helpdesk\n    exclusion: Signer != \"LogMeIn\" or Signer != \"GoTo\"\n    ignore:\n{ignore}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rule.yaml"), rule).unwrap();
+    std::fs::write(dir.path().join("scenarios.yaml"), scenarios).unwrap();
+    dir
+}
+
+#[test]
+fn scenario_ignore_entries_are_suppressions_and_bad_or_unused_ones_are_said() {
+    let dir = logmein_with_ignores("      - {code: FPX101, reason: reviewed}\n      - {code: FPX102, reason: stale}\n");
+    let (report, _) = check(dir.path(), &["."]);
+    let codes = codes(&report);
+    assert!(!codes.contains(&"FPX101".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"FPX406".to_string()),
+        "the FPX102 entry silences nothing: {codes:?}"
+    );
+    let silenced = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scenario"] == "helpdesk")
+        .unwrap()["suppressed"]
+        .clone();
+    assert_eq!(silenced[0]["code"], "FPX101");
+    assert_eq!(
+        silenced[0]["suppression"],
+        serde_json::json!({"kind": "scenario-ignore", "reason": "reviewed"})
+    );
+    let dir = logmein_with_ignores("      - {code: FPX999, reason: typo}\n");
+    let out = fpx(dir.path(), &["check", ".", "--cases", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("scenarios.yaml:6:1: scenario \"helpdesk\": `FPX999` is not a finding code"),
+        "{stderr}"
+    );
+}

@@ -41,7 +41,7 @@
 //! rule detects.
 
 use super::{Code, Finding, Rule, Severity};
-use crate::kql::QueryError;
+use crate::model::QueryError;
 use crate::pred::Span;
 
 pub(super) static RULE: Rule = Rule {

@@ -3,6 +3,14 @@
 
 use crate::pred::{Atom, Op, Pred, Value};
 
+/// A predicate prints as the exclusion language writes it (here, not in `pred`: the IR
+/// does not depend on a front-end's syntax).
+impl std::fmt::Display for Pred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&print(self))
+    }
+}
+
 /// Prints a predicate in exclusion syntax with the fewest parentheses that keep its shape.
 pub fn print(pred: &Pred) -> String {
     print_with(pred, &|atom, out| write_atom(atom, &atom.field, false, out))

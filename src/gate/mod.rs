@@ -129,6 +129,13 @@ fn scenario_ignores(report: &mut CheckReport, settings: &Settings) {
         for s in &mut rule.scenarios {
             for ignore in &s.ignore {
                 let Some(code) = crate::checks::lookup(&ignore.code).map(|r| r.code) else {
+                    let (line, _) = entry_position(&s.source, s.line, &ignore.code);
+                    report.load_errors.push(crate::corpus::LoadError::at(
+                        &s.file,
+                        line,
+                        1,
+                        format!("scenario {:?}: `{}` is not a finding code", s.name, ignore.code),
+                    ));
                     continue;
                 };
                 let (silenced, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut s.result.analysis.findings)

@@ -15,14 +15,7 @@ use super::lex::{Tok, Token, tokens};
 use crate::pred::Span;
 use crate::schema::{nearest_name, schema};
 
-/// Why a query does not compile, where, and what would fix it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueryError {
-    /// Bytes of the query.
-    pub span: Span,
-    pub message: String,
-    pub help: Option<String>,
-}
+pub use crate::model::QueryError;
 
 /// Columns that Microsoft Sentinel adds to every table it holds (Sentinel rules use
 /// them on the Defender tables too).

@@ -50,16 +50,12 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool, width
     if finding.baseline {
         title.push_str(" (in the baseline)");
     }
-    let title = super::text::wrap(&title, width.saturating_sub(16).max(30), "  ")
+    let title = wrap(&title, width.saturating_sub(16).max(30), "  ")
         .trim_end()
         .to_string();
     let mut footers = Vec::new();
     // Footers start after `  = help: `; long ones wrap to the width, aligned under it.
-    let wrap = |text: &str| {
-        super::text::wrap(text, width.saturating_sub(10).max(30), "")
-            .trim_end()
-            .to_string()
-    };
+    let wrap = |text: &str| wrap(text, width.saturating_sub(10).max(30), "").trim_end().to_string();
     if let Some(help) = &finding.help {
         footers.push((Level::Help, wrap(help)));
     }
@@ -126,4 +122,23 @@ fn clamp(span: std::ops::Range<usize>, source: &str) -> std::ops::Range<usize> {
         return start..start + next;
     }
     start..end
+}
+
+/// `text` wrapped at `width` columns, each line after the first indented by `indent`.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.to_string();
+        } else if !line.is_empty() && line != indent {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
 }

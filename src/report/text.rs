@@ -5,7 +5,7 @@ use std::fmt::Write;
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
-use super::diagnostic::{Location, render};
+use super::diagnostic::{Location, render, wrap};
 use super::{Counts, Emitter, LintRecord, Run};
 
 /// The text report (default format): tables, snippets, a summary line.
@@ -357,25 +357,6 @@ fn labelled(rule: &RuleResult) -> impl Iterator<Item = (String, &ScenarioResult)
     let scenarios = rule.scenarios.iter().enumerate().map(|(i, s)| ((i + 1).to_string(), s));
     let inline = rule.inline.iter().enumerate().map(|(i, s)| (format!("i{}", i + 1), s));
     scenarios.chain(inline)
-}
-
-/// `text` wrapped at `width` columns, each line after the first indented by `indent`.
-pub fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push_str(&line);
-            out.push('\n');
-            line = indent.to_string();
-        } else if !line.is_empty() && line != indent {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push_str(&line);
-    out.push('\n');
-    out
 }
 
 fn truncate(s: &str, max: usize) -> String {

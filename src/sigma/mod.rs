@@ -275,7 +275,7 @@ struct Lowering<'a> {
     notes: Vec<QueryNote>,
     /// Why the rule is invalid Sigma (FPX403): a name the condition uses that the rule
     /// does not define, a pattern that selects nothing.
-    errors: Vec<crate::kql::QueryError>,
+    errors: Vec<crate::model::QueryError>,
     lowered: HashMap<String, Pred>,
 }
 
@@ -298,7 +298,7 @@ impl Lowering<'_> {
     /// An error that makes the rule invalid Sigma, at the condition.
     fn error(&mut self, message: String, help: Option<String>) {
         let span = self.layout.condition.clone();
-        self.errors.push(crate::kql::QueryError { span, message, help });
+        self.errors.push(crate::model::QueryError { span, message, help });
     }
 
     /// The names a selector picks, in file order (`them`: every name not starting `_`);
