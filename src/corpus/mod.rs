@@ -100,18 +100,40 @@ pub fn load_with(paths: &[PathBuf], scan: &Scan) -> Corpus {
         };
         given.push((path.clone(), files));
     }
+    // Each file once (the first path that names it reads it); files are read and parsed
+    // in parallel, and merged in order, so the corpus is the same as read one by one.
     let mut seen = std::collections::HashSet::new();
-    for (path, files) in &given {
-        let named = !path.is_dir();
-        let mut used = false;
+    let mut jobs: Vec<(usize, &Path, bool)> = Vec::new();
+    let mut repeated = vec![false; given.len()];
+    for (i, (path, files)) in given.iter().enumerate() {
         for file in files {
-            if !seen.insert(file.clone()) {
-                used = true;
-                continue;
+            if seen.insert(file.clone()) {
+                jobs.push((i, file, !path.is_dir()));
+            } else {
+                repeated[i] = true;
             }
-            used |= load_file(file, named, &mut corpus);
         }
-        if path.is_dir() && !used && corpus.errors.iter().all(|e| !e.file.starts_with(path)) {
+    }
+    use rayon::prelude::*;
+    let read: Vec<(usize, Corpus, bool)> = jobs
+        .into_par_iter()
+        .map(|(i, file, named)| {
+            let mut part = Corpus::default();
+            let used = load_file(file, named, &mut part);
+            (i, part, used)
+        })
+        .collect();
+    let mut used = repeated;
+    for (i, part, file_used) in read {
+        used[i] |= file_used;
+        corpus.rules.extend(part.rules);
+        corpus.scenario_files.extend(part.scenario_files);
+        corpus.errors.extend(part.errors);
+        corpus.skipped.extend(part.skipped);
+        corpus.meta_filters.extend(part.meta_filters);
+    }
+    for (i, (path, _)) in given.iter().enumerate() {
+        if path.is_dir() && !used[i] && corpus.errors.iter().all(|e| !e.file.starts_with(path)) {
             corpus.errors.push(LoadError::whole_file(
                 path.clone(),
                 "nothing to check: the directory holds no rule, scenario or seed file (.yaml, .yml, .txt)",
@@ -229,7 +251,7 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
                 // The seed document is both the rule's file and the scenarios' file.
                 source: seed.rule.source.clone(),
             };
-            corpus.rules.push(seed.rule);
+            corpus.rules.push(lowered(seed.rule));
             corpus.scenario_files.push(scenarios);
         })
     } else if has_key("scenarios:") {
@@ -250,7 +272,7 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
     } else if crate::sigma::is_sigma(&text) {
         read_sigma_documents(file, &text, corpus)
     } else if has_key("query:") {
-        read_rule(file, &text).map(|r| corpus.rules.push(r))
+        read_rule(file, &text).map(|r| corpus.rules.push(lowered(r)))
     } else if let Some(error) = near_miss(file, &text) {
         Err(error)
     } else {
@@ -265,6 +287,13 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
         corpus.errors.push(e);
     }
     true
+}
+
+/// A KQL rule with its query lowered: every front-end builds the rule model when the
+/// file is read (Sigma's reader does it itself), so checks and replay take it as is.
+fn lowered(mut rule: RuleDoc) -> RuleDoc {
+    rule.lowered = Some(rule.take_query());
+    rule
 }
 
 /// Every document of a Sigma file (`---` between them) as a rule; spans index the

@@ -52,7 +52,7 @@ pub struct RuleDoc {
     /// The file's text, for pointing into it; shared with every finding and inline
     /// exclusion placed in it.
     pub source: std::sync::Arc<str>,
-    /// The rule model, when the front-end built it while reading (Sigma).
+    /// The rule model, built when the file is read (taken by the checks or the replay).
     pub lowered: Option<crate::model::RuleQuery>,
 }
 

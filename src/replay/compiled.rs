@@ -17,9 +17,28 @@ use crate::pred::{Atom, Event, Op, Pred, Value};
 pub struct Fields(rustc_hash::FxHashMap<String, usize>);
 
 impl Fields {
-    fn slot(&mut self, name: &str) -> usize {
+    /// Gives a field a slot (the one it has, if any).
+    fn add(&mut self, name: &str) -> usize {
         let next = self.0.len();
         *self.0.entry(name.to_string()).or_insert(next)
+    }
+
+    /// Gives every field `pred` reads a slot, so that [`compile`] (which only looks
+    /// slots up) can run on many predicates at once.
+    pub fn register(&mut self, pred: &Pred) {
+        for a in pred.atoms() {
+            self.add(&a.field);
+            if let Some(other) = a.other_field() {
+                self.add(other);
+            }
+        }
+    }
+
+    fn slot(&self, name: &str) -> usize {
+        *self
+            .0
+            .get(name)
+            .expect("a predicate's fields are registered before it is compiled")
     }
 
     /// An event's values by slot (a field no rule reads is left out; an absent field
@@ -100,8 +119,8 @@ pub enum Test {
     Same(usize),
 }
 
-/// Compiles `pred`, giving its fields slots in `fields`.
-pub fn compile(pred: &Pred, fields: &mut Fields) -> Node {
+/// Compiles `pred`, whose fields have slots in `fields` ([`Fields::register`]).
+pub fn compile(pred: &Pred, fields: &Fields) -> Node {
     match pred {
         Pred::True => Node::True,
         Pred::False => Node::False,
@@ -114,7 +133,7 @@ pub fn compile(pred: &Pred, fields: &mut Fields) -> Node {
 
 /// An `or`: positive `contains` (and positive equalities) of one field and one case
 /// sensitivity become one test each; the rest are compiled one by one.
-fn compile_or(ps: &[Pred], fields: &mut Fields) -> Node {
+fn compile_or(ps: &[Pred], fields: &Fields) -> Node {
     let mut groups: HashMap<(String, bool, bool), Vec<String>> = HashMap::new();
     let mut rest = Vec::new();
     for p in ps {
@@ -142,7 +161,7 @@ fn compile_or(ps: &[Pred], fields: &mut Fields) -> Node {
                 rest.push(Node::True);
                 continue;
             }
-            Test::ContainsAny(AhoCorasick::new(&values).expect("literal patterns compile"))
+            Test::ContainsAny(automaton(&values))
         } else {
             Test::EqualsAny(values.into_iter().map(String::into_bytes).collect())
         };
@@ -156,6 +175,16 @@ fn compile_or(ps: &[Pred], fields: &mut Fields) -> Node {
     Node::Or(rest)
 }
 
+/// An Aho-Corasick automaton over literals: a contiguous NFA, not the DFA the crate
+/// picks for few patterns. Thousands of rules each have a few such sets; their DFAs
+/// took most of replay's start-up (and 70 MB) for no measurable gain per event.
+fn automaton(patterns: &[String]) -> AhoCorasick {
+    AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+        .build(patterns)
+        .expect("literal patterns compile")
+}
+
 fn fold(text: &str, cs: bool) -> String {
     if cs {
         text.to_string()
@@ -164,7 +193,7 @@ fn fold(text: &str, cs: bool) -> String {
     }
 }
 
-fn atom(a: &Atom, fields: &mut Fields) -> Node {
+fn atom(a: &Atom, fields: &Fields) -> Node {
     let slot = fields.slot(&a.field);
     if let Some(other) = a.other_field() {
         return Node::Test {
@@ -260,7 +289,8 @@ mod tests {
             panic!("{text}")
         };
         let mut fields = Fields::default();
-        let node = compile(&p.pred, &mut fields);
+        fields.register(&p.pred);
+        let node = compile(&p.pred, &fields);
         for e in events {
             let event: Event = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             let mut slots = fields.slots(&event);
@@ -341,7 +371,8 @@ mod tests {
         for negated in [false, true] {
             let p = same(negated);
             let mut fields = Fields::default();
-            let node = compile(&p, &mut fields);
+            fields.register(&p);
+            let node = compile(&p, &fields);
             for e in [
                 &[("a", "x"), ("b", "x")][..],
                 &[("a", "x"), ("b", "X")],
@@ -372,16 +403,19 @@ pub struct Index {
 impl Index {
     /// Indexes `rules` (position, detection) for events whose fields `fields` slots.
     pub fn new(rules: &[(usize, &Pred)], fields: &mut Fields) -> Index {
-        let mut by_field: HashMap<String, (Vec<String>, Vec<Vec<usize>>)> = HashMap::new();
+        // Per field: its literals in first-seen order, their rules, and where each is.
+        type Literals = (Vec<String>, Vec<Vec<usize>>, HashMap<String, usize>);
+        let mut by_field: HashMap<String, Literals> = HashMap::new();
         let mut always = Vec::new();
         for &(rule, pred) in rules {
             match necessary(pred) {
                 Some(pairs) => {
                     for (field, literal) in pairs {
-                        let (patterns, owners) = by_field.entry(field).or_default();
-                        match patterns.iter().position(|p| *p == literal) {
-                            Some(at) => owners[at].push(rule),
+                        let (patterns, owners, at) = by_field.entry(field).or_default();
+                        match at.get(&literal) {
+                            Some(&i) => owners[i].push(rule),
                             None => {
+                                at.insert(literal.clone(), patterns.len());
                                 patterns.push(literal);
                                 owners.push(vec![rule]);
                             }
@@ -395,10 +429,7 @@ impl Index {
         keys.sort_by(|a, b| a.0.cmp(&b.0));
         let fields = keys
             .into_iter()
-            .map(|(field, (patterns, owners))| {
-                let automaton = AhoCorasick::new(&patterns).expect("literal patterns compile");
-                (fields.slot(&field), automaton, owners)
-            })
+            .map(|(field, (patterns, owners, _))| (fields.add(&field), automaton(&patterns), owners))
             .collect();
         Index { fields, always }
     }

@@ -305,17 +305,27 @@ enum Applies {
 
 impl Compiled {
     fn new(rules: &[Rule]) -> Compiled {
+        use rayon::prelude::*;
+        // Slots first (in rule order, one at a time), then every predicate compiled in
+        // parallel: building the automata is most of the engine's start-up.
         let mut fields = compiled::Fields::default();
+        for r in rules {
+            fields.register(&r.detection);
+            for p in r.exclusions.iter().filter_map(|e| e.pred.as_ref()) {
+                fields.register(p);
+            }
+        }
+        let fields_ref = &fields;
         let detection = rules
-            .iter()
-            .map(|r| compiled::compile(&r.detection, &mut fields))
+            .par_iter()
+            .map(|r| compiled::compile(&r.detection, fields_ref))
             .collect();
         let exclusions = rules
-            .iter()
+            .par_iter()
             .map(|r| {
                 r.exclusions
                     .iter()
-                    .map(|e| e.pred.as_ref().map(|p| compiled::compile(p, &mut fields)))
+                    .map(|e| e.pred.as_ref().map(|p| compiled::compile(p, fields_ref)))
                     .collect()
             })
             .collect();
