@@ -20,10 +20,10 @@ fn replay(args: &[&str]) -> (String, String, i32) {
     )
 }
 
-const RULES: [&str; 2] = ["tests/fixtures/sigma", "tests/fixtures/inline/powershell-bypass.yaml"];
+const CODES: [&str; 2] = ["tests/fixtures/sigma", "tests/fixtures/inline/powershell-bypass.yaml"];
 
 fn json(extra: &[&str]) -> (Value, String, i32) {
-    let mut args: Vec<&str> = RULES.to_vec();
+    let mut args: Vec<&str> = CODES.to_vec();
     args.extend(["--format", "json"]);
     args.extend(extra);
     let (out, err, code) = replay(&args);
@@ -90,7 +90,7 @@ fn a_suppressed_true_positive_is_fpx301_with_the_real_event() {
 
 #[test]
 fn jsonl_prints_one_line_per_match() {
-    let mut args: Vec<&str> = RULES.to_vec();
+    let mut args: Vec<&str> = CODES.to_vec();
     args.extend([
         "--format",
         "jsonl",

@@ -33,7 +33,7 @@ pub struct InContext {
 impl InContext {
     /// Whether a finding with this code was reported.
     pub fn has(&self, code: Code) -> bool {
-        self.analysis.findings.iter().any(|f| f.rule.code == code)
+        self.analysis.findings.iter().any(|f| f.kind.code == code)
     }
 }
 
@@ -151,7 +151,7 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
         findings.extend(never);
     }
     analysis.findings.extend(findings);
-    analysis.findings.sort_by_key(|f| f.rule.code);
+    analysis.findings.sort_by_key(|f| f.kind.code);
     InContext {
         analysis,
         on_table: Some(on_table),
@@ -183,7 +183,7 @@ fn retype_verdict(analysis: &mut ExclusionAnalysis, pred: &Pred, renamed: &[(Str
         (Verdict::NeverTrue, SatResult::Sat(e)) => Some(e),
         _ => None,
     };
-    analysis.findings.retain(|f| !LOGIC_CODES.contains(&f.rule.code));
+    analysis.findings.retain(|f| !LOGIC_CODES.contains(&f.kind.code));
     let text = analysis.text.clone();
     analysis
         .findings
@@ -221,7 +221,7 @@ fn rows_verdict(analysis: &mut ExclusionAnalysis, plain: &Pred, table: &str, row
         }
         _ => None,
     };
-    analysis.findings.retain(|f| !LOGIC_CODES.contains(&f.rule.code));
+    analysis.findings.retain(|f| !LOGIC_CODES.contains(&f.kind.code));
     let text = analysis.text.clone();
     analysis
         .findings

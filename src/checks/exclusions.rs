@@ -32,7 +32,7 @@ pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, ta
         result
             .analysis
             .findings
-            .retain(|f| !matches!(f.rule.code, Code::Fpx201 | Code::Fpx202));
+            .retain(|f| !matches!(f.kind.code, Code::Fpx201 | Code::Fpx202));
     }
     for f in &mut result.analysis.findings {
         if rule.format == RuleFormat::Sigma {

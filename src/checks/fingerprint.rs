@@ -11,7 +11,7 @@ pub(super) fn assign_fingerprints(report: &mut CheckReport) {
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut stamp = |f: &mut Finding, parts: &[&str]| {
         let hash = fnv1a(
-            std::iter::once(f.rule.code.as_str())
+            std::iter::once(f.kind.code.as_str())
                 .chain(parts.iter().copied())
                 .flat_map(|p| p.bytes().chain([0xff])),
         );

@@ -11,12 +11,12 @@ pub fn fixed_text(exclusion: &str, findings: &[Finding], unsafe_ok: bool) -> Opt
     // rewrite from its predicate would drop the note the author left.
     let needs_person = findings
         .iter()
-        .any(|f| matches!(f.rule.code, Code::Fpx001 | Code::Fpx002 | Code::Fpx003));
+        .any(|f| matches!(f.kind.code, Code::Fpx001 | Code::Fpx002 | Code::Fpx003));
     if unsafe_ok && !needs_person {
         for code in [Code::Fpx103, Code::Fpx106] {
             if let Some(fix) = findings
                 .iter()
-                .filter(|f| f.rule.code == code)
+                .filter(|f| f.kind.code == code)
                 .find_map(|f| f.fix.as_ref())
             {
                 return Some((fix.apply(exclusion), false));

@@ -24,10 +24,10 @@
 //! Complete the expression as the caret and the hint say. fpx cannot guess the
 //! missing part, so there is no automatic fix.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::expr::SyntaxError;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx001,
     name: "parse-error",
     severity: Severity::Error,
@@ -37,7 +37,7 @@ pub(super) static RULE: Rule = Rule {
 
 /// The finding for a syntax error.
 pub(super) fn finding(error: &SyntaxError) -> Finding {
-    let mut f = Finding::new(&RULE, error.message.clone(), error.span.clone(), error.label.clone());
+    let mut f = Finding::new(&INFO, error.message.clone(), error.span.clone(), error.label.clone());
     f.help = error.hint.clone();
     f
 }

@@ -22,10 +22,10 @@
 //! Write the condition as an expression over the rule table's columns. fpx cannot
 //! translate prose, so there is no automatic fix.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::expr::ProseExclusion;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx002,
     name: "prose-exclusion",
     severity: Severity::Error,
@@ -35,7 +35,7 @@ pub(super) static RULE: Rule = Rule {
 
 pub(super) fn finding(text: &str, prose: &ProseExclusion) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         "the exclusion is prose, not an expression: nothing can be checked or deployed",
         prose.span.clone(),
         "a sentence, not a condition",

@@ -23,10 +23,10 @@
 //! ## Fix
 //! Put in the real value and delete the note. There is no automatic fix.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::expr::{Irregularity, ParsedExclusion};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx003,
     name: "placeholder",
     severity: Severity::Error,
@@ -41,7 +41,7 @@ pub(super) fn findings(parsed: &ParsedExclusion) -> Vec<Finding> {
         .filter_map(|irregularity| match irregularity {
             Irregularity::Placeholder { span, value } => {
                 let mut f = Finding::new(
-                    &RULE,
+                    &INFO,
                     format!("{value:?} is a placeholder, not a real value"),
                     span.clone(),
                     "placeholder",
@@ -51,7 +51,7 @@ pub(super) fn findings(parsed: &ParsedExclusion) -> Vec<Finding> {
             }
             Irregularity::Annotation { span, text } => {
                 let mut f = Finding::new(
-                    &RULE,
+                    &INFO,
                     format!("an instruction is left in the exclusion: {text}"),
                     span.clone(),
                     "not part of the condition; ignored when checking",

@@ -27,11 +27,11 @@
 //! Straight quotes, no backticks, quoted values. This fix is safe: it never changes
 //! what the exclusion means (`fpx fix` applies it).
 
-use super::{Edit, Finding, Fix, Code, Rule, Severity};
+use super::{Edit, Finding, Fix, Code, CodeInfo, Severity};
 use crate::expr::{Irregularity, ParsedExclusion};
 use crate::pred::Span;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx004,
     name: "typographic-quotes",
     severity: Severity::Warning,
@@ -85,7 +85,7 @@ pub(super) fn finding(parsed: &ParsedExclusion) -> Option<Finding> {
     }
     places.sort_by_key(|(span, _)| span.start);
     let (span, label) = places.remove(0);
-    let mut f = Finding::new(&RULE, format!("{} that KQL does not accept", join(&kinds)), span, label);
+    let mut f = Finding::new(&INFO, format!("{} that KQL does not accept", join(&kinds)), span, label);
     f.related = places;
     f.fix = Some(Fix {
         description: "straight quotes, quoted values, no backticks".into(),

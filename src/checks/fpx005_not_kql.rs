@@ -26,10 +26,10 @@
 //! `!contains`, `!in`, no trailing comma). A test appends every fixed exclusion to its
 //! rule as `| where not(E)` and Kusto.Language accepts it.
 
-use super::{Code, Edit, Finding, Fix, Rule, Severity};
+use super::{Code, Edit, Finding, Fix, CodeInfo, Severity};
 use crate::expr::{Irregularity, ParsedExclusion};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx005,
     name: "not-kql",
     severity: Severity::Warning,
@@ -66,7 +66,7 @@ pub(super) fn finding(parsed: &ParsedExclusion) -> Option<Finding> {
     edits.sort_by_key(|e| (e.span.start, e.span.end));
     let (span, label) = places.remove(0);
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!("KQL does not accept {}", kinds.join(", ")),
         span,
         label,

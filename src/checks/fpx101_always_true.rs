@@ -24,7 +24,7 @@
 //! Decide which events are the benign case and say exactly that (usually `in (...)` or
 //! `and` of `==`). No automatic fix: the intent cannot be recovered.
 
-use super::{Finding, Code, Rule, Severity, describe_event, whole_span};
+use super::{Finding, Code, CodeInfo, Severity, describe_event, whole_span};
 use crate::logic::Classification;
 use crate::pred::{Event, Pred};
 
@@ -74,7 +74,7 @@ fn telling_event(pred: &Pred) -> Option<Event> {
     best.map(|(_, e)| e)
 }
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx101,
     name: "always-true",
     severity: Severity::Error,
@@ -88,7 +88,7 @@ pub(super) fn finding(text: &str, pred: &Pred, c: &Classification) -> Finding {
         Some(event) => format!("always true: it suppresses every event, even {}", describe_event(event)),
         None => "always true: it suppresses every event".to_string(),
     };
-    let mut f = Finding::new(&RULE, message, whole_span(text, pred), "true for every event");
+    let mut f = Finding::new(&INFO, message, whole_span(text, pred), "true for every event");
     f.help = Some(if pred.atoms().iter().any(|a| a.other_field().is_some()) {
         "an exclusion true for every event mutes the rule; keep only the condition that names the benign case".into()
     } else {

@@ -21,11 +21,11 @@
 //! ## Fix
 //! Usually an `and` that should be an `or`. No automatic fix.
 
-use super::{Finding, Code, Rule, Severity, describe_event, whole_span};
+use super::{Finding, Code, CodeInfo, Severity, describe_event, whole_span};
 use crate::logic::Classification;
 use crate::pred::{Event, Pred};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx102,
     name: "never-true",
     severity: Severity::Warning,
@@ -37,7 +37,7 @@ pub(super) static RULE: Rule = Rule {
 /// compares is null there (KQL's `not(null)` is null, and `where` drops the row).
 pub(super) fn finding(text: &str, pred: &Pred, c: &Classification, null_suppressed: Option<&Event>) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         match null_suppressed {
             None => "never true: no event satisfies this exclusion, so it suppresses nothing",
             Some(_) => {

@@ -24,12 +24,12 @@
 //! terms dropped. This changes what the exclusion means (that is the point), so
 //! `fpx fix` applies it only with `--unsafe`.
 
-use super::{Finding, Fix, Code, Rule, Severity, describe_event, whole_span};
+use super::{Finding, Fix, Code, CodeInfo, Severity, describe_event, whole_span};
 use crate::expr::print;
 use crate::logic::{Classification, Validity, implies, inverted_fix};
 use crate::pred::{Atom, Op, Pred};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx103,
     name: "inverted-exclusion",
     severity: Severity::Error,
@@ -63,7 +63,7 @@ pub(super) fn finding(text: &str, pred: &Pred, c: &Classification) -> Option<Fin
     if let Some(event) = &c.when_true {
         message.push_str(&format!(", so even {} is suppressed", describe_event(event)));
     }
-    let mut f = Finding::new(&RULE, message, whole_span(text, pred), "written as a keep-filter");
+    let mut f = Finding::new(&INFO, message, whole_span(text, pred), "written as a keep-filter");
     f.help = Some("an exclusion says which events to drop; this one says which to keep".into());
     f.fix = Some(Fix::replace_all(
         format!("exclude exactly the benign case: {fixed_text}"),

@@ -26,11 +26,11 @@
 //! Use the table's own columns (fpx names them under FPX202), and say which events to
 //! drop, not which to keep. No automatic fix.
 
-use super::{Finding, Code, Rule, Severity, describe_event, not_in_table, whole_span};
+use super::{Finding, Code, CodeInfo, Severity, describe_event, not_in_table, whole_span};
 use crate::logic::{Domains, SatResult, Validity, implies_in, sat_in};
 use crate::pred::Pred;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx104,
     name: "mutes-rule",
     severity: Severity::Error,
@@ -56,7 +56,7 @@ pub(super) fn finding(
         _ => return None,
     };
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!(
             "mutes the rule: every event the rule alerts on is suppressed, e.g. {}",
             describe_event(&example)

@@ -27,11 +27,11 @@
 //! Write the exclusion over the columns of the rule's table (see FPX202) and check
 //! its values against what the rule matches. No automatic fix.
 
-use super::{Finding, Code, Rule, Severity, not_in_table, whole_span};
+use super::{Finding, Code, CodeInfo, Severity, not_in_table, whole_span};
 use crate::logic::{Domains, SatResult, sat_in};
 use crate::pred::Pred;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx105,
     name: "never-applies",
     severity: Severity::Warning,
@@ -51,7 +51,7 @@ pub(super) fn finding(
         return None;
     }
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         "never applies: no event the rule alerts on is suppressed by this exclusion",
         whole_span(text, pred),
         "never true on the rule's alerts",

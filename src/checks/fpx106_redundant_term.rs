@@ -23,12 +23,12 @@
 //! The exclusion with every redundant term dropped. It means the same, but the change
 //! may hide a typo worth fixing instead, so `fpx fix` applies it only with `--unsafe`.
 
-use super::{Finding, Fix, Code, Rule, Severity};
+use super::{Finding, Fix, Code, CodeInfo, Severity};
 use crate::expr::print;
 use crate::logic::{redundant_terms, simplify};
 use crate::pred::Pred;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx106,
     name: "redundant-term",
     severity: Severity::Info,
@@ -45,7 +45,7 @@ pub(super) fn finding(text: &str, pred: &Pred) -> Option<Finding> {
         n => format!(" ({} more term{} too)", n - 1, if n == 2 { "" } else { "s" }),
     };
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!(
             "`{}` can be dropped: the exclusion suppresses the same events without it{more}",
             print(&first.term)

@@ -32,12 +32,12 @@
 //! Drop this scenario's exclusion, or make it say what it was meant to. No automatic
 //! fix.
 
-use super::{Code, Finding, Rule, ScenarioResult, Severity, whole_span};
+use super::{Code, Finding, CodeInfo, ScenarioResult, Severity, whole_span};
 use crate::expr::ParseOutcome;
 use crate::logic::{Domains, Validity, Verdict, implies_in};
 use crate::pred::Pred;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx107,
     name: "subsumed-exclusion",
     severity: Severity::Info,
@@ -54,7 +54,7 @@ pub(super) fn findings(scenarios: &mut [ScenarioResult], domains: &Domains) {
                 .classification
                 .as_ref()
                 .is_none_or(|c| c.verdict != Verdict::Contingent);
-        let broken = s.findings().iter().any(|f| f.rule.severity == Severity::Error);
+        let broken = s.findings().iter().any(|f| f.kind.severity == Severity::Error);
         !trivial && !broken
     };
     let preds: Vec<Option<Pred>> = scenarios
@@ -81,7 +81,7 @@ pub(super) fn findings(scenarios: &mut [ScenarioResult], domains: &Domains) {
 
 fn finding(text: &str, pred: &Pred, other_name: &str, equivalent: bool) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         if equivalent {
             format!("a duplicate: suppresses exactly what scenario {other_name:?} suppresses")
         } else {

@@ -32,11 +32,11 @@
 //! Correct the values (often an `and` meant as `or`, or `in~ (...)` for several
 //! names). No automatic fix.
 
-use super::{Code, Finding, Rule, Severity};
+use super::{Code, Finding, CodeInfo, Severity};
 use crate::logic::{Domains, SatResult, sat_in};
 use crate::pred::{Pred, Span};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx108,
     name: "dead-rule",
     severity: Severity::Error,
@@ -60,7 +60,7 @@ pub(super) fn findings(detection: &Pred, rows: Option<&Pred>, domains: &Domains)
     match sat_in(&on_rows(detection.clone()), domains) {
         SatResult::Unsat => {
             let mut f = Finding::new(
-                &RULE,
+                &INFO,
                 "the rule's detection can never be true: no event matches it",
                 0..0,
                 "never true",
@@ -116,7 +116,7 @@ fn dead_branches(
             *budget -= 1;
             if sat(&replace(root, path, branch)) == SatResult::Unsat {
                 let mut f = Finding::new(
-                    &RULE,
+                    &INFO,
                     "this branch can never match: with the rest of the rule's conditions it is never true",
                     0..0,
                     "dead branch",

@@ -26,10 +26,10 @@
 //! ## Fix
 //! Use the suggested name, or the table's column. No automatic fix.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::pred::Span;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx201,
     name: "unknown-field",
     severity: Severity::Error,
@@ -39,7 +39,7 @@ pub(super) static RULE: Rule = Rule {
 
 pub(super) fn unknown(field: &str, span: Span, suggestion: Option<&str>) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!("unknown field `{field}`"),
         span,
         "no such column or alias",
@@ -53,7 +53,7 @@ pub(super) fn unknown(field: &str, span: Span, suggestion: Option<&str>) -> Find
 
 pub(super) fn no_column(field: &str, span: Span, reason: &str) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!("`{field}` has no column in any Defender table"),
         span,
         "no such column",

@@ -30,10 +30,10 @@
 //! Use a column of the rule's table, or move the exclusion to a rule on a table that
 //! has the field. No automatic fix.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::pred::Span;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx202,
     name: "field-not-in-table",
     severity: Severity::Error,
@@ -43,7 +43,7 @@ pub(super) static RULE: Rule = Rule {
 
 pub(super) fn finding(field: &str, span: Span, table: &str, elsewhere: &[(String, String)]) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!(
             "`{field}` is not a column of {table}: pasted into the rule's KQL the exclusion does not compile; fpx's verdicts read it as empty on every event"
         ),

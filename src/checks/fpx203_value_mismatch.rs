@@ -25,11 +25,11 @@
 //! ## Fix
 //! Put in a value of the column's kind (the real hashes, numbers). No automatic fix.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::pred::{Atom, Op};
 use crate::schema::{Column, ColumnType};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx203,
     name: "value-mismatch",
     severity: Severity::Warning,
@@ -66,7 +66,7 @@ pub(super) fn findings(atom: &Atom, column: &Column) -> Vec<Finding> {
             None
         };
         if let Some(message) = problem {
-            let mut f = Finding::new(&RULE, message, atom.span.clone(), "cannot occur in this column");
+            let mut f = Finding::new(&INFO, message, atom.span.clone(), "cannot occur in this column");
             f.help = Some(if atom.negated {
                 "so this `!=` holds on every event".into()
             } else {

@@ -33,12 +33,12 @@
 //! Which operator, column type and value kind Kusto accepts was read off Kusto.Language
 //! (`tests/kusto_agreement.rs` checks every combination against it).
 
-use super::{Code, Finding, Rule, Severity};
+use super::{Code, Finding, CodeInfo, Severity};
 use crate::expr::operator_text;
 use crate::pred::{Atom, Op, Value};
 use crate::schema::{Column, ColumnType};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx204,
     name: "type-mismatch",
     severity: Severity::Error,
@@ -127,7 +127,7 @@ pub(super) fn findings(atom: &Atom, column: &Column) -> Vec<Finding> {
             column.name
         ),
     };
-    let mut f = Finding::new(&RULE, message, atom.span.clone(), "Kusto refuses this comparison");
+    let mut f = Finding::new(&INFO, message, atom.span.clone(), "Kusto refuses this comparison");
     f.help = Some(match column.ty {
         ColumnType::String | ColumnType::Dynamic => {
             "compare text with a string value; fpx's verdicts read the field as text".into()

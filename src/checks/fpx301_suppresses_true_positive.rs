@@ -31,11 +31,11 @@
 //! ## Fix
 //! Narrow the exclusion to what only the benign activity has. No automatic fix.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::harness::{Counterexample, Source};
 use crate::pred::Span;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx301,
     name: "suppresses-true-positive",
     severity: Severity::Error,
@@ -55,7 +55,7 @@ pub(super) fn finding(
         "suppresses a true positive: malicious event {} matches the rule and is suppressed",
         i + 1
     );
-    let mut f = Finding::new(&RULE, message, span, "suppresses an attack");
+    let mut f = Finding::new(&INFO, message, span, "suppresses an attack");
     f.help = Some(format!("replay with `fpx check --seed {seed}`"));
     f.witness = Some(shown);
     f

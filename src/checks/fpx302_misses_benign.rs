@@ -28,11 +28,11 @@
 //! Make the exclusion hold on what the benign activity really looks like in the rule's
 //! table. No automatic fix.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::harness::{Counterexample, Source};
 use crate::pred::{Event, Span};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx302,
     name: "misses-benign",
     severity: Severity::Error,
@@ -46,7 +46,7 @@ pub(super) fn finding(c: &Counterexample, shown: Event, span: Span, seed: u64) -
         _ => 0,
     };
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!("misses benign event {n}: the rule alerts on it and the exclusion does not suppress it"),
         span,
         "does not suppress the benign case",

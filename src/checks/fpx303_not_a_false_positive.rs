@@ -28,11 +28,11 @@
 //! Drop the scenario from this rule, or describe the benign activity as this rule sees
 //! it. No automatic fix.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::harness::{Counterexample, Source};
 use crate::pred::{Event, Span};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx303,
     name: "not-a-false-positive",
     severity: Severity::Warning,
@@ -46,7 +46,7 @@ pub(super) fn finding(c: &Counterexample, shown: Event, span: Span) -> Finding {
         _ => 0,
     };
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!("benign event {n} does not match the rule: this scenario is not a false positive of it"),
         span,
         "written for activity the rule never alerts on",

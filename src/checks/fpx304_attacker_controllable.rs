@@ -32,11 +32,11 @@
 //! Anchor the exclusion on what the attacker cannot choose: the account, the device,
 //! the signer, a hash. No automatic fix.
 
-use super::{Code, Finding, Rule, Severity, describe_event, whole_span};
+use super::{Code, Finding, CodeInfo, Severity, describe_event, whole_span};
 use crate::logic::{Domains, SatResult, sat_in};
 use crate::pred::{Atom, Event, Pred};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx304,
     name: "attacker-controllable",
     severity: Severity::Warning,
@@ -118,7 +118,7 @@ pub(super) fn finding(
         .collect();
     let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!(
             "an attacker can switch this exclusion on for every alert of the rule: setting {} suppresses the alert",
             describe_event(&changes)

@@ -32,11 +32,11 @@
 //! Give the scenario a malicious template the rule alerts on (set the fields the
 //! rule's condition reads), or simplify the rule's condition. No automatic fix.
 
-use super::{Code, Finding, Rule, Severity};
+use super::{Code, Finding, CodeInfo, Severity};
 use crate::harness::Property;
 use crate::pred::Span;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx305,
     name: "harness-inconclusive",
     severity: Severity::Warning,
@@ -46,7 +46,7 @@ pub(super) static RULE: Rule = Rule {
 
 pub(super) fn finding(property: Property, why: &str, span: Span) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!("inconclusive: \"{}\" was not tested: {why}", property.as_str()),
         span,
         "not tested",

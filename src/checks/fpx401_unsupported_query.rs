@@ -28,11 +28,11 @@
 //! Nothing to fix in the rule for fpx's sake; where the query itself is invalid KQL
 //! (two operators in a row, a stage without an operator), fix the query.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::kql::QueryNote;
 use crate::pred::Span;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx401,
     name: "unsupported-query",
     severity: Severity::Warning,
@@ -43,7 +43,7 @@ pub(super) static RULE: Rule = Rule {
 /// `span` is where the note's construct is in the rule file.
 pub(super) fn finding(note: &QueryNote, span: Span) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         note.message.clone(),
         span,
         match (note.fatal, note.correlates) {
@@ -65,7 +65,7 @@ pub(super) fn finding(note: &QueryNote, span: Span) -> Finding {
 /// The rule's table is not one fpx knows.
 pub(super) fn unknown_table(table: &str, span: Span) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!("fpx does not know the table `{table}`"),
         span,
         "unknown table",

@@ -28,11 +28,11 @@
 //! ## Fix
 //! Align `dataTypes` with `connectorId` (two more spaces). No automatic fix yet.
 
-use super::{Finding, Code, Rule, Severity};
+use super::{Finding, Code, CodeInfo, Severity};
 use crate::corpus::Malformed;
 use crate::pred::Span;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx402,
     name: "malformed-rule-file",
     severity: Severity::Warning,
@@ -42,7 +42,7 @@ pub(super) static RULE: Rule = Rule {
 
 pub(super) fn finding(m: &Malformed, span: Span) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!("the rule file is not valid YAML: {}", m.error),
         span,
         "invalid YAML here",

@@ -40,11 +40,11 @@
 //! query), or the operator it suggests. No automatic fix: a query edit changes what the
 //! rule detects.
 
-use super::{Code, Finding, Rule, Severity};
+use super::{Code, Finding, CodeInfo, Severity};
 use crate::model::QueryError;
 use crate::pred::Span;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx403,
     name: "invalid-query",
     severity: Severity::Error,
@@ -54,7 +54,7 @@ pub(super) static RULE: Rule = Rule {
 
 /// `span` is where the error is in the rule file.
 pub(super) fn finding(error: &QueryError, span: Span) -> Finding {
-    let mut f = Finding::new(&RULE, error.message.clone(), span, "does not compile");
+    let mut f = Finding::new(&INFO, error.message.clone(), span, "does not compile");
     f.help = error.help.clone();
     f
 }

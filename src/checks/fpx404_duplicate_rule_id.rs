@@ -44,11 +44,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{Code, Finding, Rule, Severity};
+use super::{Code, Finding, CodeInfo, Severity};
 use crate::corpus::RuleDoc;
 use crate::pred::Span;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx404,
     name: "duplicate-rule-id",
     severity: Severity::Error,
@@ -64,7 +64,7 @@ pub(super) fn findings(rules: &[RuleDoc]) -> Vec<(usize, Finding)> {
     for (i, rule) in rules.iter().enumerate() {
         let span = id_span(&rule.source);
         if rule.id.trim().is_empty() {
-            let mut f = Finding::new(&RULE, "the rule has no `id`", span, "no id");
+            let mut f = Finding::new(&INFO, "the rule has no `id`", span, "no id");
             f.help = Some("scenario files name their rule by id: add `id: <a new GUID>`".into());
             out.push((i, f));
             continue;
@@ -72,7 +72,7 @@ pub(super) fn findings(rules: &[RuleDoc]) -> Vec<(usize, Finding)> {
         match first.get(rule.id.as_str()) {
             Some(earlier) => {
                 let mut f = Finding::new(
-                    &RULE,
+                    &INFO,
                     format!("the rule id `{}` is also the id of {}", rule.id, earlier.display()),
                     span,
                     "duplicate id",

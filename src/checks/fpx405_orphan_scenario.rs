@@ -42,10 +42,10 @@
 //! Correct the `rule:` id (the message suggests the nearest loaded id), or pass the
 //! rule file to `fpx check` as well. No automatic fix.
 
-use super::{Code, Finding, Rule, Severity};
+use super::{Code, Finding, CodeInfo, Severity};
 use crate::corpus::ScenarioFile;
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx405,
     name: "orphan-scenario",
     severity: Severity::Error,
@@ -57,7 +57,7 @@ pub(super) static RULE: Rule = Rule {
 /// loaded; on its `rules:` line.
 pub(super) fn meta_filter(named: &[String], ids: &[&str], line: usize, span: crate::pred::Span) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!(
             "no loaded rule is one this meta-filter names ({}): it is checked against no rule",
             named.join(", ")
@@ -89,7 +89,7 @@ pub(super) fn finding(file: &ScenarioFile, ids: &[&str]) -> Option<Finding> {
     let end = if file.rule.is_empty() { line.len() } else { start + file.rule.len() };
     let n = file.scenarios.len();
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!(
             "no loaded rule has the id `{}`: the file's {n} scenario{} {} checked against no rule",
             file.rule,

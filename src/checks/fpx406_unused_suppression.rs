@@ -37,9 +37,9 @@
 
 use std::path::Path;
 
-use super::{Code, Finding, Rule, Severity, anchor};
+use super::{Code, Finding, CodeInfo, Severity, anchor};
 
-pub(super) static RULE: Rule = Rule {
+pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx406,
     name: "unused-suppression",
     severity: Severity::Info,
@@ -51,7 +51,7 @@ pub(super) static RULE: Rule = Rule {
 /// indexes that line) that silenced nothing.
 pub fn finding(file: &Path, source: &str, line: usize, span: crate::pred::Span, codes: &str) -> Finding {
     let mut f = Finding::new(
-        &RULE,
+        &INFO,
         format!("unused suppression: no {codes} finding here to silence"),
         span,
         "silences nothing",

@@ -12,7 +12,7 @@ mod rules;
 mod scenario;
 
 /// Declares every finding code once: the `Code` enum, the module holding its decision
-/// logic and documentation, and the registry [`RULES`] (in code order, so `Code as usize`
+/// logic and documentation, and the registry [`CODES`] (in code order, so `Code as usize`
 /// indexes it).
 macro_rules! registry {
     ($($variant:ident = $code:literal in $module:ident,)*) => {
@@ -33,13 +33,13 @@ macro_rules! registry {
             }
 
             /// The code's documentation, name and severity.
-            pub fn rule(self) -> &'static Rule {
-                RULES[self as usize]
+            pub fn info(self) -> &'static CodeInfo {
+                CODES[self as usize]
             }
         }
 
         /// Every code fpx reports, in code order.
-        pub static RULES: &[&Rule] = &[$(&$module::RULE,)*];
+        pub static CODES: &[&CodeInfo] = &[$(&$module::INFO,)*];
     };
 }
 
@@ -126,7 +126,7 @@ impl fmt::Display for Severity {
 
 /// A finding code: its stable identity and documentation.
 #[derive(Debug)]
-pub struct Rule {
+pub struct CodeInfo {
     pub code: Code,
     pub name: &'static str,
     pub severity: Severity,
@@ -136,7 +136,7 @@ pub struct Rule {
     source: &'static str,
 }
 
-impl Rule {
+impl CodeInfo {
     /// The rule's documentation: the `//!` doc comment of its file.
     pub fn doc(&self) -> String {
         let mut out = String::new();
@@ -155,8 +155,8 @@ impl Rule {
 }
 
 /// Finds a rule by code (`FPX101`, any case) or name (`always-true`).
-pub fn lookup(code_or_name: &str) -> Option<&'static Rule> {
-    RULES
+pub fn lookup(code_or_name: &str) -> Option<&'static CodeInfo> {
+    CODES
         .iter()
         .copied()
         .find(|r| r.code.as_str().eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
@@ -219,7 +219,7 @@ pub fn apply_edits(source: &str, edits: &[Edit]) -> String {
 /// One problem found in one exclusion.
 #[derive(Debug, Clone)]
 pub struct Finding {
-    pub rule: &'static Rule,
+    pub kind: &'static CodeInfo,
     /// How bad it is: the code's severity, unless the configuration overrides it.
     pub severity: Severity,
     /// One sentence: what is wrong.
@@ -258,10 +258,10 @@ impl Finding {
             .expect("check_corpus anchors every finding before it is reported")
     }
 
-    fn new(rule: &'static Rule, message: impl Into<String>, span: Span, label: impl Into<String>) -> Finding {
+    fn new(kind: &'static CodeInfo, message: impl Into<String>, span: Span, label: impl Into<String>) -> Finding {
         Finding {
-            rule,
-            severity: rule.severity,
+            kind,
+            severity: kind.severity,
             message: message.into(),
             span,
             label: label.into(),

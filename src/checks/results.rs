@@ -284,7 +284,7 @@ impl Outcome {
         let (mut severity, mut inconclusive) = (None, false);
         for f in findings {
             severity = severity.max(Some(f.severity));
-            inconclusive |= f.rule.code == Code::Fpx305;
+            inconclusive |= f.kind.code == Code::Fpx305;
         }
         match severity {
             Some(Severity::Error) => Outcome::Fail,

@@ -112,7 +112,7 @@ pub(super) fn check_scenario(
             template_findings.push(fpx305_harness_inconclusive::finding(*property, why, span.clone()));
         }
         result.analysis.findings.extend(template_findings);
-        result.analysis.findings.sort_by_key(|f| f.rule.code);
+        result.analysis.findings.sort_by_key(|f| f.kind.code);
         stats = Some(outcome.stats);
     }
     ScenarioResult {

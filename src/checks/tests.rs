@@ -38,7 +38,7 @@ use super::*;
 #[case(r#"process.name != "audittool.exe" or file.signature != "known_audit_hashes""#, "contingent", &["FPX003", "FPX103"])]
 fn seed_exclusions(#[case] text: &str, #[case] logic: &str, #[case] codes: &[&str]) {
     let a = analyze_exclusion(text);
-    let found: Vec<&str> = a.findings.iter().map(|f| f.rule.code.as_str()).collect();
+    let found: Vec<&str> = a.findings.iter().map(|f| f.kind.code.as_str()).collect();
     assert_eq!(found, codes, "{text}");
     assert_eq!(a.logic(), logic, "{text}");
     for f in &a.findings {
@@ -46,7 +46,7 @@ fn seed_exclusions(#[case] text: &str, #[case] logic: &str, #[case] codes: &[&st
             && let ParseOutcome::Parsed(p) = &a.outcome
         {
             let holds = p.pred.eval(w);
-            assert_eq!(holds, f.rule.code != Code::Fpx102, "{}: witness {w:?}", f.rule.code);
+            assert_eq!(holds, f.kind.code != Code::Fpx102, "{}: witness {w:?}", f.kind.code);
         }
     }
 }
@@ -83,7 +83,7 @@ fn always_true_proof_uses_the_exclusions_own_values() {
 fn inverted_definition(#[case] text: &str, #[case] inverted: bool) {
     let a = analyze_exclusion(text);
     assert_eq!(
-        a.findings.iter().any(|f| f.rule.code == Code::Fpx103),
+        a.findings.iter().any(|f| f.kind.code == Code::Fpx103),
         inverted,
         "{text}: {:?}",
         a.findings
@@ -94,15 +94,15 @@ fn inverted_definition(#[case] text: &str, #[case] inverted: bool) {
 fn never_true_is_reported_with_a_warning() {
     let a = analyze_exclusion(r#"FileName == "a.exe" and FileName == "b.exe""#);
     assert_eq!(a.findings.len(), 1);
-    assert_eq!(a.findings[0].rule.code, Code::Fpx102);
-    assert_eq!(a.findings[0].rule.severity, Severity::Warning);
+    assert_eq!(a.findings[0].kind.code, Code::Fpx102);
+    assert_eq!(a.findings[0].kind.severity, Severity::Warning);
 }
 
 #[test]
 fn redundant_term_is_dropped_in_the_fix() {
     let text = r#"FileName == "a.exe" or FileName =~ "A.EXE""#;
     let a = analyze_exclusion(text);
-    let f = a.findings.iter().find(|f| f.rule.code == Code::Fpx106).expect("FPX106");
+    let f = a.findings.iter().find(|f| f.kind.code == Code::Fpx106).expect("FPX106");
     assert_eq!(&text[f.span.clone()], r#"FileName == "a.exe""#);
     assert_eq!(f.fix.as_ref().unwrap().apply(text), r#"FileName =~ "A.EXE""#);
 }
@@ -123,7 +123,7 @@ fn safe_fixes_remove_backticks_and_curly_quotes() {
 
 #[test]
 fn every_rule_has_documentation_with_examples() {
-    for rule in RULES {
+    for rule in CODES {
         let doc = rule.doc();
         assert!(
             doc.starts_with(&format!("{} {}", rule.code, rule.name)),
@@ -143,7 +143,7 @@ fn every_rule_has_documentation_with_examples() {
 }
 
 /// The first ```text block after `heading` in a rule's documentation.
-fn doc_example(rule: &Rule, heading: &str) -> String {
+fn doc_example(rule: &CodeInfo, heading: &str) -> String {
     let doc = rule.doc();
     let section = doc
         .split(heading)
@@ -162,7 +162,7 @@ fn doc_example(rule: &Rule, heading: &str) -> String {
 /// Whether `rule` fires on a documented example. Examples are an exclusion; or
 /// `table:`/`rule:`/`exclusion:` (and `other:`, a second scenario) lines for checks
 /// that need a rule; or a query (FPX401) or rule YAML (FPX402).
-fn fires(rule: &Rule, example: &str) -> bool {
+fn fires(rule: &CodeInfo, example: &str) -> bool {
     if example.starts_with("--- ") {
         return fires_on_files(rule, example);
     }
@@ -223,17 +223,17 @@ fn fires(rule: &Rule, example: &str) -> bool {
             report.rules[0].scenarios[0]
                 .findings()
                 .iter()
-                .any(|f| f.rule.code == rule.code)
+                .any(|f| f.kind.code == rule.code)
         }
         _ => analyze_exclusion(example)
             .findings
             .iter()
-            .any(|f| f.rule.code == rule.code),
+            .any(|f| f.kind.code == rule.code),
     }
 }
 
 /// An example of several files, each after a `--- name` line: checked as a corpus.
-fn fires_on_files(rule: &Rule, example: &str) -> bool {
+fn fires_on_files(rule: &CodeInfo, example: &str) -> bool {
     let dir = tempfile::tempdir().unwrap();
     for part in example.split("--- ").filter(|p| !p.is_empty()) {
         let (name, text) = part.split_once('\n').unwrap();
@@ -242,12 +242,12 @@ fn fires_on_files(rule: &Rule, example: &str) -> bool {
     let mut report = check_corpus(crate::corpus::load(&[dir.path().to_path_buf()]), None);
     crate::gate::apply(&mut report, &crate::gate::Settings::default(), None);
     assert!(report.load_errors.is_empty(), "{:?}", report.load_errors);
-    report.findings().any(|f| f.rule.code == rule.code)
+    report.findings().any(|f| f.kind.code == rule.code)
 }
 
 #[test]
 fn documented_examples_fail_and_pass_as_documented() {
-    for rule in RULES {
+    for rule in CODES {
         let failing = doc_example(rule, "## Example");
         assert!(
             fires(rule, &failing),
@@ -266,7 +266,7 @@ fn documented_examples_fail_and_pass_as_documented() {
 #[test]
 fn bytes_that_are_not_utf8_are_a_finding() {
     let a = analyze_bytes(b"f == \"\xff\"", None);
-    assert_eq!(a.findings[0].rule.code, Code::Fpx001);
+    assert_eq!(a.findings[0].kind.code, Code::Fpx001);
     assert_eq!(a.findings[0].span, 6..7);
     assert_eq!(a.logic(), "invalid");
 }
@@ -283,7 +283,7 @@ fn attacker_controllable(table: &str, rule: &str, exclusion: &str) -> Option<Fin
         .analysis
         .findings
         .into_iter()
-        .find(|f| f.rule.code == Code::Fpx304)
+        .find(|f| f.kind.code == Code::Fpx304)
 }
 
 /// In a rule's context, `A == B` / `A != B` of two string columns of the table (B
@@ -295,7 +295,7 @@ fn columns_compared_in_an_exclusion_are_columns_on_the_table() {
         table: "DeviceLogonEvents",
         detection: None,
     };
-    let codes = |a: &ExclusionAnalysis| a.findings.iter().map(|f| f.rule.code).collect::<Vec<_>>();
+    let codes = |a: &ExclusionAnalysis| a.findings.iter().map(|f| f.kind.code).collect::<Vec<_>>();
     let a = analyze_in_context(
         "AccountDomain == DeviceName or AccountDomain != DeviceName",
         Some(&context),
@@ -427,7 +427,7 @@ fn equivalent_exclusions_are_duplicates_of_each_other_and_broken_ones_subsume_no
         report.rules[0]
             .scenarios
             .iter()
-            .map(|s| s.findings().iter().map(|f| f.rule.code).collect())
+            .map(|s| s.findings().iter().map(|f| f.kind.code).collect())
             .collect()
     };
     let a = r#"AccountName == "svc_it""#;
@@ -454,7 +454,7 @@ fn typed_verdict(table: &str, exclusion: &str) -> (&'static str, bool) {
     let nulls = analysis
         .findings
         .iter()
-        .any(|f| f.rule.code == Code::Fpx102 && f.message.contains("null"));
+        .any(|f| f.kind.code == Code::Fpx102 && f.message.contains("null"));
     (analysis.logic(), nulls)
 }
 
@@ -557,10 +557,10 @@ fn a_union_is_judged_on_the_rows_its_tables_have() {
             Some("union(DeviceFileEvents, DeviceRegistryEvents)")
         );
         (
-            rule.findings.iter().map(|f| f.rule.code).collect(),
+            rule.findings.iter().map(|f| f.kind.code).collect(),
             rule.inline
                 .iter()
-                .map(|s| s.findings().iter().map(|f| f.rule.code).collect())
+                .map(|s| s.findings().iter().map(|f| f.kind.code).collect())
                 .collect(),
         )
     };
@@ -617,7 +617,7 @@ fn a_unions_scenario_events_are_rows_of_one_table() {
         Some(crate::harness::Config { seed: 1, cases: 64 }),
     );
     let scenario = &report.rules[0].scenarios[0];
-    let codes: Vec<Code> = scenario.findings().iter().map(|f| f.rule.code).collect();
+    let codes: Vec<Code> = scenario.findings().iter().map(|f| f.kind.code).collect();
     assert!(codes.is_empty(), "{codes:?}");
     // Sentinel's tables name themselves in `Type`: a drawn row does too.
     std::fs::write(
@@ -642,7 +642,7 @@ query: |
     let codes: Vec<Code> = report.rules[0].scenarios[0]
         .findings()
         .iter()
-        .map(|f| f.rule.code)
+        .map(|f| f.kind.code)
         .collect();
     assert!(codes.is_empty(), "{codes:?}");
 }

@@ -4,7 +4,7 @@ use clap::Args;
 use tabled::{Table, Tabled, settings::Style};
 
 use super::print;
-use crate::checks::{RULES, lookup};
+use crate::checks::{CODES, lookup};
 
 #[derive(Args)]
 pub(super) struct ExplainArgs {
@@ -27,7 +27,7 @@ struct Row {
 
 pub(super) fn run(args: ExplainArgs) -> Result<u8, String> {
     if args.list {
-        let rows = RULES.iter().map(|r| Row {
+        let rows = CODES.iter().map(|r| Row {
             code: r.code.as_str(),
             name: r.name,
             severity: r.severity.to_string(),

@@ -85,7 +85,7 @@ pub(super) fn run(args: LintArgs) -> Result<u8, String> {
     let failed = records
         .iter()
         .flat_map(|r| &r.analysis.findings)
-        .any(|f| args.fail_on.fails(f.rule.severity));
+        .any(|f| args.fail_on.fails(f.kind.severity));
     Ok(if failed { EXIT_FINDINGS } else { 0 })
 }
 

@@ -311,7 +311,7 @@ fn text(rules: &[Rule], skipped: &[String], r: &Replay) -> String {
             );
         }
     }
-    let fpx301 = Code::Fpx301.rule();
+    let fpx301 = Code::Fpx301.info();
     for tp in &r.suppressed_true_positives {
         let rule = &rules[tp.rule];
         let e = &rule.exclusions[tp.exclusion];
@@ -383,7 +383,7 @@ fn json_report(rules: &[Rule], skipped: &[String], r: &Replay) -> Value {
             let e = &rule.exclusions[tp.exclusion];
             json!({
                 "code": Code::Fpx301.as_str(),
-                "name": Code::Fpx301.rule().name,
+                "name": Code::Fpx301.info().name,
                 "severity": "error",
                 "rule_id": rule.id,
                 "source": origin(e),

@@ -15,7 +15,7 @@ pub fn write(report: &CheckReport) -> String {
         .map(|(owner, f)| {
             serde_json::json!({
                 "fingerprint": f.fingerprint,
-                "code": f.rule.code,
+                "code": f.kind.code,
                 "rule": owner.rule,
                 "scenario": owner.scenario,
                 "message": f.message,

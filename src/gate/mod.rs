@@ -70,7 +70,7 @@ impl PerFileIgnores {
 impl Settings {
     /// Whether a finding is reported at all.
     pub fn reports(&self, f: &Finding) -> bool {
-        if !selected(f.rule.code, &self.select, &self.ignore) {
+        if !selected(f.kind.code, &self.select, &self.ignore) {
             return false;
         }
         if self.per_file_ignores.is_empty() {
@@ -83,7 +83,7 @@ impl Settings {
         !self
             .per_file_ignores
             .iter()
-            .any(|p| p.matches(&relative) && p.codes.iter().any(|c| c.matches(f.rule.code)))
+            .any(|p| p.matches(&relative) && p.codes.iter().any(|c| c.matches(f.kind.code)))
     }
 
     /// The severity of a code: overridden, or its own.
@@ -92,7 +92,7 @@ impl Settings {
             .iter()
             .filter(|(s, _)| s.matches(code))
             .max_by_key(|(s, _)| s.specificity())
-            .map_or(code.rule().severity, |(_, sev)| *sev)
+            .map_or(code.info().severity, |(_, sev)| *sev)
     }
 }
 
@@ -111,7 +111,7 @@ pub fn relative_to(path: &Path, root: &Path) -> PathBuf {
 pub fn apply(report: &mut CheckReport, settings: &Settings, baseline: Option<&HashSet<String>>) {
     report.retain(|_, f| settings.reports(f));
     for f in report.findings_mut() {
-        f.severity = settings.severity_of(f.rule.code);
+        f.severity = settings.severity_of(f.kind.code);
     }
     scenario_ignores(report, settings);
     comments(report, settings);
@@ -140,7 +140,7 @@ fn scenario_ignores(report: &mut CheckReport, settings: &Settings) {
                 };
                 let (silenced, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut s.result.analysis.findings)
                     .into_iter()
-                    .partition(|f| f.rule.code == code);
+                    .partition(|f| f.kind.code == code);
                 s.result.analysis.findings = kept;
                 // The harness's codes cannot be judged unused when the harness did not run.
                 let harness_code = matches!(code, Code::Fpx301 | Code::Fpx302 | Code::Fpx303 | Code::Fpx305);
@@ -228,7 +228,7 @@ fn comments(report: &mut CheckReport, settings: &Settings) {
         };
         let lines = claimed_lines(owner, f, &sources);
         for (comment, used) in comments.iter_mut() {
-            if comment.covers(&lines) && comment.codes.iter().any(|c| c.matches(f.rule.code)) {
+            if comment.covers(&lines) && comment.codes.iter().any(|c| c.matches(f.kind.code)) {
                 *used = true;
                 return false;
             }
@@ -242,7 +242,7 @@ fn comments(report: &mut CheckReport, settings: &Settings) {
             .map(|(c, _)| c)
             .find(|c| {
                 c.covers(&claimed_lines(&owner, &finding, &sources))
-                    && c.codes.iter().any(|s| s.matches(finding.rule.code))
+                    && c.codes.iter().any(|s| s.matches(finding.kind.code))
             })
             .expect("the comment that silenced it");
         let by = Suppression {

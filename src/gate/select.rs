@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::checks::{Code, RULES, lookup};
+use crate::checks::{CODES, Code, lookup};
 
 /// A set of finding codes named one way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ impl FromStr for Selector {
             return Ok(Selector::Prefix(rule.code.as_str().to_string()));
         }
         let upper = text.to_ascii_uppercase();
-        if upper.len() >= 3 && RULES.iter().any(|r| r.code.as_str().starts_with(&upper)) {
+        if upper.len() >= 3 && CODES.iter().any(|r| r.code.as_str().starts_with(&upper)) {
             return Ok(Selector::Prefix(upper));
         }
         Err(format!(

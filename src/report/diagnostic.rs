@@ -33,7 +33,7 @@ pub fn render(finding: &Finding, source: &str, location: &Location, color: bool,
     drawn.unwrap_or_else(|_| {
         format!(
             "{}[{}]: {} [{}]\n --> {}:{}",
-            finding.severity, finding.rule.code, finding.message, finding.rule.name, location.origin, location.line
+            finding.severity, finding.kind.code, finding.message, finding.kind.name, location.origin, location.line
         )
     })
 }
@@ -46,7 +46,7 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool, width
     };
     let shift = |s: &std::ops::Range<usize>| s.start + location.offset..s.end + location.offset;
     let span = clamp(shift(&finding.span), source);
-    let mut title = format!("{} [{}]", finding.message, finding.rule.name);
+    let mut title = format!("{} [{}]", finding.message, finding.kind.name);
     if finding.baseline {
         title.push_str(" (in the baseline)");
     }
@@ -77,7 +77,7 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool, width
         .collect();
     let message = level
         .title(&title)
-        .id(finding.rule.code.as_str())
+        .id(finding.kind.code.as_str())
         .snippet(
             Snippet::source(source)
                 .origin(location.origin)

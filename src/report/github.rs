@@ -65,7 +65,7 @@ fn annotation(out: &mut String, github: &Github, f: &Finding, run: &Run) {
         .snippet
         .get(f.span.start + place.offset..f.span.end + place.offset)
         .map_or(1, |s| s.chars().count().max(1));
-    let title = format!("{} {}", f.rule.code, f.rule.name);
+    let title = format!("{} {}", f.kind.code, f.kind.name);
     let _ = writeln!(
         out,
         "::{level} file={},line={},col={},endColumn={},title={}::{}",

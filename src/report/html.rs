@@ -119,7 +119,7 @@ fn overview(out: &mut String, report: &CheckReport, run: &Run) {
     let mut by_code: BTreeMap<&str, (usize, Severity)> = BTreeMap::new();
     for f in report.findings() {
         counts.add(f);
-        by_code.entry(f.rule.code.as_str()).or_insert((0, f.severity)).0 += 1;
+        by_code.entry(f.kind.code.as_str()).or_insert((0, f.severity)).0 += 1;
     }
     let mut outcomes = OutcomeCounts::default();
     for s in report.rules.iter().flat_map(|r| &r.scenarios) {
@@ -408,7 +408,7 @@ fn finding_html(out: &mut String, f: &Finding, exclusion: &str) {
          <p>{} <strong>{code}</strong> <code>{}</code>{}: {}</p>\
          <p class=\"where\"><code>{}:{}:{}</code></p>",
         badge(&f.severity.to_string(), &f.severity.to_string()),
-        f.rule.name,
+        f.kind.name,
         if f.baseline {
             " <span class=\"muted\">(in the baseline)</span>"
         } else {
@@ -419,7 +419,7 @@ fn finding_html(out: &mut String, f: &Finding, exclusion: &str) {
         at.line,
         at.column,
         sev = f.severity,
-        code = f.rule.code,
+        code = f.kind.code,
     );
     if let Some(help) = &f.help {
         let _ = write!(out, "<p class=\"muted\">{}</p>", esc(help));

@@ -18,8 +18,8 @@ use crate::pred::Event;
 /// One finding: code, name, severity, message, span, and the fixed text if any.
 pub fn finding(f: &Finding, source: &str) -> Value {
     let mut v = json!({
-        "code": f.rule.code,
-        "name": f.rule.name,
+        "code": f.kind.code,
+        "name": f.kind.name,
         "severity": f.severity,
         "message": f.message,
         "span": [f.span.start, f.span.end],

@@ -17,7 +17,7 @@ fn describe(findings: &[Finding]) -> String {
     findings
         .iter()
         .map(|f| {
-            let mut line = format!("{} {} [{}]: {}", f.severity, f.rule.code, f.rule.name, f.message);
+            let mut line = format!("{} {} [{}]: {}", f.severity, f.kind.code, f.kind.name, f.message);
             if let Some(help) = &f.help {
                 line.push_str(&format!("\n  help: {help}"));
             }
@@ -35,8 +35,8 @@ fn case(name: &str, classname: &str, findings: &[Finding], run: &Run) -> TestCas
     let status = match failing.first() {
         Some(first) => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            status.set_message(format!("{}: {}", first.rule.code, first.message));
-            status.set_type(first.rule.name);
+            status.set_message(format!("{}: {}", first.kind.code, first.message));
+            status.set_type(first.kind.name);
             status.set_description(describe(findings));
             status
         }

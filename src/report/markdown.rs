@@ -44,8 +44,8 @@ fn finding(out: &mut String, f: &Finding) {
         out,
         "- **{} {}** `{}`{baseline}: {}",
         f.severity,
-        f.rule.code,
-        f.rule.name,
+        f.kind.code,
+        f.kind.name,
         cell(&f.message)
     );
     if let Some(help) = &f.help {
@@ -208,7 +208,7 @@ fn summary_table(out: &mut String, report: &CheckReport, room: usize) {
             let outcome = Outcome::of_all(findings());
             let mut counts = Counts::default();
             findings().for_each(|f| counts.add(f));
-            let mut codes: Vec<&str> = findings().map(|f| f.rule.code.as_str()).collect();
+            let mut codes: Vec<&str> = findings().map(|f| f.kind.code.as_str()).collect();
             codes.sort();
             codes.dedup();
             let row = format!(
@@ -319,7 +319,7 @@ fn blocks(report: &CheckReport, run: &Run) -> Vec<Block> {
                 let _ = writeln!(text, "\n**Fix** ({kind}):\n\n```diff\n{body}```");
             }
             for x in report.suppressed_of(&rule.rule.id, Some(&s.name)) {
-                let _ = writeln!(text, "\n*{} silenced: {}*", x.finding.rule.code, cell(&x.by.reason));
+                let _ = writeln!(text, "\n*{} silenced: {}*", x.finding.kind.code, cell(&x.by.reason));
             }
             text.push('\n');
             blocks.push(block);

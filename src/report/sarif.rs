@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{Emitter, Run};
 use std::path::Path;
 
-use crate::checks::{CheckReport, Finding, RULES, Severity, describe_event};
+use crate::checks::{CODES, CheckReport, Finding, Severity, describe_event};
 use crate::corpus::LoadError;
 
 /// `fpx check --format sarif`, with paths relative to the repository root.
@@ -97,7 +97,7 @@ fn section(doc: &str, heading: &str) -> String {
         .unwrap_or_default()
 }
 
-fn rule_descriptor(rule: &crate::checks::Rule) -> Value {
+fn rule_descriptor(rule: &crate::checks::CodeInfo) -> Value {
     let doc = rule.doc();
     json!({
         "id": rule.code,
@@ -112,7 +112,7 @@ fn rule_descriptor(rule: &crate::checks::Rule) -> Value {
 
 fn result(sarif: &Sarif, f: &Finding, run: &Run) -> Value {
     let place = f.anchor();
-    let index = f.rule.code as usize;
+    let index = f.kind.code as usize;
     let mut text = f.message.clone();
     if let Some(help) = &f.help {
         text.push_str(&format!(". {help}"));
@@ -125,7 +125,7 @@ fn result(sarif: &Sarif, f: &Finding, run: &Run) -> Value {
         .get(f.span.start + place.offset..f.span.end + place.offset)
         .map_or(1, |s| s.chars().count());
     let mut v = json!({
-        "ruleId": f.rule.code,
+        "ruleId": f.kind.code,
         "ruleIndex": index,
         "level": level(f.severity),
         "message": {"text": text},
@@ -180,7 +180,7 @@ impl Emitter for Sarif {
                 "tool": {"driver": {
                     "name": "fpx",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "rules": RULES.iter().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
+                    "rules": CODES.iter().map(|r| rule_descriptor(r)).collect::<Vec<_>>(),
                 }},
                 "originalUriBaseIds": {SRCROOT: {"uri": file_uri(&self.root, true)}},
                 "invocations": [{

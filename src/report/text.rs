@@ -188,7 +188,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
             Outcome::Fail.as_str().into(),
             orphan.file.display().to_string(),
             format!("scenarios for rule id {}", orphan.rule_id),
-            format!("{} {}", orphan.finding.rule.code, orphan.finding.rule.name),
+            format!("{} {}", orphan.finding.kind.code, orphan.finding.kind.name),
         ]);
     }
     for rule in &report.rules {
@@ -214,7 +214,7 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
                 rule_counts.describe()
             ),
             worst(findings())
-                .map(|f| format!("worst: {} {}", f.rule.code, f.rule.name))
+                .map(|f| format!("worst: {} {}", f.kind.code, f.kind.name))
                 .unwrap_or_default(),
         ]);
     }
@@ -292,7 +292,7 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
     let _ = writeln!(out, "{} — {} ({table})", rule.rule.file.display(), rule.rule.name);
     if rule.exclusions().next().is_some() {
         let rows = labelled(rule).map(|(label, s)| {
-            let mut codes: Vec<&str> = s.findings().iter().map(|f| f.rule.code.as_str()).collect();
+            let mut codes: Vec<&str> = s.findings().iter().map(|f| f.kind.code.as_str()).collect();
             codes.dedup();
             let st = s.stats.unwrap_or_default();
             Row {
