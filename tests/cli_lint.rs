@@ -276,3 +276,10 @@ fn unknown_says_why() {
     );
     assert!(records[1].get("unknown_reason").is_none());
 }
+
+#[test]
+fn empty_stdin_is_an_input_error_not_a_pass() {
+    let out = fpx().args(["lint", "-"]).write_stdin("").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stdin is empty"));
+}

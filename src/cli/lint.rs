@@ -55,6 +55,10 @@ pub(super) fn run(args: LintArgs) -> Result<u8, String> {
             std::io::stdin()
                 .read_to_end(&mut input)
                 .map_err(|e| format!("cannot read stdin: {e}"))?;
+            // Nothing to lint is not a pass: a pipeline that lost its input must fail.
+            if input.is_empty() {
+                return Err("stdin is empty: no exclusion to lint (give one per line)".into());
+            }
             for (n, line) in lines(&input).enumerate() {
                 records.push(LintRecord {
                     origin: "<stdin>".into(),

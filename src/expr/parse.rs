@@ -624,21 +624,16 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
 // Refusing input too deep for a recursive parser
 
 pub(crate) fn nesting_error(text: &str) -> Option<SyntaxError> {
+    // Quotes are not tracked: a scan that misreads where a string ends (a verbatim
+    // `@"C:\"`, a typographic quote, an apostrophe in a `//` comment) would hide the
+    // brackets after it from the guard but not from the parser. Counting every bracket
+    // and `not` overestimates the depth, which only a string with dozens of unmatched
+    // `(` could make matter.
     let mut depth = 0usize;
     let mut pending_nots = 0usize;
-    let mut quote: Option<char> = None;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        if let Some(q) = quote {
-            if c == '\\' && q != '@' {
-                chars.next();
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
         match c {
-            '"' | '\'' => quote = Some(c),
             '(' => depth += 1,
             ')' => depth = depth.saturating_sub(1),
             '!' if chars.peek().is_none_or(|&(_, n)| n != '=' && n != '~') => pending_nots += 1,

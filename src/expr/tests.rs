@@ -222,6 +222,17 @@ fn deep_nesting_is_refused_not_overflowed() {
     assert!(error(&bangs).message.contains("nests deeper"));
     let ok = format!("{}a == 1{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
     parsed(&ok);
+    // Text the guard once misread as an unclosed string, hiding the brackets after it
+    // (the fuzz campaign's stack overflows): a verbatim string ending in a backslash, a
+    // typographic quote, an apostrophe in a `//` comment.
+    for start in [
+        r#"FileName == @"C:\" or "#,
+        "FileName == \u{201c}x\" or ",
+        "FileName == \"a\" // it's\n or ",
+    ] {
+        let deep = format!("{start}{}x == 1{}", "(".repeat(6_000), ")".repeat(6_000));
+        assert!(error(&deep).message.contains("nests deeper"), "{start}");
+    }
 }
 
 #[test]
