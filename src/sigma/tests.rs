@@ -119,3 +119,33 @@ fn a_filter_that_removes_every_alert_is_reported_by_its_name() {
         crate::logic::Validity::Valid
     );
 }
+
+#[test]
+fn chained_encoders_are_approximated_past_a_limit_not_run_out_of_memory() {
+    for chain in [
+        vec!["base64offset"; 14],
+        vec!["base64"; 70],
+        [vec!["wide"; 26], vec!["base64"]].concat(),
+    ] {
+        let rule = RULE.replace(
+            "CommandLine|contains|windash: '-c '",
+            &format!(
+                "CommandLine|{}|contains: 'IEX (New-Object Net.WebClient)'",
+                chain.join("|")
+            ),
+        );
+        let q = lower(&rule);
+        assert!(!q.exact(), "{}", chain.join("|"));
+        assert!(
+            q.notes.iter().any(|n| n.message.contains("bytes of text")),
+            "{:?}",
+            q.notes
+        );
+    }
+    // One encoder, as real rules write it, stays exact.
+    let rule = RULE.replace(
+        "CommandLine|contains|windash: '-c '",
+        "CommandLine|base64offset|contains: 'IEX'",
+    );
+    assert!(lower(&rule).exact());
+}

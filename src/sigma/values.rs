@@ -10,6 +10,10 @@ use crate::pred::{Atom, Op, Pred, Span, Value};
 /// The five characters `windash` makes interchangeable.
 const DASHES: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
 
+/// Most bytes of text the encoding modifiers (`base64`, `base64offset`, `wide`,
+/// `utf16*`) of one value may make before the item is approximated instead.
+const MAX_ENCODED_BYTES: usize = 1 << 20;
+
 /// Most variants `windash` may create before the item is approximated instead.
 const MAX_WINDASH_VARIANTS: usize = 625;
 
@@ -191,6 +195,20 @@ fn encoded(s: &SigmaString, modifiers: &[Modifier]) -> Result<Vec<Vec<Piece>>, S
         let mut bytes: Vec<Vec<u8>> = vec![text.as_bytes().to_vec()];
         let mut textual = true;
         for m in &encoders {
+            // Each encoder grows the text (base64 by 4/3, UTF-16 by 2, base64offset into
+            // three texts): a chain of them would need gigabytes. Past the limit the
+            // item is approximated (FPX401) instead.
+            let total: usize = bytes.iter().map(|b| b.len() + 4).sum();
+            let grown = match m {
+                Modifier::Base64Offset => total.saturating_mul(4),
+                _ => total.saturating_mul(2),
+            };
+            if grown > MAX_ENCODED_BYTES {
+                return Err(format!(
+                    "the encoding modifiers of `{}` make more than {MAX_ENCODED_BYTES} bytes of text",
+                    s.original
+                ));
+            }
             match m {
                 Modifier::Wide => bytes = bytes.iter().map(|b| utf16(b, false, false)).collect(),
                 Modifier::Utf16be => bytes = bytes.iter().map(|b| utf16(b, true, false)).collect(),
