@@ -353,7 +353,7 @@ const LOGIC_CODES: [Code; 4] = [Code::Fpx101, Code::Fpx102, Code::Fpx103, Code::
 
 /// Exclusions with more atoms than this are not searched for redundant terms (FPX106),
 /// which costs two decisions per term.
-pub const MAX_ATOMS_FOR_REDUNDANCY: usize = 48;
+pub const MAX_ATOMS_FOR_REDUNDANCY: usize = crate::logic::MAX_ATOMS_TO_SIMPLIFY;
 
 /// Like [`analyze_exclusion`] (or, with a table, [`analyze_in_context`] without a rule),
 /// for raw bytes: text that is not UTF-8 is an FPX001.

@@ -19,7 +19,7 @@ mod formula;
 mod simplify;
 
 pub use domain::{Domain, Domains};
-pub use simplify::{inverted_fix, redundant_terms, simplify};
+pub use simplify::{MAX_ATOMS_TO_SIMPLIFY, inverted_fix, redundant_terms, simplify};
 
 use rustc_hash::FxHashMap as HashMap;
 

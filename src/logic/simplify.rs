@@ -9,6 +9,10 @@
 use super::{Validity, implies};
 use crate::pred::{Pred, Span};
 
+/// Predicates with more atoms than this are not simplified (nor searched for redundant
+/// terms, FPX106): each term costs a decision over the whole predicate.
+pub const MAX_ATOMS_TO_SIMPLIFY: usize = 48;
+
 /// A term that can be dropped without changing what the predicate holds on.
 #[derive(Debug, Clone)]
 pub struct RedundantTerm {
@@ -67,6 +71,11 @@ fn same_meaning(root: &Pred, without: &Pred, weakens: bool) -> bool {
 /// at a time from the last to the first (so the paths of the earlier ones stay valid),
 /// each kept only if the predicate still means the same without it.
 pub fn simplify(pred: &Pred) -> Pred {
+    // Each term costs an implication over the whole predicate: quadratic in its size.
+    // A longer predicate is left as written (FPX106 is not searched there either).
+    if pred.atom_count() > MAX_ATOMS_TO_SIMPLIFY {
+        return collapse(pred);
+    }
     let candidates = redundant_terms(pred);
     let mut current = pred.clone();
     for candidate in candidates.iter().rev() {
