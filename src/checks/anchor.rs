@@ -126,6 +126,20 @@ pub(super) fn line_span(source: &str, line: usize, column: usize) -> Span {
 /// Where a span of the rule's query is in the rule file (kept to one line).
 pub(super) fn query_span(rule: &RuleDoc, span: &Span) -> Span {
     let query = &rule.query;
+    if let Some(offsets) = &rule.query_offsets {
+        // A flow scalar: its bytes are placed one by one (escapes, folded lines).
+        let at = |i: usize| {
+            offsets
+                .get(i.min(query.len()))
+                .copied()
+                .unwrap_or(0)
+                .min(rule.source.len())
+        };
+        let begin = at(span.start);
+        let line_end = rule.source[begin..].find('\n').map_or(rule.source.len(), |e| begin + e);
+        let end = at(span.end.max(span.start + 1)).clamp(begin + 1, line_end.max(begin + 1));
+        return begin..end.min(rule.source.len());
+    }
     let start = span.start.min(query.len());
     let line_in_query = query[..start].matches('\n').count();
     let line_start = query[..start].rfind('\n').map_or(0, |i| i + 1);

@@ -47,6 +47,11 @@ pub struct RuleDoc {
     pub query_line: usize,
     /// Columns of indentation the query's lines have in the file.
     pub query_indent: usize,
+    /// For a query written as a flow scalar (`query: "..."`, `'...'` or plain), whose
+    /// text differs from the file's (escapes, folded lines): the file's byte offset of
+    /// each byte of the query, and of its end. `None` for a block scalar, which
+    /// `query_line` and `query_indent` place.
+    pub query_offsets: Option<Vec<usize>>,
     /// Set when the file is not valid YAML: what was wrong and what was recovered.
     pub malformed: Option<Malformed>,
     /// The file's text, for pointing into it; shared with every finding and inline
@@ -165,6 +170,9 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
                     doc.query_indent = first_content.map_or(0, |l| l.len() - l.trim_start().len());
                     if !block {
                         doc.query_indent = chunk.text.find(q.lines().next().unwrap_or("")).unwrap_or(0);
+                        let chunk_start: usize = text.split_inclusive('\n').take(chunk.line).map(str::len).sum();
+                        doc.query_offsets = flow_offsets(&chunk.text, chunk.key.len() + 1, q)
+                            .map(|offsets| offsets.into_iter().map(|o| o + chunk_start).collect());
                     }
                 }
             }
@@ -196,6 +204,106 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
         });
     }
     Ok(doc)
+}
+
+/// Where each byte of a flow scalar's value is in `text` (the scalar starts after
+/// `from`, past spaces): double-quoted (escapes, `\` line continuations), single-quoted
+/// (`''`) or plain, with YAML's line folding (a line break and the indentation after it
+/// read as one space, an empty line as a line break). `None` unless the value read this
+/// way is exactly `value`, so a scalar this does not model is never misplaced.
+fn flow_offsets(text: &str, from: usize, value: &str) -> Option<Vec<usize>> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < bytes.len() && bytes[i] == b' ' {
+        i += 1;
+    }
+    let quote = match bytes.get(i) {
+        Some(b'"') => Some(b'"'),
+        Some(b'\'') => Some(b'\''),
+        _ => None,
+    };
+    if quote.is_some() {
+        i += 1;
+    }
+    let mut out: Vec<u8> = Vec::new();
+    let mut offsets: Vec<usize> = Vec::new();
+    let push = |out: &mut Vec<u8>, offsets: &mut Vec<usize>, s: &[u8], at: usize| {
+        out.extend_from_slice(s);
+        offsets.extend(std::iter::repeat_n(at, s.len()));
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        match (quote, b) {
+            (Some(q), _) if b == q && !(q == b'\'' && bytes.get(i + 1) == Some(&b'\'')) => break,
+            (Some(b'\''), b'\'') => {
+                push(&mut out, &mut offsets, b"'", i);
+                i += 2;
+            }
+            (Some(b'"'), b'\\') => {
+                let next = *bytes.get(i + 1)?;
+                let simple: Option<&[u8]> = match next {
+                    b'"' => Some(b"\""),
+                    b'\\' => Some(b"\\"),
+                    b'/' => Some(b"/"),
+                    b'n' => Some(b"\n"),
+                    b't' | b'\t' => Some(b"\t"),
+                    b'r' => Some(b"\r"),
+                    b'0' => Some(b"\0"),
+                    b' ' => Some(b" "),
+                    _ => None,
+                };
+                match (simple, next) {
+                    (Some(s), _) => {
+                        push(&mut out, &mut offsets, s, i);
+                        i += 2;
+                    }
+                    (None, b'\n') => {
+                        // An escaped line break: nothing, and the next line's indentation goes.
+                        i += 2;
+                        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t') {
+                            i += 1;
+                        }
+                    }
+                    // \x, \u, \U and the rest: not modelled.
+                    _ => return None,
+                }
+            }
+            (None, b'#') if out.last().is_some_and(|c| *c == b' ') => break,
+            (_, b'\n') => {
+                // Folding: trailing spaces go; one break is a space, each empty line a break.
+                while out.last().is_some_and(|c| *c == b' ' || *c == b'\t') && quote.is_some() {
+                    out.pop();
+                    offsets.pop();
+                }
+                let at = i;
+                let mut breaks = 0;
+                while i < bytes.len() && matches!(bytes[i], b'\n' | b' ' | b'\t') {
+                    breaks += usize::from(bytes[i] == b'\n');
+                    i += 1;
+                }
+                if quote.is_none() && (i >= bytes.len() || bytes[i - 1] == b'\n') {
+                    // A plain scalar ends at a line that is not indented.
+                    break;
+                }
+                if breaks == 1 {
+                    push(&mut out, &mut offsets, b" ", at);
+                } else {
+                    push(&mut out, &mut offsets, &vec![b'\n'; breaks - 1], at);
+                }
+            }
+            _ => {
+                push(&mut out, &mut offsets, &[b], i);
+                i += 1;
+            }
+        }
+    }
+    let read = String::from_utf8(out).ok()?;
+    if read.trim_end() != value.trim_end() {
+        return None;
+    }
+    offsets.truncate(value.len());
+    offsets.push(offsets.last().map_or(i, |o| o + 1));
+    (offsets.len() == value.len() + 1).then_some(offsets)
 }
 
 fn scalar(v: Option<&Yaml>) -> String {
@@ -322,6 +430,35 @@ query: |
         let doc = read_rule(Path::new("r.yaml"), &fixed).unwrap();
         assert!(doc.malformed.is_none());
         assert_eq!(doc.data_types, ["DeviceProcessEvents"]);
+    }
+
+    #[test]
+    fn flow_scalar_queries_are_placed_byte_by_byte() {
+        let text = "id: x\nname: x\nquery: \"T\n  | where A == \\\"b\\\"\\n| where C\n\n  | take 1\"\n";
+        let doc = read_rule(Path::new("r.yaml"), text).unwrap();
+        assert_eq!(doc.query, "T | where A == \"b\"\n| where C\n| take 1");
+        let offsets = doc.query_offsets.as_ref().expect("a double-quoted query is mapped");
+        for (i, c) in doc.query.char_indices() {
+            let at = offsets[i];
+            match c {
+                // A folded line break is placed on the break; an escape on its backslash.
+                ' ' | '\n' if text.as_bytes()[at] == b'\n' => {}
+                '"' | '\n' if text.as_bytes()[at] == b'\\' => {}
+                _ => assert_eq!(text[at..].chars().next(), Some(c), "byte {i} of the query"),
+            }
+        }
+        let single = "id: x\nname: x\nquery: 'T | where A == ''b'''\n";
+        let doc = read_rule(Path::new("r.yaml"), single).unwrap();
+        assert_eq!(doc.query, "T | where A == 'b'");
+        let offsets = doc.query_offsets.unwrap();
+        assert_eq!(&single[offsets[16]..offsets[16] + 1], "b");
+        // A block scalar is placed by its line and indentation.
+        assert!(
+            read_rule(Path::new("r.yaml"), CORPUS_STYLE)
+                .unwrap()
+                .query_offsets
+                .is_none()
+        );
     }
 
     #[test]
