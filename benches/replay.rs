@@ -40,7 +40,7 @@ static EVENTS: LazyLock<Vec<Event>> = LazyLock::new(|| {
     events
 });
 
-static CODES: LazyLock<Vec<fpx::replay::Rule>> = LazyLock::new(|| {
+static RULES: LazyLock<Vec<fpx::replay::Rule>> = LazyLock::new(|| {
     let report = fpx::checks::check_corpus(
         fpx::corpus::load(&[shared().join("rules"), shared().join("rules-placeholder")]),
         None,
@@ -53,7 +53,7 @@ fn fpx_replay(bencher: Bencher) {
     if !shared().exists() {
         return;
     }
-    let engine = fpx::replay::Engine::new(&CODES);
+    let engine = fpx::replay::Engine::new(&RULES);
     let events = &*EVENTS;
     bencher
         .counter(divan::counter::ItemsCount::new(events.len()))

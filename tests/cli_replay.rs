@@ -20,10 +20,10 @@ fn replay(args: &[&str]) -> (String, String, i32) {
     )
 }
 
-const CODES: [&str; 2] = ["tests/fixtures/sigma", "tests/fixtures/inline/powershell-bypass.yaml"];
+const RULES: [&str; 2] = ["tests/fixtures/sigma", "tests/fixtures/inline/powershell-bypass.yaml"];
 
 fn json(extra: &[&str]) -> (Value, String, i32) {
-    let mut args: Vec<&str> = CODES.to_vec();
+    let mut args: Vec<&str> = RULES.to_vec();
     args.extend(["--format", "json"]);
     args.extend(extra);
     let (out, err, code) = replay(&args);
@@ -90,7 +90,7 @@ fn a_suppressed_true_positive_is_fpx301_with_the_real_event() {
 
 #[test]
 fn jsonl_prints_one_line_per_match() {
-    let mut args: Vec<&str> = CODES.to_vec();
+    let mut args: Vec<&str> = RULES.to_vec();
     args.extend([
         "--format",
         "jsonl",
@@ -374,4 +374,29 @@ fn a_union_rule_replays_the_events_of_its_tables() {
     let rule = &v["rules"][0];
     assert_eq!(rule["matches"], 4, "{out}");
     assert_eq!(rule["alerts"], 2, "{out}");
+}
+
+#[test]
+fn true_positives_no_kql_rule_can_see_are_said_and_fail_and_undetected_ones_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/logmein-file-signature.yaml");
+    // Named after no table: the KQL rule never sees the event.
+    let attack = dir.path().join("attack.json");
+    std::fs::write(&attack, r#"[{"Signer": "LogMeIn, Inc.", "DeviceName": "x"}]"#).unwrap();
+    let (out, err, code) = replay(&[rule.to_str().unwrap(), "--true-positives", attack.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("its 1 event was not evaluated against the KQL rules"),
+        "{err}"
+    );
+    assert!(out.contains("not evaluated against the KQL rules"), "{out}");
+    // Named after the table: evaluated; a true positive no rule matches is reported.
+    let missed = dir.path().join("DeviceFileCertificateInfo-tp.json");
+    std::fs::write(&missed, r#"[{"Signer": "Other", "DeviceName": "x"}]"#).unwrap();
+    let (out, _, code) = replay(&[rule.to_str().unwrap(), "--true-positives", missed.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("holds true positives, and no rule matches any of its events"),
+        "{out}"
+    );
 }

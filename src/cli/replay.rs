@@ -116,11 +116,31 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
         }
         None => print(&output)?,
     }
-    Ok(if outcome.suppressed_true_positives.is_empty() {
-        0
-    } else {
+    for (file, n) in &outcome.unrouted {
+        eprintln!("fpx: warning: {}", unrouted(file, *n));
+    }
+    // True positives no KQL rule could see were not checked: that is not a pass.
+    let unchecked_tps = outcome.unrouted.iter().any(|(file, _)| {
+        files
+            .iter()
+            .any(|(f, label)| f == file && !matches!(label, Label::None))
+    });
+    Ok(if !outcome.suppressed_true_positives.is_empty() {
         EXIT_FINDINGS
+    } else if unchecked_tps {
+        EXIT_USAGE
+    } else {
+        0
     })
+}
+
+/// The note for an event file no KQL rule saw.
+fn unrouted(file: &Path, events: usize) -> String {
+    format!(
+        "{}: its {events} event{} not evaluated against the KQL rules: neither --table nor the file's name (TABLE*.json) says which table they are rows of",
+        file.display(),
+        if events == 1 { " was" } else { "s were" }
+    )
 }
 
 /// `--emit kql`: one query per KQL rule.
@@ -329,12 +349,21 @@ fn text(rules: &[Rule], skipped: &[String], r: &Replay) -> String {
         );
     }
     for m in &r.missed_true_positives {
-        let _ = writeln!(
-            out,
-            "\nwarning: {} is labelled a true positive of rule {}, which matches none of its events",
-            m.file.display(),
-            m.rule_id
-        );
+        let _ = match m.rule_id.as_str() {
+            "" => writeln!(
+                out,
+                "\nwarning: {} holds true positives, and no rule matches any of its events",
+                m.file.display()
+            ),
+            id => writeln!(
+                out,
+                "\nwarning: {} is labelled a true positive of rule {id}, which matches none of its events",
+                m.file.display()
+            ),
+        };
+    }
+    for (file, n) in &r.unrouted {
+        let _ = writeln!(out, "\nwarning: {}", unrouted(file, *n));
     }
     if !r.bad.is_empty() {
         let _ = writeln!(out, "\n{} bad events (not fatal):", r.bad.len());
@@ -393,7 +422,10 @@ fn json_report(rules: &[Rule], skipped: &[String], r: &Replay) -> Value {
             })
         }).collect::<Vec<_>>(),
         "missed_true_positives": r.missed_true_positives.iter().map(|m| json!({
-            "rule_id": m.rule_id, "file": m.file.display().to_string(),
+            "rule_id": (!m.rule_id.is_empty()).then_some(&m.rule_id), "file": m.file.display().to_string(),
+        })).collect::<Vec<_>>(),
+        "unrouted": r.unrouted.iter().map(|(file, n)| json!({
+            "file": file.display().to_string(), "events": n, "message": unrouted(file, *n),
         })).collect::<Vec<_>>(),
         "bad_events": r.bad.iter().map(|b| json!({
             "file": b.file.display().to_string(), "line": b.line, "message": b.message,

@@ -259,6 +259,9 @@ pub struct Replay {
     pub matches: Vec<Match>,
     pub suppressed_true_positives: Vec<SuppressedTruePositive>,
     pub missed_true_positives: Vec<MissedTruePositive>,
+    /// Event files whose events no KQL rule saw, and how many events: neither
+    /// `--table` nor the file's name says which table they are rows of.
+    pub unrouted: Vec<(PathBuf, usize)>,
 }
 
 static ROUTES: LazyLock<Routes> = LazyLock::new(Routes::load);
@@ -554,8 +557,10 @@ pub fn replay_with_progress(
             .collect(),
         ..Replay::default()
     };
+    let kql_rules = rules.iter().any(|r| r.format != RuleFormat::Sigma);
     for (file, label) in files {
         let file_table = table.map(str::to_string).or_else(|| table_of_file(file));
+        let events_before = out.events;
         let labelled: Vec<usize> = match label {
             Label::None => Vec::new(),
             Label::Any => (0..rules.len()).collect(),
@@ -617,6 +622,21 @@ pub fn replay_with_progress(
         });
         read?;
         out.bad.extend(bad);
+        let unrouted = kql_rules && file_table.is_none() && out.events > events_before;
+        if unrouted {
+            out.unrouted.push((file.clone(), out.events - events_before));
+        }
+        if let Label::Any = label {
+            // Every rule is labelled: a true positive that no rule detects is missed
+            // (unless the KQL rules never saw it: `unrouted` says so).
+            if tp_hits.is_empty() && out.events > events_before && !unrouted {
+                out.missed_true_positives.push(MissedTruePositive {
+                    rule_id: String::new(),
+                    file: file.clone(),
+                    index: 0,
+                });
+            }
+        }
         if let Label::Rules(_) = label {
             for &i in &labelled {
                 if !tp_hits.contains_key(&i) {
