@@ -70,14 +70,22 @@ pub struct Line {
 impl Line {
     /// The line's events (a JSON object, or an array of them).
     pub fn parse(&self) -> Result<Vec<Event>, BadEvent> {
-        serde_json::from_str::<Json>(&self.text)
-            .map(events_of)
-            .map_err(|e| BadEvent {
-                file: self.file.to_path_buf(),
-                line: self.number,
-                message: format!("not a JSON event: {e}"),
-            })
+        line_events(&self.text).map_err(|e| BadEvent {
+            file: self.file.to_path_buf(),
+            line: self.number,
+            message: format!("not a JSON event: {e}"),
+        })
     }
+}
+
+/// The events of one line: a JSON object or array, or several written one after the
+/// other (`{...}{...}`: none is lost).
+fn line_events(text: &str) -> Result<Vec<Event>, serde_json::Error> {
+    let mut out = Vec::new();
+    for value in serde_json::Deserializer::from_str(text).into_iter::<Json>() {
+        out.extend(events_of(value?));
+    }
+    Ok(out)
 }
 
 /// Reads `file` as [`read_file`] does, handing NDJSON lines over unparsed.
@@ -88,7 +96,8 @@ pub fn read_items(file: &Path, item: impl FnMut(Item)) -> Result<(), String> {
 /// [`read_items`], adding the bytes read to `read` as it goes (for a progress bar).
 pub fn read_items_counted(file: &Path, read: &AtomicU64, mut item: impl FnMut(Item)) -> Result<(), String> {
     let handle = std::fs::File::open(file).map_err(|e| format!("{}: cannot read the file: {e}", file.display()))?;
-    let mut reader = BufReader::new(Counting { inner: handle, read });
+    // Room to peek at a whole line after a damaged first one (`next_line_is_an_object`).
+    let mut reader = BufReader::with_capacity(1 << 16, Counting { inner: handle, read });
     let bad_at = |line: usize, message: String| BadEvent {
         file: file.to_path_buf(),
         line,
@@ -149,12 +158,17 @@ pub fn read_items_counted(file: &Path, read: &AtomicU64, mut item: impl FnMut(It
             }));
             continue;
         }
-        match serde_json::from_str::<Json>(text) {
-            Ok(value) => {
-                for e in events_of(value) {
+        match line_events(text) {
+            Ok(events) => {
+                for e in events {
                     started = true;
                     item(Item::Event(line_number, e));
                 }
+            }
+            // A line cut short, followed by a line that is a whole object: NDJSON whose
+            // line is damaged (not pretty-printed JSON): that line is bad, the rest read.
+            Err(e) if e.is_eof() && next_line_is_an_object(&mut reader) => {
+                item(Item::Bad(bad_at(line_number, format!("not a JSON event: {e}"))));
             }
             // An object that continues on the next lines: the file is a stream of
             // pretty-printed objects. Read it whole from here.
@@ -168,6 +182,19 @@ pub fn read_items_counted(file: &Path, read: &AtomicU64, mut item: impl FnMut(It
             Err(e) => item(Item::Bad(bad_at(line_number, format!("not a JSON event: {e}")))),
         }
     }
+}
+
+/// Whether the next non-empty line (peeked, not consumed) is a whole JSON object on its
+/// own, as an NDJSON line is and a pretty-printed object's second line is not.
+fn next_line_is_an_object(reader: &mut impl BufRead) -> bool {
+    let Ok(buffer) = reader.fill_buf() else {
+        return false;
+    };
+    buffer
+        .split(|&b| b == b'\n')
+        .map(|l| l.trim_ascii())
+        .find(|l| !l.is_empty())
+        .is_some_and(|l| l.starts_with(b"{") && serde_json::from_slice::<Json>(l).is_ok())
 }
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
@@ -368,6 +395,21 @@ mod tests {
         let (mut events, mut bad) = (Vec::new(), Vec::new());
         read_file(&path, |i, e| events.push((i, e)), |b| bad.push(b)).unwrap();
         (events, bad)
+    }
+
+    #[test]
+    fn a_cut_first_line_and_two_objects_on_a_line_lose_nothing_else() {
+        // NDJSON whose first line is cut: that line is bad, the others are read (the
+        // file was once taken for pretty-printed JSON and dropped whole).
+        let (events, bad) = read("e.ndjson", b"{\"a\": \"cut\n{\"a\": 1}\n{\"a\": 2}\n");
+        assert_eq!(events.len(), 2);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].line, 1);
+        // Two objects written on one line are two events.
+        let (events, bad) = read("e.ndjson", b"{\"a\": 1}{\"a\": 2}\n{\"a\": 3}\n");
+        assert_eq!(events.len(), 3, "{bad:?}");
+        let (events, bad) = read("e.ndjson", b"{\"a\": 0}\n{\"a\": 1}{\"a\": 2}\n");
+        assert_eq!(events.len(), 3, "{bad:?}");
     }
 
     #[test]
