@@ -62,8 +62,23 @@ enum Binding {
 /// Reads a query: whether it compiles, and what it detects. Never panics; a query that
 /// fpx cannot parse yields a fatal note.
 pub fn read_query(query: &str) -> RuleQuery {
-    let mut read = lower(query);
-    read.errors = validate(query);
+    let errors = validate(query);
+    // A bracket never closed is a syntax error the validator has found; the grammar
+    // would backtrack over it at a cost that doubles with each unclosed `(`.
+    let unclosed = errors.iter().any(|e| {
+        [
+            "this `(` is never closed",
+            "this `[` is never closed",
+            "this `{` is never closed",
+        ]
+        .contains(&e.message.as_str())
+    });
+    let mut read = if unclosed {
+        unreadable_at_end(query)
+    } else {
+        lower(query)
+    };
+    read.errors = errors;
     read.inline = read
         .detection
         .as_ref()
@@ -80,6 +95,38 @@ pub fn read_query(query: &str) -> RuleQuery {
         }
     }
     read
+}
+
+/// A query fpx cannot read past bytes `start..end`: a fatal note there. An error at the
+/// end of the input (an unclosed bracket) is reported at the query's last character,
+/// not past its trailing newline.
+fn unreadable_from(query: &str, start: usize, end: usize) -> RuleQuery {
+    let last = query.trim_end().len();
+    let floor = |mut i: usize| {
+        i = i.min(query.len());
+        while !query.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(start.min(last.saturating_sub(1)));
+    let end = end.max(start + 1).min(last.max(start + 1)).min(query.len());
+    let mut end = end.max(start);
+    while !query.is_char_boundary(end) {
+        end += 1;
+    }
+    let line = query[..start].matches('\n').count() + 1;
+    let col = query[..start].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    RuleQuery::unreadable(
+        start..end,
+        format!("fpx cannot read the query past line {line}, column {col}"),
+    )
+}
+
+/// [`unreadable_from`] at the end of the query (where the grammar stops at a bracket
+/// that is never closed).
+fn unreadable_at_end(query: &str) -> RuleQuery {
+    unreadable_from(query, query.len(), query.len())
 }
 
 /// The query's table, D and output columns, as far as they can be lowered.
@@ -113,17 +160,7 @@ fn lower(query: &str) -> RuleQuery {
                 pest::error::InputLocation::Pos(p) => (p, p),
                 pest::error::InputLocation::Span(s) => s,
             };
-            // An error at the end of the input (an unclosed bracket) is reported at the
-            // query's last character, not past its trailing newline.
-            let last = query.trim_end().len();
-            let start = start.min(last.saturating_sub(1));
-            let end = end.max(start + 1).min(last.max(start + 1)).min(query.len());
-            let line = query[..start].matches('\n').count() + 1;
-            let col = query[..start].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            return RuleQuery::unreadable(
-                start..end,
-                format!("fpx cannot read the query past line {line}, column {col}"),
-            );
+            return unreadable_from(query, start, end);
         }
     };
     let mut main = None;
