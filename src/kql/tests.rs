@@ -1175,3 +1175,14 @@ fn a_column_comes_before_a_let_of_the_same_name() {
     assert!(exact);
     assert_eq!(d, r#"FileName == "a""#);
 }
+
+#[test]
+fn a_syntax_error_before_a_multi_byte_last_character_is_read_not_panicked() {
+    for last in ['\u{200b}', '\u{feff}', 'é'] {
+        let query = format!("DeviceProcessEvents | where FileName ==  {last}");
+        let q = read_query(&query);
+        assert!(q.detection.is_none(), "{query}");
+        let query = format!("DeviceProcessEvents | where f({last}");
+        read_query(&query);
+    }
+}
