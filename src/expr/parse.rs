@@ -467,7 +467,7 @@ fn unquote(kind: Rule, text: &str, span: Span) -> Result<String, SyntaxError> {
             .expect("grammar: a backslash is always followed by a character");
         // KQL's escapes (as Kusto.Language reads them): \xHH, \uHHHH, \UHHHHHHHH and
         // octal \N, \NN, \NNN (three digits when the first is 0-3).
-        let rest = &inside[i + 2..];
+        let rest = &inside[i + 1 + escaped.len_utf8()..];
         let coded = match escaped {
             'x' => Some((2, 16)),
             'u' => Some((4, 16)),

@@ -327,3 +327,10 @@ fn malformed_datetimes_are_errors(#[case] text: &str, #[case] message: &str) {
     let e = error(text);
     assert!(e.message.contains(message), "{}", e.message);
 }
+
+#[test]
+fn an_escaped_multi_byte_character_is_read_not_panicked() {
+    // Found by the fuzzer: `\Υ` sliced the string inside the character.
+    let _ = parse_exclusion("process.name != \"fileverif\\Υx\"");
+    let _ = parse_exclusion("a == \"\\é\\u00e9\"");
+}

@@ -63,20 +63,27 @@ enum Binding {
 /// fpx cannot parse yields a fatal note.
 pub fn read_query(query: &str) -> RuleQuery {
     let errors = validate(query);
-    // A bracket never closed is a syntax error the validator has found; the grammar
-    // would backtrack over it at a cost that doubles with each unclosed `(`.
+    // Brackets that do not match and strings never closed are syntax errors the
+    // validator has found; the grammar would backtrack over them at a cost that
+    // doubles with each unclosed `(`.
     let unclosed = errors.iter().any(|e| {
+        let m = e.message.as_str();
         [
             "this `(` is never closed",
             "this `[` is never closed",
             "this `{` is never closed",
         ]
-        .contains(&e.message.as_str())
+        .contains(&m)
+            || m == "this string is never closed"
+            || m.ends_with("` closes nothing")
+            || (m.starts_with("expected `") && m.contains("`, found `"))
     });
-    let mut read = if unclosed {
-        unreadable_at_end(query)
-    } else {
-        lower(query)
+    let string = errors.iter().find(|e| e.message == "this string is never closed");
+    let mut read = match (unclosed, string) {
+        // Nothing can be read past a string that never ends.
+        (_, Some(e)) => unreadable_from(query, e.span.start, e.span.end),
+        (true, None) => unreadable_at_end(query),
+        (false, None) => lower(query),
     };
     read.errors = errors;
     read.inline = read

@@ -1186,3 +1186,17 @@ fn a_syntax_error_before_a_multi_byte_last_character_is_read_not_panicked() {
         read_query(&query);
     }
 }
+
+#[test]
+fn unmatched_brackets_and_unclosed_strings_stop_before_the_grammar_backtracks() {
+    // Each unclosed `(` used to double the grammar's time (24: 41 s); the fuzzer found
+    // the same behind a stray `]` and behind a string that never ends.
+    for query in [
+        format!("DeviceProcessEvents | where f({}", "(".repeat(24)),
+        format!("DeviceProcessEvents | where f({} ]", "(".repeat(24)),
+        format!("DeviceProcessEvents | where f({} \"x\n| take 1", "(".repeat(24)),
+    ] {
+        let q = read_query(&query);
+        assert!(q.detection.is_none() && !q.errors.is_empty(), "{query}");
+    }
+}
