@@ -37,6 +37,29 @@ impl Token<'_> {
 
 const TWO_CHAR: [&str; 9] = ["==", "!=", "=~", "!~", "<=", ">=", "<>", "..", "=>"];
 
+/// `text` with the inside of every `// ...` comment (outside strings) replaced by
+/// spaces, byte for byte, so spans are unchanged: what the grammar reads. A comment is
+/// nothing to KQL, and brackets in one sent the grammar into exponential backtracking.
+pub fn blank_comments(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("//") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.as_bytes().to_vec();
+    let mut i = 0;
+    while i < text.len() {
+        if text[i..].starts_with("//") {
+            let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
+            out[i..end].fill(b' ');
+            i = end;
+        } else if let Some(end) = string_at(text, i) {
+            i = end.unwrap_or(text.len());
+        } else {
+            i += text[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    std::borrow::Cow::Owned(String::from_utf8(out).expect("only whole comments became spaces"))
+}
+
 /// The tokens of `text`; comments (`// ...`) are dropped.
 pub fn tokens(text: &str) -> Vec<Token<'_>> {
     let bytes = text.as_bytes();

@@ -160,6 +160,7 @@ fn lower(query: &str) -> RuleQuery {
     if let Some(deep) = crate::expr::nesting_error(query) {
         return RuleQuery::unreadable(deep.span, format!("fpx cannot read the query: {}", deep.message));
     }
+    let query = &*lex::blank_comments(query);
     let pairs = match Grammar::parse(Rule::query, query) {
         Ok(mut pairs) => pairs.next().expect("grammar: query").into_inner(),
         Err(err) => {

@@ -1200,3 +1200,16 @@ fn unmatched_brackets_and_unclosed_strings_stop_before_the_grammar_backtracks() 
         assert!(q.detection.is_none() && !q.errors.is_empty(), "{query}");
     }
 }
+
+#[test]
+fn brackets_in_a_comment_are_nothing_to_the_grammar() {
+    // Found by the fuzzer: 20 `[` in a `//` comment took the grammar over 20 s.
+    let query = format!(
+        "DeviceProcessEvents\n| where FileName =~ \"a.exe\" // note {}\n| where AccountName != \"x\"",
+        "[".repeat(5_000)
+    );
+    let q = read_query(&query);
+    assert!(q.exact(), "{:?}", q.notes);
+    assert!(q.errors.is_empty(), "{:?}", q.errors);
+    assert_eq!(q.inline.len(), 1);
+}
