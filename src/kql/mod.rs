@@ -28,8 +28,10 @@
 //! Comparisons and values are lowered by the exclusion code (`crate::expr`) on pairs of
 //! the one parser over both grammars (`crate::grammar`), so both mean the same.
 
+pub mod ast;
 mod inline;
-mod lex;
+pub mod lex;
+pub mod parse;
 mod validate;
 
 pub use crate::model::{InlineExclusion, QueryNote, RuleQuery};

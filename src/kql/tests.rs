@@ -1213,3 +1213,27 @@ fn brackets_in_a_comment_are_nothing_to_the_grammar() {
     assert!(q.errors.is_empty(), "{:?}", q.errors);
     assert_eq!(q.inline.len(), 1);
 }
+
+/// Issue 26: queries Kusto rejects for their syntax or characters fail the gate
+/// (FPX403), each with where it is wrong.
+#[test]
+fn syntax_errors_and_stray_characters_are_errors() {
+    for (q, at) in [
+        ("DeviceProcessEvents | where FileName ~ \"powershell.exe\"", "~"),
+        ("DeviceProcessEvents | project , FileName", ","),
+        (
+            "DeviceProcessEvents | where FileName =~ \n and FolderPath has \"x\"",
+            "and",
+        ),
+        ("DeviceProcessEvents where FileName == \"x\"", "where"),
+        ("DeviceProcéssEvents | take 1", "é"),
+        ("DeviceProcessEvents ｜ take 1", "｜"),
+        ("DeviceProcessEvents | where ProcessId > −1", "−"),
+        ("DeviceProcessEvents | where FileName 🙂 \"x\"", "🙂"),
+        ("DeviceProcessEvents | where FileName == \"x\" \u{7}", "\u{7}"),
+    ] {
+        let errors = validate(q);
+        assert_eq!(errors.len(), 1, "{q}: {errors:?}");
+        assert_eq!(&q[errors[0].span.clone()], at, "{q}: {errors:?}");
+    }
+}

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use super::lex::{Tok, Token, tokens};
+use super::parse::OPERATORS;
 use crate::pred::Span;
 use crate::schema::{nearest_name, schema};
 
@@ -20,57 +21,6 @@ pub use crate::model::QueryError;
 /// Columns that Microsoft Sentinel adds to every table it holds (Sentinel rules use
 /// them on the Defender tables too).
 const SENTINEL_COLUMNS: [&str; 2] = ["TimeGenerated", "Type"];
-
-/// Query operators (the words that may follow `|`).
-const OPERATORS: &[&str] = &[
-    "as",
-    "consume",
-    "count",
-    "distinct",
-    "evaluate",
-    "extend",
-    "facet",
-    "filter",
-    "find",
-    "fork",
-    "getschema",
-    "invoke",
-    "join",
-    "limit",
-    "lookup",
-    "make-series",
-    "mv-apply",
-    "mv-expand",
-    "mvapply",
-    "mvexpand",
-    "order",
-    "parse",
-    "parse-kv",
-    "parse-where",
-    "partition",
-    "project",
-    "project-away",
-    "project-keep",
-    "project-rename",
-    "project-reorder",
-    "project-smart",
-    "range",
-    "reduce",
-    "render",
-    "sample",
-    "sample-distinct",
-    "scan",
-    "search",
-    "serialize",
-    "sort",
-    "summarize",
-    "take",
-    "top",
-    "top-hitters",
-    "top-nested",
-    "union",
-    "where",
-];
 
 /// Binary operators written as words; two in a row is a syntax error.
 const OPERATOR_WORDS: &[&str] = &[
@@ -205,6 +155,13 @@ pub fn validate(query: &str) -> Vec<QueryError> {
             "set" | "declare" | "alias" | "pattern" | "restrict" => {}
             _ => checker.tabular(statement),
         }
+    }
+    // The checks above say more about what they find (a misspelt operator or table);
+    // the parser finds every other syntax error.
+    if checker.errors.is_empty()
+        && let Err(super::parse::ParseError::Syntax(e)) = super::parse::parse(query)
+    {
+        checker.errors.push(e);
     }
     checker.errors
 }

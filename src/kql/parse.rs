@@ -1,0 +1,1537 @@
+//! The KQL parser: tokens ([`super::lex`]) to a syntax tree ([`super::ast`]), by
+//! recursive descent with one token of look-ahead (two in a few places), so its time is
+//! linear in the query. It reads the Kusto grammar: statements (`let`, functions and
+//! views, options), tabular pipelines, every query operator, and scalar expressions with
+//! Kusto's precedence (`or` < `and` < comparisons and string operators < `+ -` <
+//! `* / %` < unary < member, index and call).
+//!
+//! A query it rejects is not valid KQL: a syntax error is an error (FPX403), with where
+//! and what was expected. Operators whose arguments fpx has no use for (`make-series`,
+//! `render`, `top-nested`, `fork`, `scan`, `datatable`, ...) are read as balanced
+//! brackets up to the next `|`, so that nothing valid is ever rejected for want of a
+//! rule here; a test compares every verdict with Kusto.Language's on the corpora and on
+//! mutations of them.
+
+use super::ast::*;
+use super::lex::{Tok, Token, tokens};
+use crate::model::QueryError;
+use crate::pred::Span;
+
+/// How deep brackets and sub-queries may nest before the parser stops reading (and
+/// reports nothing: Kusto accepts deeper queries, fpx just does not check them).
+const MAX_DEPTH: usize = 100;
+
+/// Why a parse stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParseError {
+    /// The query is not valid KQL.
+    Syntax(QueryError),
+    /// Nested deeper than [`MAX_DEPTH`]: not checked.
+    TooDeep,
+}
+
+type PResult<T> = Result<T, ParseError>;
+
+/// Parses a whole query.
+pub fn parse(query: &str) -> Result<Query, ParseError> {
+    let toks = tokens(query);
+    let mut p = Parser {
+        query,
+        toks,
+        pos: 0,
+        depth: 0,
+    };
+    p.query_statements()
+}
+
+/// The query operators that may follow `|` (and `mvexpand`/`mvapply`, their old names).
+pub const OPERATORS: &[&str] = &[
+    "as",
+    "consume",
+    "count",
+    "distinct",
+    "evaluate",
+    "extend",
+    "facet",
+    "filter",
+    "find",
+    "fork",
+    "getschema",
+    "invoke",
+    "join",
+    "limit",
+    "lookup",
+    "make-series",
+    "mv-apply",
+    "mv-expand",
+    "mvapply",
+    "mvexpand",
+    "order",
+    "parse",
+    "parse-kv",
+    "parse-where",
+    "partition",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "project-smart",
+    "range",
+    "reduce",
+    "render",
+    "sample",
+    "sample-distinct",
+    "scan",
+    "search",
+    "serialize",
+    "sort",
+    "summarize",
+    "take",
+    "top",
+    "top-hitters",
+    "top-nested",
+    "union",
+    "where",
+    "macro-expand",
+    "assert-schema",
+    "execute-and-cache",
+];
+
+/// Binary operators written as words (with their `!` and `~` forms as lexed).
+const WORD_OPERATORS: &[&str] = &[
+    "contains",
+    "!contains",
+    "contains_cs",
+    "!contains_cs",
+    "has",
+    "!has",
+    "has_cs",
+    "!has_cs",
+    "hasprefix",
+    "!hasprefix",
+    "hasprefix_cs",
+    "!hasprefix_cs",
+    "hassuffix",
+    "!hassuffix",
+    "hassuffix_cs",
+    "!hassuffix_cs",
+    "startswith",
+    "!startswith",
+    "startswith_cs",
+    "!startswith_cs",
+    "endswith",
+    "!endswith",
+    "endswith_cs",
+    "!endswith_cs",
+    "like",
+    "notlike",
+    "like_cs",
+    "notlike_cs",
+    "has_any",
+    "has_all",
+    "in",
+    "!in",
+    "in~",
+    "!in~",
+];
+
+/// Comparison operators written as punctuation.
+const PUNCT_COMPARISONS: &[&str] = &["==", "!=", "<>", "<", ">", "<=", ">=", "=~", "!~"];
+
+/// Operators whose right side is a list: `in (a, b)`, `has_any (a, b)`.
+const LIST_OPERATORS: &[&str] = &["in", "!in", "in~", "!in~", "has_any", "has_all"];
+
+/// Calls whose argument is a literal's text, not an expression (`datetime(2024-01-01
+/// 10:00)`, `dynamic(["a"])`, `typeof(string)`).
+const LITERAL_CALLS: &[&str] = &[
+    "datetime", "timespan", "time", "date", "guid", "dynamic", "typeof", "int", "long", "real", "double", "bool",
+    "boolean", "decimal",
+];
+
+/// Parameters (`name=value` before the operator's arguments) each operator takes;
+/// `hint.*` is accepted everywhere.
+fn takes_param(op: &str, name: &str) -> bool {
+    if name.starts_with("hint.") {
+        return true;
+    }
+    let names: &[&str] = match op {
+        "join" | "lookup" => &["kind"],
+        "union" => &["kind", "withsource", "isfuzzy"],
+        "mv-expand" | "mvexpand" => &["bagexpansion", "with_itemindex", "kind", "itemindex"],
+        "mv-apply" | "mvapply" => &["with_itemindex", "itemindex"],
+        "parse" | "parse-where" => &["kind", "flags"],
+        "find" => &["withsource", "datascope", "kind"],
+        "search" => &["kind"],
+        "make-series" => &["kind"],
+        "summarize" | "distinct" | "evaluate" | "as" | "order" | "sort" | "top" | "partition" => &[],
+        _ => return false,
+    };
+    names.contains(&name)
+}
+
+/// Operators that may start a query (a source), besides names.
+const SOURCE_OPERATORS: &[&str] = &[
+    "union",
+    "range",
+    "print",
+    "find",
+    "search",
+    "evaluate",
+    "datatable",
+    "externaldata",
+];
+
+/// What a bad character probably should have been (text pasted from a document).
+fn look_alike(c: char) -> Option<&'static str> {
+    Some(match c {
+        '｜' | '¦' => "|",
+        '−' | '–' | '—' | '‐' => "-",
+        '“' | '”' | '„' | '″' => "\"",
+        '‘' | '’' | '′' => "'",
+        '（' => "(",
+        '）' => ")",
+        '＝' => "=",
+        '，' => ",",
+        '；' => ";",
+        '＜' => "<",
+        '＞' => ">",
+        'ı' => "i",
+        _ => return None,
+    })
+}
+
+struct Parser<'q> {
+    query: &'q str,
+    toks: Vec<Token<'q>>,
+    pos: usize,
+    depth: usize,
+}
+
+impl<'q> Parser<'q> {
+    // ---- tokens -------------------------------------------------------------------
+
+    fn peek(&self) -> Option<&Token<'q>> {
+        self.toks.get(self.pos)
+    }
+
+    fn peek_at(&self, ahead: usize) -> Option<&Token<'q>> {
+        self.toks.get(self.pos + ahead)
+    }
+
+    fn at(&self, punct: &str) -> bool {
+        self.peek().is_some_and(|t| t.is(punct))
+    }
+
+    fn at_word(&self, word: &str) -> bool {
+        self.peek().is_some_and(|t| t.kind == Tok::Word && t.text == word)
+    }
+
+    fn bump(&mut self) -> Token<'q> {
+        let t = self.toks[self.pos].clone();
+        self.pos += 1;
+        t
+    }
+
+    fn eat(&mut self, punct: &str) -> bool {
+        if self.at(punct) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_word(&mut self, word: &str) -> bool {
+        if self.at_word(word) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The end of the previous token (or the query's start).
+    fn last_end(&self) -> usize {
+        self.pos.checked_sub(1).map_or(0, |i| self.toks[i].span.end)
+    }
+
+    fn expect(&mut self, punct: &str) -> PResult<Token<'q>> {
+        if self.at(punct) {
+            Ok(self.bump())
+        } else {
+            Err(self.expected(&format!("`{punct}`")))
+        }
+    }
+
+    fn expect_word(&mut self, word: &str) -> PResult<Token<'q>> {
+        if self.at_word(word) {
+            Ok(self.bump())
+        } else {
+            Err(self.expected(&format!("`{word}`")))
+        }
+    }
+
+    /// A syntax error at the current token: `what` was expected.
+    fn expected(&self, what: &str) -> ParseError {
+        let (span, message, help) = match self.peek() {
+            None => {
+                let end = self.query.trim_end().len();
+                let start = self.query[..end].char_indices().next_back().map_or(0, |(i, _)| i);
+                (
+                    start..end.max(start),
+                    format!("the query ends here; expected {what}"),
+                    None,
+                )
+            }
+            Some(t) if t.kind == Tok::Punct && !t.text.is_ascii() => {
+                let c = t.text.chars().next().unwrap_or(' ');
+                let help = match look_alike(c) {
+                    Some(a) => format!("did you mean `{a}`? `{c}` looks like it but is not KQL"),
+                    None => "KQL names and operators are ASCII: was this pasted from a document?".into(),
+                };
+                (
+                    t.span.clone(),
+                    format!("unexpected character `{c}` (U+{:04X}); expected {what}", c as u32),
+                    Some(help),
+                )
+            }
+            Some(t) if t.kind == Tok::Punct && t.text.chars().all(|c| c.is_control()) => {
+                let c = t.text.chars().next().unwrap_or(' ');
+                (
+                    t.span.clone(),
+                    format!("unexpected control character U+{:04X}; expected {what}", c as u32),
+                    None,
+                )
+            }
+            Some(t) => (t.span.clone(), format!("expected {what}, found `{}`", t.text), None),
+        };
+        ParseError::Syntax(QueryError { span, message, help })
+    }
+
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ParseError::TooDeep);
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// Skips balanced tokens up to (not including) a `|`, `;` or closing bracket at
+    /// this level, or the end: the arguments of an operator fpx does not model.
+    fn skip_balanced(&mut self) -> Span {
+        let start = self.peek().map_or(self.last_end(), |t| t.span.start);
+        let mut depth = 0usize;
+        while let Some(t) = self.peek() {
+            if t.kind == Tok::Punct {
+                match t.text {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "]" | "}" if depth == 0 => break,
+                    ")" | "]" | "}" => depth -= 1,
+                    "|" | ";" if depth == 0 => break,
+                    _ => {}
+                }
+            }
+            self.pos += 1;
+        }
+        start..self.last_end().max(start)
+    }
+
+    /// Skips a bracketed group starting at the current `open` token, returning its span.
+    fn skip_group(&mut self, open: &str, close: &str) -> PResult<Span> {
+        let start = self.expect(open)?.span.start;
+        let mut depth = 1usize;
+        while let Some(t) = self.peek() {
+            if t.kind == Tok::Punct {
+                if matches!(t.text, "(" | "[" | "{") {
+                    depth += 1;
+                } else if matches!(t.text, ")" | "]" | "}") {
+                    depth -= 1;
+                    if depth == 0 {
+                        if t.text != close {
+                            return Err(self.expected(&format!("`{close}`")));
+                        }
+                        let end = self.bump().span.end;
+                        return Ok(start..end);
+                    }
+                }
+            }
+            self.pos += 1;
+        }
+        Err(self.expected(&format!("`{close}`")))
+    }
+
+    // ---- statements ---------------------------------------------------------------
+
+    fn query_statements(&mut self) -> PResult<Query> {
+        let statements = self.statements(None)?;
+        if let Some(t) = self.peek() {
+            let what = if t.is(")") || t.is("]") || t.is("}") {
+                "the end of the query".to_string()
+            } else {
+                "`;` between statements, or `|` before a query operator".to_string()
+            };
+            return Err(self.expected(&what));
+        }
+        Ok(Query { statements })
+    }
+
+    /// Statements up to the end (or to `close`, for a function body). A `;` ends a
+    /// statement; an empty one (`;;`, a leading `;`) is an error, as in Kusto.
+    fn statements(&mut self, close: Option<&str>) -> PResult<Vec<Statement>> {
+        let mut out = Vec::new();
+        loop {
+            match self.peek() {
+                None => break,
+                Some(t) if close.is_some_and(|c| t.is(c)) => break,
+                Some(t) if t.is(";") => return Err(self.expected("a statement (two `;` in a row)")),
+                _ => {}
+            }
+            let statement = self.statement()?;
+            let is_let = matches!(statement, Statement::Let { .. } | Statement::Option { .. });
+            out.push(statement);
+            if self.eat(";") {
+                continue;
+            }
+            match self.peek() {
+                None => break,
+                Some(t) if close.is_some_and(|c| t.is(c)) => break,
+                _ if is_let => return Err(self.expected("`;` after the `let` statement")),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    fn statement(&mut self) -> PResult<Statement> {
+        let t = self.peek().cloned().expect("called with a token ahead");
+        if t.kind == Tok::Word {
+            match t.text {
+                "let" => return self.let_statement(),
+                "set" | "declare" | "alias" | "pattern" | "restrict" => {
+                    self.pos += 1;
+                    // Options: read to the end of the statement.
+                    let mut depth = 0usize;
+                    while let Some(n) = self.peek() {
+                        if n.is(";") && depth == 0 {
+                            break;
+                        }
+                        if n.is("(") || n.is("[") || n.is("{") {
+                            depth += 1;
+                        } else if (n.is(")") || n.is("]") || n.is("}")) && depth > 0 {
+                            depth -= 1;
+                        }
+                        self.pos += 1;
+                    }
+                    return Ok(Statement::Option {
+                        keyword: ident(&t),
+                        span: t.span.start..self.last_end(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(Statement::Expr(self.pipe()?))
+    }
+
+    fn let_statement(&mut self) -> PResult<Statement> {
+        let start = self.bump().span.start;
+        let name = self.name("a name after `let`")?;
+        self.expect("=")?;
+        let value = if self.at_word("view") && self.peek_at(1).is_some_and(|t| t.is("(")) {
+            self.pos += 1;
+            self.function(true)?
+        } else if self.at("(") && self.is_function_start() {
+            self.function(false)?
+        } else {
+            LetValue::Expr(self.pipe()?)
+        };
+        Ok(Statement::Let {
+            name,
+            value,
+            span: start..self.last_end(),
+        })
+    }
+
+    /// At `(`: whether a function's parameter list follows (`()` then `{`, or
+    /// `(name:` ...).
+    fn is_function_start(&self) -> bool {
+        match (self.peek_at(1), self.peek_at(2)) {
+            (Some(a), Some(b)) if a.is(")") => b.is("{"),
+            (Some(a), Some(b)) => (a.kind == Tok::Word || a.is("[")) && (b.is(":") || a.is("[")),
+            _ => false,
+        }
+    }
+
+    fn function(&mut self, view: bool) -> PResult<LetValue> {
+        let start = self.expect("(")?.span.start;
+        let mut params = Vec::new();
+        if !self.at(")") {
+            loop {
+                let name = self.name("a parameter name")?;
+                self.expect(":")?;
+                let ty = self.type_ref()?;
+                let default = if self.eat("=") { Some(self.expr()?) } else { None };
+                params.push(Param { name, ty, default });
+                if !self.eat(",") {
+                    break;
+                }
+            }
+        }
+        self.expect(")")?;
+        self.expect("{")?;
+        self.enter()?;
+        let body = self.statements(Some("}"))?;
+        self.leave();
+        let end = self.expect("}")?.span.end;
+        Ok(LetValue::Function {
+            params,
+            body,
+            view,
+            span: start..end,
+        })
+    }
+
+    /// A type: a scalar type name, or a tabular schema `(*)`, `(x:string, *)`.
+    fn type_ref(&mut self) -> PResult<Span> {
+        if self.at("(") {
+            let start = self.bump().span.start;
+            loop {
+                if !self.eat("*") {
+                    self.name("a column name")?;
+                    self.expect(":")?;
+                    self.type_ref()?;
+                }
+                if !self.eat(",") {
+                    break;
+                }
+            }
+            let end = self.expect(")")?.span.end;
+            return Ok(start..end);
+        }
+        match self.peek() {
+            Some(t) if t.kind == Tok::Word => Ok(self.bump().span),
+            _ => Err(self.expected("a type")),
+        }
+    }
+
+    // ---- tabular ------------------------------------------------------------------
+
+    /// An expression followed by `| operator` stages.
+    fn pipe(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let source = match self.peek() {
+            Some(t) if t.kind == Tok::Word && SOURCE_OPERATORS.contains(&t.text) && self.source_operator_follows() => {
+                Expr::Source(Box::new(self.stage()?))
+            }
+            _ => self.expr()?,
+        };
+        let mut stages = Vec::new();
+        while self.eat("|") {
+            stages.push(self.stage()?);
+        }
+        self.leave();
+        Ok(if stages.is_empty() {
+            source
+        } else {
+            Expr::Pipe {
+                source: Box::new(source),
+                stages,
+            }
+        })
+    }
+
+    /// At a source operator's word: whether it is used as one (`union T`, `range x
+    /// from`, `print x`, `datatable(`), not as a name (`print` could be a column).
+    fn source_operator_follows(&self) -> bool {
+        let word = self.peek().map_or("", |t| t.text);
+        let next = self.peek_at(1);
+        match word {
+            "datatable" | "externaldata" => next.is_some_and(|t| t.is("(")),
+            "range" => self.peek_at(2).is_some_and(|t| t.kind == Tok::Word && t.text == "from"),
+            "evaluate" => next.is_some_and(|t| t.kind == Tok::Word),
+            _ => next.is_some_and(|t| !(t.is("|") || t.is(";") || t.is(")") || t.is(","))),
+        }
+    }
+
+    /// A query operator and its arguments.
+    fn stage(&mut self) -> PResult<Stage> {
+        let op_tok = match self.peek() {
+            Some(t) if t.kind == Tok::Word && (OPERATORS.contains(&t.text) || SOURCE_OPERATORS.contains(&t.text)) => {
+                self.bump()
+            }
+            _ => return Err(self.expected("a query operator (`where`, `extend`, `project`, `summarize`, ...)")),
+        };
+        let op = op_tok.text;
+        let params = self.op_params(op)?;
+        let body = match op {
+            "where" | "filter" => StageBody::Where(self.expr()?),
+            "extend" | "project" | "print" => StageBody::Items(self.items(true)?),
+            "serialize" => StageBody::Items(self.items(false)?),
+            "project-away" | "project-keep" | "project-reorder" => StageBody::Names(self.name_patterns(op)?),
+            "project-rename" => {
+                let mut renames = Vec::new();
+                loop {
+                    let new = self.name("a new column name")?;
+                    self.expect("=")?;
+                    let old = self.name("the column to rename")?;
+                    renames.push((new, old));
+                    if !self.eat(",") {
+                        break;
+                    }
+                }
+                StageBody::Renames(renames)
+            }
+            "summarize" => {
+                let aggregates = if self.at_word("by") {
+                    Vec::new()
+                } else {
+                    self.items(false)?
+                };
+                let by = if self.eat_word("by") {
+                    self.items(true)?
+                } else {
+                    Vec::new()
+                };
+                if aggregates.is_empty() && by.is_empty() {
+                    return Err(self.expected("an aggregate or `by`"));
+                }
+                StageBody::Summarize { aggregates, by }
+            }
+            "distinct" => {
+                if self.eat("*") {
+                    StageBody::Nothing
+                } else {
+                    StageBody::Items(self.items(true)?)
+                }
+            }
+            "count" | "getschema" | "consume" => StageBody::Nothing,
+            "take" | "limit" | "sample" => StageBody::Count(self.expr()?),
+            "top" => {
+                let count = self.expr()?;
+                self.expect_word("by")?;
+                StageBody::Top {
+                    count,
+                    by: self.sort_keys()?,
+                }
+            }
+            "sort" | "order" => {
+                self.expect_word("by")?;
+                StageBody::Sort(self.sort_keys()?)
+            }
+            "join" | "lookup" => {
+                let right = self.operand()?;
+                if !self.at_word("on") {
+                    return Err(self.expected("`on` and the columns to join on"));
+                }
+                self.pos += 1;
+                let mut on = vec![self.expr()?];
+                while self.eat(",") {
+                    on.push(self.expr()?);
+                }
+                StageBody::Join { right, on }
+            }
+            "union" => {
+                let mut operands = vec![self.union_operand()?];
+                while self.eat(",") {
+                    operands.push(self.union_operand()?);
+                }
+                StageBody::Union(operands)
+            }
+            "mv-expand" | "mvexpand" => {
+                let items = self.items(true)?;
+                let limit = if self.eat_word("limit") {
+                    Some(self.expr()?)
+                } else {
+                    None
+                };
+                StageBody::MvExpand { items, limit }
+            }
+            "mv-apply" | "mvapply" => {
+                let items = self.items(true)?;
+                if self.eat_word("limit") {
+                    self.expr()?;
+                }
+                self.expect_word("on")?;
+                self.expect("(")?;
+                self.enter()?;
+                let mut on = vec![self.stage()?];
+                while self.eat("|") {
+                    on.push(self.stage()?);
+                }
+                self.leave();
+                self.expect(")")?;
+                StageBody::MvApply { items, on }
+            }
+            "parse" | "parse-where" => {
+                let source = self.expr()?;
+                self.expect_word("with")?;
+                StageBody::Parse {
+                    source,
+                    pattern: self.parse_pattern()?,
+                }
+            }
+            "parse-kv" => {
+                let source = self.expr()?;
+                self.expect_word("as")?;
+                self.expect("(")?;
+                let mut columns = Vec::new();
+                loop {
+                    let name = self.name("a column name")?;
+                    let ty = if self.eat(":") { Some(self.type_ref()?) } else { None };
+                    columns.push((name, ty));
+                    if !self.eat(",") {
+                        break;
+                    }
+                }
+                self.expect(")")?;
+                if self.eat_word("with") {
+                    self.skip_group("(", ")")?;
+                }
+                StageBody::ParseKv { source, columns }
+            }
+            "evaluate" | "invoke" => {
+                let call = self.postfix()?;
+                if !matches!(call, Expr::Call { .. }) {
+                    return Err(ParseError::Syntax(QueryError {
+                        span: call.span(),
+                        message: format!("`{op}` expects a call, such as `name(...)`"),
+                        help: None,
+                    }));
+                }
+                StageBody::Call(call)
+            }
+            "as" => StageBody::As(self.name("a name after `as`")?),
+            "range" => {
+                let name = self.name("a column name")?;
+                self.expect_word("from")?;
+                let from = self.expr()?;
+                self.expect_word("to")?;
+                let to = self.expr()?;
+                self.expect_word("step")?;
+                let step = self.expr()?;
+                StageBody::Range { name, from, to, step }
+            }
+            _ => {
+                if self.peek().is_none() || self.at("|") {
+                    // Every other operator takes arguments, except these.
+                    if !matches!(op, "render" | "reduce") {
+                        return Err(self.expected(&format!("the arguments of `{op}`")));
+                    }
+                }
+                StageBody::Unread(self.skip_balanced())
+            }
+        };
+        Ok(Stage {
+            op: ident(&op_tok),
+            params,
+            body,
+            span: op_tok.span.start..self.last_end(),
+        })
+    }
+
+    /// `name=value` parameters of an operator.
+    fn op_params(&mut self, op: &str) -> PResult<Vec<OpParam>> {
+        let mut out = Vec::new();
+        while let Some(t) = self.peek().filter(|t| t.kind == Tok::Word) {
+            // A dotted name: `hint.strategy`.
+            let mut name = t.text.to_string();
+            let mut n = 1;
+            while self.peek_at(n).is_some_and(|d| d.is(".")) && self.peek_at(n + 1).is_some_and(|w| w.kind == Tok::Word)
+            {
+                name.push('.');
+                name.push_str(self.peek_at(n + 1).map_or("", |w| w.text));
+                n += 2;
+            }
+            if !self.peek_at(n).is_some_and(|e| e.is("=")) || !takes_param(op, &name) {
+                break;
+            }
+            let start = t.span.start;
+            self.pos += n + 1;
+            let value = match self.peek() {
+                Some(v) if matches!(v.kind, Tok::Word | Tok::Num | Tok::Str) => {
+                    let v = self.bump();
+                    match v.kind {
+                        Tok::Word => Expr::Name(ident(&v)),
+                        Tok::Num => Expr::Literal(Literal {
+                            kind: LiteralKind::Number,
+                            span: v.span,
+                        }),
+                        _ => Expr::Literal(Literal {
+                            kind: LiteralKind::String,
+                            span: v.span,
+                        }),
+                    }
+                }
+                _ => return Err(self.expected(&format!("a value for `{name}`"))),
+            };
+            out.push(OpParam {
+                name,
+                value,
+                span: start..self.last_end(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Items: `expr`, `Name = expr`, `(A, B) = expr`, comma-separated; at least one
+    /// when `required`.
+    fn items(&mut self, required: bool) -> PResult<Vec<Item>> {
+        let mut out = Vec::new();
+        if !required && (self.peek().is_none() || self.at("|") || self.at(")") || self.at(";") || self.at_word("by")) {
+            return Ok(out);
+        }
+        loop {
+            out.push(self.item()?);
+            if !self.eat(",") {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn item(&mut self) -> PResult<Item> {
+        let mut names = Vec::new();
+        let assigns = match (self.peek(), self.peek_at(1)) {
+            // (A name may start with a digit: `extend 5x = 1`.)
+            (Some(a), Some(b)) if matches!(a.kind, Tok::Word | Tok::Num) && b.is("=") => true,
+            (Some(a), Some(_)) if a.is("[") => self.bracketed_name_then_eq(),
+            (Some(a), Some(_)) if a.is("(") => self.tuple_then_eq(),
+            _ => false,
+        };
+        if assigns {
+            if self.eat("(") {
+                loop {
+                    names.push(self.name("a column name")?);
+                    if !self.eat(",") {
+                        break;
+                    }
+                }
+                self.expect(")")?;
+            } else if self.peek().is_some_and(|t| t.kind == Tok::Num) {
+                names.push(ident(&self.bump()));
+            } else {
+                names.push(self.name("a column name")?);
+            }
+            self.expect("=")?;
+        }
+        let value = self.expr()?;
+        let to_type = if self.eat_word("to") {
+            self.expect_word("typeof")?;
+            Some(self.skip_group("(", ")")?)
+        } else {
+            None
+        };
+        Ok(Item { names, value, to_type })
+    }
+
+    /// At `[`: `['name'] =`.
+    fn bracketed_name_then_eq(&self) -> bool {
+        matches!(
+            (self.peek_at(1), self.peek_at(2), self.peek_at(3)),
+            (Some(s), Some(c), Some(e)) if s.kind == Tok::Str && c.is("]") && e.is("=")
+        )
+    }
+
+    /// At `(`: `(A, B) =` (names only, then `=`).
+    fn tuple_then_eq(&self) -> bool {
+        let mut i = 1;
+        loop {
+            match self.peek_at(i) {
+                Some(t) if t.kind == Tok::Word => i += 1,
+                _ => return false,
+            }
+            match self.peek_at(i) {
+                Some(t) if t.is(",") => i += 1,
+                Some(t) if t.is(")") => return self.peek_at(i + 1).is_some_and(|e| e.is("=")),
+                _ => return false,
+            }
+        }
+    }
+
+    /// Column names or wildcard patterns (`Device*`), comma-separated.
+    fn name_patterns(&mut self, op: &str) -> PResult<Vec<Ident>> {
+        let mut out = vec![self.name_pattern(op)?];
+        while self.eat(",") {
+            out.push(self.name_pattern(op)?);
+        }
+        Ok(out)
+    }
+
+    /// A column name or a wildcard pattern (`Device*`, adjacent words and `*`).
+    fn name_pattern(&mut self, op: &str) -> PResult<Ident> {
+        let start = self.peek().map_or(self.last_end(), |t| t.span.start);
+        let mut name = String::new();
+        while let Some(t) = self.peek() {
+            let adjacent = name.is_empty() || self.last_end() == t.span.start;
+            if !adjacent {
+                break;
+            }
+            if t.kind == Tok::Word || t.is("*") {
+                name.push_str(t.text);
+                self.pos += 1;
+            } else if t.is("[") {
+                name.push_str(&self.name("a column name")?.name);
+            } else {
+                break;
+            }
+        }
+        if name.is_empty() {
+            return Err(self.expected("a column name"));
+        }
+        if op == "project-reorder" {
+            for dir in ["asc", "desc", "granny-asc", "granny-desc"] {
+                self.eat_word(dir);
+            }
+        }
+        Ok(Ident {
+            name,
+            span: start..self.last_end(),
+        })
+    }
+
+    fn sort_keys(&mut self) -> PResult<Vec<SortKey>> {
+        let mut out = Vec::new();
+        loop {
+            let value = self.expr()?;
+            let descending = if self.eat_word("asc") {
+                Some(false)
+            } else if self.eat_word("desc") {
+                Some(true)
+            } else {
+                None
+            };
+            let nulls_first = if self.eat_word("nulls") {
+                if self.eat_word("first") {
+                    Some(true)
+                } else {
+                    self.expect_word("last")?;
+                    Some(false)
+                }
+            } else {
+                None
+            };
+            out.push(SortKey {
+                value,
+                descending,
+                nulls_first,
+            });
+            if !self.eat(",") {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The right side of `join`/`lookup`: `(query)` or a name (with calls and members).
+    fn operand(&mut self) -> PResult<Expr> {
+        if self.at("(") {
+            let start = self.bump().span.start;
+            let inner = self.pipe()?;
+            let end = self.expect(")")?.span.end;
+            return Ok(Expr::List {
+                items: vec![inner],
+                span: start..end,
+            });
+        }
+        match self.peek() {
+            Some(t) if t.kind == Tok::Word || t.is("[") => self.postfix(),
+            _ => Err(self.expected("a table or a query in parentheses")),
+        }
+    }
+
+    /// An operand of `union`: a query in parentheses, or a table name or pattern.
+    fn union_operand(&mut self) -> PResult<Expr> {
+        if self.at("(") {
+            return self.operand();
+        }
+        match self.peek() {
+            Some(t) if t.kind == Tok::Word && !self.peek_at(1).is_some_and(|n| n.is("(") || n.is(".")) => {
+                Ok(Expr::Name(self.name_pattern("union")?))
+            }
+            Some(t) if t.kind == Tok::Word || t.is("[") => self.postfix(),
+            _ => Err(self.expected("a table or a query in parentheses")),
+        }
+    }
+
+    /// The pattern of `parse ... with`: strings, `*`, and `Column[:type]`.
+    fn parse_pattern(&mut self) -> PResult<Vec<ParsePart>> {
+        let mut out = Vec::new();
+        loop {
+            match self.peek() {
+                Some(t) if t.kind == Tok::Str => {
+                    let span = self.bump().span;
+                    out.push(ParsePart::Text(Expr::Literal(Literal {
+                        kind: LiteralKind::String,
+                        span,
+                    })))
+                }
+                Some(t) if t.is("*") => {
+                    self.pos += 1;
+                    out.push(ParsePart::Skip);
+                }
+                Some(t) if t.kind == Tok::Word || t.is("[") => {
+                    let name = self.name("a column name")?;
+                    let ty = if self.eat(":") { Some(self.type_ref()?) } else { None };
+                    out.push(ParsePart::Column { name, ty });
+                }
+                _ => break,
+            }
+        }
+        if out.is_empty() {
+            return Err(self.expected("a pattern of strings, `*` and column names"));
+        }
+        Ok(out)
+    }
+
+    /// A name: an identifier or `['bracketed name']`.
+    fn name(&mut self, what: &str) -> PResult<Ident> {
+        match self.peek() {
+            Some(t) if t.kind == Tok::Word && !t.text.starts_with('!') && !t.text.ends_with('~') => {
+                let t = self.bump();
+                Ok(ident(&t))
+            }
+            Some(t) if t.is("[") => {
+                let start = t.span.start;
+                match (self.peek_at(1), self.peek_at(2)) {
+                    (Some(s), Some(c)) if s.kind == Tok::Str && c.is("]") => {
+                        let name = unquote(s.text);
+                        self.pos += 3;
+                        Ok(Ident {
+                            name,
+                            span: start..self.last_end(),
+                        })
+                    }
+                    _ => {
+                        self.pos += 1;
+                        Err(self.expected("a quoted name, such as `['Column Name']`"))
+                    }
+                }
+            }
+            _ => Err(self.expected(what)),
+        }
+    }
+
+    // ---- scalar expressions -------------------------------------------------------
+
+    fn expr(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let e = self.or();
+        self.leave();
+        e
+    }
+
+    fn or(&mut self) -> PResult<Expr> {
+        let mut lhs = self.and()?;
+        while self.at_word("or") {
+            let op = ident(&self.bump());
+            let rhs = self.and()?;
+            lhs = binary(op, lhs, rhs);
+        }
+        Ok(lhs)
+    }
+
+    fn and(&mut self) -> PResult<Expr> {
+        let mut lhs = self.comparison()?;
+        while self.at_word("and") {
+            let op = ident(&self.bump());
+            let rhs = self.comparison()?;
+            lhs = binary(op, lhs, rhs);
+        }
+        Ok(lhs)
+    }
+
+    fn comparison(&mut self) -> PResult<Expr> {
+        let mut lhs = self.additive()?;
+        loop {
+            let Some(t) = self.peek().cloned() else {
+                return Ok(lhs);
+            };
+            let is_word_op = t.kind == Tok::Word && WORD_OPERATORS.contains(&t.text);
+            let is_punct_op = t.kind == Tok::Punct && PUNCT_COMPARISONS.contains(&t.text);
+            if t.kind == Tok::Word && matches!(t.text, "between" | "!between") {
+                self.pos += 1;
+                self.expect("(")?;
+                let lo = self.additive()?;
+                self.expect("..")?;
+                let hi = self.additive()?;
+                self.expect(")")?;
+                lhs = Expr::Between {
+                    op: ident(&t),
+                    value: Box::new(lhs),
+                    lo: Box::new(lo),
+                    hi: Box::new(hi),
+                };
+            } else if t.kind == Tok::Word && matches!(t.text, "matches" | "!matches") {
+                let start = self.bump().span.start;
+                let regex = self.expect_word("regex")?;
+                let rhs = self.additive()?;
+                let op = Ident {
+                    name: format!("{} regex", t.text),
+                    span: start..regex.span.end,
+                };
+                lhs = binary(op, lhs, rhs);
+            } else if is_word_op && LIST_OPERATORS.contains(&t.text) {
+                self.pos += 1;
+                let rhs = if self.at("(") { self.list()? } else { self.additive()? };
+                lhs = binary(ident(&t), lhs, rhs);
+            } else if is_word_op || is_punct_op {
+                self.pos += 1;
+                let rhs = self.additive()?;
+                lhs = binary(ident(&t), lhs, rhs);
+            } else {
+                return Ok(lhs);
+            }
+        }
+    }
+
+    fn additive(&mut self) -> PResult<Expr> {
+        let mut lhs = self.multiplicative()?;
+        while self.at("+") || self.at("-") {
+            let op = ident(&self.bump());
+            let rhs = self.multiplicative()?;
+            lhs = binary(op, lhs, rhs);
+        }
+        Ok(lhs)
+    }
+
+    fn multiplicative(&mut self) -> PResult<Expr> {
+        let mut lhs = self.unary()?;
+        while self.at("*") || self.at("/") || self.at("%") {
+            let op = ident(&self.bump());
+            let rhs = self.unary()?;
+            lhs = binary(op, lhs, rhs);
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        if self.at("-") || self.at("+") {
+            let op = ident(&self.bump());
+            self.enter()?;
+            let operand = self.unary()?;
+            self.leave();
+            return Ok(Expr::Unary {
+                op,
+                operand: Box::new(operand),
+            });
+        }
+        self.postfix()
+    }
+
+    fn postfix(&mut self) -> PResult<Expr> {
+        let mut e = self.primary()?;
+        loop {
+            if self.at(".") {
+                self.pos += 1;
+                let member = match self.peek() {
+                    Some(t) if t.kind == Tok::Word => ident(&self.bump()),
+                    Some(t) if t.is("[") => self.name("a member name")?,
+                    _ => return Err(self.expected("a member name after `.`")),
+                };
+                e = Expr::Member {
+                    object: Box::new(e),
+                    member,
+                };
+            } else if self.at("[") {
+                let start = e.span().start;
+                self.pos += 1;
+                let index = self.expr()?;
+                let end = self.expect("]")?.span.end;
+                e = Expr::Index {
+                    object: Box::new(e),
+                    index: Box::new(index),
+                    span: start..end,
+                };
+            } else if self.at("(") && matches!(e, Expr::Name(_) | Expr::Member { .. }) {
+                let start = e.span().start;
+                let args = self.args()?;
+                e = Expr::Call {
+                    callee: Box::new(e),
+                    args,
+                    span: start..self.last_end(),
+                };
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    /// `(args)` of a call: positional, `name = value`, `*`, or queries.
+    fn args(&mut self) -> PResult<Vec<Arg>> {
+        self.expect("(")?;
+        let mut out = Vec::new();
+        if self.eat(")") {
+            return Ok(out);
+        }
+        self.enter()?;
+        loop {
+            let name = match (self.peek(), self.peek_at(1)) {
+                // (Kusto takes a name that starts with a digit here: `bin(5Min=T, 5m)`.)
+                (Some(a), Some(b)) if matches!(a.kind, Tok::Word | Tok::Num) && b.is("=") => {
+                    let n = ident(&self.bump());
+                    self.pos += 1;
+                    Some(n)
+                }
+                _ => None,
+            };
+            let value = if self.at("*") && self.peek_at(1).is_some_and(|t| t.is(",") || t.is(")")) {
+                Expr::Star(self.bump().span)
+            } else {
+                self.pipe()?
+            };
+            out.push(Arg { name, value });
+            if !self.eat(",") {
+                break;
+            }
+        }
+        self.leave();
+        self.expect(")")?;
+        Ok(out)
+    }
+
+    /// `(a, b, ...)`: the right side of `in` and `has_any`, or a parenthesised
+    /// expression; items may be queries.
+    fn list(&mut self) -> PResult<Expr> {
+        let start = self.expect("(")?.span.start;
+        self.enter()?;
+        let mut items = vec![self.pipe()?];
+        while self.eat(",") {
+            items.push(self.pipe()?);
+        }
+        self.leave();
+        let end = self.expect(")")?.span.end;
+        Ok(Expr::List {
+            items,
+            span: start..end,
+        })
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let Some(t) = self.peek().cloned() else {
+            return Err(self.expected("an expression"));
+        };
+        match t.kind {
+            Tok::Str => {
+                self.pos += 1;
+                // Adjacent strings are one.
+                while self.peek().is_some_and(|n| n.kind == Tok::Str) {
+                    self.pos += 1;
+                }
+                Ok(Expr::Literal(Literal {
+                    kind: LiteralKind::String,
+                    span: t.span.start..self.last_end(),
+                }))
+            }
+            Tok::Num => {
+                self.pos += 1;
+                Ok(Expr::Literal(Literal {
+                    kind: LiteralKind::Number,
+                    span: t.span,
+                }))
+            }
+            Tok::Word if matches!(t.text, "true" | "false") => {
+                self.pos += 1;
+                Ok(Expr::Literal(Literal {
+                    kind: LiteralKind::Bool,
+                    span: t.span,
+                }))
+            }
+            Tok::Word if LITERAL_CALLS.contains(&t.text) && self.peek_at(1).is_some_and(|n| n.is("(")) => {
+                self.pos += 1;
+                let group = self.skip_group("(", ")")?;
+                if t.text == "dynamic" {
+                    self.check_json(group.clone())?;
+                }
+                Ok(Expr::Literal(Literal {
+                    kind: LiteralKind::Typed,
+                    span: t.span.start..group.end,
+                }))
+            }
+            Tok::Word if is_reserved(t.text) => Err(self.expected("an expression")),
+            Tok::Word if t.text.starts_with('!') || t.text.ends_with('~') => Err(self.expected("an expression")),
+            Tok::Word => {
+                self.pos += 1;
+                Ok(Expr::Name(ident(&t)))
+            }
+            Tok::Punct if t.is("(") => self.list(),
+            Tok::Punct if t.is("[") => Ok(Expr::Name(self.name("a quoted name")?)),
+            Tok::Punct
+                if t.is("*")
+                    && self
+                        .peek_at(1)
+                        .is_some_and(|n| n.kind == Tok::Word && WORD_OPERATORS.contains(&n.text)) =>
+            {
+                self.pos += 1;
+                Ok(Expr::Star(t.span))
+            }
+            _ => Err(self.expected("an expression")),
+        }
+    }
+
+    /// The inside of `dynamic(...)`: a JSON value (with KQL literals allowed as values).
+    fn check_json(&mut self, group: Span) -> PResult<()> {
+        // Re-reading the group's own tokens: find them by span.
+        let from = self.toks.partition_point(|t| t.span.start <= group.start);
+        let to = self.toks.partition_point(|t| t.span.end < group.end);
+        let inner: Vec<Token<'q>> = self.toks[from..to].to_vec();
+        let mut j = Json { toks: &inner, pos: 0 };
+        let ok = inner.is_empty() || (j.value(0) && j.pos == inner.len());
+        if ok {
+            return Ok(());
+        }
+        let at = inner.get(j.pos).map_or(group.end - 1..group.end, |t| t.span.clone());
+        let found = inner.get(j.pos).map_or(")", |t| t.text);
+        Err(ParseError::Syntax(QueryError {
+            span: at,
+            message: format!("expected a JSON value in `dynamic(...)`, found `{found}`"),
+            help: Some("`dynamic` takes a JSON literal: `[\"a\", \"b\"]`, `{\"k\": 1}`, `null`".into()),
+        }))
+    }
+}
+
+/// A JSON value in tokens (the literal of `dynamic(...)`).
+struct Json<'t, 'q> {
+    toks: &'t [Token<'q>],
+    pos: usize,
+}
+
+impl Json<'_, '_> {
+    fn at(&self, p: &str) -> bool {
+        self.toks.get(self.pos).is_some_and(|t| t.is(p))
+    }
+
+    fn value(&mut self, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let Some(t) = self.toks.get(self.pos) else {
+            return false;
+        };
+        match t.kind {
+            Tok::Str => {
+                // Adjacent strings are one, in a dynamic as anywhere.
+                while self.toks.get(self.pos).is_some_and(|n| n.kind == Tok::Str) {
+                    self.pos += 1;
+                }
+                true
+            }
+            Tok::Num => {
+                self.pos += 1;
+                true
+            }
+            Tok::Word if LITERAL_CALLS.contains(&t.text) && self.toks.get(self.pos + 1).is_some_and(|n| n.is("(")) => {
+                // `datetime(...)` and other typed literals inside a dynamic.
+                self.pos += 2;
+                let mut depth = 1;
+                while let Some(n) = self.toks.get(self.pos) {
+                    self.pos += 1;
+                    if n.is("(") {
+                        depth += 1;
+                    } else if n.is(")") {
+                        depth -= 1;
+                        if depth == 0 {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+            Tok::Word => {
+                self.pos += 1;
+                matches!(t.text, "null" | "true" | "false")
+            }
+            Tok::Punct if t.is("-") || t.is("+") => {
+                self.pos += 1;
+                self.toks.get(self.pos).is_some_and(|n| n.kind == Tok::Num) && {
+                    self.pos += 1;
+                    true
+                }
+            }
+            Tok::Punct if t.is("[") || t.is("{") => {
+                let object = t.is("{");
+                let close = if object { "}" } else { "]" };
+                self.pos += 1;
+                if self.at(close) {
+                    self.pos += 1;
+                    return true;
+                }
+                loop {
+                    if object {
+                        if !self.toks.get(self.pos).is_some_and(|k| k.kind == Tok::Str) {
+                            return false;
+                        }
+                        self.pos += 1;
+                        if !self.at(":") {
+                            return false;
+                        }
+                        self.pos += 1;
+                    }
+                    if !self.value(depth + 1) {
+                        return false;
+                    }
+                    if self.at(",") {
+                        self.pos += 1;
+                        continue;
+                    }
+                    if self.at(close) {
+                        self.pos += 1;
+                        return true;
+                    }
+                    return false;
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Words that cannot start an expression.
+fn is_reserved(word: &str) -> bool {
+    matches!(
+        word,
+        "and" | "or" | "by" | "on" | "between" | "!between" | "matches" | "!matches"
+    ) || WORD_OPERATORS.contains(&word)
+}
+
+fn ident(t: &Token) -> Ident {
+    Ident {
+        name: t.text.to_string(),
+        span: t.span.clone(),
+    }
+}
+
+fn binary(op: Ident, lhs: Expr, rhs: Expr) -> Expr {
+    Expr::Binary {
+        op,
+        lhs: Box::new(lhs),
+        rhs: Box::new(rhs),
+    }
+}
+
+/// The text of a string literal token without its quotes (escapes not decoded: a
+/// bracketed name holds none in practice).
+fn unquote(text: &str) -> String {
+    let t = text.trim_start_matches(['h', 'H', '@']);
+    t.get(1..t.len().saturating_sub(1)).unwrap_or("").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(q: &str) -> Option<String> {
+        match parse(q) {
+            Ok(_) => None,
+            Err(ParseError::Syntax(e)) => Some(e.message),
+            Err(ParseError::TooDeep) => Some("too deep".into()),
+        }
+    }
+
+    #[test]
+    fn valid_queries_parse() {
+        for q in [
+            "DeviceProcessEvents | where FileName =~ \"powershell.exe\" and ProcessCommandLine has_any (\"-enc\", 'iex')",
+            "let x = dynamic([\"a\", {\"b\": [1, -2.5, null]}]);\nDeviceProcessEvents | where FileName in~ (x)",
+            "let f = (T:(FileName:string), n:long = 5) { T | take n };\nf(DeviceProcessEvents)",
+            "let v = view () { DeviceEvents };\nv | summarize count() by bin(Timestamp, 1h), DeviceName",
+            "DeviceEvents | where Timestamp between (ago(7d) .. now()) | extend (a, b) = (1, 2)",
+            "DeviceEvents | summarize arg_max(Timestamp, *) by DeviceId | top 10 by Timestamp desc nulls last",
+            "DeviceEvents | join kind=inner hint.strategy=shuffle (DeviceInfo | where OSPlatform == 'x') on $left.DeviceId == $right.DeviceId, DeviceName",
+            "union isfuzzy=true withsource=T Device*, (DeviceEvents | take 1) | project-away Init*, Report*",
+            "DeviceEvents | mv-expand with_itemindex=i x = split(A, ',') to typeof(string) limit 10",
+            "DeviceEvents | mv-apply x = AdditionalFields on (where x > 1 | summarize count())",
+            "DeviceEvents | parse kind=regex flags=Ui AdditionalFields with * '\"a\":' A:long ',' *",
+            "DeviceEvents | parse-kv AdditionalFields as (a:string, b:long) with (pair_delimiter=',', kv_delimiter='=')",
+            "DeviceEvents | evaluate bag_unpack(AdditionalFields, OutputColumnPrefix='x_') | render timechart",
+            "datatable(a:string, b:long)['x', 1, 'y', 2] | where a == 'x'",
+            "range x from 1 to 10 step 1 | extend y = x * 2 % 3 - -1",
+            "print a = datetime(2024-01-01 10:00:00), b = timespan(1.00:00:00), c = typeof(long)",
+            "DeviceEvents | where * has 'mimikatz' | where AdditionalFields.Name['x'][0] == 1",
+            "set query_now = datetime(2024-01-01);\nDeviceEvents | take 1;",
+            "DeviceEvents | where FileName matches regex @'^a\\d+$' and not(isempty(FileName))",
+            "DeviceEvents | project ['Column Name'] = FileName, T = toscalar(DeviceInfo | count)",
+            "DeviceEvents | where A !in ((DeviceInfo | project DeviceId)) | sort by A asc, B",
+            "DeviceEvents | make-series count() on Timestamp from ago(1d) to now() step 1h by DeviceId",
+            "DeviceEvents | summarize by DeviceId | distinct DeviceId | count | as hint.materialized=true T",
+            "DeviceEvents | where x == 'a' 'b' | project-rename New = Old, ['N 2'] = ['O 2'] | project-reorder A desc",
+        ] {
+            assert_eq!(error(q), None, "{q}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_found_where_they_are() {
+        for (q, message) in [
+            (
+                "DeviceEvents | where FileName ~ \"powershell.exe\"",
+                "expected `;` between statements, or `|` before a query operator, found `~`",
+            ),
+            (
+                "DeviceEvents | where Timestamp > ago(",
+                "the query ends here; expected an expression",
+            ),
+            ("DeviceEvents | project , FileName", "expected an expression, found `,`"),
+            (
+                "DeviceEvents | where X =~ \n and Y has 'x'",
+                "expected an expression, found `and`",
+            ),
+            (
+                "DeviceEvents where X == 1",
+                "expected `;` between statements, or `|` before a query operator, found `where`",
+            ),
+            (
+                "DeviceProcéssEvents | take 1",
+                "unexpected character `é` (U+00E9); expected `;` between statements, or `|` before a query operator",
+            ),
+            (
+                "DeviceEvents ｜ take 1",
+                "unexpected character `｜` (U+FF5C); expected `;` between statements, or `|` before a query operator",
+            ),
+            (
+                "DeviceEvents | where X AND Y",
+                "expected `;` between statements, or `|` before a query operator, found `AND`",
+            ),
+            (
+                "DeviceEvents | join (DeviceInfo)",
+                "the query ends here; expected `on` and the columns to join on",
+            ),
+            (
+                "let x = dynamic(['a',]);\nx",
+                "expected a JSON value in `dynamic(...)`, found `]`",
+            ),
+            (
+                "let x = 1\nDeviceEvents",
+                "expected `;` after the `let` statement, found `DeviceEvents`",
+            ),
+            ("DeviceEvents | take", "the query ends here; expected an expression"),
+            (
+                "let x = 1;;\nDeviceEvents",
+                "expected a statement (two `;` in a row), found `;`",
+            ),
+            (
+                "DeviceEvents | where FileName in ()",
+                "expected an expression, found `)`",
+            ),
+            (
+                "let f = (T:(:string)) { T };\nf(DeviceEvents)",
+                "expected a column name, found `:`",
+            ),
+        ] {
+            assert_eq!(error(q).as_deref(), Some(message), "{q}");
+        }
+    }
+
+    #[test]
+    fn unclosed_brackets_are_linear() {
+        let q = format!("DeviceProcessEvents | where f({}", "(".repeat(24));
+        assert!(error(&q).is_some());
+        // Deeper than fpx checks: not an error, and no stack overflow.
+        let deep = format!("DeviceEvents | where {}1{}", "(".repeat(5000), ")".repeat(5000));
+        assert_eq!(parse(&deep), Err(ParseError::TooDeep));
+    }
+}
