@@ -85,7 +85,7 @@ pub enum ParsePart {
     /// A literal string the text must contain.
     Text(Expr),
     /// `*`: skip.
-    Skip,
+    Skip(Span),
     /// A column the matched text becomes, with its type.
     Column { name: Ident, ty: Option<Span> },
 }

@@ -29,6 +29,8 @@
 //! the one parser over both grammars (`crate::grammar`), so both mean the same.
 
 pub mod ast;
+mod calls;
+pub mod catalog;
 mod inline;
 pub mod lex;
 pub mod parse;

@@ -610,6 +610,98 @@ impl<'q> Parser<'q> {
                 }
             }
             "count" | "getschema" | "consume" => StageBody::Nothing,
+            "find" => {
+                if self.eat_word("in") {
+                    self.expect("(")?;
+                    loop {
+                        self.union_operand()?;
+                        if !self.eat(",") {
+                            break;
+                        }
+                    }
+                    self.expect(")")?;
+                }
+                self.expect_word("where")?;
+                let condition = self.expr()?;
+                if self.eat_word("project") {
+                    self.items(true)?;
+                } else {
+                    self.eat_word("project-smart");
+                }
+                StageBody::Where(condition)
+            }
+            "datatable" | "externaldata" => {
+                let start = self.peek().map_or(self.last_end(), |t| t.span.start);
+                self.type_ref()?;
+                self.expect("[")?;
+                while !self.at("]") {
+                    self.expr()?;
+                    if !self.eat(",") {
+                        break;
+                    }
+                }
+                self.expect("]")?;
+                if op == "externaldata" && self.eat_word("with") {
+                    self.properties()?;
+                }
+                StageBody::Unread(start..self.last_end())
+            }
+            "make-series" => {
+                let start = self.peek().map_or(self.last_end(), |t| t.span.start);
+                loop {
+                    self.item()?;
+                    if self.eat_word("default") {
+                        self.expect("=")?;
+                        self.expr()?;
+                    }
+                    if !self.eat(",") {
+                        break;
+                    }
+                }
+                self.expect_word("on")?;
+                // The axis is a column (`on Timestamp in range(...)`: `in` is not a test).
+                self.additive()?;
+                if self.eat_word("in") {
+                    self.postfix()?;
+                } else {
+                    for (word, required) in [("from", false), ("to", false), ("step", true)] {
+                        if self.eat_word(word) {
+                            self.expr()?;
+                        } else if required {
+                            return Err(self.expected("`step` and the series' interval"));
+                        }
+                    }
+                }
+                if self.eat_word("by") {
+                    self.items(true)?;
+                }
+                StageBody::Unread(start..self.last_end())
+            }
+            "top-nested" => {
+                let start = self.peek().map_or(self.last_end(), |t| t.span.start);
+                loop {
+                    if !self.at_word("of") {
+                        self.expr()?;
+                    }
+                    self.expect_word("of")?;
+                    self.item()?;
+                    if self.eat_word("with") {
+                        self.expect_word("others")?;
+                        self.expect("=")?;
+                        self.expr()?;
+                    }
+                    self.expect_word("by")?;
+                    self.item()?;
+                    for dir in ["asc", "desc"] {
+                        self.eat_word(dir);
+                    }
+                    if !self.eat(",") {
+                        break;
+                    }
+                    self.expect_word("top-nested")?;
+                }
+                StageBody::Unread(start..self.last_end())
+            }
             "take" | "limit" | "sample" => StageBody::Count(self.expr()?),
             "top" => {
                 let count = self.expr()?;
@@ -690,7 +782,7 @@ impl<'q> Parser<'q> {
                 }
                 self.expect(")")?;
                 if self.eat_word("with") {
-                    self.skip_group("(", ")")?;
+                    self.properties()?;
                 }
                 StageBody::ParseKv { source, columns }
             }
@@ -732,6 +824,30 @@ impl<'q> Parser<'q> {
             body,
             span: op_tok.span.start..self.last_end(),
         })
+    }
+
+    /// `(name = value, ...)`: the properties of `externaldata` and `parse-kv`.
+    fn properties(&mut self) -> PResult<()> {
+        self.expect("(")?;
+        loop {
+            self.name("a property name")?;
+            self.expect("=")?;
+            match self.peek() {
+                Some(t) if matches!(t.kind, Tok::Word | Tok::Num) => self.pos += 1,
+                // Adjacent strings are one.
+                Some(t) if t.kind == Tok::Str => {
+                    while self.peek().is_some_and(|t| t.kind == Tok::Str) {
+                        self.pos += 1;
+                    }
+                }
+                _ => return Err(self.expected("a value")),
+            }
+            if !self.eat(",") {
+                break;
+            }
+        }
+        self.expect(")")?;
+        Ok(())
     }
 
     /// `name=value` parameters of an operator.
@@ -971,8 +1087,8 @@ impl<'q> Parser<'q> {
                     })))
                 }
                 Some(t) if t.is("*") => {
-                    self.pos += 1;
-                    out.push(ParsePart::Skip);
+                    let span = self.bump().span;
+                    out.push(ParsePart::Skip(span));
                 }
                 Some(t) if t.kind == Tok::Word || t.is("[") => {
                     let name = self.name("a column name")?;
@@ -984,6 +1100,29 @@ impl<'q> Parser<'q> {
         }
         if out.is_empty() {
             return Err(self.expected("a pattern of strings, `*` and column names"));
+        }
+        // A column follows a string (or starts the pattern); a `*` is followed by a string
+        // (or ends it): otherwise where one part ends and the next begins is not said.
+        for (i, part) in out.iter().enumerate() {
+            let before_is_text = i == 0 || matches!(out[i - 1], ParsePart::Text(_));
+            let after_is_text = i + 1 == out.len() || matches!(out[i + 1], ParsePart::Text(_));
+            let message = match part {
+                ParsePart::Column { name, .. } if !before_is_text => Some((
+                    name.span.clone(),
+                    format!("the column `{}` must follow a string", name.name),
+                )),
+                ParsePart::Skip(span) if !after_is_text => {
+                    Some((span.clone(), "a `*` must be followed by a string".to_string()))
+                }
+                _ => None,
+            };
+            if let Some((span, message)) = message {
+                return Err(ParseError::Syntax(QueryError {
+                    span,
+                    message,
+                    help: Some("the strings say where each part of the text ends".into()),
+                }));
+            }
         }
         Ok(out)
     }
@@ -1130,7 +1269,19 @@ impl<'q> Parser<'q> {
                 self.pos += 1;
                 let member = match self.peek() {
                     Some(t) if t.kind == Tok::Word => ident(&self.bump()),
-                    Some(t) if t.is("[") => self.name("a member name")?,
+                    // `x.['name']`, `x.[1]`: an index written after a dot.
+                    Some(t) if t.is("[") => {
+                        let start = e.span().start;
+                        self.pos += 1;
+                        let index = self.expr()?;
+                        let end = self.expect("]")?.span.end;
+                        e = Expr::Index {
+                            object: Box::new(e),
+                            index: Box::new(index),
+                            span: start..end,
+                        };
+                        continue;
+                    }
                     _ => return Err(self.expected("a member name after `.`")),
                 };
                 e = Expr::Member {
@@ -1254,11 +1405,28 @@ impl<'q> Parser<'q> {
             }
             Tok::Word if is_reserved(t.text) => Err(self.expected("an expression")),
             Tok::Word if t.text.starts_with('!') || t.text.ends_with('~') => Err(self.expected("an expression")),
+            // `$left.Column`, `$right.Column` (in `join ... on`); no other name has a `$`.
+            Tok::Word
+                if t.text.starts_with('$')
+                    && !(matches!(t.text, "$left" | "$right") && self.peek_at(1).is_some_and(|n| n.is("."))) =>
+            {
+                Err(self.expected("an expression (`$left.Column` or `$right.Column`)"))
+            }
             Tok::Word => {
                 self.pos += 1;
                 Ok(Expr::Name(ident(&t)))
             }
-            Tok::Punct if t.is("(") => self.list(),
+            Tok::Punct if t.is("(") => {
+                // A parenthesised expression (or query): one item; a list `(a, b)` is
+                // only the right side of `in` and `has_any`.
+                let start = self.bump().span.start;
+                let inner = self.pipe()?;
+                let end = self.expect(")")?.span.end;
+                Ok(Expr::List {
+                    items: vec![inner],
+                    span: start..end,
+                })
+            }
             Tok::Punct if t.is("[") => Ok(Expr::Name(self.name("a quoted name")?)),
             Tok::Punct
                 if t.is("*")
@@ -1390,11 +1558,36 @@ impl Json<'_, '_> {
     }
 }
 
-/// Words that cannot start an expression.
+/// Words that cannot start an expression: operators, and the keywords Kusto reserves
+/// (a column with such a name is written `['desc']`).
 fn is_reserved(word: &str) -> bool {
     matches!(
         word,
-        "and" | "or" | "by" | "on" | "between" | "!between" | "matches" | "!matches"
+        "and"
+            | "or"
+            | "by"
+            | "on"
+            | "between"
+            | "!between"
+            | "matches"
+            | "!matches"
+            | "asc"
+            | "desc"
+            | "of"
+            | "to"
+            | "where"
+            | "project"
+            | "first"
+            | "last"
+            | "title"
+            | "print"
+            | "union"
+            | "set"
+            | "as"
+            | "sample"
+            | "search"
+            | "find"
+            | "invoke"
     ) || WORD_OPERATORS.contains(&word)
 }
 
@@ -1439,7 +1632,7 @@ mod tests {
             "let x = dynamic([\"a\", {\"b\": [1, -2.5, null]}]);\nDeviceProcessEvents | where FileName in~ (x)",
             "let f = (T:(FileName:string), n:long = 5) { T | take n };\nf(DeviceProcessEvents)",
             "let v = view () { DeviceEvents };\nv | summarize count() by bin(Timestamp, 1h), DeviceName",
-            "DeviceEvents | where Timestamp between (ago(7d) .. now()) | extend (a, b) = (1, 2)",
+            "DeviceEvents | where Timestamp between (ago(7d) .. now()) | extend (a, b) = f(1, 2)",
             "DeviceEvents | summarize arg_max(Timestamp, *) by DeviceId | top 10 by Timestamp desc nulls last",
             "DeviceEvents | join kind=inner hint.strategy=shuffle (DeviceInfo | where OSPlatform == 'x') on $left.DeviceId == $right.DeviceId, DeviceName",
             "union isfuzzy=true withsource=T Device*, (DeviceEvents | take 1) | project-away Init*, Report*",
@@ -1451,12 +1644,17 @@ mod tests {
             "datatable(a:string, b:long)['x', 1, 'y', 2] | where a == 'x'",
             "range x from 1 to 10 step 1 | extend y = x * 2 % 3 - -1",
             "print a = datetime(2024-01-01 10:00:00), b = timespan(1.00:00:00), c = typeof(long)",
-            "DeviceEvents | where * has 'mimikatz' | where AdditionalFields.Name['x'][0] == 1",
+            "DeviceEvents | where * has 'mimikatz' | where AdditionalFields.Name['x'][0] == 1 and A.[1].ID == 2",
             "set query_now = datetime(2024-01-01);\nDeviceEvents | take 1;",
             "DeviceEvents | where FileName matches regex @'^a\\d+$' and not(isempty(FileName))",
             "DeviceEvents | project ['Column Name'] = FileName, T = toscalar(DeviceInfo | count)",
             "DeviceEvents | where A !in ((DeviceInfo | project DeviceId)) | sort by A asc, B",
             "DeviceEvents | make-series count() on Timestamp from ago(1d) to now() step 1h by DeviceId",
+            "DeviceEvents | make-series c = count() default = 0 on Timestamp in range(ago(1d), now(), 1h)",
+            "DeviceEvents | top-nested 3 of DeviceName by count(), top-nested 2 of F with others = 'o' by x = max(T) desc",
+            "find withsource=T in (DeviceEvents, Device*) where FileName == 'a' project FileName",
+            "externaldata(a:string)[@'https://x', h'https://y'] with (format='csv', ignoreFirstRecord=true)",
+            "datatable(a:string, b:long)['x', -1, 'y', long(null),] | parse a with * 'x' B:long",
             "DeviceEvents | summarize by DeviceId | distinct DeviceId | count | as hint.materialized=true T",
             "DeviceEvents | where x == 'a' 'b' | project-rename New = Old, ['N 2'] = ['O 2'] | project-reorder A desc",
         ] {

@@ -158,10 +158,12 @@ pub fn validate(query: &str) -> Vec<QueryError> {
     }
     // The checks above say more about what they find (a misspelt operator or table);
     // the parser finds every other syntax error.
-    if checker.errors.is_empty()
-        && let Err(super::parse::ParseError::Syntax(e)) = super::parse::parse(query)
-    {
-        checker.errors.push(e);
+    if checker.errors.is_empty() {
+        match super::parse::parse(query) {
+            Ok(tree) => checker.errors.extend(super::calls::check(&tree)),
+            Err(super::parse::ParseError::Syntax(e)) => checker.errors.push(e),
+            Err(super::parse::ParseError::TooDeep) => {}
+        }
     }
     checker.errors
 }
