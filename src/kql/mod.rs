@@ -828,10 +828,7 @@ impl<'q> Reader<'q> {
                     }
                     for name in made_columns(&word, &text) {
                         self.aliases.remove(&name);
-                        self.parsed.remove(&name);
-                        self.extracted.remove(&name);
-                        self.split_parts.remove(&name);
-                        self.counted.remove(&name);
+                        self.forget_derivation(&name);
                         self.computed.push(name);
                     }
                     if word == "parse"
@@ -1602,15 +1599,21 @@ impl<'q> Reader<'q> {
         self.resolved(atom, &[], text, at)
     }
 
-    /// `name = definition` in `project`, `project-rename` or `extend`: an alias when the
-    /// definition is a column (or an alias), or `tolower`/`toupper` of one; else a
-    /// computed column.
-    fn define(&mut self, name: &str, definition: &str) {
+    /// A column that is made anew: what an earlier stage derived it from no longer
+    /// holds. (Every map of derived columns, in one place: `mv-expand` once forgot one.)
+    fn forget_derivation(&mut self, name: &str) {
         self.parsed.remove(name);
         self.extracted.remove(name);
         self.suffixes.remove(name);
         self.split_parts.remove(name);
         self.counted.remove(name);
+    }
+
+    /// `name = definition` in `project`, `project-rename` or `extend`: an alias when the
+    /// definition is a column (or an alias), or `tolower`/`toupper` of one; else a
+    /// computed column.
+    fn define(&mut self, name: &str, definition: &str) {
+        self.forget_derivation(name);
         // A definition's text runs to the next stage, past `//` comments on their own lines.
         let definition = without_comments(definition);
         // `extractjson("$.a.b", C)` is the property `C.a.b` as text.

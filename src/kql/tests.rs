@@ -1237,3 +1237,19 @@ fn syntax_errors_and_stray_characters_are_errors() {
         assert_eq!(&q[errors[0].span.clone()], at, "{q}: {errors:?}");
     }
 }
+
+/// Issue 26: `mv-expand X = ...` remakes `X`; what `extend X = extract(".*(exe)$", ...)`
+/// said about it no longer holds, so the condition on `X` is not read as one on
+/// `FileName` (the rule was reported exact, and an exclusion got a false FPX105).
+/// Kusto.Language accepts the query (`tests/kusto_agreement.rs`,
+/// `the_queries_of_unit_tests_compile_in_kusto`).
+#[test]
+fn mv_expand_forgets_what_an_earlier_extend_derived() {
+    let q = read_query(MV_EXPAND_REMAKES_A_COLUMN);
+    assert!(validate(MV_EXPAND_REMAKES_A_COLUMN).is_empty());
+    assert!(q.detection.is_some() && !q.exact(), "{:?} {:?}", q.detection, q.notes);
+    let d = q.detection.unwrap().to_string();
+    assert!(!d.contains("FileName"), "{d}");
+}
+
+pub const MV_EXPAND_REMAKES_A_COLUMN: &str = "DeviceProcessEvents\n| extend X = extract(@\".*(exe)$\", 1, FileName)\n| mv-expand X = split(ProcessCommandLine, \" \")\n| where X == \"exe\"";
