@@ -377,7 +377,7 @@ mod tests {
     use super::*;
 
     fn errors(q: &str) -> Vec<String> {
-        check(&super::super::parse::parse(q).expect("parses"))
+        check(&super::super::parse::parse(q).expect("parses").query)
             .into_iter()
             .map(|e| e.message)
             .collect()

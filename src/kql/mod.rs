@@ -27,8 +27,22 @@
 //!
 //! Comparisons and values are lowered by the exclusion code (`crate::expr`) on pairs of
 //! the one parser over both grammars (`crate::grammar`), so both mean the same.
+//!
+//! The phases, and which module owns each:
+//! - [`lex`]: tokens with byte spans (strings of every form, operator words, comments
+//!   dropped); unclosed strings and brackets are found on them (`validate::unreadable`).
+//! - [`parse`]: the syntax tree ([`ast`]) of the whole Kusto grammar, linear, with error
+//!   recovery at the next stage or statement: a syntax error is FPX403.
+//! - `bind`: which columns each stage sees, through `let`, `extend`, `project*`,
+//!   `summarize`, `distinct`; names that are not among them are FPX403.
+//! - `calls`: calls against Kusto's function catalog ([`catalog`]): FPX403.
+//! - `validate`: the phases above, in order: what FPX403 reports.
+//! - lowering to D (this module): still reads the query through the pest grammar
+//!   (`grammar/kql.pest`) and re-scans stage text; moving it onto the syntax tree and the
+//!   binder is the rest of issue 26.
 
 pub mod ast;
+mod bind;
 mod calls;
 pub mod catalog;
 mod inline;
@@ -67,27 +81,13 @@ enum Binding {
 /// fpx cannot parse yields a fatal note.
 pub fn read_query(query: &str) -> RuleQuery {
     let errors = validate(query);
-    // Brackets that do not match and strings never closed are syntax errors the
-    // validator has found; the grammar would backtrack over them at a cost that
-    // doubles with each unclosed `(`.
-    let unclosed = errors.iter().any(|e| {
-        let m = e.message.as_str();
-        [
-            "this `(` is never closed",
-            "this `[` is never closed",
-            "this `{` is never closed",
-        ]
-        .contains(&m)
-            || m == "this string is never closed"
-            || m.ends_with("` closes nothing")
-            || (m.starts_with("expected `") && m.contains("`, found `"))
-    });
-    let string = errors.iter().find(|e| e.message == "this string is never closed");
-    let mut read = match (unclosed, string) {
+    // Brackets that do not match and strings never closed: the grammar would backtrack
+    // over them at a cost that doubles with each unclosed `(`.
+    let mut read = match validate::unreadable(query) {
         // Nothing can be read past a string that never ends.
-        (_, Some(e)) => unreadable_from(query, e.span.start, e.span.end),
-        (true, None) => unreadable_at_end(query),
-        (false, None) => lower(query),
+        Some(e) if e.message == "this string is never closed" => unreadable_from(query, e.span.start, e.span.end),
+        Some(_) => unreadable_at_end(query),
+        None => lower(query),
     };
     read.errors = errors;
     read.inline = read

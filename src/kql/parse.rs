@@ -23,7 +23,7 @@ const MAX_DEPTH: usize = 100;
 
 /// Why a parse stopped.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ParseError {
+enum ParseError {
     /// The query is not valid KQL.
     Syntax(QueryError),
     /// Nested deeper than [`MAX_DEPTH`]: not checked.
@@ -32,16 +32,43 @@ pub enum ParseError {
 
 type PResult<T> = Result<T, ParseError>;
 
+/// A query read: its tree, and the syntax errors found on the way (the parser
+/// recovers at the next stage or statement, so one mistake does not hide the next).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub query: Query,
+    pub errors: Vec<QueryError>,
+}
+
+/// The query nests deeper than the parser reads (100 levels): not checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooDeep;
+
 /// Parses a whole query.
-pub fn parse(query: &str) -> Result<Query, ParseError> {
+pub fn parse(query: &str) -> Result<Parsed, TooDeep> {
     let toks = tokens(query);
     let mut p = Parser {
         query,
         toks,
         pos: 0,
         depth: 0,
+        errors: Vec::new(),
     };
-    p.query_statements()
+    match p.statements(None) {
+        Ok(statements) => Ok(Parsed {
+            query: Query { statements },
+            errors: p.errors,
+        }),
+        Err(ParseError::TooDeep) => Err(TooDeep),
+        Err(ParseError::Syntax(e)) => {
+            // (Statements recover from their errors; kept for completeness.)
+            p.errors.push(e);
+            Ok(Parsed {
+                query: Query { statements: Vec::new() },
+                errors: p.errors,
+            })
+        }
+    }
 }
 
 /// The query operators that may follow `|` (and `mvexpand`/`mvapply`, their old names).
@@ -201,11 +228,21 @@ fn look_alike(c: char) -> Option<&'static str> {
     })
 }
 
+/// What a stage that does not start with an operator probably meant.
+enum Meant {
+    /// `| FileName == "x"`: a condition.
+    Where,
+    /// `| wher ...`: the operator nearest to the word.
+    Operator(&'static str),
+}
+
 struct Parser<'q> {
     query: &'q str,
     toks: Vec<Token<'q>>,
     pos: usize,
     depth: usize,
+    /// Syntax errors recovered from.
+    errors: Vec<QueryError>,
 }
 
 impl<'q> Parser<'q> {
@@ -304,9 +341,31 @@ impl<'q> Parser<'q> {
                     None,
                 )
             }
+            Some(t) if t.kind == Tok::Word && is_upper_case_keyword(t.text) => {
+                let lower = t.text.to_ascii_lowercase();
+                (
+                    t.span.clone(),
+                    format!("`{}` is not KQL: its keywords and operators are lower case", t.text),
+                    Some(format!("write `{lower}`")),
+                )
+            }
             Some(t) => (t.span.clone(), format!("expected {what}, found `{}`", t.text), None),
         };
         ParseError::Syntax(QueryError { span, message, help })
+    }
+
+    /// After a `,` in a list: whether `)` follows, an error of its own kind, recorded
+    /// (the list is read as if it ended before the comma).
+    fn trailing_comma(&mut self) -> bool {
+        if !self.at(")") {
+            return false;
+        }
+        self.errors.push(QueryError {
+            span: self.toks[self.pos - 1].span.clone(),
+            message: "a list cannot end with a comma: an expression is expected before `)`".into(),
+            help: Some("remove the comma".into()),
+        });
+        true
     }
 
     fn enter(&mut self) -> PResult<()> {
@@ -367,31 +426,90 @@ impl<'q> Parser<'q> {
 
     // ---- statements ---------------------------------------------------------------
 
-    fn query_statements(&mut self) -> PResult<Query> {
-        let statements = self.statements(None)?;
-        if let Some(t) = self.peek() {
-            let what = if t.is(")") || t.is("]") || t.is("}") {
-                "the end of the query".to_string()
-            } else {
-                "`;` between statements, or `|` before a query operator".to_string()
-            };
-            return Err(self.expected(&what));
+    /// Records a syntax error to go on after it; stops at [`ParseError::TooDeep`].
+    fn recover(&mut self, e: ParseError) -> PResult<()> {
+        match e {
+            ParseError::Syntax(e) => {
+                self.errors.push(e);
+                Ok(())
+            }
+            ParseError::TooDeep => Err(ParseError::TooDeep),
         }
-        Ok(Query { statements })
+    }
+
+    /// Skips from token `from` past the next `;` at its level (or to `close`, or the
+    /// end): where the next statement starts.
+    fn skip_statement(&mut self, from: usize, close: Option<&str>) {
+        self.pos = from;
+        let mut depth = 0usize;
+        while let Some(t) = self.peek() {
+            if t.kind == Tok::Punct {
+                match t.text {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "]" | "}" if depth > 0 => depth -= 1,
+                    c if depth == 0 && close == Some(c) => return,
+                    ";" if depth == 0 => {
+                        self.pos += 1;
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// Skips from token `from` to the next `|` or `;` at its level, or the bracket that
+    /// closes it: where the next stage starts.
+    fn skip_stage(&mut self, from: usize) {
+        self.pos = from;
+        self.skip_balanced();
+    }
+
+    /// At a token after a complete statement that is not `;`: a table at the start
+    /// of a line (two queries pasted as one).
+    fn another_query(&self) -> Option<ParseError> {
+        let t = self.peek()?;
+        let line_start = self
+            .query
+            .get(self.last_end()..t.span.start)
+            .is_some_and(|gap| gap.contains('\n'));
+        (t.kind == Tok::Word && line_start && crate::schema::schema().table(t.text).is_some()).then(|| {
+            ParseError::Syntax(QueryError {
+                span: t.span.clone(),
+                message: format!("`{}` starts another query: KQL expects `;` before it", t.text),
+                help: Some("a rule is one query; end the previous statement with `;` or remove one of them".into()),
+            })
+        })
     }
 
     /// Statements up to the end (or to `close`, for a function body). A `;` ends a
-    /// statement; an empty one (`;;`, a leading `;`) is an error, as in Kusto.
+    /// statement; an empty one (`;;`, a leading `;`) is an error, as in Kusto. A
+    /// statement with a syntax error is recorded and skipped.
     fn statements(&mut self, close: Option<&str>) -> PResult<Vec<Statement>> {
         let mut out = Vec::new();
         loop {
             match self.peek() {
                 None => break,
                 Some(t) if close.is_some_and(|c| t.is(c)) => break,
-                Some(t) if t.is(";") => return Err(self.expected("a statement (two `;` in a row)")),
+                Some(t) if t.is(";") => {
+                    let e = self.expected("a statement (two `;` in a row)");
+                    self.recover(e)?;
+                    self.pos += 1;
+                    continue;
+                }
                 _ => {}
             }
-            let statement = self.statement()?;
+            let (start, depth) = (self.pos, self.depth);
+            let statement = match self.statement() {
+                Ok(statement) => statement,
+                Err(e) => {
+                    self.recover(e)?;
+                    self.depth = depth;
+                    self.skip_statement(start, close);
+                    continue;
+                }
+            };
             let is_let = matches!(statement, Statement::Let { .. } | Statement::Option { .. });
             out.push(statement);
             if self.eat(";") {
@@ -400,8 +518,49 @@ impl<'q> Parser<'q> {
             match self.peek() {
                 None => break,
                 Some(t) if close.is_some_and(|c| t.is(c)) => break,
-                _ if is_let => return Err(self.expected("`;` after the `let` statement")),
-                _ => break,
+                _ => {}
+            }
+            // Something follows a complete statement without a `;`: a second query, or
+            // a `let` without its `;`, is read as the next statement; anything else is
+            // skipped to the next `;`.
+            if is_let {
+                let e = self.expected("`;` after the `let` statement");
+                self.recover(e)?;
+            } else if let Some(e) = self.another_query() {
+                self.recover(e)?;
+            } else if let Some(t) = self.peek().filter(|t| {
+                t.kind == Tok::Word
+                    && (matches!(t.text, "let" | "set" | "declare") || SOURCE_OPERATORS.contains(&t.text))
+            }) {
+                let e = ParseError::Syntax(QueryError {
+                    span: t.span.clone(),
+                    message: format!("`{}` starts another statement: KQL expects `;` before it", t.text),
+                    help: Some("end the previous statement with `;`".into()),
+                });
+                self.recover(e)?;
+            } else {
+                let t = self.peek().expect("checked: a token follows");
+                let what = if t.is(")") || t.is("]") || t.is("}") {
+                    "the end of the query"
+                } else {
+                    "`;` between statements, or `|` before a query operator"
+                };
+                let e = self.expected(what);
+                // A name at the start of a line probably starts the next query: read on
+                // from it; anything else is skipped to the next `;`.
+                let line_start = t.kind == Tok::Word
+                    && self
+                        .query
+                        .get(self.last_end()..t.span.start)
+                        .is_some_and(|gap| gap.contains('\n'));
+                self.recover(e)?;
+                if !line_start {
+                    let from = self.pos;
+                    self.skip_statement(from, close);
+                    if self.pos == from {
+                        self.pos += 1;
+                    }
+                }
             }
         }
         Ok(out)
@@ -532,7 +691,27 @@ impl<'q> Parser<'q> {
         };
         let mut stages = Vec::new();
         while self.eat("|") {
-            stages.push(self.stage()?);
+            let (start, depth) = (self.pos, self.depth);
+            match self.stage() {
+                Ok(stage) => stages.push(stage),
+                Err(e) => {
+                    // Read on from the next stage; this one's columns are not known.
+                    self.recover(e)?;
+                    self.depth = depth;
+                    self.skip_stage(start);
+                    let at = self.toks.get(start).map_or(self.last_end(), |t| t.span.start);
+                    let span = at..self.last_end().max(at);
+                    stages.push(Stage {
+                        op: Ident {
+                            name: String::new(),
+                            span: at..at,
+                        },
+                        params: Vec::new(),
+                        body: StageBody::Unread(span.clone()),
+                        span,
+                    });
+                }
+            }
         }
         self.leave();
         Ok(if stages.is_empty() {
@@ -560,13 +739,32 @@ impl<'q> Parser<'q> {
 
     /// A query operator and its arguments.
     fn stage(&mut self) -> PResult<Stage> {
-        let op_tok = match self.peek() {
+        let (op_tok, op) = match self.peek() {
             Some(t) if t.kind == Tok::Word && (OPERATORS.contains(&t.text) || SOURCE_OPERATORS.contains(&t.text)) => {
-                self.bump()
+                let t = self.bump();
+                let op = t.text;
+                (t, op)
             }
-            _ => return Err(self.expected("a query operator (`where`, `extend`, `project`, `summarize`, ...)")),
+            _ => {
+                // A stage that starts with a condition is read as the `where` it
+                // should be, a misspelt operator as the one meant: their names are
+                // still checked.
+                let (error, meant) = self.not_an_operator();
+                let head = self.peek().cloned();
+                match (meant, head) {
+                    (Some(Meant::Where), Some(head)) => {
+                        self.recover(error)?;
+                        (head, "where")
+                    }
+                    (Some(Meant::Operator(op)), Some(head)) => {
+                        self.recover(error)?;
+                        self.pos += 1;
+                        (head, op)
+                    }
+                    _ => return Err(error),
+                }
+            }
         };
-        let op = op_tok.text;
         let params = self.op_params(op)?;
         let body = match op {
             "where" | "filter" => StageBody::Where(self.expr()?),
@@ -798,6 +996,22 @@ impl<'q> Parser<'q> {
                 StageBody::Call(call)
             }
             "as" => StageBody::As(self.name("a name after `as`")?),
+            "render" => {
+                // `render chart [with (...)]`, or the older `render chart name=value ...`.
+                let start = self.peek().map_or(self.last_end(), |t| t.span.start);
+                self.name("a chart type, such as `timechart` or `table`")?;
+                if self.eat_word("with") {
+                    self.skip_group("(", ")")?;
+                }
+                while self.peek().is_some_and(|t| t.kind == Tok::Word) && self.peek_at(1).is_some_and(|t| t.is("=")) {
+                    self.pos += 2;
+                    match self.peek() {
+                        Some(t) if matches!(t.kind, Tok::Word | Tok::Num | Tok::Str) => self.pos += 1,
+                        _ => return Err(self.expected("a value")),
+                    }
+                }
+                StageBody::Unread(start..self.last_end())
+            }
             "range" => {
                 let name = self.name("a column name")?;
                 self.expect_word("from")?;
@@ -811,7 +1025,7 @@ impl<'q> Parser<'q> {
             _ => {
                 if self.peek().is_none() || self.at("|") {
                     // Every other operator takes arguments, except these.
-                    if !matches!(op, "render" | "reduce") {
+                    if op != "reduce" {
                         return Err(self.expected(&format!("the arguments of `{op}`")));
                     }
                 }
@@ -848,6 +1062,70 @@ impl<'q> Parser<'q> {
         }
         self.expect(")")?;
         Ok(())
+    }
+
+    /// The error for a stage that does not start with a query operator, and what the
+    /// stage probably meant.
+    fn not_an_operator(&self) -> (ParseError, Option<Meant>) {
+        let Some(head) = self.peek() else {
+            return (
+                self.expected("a query operator (`where`, `extend`, `project`, `summarize`, ...)"),
+                None,
+            );
+        };
+        let syntax =
+            |span: Span, message: String, help: Option<String>| ParseError::Syntax(QueryError { span, message, help });
+        if head.is("|") || head.is(";") || head.is(")") {
+            let at = self.last_end();
+            return (
+                syntax(at..at + 1, "a query operator is expected after `|`".into(), None),
+                None,
+            );
+        }
+        let compares = self.peek_at(1).is_some_and(|t| {
+            (t.kind == Tok::Punct && PUNCT_COMPARISONS.contains(&t.text))
+                || (t.kind == Tok::Word && WORD_OPERATORS.contains(&t.text))
+        });
+        if compares {
+            // The stage's text, to say how it should read.
+            let mut words = Vec::new();
+            let mut depth = 0usize;
+            for t in &self.toks[self.pos..] {
+                if t.kind == Tok::Punct {
+                    match t.text {
+                        "(" | "[" | "{" => depth += 1,
+                        ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                        "|" | ";" if depth == 0 => break,
+                        _ => {}
+                    }
+                }
+                words.push(t.text);
+            }
+            return (
+                syntax(
+                    head.span.clone(),
+                    "a query operator is expected here: a stage cannot start with a condition".into(),
+                    Some(format!("write `| where {}`", words.join(" "))),
+                ),
+                Some(Meant::Where),
+            );
+        }
+        if head.kind != Tok::Word {
+            return (
+                self.expected("a query operator (`where`, `extend`, `project`, `summarize`, ...)"),
+                None,
+            );
+        }
+        let near = crate::schema::nearest_name(head.text, OPERATORS.iter().copied());
+        let error = syntax(
+            head.span.clone(),
+            format!("`{}` is not a query operator", head.text),
+            Some(match near {
+                Some(op) => format!("did you mean `{op}`?"),
+                None => "a stage starts with an operator such as `where`, `extend` or `summarize`".into(),
+            }),
+        );
+        (error, near.map(Meant::Operator))
     }
 
     /// `name=value` parameters of an operator.
@@ -1216,15 +1494,33 @@ impl<'q> Parser<'q> {
                 lhs = binary(op, lhs, rhs);
             } else if is_word_op && LIST_OPERATORS.contains(&t.text) {
                 self.pos += 1;
+                self.second_operator(&t);
                 let rhs = if self.at("(") { self.list()? } else { self.additive()? };
                 lhs = binary(ident(&t), lhs, rhs);
             } else if is_word_op || is_punct_op {
                 self.pos += 1;
+                self.second_operator(&t);
                 let rhs = self.additive()?;
                 lhs = binary(ident(&t), lhs, rhs);
             } else {
                 return Ok(lhs);
             }
+        }
+    }
+
+    /// After the operator `first`: another one (`has_all has_any`) is an error,
+    /// recorded and skipped.
+    fn second_operator(&mut self, first: &Token) {
+        if let Some(t) = self
+            .peek()
+            .filter(|t| t.kind == Tok::Word && WORD_OPERATORS.contains(&t.text))
+        {
+            self.errors.push(QueryError {
+                span: t.span.clone(),
+                message: format!("two operators in a row: `{}` then `{}`", first.text, t.text),
+                help: Some("keep one of them".into()),
+            });
+            self.pos += 1;
         }
     }
 
@@ -1336,7 +1632,7 @@ impl<'q> Parser<'q> {
                 self.pipe()?
             };
             out.push(Arg { name, value });
-            if !self.eat(",") {
+            if !self.eat(",") || self.trailing_comma() {
                 break;
             }
         }
@@ -1352,6 +1648,9 @@ impl<'q> Parser<'q> {
         self.enter()?;
         let mut items = vec![self.pipe()?];
         while self.eat(",") {
+            if self.trailing_comma() {
+                break;
+            }
             items.push(self.pipe()?);
         }
         self.leave();
@@ -1558,6 +1857,12 @@ impl Json<'_, '_> {
     }
 }
 
+/// `AND`, `Or`, `CONTAINS`: a keyword or operator written in another case.
+fn is_upper_case_keyword(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    lower != word && (matches!(lower.as_str(), "and" | "or" | "not" | "by") || WORD_OPERATORS.contains(&lower.as_str()))
+}
+
 /// Words that cannot start an expression: operators, and the keywords Kusto reserves
 /// (a column with such a name is written `['desc']`).
 fn is_reserved(word: &str) -> bool {
@@ -1619,9 +1924,8 @@ mod tests {
 
     fn error(q: &str) -> Option<String> {
         match parse(q) {
-            Ok(_) => None,
-            Err(ParseError::Syntax(e)) => Some(e.message),
-            Err(ParseError::TooDeep) => Some("too deep".into()),
+            Ok(p) => p.errors.into_iter().next().map(|e| e.message),
+            Err(TooDeep) => Some("too deep".into()),
         }
     }
 
@@ -1641,6 +1945,7 @@ mod tests {
             "DeviceEvents | parse kind=regex flags=Ui AdditionalFields with * '\"a\":' A:long ',' *",
             "DeviceEvents | parse-kv AdditionalFields as (a:string, b:long) with (pair_delimiter=',', kv_delimiter='=')",
             "DeviceEvents | evaluate bag_unpack(AdditionalFields, OutputColumnPrefix='x_') | render timechart",
+            "DeviceEvents | render timechart with (title='x', ycolumns=a, b) | render barchart kind=stacked title='t'",
             "datatable(a:string, b:long)['x', 1, 'y', 2] | where a == 'x'",
             "range x from 1 to 10 step 1 | extend y = x * 2 % 3 - -1",
             "print a = datetime(2024-01-01 10:00:00), b = timespan(1.00:00:00), c = typeof(long)",
@@ -1692,7 +1997,7 @@ mod tests {
             ),
             (
                 "DeviceEvents | where X AND Y",
-                "expected `;` between statements, or `|` before a query operator, found `AND`",
+                "`AND` is not KQL: its keywords and operators are lower case",
             ),
             (
                 "DeviceEvents | join (DeviceInfo)",
@@ -1730,6 +2035,6 @@ mod tests {
         assert!(error(&q).is_some());
         // Deeper than fpx checks: not an error, and no stack overflow.
         let deep = format!("DeviceEvents | where {}1{}", "(".repeat(5000), ")".repeat(5000));
-        assert_eq!(parse(&deep), Err(ParseError::TooDeep));
+        assert_eq!(parse(&deep), Err(TooDeep));
     }
 }
