@@ -89,6 +89,9 @@ const FIELD_REASON: &str = "a field mixes number comparisons with a regular expr
 /// size, so a 100 KB exclusion gets fewer (costlier) steps and still ends quickly.
 const WORK_BUDGET: usize = 40_000_000;
 
+/// The most assigned literals of one field whose solver answer is cached.
+const MAX_CACHED_KEY: usize = 64;
+
 /// Is there an event on which `pred` holds?
 pub fn sat(pred: &Pred) -> SatResult {
     sat_in(pred, &Domains::text())
@@ -190,6 +193,22 @@ pub fn classify_sides(holds: &Pred, fails: &Pred, domains: &Domains) -> Classifi
 }
 
 /// DPLL over the basic literals with a per-field consistency check after every step.
+/// A level of [`Search::run`]: the literals it assigned without a branch, and the
+/// literal it branches on (its first value, and whether the second is being tried).
+#[derive(Default)]
+struct Level {
+    assigned: Vec<usize>,
+    decision: Option<(usize, bool, bool)>,
+}
+
+/// What one level of the search comes to.
+enum Step {
+    Found(Vec<(usize, String)>),
+    Fail,
+    /// A literal to try both values of (the first assigned).
+    Branch(usize, bool),
+}
+
 struct Search<'a> {
     lowered: &'a Lowered,
     /// Each field's domain, by field index.
@@ -229,61 +248,108 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// A satisfying assignment as (field, text) pairs, or `None`.
+    /// A satisfying assignment as (field, text) pairs, or `None`: a depth-first search
+    /// over the literals, with an explicit stack of levels rather than recursion (a
+    /// disjunction of 12,000 equalities on one field once overflowed the stack).
     fn run(&mut self, formula: &Nnf) -> Option<Vec<(usize, String)>> {
-        self.nodes += 1;
-        if self.nodes > self.max_nodes {
-            self.unknown = true;
-            self.reason = Some(BUDGET_REASON);
-            return None;
-        }
-        match eval3(formula, &self.assign) {
-            Some(false) => return None,
-            Some(true) => return self.witness(),
-            None => {}
-        }
-        // Assign every forced literal at once, then check each field they touch once.
-        let mut forced = Vec::new();
-        units(formula, &self.assign, &mut forced);
-        if !forced.is_empty() {
-            let mut assigned = Vec::new();
-            let mut conflict = false;
-            for &(lit, value) in &forced {
-                match self.assign[lit] {
-                    None => {
-                        self.assign[lit] = Some(value);
-                        assigned.push(lit);
+        let mut levels = vec![Level::default()];
+        loop {
+            let level = levels.last_mut().expect("a level while searching");
+            let step = self.step(formula, &mut level.assigned);
+            match step {
+                Step::Found(found) => {
+                    for level in levels {
+                        self.undo(&level);
                     }
-                    Some(v) if v != value => conflict = true,
-                    Some(_) => {}
+                    return Some(found);
                 }
-            }
-            let mut fields: Vec<usize> = assigned.iter().map(|&l| self.lowered.basics[l].field).collect();
-            fields.sort_unstable();
-            fields.dedup();
-            let found = if conflict || fields.iter().any(|&f| self.field(f) == FieldResult::Unsat) {
-                None
-            } else {
-                self.run(formula)
-            };
-            for lit in assigned {
-                self.assign[lit] = None;
-            }
-            return found;
-        }
-        let (lit, polarity) = pick(formula, &self.assign).expect("an undecided formula has an unassigned literal");
-        let field = self.lowered.basics[lit].field;
-        for value in [polarity, !polarity] {
-            self.assign[lit] = Some(value);
-            if self.field(field) != FieldResult::Unsat
-                && let Some(found) = self.run(formula)
-            {
-                self.assign[lit] = None;
-                return Some(found);
+                Step::Branch(lit, polarity) => {
+                    levels.last_mut().expect("a level").decision = Some((lit, polarity, false));
+                    levels.push(Level::default());
+                }
+                Step::Fail => loop {
+                    // Back to the last decision with a value left to try; a level whose
+                    // decision failed both ways fails in turn (popped next time round).
+                    let failed = levels.pop()?;
+                    self.undo(&failed);
+                    let parent = levels.last_mut()?;
+                    let (lit, polarity, second) = parent.decision.expect("a level above is a branch");
+                    if !second {
+                        parent.decision = Some((lit, polarity, true));
+                        self.assign[lit] = Some(!polarity);
+                        if self.field(self.lowered.basics[lit].field) != FieldResult::Unsat {
+                            levels.push(Level::default());
+                            break;
+                        }
+                    }
+                },
             }
         }
-        self.assign[lit] = None;
-        None
+    }
+
+    /// Undoes what one level of the search assigned.
+    fn undo(&mut self, level: &Level) {
+        for &lit in &level.assigned {
+            self.assign[lit] = None;
+        }
+        if let Some((lit, ..)) = level.decision {
+            self.assign[lit] = None;
+        }
+    }
+
+    /// One level of the search: assigns what needs no branch (forced literals, and a
+    /// literal whose field refuses one of its values), recording it in `assigned`,
+    /// until the formula is decided or a literal must be branched on.
+    fn step(&mut self, formula: &Nnf, assigned: &mut Vec<usize>) -> Step {
+        loop {
+            self.nodes += 1;
+            if self.nodes > self.max_nodes {
+                self.unknown = true;
+                self.reason = Some(BUDGET_REASON);
+                return Step::Fail;
+            }
+            match eval3(formula, &self.assign) {
+                Some(false) => return Step::Fail,
+                Some(true) => return self.witness().map_or(Step::Fail, Step::Found),
+                None => {}
+            }
+            // Assign every forced literal at once, then check each field they touch once.
+            let mut forced = Vec::new();
+            units(formula, &self.assign, &mut forced);
+            if !forced.is_empty() {
+                let mut fields = Vec::new();
+                let mut conflict = false;
+                for &(lit, value) in &forced {
+                    match self.assign[lit] {
+                        None => {
+                            self.assign[lit] = Some(value);
+                            assigned.push(lit);
+                            fields.push(self.lowered.basics[lit].field);
+                        }
+                        Some(v) if v != value => conflict = true,
+                        Some(_) => {}
+                    }
+                }
+                fields.sort_unstable();
+                fields.dedup();
+                if conflict || fields.iter().any(|&f| self.field(f) == FieldResult::Unsat) {
+                    return Step::Fail;
+                }
+                continue;
+            }
+            let (lit, polarity) = pick(formula, &self.assign).expect("an undecided formula has an unassigned literal");
+            let field = self.lowered.basics[lit].field;
+            self.assign[lit] = Some(polarity);
+            if self.field(field) != FieldResult::Unsat {
+                return Step::Branch(lit, polarity);
+            }
+            // The field refuses `polarity`: the other value is the only branch.
+            self.assign[lit] = Some(!polarity);
+            assigned.push(lit);
+            if self.field(field) == FieldResult::Unsat {
+                return Step::Fail;
+            }
+        }
     }
 
     fn field(&mut self, field: usize) -> FieldResult {
@@ -303,7 +369,11 @@ impl<'a> Search<'a> {
         }
         let lits: Vec<field::Lit> = key.iter().map(|&(i, v)| (&self.lowered.basics[i], v)).collect();
         let result = domain::solve(&lits, self.domains[field]);
-        self.cache.insert(key, result.clone());
+        // A long key is rarely met again, and storing every one of a long run of
+        // growing keys took memory quadratic in their length.
+        if key.len() <= MAX_CACHED_KEY {
+            self.cache.insert(key, result.clone());
+        }
         result
     }
 

@@ -587,3 +587,34 @@ proptest! {
         }
     }
 }
+
+/// Issue 22: a disjunction of thousands of equalities on one field, each refused by
+/// another condition on it, once recursed once per equality (a stack overflow at
+/// 12,000) and cached every growing set of them (3 GB). Decided now, on a stack of
+/// 512 KiB (a recursion per equality overflows it).
+#[test]
+fn a_long_disjunction_each_refused_in_turn_is_decided() {
+    std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(long_disjunctions)
+        .expect("a thread")
+        .join()
+        .expect("decided");
+}
+
+fn long_disjunctions() {
+    let values: Vec<String> = (0..2_000).map(|i| format!("\"f{i}\"")).collect();
+    let text = format!("FileName in~ ({}) and FileName endswith \".jnlp\"", values.join(", "));
+    let ParseOutcome::Parsed(e) = parse_exclusion(&text) else {
+        panic!("parses")
+    };
+    assert_eq!(classify(&e.pred).verdict, Verdict::NeverTrue);
+    let text = format!(
+        "FileName in~ ({}, \"a.jnlp\") and FileName endswith \".jnlp\"",
+        values.join(", ")
+    );
+    let ParseOutcome::Parsed(e) = parse_exclusion(&text) else {
+        panic!("parses")
+    };
+    assert_eq!(classify(&e.pred).verdict, Verdict::Contingent);
+}
