@@ -108,6 +108,9 @@ pub(crate) struct Lowered {
     pub fields: Vec<String>,
     pub basics: Vec<Basic>,
     index: HashMap<Basic, usize>,
+    /// Where each field is in `fields` (a search of the list was quadratic in a
+    /// predicate of 30,000 fields).
+    field_index: HashMap<String, usize>,
 }
 
 impl Lowered {
@@ -131,13 +134,12 @@ impl Lowered {
     }
 
     fn field(&mut self, name: &str) -> usize {
-        match self.fields.iter().position(|f| f == name) {
-            Some(i) => i,
-            None => {
-                self.fields.push(name.to_string());
-                self.fields.len() - 1
-            }
+        if let Some(&i) = self.field_index.get(name) {
+            return i;
         }
+        self.fields.push(name.to_string());
+        self.field_index.insert(name.to_string(), self.fields.len() - 1);
+        self.fields.len() - 1
     }
 
     fn atom(&mut self, atom: &Atom, positive: bool) -> Nnf {
