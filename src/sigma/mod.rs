@@ -298,7 +298,11 @@ impl Lowering<'_> {
     /// An error that makes the rule invalid Sigma, at the condition.
     fn error(&mut self, message: String, help: Option<String>) {
         let span = self.layout.condition.clone();
-        self.errors.push(crate::model::QueryError { span, message, help });
+        // A condition's parts can be lowered more than once (the rule, then its
+        // filters): one error each.
+        if !self.errors.iter().any(|e| e.span == span && e.message == message) {
+            self.errors.push(crate::model::QueryError { span, message, help });
+        }
     }
 
     /// The names a selector picks, in file order (`them`: every name not starting `_`);
