@@ -54,13 +54,16 @@ pub fn replace_exclusion(
         }
         None => {
             let after = text[at..].strip_prefix(old).ok_or_else(not_verbatim)?;
-            if !(after.trim().is_empty() || (yaml && after.starts_with(" #"))) {
+            // (A comment may follow after any run of spaces.)
+            let comment = after.starts_with([' ', '\t']) && after.trim_start().starts_with('#');
+            if !(after.trim().is_empty() || (yaml && comment)) {
                 return Err(not_verbatim());
             }
             // A block scalar's line (or a seed's) takes the text as is; a plain YAML
-            // value is single-quoted, which holds anything on one line.
+            // value stays plain when YAML reads the new text back as that text, and is
+            // single-quoted (which holds anything on one line) when it would not.
             let plain_yaml = yaml && !prefix.is_empty();
-            let replacement = if plain_yaml {
+            let replacement = if plain_yaml && !reads_back_plain(new) {
                 format!("'{}'", new.replace('\'', "''"))
             } else {
                 new.to_string()
@@ -74,6 +77,18 @@ pub fn replace_exclusion(
     out.push_str(&replacement);
     out.push_str(&source[start + len..]);
     Ok(out)
+}
+
+/// Whether `text` written as a plain YAML value is read back as that very string (not
+/// another type, not cut at a `: ` or ` #`, no indicator at its start).
+fn reads_back_plain(text: &str) -> bool {
+    if text.trim() != text || text.is_empty() {
+        return false;
+    }
+    matches!(
+        serde_yaml::from_str::<serde_yaml::Value>(&format!("k: {text}\n")),
+        Ok(serde_yaml::Value::Mapping(m)) if m.get("k").and_then(|v| v.as_str()) == Some(text)
+    )
 }
 
 /// Decodes a quoted YAML value that starts just after its opening quote `q`: the text,
@@ -142,5 +157,35 @@ mod tests {
             replace_exclusion(seed, 1, 19, "`x == “1”`", "x == \"1\"", false).unwrap(),
             "Filter/Exclusion: x == \"1\"\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod plain_style {
+    use super::*;
+
+    #[test]
+    fn a_plain_value_stays_plain_when_yaml_reads_it_back() {
+        let text = "    exclusion: FileName =~ \"a\" AND X == 1   # our backup server\n";
+        let edited = replace_exclusion(
+            text,
+            1,
+            16,
+            "FileName =~ \"a\" AND X == 1",
+            "FileName =~ \"a\" and X == 1",
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            edited,
+            "    exclusion: FileName =~ \"a\" and X == 1   # our backup server\n"
+        );
+        // Text YAML would read otherwise is single-quoted.
+        for new in ["'a' == x", "a: b", "x #y", "true", "- a", "{a}"] {
+            let edited = replace_exclusion("    exclusion: a\n", 1, 16, "a", new, true).unwrap();
+            assert!(edited.contains(&format!("'{}'", new.replace('\'', "''"))), "{edited}");
+            let value: serde_yaml::Value = serde_yaml::from_str(&edited).unwrap();
+            assert_eq!(value["exclusion"].as_str(), Some(new), "{edited}");
+        }
     }
 }
