@@ -226,8 +226,10 @@ pub struct Literal {
 pub enum LiteralKind {
     /// One or more adjacent string literals.
     String,
-    /// A number, possibly with a timespan unit (`7d`).
+    /// A number.
     Number,
+    /// A timespan (`7d`, `1h`).
+    Timespan,
     Bool,
     /// `datetime(...)`, `timespan(...)`, `guid(...)`, `dynamic(...)`, `typeof(...)`,
     /// `int(null)`, ...: a literal written as a call, its text not read further.

@@ -625,9 +625,10 @@ impl Binder {
         match e {
             Expr::Name(n) => self.name(n, scope),
             Expr::Literal(_) | Expr::Star(_) | Expr::Pipe { .. } | Expr::Source(_) => {}
-            Expr::Binary { lhs, rhs, .. } => {
+            Expr::Binary { op, lhs, rhs } => {
                 self.expr(lhs, scope);
                 self.expr(rhs, scope);
+                self.datetime_against_timespan(op, lhs, rhs, scope);
             }
             Expr::Unary { operand, .. } => self.expr(operand, scope),
             Expr::Between { value, lo, hi, .. } => {
@@ -652,6 +653,54 @@ impl Binder {
                 }
             }
         }
+    }
+
+    /// `Timestamp > 7d`: a datetime column compared with a timespan, which Kusto
+    /// refuses (the time since then is `ago(7d)`).
+    fn datetime_against_timespan(&mut self, op: &Ident, lhs: &Expr, rhs: &Expr, scope: &Scope) {
+        // (Kusto compares them with `==` and `!=`, not with an order.)
+        if !matches!(op.name.as_str(), "<" | ">" | "<=" | ">=") {
+            return;
+        }
+        let Scope::Known { columns, from } = scope else {
+            return;
+        };
+        let timespan = |e: &Expr| {
+            let mut e = e;
+            while let Expr::List { items, .. } = e
+                && let [inner] = items.as_slice()
+            {
+                e = inner;
+            }
+            matches!(
+                e,
+                Expr::Literal(Literal {
+                    kind: LiteralKind::Timespan,
+                    ..
+                })
+            )
+            .then(|| e.span())
+        };
+        let datetime = |e: &Expr| {
+            let n = plain_name(e)?;
+            if self.lets.contains_key(&n.name) || !columns.iter().any(|c| c == &n.name) {
+                return None;
+            }
+            let ty = schema().table(from)?.iter().find(|c| c.name == n.name)?.ty;
+            (ty == crate::schema::ColumnType::Datetime).then(|| n.name.clone())
+        };
+        let (column, at) = match (datetime(lhs), timespan(rhs), datetime(rhs), timespan(lhs)) {
+            (Some(c), Some(at), ..) | (_, _, Some(c), Some(at)) => (c, at),
+            _ => return,
+        };
+        self.error(
+            at,
+            format!(
+                "`{column}` is a datetime and this is a timespan: `{}` is not defined between them",
+                op.name
+            ),
+            Some("a time that long ago is `ago(...)`".into()),
+        );
     }
 
     /// A name read by an expression: a column in scope or a `let`.

@@ -1679,10 +1679,12 @@ impl<'q> Parser<'q> {
             }
             Tok::Num => {
                 self.pos += 1;
-                Ok(Expr::Literal(Literal {
-                    kind: LiteralKind::Number,
-                    span: t.span,
-                }))
+                let kind = if is_timespan(t.text) {
+                    LiteralKind::Timespan
+                } else {
+                    LiteralKind::Number
+                };
+                Ok(Expr::Literal(Literal { kind, span: t.span }))
             }
             Tok::Word if matches!(t.text, "true" | "false") => {
                 self.pos += 1;
@@ -1894,6 +1896,41 @@ fn is_reserved(word: &str) -> bool {
             | "find"
             | "invoke"
     ) || WORD_OPERATORS.contains(&word)
+}
+
+/// Whether a number token is a timespan (`7d`, `1.5h`, `30min`, `100ms`).
+fn is_timespan(text: &str) -> bool {
+    if text.starts_with("0x") || text.starts_with("0X") {
+        return false;
+    }
+    let unit = text.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+    matches!(
+        unit,
+        "d" | "day"
+            | "days"
+            | "h"
+            | "hr"
+            | "hrs"
+            | "hour"
+            | "hours"
+            | "m"
+            | "min"
+            | "minute"
+            | "minutes"
+            | "s"
+            | "sec"
+            | "second"
+            | "seconds"
+            | "ms"
+            | "milli"
+            | "millis"
+            | "millisecond"
+            | "milliseconds"
+            | "microsecond"
+            | "microseconds"
+            | "tick"
+            | "ticks"
+    )
 }
 
 fn ident(t: &Token) -> Ident {

@@ -1253,3 +1253,23 @@ fn mv_expand_forgets_what_an_earlier_extend_derived() {
 }
 
 pub const MV_EXPAND_REMAKES_A_COLUMN: &str = "DeviceProcessEvents\n| extend X = extract(@\".*(exe)$\", 1, FileName)\n| mv-expand X = split(ProcessCommandLine, \" \")\n| where X == \"exe\"";
+
+/// `Timestamp > 7d` (for `ago(7d)`): Kusto refuses a datetime compared with a timespan.
+#[test]
+fn a_datetime_column_compared_with_a_timespan_is_an_error() {
+    let errors = |q: &str| validate(q).into_iter().map(|e| e.message).collect::<Vec<_>>();
+    assert_eq!(
+        errors("DeviceProcessEvents | where Timestamp > (7d)"),
+        ["`Timestamp` is a datetime and this is a timespan: `>` is not defined between them"]
+    );
+    assert_eq!(errors("DeviceProcessEvents | where 1h <= Timestamp").len(), 1);
+    for fine in [
+        "DeviceProcessEvents | where Timestamp > ago(7d)",
+        "DeviceProcessEvents | where Timestamp - ProcessCreationTime > 1h",
+        "DeviceProcessEvents | where ProcessId > 7",
+        "DeviceProcessEvents | where Timestamp == 1d",
+        "let Timestamp = 1d; print x = Timestamp > 2h",
+    ] {
+        assert!(errors(fine).is_empty(), "{fine}: {:?}", errors(fine));
+    }
+}
