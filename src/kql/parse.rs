@@ -2066,6 +2066,33 @@ mod tests {
         }
     }
 
+    /// The parser is also called on text the bracket check did not see: stray
+    /// closers, empty statements and dangling operators end, with an error.
+    #[test]
+    fn recovery_always_moves_on() {
+        for q in [
+            ")",
+            "}",
+            "]",
+            ";;;",
+            "| | |",
+            "let",
+            "let x",
+            "let x =",
+            "T | where (",
+            "T | ) | where x",
+            "T | where x ) y | take 1",
+            "let f = (a:string) { a ; ; }",
+            "T | extend x = , y = | project",
+            "T\nU\nV | wher x == 1 | summarize by",
+            "} T | where x == 1 {",
+            "T | join (U | where ) on x",
+        ] {
+            let parsed = parse(q).expect("not too deep");
+            assert!(!parsed.errors.is_empty(), "{q}");
+        }
+    }
+
     #[test]
     fn unclosed_brackets_are_linear() {
         let q = format!("DeviceProcessEvents | where f({}", "(".repeat(24));
