@@ -400,3 +400,38 @@ fn true_positives_no_kql_rule_can_see_are_said_and_fail_and_undetected_ones_are_
         "{out}"
     );
 }
+
+/// A filter bound to one `or` branch suppresses only that branch's matches: `nc.exe
+/// --version` still alerts (the version filter binds to the nmap branch), and the
+/// check judges each filter on its own branch.
+#[test]
+fn a_filter_inside_an_or_branch_suppresses_that_branch_only() {
+    let rule = "tests/fixtures/scoped/scanner.yml";
+    let (out, err, code) = replay(&[
+        rule,
+        "--events",
+        "tests/fixtures/scoped/events.ndjson",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let r = &v["rules"][0];
+    assert_eq!(r["matches"], 5);
+    assert_eq!(r["alerts"], 3);
+    assert_eq!(r["exclusions"][0]["name"], "filter filter_listen");
+    assert_eq!(r["exclusions"][0]["suppressed"], 1);
+    assert_eq!(r["exclusions"][1]["suppressed"], 1);
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", rule, "--cases", "0", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    let listen = results.iter().find(|r| r["line"] == 14).unwrap();
+    let message = listen["findings"][0]["message"].as_str().unwrap();
+    assert_eq!(listen["findings"][0]["code"], "FPX304");
+    assert!(message.contains("only its `or` branch raises"), "{message}");
+}

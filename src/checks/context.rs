@@ -17,8 +17,12 @@ use crate::schema::{Applied, Column, Resolution, domains_of, schema, typed_on};
 pub struct RuleContext<'a> {
     /// The rule's table (one fpx knows).
     pub table: &'a str,
-    /// The rule's detection predicate, when its query could be lowered.
+    /// The rule's detection predicate, when its query could be lowered; for an inline
+    /// exclusion, what it is judged against.
     pub detection: Option<&'a Pred>,
+    /// Whether `detection` is one `or` branch's events (an inline exclusion that binds
+    /// there), not the rule's: the findings say so.
+    pub scoped: bool,
 }
 
 /// An exclusion's findings in context, and its meaning on the rule's table.
@@ -136,15 +140,21 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
     let verdict = analysis.classification.as_ref().map_or(Verdict::Unknown, |c| c.verdict);
     if let Some(detection) = context.detection {
         let mutes = (verdict != Verdict::AlwaysTrue)
-            .then(|| fpx104_mutes_rule::finding(text, &pred, &on_table, detection, &absent, domains))
+            .then(|| fpx104_mutes_rule::finding(text, &pred, &on_table, detection, &absent, domains, context.scoped))
             .flatten();
         let never = (verdict != Verdict::NeverTrue && mutes.is_none())
-            .then(|| fpx105_never_applies::finding(text, &pred, &on_table, detection, &absent, domains))
+            .then(|| fpx105_never_applies::finding(text, &pred, &on_table, detection, &absent, domains, context.scoped))
             .flatten();
         if verdict == Verdict::Contingent && mutes.is_none() && never.is_none() {
             let attacker = |column: &str| columns.iter().any(|c| c.name == column && c.attacker);
             findings.extend(fpx304_attacker_controllable::finding(
-                text, &pred, &on_table, detection, &attacker, domains,
+                text,
+                &pred,
+                &on_table,
+                detection,
+                &attacker,
+                domains,
+                context.scoped,
             ));
         }
         findings.extend(mutes);

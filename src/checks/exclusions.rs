@@ -23,6 +23,7 @@ pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, ta
     let context = RuleContext {
         table,
         detection: Some(&e.rest),
+        scoped: e.scoped,
     };
     let mut result = in_context(analyze_outcome(&text, parsed), Some(&context));
     // Names in a KQL query are checked by FPX403 (a Sigma filter's fields are checked
@@ -68,6 +69,7 @@ pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pre
     let context = RuleContext {
         table,
         detection: Some(detection),
+        scoped: false,
     };
     let mut result = match &f.suppresses {
         Some(pred) => {

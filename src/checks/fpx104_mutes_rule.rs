@@ -46,6 +46,7 @@ pub(super) fn finding(
     detection: &Pred,
     absent: &[String],
     domains: &Domains,
+    scoped: bool,
 ) -> Option<Finding> {
     if implies_in(detection, on_table, domains) != Validity::Valid {
         return None;
@@ -57,10 +58,16 @@ pub(super) fn finding(
     };
     let mut f = Finding::new(
         &INFO,
-        format!(
-            "mutes the rule: every event the rule alerts on is suppressed, e.g. {}",
-            describe_event(&example)
-        ),
+        match scoped {
+            false => format!(
+                "mutes the rule: every event the rule alerts on is suppressed, e.g. {}",
+                describe_event(&example)
+            ),
+            true => format!(
+                "mutes its branch: every event only the `or` branch it binds to alerts on is suppressed, e.g. {}",
+                describe_event(&example)
+            ),
+        },
         whole_span(text, pred),
         "suppresses every alert",
     );

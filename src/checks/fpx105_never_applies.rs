@@ -46,13 +46,17 @@ pub(super) fn finding(
     detection: &Pred,
     absent: &[String],
     domains: &Domains,
+    scoped: bool,
 ) -> Option<Finding> {
     if sat_in(&Pred::And(vec![detection.clone(), on_table.clone()]), domains) != SatResult::Unsat {
         return None;
     }
     let mut f = Finding::new(
         &INFO,
-        "never applies: no event the rule alerts on is suppressed by this exclusion",
+        match scoped {
+            false => "never applies: no event the rule alerts on is suppressed by this exclusion",
+            true => "never applies: no event that only the `or` branch it binds to alerts on is suppressed by it",
+        },
         whole_span(text, pred),
         "never true on the rule's alerts",
     );

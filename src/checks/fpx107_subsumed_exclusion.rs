@@ -46,7 +46,9 @@ pub(super) static INFO: CodeInfo = CodeInfo {
 };
 
 /// For each exclusion of a rule, the first other one that suppresses all it does.
-pub(super) fn findings(scenarios: &mut [ScenarioResult], domains: &Domains) {
+/// `groups` says which exclusions are judged on the same events (an inline exclusion's
+/// conjunction); only those are compared.
+pub(super) fn findings(scenarios: &mut [ScenarioResult], groups: &[usize], domains: &Domains) {
     let usable = |s: &ScenarioResult| {
         let trivial = [Code::Fpx102, Code::Fpx105].into_iter().any(|c| s.result.has(c))
             || s.result
@@ -65,7 +67,8 @@ pub(super) fn findings(scenarios: &mut [ScenarioResult], domains: &Domains) {
         let Some(mine) = &preds[i] else { continue };
         for (j, other) in preds.iter().enumerate() {
             let Some(other) = other else { continue };
-            if i == j || implies_in(mine, other, domains) != Validity::Valid {
+            let apart = groups.get(i) != groups.get(j);
+            if i == j || apart || implies_in(mine, other, domains) != Validity::Valid {
                 continue;
             }
             let equivalent = implies_in(other, mine, domains) == Validity::Valid;

@@ -64,6 +64,7 @@ pub(super) fn finding(
     detection: &Pred,
     attacker: &dyn Fn(&str) -> bool,
     domains: &Domains,
+    scoped: bool,
 ) -> Option<Finding> {
     let both = Pred::And(vec![detection.clone(), on_table.clone()]);
     if !pred.atoms().iter().any(|a| attacker(&a.field)) {
@@ -120,7 +121,8 @@ pub(super) fn finding(
     let mut f = Finding::new(
         &INFO,
         format!(
-            "an attacker can switch this exclusion on for every alert of the rule: setting {} suppresses the alert",
+            "an attacker can switch this exclusion on for every alert {}: setting {} suppresses the alert",
+            if scoped { "only its `or` branch raises" } else { "of the rule" },
             describe_event(&changes)
         ),
         whole_span(text, pred),

@@ -360,7 +360,17 @@ pub const MAX_ATOMS_FOR_REDUNDANCY: usize = crate::logic::MAX_ATOMS_TO_SIMPLIFY;
 pub fn analyze_bytes(bytes: &[u8], table: Option<&str>) -> ExclusionAnalysis {
     match std::str::from_utf8(bytes) {
         Ok(text) => match table {
-            Some(table) => analyze_in_context(text, Some(&RuleContext { table, detection: None })).analysis,
+            Some(table) => {
+                analyze_in_context(
+                    text,
+                    Some(&RuleContext {
+                        table,
+                        detection: None,
+                        scoped: false,
+                    }),
+                )
+                .analysis
+            }
             None => analyze_exclusion(text),
         },
         Err(err) => {

@@ -148,6 +148,7 @@ fn check_rule(
     let context = known_table.map(|table| RuleContext {
         table,
         detection: detection.as_ref(),
+        scoped: false,
     });
     let mut scenarios: Vec<ScenarioResult> = scenario_files
         .iter()
@@ -155,7 +156,7 @@ fn check_rule(
         .flat_map(|f| f.scenarios.iter().map(move |s| (f, s)))
         .map(|(f, s)| check_scenario(&rule, f, s, context.as_ref(), harness))
         .collect();
-    fpx107_subsumed_exclusion::findings(&mut scenarios, domains);
+    fpx107_subsumed_exclusion::findings(&mut scenarios, &[], domains);
     if let Some(d) = &query.detection {
         for (span, finding) in fpx108_dead_rule::findings(d, rows, domains) {
             let mut finding = finding;
@@ -186,7 +187,12 @@ fn check_rule(
                 .map(|m| check_meta_filter(m, table, detection)),
         );
     }
-    fpx107_subsumed_exclusion::findings(&mut inline, domains);
+    let mut groups: Vec<usize> = match known_table {
+        Some(_) => query.inline.iter().map(|e| e.group).collect(),
+        None => Vec::new(),
+    };
+    groups.resize(inline.len(), 0);
+    fpx107_subsumed_exclusion::findings(&mut inline, &groups, domains);
     RuleResult {
         rule,
         query,

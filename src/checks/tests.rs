@@ -278,6 +278,7 @@ fn attacker_controllable(table: &str, rule: &str, exclusion: &str) -> Option<Fin
     let context = RuleContext {
         table,
         detection: Some(&detection),
+        scoped: false,
     };
     analyze_in_context(exclusion, Some(&context))
         .analysis
@@ -294,6 +295,7 @@ fn columns_compared_in_an_exclusion_are_columns_on_the_table() {
     let context = RuleContext {
         table: "DeviceLogonEvents",
         detection: None,
+        scoped: false,
     };
     let codes = |a: &ExclusionAnalysis| a.findings.iter().map(|f| f.kind.code).collect::<Vec<_>>();
     let a = analyze_in_context(
@@ -449,7 +451,11 @@ fn equivalent_exclusions_are_duplicates_of_each_other_and_broken_ones_subsume_no
 /// The verdict of `exclusion` on `table`'s typed columns, and whether FPX102 says that
 /// null rows are still suppressed.
 fn typed_verdict(table: &str, exclusion: &str) -> (&'static str, bool) {
-    let context = RuleContext { table, detection: None };
+    let context = RuleContext {
+        table,
+        detection: None,
+        scoped: false,
+    };
     let analysis = analyze_in_context(exclusion, Some(&context)).analysis;
     let nulls = analysis
         .findings

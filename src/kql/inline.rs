@@ -2,52 +2,28 @@
 //! constants (`| where ProcessCommandLine !contains "Unrestricted"`,
 //! `and FileName !~ "svchost.exe"`, `| where not(FolderPath has_any (excludeProcs))`,
 //! `InitiatingProcessFileName !in~ (allow_list)` with a literal `let` list). Each is an
-//! exclusion of the rest of the rule: it suppresses the events where its negation holds.
+//! exclusion of the conjunction it sits in, at any depth when D is exact
+//! (`crate::model::scoped_exclusions`): it suppresses the events there where its negation
+//! holds.
 
-use crate::model::InlineExclusion;
+use crate::model::{Finish, InlineExclusion, Scoped, scoped_exclusions};
 use crate::pred::Pred;
 
-/// The inline exclusions of a (lowered, approximated) detection predicate.
-pub fn inline_exclusions(detection: &Pred) -> Vec<InlineExclusion> {
-    let mut conjuncts = Vec::new();
-    flatten(detection, &mut conjuncts);
-    let is_exclusion: Vec<bool> = conjuncts.iter().map(|c| removes_by_constants(c)).collect();
-    // A rule that is nothing but negated tests detects "everything but": that is its
-    // detection, not an exclusion of it.
-    if is_exclusion.iter().all(|&e| e) {
-        return Vec::new();
-    }
-    let rest: Vec<Pred> = conjuncts
-        .iter()
-        .zip(&is_exclusion)
-        .filter(|(_, e)| !**e)
-        .map(|(p, _)| (*p).clone())
-        .collect();
-    conjuncts
-        .iter()
-        .zip(&is_exclusion)
-        .filter(|(_, e)| **e)
-        .map(|(c, _)| {
+/// The inline exclusions of a (lowered, approximated) detection predicate, wherever
+/// they bind when D is `exact` (else its own conjuncts only), and D without them.
+pub fn inline_exclusions(detection: &Pred, finish: Finish, exact: bool) -> (Vec<InlineExclusion>, Option<Pred>) {
+    let classify = |c: &Pred| {
+        removes_by_constants(c).then(|| {
             let atoms = c.atoms();
             let start = atoms.iter().map(|a| a.span.start).min().unwrap_or(0);
             let end = atoms.iter().map(|a| a.span.end).max().unwrap_or(start);
-            InlineExclusion {
-                span: start..end,
-                suppresses: c.negate(),
-                rest: Pred::And(rest.clone()),
+            Scoped {
                 name: None,
+                span: start..end,
             }
         })
-        .collect()
-}
-
-/// The conjuncts of `p` (nested `and`s flattened; `true` ones dropped).
-fn flatten<'a>(p: &'a Pred, out: &mut Vec<&'a Pred>) {
-    match p {
-        Pred::And(items) => items.iter().for_each(|i| flatten(i, out)),
-        Pred::True => {}
-        other => out.push(other),
-    }
+    };
+    scoped_exclusions(detection, &classify, finish, exact)
 }
 
 /// A negated test (or `not(...)` of tests) on constants: every part is a comparison with

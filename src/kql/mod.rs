@@ -90,21 +90,18 @@ pub fn read_query(query: &str) -> RuleQuery {
         None => lower(query),
     };
     read.errors = errors;
-    read.inline = read
-        .detection
-        .as_ref()
-        .map(inline::inline_exclusions)
-        .unwrap_or_default();
     // Types (and KQL's nulls) last, once the inline exclusions are found: D and the
     // rest of D are `where` conditions. What an inline exclusion suppresses is typed
     // where every exclusion is, when it is judged on the table (`checks::context`).
-    if let Some(table) = read.table.clone() {
-        use crate::schema::{Applied, typed};
-        read.detection = read.detection.map(|d| typed(&d, &table, Applied::Where));
-        for e in &mut read.inline {
-            e.rest = typed(&e.rest, &table, Applied::Where);
-        }
+    let table = read.table.clone();
+    let finish = |p: &Pred, _positive: bool| match &table {
+        Some(table) => crate::schema::typed(p, table, crate::schema::Applied::Where),
+        None => p.clone(),
+    };
+    if let Some(d) = &read.detection {
+        (read.inline, read.unexcluded) = inline::inline_exclusions(d, &finish, read.exact());
     }
+    read.detection = read.detection.as_ref().map(|d| finish(d, true));
     read
 }
 
@@ -200,6 +197,7 @@ fn lower(query: &str) -> RuleQuery {
         notes: reader.notes,
         errors: Vec::new(),
         inline: Vec::new(),
+        unexcluded: None,
     }
 }
 

@@ -31,6 +31,9 @@ pub struct Exclusion {
     pub text: String,
     /// What it suppresses, over the rule's fields (`None`: it did not parse).
     pub pred: Option<Pred>,
+    /// For an inline exclusion that binds inside an `or` branch, the events it decides:
+    /// it suppresses those of them `pred` holds on.
+    pub scope: Option<Pred>,
 }
 
 /// A rule as the replay evaluates it.
@@ -44,6 +47,10 @@ pub struct Rule {
     /// The detection without its exclusions; `exact` is false when fpx approximated it
     /// (its matches may then include events the real rule does not match).
     pub detection: Pred,
+    /// D with its inline exclusions, when one binds inside an `or` branch: whether a
+    /// match alerts is then D's to say (exclusions in several branches suppress an event
+    /// together that none suppresses alone).
+    pub alerting: Option<Pred>,
     pub exact: bool,
     pub exclusions: Vec<Exclusion>,
 }
@@ -105,6 +112,7 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
             let context = known_table.map(|table| RuleContext {
                 table,
                 detection: Some(&on_rows_detection),
+                scoped: false,
             });
             let mut exclusions: Vec<Exclusion> = scenario_files
                 .iter()
@@ -115,6 +123,7 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
                     name: s.name.clone(),
                     text: s.exclusion.clone(),
                     pred: context.as_ref().and_then(|c| scenario_on_table(&s.exclusion, c)),
+                    scope: None,
                 })
                 .collect();
             if let Some(context) = &context {
@@ -130,6 +139,7 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
                         name: inline_name(e, i),
                         text: doc.query.get(e.span.clone()).unwrap_or("").to_string(),
                         pred: Some(exclusion_on_table(&e.suppresses, &own)),
+                        scope: e.scoped.then(|| e.rest.clone()),
                     }
                 }));
                 exclusions.extend(
@@ -141,10 +151,12 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
                             name: format!("meta-filter {}", m.filter.title),
                             text: m.source.get(m.filter.span.clone()).unwrap_or("").to_string(),
                             pred: m.filter.suppresses.as_ref().map(|p| exclusion_on_table(p, context)),
+                            scope: None,
                         }),
                 );
             }
-            let detection = query.inline.first().map_or(detection, |e| e.rest.clone());
+            let alerting = query.inline.iter().any(|e| e.scoped).then(|| detection.clone());
+            let detection = query.unexcluded.clone().unwrap_or(detection);
             Ok(Rule {
                 id: doc.id.clone(),
                 name: doc.name.clone(),
@@ -152,6 +164,7 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
                 table: query.table.clone(),
                 format: doc.format,
                 detection,
+                alerting,
                 exact: query.exact(),
                 exclusions,
             })
@@ -170,7 +183,10 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
 fn rule_of(r: &RuleResult) -> Option<Rule> {
     let detection = r.query.detection.clone()?;
     // Inline exclusions are part of D; the replay counts them apart.
-    let detection = r.query.inline.first().map_or(detection, |e| e.rest.clone());
+    let alerting = r.query.inline.iter().any(|e| e.scoped).then(|| detection.clone());
+    let detection = r.query.unexcluded.clone().unwrap_or(detection);
+    // Inline results are the query's inline exclusions, in order (then meta-filters).
+    let mut inline = r.query.inline.iter();
     let exclusions = r
         .exclusions()
         .map(|s| Exclusion {
@@ -178,6 +194,10 @@ fn rule_of(r: &RuleResult) -> Option<Rule> {
             name: s.name.clone(),
             text: s.exclusion.clone(),
             pred: s.result.on_table.clone(),
+            scope: match s.origin {
+                Origin::Inline => inline.next().filter(|e| e.scoped).map(|e| e.rest.clone()),
+                _ => None,
+            },
         })
         .collect();
     Some(Rule {
@@ -187,6 +207,7 @@ fn rule_of(r: &RuleResult) -> Option<Rule> {
         table: r.query.table.clone(),
         format: r.rule.format,
         detection,
+        alerting,
         exact: r.query.exact(),
         exclusions,
     })
@@ -276,6 +297,8 @@ const CHUNK: usize = 4096;
 struct Compiled {
     fields: compiled::Fields,
     detection: Vec<compiled::Node>,
+    /// Per rule, D with its inline exclusions when one is scoped (`Rule::alerting`).
+    alerting: Vec<Option<compiled::Node>>,
     exclusions: Vec<Vec<Option<compiled::Node>>>,
     /// The fields each exclusion reads (for its top values).
     read: Vec<Vec<Vec<String>>>,
@@ -314,7 +337,8 @@ impl Compiled {
         let mut fields = compiled::Fields::default();
         for r in rules {
             fields.register(&r.detection);
-            for p in r.exclusions.iter().filter_map(|e| e.pred.as_ref()) {
+            r.alerting.iter().for_each(|p| fields.register(p));
+            for p in r.exclusions.iter().flat_map(|e| e.pred.iter().chain(&e.scope)) {
                 fields.register(p);
             }
         }
@@ -323,12 +347,21 @@ impl Compiled {
             .par_iter()
             .map(|r| compiled::compile(&r.detection, fields_ref))
             .collect();
+        let alerting = rules
+            .par_iter()
+            .map(|r| r.alerting.as_ref().map(|p| compiled::compile(p, fields_ref)))
+            .collect();
         let exclusions = rules
             .par_iter()
             .map(|r| {
                 r.exclusions
                     .iter()
-                    .map(|e| e.pred.as_ref().map(|p| compiled::compile(p, fields_ref)))
+                    .map(|e| {
+                        e.pred.as_ref().map(|p| match &e.scope {
+                            Some(scope) => compiled::compile(&Pred::And(vec![scope.clone(), p.clone()]), fields_ref),
+                            None => compiled::compile(p, fields_ref),
+                        })
+                    })
                     .collect()
             })
             .collect();
@@ -381,6 +414,7 @@ impl Compiled {
         Compiled {
             fields,
             detection,
+            alerting,
             exclusions,
             read,
             groups,
@@ -455,6 +489,7 @@ impl Compiled {
                 suppressed_by: Vec::new(),
                 values: Vec::new(),
                 event: None,
+                alerts: self.alerting[i].as_ref().map(|n| n.eval(slots)),
             };
             for (j, e) in self.exclusions[i].iter().enumerate() {
                 if e.as_ref().is_some_and(|n| n.eval(slots)) {
@@ -519,6 +554,8 @@ struct Hit {
     values: Vec<Vec<(String, String)>>,
     /// The event as the rule read it, when it is a labelled true positive of the rule.
     event: Option<Event>,
+    /// Whether D with its inline exclusions holds, when the rule has scoped ones.
+    alerts: Option<bool>,
 }
 
 /// Replays `rules` over the events of `files`; `table` is the table KQL rules' events
@@ -685,11 +722,12 @@ fn merge(
             });
         }
     }
-    if !hit
-        .suppressed_by
-        .iter()
-        .any(|&j| rule.exclusions[j].origin != Origin::Scenario)
-    {
+    // A scoped inline exclusion suppresses with the others; D says whether they do.
+    let deployed = |origin: Origin| match hit.alerts {
+        Some(_) => origin == Origin::MetaFilter,
+        None => origin != Origin::Scenario,
+    };
+    if hit.alerts != Some(false) && !hit.suppressed_by.iter().any(|&j| deployed(rule.exclusions[j].origin)) {
         count.alerts += 1;
     }
     if hit.event.is_some() {
@@ -754,9 +792,11 @@ mod tests {
                     .iter()
                     .map(|e| Exclusion {
                         pred: e.pred.as_ref().map(unspanned),
+                        scope: e.scope.as_ref().map(unspanned),
                         ..e.clone()
                     })
                     .collect(),
+                alerting: r.alerting.as_ref().map(unspanned),
                 ..r.clone()
             })
             .collect();

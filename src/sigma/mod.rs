@@ -1,8 +1,9 @@
 //! Sigma rules (SigmaHQ format, specification v2.1.0): read with `rsigma-parser` (the
 //! maintained Sigma parser: YAML, detections, modifiers, wildcard strings and the
 //! condition grammar) and lowered to the one rule model: the log source as the table,
-//! the condition as D, and every selection the condition negates as an inline
-//! exclusion of the rest. Lines and columns come from fpx's own scan of the YAML, since
+//! the condition as D, and every selection the condition negates (under positive
+//! polarity, at any depth: `a or (b and not filter)`, `not not not filter`) as an inline
+//! exclusion of the conjunction it binds to (`crate::model::scoped_exclusions`). Lines and columns come from fpx's own scan of the YAML, since
 //! the parser's AST has none.
 //!
 //! Semantics follow the specification: values match case-insensitively unless
@@ -23,7 +24,7 @@ use std::collections::HashMap;
 
 use rsigma_parser::{ConditionExpr, Detection, DetectionItem, Modifier, Quantifier, SelectorPattern, SigmaRule};
 
-use crate::model::{InlineExclusion, QueryNote, RuleQuery, approximate, opaque};
+use crate::model::{QueryNote, RuleQuery, Scoped, approximate, opaque, scoped_exclusions};
 use crate::pred::{Pred, Span};
 use layout::Layout;
 
@@ -197,59 +198,31 @@ fn lower_rule(rule: &SigmaRule, text: &str) -> RuleQuery {
         [one] => Some(one.clone()),
         many => Some(ConditionExpr::Or(many.to_vec())),
     };
-    let mut conjuncts = Vec::new();
-    let mut exclusions: Vec<(usize, String)> = Vec::new();
-    if let Some(condition) = &condition {
-        // The top-level conjuncts; `not 1 of filter_*` is `not filter_a and not filter_b`.
-        let mut parts = Vec::new();
-        top_conjuncts(condition, &mut parts);
-        for part in parts {
-            match &part {
-                ConditionExpr::Not(inner) => {
-                    let negated = match inner.as_ref() {
-                        ConditionExpr::Identifier(name) => vec![name.clone()],
-                        ConditionExpr::Selector {
-                            quantifier: Quantifier::Any | Quantifier::Count(1),
-                            pattern,
-                        } => lowering.selected(pattern),
-                        _ => Vec::new(),
-                    };
-                    if negated.is_empty() {
-                        conjuncts.push(lowering.condition(&part));
-                    }
-                    for name in negated {
-                        exclusions.push((conjuncts.len(), name.clone()));
-                        conjuncts.push(Pred::Not(Box::new(lowering.selection(&name))));
-                    }
-                }
-                _ => conjuncts.push(lowering.condition(&part)),
-            }
-        }
-    }
+    let lowered = condition.as_ref().map(|c| lowering.condition(c));
     let fatal = lowering.notes.iter().any(|n| n.fatal) || !lowering.errors.is_empty();
-    let detection = (!fatal && condition.is_some()).then(|| approximate(&Pred::And(conjuncts.clone()), true));
-    let inline = if exclusions.len() == conjuncts.len() || detection.is_none() {
-        // A rule that is only negated selections detects "everything but": no exclusion.
-        Vec::new()
-    } else {
-        exclusions
-            .iter()
-            .filter(|(i, _)| conjuncts[*i].atoms().iter().all(|a| a.field != crate::model::OPAQUE))
-            .map(|(i, name)| {
-                let rest: Vec<Pred> = conjuncts
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| exclusions.iter().all(|(k, _)| k != j))
-                    .map(|(_, p)| p.clone())
-                    .collect();
-                InlineExclusion {
-                    span: layout.body(name).unwrap_or(0..0),
-                    suppresses: conjuncts[*i].negate(),
-                    rest: approximate(&Pred::And(rest), true),
-                    name: Some(name.clone()),
+    let lowered = lowered.filter(|_| !fatal);
+    let detection = lowered.as_ref().map(|d| approximate(d, true));
+    // Every negated selection under positive polarity is an exclusion of its scope
+    // (`selection and not filter`, `a or (b and not filter)`, `not not not filter`).
+    let (inline, unexcluded) = match &lowered {
+        Some(d) => {
+            let names: Vec<(&String, &Pred)> = lowering.lowered.iter().collect();
+            let classify = |c: &Pred| {
+                let Pred::Not(inner) = c else { return None };
+                if c.atoms().iter().any(|a| a.field == crate::model::OPAQUE) {
+                    return None;
                 }
-            })
-            .collect()
+                let mut named = Vec::new();
+                selections_of(inner, &names, &mut named).then_some(())?;
+                named.sort_by_key(|n| layout.body(n).map_or(usize::MAX, |s| s.start));
+                Some(Scoped {
+                    span: layout.body(&named[0]).unwrap_or(0..0),
+                    name: Some(named.join(", ")),
+                })
+            };
+            scoped_exclusions(d, &classify, &|p, positive| approximate(p, positive), true)
+        }
+        None => (Vec::new(), None),
     };
     RuleQuery {
         table: Some(table(&rule.logsource)),
@@ -258,14 +231,22 @@ fn lower_rule(rule: &SigmaRule, text: &str) -> RuleQuery {
         notes: lowering.notes,
         errors: lowering.errors,
         inline,
+        unexcluded,
     }
 }
 
-/// The conjuncts of a condition (nested `and`s flattened; `not 1 of x` spread).
-fn top_conjuncts(c: &ConditionExpr, out: &mut Vec<ConditionExpr>) {
-    match c {
-        ConditionExpr::And(items) => items.iter().for_each(|i| top_conjuncts(i, out)),
-        other => out.push(other.clone()),
+/// Whether `p` is made of whole selections (one, or an `and`/`or` of them), and which
+/// (pushed to `out`).
+fn selections_of(p: &Pred, names: &[(&String, &Pred)], out: &mut Vec<String>) -> bool {
+    // Atoms compare without their spans; a selection is also where it is written.
+    let spans = |q: &Pred| q.atoms().iter().map(|a| a.span.clone()).collect::<Vec<_>>();
+    if let Some((name, _)) = names.iter().find(|(_, q)| *q == p && spans(q) == spans(p)) {
+        out.push((*name).clone());
+        return true;
+    }
+    match p {
+        Pred::And(ps) | Pred::Or(ps) if !ps.is_empty() => ps.iter().all(|q| selections_of(q, names, out)),
+        _ => false,
     }
 }
 
@@ -348,7 +329,18 @@ impl Lowering<'_> {
         match c {
             ConditionExpr::And(items) => Pred::And(items.iter().map(|i| self.condition(i)).collect()),
             ConditionExpr::Or(items) => Pred::Or(items.iter().map(|i| self.condition(i)).collect()),
-            ConditionExpr::Not(inner) => Pred::Not(Box::new(self.condition(inner))),
+            // `not 1 of filter_*` is `not filter_a and not filter_b`: each filter an
+            // exclusion of its own.
+            ConditionExpr::Not(inner) => match inner.as_ref() {
+                ConditionExpr::Selector {
+                    quantifier: Quantifier::Any | Quantifier::Count(1),
+                    pattern,
+                } => {
+                    let names = self.selected(pattern);
+                    Pred::And(names.iter().map(|n| Pred::Not(Box::new(self.selection(n)))).collect())
+                }
+                _ => Pred::Not(Box::new(self.condition(inner))),
+            },
             ConditionExpr::Identifier(name) => self.selection(name),
             ConditionExpr::Selector { quantifier, pattern } => {
                 let names = self.selected(pattern);

@@ -149,3 +149,27 @@ fn chained_encoders_are_approximated_past_a_limit_not_run_out_of_memory() {
     );
     assert!(lower(&rule).exact());
 }
+
+#[test]
+fn a_negated_selection_at_any_depth_is_an_exclusion_of_its_branch() {
+    let rule = |condition: &str| {
+        let text = format!(
+            "title: t\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    a:\n        Image|endswith: '\\a.exe'\n    b:\n        Image|endswith: '\\b.exe'\n    filter:\n        CommandLine|contains: 'x'\n    filter_2:\n        User: 'SYSTEM'\n    condition: {condition}\n"
+        );
+        let q = lower(&text);
+        q.inline
+            .iter()
+            .map(|e| (e.name.clone().unwrap(), e.scoped))
+            .collect::<Vec<_>>()
+    };
+    // SigmaHQ PR #6180's shape: the filter binds to the first branch only.
+    assert_eq!(rule("(a and not filter) or b"), [("filter".to_string(), true)]);
+    assert_eq!(rule("a and not not not filter"), [("filter".to_string(), false)]);
+    // `not (x and y)` is one exclusion of both selections.
+    assert_eq!(
+        rule("a and not (filter and filter_2)"),
+        [("filter, filter_2".to_string(), false)]
+    );
+    // A branch that is only a negation is what that branch detects.
+    assert!(rule("a or not filter").is_empty());
+}

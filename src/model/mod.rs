@@ -19,8 +19,11 @@ pub struct RuleQuery {
     /// Why the query does not compile in KQL (FPX403); empty when it does, as far as
     /// fpx can tell.
     pub errors: Vec<QueryError>,
-    /// The conjuncts of D that are exclusions of the rest of it.
+    /// The exclusions written in D, wherever they bind.
     pub inline: Vec<InlineExclusion>,
+    /// D with every inline exclusion replaced by `true`: what the rule matches before
+    /// its exclusions (the replay counts those apart). `None` when D has none.
+    pub unexcluded: Option<Pred>,
 }
 
 impl RuleQuery {
@@ -37,6 +40,7 @@ impl RuleQuery {
             output_columns: Vec::new(),
             errors: Vec::new(),
             inline: Vec::new(),
+            unexcluded: None,
             notes: vec![QueryNote {
                 span,
                 message,
@@ -76,11 +80,19 @@ pub struct InlineExclusion {
     pub span: Span,
     /// What it suppresses: the negation of the conjunct (atom spans index the query).
     pub suppresses: Pred,
-    /// The rule's detection without its exclusions (this one and the others): what
-    /// the exclusion is judged against. Overlaps between exclusions are FPX107's.
+    /// What the exclusion is judged against: for a conjunct of D, the rule's detection
+    /// without its exclusions (this one and the others: overlaps between exclusions are
+    /// FPX107's); for one inside an `or` branch ([`InlineExclusion::scoped`]), the events
+    /// whose alerting it decides (see [`scoped_exclusions`]).
     pub rest: Pred,
     /// The name the rule gives it (a Sigma filter selection), if any.
     pub name: Option<String>,
+    /// Whether it binds to part of D only (a conjunct inside an `or` branch): then an
+    /// event it suppresses is one in `rest` it matches, and `rest` is not D's rows.
+    pub scoped: bool,
+    /// The conjunction it sits in (0: D's own conjuncts). Exclusions of one conjunction
+    /// are judged on the same events, so only they can subsume each other (FPX107).
+    pub group: usize,
 }
 
 /// The field name opaque conditions are parked under until their polarity is known;
@@ -110,3 +122,6 @@ pub(crate) fn approximate(pred: &Pred, positive: bool) -> Pred {
         other => other.clone(),
     }
 }
+
+mod scope;
+pub use scope::{Finish, Scoped, scoped_exclusions};
