@@ -121,13 +121,25 @@ pub enum Value {
         written: String,
         text: String,
     },
+    /// Sigma's `null`: what an absent (or null) field holds, which is not the empty
+    /// string. Only the Sigma front-end writes it, in `F == null` (see [`NULL`]).
+    Null,
 }
+
+/// The text [`Value::Null`] compares as: a NUL, which no field of a real event holds.
+/// The logic reads it as any other text, so a null field is a value of its own; an
+/// event that lacks a field holds it for the null test (`F == null`) and the empty text
+/// for every other test (KQL's reading). The Sigma front-end guards the tests an empty
+/// text passes (`F: ''`, regular expressions, `?`) with `F != null`, so that in Sigma an
+/// absent field matches nothing but `null`.
+pub const NULL: &str = "\0";
 
 impl Value {
     /// The text the value compares as.
     pub fn text(&self) -> &str {
         match self {
             Value::Str(s) | Value::Num(s) | Value::DateTime { text: s, .. } => s,
+            Value::Null => NULL,
             Value::Bool(true) => "true",
             Value::Bool(false) => "false",
         }
@@ -235,7 +247,24 @@ impl Atom {
     /// Truth of the atom on an event.
     pub fn eval(&self, event: &Event) -> bool {
         let read = |f: &str| event.get(f).map(String::as_str).unwrap_or("");
+        if self.is_null_test() && !event.contains_key(&self.field) {
+            return !self.negated;
+        }
         self.eval_texts(read(&self.field), self.other_field().map_or("", read))
+    }
+
+    /// Whether the atom is Sigma's null test, `F == null` (negated or not).
+    pub fn is_null_test(&self) -> bool {
+        self.op == Op::Equals && matches!(self.values.as_slice(), [Value::Null])
+    }
+
+    /// Truth of the atom on an event that lacks its field: the null test holds, every
+    /// other test reads the empty text (see [`NULL`]).
+    pub fn eval_absent(&self) -> bool {
+        match self.is_null_test() {
+            true => !self.negated,
+            false => self.eval_texts("", ""),
+        }
     }
 }
 

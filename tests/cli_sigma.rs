@@ -71,8 +71,8 @@ fn sigma_filters_are_judged_as_inline_exclusions() {
     );
     // A renamed certutil (its OriginalFileName kept) passes the bitsadmin filter.
     assert_eq!(codes(&inline("bitsadmin")), ["FPX304"]);
-    // File events have no ParentImage: the filter never applies.
-    let parent = inline("explorer.exe");
+    // File events have no ParentUser: the filter never applies.
+    let parent = inline("AUTHORITY");
     assert_eq!(codes(&parent), ["FPX105", "FPX202"]);
     assert_eq!(parent["line"], 15);
 }

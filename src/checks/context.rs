@@ -302,7 +302,7 @@ fn resolve_fields(pred: &Pred, context: &RuleContext) -> Resolved {
 /// string when the table lacks its field.
 fn column_atom(a: &crate::pred::Atom, renamed: &[(String, &Column)], absent: &[String]) -> Pred {
     if absent.contains(&a.field) {
-        return if a.eval_text("") { Pred::True } else { Pred::False };
+        return if a.eval_absent() { Pred::True } else { Pred::False };
     }
     let mut a = a.clone();
     if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {

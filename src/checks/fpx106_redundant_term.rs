@@ -37,7 +37,10 @@ pub(super) static INFO: CodeInfo = CodeInfo {
 };
 
 pub(super) fn finding(text: &str, pred: &Pred) -> Option<Finding> {
-    let terms = redundant_terms(pred);
+    let mut terms = redundant_terms(pred);
+    // Sigma's `F: ''` is `F == "" and isnotnull(F)`: the guard says what an absent field
+    // reads as, and is no term the author wrote.
+    terms.retain(|t| !matches!(&t.term, Pred::Atom(a) if a.is_null_test() && a.negated));
     let first = terms.first()?;
     let span = first.span.clone().unwrap_or(0..text.len());
     let more = match terms.len() {

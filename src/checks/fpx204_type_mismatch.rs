@@ -69,6 +69,7 @@ fn literal_type(value: &Value) -> &'static str {
         Value::Num(text) if text.contains(['.', 'e', 'E']) => "real",
         Value::Num(_) => "long",
         Value::DateTime { .. } => "datetime",
+        Value::Null => "null",
     }
 }
 

@@ -66,9 +66,23 @@ pub(super) fn finding(
     domains: &Domains,
     scoped: bool,
 ) -> Option<Finding> {
-    let both = Pred::And(vec![detection.clone(), on_table.clone()]);
+    let mut both = Pred::And(vec![detection.clone(), on_table.clone()]);
     if !pred.atoms().iter().any(|a| attacker(&a.field)) {
         return None;
+    }
+    // An attacker chooses a field's value, not whether the log source records it: the
+    // values they set are never Sigma's null.
+    let mut nullable: Vec<&str> = Vec::new();
+    for a in both.atoms() {
+        if a.is_null_test() && attacker(&a.field) && !nullable.contains(&a.field.as_str()) {
+            nullable.push(&a.field);
+        }
+    }
+    if !nullable.is_empty() {
+        let guards = nullable.iter().map(|f| {
+            Pred::Atom(Atom::new(f, crate::pred::Op::Equals, true, true, vec![crate::pred::Value::Null]))
+        });
+        both = Pred::And(std::iter::once(both.clone()).chain(guards).collect());
     }
     // A field compared with another (`A == B`) where only one side is the attacker's:
     // what the attacker can do then depends on the other side's value, not only on the

@@ -388,7 +388,13 @@ pub fn analyze_bytes(bytes: &[u8], table: Option<&str>) -> ExclusionAnalysis {
 
 /// Renders an event as `{field: "value", ...}` for messages.
 pub fn describe_event(event: &Event) -> String {
-    let fields: Vec<String> = event.iter().map(|(k, v)| format!("{k}: {v:?}")).collect();
+    let fields: Vec<String> = event
+        .iter()
+        .map(|(k, v)| match v.as_str() {
+            crate::pred::NULL => format!("{k}: null"),
+            v => format!("{k}: {v:?}"),
+        })
+        .collect();
     format!("{{{}}}", fields.join(", "))
 }
 

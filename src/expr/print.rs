@@ -91,6 +91,13 @@ pub fn write_atom(atom: &Atom, subject: &str, as_text: bool, out: &mut String) {
         }
         return;
     }
+    if atom.is_null_test() {
+        // Sigma's `F: null`: KQL's nearest is `isnull` (a string is never null there).
+        out.push_str(if atom.negated { "isnotnull(" } else { "isnull(" });
+        out.push_str(subject);
+        out.push(')');
+        return;
+    }
     if let Some(other) = atom.other_field() {
         // Two columns: the other is a name, not a literal.
         out.push_str(subject);
@@ -176,6 +183,7 @@ pub fn print_value(value: &Value) -> String {
         Value::Num(text) => text.clone(),
         Value::Bool(b) => b.to_string(),
         Value::DateTime { written, .. } => written.clone(),
+        Value::Null => "null".to_string(),
         Value::Str(s) => {
             if s.contains('\\') && !s.contains(['"', '\n', '\r']) {
                 return format!("@\"{s}\"");

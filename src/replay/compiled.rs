@@ -117,6 +117,8 @@ pub enum Test {
     Other(Box<Atom>),
     /// The text equals another field's (in this slot).
     Same(usize),
+    /// Sigma's null test: the field is absent (or holds the null text).
+    Null,
 }
 
 /// Compiles `pred`, whose fields have slots in `fields` ([`Fields::register`]).
@@ -140,6 +142,7 @@ fn compile_or(ps: &[Pred], fields: &Fields) -> Node {
         match p {
             Pred::Atom(a)
                 if !a.negated
+                    && !a.is_null_test()
                     && matches!(a.op, Op::Contains | Op::Equals | Op::In)
                     && !a.values.iter().any(Value::is_datetime) =>
             {
@@ -206,6 +209,7 @@ fn atom(a: &Atom, fields: &Fields) -> Node {
     let cs = a.case_sensitive;
     let value = || fold(a.value().text(), cs).into_bytes();
     let test = match a.op {
+        _ if a.is_null_test() => Test::Null,
         // A datetime compares as an instant, not as text.
         _ if a.values.iter().any(Value::is_datetime) => Test::Other(Box::new(a.clone())),
         Op::Equals => Test::Equals(value()),
@@ -254,6 +258,7 @@ impl Node {
                     // `eval_text` applies the atom's negation itself.
                     Test::Other(atom) => atom.eval_text(slots.text(*slot)),
                     Test::Same(other) => slots.text(*slot) == slots.text(*other),
+                    Test::Null => !slots.present(*slot) || slots.text(*slot) == crate::pred::NULL,
                     _ => {
                         let text = if *cs { slots.text(*slot) } else { slots.lower(*slot) }.as_bytes();
                         match test {
@@ -264,7 +269,7 @@ impl Node {
                             Test::ContainsAny(ac) => ac.is_match(text),
                             Test::EqualsAny(set) => set.contains(text),
                             Test::Regex(re) => std::str::from_utf8(text).is_ok_and(|t| re.is_match(t)),
-                            Test::Other(_) | Test::Same(_) => unreachable!("handled above"),
+                            Test::Other(_) | Test::Same(_) | Test::Null => unreachable!("handled above"),
                         }
                     }
                 };
@@ -466,7 +471,8 @@ fn necessary(pred: &Pred) -> Option<Vec<(String, String)>> {
             .max_by_key(String::len)
             .map(|l| vec![(a.field.clone(), l)]),
         // A datetime equals texts other than its own (`2024-01-01 00:00`): no literal.
-        Pred::Atom(a) if a.values.iter().any(Value::is_datetime) => None,
+        // Nor does an absent field hold one (Sigma's `null`).
+        Pred::Atom(a) if a.values.iter().any(Value::is_datetime) || a.is_null_test() => None,
         Pred::Atom(a)
             if !a.negated
                 && matches!(

@@ -12,10 +12,12 @@
 //! `windash` (the five dash characters); `base64`, `base64offset`, `wide`/`utf16*`;
 //! `cidr` on dotted IPv4 addresses; `gt/gte/lt/lte`; `exists`; `null` and `''`; `1 of`
 //! / `all of` / `them`; keywords (field-less values) search the event's whole text, the
-//! field `_raw`. A field an event lacks reads as the empty string, so `null`, `''` and
-//! `exists: false` are one condition. What cannot be decided (`fieldref`, `expand`
-//! placeholders, time parts, IPv6 ranges beyond the first group, `N of` with N > 1) is
-//! over-approximated soundly and noted (FPX401).
+//! field `_raw`. A field an event lacks is null, which is not `''`: `null` and
+//! `exists: false` test null, `exists: true` and a lone `*` not null (see
+//! `crate::pred::NULL`). What cannot be decided (`fieldref`, `expand` placeholders, time
+//! parts, IPv6 ranges beyond the first group, `N of` with N > 1, look-around and other
+//! regular expressions the `regex` crate refuses) is over-approximated soundly and noted
+//! (FPX401).
 
 mod layout;
 mod values;

@@ -33,7 +33,7 @@ fn a_rule_lowers_to_d_and_its_filters_to_inline_exclusions() {
     assert_eq!(q.inline[0].name.as_deref(), Some("filter_main_system"));
     assert_eq!(print(&q.inline[0].suppresses), r#"User contains "SYSTEM""#);
     assert_eq!(&RULE[q.inline[0].span.clone()], "User|contains: 'SYSTEM'");
-    assert_eq!(print(&q.inline[1].suppresses), r#"ParentImage =~ """#);
+    assert_eq!(print(&q.inline[1].suppresses), "isnull(ParentImage)");
     // The atoms point at their item's line.
     let atom = q.inline[0].suppresses.atoms()[0].span.clone();
     assert_eq!(&RULE[atom], "User|contains: 'SYSTEM'");
@@ -64,7 +64,21 @@ fn modifiers_follow_the_specification() {
         r#"CommandLine contains "a" and CommandLine contains "b""#
     );
     assert_eq!(rule("EventID|gte: 4624").0, "EventID >= 4624");
-    assert_eq!(rule("Image|exists: true").0, r#"Image != """#);
+    assert_eq!(rule("Image|exists: true").0, "isnotnull(Image)");
+    // Sigma tells null (an absent field) from the empty string; a lone `*` is any value.
+    assert_eq!(rule("Image: null").0, "isnull(Image)");
+    assert_eq!(rule("Image: ''").0, r#"Image =~ "" and isnotnull(Image)"#);
+    assert_eq!(rule("Image: '*'").0, "isnotnull(Image)");
+    assert_eq!(
+        rule("Image: '?'").0,
+        r#"Image matches regex "(?is)^.$" and isnotnull(Image)"#
+    );
+    assert_eq!(
+        rule("Image|re: '.*'").0,
+        r#"Image matches regex ".*" and isnotnull(Image)"#
+    );
+    // A look-ahead is beyond the regex engine: unknown (FPX401), not "never".
+    assert!(!rule("Image|re: '(?=a)a'").1);
     assert_eq!(
         rule("DestinationIp|cidr: '10.0.0.0/8'").0,
         r#"DestinationIp startswith_cs "10.""#
@@ -90,8 +104,11 @@ fn modifiers_follow_the_specification() {
         rule("Image: 'cmd?.exe'").0,
         r#"Image matches regex @"(?is)^cmd.\.exe$""#
     );
-    assert_eq!(rule("Image: '*'").0, r#"Image != """#);
-    assert_eq!(rule("CommandLine|neq: 'x'").0, r#"not (CommandLine =~ "x")"#);
+    assert_eq!(rule("Image: '**'").0, "isnotnull(Image)");
+    assert_eq!(
+        rule("CommandLine|neq: 'x'").0,
+        r#"not (CommandLine =~ "x") and isnotnull(CommandLine)"#
+    );
     assert_eq!(rule("EventID|lte: 10").0, "EventID <= 10");
     assert_eq!(rule("EventID|lt: 10").0, "EventID < 10");
     assert_eq!(rule("EventID|gt: 10").0, "EventID > 10");

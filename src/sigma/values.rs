@@ -42,8 +42,8 @@ pub fn lower_item(field: &str, modifiers: &[Modifier], values: &[SigmaValue], sp
             [SigmaValue::String(s)] if s.original.eq_ignore_ascii_case("false") => false,
             _ => return Err(format!("`{field}|exists` takes true or false")),
         };
-        // An absent field reads as empty: `exists` is "not empty".
-        return Ok(atom(Op::Equals, exists, true, Value::Str(String::new())));
+        // Present, even if empty: not null.
+        return Ok(atom(Op::Equals, exists, true, Value::Null));
     }
     let numeric = [
         (Modifier::Gt, Op::Gt),
@@ -76,7 +76,7 @@ pub fn lower_item(field: &str, modifiers: &[Modifier], values: &[SigmaValue], sp
                 flags.push(f);
             }
         }
-        let preds: Vec<Pred> = values
+        let preds: Result<Vec<Pred>, String> = values
             .iter()
             .map(|v| {
                 let pattern = v.to_string();
@@ -85,10 +85,23 @@ pub fn lower_item(field: &str, modifiers: &[Modifier], values: &[SigmaValue], sp
                 } else {
                     format!("(?{flags}){pattern}")
                 };
-                atom(Op::MatchesRegex, false, true, Value::Str(pattern))
+                // Look-around and back-references (PCRE, which Sigma backends pass on)
+                // are beyond the regex engine fpx decides with: unknown, not "never".
+                match regex::Regex::new(&pattern) {
+                    Ok(re) => Ok(not_null(
+                        field,
+                        &re,
+                        atom(Op::MatchesRegex, false, true, Value::Str(pattern)),
+                        &span,
+                    )),
+                    Err(e) => Err(format!(
+                        "`{field}|re` uses a construct fpx's regular expressions do not decide ({})",
+                        e.to_string().lines().last().unwrap_or("").trim()
+                    )),
+                }
             })
             .collect();
-        return Ok(combine(preds, has(Modifier::All)));
+        return Ok(combine(preds?, has(Modifier::All)));
     }
     if has(Modifier::Cidr) {
         let preds: Result<Vec<Pred>, String> = values
@@ -108,7 +121,10 @@ pub fn lower_item(field: &str, modifiers: &[Modifier], values: &[SigmaValue], sp
     let mut preds = Vec::new();
     for value in values {
         let pieces = match value {
-            SigmaValue::Null => vec![Vec::new()],
+            SigmaValue::Null => {
+                preds.push(atom(Op::Equals, false, true, Value::Null));
+                continue;
+            }
             SigmaValue::Integer(n) => vec![vec![Piece::Text(n.to_string())]],
             SigmaValue::Float(n) => vec![vec![Piece::Text(n.to_string())]],
             SigmaValue::Bool(b) => vec![vec![Piece::Text(b.to_string())]],
@@ -130,7 +146,11 @@ pub fn lower_item(field: &str, modifiers: &[Modifier], values: &[SigmaValue], sp
             Pred::Or(variants)
         };
         preds.push(if has(Modifier::Neq) {
-            Pred::Not(Box::new(pred))
+            // Differs from the value: a null field differs from nothing (rsigma-eval).
+            Pred::And(vec![
+                Pred::Not(Box::new(pred)),
+                atom(Op::Equals, true, true, Value::Null),
+            ])
         } else {
             pred
         });
@@ -327,15 +347,19 @@ fn matcher(field: &str, pieces: &[Piece], cased: bool, span: &Span) -> Pred {
             ..Atom::new(field, op, false, cased, vec![Value::Str(value.to_string())])
         })
     };
-    match pieces {
-        [] => atom(Op::Equals, ""),
-        [Piece::Text(t)] => atom(Op::Equals, t),
-        // A lone wildcard matches any value the field has: the field exists. An absent
-        // field reads as empty, so this is "not empty" (as `field:*` in SIEM queries).
-        [Piece::Any] => Pred::Atom(Atom {
+    let null = |negated: bool| {
+        Pred::Atom(Atom {
             span: span.clone(),
-            ..Atom::new(field, Op::Equals, true, true, vec![Value::Str(String::new())])
-        }),
+            ..Atom::new(field, Op::Equals, negated, true, vec![Value::Null])
+        })
+    };
+    match pieces {
+        // The empty string, which a field that is absent (null) does not hold.
+        [] => Pred::And(vec![atom(Op::Equals, ""), null(true)]),
+        [Piece::Text(t)] => atom(Op::Equals, t),
+        // A lone wildcard matches any value the field has, the empty one too: the
+        // field is not null (the specification; rsigma-eval and pySigma agree).
+        [Piece::Any] => null(true),
         [Piece::Any, Piece::Text(t), Piece::Any] => atom(Op::Contains, t),
         [Piece::Text(t), Piece::Any] => atom(Op::StartsWith, t),
         [Piece::Any, Piece::Text(t)] => atom(Op::EndsWith, t),
@@ -350,11 +374,28 @@ fn matcher(field: &str, pieces: &[Piece], cased: bool, span: &Span) -> Pred {
                 }
             }
             re.push('$');
-            Pred::Atom(Atom {
+            let compiled = regex::Regex::new(&re).expect("escaped text and wildcards are a valid pattern");
+            let test = Pred::Atom(Atom {
                 span: span.clone(),
                 ..Atom::new(field, Op::MatchesRegex, false, true, vec![Value::Str(re)])
-            })
+            });
+            not_null(field, &compiled, test, span)
         }
+    }
+}
+
+/// A regular expression test that an absent field must not pass: guarded by "not
+/// null" when the pattern matches the empty text (what an absent field reads as) or the
+/// null text (`?`, `.*`).
+fn not_null(field: &str, re: &regex::Regex, test: Pred, span: &Span) -> Pred {
+    if re.is_match("") || re.is_match(crate::pred::NULL) {
+        let guard = Pred::Atom(Atom {
+            span: span.clone(),
+            ..Atom::new(field, Op::Equals, true, true, vec![Value::Null])
+        });
+        Pred::And(vec![test, guard])
+    } else {
+        test
     }
 }
 
