@@ -16,8 +16,9 @@ use crate::pred::Pred;
 /// keeps); what it suppresses is the conjunct's negation.
 pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, table: &str) -> ScenarioResult {
     let text = rule.query.get(e.span.clone()).unwrap_or("").to_string();
+    let suppresses = relative(&e.suppresses, e.span.start);
     let parsed = ParseOutcome::Parsed(ParsedExclusion {
-        pred: relative(&e.suppresses, e.span.start),
+        pred: suppresses.clone(),
         irregularities: Vec::new(),
     });
     let context = RuleContext {
@@ -26,6 +27,21 @@ pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, ta
         scoped: e.scoped,
     };
     let mut result = in_context(analyze_outcome(&text, parsed), Some(&context));
+    // A keep-clause of alternatives (`f !contains a or f !contains b`) that drops some
+    // events but not the ones meant: judged only when nothing worse was found.
+    let judged = [Code::Fpx102, Code::Fpx104, Code::Fpx105]
+        .iter()
+        .any(|&c| result.has(c));
+    if e.alternatives && !judged {
+        let domains = crate::schema::schema().domains(table);
+        if let Some(f) = super::fpx103_inverted_exclusion::meant_and(&text, &suppresses, &e.rest, domains) {
+            // The root cause: an attacker matching every test is an echo of it.
+            let findings = &mut result.analysis.findings;
+            findings.retain(|f| f.kind.code != Code::Fpx304);
+            findings.push(f);
+            findings.sort_by_key(|f| f.kind.code);
+        }
+    }
     // Names in a KQL query are checked by FPX403 (a Sigma filter's fields are checked
     // here, against the log source); a fix rewrites what is suppressed, so the conjunct
     // that keeps events becomes its `not(...)`.

@@ -78,7 +78,8 @@ fn always_true_proof_uses_the_exclusions_own_values() {
 #[case(r#"f !in ("a", "b")"#, true)]
 #[case(r#"f !~ "a" or g != "b""#, true)]
 #[case(r#"f == "a" and g == "b""#, false)]
-#[case(r#"f !contains "a" or g !contains "b""#, false)]
+// A keep-filter of any operator (issue 28), not only of equalities.
+#[case(r#"f !contains "a" or g !contains "b""#, true)]
 #[case(r#"f == "a""#, false)]
 fn inverted_definition(#[case] text: &str, #[case] inverted: bool) {
     let a = analyze_exclusion(text);
@@ -651,4 +652,51 @@ query: |
         .map(|f| f.kind.code)
         .collect();
     assert!(codes.is_empty(), "{codes:?}");
+}
+
+/// A keep-filter of any operator is inverted, as `!=` chains are: it suppresses
+/// everything but the events the tests match. One mixed with a positive test is not.
+#[rstest]
+#[case(r#"CommandLine !contains "backup" or CommandLine !contains "nightly""#, true)]
+#[case(r#"not(FileName has "a") or not(FolderPath has "b")"#, true)]
+#[case(r#"FolderPath !startswith @"C:\Tools""#, true)]
+#[case(r#"FileName == "a.exe" and CommandLine !contains "x""#, false)]
+#[case(r#"CommandLine !contains "backup" and CommandLine !contains "nightly""#, true)]
+#[case(r#"CommandLine contains "backup" and CommandLine !contains "nightly""#, false)]
+fn keep_filters_of_any_operator_are_inverted(#[case] text: &str, #[case] inverted: bool) {
+    let a = analyze_exclusion(text);
+    assert_eq!(
+        a.findings.iter().any(|f| f.kind.code == Code::Fpx103),
+        inverted,
+        "{text}"
+    );
+}
+
+/// The #1341 shape inline: a `where` keep-clause of one field's alternatives joined
+/// with `or` keeps nearly everything; FPX103 with an event that still alerts, and the
+/// `and` fix. Tests of two fields (a parent-child pair) are a real exclusion.
+#[test]
+fn a_keep_clause_of_alternatives_joined_with_or_is_inverted() {
+    let check = |query: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("id: r\nname: keep\nquery: |\n  {}\n", query.replace('\n', "\n  "));
+        std::fs::write(dir.path().join("r.yaml"), text).unwrap();
+        let report = check_corpus(crate::corpus::load(&[dir.path().to_path_buf()]), None);
+        report.rules[0]
+            .inline
+            .iter()
+            .map(|s| {
+                let codes: Vec<&str> = s.findings().iter().map(|f| f.kind.code.as_str()).collect();
+                (s.exclusion.clone(), codes.join(","))
+            })
+            .collect::<Vec<_>>()
+    };
+    let found = check(
+        r#"DeviceProcessEvents
+| where FileName =~ "rundll32.exe"
+| where FolderPath !contains @"\windows\system32" or FolderPath !contains @"\windows\syswow64"
+| where FileName !~ "a.exe" or InitiatingProcessFileName !~ "b.exe""#,
+    );
+    assert_eq!(found[0].1, "FPX103", "{found:?}");
+    assert!(!found[1].1.contains("FPX103"), "{found:?}");
 }

@@ -26,7 +26,7 @@ pub fn inline_exclusions(detection: &Pred, finish: Finish, exact: bool) -> (Vec<
     scoped_exclusions(detection, &classify, finish, exact)
 }
 
-/// A negated test (or `not(...)` of tests) on constants: every part is a comparison with
+/// A negated test (a `not(...)` of tests, or an `or` of negated tests) on constants: every part is a comparison with
 /// a literal (no approximated condition), none is an emptiness test, and the whole is
 /// written negatively.
 fn removes_by_constants(p: &Pred) -> bool {
@@ -42,12 +42,15 @@ fn removes_by_constants(p: &Pred) -> bool {
             Pred::True | Pred::False => false,
         }
     }
-    let negative = match p {
+    let negative = |p: &Pred| match p {
         Pred::Not(_) => true,
         Pred::Atom(a) => a.negated,
         _ => false,
     };
-    negative && constants_only(p)
+    // A keep-filter written with `or` (`a !contains x or b !has y`) removes the events
+    // that match every test: an exclusion too.
+    let keep_filter = matches!(p, Pred::Or(items) if items.len() >= 2 && items.iter().all(negative));
+    (negative(p) || keep_filter) && constants_only(p)
 }
 
 #[cfg(test)]

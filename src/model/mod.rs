@@ -93,6 +93,10 @@ pub struct InlineExclusion {
     /// The conjunction it sits in (0: D's own conjuncts). Exclusions of one conjunction
     /// are judged on the same events, so only they can subsume each other (FPX107).
     pub group: usize,
+    /// Whether the conjunct is an `or` of negated tests of one field with one operator
+    /// (`f !contains "a" or f !contains "b"`): a keep-clause that holds for nearly every
+    /// event, where `and` was meant (FPX103).
+    pub alternatives: bool,
 }
 
 /// The field name opaque conditions are parked under until their polarity is known;

@@ -96,10 +96,29 @@ pub fn scoped_exclusions(
                 name: x.scoped.name.clone(),
                 scoped,
                 group: if scoped { x.group + 1 } else { 0 },
+                alternatives: alternatives(&x.conjunct),
             }
         })
         .collect();
     (exclusions, Some(unexcluded))
+}
+
+/// Whether `p` is an `or` of two or more negated tests of one field with one operator
+/// that takes one value (see [`InlineExclusion::alternatives`]).
+fn alternatives(p: &Pred) -> bool {
+    let Pred::Or(items) = p else { return false };
+    let atoms: Vec<&Atom> = items
+        .iter()
+        .filter_map(|i| match i {
+            Pred::Atom(a) if a.negated && !a.op.takes_list() && a.other_field().is_none() => Some(a),
+            _ => None,
+        })
+        .collect();
+    atoms.len() == items.len()
+        && atoms.len() >= 2
+        && atoms
+            .iter()
+            .all(|a| a.field == atoms[0].field && a.op == atoms[0].op && !a.is_null_test())
 }
 
 /// `p` with double negations dropped at its top.
