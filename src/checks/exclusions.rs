@@ -16,6 +16,20 @@ use crate::pred::Pred;
 /// keeps); what it suppresses is the conjunct's negation.
 pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, table: &str) -> ScenarioResult {
     let text = rule.query.get(e.span.clone()).unwrap_or("").to_string();
+    let name = inline_name(e, index);
+    let at = query_span(rule, &e.span).start;
+    let regexes = [&e.rest, &e.suppresses]
+        .iter()
+        .flat_map(|p| p.atoms())
+        .filter(|a| a.op == crate::pred::Op::MatchesRegex)
+        .count();
+    if e.scoped && regexes > MAX_SCOPED_REGEXES {
+        let why = format!(
+            "fpx does not judge this exclusion: the `or` branch it binds to is decided with {regexes} regular expressions (wildcard patterns), past the {MAX_SCOPED_REGEXES} it decides quickly"
+        );
+        let result = not_judged(&text, why);
+        return placed(&rule.file, &rule.source, at, name, text, result, Origin::Inline);
+    }
     let suppresses = relative(&e.suppresses, e.span.start);
     let parsed = ParseOutcome::Parsed(ParsedExclusion {
         pred: suppresses.clone(),
@@ -64,9 +78,38 @@ pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, ta
             }
         }
     }
-    let name = inline_name(e, index);
-    let at = query_span(rule, &e.span).start;
     placed(&rule.file, &rule.source, at, name, text, result, Origin::Inline)
+}
+
+/// Most regular expressions a branch-scoped exclusion's decision may involve: the events
+/// a branch decides are read under `not`, and many wildcard patterns on one field there
+/// make the automata search run for seconds to answer "unknown" (a SigmaHQ rule's
+/// `UserAccountControl` flags: 48 `?` patterns).
+const MAX_SCOPED_REGEXES: usize = 24;
+
+/// The result of an exclusion fpx does not judge either way: FPX401 on its first line,
+/// no other finding.
+fn not_judged(text: &str, why: String) -> super::context::InContext {
+    let note = crate::model::QueryNote {
+        span: 0..text.len(),
+        message: why,
+        fatal: true,
+        correlates: false,
+    };
+    let first_line = text.lines().next().map_or(0, str::len);
+    let mut result = in_context(
+        analyze_outcome(
+            text,
+            ParseOutcome::Parsed(ParsedExclusion {
+                pred: Pred::True,
+                irregularities: Vec::new(),
+            }),
+        ),
+        None,
+    );
+    result.analysis.classification = None;
+    result.analysis.findings = vec![super::fpx401_unsupported_query::finding(&note, 0..first_line)];
+    result
 }
 
 /// The name an inline exclusion is reported under: `filter NAME` for a Sigma filter,
@@ -97,31 +140,13 @@ pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pre
         }
         // A condition fpx cannot lower exactly cannot be judged either way: FPX401 (the
         // filter is valid Sigma; fpx cannot decide it), and no other finding.
-        None => {
-            let note = crate::model::QueryNote {
-                span: 0..text.len(),
-                message: format!(
-                    "fpx cannot judge this meta-filter: {}",
-                    f.why.as_deref().unwrap_or("its condition is not lowered")
-                ),
-                fatal: true,
-                correlates: false,
-            };
-            let first_line = text.lines().next().map_or(0, str::len);
-            let mut result = in_context(
-                analyze_outcome(
-                    &text,
-                    ParseOutcome::Parsed(ParsedExclusion {
-                        pred: Pred::True,
-                        irregularities: Vec::new(),
-                    }),
-                ),
-                None,
-            );
-            result.analysis.classification = None;
-            result.analysis.findings = vec![super::fpx401_unsupported_query::finding(&note, 0..first_line)];
-            result
-        }
+        None => not_judged(
+            &text,
+            format!(
+                "fpx cannot judge this meta-filter: {}",
+                f.why.as_deref().unwrap_or("its condition is not lowered")
+            ),
+        ),
     };
     for finding in &mut result.analysis.findings {
         finding.fix = None;

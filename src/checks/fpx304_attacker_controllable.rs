@@ -10,6 +10,13 @@
 //! exactly (or not reported when the logic cannot decide); fpx proves it with two
 //! events that differ only in attacker fields.
 //!
+//! Each finding says what the cheapest bypass costs (`schemas/bypass.yaml`): *free*,
+//! text the attacker writes (a command line, a URL, a substring anywhere in a path);
+//! *user*, a name or path a normal user creates; *admin*, a path in a folder only an
+//! administrator writes, an HKLM key, a service. The tier is decided: the same exact
+//! decision, with every test costing more than the tier read as out of reach. An
+//! admin-only bypass is reported as info.
+//!
 //! ## Why it matters
 //! `ProcessCommandLine contains "schtasks.exe"` is a free pass: the attacker adds the
 //! word to their command line and the alert is gone.
@@ -34,7 +41,8 @@
 
 use super::{Code, Finding, CodeInfo, Severity, describe_event, whole_span};
 use crate::logic::{Domains, SatResult, sat_in};
-use crate::pred::{Atom, Event, Pred};
+use crate::pred::{Atom, Event, Op, Pred};
+use crate::schema::{Bypass, FieldKind, field_kind, protected_key, protected_path};
 
 pub(super) static INFO: CodeInfo = CodeInfo {
     code: Code::Fpx304,
@@ -66,10 +74,71 @@ pub(super) fn finding(
     domains: &Domains,
     scoped: bool,
 ) -> Option<Finding> {
-    let mut both = Pred::And(vec![detection.clone(), on_table.clone()]);
-    if !pred.atoms().iter().any(|a| attacker(&a.field)) {
+    // The columns the exclusion reads (a pseudo-ECS or aliased name is its column).
+    if !on_table.atoms().iter().any(|a| attacker(&a.field)) {
         return None;
     }
+    // The cheapest bypass: the exclusion with every attacker test that needs more than
+    // `tier` read as unreachable, from free up to the exclusion as it is.
+    let needed = cost(on_table, true, attacker);
+    let tiers = [Bypass::Free, Bypass::User, Bypass::Admin];
+    let (bypass, proof) = tiers
+        .into_iter()
+        .filter(|&tier| tier <= needed)
+        .find_map(|tier| {
+            let reachable = if tier == needed {
+                on_table.clone()
+            } else {
+                within(on_table, true, tier, attacker)
+            };
+            switch_on(&reachable, detection, attacker, domains).map(|proof| (tier, proof))
+        })?;
+    let Proof { before, after, changes } = proof;
+    let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
+    let mut f = Finding::new(
+        &INFO,
+        format!(
+            "an attacker can switch this exclusion on for every alert {} (bypass {}): setting {} suppresses the alert",
+            if scoped { "only its `or` branch raises" } else { "of the rule" },
+            bypass.describe(),
+            describe_event(&changes)
+        ),
+        whole_span(text, pred),
+        format!("true when the attacker sets {}", fields.join(", ")),
+    );
+    f.help = Some(format!(
+        "the alert {} is not suppressed; with {} it is. Anchor the exclusion on fields the attacker cannot choose",
+        describe_event(&before),
+        describe_event(&changes)
+    ));
+    f.witness = Some(after);
+    f.severity = bypass_severity(bypass);
+    f.bypass = Some(bypass);
+    Some(f)
+}
+
+/// The severity of an FPX304 by what the bypass costs: one only an administrator can
+/// make is worth knowing, not a warning.
+pub fn bypass_severity(bypass: Bypass) -> Severity {
+    match bypass {
+        Bypass::Free | Bypass::User => Severity::Warning,
+        Bypass::Admin => Severity::Info,
+    }
+}
+
+/// Two events that prove the exclusion can be switched on: an alert it does not
+/// suppress, the same alert with the attacker's values, and those values.
+struct Proof {
+    before: Event,
+    after: Event,
+    changes: Event,
+}
+
+/// Whether every alert of `detection` can be moved into `on_table` by changing
+/// attacker columns alone (decided exactly, `None` when not or when the logic cannot
+/// decide), with the proof.
+fn switch_on(on_table: &Pred, detection: &Pred, attacker: &dyn Fn(&str) -> bool, domains: &Domains) -> Option<Proof> {
+    let mut both = Pred::And(vec![detection.clone(), on_table.clone()]);
     // An attacker chooses a field's value, not whether the log source records it: the
     // values they set are never Sigma's null.
     let mut nullable: Vec<&str> = Vec::new();
@@ -131,24 +200,59 @@ pub(super) fn finding(
         .filter(|(k, v)| before.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
-    let mut f = Finding::new(
-        &INFO,
-        format!(
-            "an attacker can switch this exclusion on for every alert {}: setting {} suppresses the alert",
-            if scoped { "only its `or` branch raises" } else { "of the rule" },
-            describe_event(&changes)
-        ),
-        whole_span(text, pred),
-        format!("true when the attacker sets {}", fields.join(", ")),
-    );
-    f.help = Some(format!(
-        "the alert {} is not suppressed; with {} it is. Anchor the exclusion on fields the attacker cannot choose",
-        describe_event(&before),
-        describe_event(&changes)
-    ));
-    f.witness = Some(after);
-    Some(f)
+    Some(Proof { before, after, changes })
+}
+
+/// What making the literal of `a` true costs the attacker (`positive`: the atom as
+/// written must hold; else its negation must).
+fn atom_cost(a: &Atom, positive: bool) -> Bypass {
+    let holds = positive != a.negated;
+    let all = |protected: fn(&str) -> bool| !a.values.is_empty() && a.values.iter().all(|v| protected(v.text()));
+    match field_kind(&a.field) {
+        FieldKind::Text => Bypass::Free,
+        FieldKind::Name => Bypass::User,
+        FieldKind::Admin => Bypass::Admin,
+        FieldKind::Registry if holds && matches!(a.op, Op::Equals | Op::StartsWith | Op::In) && all(protected_key) => {
+            Bypass::Admin
+        }
+        FieldKind::Registry => Bypass::User,
+        // A path that must avoid something: any path of their own.
+        FieldKind::Path if !holds => Bypass::User,
+        FieldKind::Path => match a.op {
+            // A substring anywhere in a path: a folder name they choose.
+            Op::Contains | Op::Has | Op::HasAny | Op::HasAll | Op::HasPrefix | Op::HasSuffix => Bypass::Free,
+            Op::Equals | Op::StartsWith | Op::In if all(protected_path) => Bypass::Admin,
+            _ => Bypass::User,
+        },
+    }
+}
+
+/// The most any attacker test of `p` costs.
+fn cost(p: &Pred, positive: bool, attacker: &dyn Fn(&str) -> bool) -> Bypass {
+    match p {
+        Pred::Atom(a) if attacker(&a.field) => atom_cost(a, positive),
+        Pred::Not(q) => cost(q, !positive, attacker),
+        Pred::And(ps) | Pred::Or(ps) => ps.iter().map(|q| cost(q, positive, attacker)).max().unwrap_or(Bypass::Free),
+        _ => Bypass::Free,
+    }
+}
+
+/// `p` with every attacker test that costs more than `tier` read as beyond the
+/// attacker's reach: false where it must hold, true where it must not.
+fn within(p: &Pred, positive: bool, tier: Bypass, attacker: &dyn Fn(&str) -> bool) -> Pred {
+    match p {
+        Pred::Atom(a) if attacker(&a.field) && atom_cost(a, positive) > tier => {
+            if positive {
+                Pred::False
+            } else {
+                Pred::True
+            }
+        }
+        Pred::Not(q) => Pred::Not(Box::new(within(q, !positive, tier, attacker))),
+        Pred::And(ps) => Pred::And(ps.iter().map(|q| within(q, positive, tier, attacker)).collect()),
+        Pred::Or(ps) => Pred::Or(ps.iter().map(|q| within(q, positive, tier, attacker)).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The search for an alert that no change of attacker columns gets suppressed.

@@ -80,6 +80,7 @@ pub use anchor::Anchor;
 pub use context::{InContext, RuleContext, analyze_in_context, exclusion_on_table, scenario_on_table};
 pub use exclusions::inline_name;
 pub use fixes::fixed_text;
+pub use fpx304_attacker_controllable::bypass_severity;
 pub use fpx406_unused_suppression::finding as unused_suppression;
 pub use results::{
     CheckReport, Origin, Orphan, Outcome, OutcomeCounts, Owner, RuleResult, ScenarioResult, Suppressed, Suppression,
@@ -247,6 +248,8 @@ pub struct Finding {
     /// Whether the finding was already known (in the `--baseline` file): it is reported
     /// but does not fail the gate.
     pub baseline: bool,
+    /// For FPX304, what the attacker must control (its default severity follows).
+    pub bypass: Option<crate::schema::Bypass>,
 }
 
 impl Finding {
@@ -273,6 +276,7 @@ impl Finding {
             fingerprint: String::new(),
             anchor: None,
             baseline: false,
+            bypass: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 use rstest::rstest;
 
 use super::*;
+use crate::schema::Bypass;
 
 #[rstest]
 // 000 LogMeIn: or-chains of != are inverted; #4 is always true.
@@ -699,4 +700,51 @@ fn a_keep_clause_of_alternatives_joined_with_or_is_inverted() {
     );
     assert_eq!(found[0].1, "FPX103", "{found:?}");
     assert!(!found[1].1.contains("FPX103"), "{found:?}");
+}
+
+/// Every FPX304 says what the bypass costs: text the attacker writes (free), a name
+/// or path a normal user creates (user), a path only an administrator writes (admin,
+/// reported as info); an exclusion with a cheap branch costs what that branch costs.
+#[rstest]
+#[case(r#"ProcessCommandLine contains "schtasks.exe""#, Bypass::Free)]
+#[case(r#"FolderPath contains @"\Vendor\""#, Bypass::Free)]
+#[case(r#"InitiatingProcessFileName =~ "backup.exe""#, Bypass::User)]
+#[case(r#"FolderPath startswith @"C:\Users\Public\""#, Bypass::User)]
+#[case(r#"FolderPath endswith @"\LiteManager.exe""#, Bypass::User)]
+#[case(r#"FolderPath startswith @"C:\Program Files\Vendor\""#, Bypass::Admin)]
+#[case(r#"FolderPath =~ @"C:\Windows\System32\LiteManager.exe""#, Bypass::Admin)]
+#[case(
+    r#"FolderPath startswith @"C:\Program Files\" or ProcessCommandLine contains "x""#,
+    Bypass::Free
+)]
+#[case(
+    r#"FolderPath startswith @"C:\Program Files\" and ProcessCommandLine contains "x""#,
+    Bypass::Admin
+)]
+fn attacker_controllable_exclusions_say_what_the_bypass_costs(#[case] exclusion: &str, #[case] bypass: Bypass) {
+    let f = attacker_controllable("DeviceProcessEvents", r#"FileName =~ "LiteManager.exe""#, exclusion)
+        .unwrap_or_else(|| panic!("no FPX304 on {exclusion}"));
+    assert_eq!(f.bypass, Some(bypass), "{exclusion}: {}", f.message);
+    let expected = if bypass == Bypass::Admin {
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
+    assert_eq!(f.severity, expected);
+    // The proof is an event of the cheapest bypass.
+    let witness = f.witness.as_ref().unwrap();
+    if bypass == Bypass::Free && exclusion.contains(" or ") {
+        assert!(witness["ProcessCommandLine"].contains('x'), "{witness:?}");
+    }
+}
+
+/// The attacker check reads pseudo-ECS names as the columns they resolve to.
+#[test]
+fn attacker_controllable_resolves_pseudo_ecs_names() {
+    let f = attacker_controllable(
+        "DeviceProcessEvents",
+        r#"FileName =~ "TeamViewer.exe""#,
+        r#"process.command_line contains "--silent""#,
+    );
+    assert_eq!(f.map(|f| f.bypass), Some(Some(Bypass::Free)));
 }

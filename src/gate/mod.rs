@@ -88,11 +88,25 @@ impl Settings {
 
     /// The severity of a code: overridden, or its own.
     pub fn severity_of(&self, code: Code) -> Severity {
+        self.configured(code).unwrap_or(code.info().severity)
+    }
+
+    /// A finding's severity: the configured one for its code, else its own default (an
+    /// FPX304 an administrator alone can use is info).
+    pub fn severity_of_finding(&self, f: &crate::checks::Finding) -> Severity {
+        let default = match f.bypass {
+            Some(bypass) => crate::checks::bypass_severity(bypass),
+            None => f.kind.severity,
+        };
+        self.configured(f.kind.code).unwrap_or(default)
+    }
+
+    fn configured(&self, code: Code) -> Option<Severity> {
         self.severity
             .iter()
             .filter(|(s, _)| s.matches(code))
             .max_by_key(|(s, _)| s.specificity())
-            .map_or(code.info().severity, |(_, sev)| *sev)
+            .map(|(_, sev)| *sev)
     }
 }
 
@@ -111,7 +125,7 @@ pub fn relative_to(path: &Path, root: &Path) -> PathBuf {
 pub fn apply(report: &mut CheckReport, settings: &Settings, baseline: Option<&HashSet<String>>) {
     report.retain(|_, f| settings.reports(f));
     for f in report.findings_mut() {
-        f.severity = settings.severity_of(f.kind.code);
+        f.severity = settings.severity_of_finding(f);
     }
     scenario_ignores(report, settings);
     comments(report, settings);

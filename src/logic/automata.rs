@@ -26,6 +26,21 @@ use super::formula::{Basic, Kind};
 const MAX_TUPLES: usize = 200_000;
 /// Most automaton steps (tuples times alphabet) of a free search.
 const MAX_STEPS: usize = 20_000_000;
+/// Most automaton steps of all the free searches of one decision (`sat`): a formula
+/// whose search tries many truth assignments of many regular expressions on one field
+/// (a Sigma rule's branches of `?` wildcards, read under `not`) is `Unknown` after it,
+/// not minutes later.
+pub(crate) const MAX_DECISION_STEPS: usize = 20_000_000;
+
+thread_local! {
+    /// Automaton steps the current decision may still take (see [`MAX_DECISION_STEPS`]).
+    static STEPS_LEFT: std::cell::Cell<usize> = const { std::cell::Cell::new(MAX_DECISION_STEPS) };
+}
+
+/// Starts a decision's step budget (each `sat` call is one decision, on one thread).
+pub(crate) fn start_decision() {
+    STEPS_LEFT.with(|left| left.set(MAX_DECISION_STEPS));
+}
 
 /// One test as an automaton: the DFA, its cache, and whether the test must hold.
 type Automaton = (DFA, Cache, bool);
@@ -229,8 +244,16 @@ fn accepts(tuple: &Tuple, automata: &mut [Automaton]) -> Option<bool> {
 }
 
 /// Breadth first over the tuples, one character of `alphabet` at a time: the shortest
-/// text that passes every test, or proof that none does.
+/// text that passes every test, or proof that none does; its steps count against the
+/// decision's budget.
 fn search(alphabet: &[char], automata: &mut [Automaton]) -> Walk {
+    let mut steps = 0usize;
+    let walk = search_counted(alphabet, automata, &mut steps);
+    STEPS_LEFT.with(|left| left.set(left.get().saturating_sub(steps)));
+    walk
+}
+
+fn search_counted(alphabet: &[char], automata: &mut [Automaton], steps: &mut usize) -> Walk {
     let Some(first) = start(automata) else {
         return Walk::GaveUp;
     };
@@ -239,7 +262,7 @@ fn search(alphabet: &[char], automata: &mut [Automaton]) -> Walk {
     let mut seen: HashMap<Tuple, ()> = HashMap::default();
     seen.insert(first, ());
     let mut gave_up = false;
-    let mut steps = 0usize;
+    let budget = STEPS_LEFT.with(std::cell::Cell::get);
     let mut next = 0;
     while next < found.len() {
         let tuple = found[next].0.clone();
@@ -257,8 +280,8 @@ fn search(alphabet: &[char], automata: &mut [Automaton]) -> Walk {
             None => gave_up = true,
         }
         for &c in alphabet {
-            steps += automata.len();
-            if steps > MAX_STEPS || found.len() > MAX_TUPLES {
+            *steps += automata.len();
+            if *steps > MAX_STEPS || *steps > budget || found.len() > MAX_TUPLES {
                 return Walk::GaveUp;
             }
             let mut buf = [0; 4];

@@ -104,6 +104,7 @@ pub fn sat_in(pred: &Pred, domains: &Domains) -> SatResult {
 
 /// [`sat_in`], with the reason when the answer is `Unknown`.
 fn sat_with_reason(pred: &Pred, domains: &Domains) -> (SatResult, Option<&'static str>) {
+    automata::start_decision();
     let mut lowered = Lowered::default();
     let formula = lowered.lower(pred, true);
     let mut search = Search::new(&lowered, formula.size(), domains);

@@ -82,10 +82,29 @@ pub fn scoped_exclusions(
             };
             let scoped = !root || x.group != 0;
             let rest = if scoped {
-                Pred::And(vec![
-                    finish(&with(Pred::True), true),
-                    Pred::Not(Box::new(finish(&with(Pred::False), false))),
-                ])
+                // D[X:=true] and not D[X:=false], written along X's path: the rest of its
+                // conjunction and every `and` above it hold, no other `or` branch does.
+                let mut path = Vec::new();
+                decides(&marked, k, &mut path);
+                let by = |j: usize| {
+                    if judged[j] && found[j].group == x.group {
+                        Pred::True
+                    } else {
+                        found[j].conjunct.clone()
+                    }
+                };
+                let parts = path
+                    .iter()
+                    .map(|(p, holds)| {
+                        let p = fold(&substitute(p, &by));
+                        match holds {
+                            true => finish(&p, true),
+                            false => Pred::Not(Box::new(finish(&p, false))),
+                        }
+                    })
+                    .filter(|p| *p != Pred::True)
+                    .collect();
+                Pred::And(parts)
             } else {
                 finish(&with(Pred::True), true)
             };
@@ -119,6 +138,30 @@ fn alternatives(p: &Pred) -> bool {
         && atoms
             .iter()
             .all(|a| a.field == atoms[0].field && a.op == atoms[0].op && !a.is_null_test())
+}
+
+/// Whether mark `k` is in `p`; if so, pushes the conditions under which it decides `p`
+/// (each with whether it must hold): the other conjuncts of every `and` on the way
+/// hold, the other disjuncts of every `or` do not. Marks sit under `and`/`or` only.
+fn decides(p: &Pred, k: usize, path: &mut Vec<(Pred, bool)>) -> bool {
+    match p {
+        Pred::Atom(a) => a.field == MARK && a.value().text().parse() == Ok(k),
+        Pred::And(items) | Pred::Or(items) => {
+            let Some(i) = items.iter().position(|q| decides(q, k, path)) else {
+                return false;
+            };
+            let holds = matches!(p, Pred::And(_));
+            path.extend(
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, q)| (q.clone(), holds)),
+            );
+            true
+        }
+        _ => false,
+    }
 }
 
 /// `p` with double negations dropped at its top.
@@ -374,10 +417,7 @@ mod tests {
         let (found, _) = scoped_exclusions(&d, &classify, &|p, _| p.clone(), true);
         assert_eq!(found.len(), 1);
         assert!(found[0].scoped);
-        assert_eq!(
-            crate::expr::print(&found[0].rest),
-            r#"(a == "x" or b == "x") and not (a == "x")"#
-        );
+        assert_eq!(crate::expr::print(&found[0].rest), r#"b == "x" and not (a == "x")"#);
         // Not judged at depth when the front-end says D is approximated.
         assert!(scoped_exclusions(&d, &classify, &|p, _| p.clone(), false).0.is_empty());
         // A branch that is only a negation is the branch, not an exclusion of it.

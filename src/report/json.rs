@@ -27,6 +27,9 @@ pub fn finding(f: &Finding, source: &str) -> Value {
     if let Some(fix) = &f.fix {
         v["fix"] = json!(fix.apply(source));
     }
+    if let Some(bypass) = f.bypass {
+        v["bypass"] = json!(bypass);
+    }
     v
 }
 

@@ -6,6 +6,9 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
+mod bypass;
+pub use bypass::{Bypass, FieldKind, field_kind, protected_key, protected_path};
+
 /// A column's type, as the tables document it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
