@@ -277,3 +277,39 @@ fn a_meta_filter_without_its_rules_is_an_orphan() {
             .any(|f| f["code"] == "FPX405")
     );
 }
+
+/// SigmaHQ PR #6038's shape: a filter after `a or b or c and` binds to the last branch
+/// by precedence, and the event it describes alerts through the first: FPX109 with that
+/// event. With parentheses around its branch the scope is deliberate: no finding.
+#[test]
+fn a_filter_bound_to_one_branch_by_precedence_is_fpx109() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = |condition: &str| {
+        format!(
+            "title: Event log cleared\nid: 6e0a1b2c-0000-4000-8000-000000006038\nstatus: test\ndescription: fpx test rule\nlogsource:\n    category: process_creation\n    product: windows\ndetection:\n    selection_wevtutil:\n        Image|endswith: '\\wevtutil.exe'\n        CommandLine|contains: ' sl '\n    selection_wmic:\n        Image|endswith: '\\wmic.exe'\n        CommandLine|contains: 'ClearEventLog'\n    filter_main_msiexec:\n        ParentImage|endswith: '\\msiexec.exe'\n    condition: {condition}\nlevel: high\n"
+        )
+    };
+    let codes_of = |condition: &str| {
+        std::fs::write(dir.path().join("r.yml"), rule(condition)).unwrap();
+        let path = dir.path().join("r.yml");
+        let (v, _) = check_json(&[path.to_str().unwrap()]);
+        let inline: Vec<Value> = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["source"] == "inline")
+            .cloned()
+            .collect();
+        inline.iter().flat_map(codes).collect::<Vec<_>>()
+    };
+    let fpx109 = |condition: &str| codes_of(condition).contains(&"FPX109".to_string());
+    assert!(fpx109(
+        "selection_wevtutil or selection_wmic and not filter_main_msiexec"
+    ));
+    assert!(!fpx109(
+        "selection_wevtutil or (selection_wmic and not filter_main_msiexec)"
+    ));
+    assert!(!fpx109(
+        "(selection_wevtutil or selection_wmic) and not filter_main_msiexec"
+    ));
+}

@@ -14,7 +14,13 @@ use crate::pred::Pred;
 /// An inline exclusion of the rule's query, judged like a scenario's exclusion relative
 /// to the rest of the rule. Its text is the conjunct as written in the query (what it
 /// keeps); what it suppresses is the conjunct's negation.
-pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, table: &str) -> ScenarioResult {
+pub(super) fn check_inline(
+    rule: &RuleDoc,
+    index: usize,
+    e: &InlineExclusion,
+    table: &str,
+    detection: &Pred,
+) -> ScenarioResult {
     let text = rule.query.get(e.span.clone()).unwrap_or("").to_string();
     let name = inline_name(e, index);
     let at = query_span(rule, &e.span).start;
@@ -27,7 +33,17 @@ pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, ta
         let why = format!(
             "fpx does not judge this exclusion: the `or` branch it binds to is decided with {regexes} regular expressions (wildcard patterns), past the {MAX_SCOPED_REGEXES} it decides quickly"
         );
-        let result = not_judged(&text, why);
+        let mut result = not_judged(&text, why);
+        // Not judged, still replayed: what it suppresses is known.
+        let context = RuleContext {
+            table,
+            detection: Some(&e.rest),
+            scoped: e.scoped,
+        };
+        result.on_table = Some(super::context::exclusion_on_table(
+            &relative(&e.suppresses, e.span.start),
+            &context,
+        ));
         return placed(&rule.file, &rule.source, at, name, text, result, Origin::Inline);
     }
     let suppresses = relative(&e.suppresses, e.span.start);
@@ -59,6 +75,14 @@ pub(super) fn check_inline(rule: &RuleDoc, index: usize, e: &InlineExclusion, ta
     // Names in a KQL query are checked by FPX403 (a Sigma filter's fields are checked
     // here, against the log source); a fix rewrites what is suppressed, so the conjunct
     // that keeps events becomes its `not(...)`.
+    if e.by_precedence {
+        let domains = crate::schema::schema().domains(table);
+        let on_table = result.on_table.clone().unwrap_or_else(|| suppresses.clone());
+        result.analysis.findings.extend(super::fpx109_precedence_scope::finding(
+            &text, &on_table, detection, domains,
+        ));
+        result.analysis.findings.sort_by_key(|f| f.kind.code);
+    }
     if rule.format != RuleFormat::Sigma {
         result
             .analysis

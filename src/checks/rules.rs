@@ -174,7 +174,7 @@ fn check_rule(
                     rest: on_rows(&e.rest),
                     ..e.clone()
                 };
-                check_inline(&rule, i, &e, table)
+                check_inline(&rule, i, &e, table, detection.as_ref().unwrap_or(&e.rest))
             })
             .collect(),
         None => Vec::new(),

@@ -17,9 +17,12 @@ pub fn inline_exclusions(detection: &Pred, finish: Finish, exact: bool) -> (Vec<
             let atoms = c.atoms();
             let start = atoms.iter().map(|a| a.span.start).min().unwrap_or(0);
             let end = atoms.iter().map(|a| a.span.end).max().unwrap_or(start);
+            // The KQL syntax tree is not what D is lowered from yet (issue 26): whether
+            // parentheses were written is not known here.
             Scoped {
                 name: None,
                 span: start..end,
+                by_precedence: false,
             }
         })
     };

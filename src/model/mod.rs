@@ -97,6 +97,10 @@ pub struct InlineExclusion {
     /// (`f !contains "a" or f !contains "b"`): a keep-clause that holds for nearly every
     /// event, where `and` was meant (FPX103).
     pub alternatives: bool,
+    /// Whether it binds to one `or` branch only because `and` binds tighter than `or`:
+    /// no parentheses were written around its conjunction (`a or b and not filter`).
+    /// Written parentheses make the scope deliberate.
+    pub by_precedence: bool,
 }
 
 /// The field name opaque conditions are parked under until their polarity is known;

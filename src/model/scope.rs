@@ -19,6 +19,9 @@ use crate::pred::{Atom, Op, Pred, Span, Value};
 pub struct Scoped {
     pub name: Option<String>,
     pub span: Span,
+    /// Where written: the conjunction it sits in is bounded by an `or` with no
+    /// parentheses around it (see [`InlineExclusion::by_precedence`]).
+    pub by_precedence: bool,
 }
 
 /// Marks stand for the exclusions while D is rewritten; NUL cannot occur in a real
@@ -116,6 +119,7 @@ pub fn scoped_exclusions(
                 scoped,
                 group: if scoped { x.group + 1 } else { 0 },
                 alternatives: alternatives(&x.conjunct),
+                by_precedence: scoped && x.scoped.by_precedence,
             }
         })
         .collect();
@@ -350,6 +354,7 @@ mod tests {
             Pred::Atom(a) if a.negated => Some(Scoped {
                 name: None,
                 span: a.span.clone(),
+                by_precedence: false,
             }),
             _ => None,
         }

@@ -154,6 +154,47 @@ impl Layout {
     }
 }
 
+/// Whether the negation of selection `name` in `condition` sits in an `and` chain that
+/// an `or` bounds with no parentheses around the chain (`a or b and not name`): it then
+/// binds to that branch by precedence alone. rsigma-parser's condition tree does not
+/// keep parentheses, so this reads the condition's words.
+pub fn bound_by_precedence(condition: &str, name: &str) -> bool {
+    let spaced = condition.replace('(', " ( ").replace(')', " ) ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    let negates = |i: usize| -> bool {
+        if !words[i].eq_ignore_ascii_case("not") {
+            return false;
+        }
+        match words.get(i + 1..) {
+            Some([n, ..]) if *n == name => true,
+            Some([one, of, pattern, ..]) if *one == "1" && of.eq_ignore_ascii_case("of") => {
+                rsigma_parser::detection_name_matches(pattern, name)
+            }
+            _ => false,
+        }
+    };
+    (0..words.len()).filter(|&i| negates(i)).any(|i| {
+        let or_at_depth = |range: &mut dyn Iterator<Item = usize>, open: &str, close: &str| {
+            let mut depth = 0i32;
+            for j in range {
+                let w = words[j];
+                if w == close {
+                    depth += 1;
+                } else if w == open {
+                    depth -= 1;
+                    if depth < 0 {
+                        return false;
+                    }
+                } else if depth == 0 && w.eq_ignore_ascii_case("or") {
+                    return true;
+                }
+            }
+            false
+        };
+        or_at_depth(&mut (0..i).rev(), "(", ")") || or_at_depth(&mut (i + 1..words.len()), ")", "(")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +230,18 @@ level: high
         let mut cursor = 0;
         let item = l.item(&body, Some("CommandLine"), &mut cursor);
         assert_eq!(&RULE[item], "CommandLine|contains:");
+    }
+
+    #[test]
+    fn a_negation_bound_by_precedence_alone_is_told_from_a_parenthesised_one() {
+        let bound = |c: &str| bound_by_precedence(c, "filter_x");
+        assert!(bound("a or b and not filter_x"));
+        assert!(bound("a or b or c and not 1 of filter_*"));
+        assert!(bound("a and not filter_x or b"));
+        assert!(!bound("(a or b) and not filter_x"));
+        assert!(!bound("a or (b and not filter_x)"));
+        assert!(!bound("a and not filter_x"));
+        assert!(!bound("(a or b) and (c and not filter_x)"));
+        assert!(!bound("a or b and not filter_y"));
     }
 }

@@ -217,8 +217,10 @@ fn lower_rule(rule: &SigmaRule, text: &str) -> RuleQuery {
                 let mut named = Vec::new();
                 selections_of(inner, &names, &mut named).then_some(())?;
                 named.sort_by_key(|n| layout.body(n).map_or(usize::MAX, |s| s.start));
+                let condition = text.get(layout.condition.clone()).unwrap_or("");
                 Some(Scoped {
                     span: layout.body(&named[0]).unwrap_or(0..0),
+                    by_precedence: named.len() == 1 && layout::bound_by_precedence(condition, &named[0]),
                     name: Some(named.join(", ")),
                 })
             };
