@@ -55,7 +55,7 @@ fn modifiers_follow_the_specification() {
     );
     assert_eq!(
         rule("Image: 'C:\\Windows\\\\*\\cmd.exe'").0,
-        r#"Image matches regex @"(?is)^C:\\Windows\\.*\\cmd\.exe$""#
+        r#"Image matches regex @"(?s)^(?i-u:C:\\Windows\\).*(?i-u:\\cmd\.exe)$""#
     );
     assert_eq!(rule("Image|cased: 'Cmd.exe'").0, r#"Image == "Cmd.exe""#);
     assert_eq!(rule("Image: 'cmd.exe'").0, r#"Image =~ "cmd.exe""#);
@@ -71,12 +71,20 @@ fn modifiers_follow_the_specification() {
     assert_eq!(rule("Image: '*'").0, "isnotnull(Image)");
     assert_eq!(
         rule("Image: '?'").0,
-        r#"Image matches regex "(?is)^.$" and isnotnull(Image)"#
+        r#"Image matches regex "(?s)^.$" and isnotnull(Image)"#
     );
     assert_eq!(
         rule("Image|re: '.*'").0,
         r#"Image matches regex ".*" and isnotnull(Image)"#
     );
+    // A wildcard folds ASCII letters only, as `contains` does: U+017F is no `s`.
+    let q = lower(
+        "title: t\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    selection:\n        Image: '*\\s?.exe'\n    condition: selection\n",
+    );
+    let d = q.detection.unwrap();
+    let event = |image: &str| crate::pred::Event::from([("Image".to_string(), image.to_string())]);
+    assert!(d.eval(&event("C:\\S1.EXE")));
+    assert!(!d.eval(&event("C:\\\u{17f}1.exe")));
     // A look-ahead is beyond the regex engine: unknown (FPX401), not "never".
     assert!(!rule("Image|re: '(?=a)a'").1);
     assert_eq!(
@@ -102,7 +110,7 @@ fn modifiers_follow_the_specification() {
     );
     assert_eq!(
         rule("Image: 'cmd?.exe'").0,
-        r#"Image matches regex @"(?is)^cmd.\.exe$""#
+        r#"Image matches regex @"(?s)^(?i-u:cmd).(?i-u:\.exe)$""#
     );
     assert_eq!(rule("Image: '**'").0, "isnotnull(Image)");
     assert_eq!(

@@ -365,10 +365,17 @@ fn matcher(field: &str, pieces: &[Piece], cased: bool, span: &Span) -> Pred {
         [Piece::Any, Piece::Text(t)] => atom(Op::EndsWith, t),
         _ if pieces.iter().all(|p| *p == Piece::Any) => matcher(field, &[Piece::Any], cased, span),
         _ => {
-            let mut re = String::from(if cased { "(?s)^" } else { "(?is)^" });
+            // Letter case folds as in `contains`/`startswith`/`endswith`: ASCII letters
+            // only (`(?i-u:...)`), so one value means the same with or without `*`.
+            let mut re = String::from("(?s)^");
             for p in pieces {
                 match p {
-                    Piece::Text(t) => re.push_str(&regex::escape(t)),
+                    Piece::Text(t) if cased => re.push_str(&regex::escape(t)),
+                    Piece::Text(t) => {
+                        re.push_str("(?i-u:");
+                        re.push_str(&regex::escape(t));
+                        re.push(')');
+                    }
                     Piece::Any => re.push_str(".*"),
                     Piece::One => re.push('.'),
                 }
