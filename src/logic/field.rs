@@ -89,6 +89,28 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
             .find(|w| satisfies(w, lits))
             .map_or(FieldResult::Unsat, FieldResult::Sat);
     }
+    // A number comparison that must hold makes the text decimal (`-?[0-9]+(\.[0-9]+)?`,
+    // what `Decimal::parse` reads): with that language, the text tests and regular
+    // expressions alone are a relaxation the automata decide (`matches regex "x" and
+    // f < 5` has no text).
+    let decimal = numeric && lits.iter().any(|(b, pos)| *pos && b.kind.is_numeric() && !b.time);
+    if decimal {
+        let language = Basic {
+            kind: Kind::Regex,
+            value: r"^-?[0-9]+(\.[0-9]+)?$".to_string(),
+            cs: true,
+            ..*lits[0].0
+        };
+        let mut relaxed: Vec<Lit> = lits
+            .iter()
+            .copied()
+            .filter(|(b, _)| !b.kind.is_numeric() && !b.time)
+            .collect();
+        relaxed.push((&language, true));
+        if super::automata::free(&relaxed) == FieldResult::Unsat {
+            return FieldResult::Unsat;
+        }
+    }
     let mut candidates = numeric_candidates(lits);
     if numeric {
         // Numbers around the bounds with the string tests' values appended or
@@ -100,6 +122,10 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
                     let integer = c.split('.').next().unwrap_or(c);
                     candidates.push(format!("{integer}{}", b.value));
                     candidates.push(format!("{}{c}", b.value));
+                    // A fraction ending in the value (`> 5 and < 6 and endswith "9"`: 5.9).
+                    if b.value.bytes().all(|d| d.is_ascii_digit()) {
+                        candidates.push(format!("{integer}.{}", b.value));
+                    }
                 }
             }
         }
@@ -672,6 +698,9 @@ fn numeric_candidates(lits: &[Lit]) -> Vec<String> {
             p + 1.0,
             p - 0.5,
             p + 0.5,
+            // Other fractions, for a test that rules out a digit (`!contains "5"`).
+            p + 0.1,
+            p - 0.1,
             p.floor(),
             p.ceil(),
             p * 10.0,

@@ -342,6 +342,13 @@ fn verdict(text: &str) -> Verdict {
 #[case(r#"f in~ ("a") and f != "a""#, Verdict::Contingent)]
 #[case(r#"f !in ("a", "b") or f == "a" or f == "b""#, Verdict::AlwaysTrue)]
 #[case(r#"f has_all ("a", "b") and not (f has_any ("b"))"#, Verdict::NeverTrue)]
+// Numbers with text tests (issue 28): a fraction that ends in the value, one without a
+// digit, and a regular expression no decimal text matches.
+#[case(r#"f > 5 and f < 6 and f endswith "9""#, Verdict::Contingent)]
+#[case(r#"f > 1 and f < 2 and f !contains "5""#, Verdict::Contingent)]
+#[case(r#"f matches regex "x" and f < 5"#, Verdict::NeverTrue)]
+#[case(r#"f > 5 and f < 6 and f contains "a""#, Verdict::NeverTrue)]
+#[case(r#"not (f > 5) and f matches regex "x""#, Verdict::Contingent)]
 // Seeds: an or of two different != on one field holds everywhere.
 #[case(
     r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#,
