@@ -301,9 +301,10 @@ impl Pred {
     /// [`Op::SameAs`] atom after its own).
     pub fn fields(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for a in self.atoms() {
             for field in std::iter::once(a.field.as_str()).chain(a.other_field()) {
-                if !out.iter().any(|f| f == field) {
+                if seen.insert(field) {
                     out.push(field.to_string());
                 }
             }

@@ -285,3 +285,51 @@ fn empty_stdin_is_an_input_error_not_a_pass() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("stdin is empty"));
 }
+
+/// A long exclusion's findings are drawn on a window of it, with the `-->` position
+/// counted on the whole text: 2,000 unknown fields on one line render as 2,000 short
+/// snippets (each used to redraw the whole line, quadratic in its length).
+#[test]
+fn findings_on_a_long_line_are_drawn_on_a_window_with_the_true_column() {
+    let text: Vec<String> = (0..2_000).map(|i| format!("F{i} == \"x\"")).collect();
+    let text = text.join(" and ");
+    let out = fpx()
+        .args(["lint", "--table", "DeviceProcessEvents", "-"])
+        .write_stdin(text.clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.matches("error[FPX201]").count(), 2_000);
+    let column = text.find("F1500 ").unwrap() + 1;
+    let at = stdout.find("unknown field `F1500`").expect("F1500 is reported");
+    let arrow = stdout[at..].lines().nth(1).unwrap();
+    assert_eq!(arrow, format!(" --> <stdin>:1:{column}"));
+    let snippet = stdout[at..].lines().nth(3).unwrap();
+    assert!(snippet.contains("F1500 == \"x\""), "{snippet}");
+    assert!(
+        snippet.starts_with("1 | …") || snippet.starts_with("1 | ..."),
+        "{snippet}"
+    );
+    let longest = stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest < 400, "a line of {longest} characters");
+}
+
+/// A message or fix that quotes a huge exclusion is cut in text output, and kept whole
+/// in JSON.
+#[test]
+fn a_huge_message_is_cut_in_text_and_whole_in_json() {
+    let text: Vec<String> = (0..3_000).map(|i| format!("FileName != \"f{i}\"")).collect();
+    let text = text.join(" and ");
+    let out = fpx().args(["lint", "-"]).write_stdin(text.clone()).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("error[FPX103]"), "{stdout}");
+    assert!(stdout.contains("(whole in `--format json`; `fpx fix` applies it)"));
+    assert!(stdout.len() < 10_000, "{} bytes of text output", stdout.len());
+    let (records, _) = jsonl(text);
+    let fix = &records[0]["findings"][0]["fix"];
+    assert!(
+        fix.as_str().is_some_and(|f| f.contains("FileName == \"f2999\"")),
+        "{fix}"
+    );
+}

@@ -9,8 +9,9 @@ use super::{
 };
 use crate::expr::{Irregularity, ParseOutcome, ParsedExclusion, parse_exclusion};
 use crate::logic::{Domain, SatResult, Verdict, classify_sides, sat_in};
-use crate::pred::{Pred, Span};
+use crate::pred::{Atom, Pred, Span};
 use crate::schema::{Applied, Column, Resolution, domains_of, schema, typed_on};
+use std::collections::HashMap;
 
 /// What an exclusion is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -124,7 +125,8 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
         renamed,
         absent,
     } = resolve_fields(&pred, context);
-    let on_columns = |a: &crate::pred::Atom| column_atom(a, &renamed, &absent);
+    let lookup = Lookup::new(&renamed, &absent);
+    let on_columns = |a: &crate::pred::Atom| column_atom(a, &lookup);
     let on_table = crate::schema::typed(&pred, context.table, crate::schema::Applied::Suppressing)
         .map_atoms(&mut |a| on_columns(a));
     let domains = schema().domains(context.table);
@@ -251,17 +253,29 @@ struct Resolved {
 
 fn resolve_fields(pred: &Pred, context: &RuleContext) -> Resolved {
     let columns = schema().table(context.table).unwrap_or(&[]);
-    let read_by_rule: Vec<String> = context.detection.map(Pred::fields).unwrap_or_default();
-    let in_detection = |field: &str| read_by_rule.iter().any(|f| f == field);
+    let read_by_rule: std::collections::HashSet<String> = context
+        .detection
+        .map(Pred::fields)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let in_detection = |field: &str| read_by_rule.contains(field);
     let mut findings: Vec<Finding> = Vec::new();
     let mut renamed: Vec<(String, &Column)> = Vec::new();
     let mut absent: Vec<String> = Vec::new();
+    // Each field's atoms, and the first atom that names it (as its field or as the
+    // other field of `A == B`), in one pass: a chain of 100,000 tests stays linear.
+    let atoms = pred.atoms();
+    let mut first_of: HashMap<&str, &Atom> = HashMap::new();
+    let mut atoms_of: HashMap<&str, Vec<&Atom>> = HashMap::new();
+    for &atom in &atoms {
+        for field in std::iter::once(atom.field.as_str()).chain(atom.other_field()) {
+            first_of.entry(field).or_insert(atom);
+        }
+        atoms_of.entry(atom.field.as_str()).or_default().push(atom);
+    }
     for field in pred.fields() {
-        let first = pred
-            .atoms()
-            .into_iter()
-            .find(|a| a.field == field || a.other_field() == Some(field.as_str()))
-            .expect("a field comes from an atom");
+        let first = first_of[field.as_str()];
         // The other field of `A == B` is written last.
         let span = if first.field == field {
             first.span.start..first.span.start + field.len()
@@ -270,7 +284,7 @@ fn resolve_fields(pred: &Pred, context: &RuleContext) -> Resolved {
         };
         match resolve_field(&field, context.table, span) {
             Ok(column) => {
-                for atom in pred.atoms().into_iter().filter(|a| a.field == field) {
+                for &atom in atoms_of.get(field.as_str()).into_iter().flatten() {
                     findings.extend(fpx203_value_mismatch::findings(atom, column));
                     if schema().is_kql(context.table) {
                         findings.extend(fpx204_type_mismatch::findings(atom, column));
@@ -298,14 +312,30 @@ fn resolve_fields(pred: &Pred, context: &RuleContext) -> Resolved {
     }
 }
 
+/// [`Resolved`]'s renamed and absent fields, indexed by name (an exclusion of 100,000
+/// tests looks each one up).
+struct Lookup<'a> {
+    renamed: HashMap<&'a str, &'static Column>,
+    absent: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(renamed: &'a [(String, &'static Column)], absent: &'a [String]) -> Self {
+        Lookup {
+            renamed: renamed.iter().map(|(f, c)| (f.as_str(), *c)).collect(),
+            absent: absent.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
 /// An atom over the table's columns: renamed to its column, or its truth on the empty
 /// string when the table lacks its field.
-fn column_atom(a: &crate::pred::Atom, renamed: &[(String, &Column)], absent: &[String]) -> Pred {
-    if absent.contains(&a.field) {
+fn column_atom(a: &crate::pred::Atom, lookup: &Lookup) -> Pred {
+    if lookup.absent.contains(a.field.as_str()) {
         return if a.eval_absent() { Pred::True } else { Pred::False };
     }
     let mut a = a.clone();
-    if let Some((_, column)) = renamed.iter().find(|(f, _)| *f == a.field) {
+    if let Some(column) = lookup.renamed.get(a.field.as_str()) {
         a.field = column.name.clone();
     }
     Pred::Atom(a)
@@ -315,8 +345,9 @@ fn column_atom(a: &crate::pred::Atom, renamed: &[(String, &Column)], absent: &[S
 /// the rule's table: [`InContext::on_table`] without the checks, for the replay.
 pub fn exclusion_on_table(pred: &Pred, context: &RuleContext) -> Pred {
     let Resolved { renamed, absent, .. } = resolve_fields(pred, context);
+    let lookup = Lookup::new(&renamed, &absent);
     crate::schema::typed(pred, context.table, crate::schema::Applied::Suppressing)
-        .map_atoms(&mut |a| column_atom(a, &renamed, &absent))
+        .map_atoms(&mut |a| column_atom(a, &lookup))
 }
 
 /// A scenario's exclusion text over the rule's table, as [`analyze_in_context`] reads

@@ -289,6 +289,41 @@ pub(crate) fn pick(f: &Nnf, assign: &[Option<bool>]) -> Option<(usize, bool)> {
     }
 }
 
+/// What [`pick`] would pick, with the literals it would pick right after it: in a
+/// conjunction, each undecided item in turn that is a literal, or an `or` of literals
+/// (its first undecided one, which decides it), up to the first other item. The search
+/// would branch on each of them in turn, in order, with nothing between them but unit
+/// propagation. The conjunction is returned too (by address), so a failed attempt to
+/// take them all at once is not repeated.
+pub(crate) fn pick_run(f: &Nnf, assign: &[Option<bool>]) -> Option<(Vec<(usize, bool)>, usize)> {
+    match f {
+        Nnf::Const(_) => None,
+        Nnf::Lit(i, pos) => assign[*i].is_none().then(|| (vec![(*i, *pos)], 0)),
+        Nnf::And(items) => {
+            let mut run = Vec::new();
+            for item in items.iter().filter(|item| eval3(item, assign).is_none()) {
+                let next = match item {
+                    Nnf::Lit(i, pos) => Some((*i, *pos)),
+                    Nnf::Or(alternatives) if alternatives.iter().all(|a| matches!(a, Nnf::Lit(..))) => {
+                        pick(item, assign)
+                    }
+                    _ => None,
+                };
+                match next {
+                    Some(lit) => run.push(lit),
+                    None if run.is_empty() => return pick_run(item, assign),
+                    None => break,
+                }
+            }
+            (!run.is_empty()).then_some((run, f as *const Nnf as usize))
+        }
+        Nnf::Or(items) => items
+            .iter()
+            .filter(|item| eval3(item, assign).is_none())
+            .find_map(|item| pick_run(item, assign)),
+    }
+}
+
 /// The literals the formula forces under a partial assignment (unit propagation):
 /// those that must hold for the formula to hold, found through `and`s and through `or`s
 /// with one undecided branch left. Deciding these before branching finds a

@@ -24,7 +24,7 @@ pub use simplify::{MAX_ATOMS_TO_SIMPLIFY, inverted_fix, redundant_terms, simplif
 use rustc_hash::FxHashMap as HashMap;
 
 use field::FieldResult;
-use formula::{Basic, Kind, Lowered, Nnf, eval3, pick, units};
+use formula::{Basic, Kind, Lowered, Nnf, eval3, pick, pick_run, units};
 
 use crate::pred::{Event, Pred};
 
@@ -208,7 +208,14 @@ enum Step {
     Fail,
     /// A literal to try both values of (the first assigned).
     Branch(usize, bool),
+    /// Literals branched on one after another, all with their first value assigned:
+    /// one level each, as [`Step::Branch`] would have made them one at a time.
+    Branches(Vec<(usize, bool)>),
 }
+
+/// Fewest literals [`Search::step`] takes at once (see [`formula::pick_run`]); shorter
+/// runs are branched on one by one, as they always were.
+const MIN_RUN: usize = 32;
 
 struct Search<'a> {
     lowered: &'a Lowered,
@@ -221,6 +228,8 @@ struct Search<'a> {
     assign: Vec<Option<bool>>,
     /// Field solver answers, keyed by the field's assigned literals.
     cache: HashMap<Vec<(usize, bool)>, FieldResult>,
+    /// Conjunctions (by address) whose run of literals could not be taken at once.
+    refused_runs: std::collections::HashSet<usize>,
     nodes: usize,
     max_nodes: usize,
     unknown: bool,
@@ -231,15 +240,21 @@ impl<'a> Search<'a> {
     fn new(lowered: &'a Lowered, size: usize, domains: &Domains) -> Self {
         Search {
             // A field compared with a datetime holds datetimes, whatever the table says.
-            domains: (0..lowered.fields.len())
-                .map(|i| {
-                    if lowered.basics.iter().any(|b| b.field == i && b.time) {
-                        Domain::Time
-                    } else {
-                        domains.of(&lowered.fields[i])
-                    }
-                })
-                .collect(),
+            domains: {
+                let mut timed = vec![false; lowered.fields.len()];
+                for b in lowered.basics.iter().filter(|b| b.time) {
+                    timed[b.field] = true;
+                }
+                (0..lowered.fields.len())
+                    .map(|i| {
+                        if timed[i] {
+                            Domain::Time
+                        } else {
+                            domains.of(&lowered.fields[i])
+                        }
+                    })
+                    .collect()
+            },
             literals_of: {
                 let mut of = vec![Vec::new(); lowered.fields.len()];
                 for (i, b) in lowered.basics.iter().enumerate() {
@@ -256,6 +271,7 @@ impl<'a> Search<'a> {
             lowered,
             assign: vec![None; lowered.basics.len()],
             cache: HashMap::default(),
+            refused_runs: std::collections::HashSet::new(),
             nodes: 0,
             unknown: false,
             reason: None,
@@ -280,6 +296,12 @@ impl<'a> Search<'a> {
                 Step::Branch(lit, polarity) => {
                     levels.last_mut().expect("a level").decision = Some((lit, polarity, false));
                     levels.push(Level::default());
+                }
+                Step::Branches(run) => {
+                    for (lit, polarity) in run {
+                        levels.last_mut().expect("a level").decision = Some((lit, polarity, false));
+                        levels.push(Level::default());
+                    }
                 }
                 Step::Fail => loop {
                     // Back to the last decision with a value left to try; a level whose
@@ -351,6 +373,19 @@ impl<'a> Search<'a> {
                 }
                 continue;
             }
+            // A long run of literals the search would branch on one after another (a
+            // conjunction of 20,000 `!=` in an `or`): all at once when their fields
+            // accept them, else one by one. One by one took time quadratic in the run.
+            if self.lowered.basics.len() >= MIN_RUN
+                && let Some((run, conjunction)) = pick_run(formula, &self.assign)
+                && run.len() >= MIN_RUN
+                && !self.refused_runs.contains(&conjunction)
+            {
+                if let Some(step) = self.take_run(run) {
+                    return step;
+                }
+                self.refused_runs.insert(conjunction);
+            }
             let (lit, polarity) = pick(formula, &self.assign).expect("an undecided formula has an unassigned literal");
             let field = self.lowered.basics[lit].field;
             self.assign[lit] = Some(polarity);
@@ -364,6 +399,26 @@ impl<'a> Search<'a> {
                 return Step::Fail;
             }
         }
+    }
+
+    /// Assigns every literal of `run` its value, as branching on each in turn would
+    /// when none of them is refused by its field; `None` (and nothing assigned) when
+    /// one is. Unit propagation between the branches is left to the next step: it
+    /// forces nothing inside the run's own `or` branch, which is still open.
+    fn take_run(&mut self, run: Vec<(usize, bool)>) -> Option<Step> {
+        for &(lit, value) in &run {
+            self.assign[lit] = Some(value);
+        }
+        let mut fields: Vec<usize> = run.iter().map(|&(lit, _)| self.lowered.basics[lit].field).collect();
+        fields.sort_unstable();
+        fields.dedup();
+        if fields.into_iter().any(|f| self.field(f) == FieldResult::Unsat) {
+            for &(lit, _) in &run {
+                self.assign[lit] = None;
+            }
+            return None;
+        }
+        Some(Step::Branches(run))
     }
 
     fn field(&mut self, field: usize) -> FieldResult {

@@ -23,13 +23,17 @@ pub struct Location<'a> {
 pub fn render(finding: &Finding, source: &str, location: &Location, color: bool, width: usize) -> String {
     // A caret just past the end of the text (an expression cut short) points at a space
     // added for it: the renderer cannot draw past the last character.
-    let padded = format!("{source} ");
+    let padded;
     let source = if finding.span.start + location.offset >= source.len() {
+        padded = format!("{source} ");
         padded.as_str()
     } else {
         source
     };
-    let drawn = std::panic::catch_unwind(|| draw(finding, source, location, color, width));
+    let drawn = std::panic::catch_unwind(|| match window(finding, source, location) {
+        Some(cropped) => draw_cropped(finding, source, &cropped, location, color, width),
+        None => draw(finding, source, location, None, color, width),
+    });
     drawn.unwrap_or_else(|_| {
         format!(
             "{}[{}]: {} [{}]\n --> {}:{}",
@@ -38,21 +42,149 @@ pub fn render(finding: &Finding, source: &str, location: &Location, color: bool,
     })
 }
 
-fn draw(finding: &Finding, source: &str, location: &Location, color: bool, width: usize) -> String {
+/// Sources longer than this are drawn as a window around the finding's spans: the
+/// renderer reads the whole source for every finding, so 10,000 findings on one
+/// 500 KB exclusion would take minutes (issue 22).
+const LONG_SOURCE: usize = 2_000;
+
+/// Bytes of context kept on each side of the spans in a cropped source.
+const CONTEXT: usize = 120;
+
+/// The part of a long source a finding is drawn on.
+struct Cropped {
+    /// The window's first byte in the source.
+    start: usize,
+    /// The window's text, with `…` where it was cut.
+    text: String,
+    /// Bytes added before the window's text (the `…`).
+    lead: usize,
+}
+
+/// The window of a long `source` around the finding's spans, or `None` when the
+/// source is short enough to draw whole.
+fn window(finding: &Finding, source: &str, location: &Location) -> Option<Cropped> {
+    if source.len() <= LONG_SOURCE {
+        return None;
+    }
+    let spans = std::iter::once(finding.span.clone())
+        .map(|s| s.start + location.offset..s.end + location.offset)
+        .chain(finding.related.iter().map(|(s, _)| s.clone()));
+    let (low, high) = spans.fold((usize::MAX, 0), |(lo, hi), s| (lo.min(s.start), hi.max(s.end)));
+    let boundary = |mut i: usize| {
+        i = i.min(source.len());
+        while !source.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = boundary(low.saturating_sub(CONTEXT));
+    // A span over most of a long source (a whole 100,000-test chain) is drawn from its
+    // start: the caret runs to the window's `…`.
+    let end = boundary(high.min(low.saturating_add(2 * CONTEXT)).saturating_add(CONTEXT));
+    if start == 0 && end == source.len() {
+        return None;
+    }
+    let lead = if start > 0 { "…" } else { "" };
+    let tail = if end < source.len() { "…" } else { "" };
+    Some(Cropped {
+        start,
+        text: format!("{lead}{}{tail}", &source[start..end]),
+        lead: lead.len(),
+    })
+}
+
+/// A finding drawn on a window of its source: the renderer sees only the window, and
+/// the `-->` line (which it would count from the window) is written here from the
+/// whole source.
+fn draw_cropped(
+    finding: &Finding,
+    source: &str,
+    cropped: &Cropped,
+    location: &Location,
+    color: bool,
+    width: usize,
+) -> String {
+    let at = clamp(
+        finding.span.start + location.offset..finding.span.end + location.offset,
+        source,
+    )
+    .start;
+    let (line, line_start) = line_of(source, at);
+    let line = location.line + line;
+    let column = source[line_start..at].chars().count() + 1;
+    let first_line = location.line + line_of(source, cropped.start).0;
+    let last_line = first_line + cropped.text.matches('\n').count();
+    let shift = Shift {
+        by: cropped.start,
+        lead: cropped.lead,
+        line: first_line,
+    };
+    let drawn = draw(finding, &cropped.text, location, Some(&shift), color, width);
+    // The title is as many lines as `draw` wrapped it into; the arrow goes after it,
+    // indented like the renderer's own (the width of the largest line number).
+    let title_lines = title(finding, width).lines().count();
+    let arrow = format!(
+        "{}--> {}:{line}:{column}",
+        " ".repeat(last_line.to_string().len()),
+        location.origin
+    );
+    let mut out: Vec<&str> = drawn.lines().collect();
+    out.insert(title_lines.min(out.len()), &arrow);
+    out.join("\n")
+}
+
+/// The 0-based line of byte `at` in `source`, and where that line starts. The line
+/// starts of the last source are kept: a long source's findings are drawn one after
+/// another, and counting its newlines for each would be quadratic.
+fn line_of(source: &str, at: usize) -> (usize, usize) {
+    thread_local! {
+        static STARTS: std::cell::RefCell<(usize, usize, Vec<usize>)> = const {
+            std::cell::RefCell::new((0, 0, Vec::new()))
+        };
+    }
+    STARTS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let key = (source.as_ptr() as usize, source.len());
+        if (cache.0, cache.1) != key {
+            let starts = std::iter::once(0)
+                .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            *cache = (key.0, key.1, starts);
+        }
+        let line = cache.2.partition_point(|&start| start <= at) - 1;
+        (line, cache.2[line])
+    })
+}
+
+/// How spans move when a finding is drawn on a window of its source.
+struct Shift {
+    /// The window's first byte in the source.
+    by: usize,
+    /// Bytes added before the window's text.
+    lead: usize,
+    /// The window's first line number.
+    line: usize,
+}
+
+fn draw(
+    finding: &Finding,
+    source: &str,
+    location: &Location,
+    cropped: Option<&Shift>,
+    color: bool,
+    width: usize,
+) -> String {
     let level = match finding.severity {
         Severity::Error => Level::Error,
         Severity::Warning => Level::Warning,
         Severity::Info => Level::Info,
     };
-    let shift = |s: &std::ops::Range<usize>| s.start + location.offset..s.end + location.offset;
+    // Spans index the whole source; a window moves them by its start.
+    let (by, lead) = cropped.map_or((0, 0), |c| (c.by, c.lead));
+    let moved = |s: std::ops::Range<usize>| s.start.saturating_sub(by) + lead..s.end.saturating_sub(by) + lead;
+    let shift = |s: &std::ops::Range<usize>| moved(s.start + location.offset..s.end + location.offset);
     let span = clamp(shift(&finding.span), source);
-    let mut title = format!("{} [{}]", finding.message, finding.kind.name);
-    if finding.baseline {
-        title.push_str(" (in the baseline)");
-    }
-    let title = wrap(&title, width.saturating_sub(16).max(30), "  ")
-        .trim_end()
-        .to_string();
+    let title = title(finding, width);
     let mut footers = Vec::new();
     // Footers start after `  = help: `; long ones wrap to the width, aligned under it.
     let wrap = |text: &str| wrap(text, width.saturating_sub(10).max(30), "").trim_end().to_string();
@@ -65,7 +197,12 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool, width
         } else {
             "fix (changes what is suppressed)"
         };
-        footers.push((Level::Help, format!("{kind}: {}", fix.apply(location.text))));
+        let fixed = fix.apply(location.text);
+        let fixed = match shortened(&fixed) {
+            std::borrow::Cow::Borrowed(whole) => whole.to_string(),
+            std::borrow::Cow::Owned(cut) => format!("{cut} (whole in `--format json`; `fpx fix` applies it)"),
+        };
+        footers.push((Level::Help, format!("{kind}: {fixed}")));
     }
     if let Some(witness) = &finding.witness {
         footers.push((Level::Note, format!("proof:{}", proof(witness))));
@@ -73,15 +210,19 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool, width
     let related: Vec<(std::ops::Range<usize>, &str)> = finding
         .related
         .iter()
-        .map(|(span, label)| (clamp(span.clone(), source), label.as_str()))
+        .map(|(span, label)| (clamp(moved(span.clone()), source), label.as_str()))
         .collect();
+    let snippet = match cropped {
+        Some(c) => Snippet::source(source).line_start(c.line),
+        None => Snippet::source(source)
+            .origin(location.origin)
+            .line_start(location.line),
+    };
     let message = level
         .title(&title)
         .id(finding.kind.code.as_str())
         .snippet(
-            Snippet::source(source)
-                .origin(location.origin)
-                .line_start(location.line)
+            snippet
                 .fold(true)
                 .annotation(level.span(span).label(&finding.label))
                 .annotations(
@@ -93,6 +234,34 @@ fn draw(finding: &Finding, source: &str, location: &Location, color: bool, width
         .footers(footers.iter().map(|(level, text)| level.title(text)));
     let renderer = if color { Renderer::styled() } else { Renderer::plain() };
     renderer.render(message).to_string()
+}
+
+/// The finding's title line(s): message and name, wrapped to the width.
+fn title(finding: &Finding, width: usize) -> String {
+    let mut title = format!("{} [{}]", shortened(&finding.message), finding.kind.name);
+    if finding.baseline {
+        title.push_str(" (in the baseline)");
+    }
+    wrap(&title, width.saturating_sub(16).max(30), "  ")
+        .trim_end()
+        .to_string()
+}
+
+/// Longest message or fix drawn whole in text output; JSON and the other formats keep
+/// it all.
+const LONG_MESSAGE: usize = 1_000;
+
+/// A message cut at [`LONG_MESSAGE`] bytes with `…`: a message that quotes a
+/// 100,000-test exclusion would fill the terminal.
+fn shortened(message: &str) -> std::borrow::Cow<'_, str> {
+    if message.len() <= LONG_MESSAGE {
+        return message.into();
+    }
+    let mut end = LONG_MESSAGE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} …", &message[..end]).into()
 }
 
 /// An event inline when it is short, else as a small table of field and value.

@@ -197,6 +197,8 @@ pub struct Schema {
     domains: BTreeMap<String, crate::logic::Domains>,
     /// The rows of several tables read as one (`union A, B`), made when first named.
     unions: std::sync::Mutex<BTreeMap<String, &'static Union>>,
+    /// Each table's names for "did you mean", split into words when first needed.
+    named: std::sync::Mutex<BTreeMap<String, std::sync::Arc<Vec<Named>>>>,
 }
 
 /// The rows of several KQL tables read as one: every column of any of them (a row has
@@ -255,6 +257,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
         aliases: aliases.aliases,
         no_column: aliases.no_column,
         unions: std::sync::Mutex::new(BTreeMap::new()),
+        named: std::sync::Mutex::new(BTreeMap::new()),
     }
 });
 
@@ -441,25 +444,62 @@ impl Schema {
     /// The known name closest to `field`: columns of `table` and every alias, compared by
     /// their words (`parent_process_name` ~ `parent.name`) and by spelling.
     fn nearest(&self, field: &str, table: &str) -> Option<String> {
-        let columns = self.table(table).unwrap_or(&[]).iter().map(|c| c.name.as_str());
-        let candidates: Vec<&str> = self.aliases.keys().map(String::as_str).chain(columns).collect();
+        let candidates = {
+            let mut named = self.named.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::sync::Arc::clone(named.entry(table.to_string()).or_insert_with(|| {
+                let columns = self.table(table).unwrap_or(&[]).iter().map(|c| c.name.as_str());
+                let names = self.aliases.keys().map(String::as_str).chain(columns);
+                std::sync::Arc::new(names.map(Named::new).collect())
+            }))
+        };
         let mine = distinct(words(field));
+        let lower = field.to_ascii_lowercase();
+        let typo = 2.max(field.len() / 5);
         // Ranked by shared words, then by how many words the name has beyond those
         // (`parent_process_name` is `parent.name`, not `parent.parent.name`), then spelling.
         let mut best: Option<((usize, usize, usize), &str)> = None;
-        for candidate in candidates {
-            let all = words(candidate);
-            let theirs = distinct(all.clone());
+        for named in candidates.iter() {
+            let candidate = named.name.as_str();
+            let theirs = &named.words;
             let shared = mine.iter().filter(|w| theirs.contains(w)).count();
             let union = mine.len() + theirs.len() - shared;
-            let distance = edit_distance(&field.to_ascii_lowercase(), &candidate.to_ascii_lowercase());
-            let close = shared * 2 >= union || distance <= 2.max(field.len() / 5);
-            let rank = (union - shared, all.len().abs_diff(mine.len()), distance);
+            let alike = shared * 2 >= union;
+            // Lengths further apart than a typo: the spelling cannot make it close (and
+            // an input with 100,000 unknown fields skips the edit distances).
+            if !alike && candidate.len().abs_diff(field.len()) > typo {
+                continue;
+            }
+            let distance = edit_distance(&lower, &named.lower);
+            let close = alike || distance <= typo;
+            let rank = (union - shared, named.count.abs_diff(mine.len()), distance);
             if close && best.is_none_or(|(r, _)| rank < r) {
                 best = Some((rank, candidate));
             }
         }
         best.map(|(_, name)| name.to_string())
+    }
+}
+
+/// A known name as [`Schema::nearest`] compares it, split once.
+#[derive(Debug)]
+struct Named {
+    name: String,
+    lower: String,
+    /// Its distinct words.
+    words: Vec<String>,
+    /// How many words it has.
+    count: usize,
+}
+
+impl Named {
+    fn new(name: &str) -> Named {
+        let all = words(name);
+        Named {
+            name: name.to_string(),
+            lower: name.to_ascii_lowercase(),
+            count: all.len(),
+            words: distinct(all),
+        }
     }
 }
 
