@@ -49,3 +49,12 @@ fn and_of_or_pairs(bencher: divan::Bencher, n: usize) {
     let text = joined(n, " and ", |i| format!("(F{i} == \"x\" or G{i} == \"y\")"));
     bencher.bench(|| analyze_exclusion(divan::black_box(&text)));
 }
+
+/// `FileName in~ ("f0", ...) and FileName endswith ".jnlp"` where no value ends so: the
+/// values are refused in one sweep.
+#[divan::bench(args = [1_000, 10_000, 100_000])]
+fn same_field_list_no_value_passes(bencher: divan::Bencher, n: usize) {
+    let list = joined(n, ", ", |i| format!("\"f{i}\""));
+    let text = format!("FileName in~ ({list}) and FileName endswith \".jnlp\"");
+    bencher.bench(|| analyze_exclusion(divan::black_box(&text)));
+}

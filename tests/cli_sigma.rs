@@ -313,3 +313,31 @@ fn a_filter_bound_to_one_branch_by_precedence_is_fpx109() {
         "(selection_wevtutil or selection_wmic) and not filter_main_msiexec"
     ));
 }
+
+/// A filter whose effect on the alerts fpx cannot decide (the selection's regex only
+/// matches texts over 4,096 bytes) is FPX401 saying so, not a silent pass, and the
+/// check ends at once (`|re: 'a{30000}'` took 6 s, a KQL `a{40000}` over a minute).
+#[test]
+fn an_undecided_filter_is_fpx401_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = |repeat: usize| {
+        format!(
+            "title: Long regex\nid: 6e0a1b2c-0000-4000-8000-000000000401\nstatus: test\nlogsource:\n    category: process_creation\n    product: windows\ndetection:\n    selection:\n        CommandLine|re: 'a{{{repeat}}}'\n    filter:\n        Image|endswith: '\\x.exe'\n    condition: selection and not filter\nlevel: high\n"
+        )
+    };
+    let filter_codes = |repeat: usize| {
+        let path = dir.path().join("r.yml");
+        std::fs::write(&path, rule(repeat)).unwrap();
+        let (v, code) = check_json(&[path.to_str().unwrap()]);
+        let inline = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["source"] == "inline")
+            .cloned();
+        (codes(&inline.expect("the filter is judged")), code)
+    };
+    assert_eq!(filter_codes(30_000), (vec!["FPX401".to_string()], 0));
+    // Decided: the image name is the attacker's to choose.
+    assert_eq!(filter_codes(30), (vec!["FPX304".to_string()], 0));
+}

@@ -144,9 +144,14 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
         let mutes = (verdict != Verdict::AlwaysTrue)
             .then(|| fpx104_mutes_rule::finding(text, &pred, &on_table, detection, &absent, domains, context.scoped))
             .flatten();
-        let never = (verdict != Verdict::NeverTrue && mutes.is_none())
-            .then(|| fpx105_never_applies::finding(text, &pred, &on_table, detection, &absent, domains, context.scoped))
-            .flatten();
+        let never = if verdict != Verdict::NeverTrue && mutes.is_none() {
+            fpx105_never_applies::finding(text, &pred, &on_table, detection, &absent, domains, context.scoped)
+        } else {
+            Ok(None)
+        };
+        // Undecided is said, not passed: the checks against the rule's alerts found
+        // nothing because they could not run to the end.
+        let never = never.unwrap_or_else(|()| Some(super::fpx401_unsupported_query::undecided(text, &pred)));
         if verdict == Verdict::Contingent && mutes.is_none() && never.is_none() {
             let attacker = |column: &str| columns.iter().any(|c| c.name == column && c.attacker);
             findings.extend(fpx304_attacker_controllable::finding(

@@ -39,6 +39,8 @@ pub(super) static INFO: CodeInfo = CodeInfo {
     source: include_str!("fpx105_never_applies.rs"),
 };
 
+/// FPX105, or `Err(())` when fpx cannot decide whether the exclusion suppresses any
+/// alert (a regular expression too long to decide, a search past its budget).
 pub(super) fn finding(
     text: &str,
     pred: &Pred,
@@ -47,9 +49,11 @@ pub(super) fn finding(
     absent: &[String],
     domains: &Domains,
     scoped: bool,
-) -> Option<Finding> {
-    if sat_in(&Pred::And(vec![detection.clone(), on_table.clone()]), domains) != SatResult::Unsat {
-        return None;
+) -> Result<Option<Finding>, ()> {
+    match sat_in(&Pred::And(vec![detection.clone(), on_table.clone()]), domains) {
+        SatResult::Unsat => {}
+        SatResult::Unknown => return Err(()),
+        SatResult::Sat(_) => return Ok(None),
     }
     let mut f = Finding::new(
         &INFO,
@@ -64,5 +68,5 @@ pub(super) fn finding(
         Some((subject, one)) => format!("{subject} and read{} as empty there", if one { "s" } else { "" }),
         None => "its conditions contradict the rule's own query".to_string(),
     });
-    Some(f)
+    Ok(Some(f))
 }

@@ -1,7 +1,10 @@
 //! FPX401 unsupported-query (warning)
 //!
 //! ## What it catches
-//! KQL in the rule's query that fpx cannot lower exactly: a `datatable`, a `join`,
+//! An exclusion whose effect on the rule's alerts fpx could not decide (a regular
+//! expression that only matches texts over 4,096 bytes, or a formula past the search
+//! budget): the checks against the rule's alerts are skipped for it, and it says so.
+//! And KQL in the rule's query that fpx cannot lower exactly: a `datatable`, a `join`,
 //! membership in another query's result, functions of columns, or a query that is not
 //! valid KQL at all. fpx says what it did: either it read the condition as "could be
 //! true" (so checks stay sound but may miss problems), or it checks the rule without
@@ -41,6 +44,23 @@ pub(super) static INFO: CodeInfo = CodeInfo {
 };
 
 /// `span` is where the note's construct is in the rule file.
+/// An exclusion fpx read, whose effect on the rule's alerts it could not decide (a
+/// regular expression that only matches texts over 4,096 bytes, a search past its
+/// budget): FPX104, FPX105 and FPX304 found nothing only because they could not finish.
+pub(super) fn undecided(text: &str, pred: &crate::pred::Pred) -> Finding {
+    let mut f = Finding::new(
+        &INFO,
+        "fpx could not decide which of the rule's alerts this exclusion suppresses",
+        super::whole_span(text, pred),
+        "not decided",
+    );
+    f.help = Some(
+        "FPX104, FPX105 and FPX304 are skipped for it: the rule's detection or the exclusion holds a test fpx does not decide (a regular expression that only matches texts over 4,096 bytes, or a formula past the search budget)"
+            .into(),
+    );
+    f
+}
+
 pub(super) fn finding(note: &QueryNote, span: Span) -> Finding {
     let mut f = Finding::new(
         &INFO,

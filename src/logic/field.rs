@@ -33,10 +33,47 @@ pub(crate) enum FieldResult {
 /// A literal: a basic test and whether it must hold (`true`) or fail (`false`).
 pub(crate) type Lit<'a> = (&'a Basic, bool);
 
+/// Longest text a regular expression may need before fpx leaves it undecided: checking
+/// a text against a pattern is linear in the text times the pattern's automaton, and
+/// `a{40000}` needs a text of 40,000 characters against 40,000 states (over a minute).
+/// No rule tests a field for texts this long; such a regex is a documented limit
+/// (`Unknown`, FPX401), not a verdict.
+pub(crate) const MAX_REGEX_TEXT: usize = 4_096;
+
+/// Whether every text `pattern` matches is longer than [`MAX_REGEX_TEXT`] bytes.
+fn needs_long_text(pattern: &str) -> bool {
+    regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()
+        .and_then(|hir| hir.properties().minimum_len())
+        .is_some_and(|len| len > MAX_REGEX_TEXT)
+}
+
 /// Decides a conjunction of literals over one field.
 pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
+    if lits
+        .iter()
+        .any(|(b, _)| b.kind == Kind::Regex && needs_long_text(&b.value))
+    {
+        return FieldResult::Unknown;
+    }
+    // A positive `==` fixes the text up to case: candidates that fail it are skipped
+    // before the other literals are read (each of 12,000 values of an `in` list was
+    // otherwise read against all the others).
+    let fixed = lits.iter().find(|(b, pos)| *pos && b.kind == Kind::Eq && !b.time);
+    // A case-insensitive test has the same truth on every case of the fixed text: one
+    // that the fixed text contradicts needs no solving (the search refusing an `in`
+    // list's values one by one against an `endswith`).
+    if let Some((eq, _)) = fixed
+        && lits.iter().any(|(b, pos)| {
+            !b.cs && !b.time && b.kind != Kind::Regex && !b.kind.is_numeric() && b.eval(&eq.value) != *pos
+        })
+    {
+        return FieldResult::Unsat;
+    }
     for candidate in quick_candidates(lits) {
-        if satisfies(&candidate, lits) {
+        if fixed.is_none_or(|(eq, _)| eq.eval(&candidate)) && satisfies(&candidate, lits) {
             return FieldResult::Sat(candidate);
         }
     }
@@ -146,8 +183,43 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
     }
 }
 
+/// Fewest `contains` tests [`satisfies`] reads in one pass over a text, and the
+/// shortest text it does so for.
+const MANY_CONTAINS: usize = 32;
+const LONG_TEXT: usize = 4_096;
+
 fn satisfies(text: &str, lits: &[Lit]) -> bool {
-    lits.iter().all(|(b, pos)| b.eval(text) == *pos)
+    let plain = |b: &Basic| b.kind == Kind::Contains && !b.time;
+    // Building the automaton costs about as much as one scan of the text per value, so
+    // it only pays on long texts (a witness that holds all 5,000 values).
+    if text.len() < LONG_TEXT || lits.iter().filter(|(b, _)| plain(b)).count() < MANY_CONTAINS {
+        return lits.iter().all(|(b, pos)| b.eval(text) == *pos);
+    }
+    // Many `contains` (a Sigma `contains|all` of 5,000 values): which of them occur is
+    // found in one pass of an Aho-Corasick automaton per case rule, not one scan of
+    // the text per value.
+    for cs in [true, false] {
+        let group: Vec<&Lit> = lits.iter().filter(|(b, _)| plain(b) && b.cs == cs).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let Ok(searcher) = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(!cs)
+            .build(group.iter().map(|(b, _)| b.value.as_bytes()))
+        else {
+            return lits.iter().all(|(b, pos)| b.eval(text) == *pos);
+        };
+        let mut found = vec![false; group.len()];
+        for m in searcher.find_overlapping_iter(text) {
+            found[m.pattern().as_usize()] = true;
+        }
+        if group.iter().zip(found).any(|((_, pos), occurs)| occurs != *pos) {
+            return false;
+        }
+    }
+    lits.iter()
+        .filter(|(b, _)| !plain(b))
+        .all(|(b, pos)| b.eval(text) == *pos)
 }
 
 /// Readable texts worth trying first: the field absent, the constants themselves.
@@ -759,6 +831,49 @@ mod tests {
             assert!(satisfies(s, &refs), "{s:?}");
         }
         result
+    }
+
+    /// A regex that only matches texts over [`MAX_REGEX_TEXT`] bytes is left undecided
+    /// (checking one witness of `a{40000}` took over a minute); a shorter one is
+    /// decided.
+    #[test]
+    fn a_regex_needing_a_huge_text_is_unknown_not_slow() {
+        let huge = format!("a{{{}}}", MAX_REGEX_TEXT + 1);
+        assert_eq!(check(&[(basic(Kind::Regex, true, &huge), true)]), FieldResult::Unknown);
+        assert_eq!(check(&[(basic(Kind::Regex, true, &huge), false)]), FieldResult::Unknown);
+        let fine = format!("^a{{{MAX_REGEX_TEXT}}}$");
+        assert!(
+            matches!(check(&[(basic(Kind::Regex, true, &fine), true)]), FieldResult::Sat(t) if t.len() == MAX_REGEX_TEXT)
+        );
+    }
+
+    /// With many `contains` tests and a long text, one Aho-Corasick pass answers as
+    /// one test at a time does, in both cases and both polarities.
+    #[test]
+    fn many_contains_on_a_long_text_agree_with_one_at_a_time() {
+        let text: String = (0..1_000).map(|i| format!("Val{i} ")).collect();
+        assert!(text.len() >= LONG_TEXT);
+        for (values, expected) in [
+            ((0..100).map(|i| format!("val{i} ")).collect::<Vec<_>>(), true),
+            (
+                (0..100)
+                    .map(|i| format!("val{} ", i * 37))
+                    .chain(["missing".into()])
+                    .collect(),
+                false,
+            ),
+        ] {
+            for cs in [false, true] {
+                let lits: Vec<(Basic, bool)> = values
+                    .iter()
+                    .map(|v| (basic(Kind::Contains, cs, v), !v.starts_with("missing")))
+                    .collect();
+                let refs: Vec<Lit> = lits.iter().map(|(b, p)| (b, *p)).collect();
+                let one_at_a_time = refs.iter().all(|(b, pos)| b.eval(&text) == *pos);
+                assert_eq!(satisfies(&text, &refs), one_at_a_time, "cs {cs}");
+                assert_eq!(one_at_a_time, expected && !cs, "cs {cs}");
+            }
+        }
     }
 
     #[test]

@@ -289,6 +289,22 @@ pub(crate) fn pick(f: &Nnf, assign: &[Option<bool>]) -> Option<(usize, bool)> {
     }
 }
 
+/// The items of the `or` whose literal [`pick`] would pick, when that literal is an
+/// item of an `or` (not of an `and`).
+pub(crate) fn picked_or<'a>(f: &'a Nnf, assign: &[Option<bool>]) -> Option<&'a [Nnf]> {
+    match f {
+        Nnf::Const(_) | Nnf::Lit(..) => None,
+        Nnf::And(items) | Nnf::Or(items) => {
+            let first = items.iter().find(|item| eval3(item, assign).is_none())?;
+            match (f, first) {
+                (Nnf::Or(_), Nnf::Lit(..)) => Some(items),
+                (_, Nnf::Lit(..)) => None,
+                _ => picked_or(first, assign),
+            }
+        }
+    }
+}
+
 /// What [`pick`] would pick, with the literals it would pick right after it: in a
 /// conjunction, each undecided item in turn that is a literal, or an `or` of literals
 /// (its first undecided one, which decides it), up to the first other item. The search

@@ -662,3 +662,24 @@ fn a_long_run_of_branches_is_taken_in_one_step() {
     ));
     assert!(matches!(sat(&refused), SatResult::Sat(e) if e["G"] == "y"));
 }
+
+/// An `in~` list beside a case-insensitive test on the same field that none of its
+/// values passes: the values are refused in one sweep, not one search step each
+/// (12,000 values: 6 s, each step reading the whole formula).
+#[test]
+fn values_a_field_refuses_are_swept_in_one_step() {
+    let names: Vec<String> = (0..5_000).map(|i| format!("\"f{i}\"")).collect();
+    let list = format!("FileName in~ ({})", names.join(", "));
+    let refused = parse(&format!("FileName endswith \".jnlp\" and ({list} or G == \"y\")"));
+    assert!(steps(&refused) < 10, "{}", steps(&refused));
+    assert_eq!(
+        sat(&parse(&format!("{list} and FileName endswith \".jnlp\""))),
+        SatResult::Unsat
+    );
+    // The last value passes: it is found, after the others are swept.
+    let last = parse(&format!(
+        "{}, \"f.JNLP\") and FileName endswith \".jnlp\"",
+        &list[..list.len() - 1]
+    ));
+    assert!(matches!(sat(&last), SatResult::Sat(e) if e["FileName"].eq_ignore_ascii_case("f.jnlp")));
+}
