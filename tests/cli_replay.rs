@@ -41,9 +41,10 @@ fn sigma_and_kql_rules_over_evtx_ndjson_and_csv() {
         "tests/fixtures/replay/sysmon.ndjson",
         "tests/fixtures/replay/DeviceProcessEvents-export.csv",
     ]);
-    assert_eq!(code, 0, "{err}");
+    // Bad lines are counted and reported with file and line; the rest is replayed, and
+    // the run is not a pass (exit 2: not everything given was read).
+    assert_eq!(code, 2, "{err}");
     assert_eq!(v["summary"]["events"], 8);
-    // Bad lines are counted, reported with file and line, not fatal.
     assert_eq!(v["summary"]["bad_events"], 2);
     assert_eq!(v["bad_events"][0]["line"], 5);
     assert!(err.contains("sysmon.ndjson:6: not a JSON event"), "{err}");
@@ -434,4 +435,17 @@ fn a_filter_inside_an_or_branch_suppresses_that_branch_only() {
     let message = listen["findings"][0]["message"].as_str().unwrap();
     assert_eq!(listen["findings"][0]["code"], "FPX304");
     assert!(message.contains("only its `or` branch raises"), "{message}");
+}
+
+/// JSON nested past serde's 128 levels is a bad event with its position, not a crash,
+/// and the run exits 2.
+#[test]
+fn deeply_nested_json_is_a_bad_event_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.json");
+    std::fs::write(&path, format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))).unwrap();
+    let (out, err, code) = replay(&["tests/fixtures/sigma", "--events", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("recursion limit exceeded"), "{err}");
+    assert!(out.contains("1 bad events"), "{out}");
 }

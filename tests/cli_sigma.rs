@@ -341,3 +341,35 @@ fn an_undecided_filter_is_fpx401_not_a_pass() {
     // Decided: the image name is the attacker's to choose.
     assert_eq!(filter_codes(30), (vec!["FPX304".to_string()], 0));
 }
+
+/// A condition nested 5,000 levels deep is an input error that says so once, not a
+/// crash (rsigma's message repeated its prefix at every level).
+#[test]
+fn a_deeply_nested_condition_is_one_clear_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("deep.yml");
+    let condition = format!("{}selection{} and not filter", "(".repeat(5_000), ")".repeat(5_000));
+    std::fs::write(
+        &path,
+        format!("title: Deep\nid: 6e0a1b2c-0000-4000-8000-000000000064\nlogsource:\n    category: process_creation\n    product: windows\ndetection:\n    selection:\n        Image|endswith: '\\x.exe'\n    filter:\n        User: bob\n    condition: {condition}\n"),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .args(["check", "--cases", "0"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("not a readable Sigma rule: Condition parse error at 1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stack limit reached") || stderr.contains("maximum depth"),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 1_000, "{stderr}");
+    assert_eq!(stderr.matches("Condition parse error").count(), 1, "{stderr}");
+}

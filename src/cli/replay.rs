@@ -125,9 +125,12 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
             .iter()
             .any(|(f, label)| f == file && !matches!(label, Label::None))
     });
+    // Exit 0 only when every event given was read: a bad event (and, for a broken JSON
+    // array, the rest of its file) is reported with the replay of everything else, and
+    // the run is not a pass.
     Ok(if !outcome.suppressed_true_positives.is_empty() {
         EXIT_FINDINGS
-    } else if unchecked_tps {
+    } else if unchecked_tps || !outcome.bad.is_empty() {
         EXIT_USAGE
     } else {
         0
@@ -366,7 +369,11 @@ fn text(rules: &[Rule], skipped: &[String], r: &Replay) -> String {
         let _ = writeln!(out, "\nwarning: {}", unrouted(file, *n));
     }
     if !r.bad.is_empty() {
-        let _ = writeln!(out, "\n{} bad events (not fatal):", r.bad.len());
+        let _ = writeln!(
+            out,
+            "\n{} bad events (the rest was replayed; exit code 2):",
+            r.bad.len()
+        );
         for b in r.bad.iter().take(20) {
             let _ = writeln!(out, "  {}:{}: {}", b.file.display(), b.line, b.message);
         }

@@ -156,9 +156,38 @@ fn parse(text: &str) -> Result<SigmaRule, String> {
         return Ok(rule);
     }
     Err(match collection.errors.first() {
-        Some(e) => e.clone(),
+        Some(e) => innermost(e),
         None => "no Sigma detection rule in the file".into(),
     })
+}
+
+/// rsigma's error for a deeply nested condition repeats its prefix once per level
+/// (`Condition parse error at 1:66: at 1:66: Condition parse error at ...` 64 times),
+/// or quotes the whole condition line in a pest snippet (`--> 1:4412`, the line, `=
+/// stack limit reached`): the innermost message, with its position, says it all.
+fn innermost(error: &str) -> String {
+    const PREFIX: &str = "Condition parse error";
+    if let (Some(arrow), Some(last)) = (error.find(" --> "), error.lines().last())
+        && let Some(message) = last.trim().strip_prefix("= ")
+    {
+        let at = error[arrow + 5..].lines().next().unwrap_or("").trim();
+        return format!("{PREFIX} at {at}: {message}");
+    }
+    let Some(last) = error.rfind(PREFIX) else {
+        return error.to_string();
+    };
+    if last == error.find(PREFIX).unwrap_or(last) {
+        return error.to_string();
+    }
+    let at = error[..last]
+        .rsplit(" at ")
+        .map(|part| part.trim_end_matches(": ").trim())
+        .find(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit() || b == b':'));
+    let inner = error[last + PREFIX.len()..].trim_start_matches(':').trim();
+    match at {
+        Some(at) => format!("{PREFIX} at {at}: {inner}"),
+        None => format!("{PREFIX}: {inner}"),
+    }
 }
 
 /// The table name of a log source: `sigma:PRODUCT/CATEGORY` or
