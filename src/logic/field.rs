@@ -62,13 +62,13 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
     // before the other literals are read (each of 12,000 values of an `in` list was
     // otherwise read against all the others).
     let fixed = lits.iter().find(|(b, pos)| *pos && b.kind == Kind::Eq && !b.time);
-    // A case-insensitive test has the same truth on every case of the fixed text: one
-    // that the fixed text contradicts needs no solving (the search refusing an `in`
-    // list's values one by one against an `endswith`).
+    // A test with one truth on every text the equality allows, contradicted by its
+    // value, needs no solving (the search refusing an `in` list's values one by one
+    // against an `endswith`).
     if let Some((eq, _)) = fixed
-        && lits.iter().any(|(b, pos)| {
-            !b.cs && !b.time && b.kind != Kind::Regex && !b.kind.is_numeric() && b.eval(&eq.value) != *pos
-        })
+        && lits
+            .iter()
+            .any(|(b, pos)| b.decided_by_equality(eq) && b.eval(&eq.value) != *pos)
     {
         return FieldResult::Unsat;
     }
@@ -183,21 +183,35 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
     }
 }
 
-/// Fewest `contains` tests [`satisfies`] reads in one pass over a text, and the
-/// shortest text it does so for.
+/// Fewest substring tests (`contains`, `has`, `hasprefix`, `hassuffix`) [`satisfies`]
+/// reads in one pass over a text, and the shortest text it does so for.
 const MANY_CONTAINS: usize = 32;
-const LONG_TEXT: usize = 4_096;
+const LONG_TEXT: usize = 256;
+
+/// The term boundaries a substring test needs around an occurrence (before, after), or
+/// `None` for a test that is not a substring test.
+fn substring_test(b: &Basic) -> Option<(bool, bool)> {
+    match b.kind {
+        _ if b.time => None,
+        Kind::Contains => Some((false, false)),
+        Kind::Has => Some((true, true)),
+        Kind::HasPrefix => Some((true, false)),
+        Kind::HasSuffix => Some((false, true)),
+        _ => None,
+    }
+}
 
 fn satisfies(text: &str, lits: &[Lit]) -> bool {
-    let plain = |b: &Basic| b.kind == Kind::Contains && !b.time;
+    let plain = |b: &Basic| substring_test(b).is_some();
     // Building the automaton costs about as much as one scan of the text per value, so
-    // it only pays on long texts (a witness that holds all 5,000 values).
+    // it only pays on longer texts (a witness that holds all 5,000 values).
     if text.len() < LONG_TEXT || lits.iter().filter(|(b, _)| plain(b)).count() < MANY_CONTAINS {
         return lits.iter().all(|(b, pos)| b.eval(text) == *pos);
     }
-    // Many `contains` (a Sigma `contains|all` of 5,000 values): which of them occur is
-    // found in one pass of an Aho-Corasick automaton per case rule, not one scan of
-    // the text per value.
+    // Many substring tests (a Sigma `contains|all` of 5,000 values, an `and` of 1,600
+    // `has` alternatives): which of them occur is found in one pass of an Aho-Corasick
+    // automaton per case rule, not one scan of the text per value.
+    let bytes = text.as_bytes();
     for cs in [true, false] {
         let group: Vec<&Lit> = lits.iter().filter(|(b, _)| plain(b) && b.cs == cs).collect();
         if group.is_empty() {
@@ -211,7 +225,11 @@ fn satisfies(text: &str, lits: &[Lit]) -> bool {
         };
         let mut found = vec![false; group.len()];
         for m in searcher.find_overlapping_iter(text) {
-            found[m.pattern().as_usize()] = true;
+            let i = m.pattern().as_usize();
+            let (before, after) = substring_test(group[i].0).expect("a substring test");
+            if !found[i] && crate::pred::boundary_ok(bytes, group[i].0.value.as_bytes(), m.start(), before, after) {
+                found[i] = true;
+            }
         }
         if group.iter().zip(found).any(|((_, pos), occurs)| occurs != *pos) {
             return false;

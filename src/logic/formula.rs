@@ -83,6 +83,19 @@ impl Basic {
     }
 }
 
+impl Basic {
+    /// Whether this test has one truth on every text a positive `eq` (an `==` or `=~`)
+    /// allows, so evaluating it on `eq`'s value decides it: any test when `eq` is
+    /// case-sensitive (the text is the value), a case-insensitive text test otherwise
+    /// (the text is the value up to the case of its ASCII letters, which such a test
+    /// does not see). Regular expressions are left to the solver.
+    pub(crate) fn decided_by_equality(&self, eq: &Basic) -> bool {
+        self.kind != Kind::Regex
+            && self.kind != Kind::Same
+            && (eq.cs || (!self.cs && !self.time && !self.kind.is_numeric()))
+    }
+}
+
 /// A formula in negation normal form over basic literals.
 #[derive(Debug, Clone)]
 pub(crate) enum Nnf {

@@ -217,6 +217,27 @@ enum Step {
 /// runs are branched on one by one, as they always were.
 const MIN_RUN: usize = 32;
 
+/// A field's assigned literals (ordered by literal) and a text that passes them.
+type Solved = (Vec<(usize, bool)>, String);
+
+/// Fewest literals on a field for [`Search::field`] to reuse its last text.
+const MIN_REUSED_KEY: usize = 256;
+
+/// The literals of `key` that `solved` lacks, when `key` has every literal of `solved`
+/// (both are ordered by literal).
+fn added_to(solved: &[(usize, bool)], key: &[(usize, bool)]) -> Option<Vec<(usize, bool)>> {
+    let mut added = Vec::new();
+    let mut old = solved.iter().peekable();
+    for &lit in key {
+        if old.peek() == Some(&&lit) {
+            old.next();
+        } else {
+            added.push(lit);
+        }
+    }
+    old.next().is_none().then_some(added)
+}
+
 struct Search<'a> {
     lowered: &'a Lowered,
     /// The literals on each field (tests of two fields left out), in order: a field's
@@ -228,6 +249,10 @@ struct Search<'a> {
     assign: Vec<Option<bool>>,
     /// Field solver answers, keyed by the field's assigned literals.
     cache: HashMap<Vec<(usize, bool)>, FieldResult>,
+    /// Each field's last long key solved satisfiable, and the text that passed it.
+    last_sat: Vec<Option<Solved>>,
+    /// Field solver runs (cache misses), for tests of how the search scales.
+    solves: usize,
     /// Conjunctions (by address) whose run of literals could not be taken at once.
     refused_runs: std::collections::HashSet<usize>,
     nodes: usize,
@@ -272,6 +297,8 @@ impl<'a> Search<'a> {
             assign: vec![None; lowered.basics.len()],
             cache: HashMap::default(),
             refused_runs: std::collections::HashSet::new(),
+            last_sat: vec![None; lowered.fields.len()],
+            solves: 0,
             nodes: 0,
             unknown: false,
             reason: None,
@@ -411,15 +438,15 @@ impl<'a> Search<'a> {
     }
 
     /// The alternatives of an `or` the search is about to branch on, from the first
-    /// undecided one: each `==` whose value a case-insensitive test already decided on
-    /// its field contradicts (so its field refuses it, whatever the case of the text) is
-    /// set false,
+    /// undecided one: each `==` whose value a test already decided on its field
+    /// contradicts, where the test's truth on that value is its truth on every text the
+    /// `==` allows ([`Basic::decided_by_equality`]: its field refuses it) is set false,
     /// as the search would set them one step at a time, each step reading the whole
     /// formula (`FileName in~ (12,000 names) and FileName endswith ".jnlp"`: 6 s). The
     /// fields touched, or `None` when the first alternative is not refused so.
     fn sweep(&mut self, alternatives: &[Nnf], assigned: &mut Vec<usize>) -> Option<Vec<usize>> {
         let mut fields: Vec<usize> = Vec::new();
-        let mut blockers: HashMap<usize, Vec<usize>> = HashMap::default();
+        let mut blockers: HashMap<(usize, bool), Vec<usize>> = HashMap::default();
         for item in alternatives {
             if eval3(item, &self.assign).is_some() {
                 continue;
@@ -431,14 +458,11 @@ impl<'a> Search<'a> {
             }
             let field = basic.field;
             let (assign, literals_of, basics) = (&self.assign, &self.literals_of, &self.lowered.basics);
-            let blocking = blockers.entry(field).or_insert_with(|| {
+            let blocking = blockers.entry((field, basic.cs)).or_insert_with(|| {
                 literals_of[field]
                     .iter()
                     .copied()
-                    .filter(|&i| {
-                        let b = &basics[i];
-                        assign[i].is_some() && !b.cs && !b.time && b.kind != Kind::Regex && !b.kind.is_numeric()
-                    })
+                    .filter(|&i| assign[i].is_some() && basics[i].decided_by_equality(basic))
                     .collect()
             });
             if !blocking
@@ -485,14 +509,65 @@ impl<'a> Search<'a> {
         if let Some(result) = self.cache.get(&key) {
             return result.clone();
         }
+        // A long key that only adds literals to the last long one solved on this field
+        // (the search deciding an `and` of 1,600 `(FileName == x or CommandLine has y)`
+        // one pair at a time): the last text, if it passes the added literals, is an
+        // answer without solving again. Solving each growing key from scratch took
+        // time cubic in the pairs.
+        if key.len() >= MIN_REUSED_KEY
+            && self.domains[field] == Domain::Text
+            && let Some((solved, text)) = &self.last_sat[field]
+            && let Some(added) = added_to(solved, &key)
+            && let Some(text) = self.extended(text, &added, &key)
+        {
+            self.last_sat[field] = Some((key, text.clone()));
+            return FieldResult::Sat(text);
+        }
         let lits: Vec<field::Lit> = key.iter().map(|&(i, v)| (&self.lowered.basics[i], v)).collect();
+        self.solves += 1;
         let result = domain::solve(&lits, self.domains[field]);
+        if let FieldResult::Sat(text) = &result
+            && key.len() >= MIN_REUSED_KEY
+        {
+            self.last_sat[field] = Some((key.clone(), text.clone()));
+        }
         // A long key is rarely met again, and storing every one of a long run of
         // growing keys took memory quadratic in their length.
         if key.len() <= MAX_CACHED_KEY {
             self.cache.insert(key, result.clone());
         }
         result
+    }
+
+    /// A text for `key` from `text`, which passed all of it but `added`: `text` itself
+    /// when it passes `added`, or `text` with the value of each added positive substring
+    /// test appended between spaces, when that passes every literal of `key` an
+    /// appended text can change (all but the positive substring tests, which still find
+    /// their occurrence).
+    fn extended(&self, text: &str, added: &[(usize, bool)], key: &[(usize, bool)]) -> Option<String> {
+        let basics = &self.lowered.basics;
+        if added.iter().all(|&(i, v)| basics[i].eval(text) == v) {
+            return Some(text.to_string());
+        }
+        let substring = |i: usize| {
+            matches!(
+                basics[i].kind,
+                Kind::Contains | Kind::Has | Kind::HasPrefix | Kind::HasSuffix
+            ) && !basics[i].time
+        };
+        let mut longer = text.to_string();
+        for &(i, v) in added {
+            if v && substring(i) && !basics[i].eval(&longer) {
+                longer.push(' ');
+                longer.push_str(&basics[i].value);
+                longer.push(' ');
+            }
+        }
+        let holds = key
+            .iter()
+            .filter(|&&(i, v)| !(v && substring(i)) || added.contains(&(i, v)))
+            .all(|&(i, v)| basics[i].eval(&longer) == v);
+        holds.then_some(longer)
     }
 
     fn witness(&mut self) -> Option<Vec<(usize, String)>> {

@@ -683,3 +683,20 @@ fn values_a_field_refuses_are_swept_in_one_step() {
     ));
     assert!(matches!(sat(&last), SatResult::Sat(e) if e["FileName"].eq_ignore_ascii_case("f.jnlp")));
 }
+
+/// An `and` of `(F == x or G has y)` pairs is decided one pair at a time, each adding a
+/// `has` to G: past 256 literals the last text is extended, not solved again (solving
+/// each growing set from scratch was cubic: a 1,600-pair rule took over a minute).
+#[test]
+fn a_growing_set_of_has_tests_extends_the_last_text() {
+    let pairs: Vec<String> = (0..600).map(|i| format!("(F == \"a{i}\" or G has \"x{i}\")")).collect();
+    let pred = parse(&pairs.join(" and "));
+    let mut lowered = Lowered::default();
+    let formula = lowered.lower(&pred, true);
+    let mut search = Search::new(&lowered, formula.size(), &Domains::text());
+    let found = search.run(&formula).expect("satisfiable");
+    let event: Event = found.into_iter().map(|(f, t)| (lowered.fields[f].clone(), t)).collect();
+    assert!(pred.eval(&event), "{event:?}");
+    // Two solves per pair without the reuse (F refusing a value, G growing).
+    assert!(search.solves < 700, "{} field solves", search.solves);
+}
