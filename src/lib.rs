@@ -36,6 +36,7 @@ pub mod cli;
 pub mod config;
 pub mod corpus;
 pub mod decimal;
+pub mod diff;
 pub mod expr;
 pub mod gate;
 mod grammar;

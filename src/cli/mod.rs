@@ -3,6 +3,7 @@
 //! above `--fail-on`), 2 (usage or input error).
 
 mod check;
+mod diff;
 mod explain;
 mod fix;
 mod import;
@@ -33,6 +34,9 @@ enum Command {
     Check(check::CheckArgs),
     /// Check exclusion expressions given as arguments, or one per line on stdin with `-`.
     Lint(lint::LintArgs),
+    /// What a change to rules and exclusions does: events that stop or start alerting,
+    /// findings new or gone (two paths, or --git BASE [HEAD]).
+    Diff(diff::DiffArgs),
     /// Apply fixes to exclusions in place (safe ones; with --unsafe, meaning-changing ones).
     Fix(fix::FixArgs),
     /// Replay rules and their exclusions over real events (NDJSON, JSON, evtx_dump, CSV).
@@ -89,6 +93,7 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Fix(args) => fix::run(args),
         Command::Import(args) => import::run(args),

@@ -778,4 +778,4 @@ impl Search<'_> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -44,7 +44,7 @@ fn candidates() -> Vec<String> {
 
 /// Brute force: per field, one representative text per distinct vector of atom truths;
 /// then every combination across fields. Returns an event making `pred` true, if any.
-fn brute_force(pred: &Pred) -> Option<Event> {
+pub(crate) fn brute_force(pred: &Pred) -> Option<Event> {
     let universes = pred.fields().iter().map(|f| representatives(pred, f)).collect();
     first_event(pred, universes)
 }
@@ -114,7 +114,7 @@ fn rich_value() -> BoxedStrategy<Value> {
         .boxed()
 }
 
-fn pool_value() -> BoxedStrategy<Value> {
+pub(crate) fn pool_value() -> BoxedStrategy<Value> {
     proptest::sample::select(POOL.to_vec())
         .prop_map(|s| Value::Str(s.to_string()))
         .boxed()

@@ -1,6 +1,7 @@
 //! Rendering findings: rustc-style snippets, and one module per output format.
 
 pub mod diagnostic;
+pub mod diff;
 pub mod github;
 pub mod html;
 pub mod json;
