@@ -78,7 +78,7 @@ fn a_widened_inline_exclusion_narrows_the_rule_with_the_event_it_stops() {
     assert_eq!(event["FileName"].as_str().unwrap().to_ascii_lowercase(), "psexec.exe");
     let cause = r["stops_alerting"]["cause"].as_str().unwrap();
     assert!(
-        cause.contains("!endswith \"a.exe\"") && cause.contains("(new)"),
+        cause.contains("!endswith \"a.exe\"") && cause.contains("(new or changed)"),
         "{cause}"
     );
     assert!(r["starts_alerting"].is_null());

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::{EXIT_FINDINGS, EXIT_USAGE, print};
-use crate::checks::{CheckReport, check_corpus};
+use crate::checks::check_corpus;
 use crate::config::{self, Config};
-use crate::corpus::{Scan, load_with, write_atomically};
+use crate::corpus::{Corpus, Scan, load_with, write_atomically};
 use crate::diff::{self, git};
 use crate::gate;
 use crate::report::diff::{self as render, DiffGate};
@@ -17,7 +17,7 @@ use crate::report::diff::{self as render, DiffGate};
 pub(super) struct DiffArgs {
     /// OLD and NEW: two versions of a rule set (files or directories). With --git, the
     /// paths to compare in the repository instead (default: the configuration's paths,
-    /// else ./rules and ./scenarios, else .); give them before --git or after `--`.
+    /// else ./rules and ./scenarios, else .).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Compare git revisions: BASE against HEAD, or against the working tree when HEAD
@@ -97,29 +97,43 @@ pub(super) fn run(args: DiffArgs) -> Result<u8, String> {
             }
         }
         (
-            checked(&config, std::slice::from_ref(old), None),
-            checked(&config, std::slice::from_ref(new), None),
+            loaded(&config, std::slice::from_ref(old)),
+            loaded(&config, std::slice::from_ref(new)),
         )
     } else {
-        let paths = if !args.paths.is_empty() {
-            args.paths.clone()
+        // `--git BASE PATH`: clap reads the path as HEAD; a path that is not a revision
+        // is one of the paths (git's own rule for `git diff BASE PATH`).
+        let mut revisions = args.git.clone();
+        let mut given = args.paths.clone();
+        if let [_, second] = revisions.as_slice()
+            && Path::new(second).exists()
+            && git::commit(second).is_err()
+        {
+            given.insert(0, PathBuf::from(revisions.pop().expect("two")));
+        }
+        let paths = if !given.is_empty() {
+            given
         } else if !config.paths.is_empty() {
             config.paths.clone()
         } else {
             super::default_paths(&[]).unwrap_or_else(|_| vec![PathBuf::from(".")])
         };
-        let base = git::tree_at(&args.git[0], &paths)?;
-        let old = checked(&config, &paths, Some(base.path()));
-        let new = match args.git.get(1) {
-            Some(head) => {
-                let tree = git::tree_at(head, &paths)?;
-                checked(&config, &paths, Some(tree.path()))
-            }
-            None => checked(&config, &existing(&paths), None),
+        let old = at_revision(&config, &revisions[0], &paths)?;
+        let new = match revisions.get(1) {
+            Some(head) => at_revision(&config, head, &paths)?,
+            None => loaded(&config, &existing(&paths)),
         };
         (old, new)
     };
-    let report = diff::diff(&old, &new);
+    // Rules the same in both versions need no check.
+    let (old, new, unchanged) = diff::changed_only(old, new);
+    let checked = |corpus| {
+        let mut report = check_corpus(corpus, None);
+        gate::apply(&mut report, &config.settings(), None);
+        report
+    };
+    let (old, new) = (checked(old), checked(new));
+    let report = diff::diff(&old, &new, unchanged);
     let gate = args.fail_on.gate();
     let output = match args.format {
         DiffFormat::Text => render::text(&report, gate),
@@ -150,34 +164,36 @@ fn existing(paths: &[PathBuf]) -> Vec<PathBuf> {
     paths.iter().filter(|p| p.exists()).cloned().collect()
 }
 
-/// One version checked as `fpx check --cases 0` checks it, with the configuration's
-/// gate applied (its `select`, `ignore`, severities and suppressions). `tree`: the
-/// directory a revision's files were written to, `paths` relative to it.
-fn checked(config: &Config, paths: &[PathBuf], tree: Option<&Path>) -> CheckReport {
+/// One version as `fpx check` reads it (it is checked as `check --cases 0` checks it,
+/// with the configuration's `select`, `ignore`, severities and suppressions).
+fn loaded(config: &Config, paths: &[PathBuf]) -> Corpus {
     let scan = Scan {
         respect_gitignore: config.respect_gitignore,
         exclude: config.exclude.is_some().then(|| {
             let config = config.clone();
-            let tree = tree.map(Path::to_path_buf);
-            std::sync::Arc::new(move |p: &Path| {
-                let local = tree.as_deref().and_then(|t| p.strip_prefix(t).ok()).unwrap_or(p);
-                config.excludes(local)
-            }) as crate::corpus::Exclude
+            std::sync::Arc::new(move |p: &Path| config.excludes(p)) as crate::corpus::Exclude
         }),
     };
-    let mut corpus = match tree {
-        Some(tree) => {
-            let inside: Vec<PathBuf> = paths.iter().map(|p| tree.join(p)).filter(|p| p.exists()).collect();
-            let mut corpus = load_with(&inside, &scan);
-            git::relocate(&mut corpus, tree);
-            corpus
-        }
-        None => load_with(paths, &scan),
-    };
-    // A version with no rule at those paths is an empty rule set, not an error (a
-    // revision before the rules existed): every rule of the other is added or removed.
+    without_emptiness(load_with(paths, &scan))
+}
+
+/// The version at git revision `rev`: the files under `paths` there, less those the
+/// configuration's `exclude` names (a tracked file is not gitignored).
+fn at_revision(config: &Config, rev: &str, paths: &[PathBuf]) -> Result<Corpus, String> {
+    let files = git::files_at(rev, paths)?
+        .into_iter()
+        .filter(|(file, _)| {
+            !file
+                .ancestors()
+                .any(|a| !a.as_os_str().is_empty() && config.excludes(a))
+        })
+        .collect();
+    Ok(without_emptiness(crate::corpus::load_texts(files)))
+}
+
+/// A version with no rule at those paths is an empty rule set, not an error (a revision
+/// before the rules existed): every rule of the other is added or removed.
+fn without_emptiness(mut corpus: Corpus) -> Corpus {
     corpus.errors.retain(|e| !e.message.starts_with("nothing to check"));
-    let mut report = check_corpus(corpus, None);
-    gate::apply(&mut report, &config.settings(), None);
-    report
+    corpus
 }

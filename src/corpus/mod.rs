@@ -40,6 +40,15 @@ pub struct MetaFilterFile {
 
 impl Corpus {
     /// The scenarios of a rule, from every scenario file that names it.
+    /// Adds what another part of the corpus read, after what this one holds.
+    fn absorb(&mut self, part: Corpus) {
+        self.rules.extend(part.rules);
+        self.scenario_files.extend(part.scenario_files);
+        self.errors.extend(part.errors);
+        self.skipped.extend(part.skipped);
+        self.meta_filters.extend(part.meta_filters);
+    }
+
     pub fn scenarios_of<'a>(
         &'a self,
         rule: &'a RuleDoc,
@@ -126,11 +135,7 @@ pub fn load_with(paths: &[PathBuf], scan: &Scan) -> Corpus {
     let mut used = repeated;
     for (i, part, file_used) in read {
         used[i] |= file_used;
-        corpus.rules.extend(part.rules);
-        corpus.scenario_files.extend(part.scenario_files);
-        corpus.errors.extend(part.errors);
-        corpus.skipped.extend(part.skipped);
-        corpus.meta_filters.extend(part.meta_filters);
+        corpus.absorb(part);
     }
     for (i, (path, _)) in given.iter().enumerate() {
         if path.is_dir() && !used[i] && corpus.errors.iter().all(|e| !e.file.starts_with(path)) {
@@ -213,13 +218,41 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
         ));
         return true;
     }
-    let text = match read_text(file) {
-        Ok(text) => text,
+    match read_text(file) {
+        Ok(text) => load_text(file, text, named, corpus),
         Err(e) => {
             corpus.errors.push(e);
-            return true;
+            true
         }
-    };
+    }
+}
+
+/// Files given with their bytes (a git revision's blobs), read as a directory scan reads
+/// the files it finds: those without a rule, scenario or seed extension are not read,
+/// and one fpx cannot use is skipped, not an error. In the order given.
+pub fn load_texts(files: Vec<(PathBuf, Vec<u8>)>) -> Corpus {
+    use rayon::prelude::*;
+    let parts: Vec<Corpus> = files
+        .into_par_iter()
+        .filter(|(file, _)| has_read_extension(file))
+        .map(|(file, bytes)| {
+            let mut part = Corpus::default();
+            match decode_text(&file, bytes) {
+                Ok(text) => {
+                    load_text(&file, text, false, &mut part);
+                }
+                Err(e) => part.errors.push(e),
+            }
+            part
+        })
+        .collect();
+    let mut corpus = Corpus::default();
+    parts.into_iter().for_each(|part| corpus.absorb(part));
+    corpus
+}
+
+/// [`load_file`] on the file's text.
+fn load_text(file: &Path, text: String, named: bool, corpus: &mut Corpus) -> bool {
     let is_txt = file.extension().is_some_and(|e| e == "txt");
     let content = text.lines().any(|l| {
         let l = l.trim();
