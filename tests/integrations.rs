@@ -119,12 +119,24 @@ fn action_step(id: &str) -> String {
 }
 
 fn run_step(dir: &Path, id: &str, paths: &str, args: &str, summary: &Path) -> std::process::Output {
+    run_step_with(dir, id, paths, args, summary, &[])
+}
+
+fn run_step_with(
+    dir: &Path,
+    id: &str,
+    paths: &str,
+    args: &str,
+    summary: &Path,
+    env: &[(&str, &str)],
+) -> std::process::Output {
     Command::new("bash")
         .current_dir(dir)
         .env("PATH", path_with_fpx())
         .env("FPX_PATHS", paths)
         .env("FPX_ARGS", args)
         .env("GITHUB_STEP_SUMMARY", summary)
+        .envs(env.iter().copied())
         .args(["-e", "-c", &action_step(id)])
         .output()
         .unwrap()
@@ -167,4 +179,39 @@ fn the_actions_steps_write_sarif_and_a_summary_and_fail_the_job_on_the_gate() {
         &summary,
     );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn the_actions_diff_step_writes_what_a_pull_request_changes_to_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    example_project(dir.path());
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "base"]);
+    let base = git(dir.path(), &["rev-parse", "HEAD"]).trim().to_string();
+    // The pull request adds a file name to the rule.
+    let rule = dir.path().join("rules/anydesk-process.yaml");
+    let text = std::fs::read_to_string(&rule).unwrap();
+    let widened = text.replacen(
+        "FileName =~ \"AnyDesk.exe\"",
+        "FileName in~ (\"AnyDesk.exe\", \"anydesk-portable.exe\")",
+        1,
+    );
+    assert_ne!(text, widened, "the example rule names AnyDesk.exe");
+    std::fs::write(&rule, widened).unwrap();
+    git(dir.path(), &["commit", "-q", "-am", "pr"]);
+    let summary: PathBuf = dir.path().join("summary.md");
+    let out = run_step_with(
+        dir.path(),
+        "diff",
+        "",
+        "",
+        &summary,
+        &[("FPX_BASE", &base), ("FPX_COMMENT", "false")],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.starts_with("### fpx diff"), "{summary}");
+    assert!(summary.contains("| broadened |"), "{summary}");
+    assert!(summary.contains("anydesk-portable.exe"), "{summary}");
 }

@@ -631,7 +631,7 @@ fn compare_rule(o: &RuleResult, n: &RuleResult) -> RuleDiff {
     };
     let same_text = logic_text(o) == logic_text(n);
     let sides = (Alerting::of(o), Alerting::of(n));
-    out.scenarios = scenario_changes(o, n, sides.0.as_ref().ok(), sides.1.as_ref().ok());
+    out.scenarios = scenario_changes(o, n, sides.1.as_ref().ok());
     if same_text {
         return out;
     }
@@ -669,19 +669,14 @@ fn undecided(mut out: RuleDiff, why: String) -> RuleDiff {
     out
 }
 
-/// Scenario exclusions of both versions, matched by name: what each suppresses within
-/// its version's D.
-fn scenario_changes(
-    o: &RuleResult,
-    n: &RuleResult,
-    a_old: Option<&Alerting>,
-    a_new: Option<&Alerting>,
-) -> Vec<ScenarioDiff> {
+/// Scenario exclusions of both versions, matched by name: for one whose text changed,
+/// what the old and the new text suppress within the new version's D (the edit's own
+/// effect; a change of D alone shows in the rule's change and its findings).
+fn scenario_changes(o: &RuleResult, n: &RuleResult, a_new: Option<&Alerting>) -> Vec<ScenarioDiff> {
     let olds: HashMap<&str, &ScenarioResult> = o.scenarios.iter().map(|s| (s.name.as_str(), s)).collect();
     let news: HashSet<&str> = n.scenarios.iter().map(|s| s.name.as_str()).collect();
-    let same_rule = logic_text(o) == logic_text(n);
-    let suppressed = |a: Option<&Alerting>, s: &ScenarioResult| {
-        let a = a?;
+    let suppressed = |s: &ScenarioResult| {
+        let a = a_new?;
         let e = scenario_on_table(&s.exclusion, &a.context()?)?;
         Some(Pred::And(vec![a.detection.clone(), e]))
     };
@@ -700,12 +695,12 @@ fn scenario_changes(
                 d.change = ScenarioChange::Added;
                 return d;
             };
-            if same_rule && squash(&before.exclusion) == squash(&s.exclusion) {
+            if squash(&before.exclusion) == squash(&s.exclusion) {
                 return d;
             }
-            let (Some(was), Some(is)) = (suppressed(a_old, before), suppressed(a_new, s)) else {
+            let (Some(was), Some(is)) = (suppressed(before), suppressed(s)) else {
                 d.change = ScenarioChange::Undecided;
-                d.note = Some("fpx cannot read the exclusion or the rule's detection in one of the versions".into());
+                d.note = Some("fpx cannot read the exclusion (old or new) or the rule's detection".into());
                 return d;
             };
             let domains = a_new.map_or_else(|| schema().domains(""), Alerting::domains);
@@ -771,8 +766,8 @@ fn findings_of(r: &RuleResult) -> Vec<FindingChange> {
 }
 
 /// Findings of the new version the old lacks, and the reverse: matched by fingerprint,
-/// then what is left by code, exclusion name and message (an edited exclusion that keeps
-/// its finding has a new fingerprint, not a new finding).
+/// then what is left by code and exclusion name (an edited exclusion that keeps its
+/// finding has a new fingerprint, not a new finding).
 fn finding_changes(o: &RuleResult, n: &RuleResult) -> (Vec<FindingChange>, Vec<FindingChange>) {
     let olds = findings_with_exclusion(o);
     let news = findings_with_exclusion(n);
@@ -787,15 +782,27 @@ fn finding_changes(o: &RuleResult, n: &RuleResult) -> (Vec<FindingChange>, Vec<F
             .collect()
     };
     let (mut new, mut gone) = (unmatched(&news, &old_prints), unmatched(&olds, &new_prints));
-    let same =
-        |a: &FindingChange, b: &FindingChange| a.code == b.code && a.exclusion == b.exclusion && a.message == b.message;
-    new.retain(|f| match gone.iter().position(|g| same(f, g)) {
-        Some(i) => {
-            gone.remove(i);
-            false
-        }
-        None => true,
-    });
+    // The same message first, then the same code at the same severity on the same
+    // exclusion (its proof event reworded): a reviewer is shown what is new, not what
+    // was reworded.
+    for by_message in [true, false] {
+        let same = |a: &FindingChange, b: &FindingChange| {
+            a.code == b.code
+                && a.exclusion == b.exclusion
+                && a.severity == b.severity
+                && (!by_message || a.message == b.message)
+        };
+        new.retain(|f| {
+            let pair = gone.iter().position(|g| same(f, g));
+            match pair {
+                Some(i) => {
+                    gone.remove(i);
+                    false
+                }
+                None => true,
+            }
+        });
+    }
     (new, gone)
 }
 
