@@ -417,3 +417,123 @@ fn git_revisions_and_the_working_tree_are_compared() {
     assert_eq!(code, 2);
     assert!(stderr.contains("`nosuchrev` is not a commit"), "{stderr}");
 }
+
+/// The README's example: its rule and scenario files (the ```yaml blocks that name a
+/// file), committed, then the pull request it describes.
+#[test]
+fn the_readme_diff_example_is_what_fpx_prints() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for block in readme.split("```yaml\n").skip(1) {
+        let body = block.split("```").next().unwrap();
+        if let Some(name) = body.lines().next().and_then(|l| l.strip_prefix("# "))
+            && name.ends_with(".yaml")
+            && name.contains('/')
+        {
+            write(root, &[(name.trim(), body)]);
+        }
+    }
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let rule = root.join("rules/anydesk-process.yaml");
+    let text = std::fs::read_to_string(&rule).unwrap();
+    let changed = text.replace(
+        "FileName =~ \"AnyDesk.exe\"",
+        "FileName in~ (\"AnyDesk.exe\", \"AnyDesk-portable.exe\")",
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&rule, changed).unwrap();
+    let (out, stderr, code) = fpx(root, &["diff", "--git", "HEAD", "--format", "markdown", "--isolated"]);
+    assert_eq!(code, 0, "{stderr}");
+    let shown = readme
+        .split("```markdown\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .unwrap();
+    assert_eq!(out.trim_end(), shown.trim_end());
+}
+
+/// 100 SigmaHQ rules given a filter each (`selection and not fpx_filter`), next to 200
+/// unchanged: each is narrowed by exactly the events the filter describes (or equivalent,
+/// where its selection already fixes the parent process), nothing broadens.
+#[test]
+#[ignore = "needs ../shared"]
+fn a_hundred_sigmahq_rules_given_a_filter_are_narrowed_by_it() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma/rules/windows/process_creation");
+    let mut files: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut changed, mut kept) = (0, 0);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.file_name().unwrap().to_str().unwrap().to_string();
+        let plain = text.contains("\n    condition: selection\n") && text.contains("\ndetection:\n");
+        if plain && changed < 100 {
+            let new = text
+                .replace(
+                    "\ndetection:\n",
+                    "\ndetection:\n    fpx_filter:\n        ParentImage|endswith: '\\fpx-test.exe'\n",
+                )
+                .replace(
+                    "\n    condition: selection\n",
+                    "\n    condition: selection and not fpx_filter\n",
+                );
+            write(
+                dir.path(),
+                &[(&format!("old/{name}"), &text), (&format!("new/{name}"), &new)],
+            );
+            changed += 1;
+        } else if kept < 200 {
+            write(
+                dir.path(),
+                &[(&format!("old/{name}"), &text), (&format!("new/{name}"), &text)],
+            );
+            kept += 1;
+        }
+    }
+    assert_eq!((changed, kept), (100, 200));
+    let (stdout, stderr, code) = fpx(dir.path(), &["diff", "old", "new", "--format", "json", "--isolated"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let counts = &v["summary"]["rules"];
+    assert_eq!(counts["unchanged"], 200, "{counts}");
+    assert_eq!(
+        counts["narrowed"].as_u64().unwrap() + counts["equivalent"].as_u64().unwrap(),
+        100,
+        "{counts}"
+    );
+    // Equivalent only where the rule already fixes the parent (a child-process rule):
+    // the filter can never apply.
+    for r in v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["change"] == "equivalent")
+    {
+        let text = std::fs::read_to_string(dir.path().join(r["new_file"].as_str().unwrap())).unwrap();
+        let selection = text.split("\n    selection:").nth(1).unwrap_or_default();
+        assert!(selection.contains("ParentImage"), "{}", r["new_file"]);
+    }
+    for r in v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["change"] == "narrowed")
+    {
+        let event = &r["stops_alerting"]["event"];
+        let parent = event["ParentImage"].as_str().unwrap_or_default().to_ascii_lowercase();
+        assert!(parent.ends_with("\\fpx-test.exe"), "{}: {event}", r["id"]);
+        assert!(r["starts_alerting"].is_null());
+        let cause = r["stops_alerting"]["cause"].as_str().unwrap();
+        assert!(
+            cause.contains("fpx-test.exe") && cause.contains("(new or changed)"),
+            "{cause}"
+        );
+    }
+}
