@@ -537,3 +537,63 @@ fn a_hundred_sigmahq_rules_given_a_filter_are_narrowed_by_it() {
         );
     }
 }
+
+#[test]
+fn events_replayed_through_both_versions_are_counted_with_the_exclusion_that_stops_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = kql("DeviceProcessEvents\n| where FileName =~ \"psexec.exe\"");
+    let new = kql(
+        "DeviceProcessEvents\n| where FileName =~ \"psexec.exe\" or FileName =~ \"paexec.exe\"\n| where InitiatingProcessFileName !~ \"deploy.exe\"",
+    );
+    write(
+        dir.path(),
+        &[
+            ("old/r.yaml", &old),
+            ("new/r.yaml", &new),
+            (
+                "events/DeviceProcessEvents.jsonl",
+                concat!(
+                    "{\"FileName\": \"psexec.exe\", \"InitiatingProcessFileName\": \"cmd.exe\"}\n",
+                    "{\"FileName\": \"PsExec.exe\", \"InitiatingProcessFileName\": \"deploy.exe\"}\n",
+                    "{\"FileName\": \"paexec.exe\", \"InitiatingProcessFileName\": \"cmd.exe\"}\n",
+                    "{\"FileName\": \"notepad.exe\", \"InitiatingProcessFileName\": \"cmd.exe\"}\n",
+                ),
+            ),
+        ],
+    );
+    let (stdout, stderr, code) = fpx(
+        dir.path(),
+        &[
+            "diff",
+            "old",
+            "new",
+            "--isolated",
+            "--format",
+            "json",
+            "--events",
+            "events",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let r = only_rule(&v);
+    assert_eq!(r["change"], "changed");
+    assert_eq!(r["events"]["stop_alerting"], 1, "{r:#}");
+    assert_eq!(r["events"]["stopped_by"][0][0], "inline exclusion 1");
+    assert_eq!(r["events"]["stopped_by"][0][1], 1);
+    assert_eq!(r["events"]["start_alerting"], 1);
+    assert_eq!(r["events"]["no_longer_suppressed_by"], serde_json::json!([]));
+    let (text, _, _) = fpx(dir.path(), &["diff", "old", "new", "--isolated", "--events", "events"]);
+    assert!(
+        text.contains("events: 1 stop alerting (suppressed 1 by inline exclusion 1), 1 start alerting"),
+        "{text}"
+    );
+    // A bad event is said, and the run is not a pass.
+    write(
+        dir.path(),
+        &[("events/DeviceProcessEvents.jsonl", "{\"FileName\": \"psexec.exe\"\n")],
+    );
+    let (_, stderr, code) = fpx(dir.path(), &["diff", "old", "new", "--isolated", "--events", "events"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("fpx: bad event:"), "{stderr}");
+}

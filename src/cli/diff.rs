@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use super::{EXIT_FINDINGS, EXIT_USAGE, print};
-use crate::checks::check_corpus;
+use crate::checks::{CheckReport, check_corpus};
 use crate::config::{self, Config};
 use crate::corpus::{Corpus, Scan, load_with, write_atomically};
 use crate::diff::{self, git};
@@ -34,6 +34,13 @@ pub(super) struct DiffArgs {
     /// version has an error finding the old did not, or never.
     #[arg(long, value_enum, default_value_t = FailOnDiff::NewFindings)]
     fail_on: FailOnDiff,
+    /// Event files or directories (NDJSON, JSON, evtx_dump, CSV) to replay through both
+    /// versions of every rule that differs: how many events stop and start alerting.
+    #[arg(long, value_name = "FILE|DIR", num_args = 1..)]
+    events: Vec<PathBuf>,
+    /// The table KQL rules' events come from (default: a file named after a table).
+    #[arg(long, value_name = "TABLE", requires = "events")]
+    table: Option<String>,
     /// Read the configuration from this file instead of the nearest fpx.toml or
     /// pyproject.toml [tool.fpx] (its select, ignore, severities and exclude apply to
     /// both versions).
@@ -133,7 +140,12 @@ pub(super) fn run(args: DiffArgs) -> Result<u8, String> {
         report
     };
     let (old, new) = (checked(old), checked(new));
-    let report = diff::diff(&old, &new, unchanged);
+    let mut report = diff::diff(&old, &new, unchanged);
+    let bad_events = if args.events.is_empty() {
+        false
+    } else {
+        replayed(&mut report, &old, &new, &args)?
+    };
     let gate = args.fail_on.gate();
     let output = match args.format {
         DiffFormat::Text => render::text(&report, gate),
@@ -149,7 +161,7 @@ pub(super) fn run(args: DiffArgs) -> Result<u8, String> {
     for error in &report.new_errors {
         eprintln!("fpx: error: {error}");
     }
-    if !report.new_errors.is_empty() {
+    if !report.new_errors.is_empty() || bad_events {
         return Ok(EXIT_USAGE);
     }
     Ok(if gate.failing(&report).is_empty() {
@@ -157,6 +169,48 @@ pub(super) fn run(args: DiffArgs) -> Result<u8, String> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// Replays `--events` through both versions of the rules that differ (those checked)
+/// and adds the counts to the report; whether an event could not be read (said on
+/// stderr, as `fpx replay` says it: the run is then not a pass).
+fn replayed(
+    report: &mut diff::DiffReport,
+    old: &CheckReport,
+    new: &CheckReport,
+    args: &DiffArgs,
+) -> Result<bool, String> {
+    let mut files = Vec::new();
+    for path in &args.events {
+        if !path.exists() {
+            return Err(format!("{}: no such file or directory", path.display()));
+        }
+        files.extend(
+            super::replay::event_files(path)?
+                .into_iter()
+                .map(|f| (f, crate::replay::Label::None)),
+        );
+    }
+    if files.is_empty() {
+        return Err("no event files (.json, .jsonl, .ndjson, .csv) in the --events given".into());
+    }
+    let (old_rules, _) = crate::replay::plan(old);
+    let (new_rules, _) = crate::replay::plan(new);
+    let run = |rules: &[crate::replay::Rule]| {
+        crate::replay::replay_with_progress(rules, &files, args.table.as_deref(), true, &|_| {})
+    };
+    let (old_run, new_run) = (run(&old_rules)?, run(&new_rules)?);
+    for b in &new_run.bad {
+        eprintln!("fpx: bad event: {}:{}: {}", b.file.display(), b.line, b.message);
+    }
+    for (file, n) in &new_run.unrouted {
+        eprintln!(
+            "fpx: warning: {}: its {n} events were not replayed through the KQL rules: neither --table nor the file's name says which table they are rows of",
+            file.display()
+        );
+    }
+    diff::with_events(report, (&old_rules, &old_run), (&new_rules, &new_run));
+    Ok(!new_run.bad.is_empty())
 }
 
 /// The paths that exist in the working tree (one a revision added may not).

@@ -234,7 +234,7 @@ fn progress_bar(files: &[(PathBuf, Label)]) -> Option<indicatif::ProgressBar> {
 }
 
 /// Event files under a path (recursively), sorted; an unreadable directory is an error.
-fn event_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+pub(super) fn event_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }

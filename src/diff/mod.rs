@@ -26,6 +26,7 @@ use crate::checks::{
 use crate::corpus::{Corpus, RuleDoc, RuleFormat};
 use crate::logic::{Domains, SatResult, sat_in};
 use crate::pred::{Event, Pred};
+use crate::replay::{self, Replay};
 use crate::schema::schema;
 
 /// How the events a rule alerts on changed.
@@ -276,6 +277,21 @@ pub struct RuleDiff {
     pub new_findings: Vec<FindingChange>,
     pub gone_findings: Vec<FindingChange>,
     pub scenarios: Vec<ScenarioDiff>,
+    /// With `--events`: what replaying them through both versions showed.
+    pub events: Option<Replayed>,
+}
+
+/// Real events replayed through both versions of a rule: how many stop and start
+/// alerting, and which exclusion each was suppressed by (in the new version for those
+/// that stop, in the old for those that start).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Replayed {
+    pub stop_alerting: usize,
+    pub start_alerting: usize,
+    /// (exclusion name, events) of the new version, for events that stop alerting.
+    pub stopped_by: Vec<(String, usize)>,
+    /// (exclusion name, events) of the old version, for events that start alerting.
+    pub no_longer_suppressed_by: Vec<(String, usize)>,
 }
 
 impl RuleDiff {
@@ -399,6 +415,7 @@ pub fn changed_only(mut old: Corpus, mut new: Corpus) -> (Corpus, Corpus, Vec<Ru
             new_findings: Vec::new(),
             gone_findings: Vec::new(),
             scenarios: Vec::new(),
+            events: None,
         });
         same.insert(k);
     }
@@ -466,6 +483,7 @@ fn one_sided(r: &RuleResult, change: Change) -> RuleDiff {
         new_findings,
         gone_findings: Vec::new(),
         scenarios: Vec::new(),
+        events: None,
     }
 }
 
@@ -628,6 +646,7 @@ fn compare_rule(o: &RuleResult, n: &RuleResult) -> RuleDiff {
         new_findings,
         gone_findings,
         scenarios: Vec::new(),
+        events: None,
     };
     let same_text = logic_text(o) == logic_text(n);
     let sides = (Alerting::of(o), Alerting::of(n));
@@ -763,6 +782,79 @@ fn findings_of(r: &RuleResult) -> Vec<FindingChange> {
         .into_iter()
         .map(|(e, f)| finding_change(e, f))
         .collect()
+}
+
+/// Each rule's matches in a replay, by event (file and position).
+type Matches<'a> = HashMap<&'a str, HashMap<(&'a std::path::Path, usize), &'a replay::Match>>;
+
+fn matches_of<'a>(rules: &'a [replay::Rule], run: &'a Replay) -> Matches<'a> {
+    let mut by_rule: Matches = HashMap::new();
+    for m in &run.matches {
+        by_rule
+            .entry(rules[m.rule].id.as_str())
+            .or_default()
+            .insert((m.file.as_path(), m.index), m);
+    }
+    by_rule
+}
+
+/// Counts one more event for each exclusion of `rule` in `by` (by its name).
+fn count_by(rule: Option<&replay::Rule>, by: &[usize], counts: &mut Vec<(String, usize)>) {
+    for &j in by {
+        let Some(e) = rule.and_then(|r| r.exclusions.get(j)) else {
+            continue;
+        };
+        match counts.iter_mut().find(|(n, _)| *n == e.name) {
+            Some((_, k)) => *k += 1,
+            None => counts.push((e.name.clone(), 1)),
+        }
+    }
+}
+
+/// Adds to every rule the replay covered what replaying the same events through both
+/// versions showed (`old` and `new`: each version's replayed rules and its replay, with
+/// the matches kept).
+pub fn with_events(report: &mut DiffReport, old: (&[replay::Rule], &Replay), new: (&[replay::Rule], &Replay)) {
+    let (old_seen, new_seen) = (matches_of(old.0, old.1), matches_of(new.0, new.1));
+    let empty = HashMap::new();
+    for r in report.rules.iter_mut().filter(|r| r.change != Change::Unchanged) {
+        let was = old.0.iter().find(|x| x.id == r.id);
+        let is = new.0.iter().find(|x| x.id == r.id);
+        if was.is_none() && is.is_none() {
+            continue;
+        }
+        let before = old_seen.get(r.id.as_str()).unwrap_or(&empty);
+        let after = new_seen.get(r.id.as_str()).unwrap_or(&empty);
+        let mut replayed = Replayed::default();
+        // Alerting in one version and not the other; the exclusions that suppress it
+        // where it does not alert.
+        for (event, _) in before.iter().filter(|(_, m)| m.alerts) {
+            match after.get(event) {
+                Some(m) if m.alerts => {}
+                now => {
+                    replayed.stop_alerting += 1;
+                    if let Some(m) = now {
+                        count_by(is, &m.suppressed_by, &mut replayed.stopped_by);
+                    }
+                }
+            }
+        }
+        for (event, _) in after.iter().filter(|(_, m)| m.alerts) {
+            match before.get(event) {
+                Some(m) if m.alerts => {}
+                then => {
+                    replayed.start_alerting += 1;
+                    if let Some(m) = then {
+                        count_by(was, &m.suppressed_by, &mut replayed.no_longer_suppressed_by);
+                    }
+                }
+            }
+        }
+        for counts in [&mut replayed.stopped_by, &mut replayed.no_longer_suppressed_by] {
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
+        r.events = Some(replayed);
+    }
 }
 
 /// Findings of the new version the old lacks, and the reverse: matched by fingerprint,

@@ -240,6 +240,9 @@ pub struct Match {
     pub index: usize,
     /// The exclusions (by position in the rule) that suppress it.
     pub suppressed_by: Vec<usize>,
+    /// Whether the deployed rule alerts on it (no inline exclusion or meta-filter
+    /// suppresses it; scenario exclusions are proposals).
+    pub alerts: bool,
 }
 
 /// A true-positive event an exclusion suppresses (FPX301 with a real event).
@@ -727,7 +730,8 @@ fn merge(
         Some(_) => origin == Origin::MetaFilter,
         None => origin != Origin::Scenario,
     };
-    if hit.alerts != Some(false) && !hit.suppressed_by.iter().any(|&j| deployed(rule.exclusions[j].origin)) {
+    let alerts = hit.alerts != Some(false) && !hit.suppressed_by.iter().any(|&j| deployed(rule.exclusions[j].origin));
+    if alerts {
         count.alerts += 1;
     }
     if hit.event.is_some() {
@@ -739,6 +743,7 @@ fn merge(
             file: file.to_path_buf(),
             index,
             suppressed_by: hit.suppressed_by,
+            alerts,
         });
     }
 }

@@ -120,6 +120,24 @@ fn finding_line(f: &FindingChange) -> String {
     )
 }
 
+/// `3 stop alerting (2 suppressed by filter_x), 1 starts alerting`.
+fn events_line(e: &crate::diff::Replayed) -> String {
+    let by = |counts: &[(String, usize)], what: &str| -> String {
+        if counts.is_empty() {
+            return String::new();
+        }
+        let parts: Vec<String> = counts.iter().map(|(name, n)| format!("{n} by {name}")).collect();
+        format!(" ({what} {})", parts.join(", "))
+    };
+    format!(
+        "{} stop alerting{}, {} start alerting{}",
+        e.stop_alerting,
+        by(&e.stopped_by, "suppressed"),
+        e.start_alerting,
+        by(&e.no_longer_suppressed_by, "no longer suppressed")
+    )
+}
+
 fn gate_line(gate: DiffGate, failing: &[&RuleDiff]) -> String {
     match (gate, failing.len()) {
         (DiffGate::Never, _) => "gate: off (--fail-on never)".into(),
@@ -161,6 +179,9 @@ pub fn text(report: &DiffReport, gate: DiffGate) -> String {
         }
         if let Some(w) = &r.starts_alerting {
             witness(&mut out, "starts alerting", w);
+        }
+        if let Some(e) = &r.events {
+            let _ = writeln!(out, "  events: {}", events_line(e));
         }
         for f in &r.new_findings {
             let _ = writeln!(out, "  + {}", finding_line(f));
@@ -331,6 +352,9 @@ fn rule_details(r: &RuleDiff) -> String {
             event_md(&w.event),
             line(&w.cause)
         );
+    }
+    if let Some(e) = &r.events {
+        let _ = writeln!(out, "- **events replayed**: {}", line(&events_line(e)));
     }
     for f in &r.new_findings {
         let _ = writeln!(out, "- new: {}", line(&finding_line(f)));
