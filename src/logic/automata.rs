@@ -87,7 +87,10 @@ pub(crate) fn fixed_case(value: &str, lits: &[Lit]) -> FieldResult {
 pub(crate) fn free(lits: &[Lit]) -> FieldResult {
     match automata_of(lits, None) {
         Ok((mut automata, patterns)) => match alphabet(&patterns) {
-            Some(alphabet) => verified(search(&alphabet, &mut automata), lits),
+            Some(alphabet) => {
+                let alphabet = distinct_moves(alphabet, &automata);
+                verified(search(&alphabet, &mut automata), lits)
+            }
             None => FieldResult::Unknown,
         },
         Err(answer) => answer,
@@ -162,11 +165,17 @@ enum Walk {
     GaveUp,
 }
 
-/// Where every automaton is after a prefix, and which have matched already.
+/// Where every automaton is after a prefix. An automaton that has matched stays in the
+/// (match-tagged) state it matched in: it has passed, whatever follows.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct Tuple {
     states: Vec<LazyStateID>,
-    matched: Vec<bool>,
+}
+
+impl Tuple {
+    fn matched(&self, i: usize) -> bool {
+        self.states[i].is_match()
+    }
 }
 
 fn walk(value: &str, automata: &mut [Automaton]) -> Walk {
@@ -174,8 +183,9 @@ fn walk(value: &str, automata: &mut [Automaton]) -> Walk {
         return Walk::GaveUp;
     };
     // Each layer: the tuples after one more byte, each with its parent and the byte.
-    let mut layers: Vec<Vec<(Tuple, usize, u8)>> = vec![vec![(start, 0, 0)]];
+    let mut layers: Vec<Vec<(Tuple, usize, u8)>> = vec![vec![(start.clone(), 0, 0)]];
     let mut kept = 1;
+    let mut stepped = start;
     for &byte in value.as_bytes() {
         let choices: &[u8] = if byte.is_ascii_alphabetic() {
             &[byte.to_ascii_lowercase(), byte.to_ascii_uppercase()]
@@ -186,11 +196,19 @@ fn walk(value: &str, automata: &mut [Automaton]) -> Walk {
         let mut seen: HashMap<Tuple, ()> = HashMap::default();
         for (parent, (tuple, ..)) in layers.last().expect("a first layer").iter().enumerate() {
             for &c in choices {
-                let Some(stepped) = step(tuple, automata, |dfa, cache, s| dfa.next_state(cache, s, c)) else {
+                if step(
+                    tuple,
+                    automata,
+                    |dfa, cache, s| dfa.next_state(cache, s, c),
+                    &mut stepped,
+                )
+                .is_none()
+                {
                     return Walk::GaveUp;
-                };
-                if seen.insert(stepped.clone(), ()).is_none() {
-                    next.push((stepped, parent, c));
+                }
+                if !seen.contains_key(&stepped) {
+                    seen.insert(stepped.clone(), ());
+                    next.push((stepped.clone(), parent, c));
                 }
             }
         }
@@ -223,10 +241,7 @@ fn walk(value: &str, automata: &mut [Automaton]) -> Walk {
 
 /// Every automaton at the start of the text.
 fn start(automata: &mut [Automaton]) -> Option<Tuple> {
-    let mut start = Tuple {
-        states: Vec::new(),
-        matched: vec![false; automata.len()],
-    };
+    let mut start = Tuple { states: Vec::new() };
     for (dfa, cache, _) in automata.iter_mut() {
         start.states.push(
             dfa.start_state_forward(cache, &Input::new("").anchored(Anchored::No))
@@ -239,8 +254,9 @@ fn start(automata: &mut [Automaton]) -> Option<Tuple> {
 /// Whether the text that led to `tuple`, ended there, passes every test (`None`: an
 /// automaton gave up).
 fn accepts(tuple: &Tuple, automata: &mut [Automaton]) -> Option<bool> {
-    let end = step(tuple, automata, |dfa, cache, s| dfa.next_eoi_state(cache, s))?;
-    Some(end.matched.iter().zip(automata.iter()).all(|(m, (.., pos))| m == pos))
+    let mut end = tuple.clone();
+    step(tuple, automata, |dfa, cache, s| dfa.next_eoi_state(cache, s), &mut end)?;
+    Some(automata.iter().enumerate().all(|(i, (.., pos))| end.matched(i) == *pos))
 }
 
 /// Breadth first over the tuples, one character of `alphabet` at a time: the shortest
@@ -257,22 +273,24 @@ fn search_counted(alphabet: &[char], automata: &mut [Automaton], steps: &mut usi
     let Some(first) = start(automata) else {
         return Walk::GaveUp;
     };
-    // Each tuple found: its parent and the character that led to it.
-    let mut found: Vec<(Tuple, usize, char)> = vec![(first.clone(), 0, '\0')];
-    let mut seen: HashMap<Tuple, ()> = HashMap::default();
-    seen.insert(first, ());
+    // Every tuple found, in the order found, each with its parent and the character
+    // that led to it.
+    let mut found: indexmap::IndexSet<Tuple, rustc_hash::FxBuildHasher> = indexmap::IndexSet::default();
+    let mut how: Vec<(usize, char)> = vec![(0, '\0')];
+    found.insert(first.clone());
+    let (mut stepped, mut scratch) = (first.clone(), first);
     let mut gave_up = false;
     let budget = STEPS_LEFT.with(std::cell::Cell::get);
     let mut next = 0;
     while next < found.len() {
-        let tuple = found[next].0.clone();
+        let tuple = found.get_index(next).expect("found").clone();
         match accepts(&tuple, automata) {
             Some(true) => {
                 let mut text = Vec::new();
                 let mut at = next;
                 while at != 0 {
-                    text.push(found[at].2);
-                    at = found[at].1;
+                    text.push(how[at].1);
+                    at = how[at].0;
                 }
                 return Walk::Found(text.into_iter().rev().collect());
             }
@@ -285,18 +303,33 @@ fn search_counted(alphabet: &[char], automata: &mut [Automaton], steps: &mut usi
                 return Walk::GaveUp;
             }
             let mut buf = [0; 4];
-            let mut at = Some(tuple.clone());
-            for &byte in c.encode_utf8(&mut buf).as_bytes() {
-                at = at.and_then(|t| step(&t, automata, |dfa, cache, s| dfa.next_state(cache, s, byte)));
-            }
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
             // An automaton that gives up on this character (a Unicode word boundary)
             // leaves the branch unexplored: no proof of "none" after that.
-            let Some(stepped) = at else {
+            let mut ok = step(
+                &tuple,
+                automata,
+                |dfa, cache, s| dfa.next_state(cache, s, bytes[0]),
+                &mut stepped,
+            );
+            for &byte in &bytes[1..] {
+                ok = ok.and_then(|()| {
+                    std::mem::swap(&mut stepped, &mut scratch);
+                    step(
+                        &scratch,
+                        automata,
+                        |dfa, cache, s| dfa.next_state(cache, s, byte),
+                        &mut stepped,
+                    )
+                });
+            }
+            if ok.is_none() {
                 gave_up = true;
                 continue;
-            };
-            if seen.insert(stepped.clone(), ()).is_none() {
-                found.push((stepped, next, c));
+            }
+            if !found.contains(&stepped) {
+                found.insert(stepped.clone());
+                how.push((next, c));
             }
         }
         next += 1;
@@ -374,16 +407,42 @@ fn alphabet(patterns: &[String]) -> Option<Vec<char>> {
     Some(out)
 }
 
-/// Every automaton moved by `next` (a byte, or the end of the text); `None` when one
-/// gives up (a Unicode word boundary on non-ASCII text) or its cache was reset.
+/// `alphabet` without the ASCII characters that move every automaton as an earlier one
+/// does (same byte class in each DFA): the search steps each tuple by every character,
+/// and a later character of an earlier one's classes only reaches a tuple already seen,
+/// so leaving it out changes nothing found, in the same order, at a fraction of the
+/// steps (most tests tell apart a handful of the 128 ASCII characters).
+fn distinct_moves(alphabet: Vec<char>, automata: &[Automaton]) -> Vec<char> {
+    let mut seen: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+    alphabet
+        .into_iter()
+        .filter(|&c| {
+            if !c.is_ascii() {
+                return true;
+            }
+            let classes: Vec<u8> = automata
+                .iter()
+                .map(|(dfa, ..)| dfa.byte_classes().get(c as u8))
+                .collect();
+            seen.insert(classes)
+        })
+        .collect()
+}
+
+/// Every automaton moved by `next` (a byte, or the end of the text), written to `out`
+/// (which the caller reuses: most steps reach a tuple already seen, and allocate
+/// nothing); `None` when one gives up (a Unicode word boundary on non-ASCII text) or its
+/// cache was reset.
 fn step(
     tuple: &Tuple,
     automata: &mut [Automaton],
     next: impl Fn(&DFA, &mut Cache, LazyStateID) -> Result<LazyStateID, regex_automata::hybrid::CacheError>,
-) -> Option<Tuple> {
-    let mut out = tuple.clone();
+    out: &mut Tuple,
+) -> Option<()> {
+    out.states.clear();
+    out.states.extend_from_slice(&tuple.states);
     for (i, (dfa, cache, _)) in automata.iter_mut().enumerate() {
-        if out.matched[i] {
+        if tuple.matched(i) {
             continue;
         }
         let clears = cache.clear_count();
@@ -391,10 +450,9 @@ fn step(
         if cache.clear_count() != clears || s.is_quit() || s.is_unknown() {
             return None;
         }
-        out.matched[i] = s.is_match();
         out.states[i] = s;
     }
-    Some(out)
+    Some(())
 }
 
 #[cfg(test)]
