@@ -83,17 +83,64 @@ pub(crate) fn fixed_case(value: &str, lits: &[Lit]) -> FieldResult {
     }
 }
 
+/// The literals of a [`free`] question, as its cache keys them (the field does not
+/// matter: they are all on one).
+type FreeKey = Vec<(Kind, bool, bool, bool, String, bool)>;
+
+/// Most answers [`free`] keeps per thread (then it starts over).
+const MAX_CACHED: usize = 50_000;
+
+thread_local! {
+    /// Answers of [`free`] and the automaton steps each took: the rules of a corpus ask
+    /// the same questions of their shared filters many times (FPX105, FPX108, FPX304
+    /// of each rule, rule after rule).
+    static FREE: std::cell::RefCell<HashMap<FreeKey, (FieldResult, usize)>> = std::cell::RefCell::new(HashMap::default());
+}
+
 /// Decides the literals (text tests and regular expressions, no numbers) over every text.
+/// A question asked before is answered from the cache as the search would answer it
+/// now: the same answer, and the same steps taken from the decision's budget (or
+/// `Unknown`, when what is left of the budget would not have let it finish).
 pub(crate) fn free(lits: &[Lit]) -> FieldResult {
+    let key: FreeKey = lits
+        .iter()
+        .map(|(b, pos)| (b.kind, b.cs, b.time, b.other.is_some(), b.value.clone(), *pos))
+        .collect();
+    let left = STEPS_LEFT.with(std::cell::Cell::get);
+    if let Some((answer, steps)) = FREE.with(|cache| cache.borrow().get(&key).cloned()) {
+        if steps <= left {
+            STEPS_LEFT.with(|l| l.set(left - steps));
+            return answer;
+        }
+        STEPS_LEFT.with(|l| l.set(0));
+        return FieldResult::Unknown;
+    }
+    let (answer, steps) = free_uncached(lits);
+    // An answer the budget cut short is not the question's answer: not kept.
+    if steps <= left {
+        FREE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= MAX_CACHED {
+                cache.clear();
+            }
+            cache.insert(key, (answer.clone(), steps));
+        });
+    }
+    answer
+}
+
+/// [`free`] without the cache, and the automaton steps its search took.
+fn free_uncached(lits: &[Lit]) -> (FieldResult, usize) {
     match automata_of(lits, None) {
         Ok((mut automata, patterns)) => match alphabet(&patterns) {
             Some(alphabet) => {
                 let alphabet = distinct_moves(alphabet, &automata);
-                verified(search(&alphabet, &mut automata), lits)
+                let (walk, steps) = search(&alphabet, &mut automata);
+                (verified(walk, lits), steps)
             }
-            None => FieldResult::Unknown,
+            None => (FieldResult::Unknown, 0),
         },
-        Err(answer) => answer,
+        Err(answer) => (answer, 0),
     }
 }
 
@@ -262,11 +309,11 @@ fn accepts(tuple: &Tuple, automata: &mut [Automaton]) -> Option<bool> {
 /// Breadth first over the tuples, one character of `alphabet` at a time: the shortest
 /// text that passes every test, or proof that none does; its steps count against the
 /// decision's budget.
-fn search(alphabet: &[char], automata: &mut [Automaton]) -> Walk {
+fn search(alphabet: &[char], automata: &mut [Automaton]) -> (Walk, usize) {
     let mut steps = 0usize;
     let walk = search_counted(alphabet, automata, &mut steps);
     STEPS_LEFT.with(|left| left.set(left.get().saturating_sub(steps)));
-    walk
+    (walk, steps)
 }
 
 fn search_counted(alphabet: &[char], automata: &mut [Automaton], steps: &mut usize) -> Walk {
