@@ -430,3 +430,33 @@ fn quiet_prints_the_summary_only() {
     assert!(!text.contains("error["), "{text}");
     assert!(text.lines().count() < 12, "{text}");
 }
+
+#[test]
+fn a_scenario_naming_its_rule_by_name_is_told_to_use_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "id: 11111111-1111-1111-1111-111111111111\nname: PsExec run\nquery: |\n  DeviceProcessEvents\n  | where FileName =~ \"psexec.exe\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "rule: PsExec run\nscenarios:\n  - name: admin\n    exclusion: InitiatingProcessFileName =~ \"deploy.exe\"\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "400")
+        .args(["check", "r.yaml", "s.yaml", "--cases", "0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("FPX405"), "{stdout}");
+    assert!(
+        stdout.contains("`PsExec run` is the name of the loaded rule `11111111-1111-1111-1111-111111111111`; `rule:` takes the rule's id"),
+        "{stdout}"
+    );
+}

@@ -449,3 +449,55 @@ fn deeply_nested_json_is_a_bad_event_and_exit_2() {
     assert!(err.contains("recursion limit exceeded"), "{err}");
     assert!(out.contains("1 bad events"), "{out}");
 }
+
+#[test]
+fn an_unknown_table_and_events_no_rule_can_see_are_input_errors_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "id: 11111111-1111-1111-1111-111111111111\nname: PsExec run\nquery: |\n  DeviceProcessEvents\n  | where FileName =~ \"psexec.exe\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("export.csv"), "FileName,AccountName\npsexec.exe,bob\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("fpx")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code().unwrap(),
+        )
+    };
+    let (stderr, code) = run(&[
+        "replay",
+        "r.yaml",
+        "--events",
+        "export.csv",
+        "--table",
+        "DeviceProcesEvents",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--table DeviceProcesEvents: not a table fpx knows; did you mean `DeviceProcessEvents`?"),
+        "{stderr}"
+    );
+    // A CSV export not named after its table: nothing was replayed, and the run says how.
+    let (stderr, code) = run(&["replay", "r.yaml", "--events", "export.csv"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("pass `--table DeviceProcessEvents` (the table the KQL rules read), or name the file `DeviceProcessEvents.csv`"),
+        "{stderr}"
+    );
+    let (stderr, code) = run(&[
+        "replay",
+        "r.yaml",
+        "--events",
+        "export.csv",
+        "--table",
+        "DeviceProcessEvents",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}

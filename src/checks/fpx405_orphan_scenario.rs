@@ -80,7 +80,9 @@ pub(super) fn meta_filter(named: &[String], ids: &[&str], line: usize, span: cra
 
 /// The finding for a scenario file whose rule is not among `ids`; its span indexes the
 /// `rule:` line.
-pub(super) fn finding(file: &ScenarioFile, ids: &[&str]) -> Option<Finding> {
+/// `ids`: the loaded rules' ids; `names`: each loaded rule's (name, id), for a `rule:`
+/// that holds a rule's name instead of its id.
+pub(super) fn finding(file: &ScenarioFile, ids: &[&str], names: &[(&str, &str)]) -> Option<Finding> {
     if ids.contains(&file.rule.as_str()) {
         return None;
     }
@@ -100,10 +102,17 @@ pub(super) fn finding(file: &ScenarioFile, ids: &[&str]) -> Option<Finding> {
         "no rule has this id",
     );
     f.line = Some(file.rule_line.max(1));
-    f.help = Some(match crate::schema::nearest_name(&file.rule, ids.iter().copied()) {
-        Some(id) => format!("did you mean `{id}`?"),
-        None if ids.is_empty() => "no rule file was loaded: pass the rule file (or its directory) too".into(),
-        None => {
+    let named = names
+        .iter()
+        .find(|(name, _)| !name.is_empty() && name.trim().eq_ignore_ascii_case(file.rule.trim()));
+    f.help = Some(match (named, crate::schema::nearest_name(&file.rule, ids.iter().copied())) {
+        (Some((_, id)), _) => format!(
+            "`{}` is the name of the loaded rule `{id}`; `rule:` takes the rule's id: `rule: {id}`",
+            file.rule.trim()
+        ),
+        (None, Some(id)) => format!("did you mean `{id}`?"),
+        (None, None) if ids.is_empty() => "no rule file was loaded: pass the rule file (or its directory) too".into(),
+        (None, None) => {
             let shown: Vec<&str> = ids.iter().copied().take(5).collect();
             let more = if ids.len() > shown.len() { ", ..." } else { "" };
             format!("pass the rule file too; loaded ids: {}{more}", shown.join(", "))

@@ -32,10 +32,15 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         .map(|r| r.id.as_str())
         .filter(|id| !id.is_empty())
         .collect();
+    let names: Vec<(&str, &str)> = rules
+        .iter()
+        .filter(|r| !r.id.is_empty())
+        .map(|r| (r.name.as_str(), r.id.as_str()))
+        .collect();
     let orphans = scenario_files
         .iter()
         .filter_map(|f| {
-            fpx405_orphan_scenario::finding(f, &ids).map(|mut finding| {
+            fpx405_orphan_scenario::finding(f, &ids, &names).map(|mut finding| {
                 finding.anchor = Some(anchor::on_line(&f.file, &f.source, f.rule_line, &finding));
                 Orphan {
                     file: f.file.clone(),

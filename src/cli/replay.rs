@@ -65,6 +65,15 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
         }
         return Ok(EXIT_USAGE);
     }
+    if let Some(table) = &args.table
+        && !crate::schema::schema().is_kql(table)
+    {
+        let hint = match crate::schema::nearest_name(table, crate::schema::schema().kql_tables()) {
+            Some(near) => format!("; did you mean `{near}`?"),
+            None => String::new(),
+        };
+        return Err(format!("--table {table}: not a table fpx knows{hint}"));
+    }
     let (rules, skipped) = replay::plan_corpus(corpus);
     if args.emit.is_some() {
         return emit(&args, &rules);
@@ -117,7 +126,7 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
         None => print(&output)?,
     }
     for (file, n) in &outcome.unrouted {
-        eprintln!("fpx: warning: {}", unrouted(file, *n));
+        eprintln!("fpx: warning: {}", unrouted(file, *n, &rules));
     }
     // True positives no KQL rule could see were not checked: that is not a pass.
     let unchecked_tps = outcome.unrouted.iter().any(|(file, _)| {
@@ -128,19 +137,38 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     // Exit 0 only when every event given was read: a bad event (and, for a broken JSON
     // array, the rest of its file) is reported with the replay of everything else, and
     // the run is not a pass.
+    // No event evaluated against any rule (every file unrouted, no Sigma rule to see
+    // them): nothing was replayed, which is not a pass.
+    let unrouted_events: usize = outcome.unrouted.iter().map(|(_, n)| n).sum();
+    let nothing_replayed = outcome.events > 0
+        && unrouted_events == outcome.events
+        && rules.iter().all(|r| r.format != crate::corpus::RuleFormat::Sigma);
     Ok(if !outcome.suppressed_true_positives.is_empty() {
         EXIT_FINDINGS
-    } else if unchecked_tps || !outcome.bad.is_empty() {
+    } else if unchecked_tps || nothing_replayed || !outcome.bad.is_empty() {
         EXIT_USAGE
     } else {
         0
     })
 }
 
-/// The note for an event file no KQL rule saw.
-fn unrouted(file: &Path, events: usize) -> String {
+/// The note for an event file no KQL rule saw, with what would route it: `--table` (the
+/// KQL rules' table, when they read one) or a file named after its table.
+fn unrouted(file: &Path, events: usize, rules: &[Rule]) -> String {
+    let mut tables: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.format != crate::corpus::RuleFormat::Sigma)
+        .filter_map(|r| r.table.as_deref())
+        .collect();
+    tables.sort_unstable();
+    tables.dedup();
+    let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("json");
+    let fix = match tables.as_slice() {
+        [one] => format!(": pass `--table {one}` (the table the KQL rules read), or name the file `{one}.{extension}`"),
+        _ => format!(": pass `--table TABLE`, or name the file after its table (`TABLE.{extension}`)"),
+    };
     format!(
-        "{}: its {events} event{} not evaluated against the KQL rules: neither --table nor the file's name (TABLE*.json) says which table they are rows of",
+        "{}: its {events} event{} not evaluated against the KQL rules: neither --table nor the file's name says which table they are rows of{fix}",
         file.display(),
         if events == 1 { " was" } else { "s were" }
     )
@@ -366,7 +394,7 @@ fn text(rules: &[Rule], skipped: &[String], r: &Replay) -> String {
         };
     }
     for (file, n) in &r.unrouted {
-        let _ = writeln!(out, "\nwarning: {}", unrouted(file, *n));
+        let _ = writeln!(out, "\nwarning: {}", unrouted(file, *n, rules));
     }
     if !r.bad.is_empty() {
         let _ = writeln!(
@@ -432,7 +460,7 @@ fn json_report(rules: &[Rule], skipped: &[String], r: &Replay) -> Value {
             "rule_id": (!m.rule_id.is_empty()).then_some(&m.rule_id), "file": m.file.display().to_string(),
         })).collect::<Vec<_>>(),
         "unrouted": r.unrouted.iter().map(|(file, n)| json!({
-            "file": file.display().to_string(), "events": n, "message": unrouted(file, *n),
+            "file": file.display().to_string(), "events": n, "message": unrouted(file, *n, rules),
         })).collect::<Vec<_>>(),
         "bad_events": r.bad.iter().map(|b| json!({
             "file": b.file.display().to_string(), "line": b.line, "message": b.message,
