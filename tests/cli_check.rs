@@ -460,3 +460,41 @@ fn a_scenario_naming_its_rule_by_name_is_told_to_use_the_id() {
         "{stdout}"
     );
 }
+
+#[test]
+fn statistics_count_the_findings_per_code_and_keep_the_gate() {
+    let (report, _) = check_json(&["--cases", "0"]);
+    let run = |args: &[&str]| {
+        Command::cargo_bin("fpx")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["check", "--cases", "0", "--statistics"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the bundled rules have errors: the gate is as without it"
+    );
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let counted: u64 = rows.iter().map(|r| r["count"].as_u64().unwrap()).sum();
+    let total = report["summary"]["errors"].as_u64().unwrap()
+        + report["summary"]["warnings"].as_u64().unwrap()
+        + report["summary"]["infos"].as_u64().unwrap();
+    assert_eq!(counted, total);
+    let counts: Vec<u64> = rows.iter().map(|r| r["count"].as_u64().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "most first: {counts:?}");
+    let text = String::from_utf8(run(&[]).stdout).unwrap();
+    let first = &rows[0];
+    assert!(
+        text.lines().next().unwrap().contains(&format!(
+            "{}  {}",
+            first["code"].as_str().unwrap(),
+            first["name"].as_str().unwrap()
+        )),
+        "{text}"
+    );
+}

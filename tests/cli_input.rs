@@ -343,3 +343,23 @@ fn inline_exclusions_are_judged_and_placed() {
     assert_eq!(bypass["table"], "DeviceProcessEvents");
     assert_eq!(bypass["format"], "kql");
 }
+
+#[test]
+fn a_sigma_selection_as_a_scenario_exclusion_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("s.yaml");
+    std::fs::write(
+        &scenarios,
+        "rule: x\nscenarios:\n  - name: admin\n    exclusion:\n      InitiatingProcessFileName|endswith: '\\deploy.exe'\n",
+    )
+    .unwrap();
+    let run = check(&[scenarios.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("s.yaml:5:7: scenarios[0].exclusion: a scenario's `exclusion:` is one KQL-style expression"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("not a Sigma selection"), "{}", run.stderr);
+}

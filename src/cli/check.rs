@@ -61,6 +61,10 @@ pub(super) struct CheckArgs {
     /// Print only the summary (totals, the gate, one line per rule) in the text report.
     #[arg(long, short)]
     quiet: bool,
+    /// Print how many findings of each code there are instead of the report (text, or
+    /// JSON with --format json); the gate and exit code are as without it.
+    #[arg(long, conflicts_with = "write_baseline")]
+    statistics: bool,
     /// Seed of the scenario harness; the same seed gives the same report.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
@@ -154,7 +158,10 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
             ..markdown::Markdown::default()
         }),
     };
-    let output = emitter.emit(&report, &run);
+    let output = match args.statistics {
+        true => statistics(&report, args.format == CheckFormat::Json)?,
+        false => emitter.emit(&report, &run),
+    };
     match &args.output {
         Some(path) => {
             write_atomically(path, output.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?
@@ -181,4 +188,36 @@ pub(super) fn run(args: CheckArgs) -> Result<u8, String> {
     }
     let failed = report.findings().any(|f| run.fails(f));
     Ok(if failed { EXIT_FINDINGS } else { 0 })
+}
+
+/// `--statistics`: the findings the gate kept, counted per code, most first (as ruff's
+/// `--statistics`): `count  code  name  severity` per line, or a JSON array.
+fn statistics(report: &crate::checks::CheckReport, json: bool) -> Result<String, String> {
+    let mut counts: Vec<(&'static crate::checks::CodeInfo, crate::checks::Severity, usize)> = Vec::new();
+    for f in report.findings() {
+        match counts
+            .iter_mut()
+            .find(|(info, severity, _)| info.code == f.kind.code && *severity == f.severity)
+        {
+            Some((.., n)) => *n += 1,
+            None => counts.push((f.kind, f.severity, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.code.as_str().cmp(b.0.code.as_str())));
+    if json {
+        let rows: Vec<serde_json::Value> = counts
+            .iter()
+            .map(|(info, severity, n)| {
+                serde_json::json!({"code": info.code.as_str(), "name": info.name, "severity": severity, "count": n})
+            })
+            .collect();
+        return serde_json::to_string_pretty(&rows)
+            .map(|s| s + "\n")
+            .map_err(|e| format!("cannot write JSON: {e}"));
+    }
+    let width = counts.iter().map(|(.., n)| n.to_string().len()).max().unwrap_or(1);
+    Ok(counts
+        .iter()
+        .map(|(info, severity, n)| format!("{n:>width$}  {}  {:<26}  {severity}\n", info.code, info.name))
+        .collect())
 }

@@ -86,12 +86,19 @@ enum RawIgnore {
 pub fn read_scenarios(file: &Path, text: &str) -> Result<ScenarioFile, LoadError> {
     let raw: RawFile = serde_yaml::from_str(text).map_err(|e| {
         let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-        LoadError::at(
-            file,
-            line,
-            column,
-            e.to_string().lines().next().unwrap_or("invalid YAML"),
-        )
+        let message = e.to_string();
+        let message = message.lines().next().unwrap_or("invalid YAML");
+        // A Sigma selection (`Field|modifier: value`) written where an expression goes.
+        let selection = message.contains(".exclusion: invalid type: map")
+            || message.contains(".exclusion: invalid type: sequence");
+        let message = match selection {
+            true => format!(
+                "{}: a scenario's `exclusion:` is one KQL-style expression (`InitiatingProcessFileName endswith \"\\\\deploy.exe\"`), not a Sigma selection; a Sigma filter belongs in the rule's `detection:` or in a meta-filter file",
+                message.split(": invalid type").next().unwrap_or("exclusion")
+            ),
+            false => message.to_string(),
+        };
+        LoadError::at(file, line, column, message)
     })?;
     let places = exclusion_places(text);
     let templates = template_places(text);
