@@ -387,3 +387,38 @@ fn markdown_fits_a_github_comment_whatever_the_corpus_size() {
     let total = count("errors") + count("warnings") + count("infos");
     assert!(three.contains(&format!("**{} more findings", total - 3)), "{three}");
 }
+
+#[test]
+fn the_html_report_orders_rules_by_verdict_labels_sigma_filters_and_shows_suppressed_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a-ok.yaml"),
+        "id: 11111111-1111-1111-1111-111111111111\nname: PsExec run\nquery: |\n  DeviceProcessEvents\n  | where FileName =~ \"psexec.exe\"\n  // fpx: ignore[FPX304] the deploy tool runs from a protected share\n  | where InitiatingProcessFileName !~ \"deploy.exe\"\n",
+    )
+    .unwrap();
+    let sigma = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigma/proc_creation_win_susp_certutil.yml");
+    std::fs::copy(&sigma, dir.path().join("b-sigma.yml")).unwrap();
+    let out = fpx()
+        .current_dir(dir.path())
+        .args(["check", ".", "--cases", "0", "--format", "html"])
+        .output()
+        .unwrap();
+    let html = String::from_utf8(out.stdout).unwrap();
+    // The failing Sigma rule first, though its file comes second.
+    let sections: Vec<&str> = html
+        .match_indices("<section class=\"rule\" id=\"")
+        .map(|(i, _)| &html[i + 26..i + 60])
+        .collect();
+    assert!(sections[0].contains("b-sigma"), "{sections:?}");
+    assert!(html.contains("a filter in the rule's detection (the events it suppresses)"));
+    assert!(!html.contains("(the events it keeps; it suppresses the rest)</p>\n<pre class=\"kql\">CommandLine"));
+    // Quoted query text is code, not literal backticks.
+    assert!(!html.contains('`'), "no literal backtick");
+    assert!(html.contains("<code>"));
+    // The silenced FPX304 is listed with its reason.
+    assert!(
+        html.contains("<details class=\"suppressed\"><summary>1 suppressed finding</summary>"),
+        "{html}"
+    );
+    assert!(html.contains("the deploy tool runs from a protected share"));
+}

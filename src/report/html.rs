@@ -102,8 +102,15 @@ impl Emitter for Html {
              <title>fpx report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         );
         overview(&mut out, report, run);
-        for rule in &report.rules {
-            rule_section(&mut out, rule);
+        // What needs attention first: failing rules, then warnings, inconclusive, passes
+        // (in input order within each).
+        let mut rules: Vec<&RuleResult> = report.rules.iter().collect();
+        rules.sort_by_key(|r| {
+            let outcome = Outcome::of_all(r.all_findings());
+            Outcome::ALL.iter().position(|o| *o == outcome).unwrap_or(usize::MAX)
+        });
+        for rule in rules {
+            rule_section(&mut out, rule, report);
         }
         let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
         out
@@ -263,7 +270,7 @@ fn code_chart(out: &mut String, by_code: &BTreeMap<&str, (usize, Severity)>) {
     out.push_str("</svg>\n");
 }
 
-fn rule_section(out: &mut String, rule: &RuleResult) {
+fn rule_section(out: &mut String, rule: &RuleResult, report: &CheckReport) {
     let _ = writeln!(
         out,
         "<section class=\"rule\" id=\"{id}\" data-rule=\"{id}\">\n<h2>{}</h2>\n<p class=\"muted\"><code>{}</code> · table <code>{}</code></p>",
@@ -293,13 +300,77 @@ fn rule_section(out: &mut String, rule: &RuleResult) {
     for f in &rule.findings {
         finding_html(out, f, "");
     }
+    let sigma = rule.rule.format == crate::corpus::RuleFormat::Sigma;
     for (i, s) in rule.exclusions().enumerate() {
-        scenario_html(out, i, s);
+        scenario_html(out, i, s, sigma);
     }
+    suppressed_html(out, report, rule);
     out.push_str("</section>\n");
 }
 
-fn scenario_html(out: &mut String, i: usize, s: &ScenarioResult) {
+/// The rule's findings the user silenced (scenario `ignore:` entries, `fpx: ignore`
+/// comments), folded, each with its reason: silenced is not gone.
+fn suppressed_html(out: &mut String, report: &CheckReport, rule: &RuleResult) {
+    let silenced: Vec<&crate::checks::Suppressed> = report
+        .suppressed
+        .iter()
+        .filter(|s| s.owner.rule == rule.rule.id)
+        .collect();
+    if silenced.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<details class=\"suppressed\"><summary>{} suppressed finding{}</summary>",
+        silenced.len(),
+        if silenced.len() == 1 { "" } else { "s" }
+    );
+    for s in silenced {
+        let _ = writeln!(
+            out,
+            "<p><strong>{}</strong> <code>{}</code>{}: {} <span class=\"muted\">(suppressed by {}: {})</span></p>",
+            s.finding.kind.code,
+            s.finding.kind.name,
+            s.owner
+                .scenario
+                .as_deref()
+                .map(|n| format!(" [{}]", esc(n)))
+                .unwrap_or_default(),
+            prose(&s.finding.message),
+            match s.by.kind {
+                crate::checks::SuppressionKind::ScenarioIgnore => "the scenario's <code>ignore:</code>",
+                crate::checks::SuppressionKind::Comment => "an <code>fpx: ignore</code> comment",
+            },
+            prose(&s.by.reason),
+        );
+    }
+    out.push_str("</details>\n");
+}
+
+/// Escaped text with its `backticked` parts as inline code (messages quote the query
+/// that way).
+fn prose(s: &str) -> String {
+    let escaped = esc(s);
+    let parts: Vec<&str> = escaped.split('`').collect();
+    // An odd backtick (an unclosed quote) is left as it is.
+    if parts.len().is_multiple_of(2) {
+        return escaped;
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (i, part) in parts.iter().enumerate() {
+        match i % 2 {
+            1 => {
+                let _ = write!(out, "<code>{part}</code>");
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
+/// `sigma`: the rule is a Sigma rule, whose inline exclusions are filters written as
+/// what they suppress (a KQL inline exclusion is written as what the rule keeps).
+fn scenario_html(out: &mut String, i: usize, s: &ScenarioResult, sigma: bool) {
     let outcome = Outcome::of(s.findings());
     let _ = writeln!(
         out,
@@ -312,6 +383,7 @@ fn scenario_html(out: &mut String, i: usize, s: &ScenarioResult) {
         s.column,
         match s.origin {
             Origin::Scenario => "from a scenario",
+            Origin::Inline if sigma => "a filter in the rule's detection (the events it suppresses)",
             Origin::Inline => "inline in the rule's query (the events it keeps; it suppresses the rest)",
             Origin::MetaFilter => "a Sigma meta-filter that names this rule (what it suppresses)",
         },
@@ -414,7 +486,7 @@ fn finding_html(out: &mut String, f: &Finding, exclusion: &str) {
         } else {
             ""
         },
-        esc(&f.message),
+        prose(&f.message),
         esc(&at.file.display().to_string()),
         at.line,
         at.column,
@@ -422,7 +494,7 @@ fn finding_html(out: &mut String, f: &Finding, exclusion: &str) {
         code = f.kind.code,
     );
     if let Some(help) = &f.help {
-        let _ = write!(out, "<p class=\"muted\">{}</p>", esc(help));
+        let _ = write!(out, "<p class=\"muted\">{}</p>", prose(help));
     }
     if let Some(fix) = &f.fix
         && !exclusion.is_empty()
