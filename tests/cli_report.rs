@@ -291,13 +291,19 @@ fn fix_preserves_everything_else_and_is_idempotent() {
     let path = dir.path().join("s.yaml");
     std::fs::write(&path, COMMENTED).unwrap();
     let fix = |extra: &[&str]| fpx().arg("fix").args(extra).arg(dir.path()).output().unwrap();
-    // --diff writes nothing.
+    // --diff writes nothing. The negation of the inverted one is refused: its scenario's
+    // benign template (a signer, no process) would no longer be suppressed (FPX302).
     let diff = fix(&["--unsafe", "--diff"]);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), COMMENTED);
+    let stderr = String::from_utf8(diff.stderr).unwrap();
     let diff = String::from_utf8(diff.stdout).unwrap();
     assert!(
-        diff.contains("+    exclusion: 'process.name == \"LogMeIn.exe\" and process.parent.name == \"LogMeIn.exe\"'"),
+        !diff.contains("+    exclusion: 'process.name == \"LogMeIn.exe\" and"),
         "{diff}"
+    );
+    assert!(
+        diff.contains("not fixed: the fix `process.name == \"LogMeIn.exe\" and process.parent.name == \"LogMeIn.exe\"` would add FPX302: misses benign event 1"),
+        "{diff}{stderr}"
     );
     // Safe fixes only: the backticks and curly quotes go, `OR` is spelled `or`, the
     // inverted one stays inverted.
@@ -309,22 +315,53 @@ fn fix_preserves_everything_else_and_is_idempotent() {
             .replace("`process.name == “LogMeIn.exe”`", "process.name == \"LogMeIn.exe\"")
             .replace("\" OR process", "\" or process")
     );
-    // Unsafe: the negation; every other byte as it was.
-    assert_eq!(fix(&["--unsafe"]).status.code(), Some(0));
-    let fixed = std::fs::read_to_string(&path).unwrap();
-    let expected = safe.replace(
-        "'process.name != \"LogMeIn.exe\" or process.parent.name != \"LogMeIn.exe\"'",
-        "'process.name == \"LogMeIn.exe\" and process.parent.name == \"LogMeIn.exe\"'",
-    );
-    assert_eq!(fixed, expected);
-    // A second run changes nothing.
-    let again = fix(&["--unsafe"]);
+    // Unsafe: still refused (exit 2, the reason on stderr); every byte as it was.
+    let unsafe_run = fix(&["--unsafe"]);
+    assert_eq!(unsafe_run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unsafe_run.stderr).contains("would add FPX302"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), safe);
+    // A second safe run changes nothing.
+    let again = fix(&[]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("fixed 0 exclusions"));
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), fixed);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), safe);
 }
 
 #[test]
-fn fix_unsafe_diff_shows_the_corrected_logmein_exclusions() {
+fn fix_unsafe_applies_a_negation_only_where_the_scenario_still_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "id: 11111111-1111-1111-1111-111111111111\nname: PsExec run\nquery: |\n  DeviceProcessEvents\n  | where FileName =~ \"psexec.exe\"\n",
+    )
+    .unwrap();
+    let scenario = |name: &str, parent: &str, account: &str| {
+        format!(
+            "  - name: {name}\n    exclusion: InitiatingProcessFileName != \"deploy.exe\" or AccountName != \"svc_deploy\"\n    benign:\n      - {{FileName: \"psexec.exe\", InitiatingProcessFileName: \"{parent}\", AccountName: \"{account}\"}}\n    malicious:\n      - {{FileName: \"psexec.exe\", InitiatingProcessFileName: \"cmd.exe\", AccountName: \"bob\"}}\n"
+        )
+    };
+    let text = format!(
+        "rule: 11111111-1111-1111-1111-111111111111\nscenarios:\n{}{}",
+        scenario("wrong templates", "backup.exe", "svc_backup"),
+        scenario("right templates", "deploy.exe", "svc_deploy")
+    );
+    let path = dir.path().join("s.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let out = fpx().arg("fix").arg("--unsafe").arg(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("s.yaml:4:16: not fixed:") && stderr.contains("would add FPX302"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fixed 1 exclusion in 1 file"), "{stderr}");
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    let negation = "InitiatingProcessFileName == \"deploy.exe\" and AccountName == \"svc_deploy\"";
+    assert_eq!(fixed.matches(negation).count(), 1, "{fixed}");
+    assert!(fixed.find(negation).unwrap() > fixed.find("right templates").unwrap());
+}
+
+#[test]
+fn fix_unsafe_diff_of_logmein_refuses_what_its_templates_contradict() {
     let out = fpx()
         .args([
             "fix",

@@ -12,6 +12,14 @@ pub fn fixed_text(exclusion: &str, findings: &[Finding], unsafe_ok: bool) -> Opt
     let needs_person = findings
         .iter()
         .any(|f| matches!(f.kind.code, Code::Fpx001 | Code::Fpx002 | Code::Fpx003));
+    // Prose or a placeholder (`(replace with actual event ID)`): even a safe edit (the
+    // case of `OR`, a quote) would leave text that looks finished and is not.
+    if findings
+        .iter()
+        .any(|f| matches!(f.kind.code, Code::Fpx002 | Code::Fpx003))
+    {
+        return None;
+    }
     if unsafe_ok && !needs_person {
         for code in [Code::Fpx103, Code::Fpx106] {
             if let Some(fix) = findings

@@ -24,9 +24,26 @@ pub(super) struct FixArgs {
     diff: bool,
 }
 
+/// The harness an `--unsafe` fix is re-checked with (as `fpx check` runs it by default).
+const RECHECK: crate::harness::Config = crate::harness::Config { seed: 1, cases: 256 };
+
+/// One exclusion to replace: where it starts, its text, the fix, and whether the fix is
+/// safe (it does not change what is suppressed).
+struct Change {
+    line: usize,
+    column: usize,
+    scenario: String,
+    old: String,
+    new: String,
+    safe: bool,
+}
+
 pub(super) fn run(args: FixArgs) -> Result<u8, String> {
     let paths = default_paths(&args.paths)?;
-    let mut report = check_corpus(load(&paths), None);
+    // A fix that changes what is suppressed is re-checked with the harness, so the
+    // scenario's own events are run before and after it.
+    let harness = args.unsafe_fixes.then_some(RECHECK);
+    let mut report = check_corpus(load(&paths), harness);
     // What the configuration and suppressions silence is not fixed either.
     let config = crate::config::discover(std::path::Path::new(".")).map_err(|e| e.to_string())?;
     crate::gate::apply(&mut report, &config.settings(), None);
@@ -38,36 +55,34 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
     }
     // Per file: the edited text, grown one exclusion at a time from the bottom up so
     // earlier lines keep their positions.
-    let mut edits: BTreeMap<PathBuf, Vec<(usize, usize, String, String)>> = BTreeMap::new();
+    let mut edits: BTreeMap<PathBuf, Vec<Change>> = BTreeMap::new();
     let mut unsafe_available = 0;
     for s in report.rules.iter().flat_map(|r| &r.scenarios) {
-        if let Some((fixed, _)) = fixed_text(&s.exclusion, s.findings(), args.unsafe_fixes) {
-            edits
-                .entry(s.file.clone())
-                .or_default()
-                .push((s.line, s.column, s.exclusion.clone(), fixed));
+        if let Some((fixed, safe)) = fixed_text(&s.exclusion, s.findings(), args.unsafe_fixes) {
+            edits.entry(s.file.clone()).or_default().push(Change {
+                line: s.line,
+                column: s.column,
+                scenario: s.name.clone(),
+                old: s.exclusion.clone(),
+                new: fixed,
+                safe,
+            });
         } else if !args.unsafe_fixes && fixed_text(&s.exclusion, s.findings(), true).is_some() {
             unsafe_available += 1;
         }
     }
-    let mut out = String::new();
     let mut problems = Vec::new();
+    if args.unsafe_fixes {
+        refuse_new_errors(&paths, &report, &config, &mut edits, &mut problems)?;
+    }
+    let mut out = String::new();
     let (mut fixed_count, mut files) = (0, 0);
     for (file, mut changes) in edits {
         let original = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         let yaml = file.extension().is_none_or(|e| e != "txt");
-        changes.sort_by_key(|c| std::cmp::Reverse((c.0, c.1)));
-        let mut text = original.clone();
-        let mut done = 0;
-        for (line, column, old, new) in &changes {
-            match replace_exclusion(&text, *line, *column, old, new, yaml) {
-                Ok(edited) => {
-                    text = edited;
-                    done += 1;
-                }
-                Err(why) => problems.push(format!("{}:{line}:{column}: not fixed: {why}", file.display())),
-            }
-        }
+        changes.sort_by_key(|c| std::cmp::Reverse((c.line, c.column)));
+        let (text, done, mut failed) = edited(&file, &original, &changes, yaml);
+        problems.append(&mut failed);
         if done == 0 {
             continue;
         }
@@ -84,10 +99,11 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
                 e.message
             )
         })?;
-        if let Some((_, _, _, new)) = changes.iter().find(|c| !reread.contains(&c.3)) {
+        if let Some(c) = changes.iter().find(|c| !reread.contains(&c.new)) {
             return Err(format!(
-                "{}: the fix `{new}` did not read back; nothing written",
-                file.display()
+                "{}: the fix `{}` did not read back; nothing written",
+                file.display(),
+                c.new
             ));
         }
         fixed_count += done;
@@ -130,6 +146,104 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
         eprint!("{out}");
     }
     Ok(if problems.is_empty() { 0 } else { EXIT_USAGE })
+}
+
+/// The file's text with `changes` (bottom up) applied, how many were, and why the
+/// others could not be.
+fn edited(file: &std::path::Path, original: &str, changes: &[Change], yaml: bool) -> (String, usize, Vec<String>) {
+    let mut text = original.to_string();
+    let (mut done, mut problems) = (0, Vec::new());
+    for c in changes {
+        match replace_exclusion(&text, c.line, c.column, &c.old, &c.new, yaml) {
+            Ok(edited) => {
+                text = edited;
+                done += 1;
+            }
+            Err(why) => problems.push(format!("{}:{}:{}: not fixed: {why}", file.display(), c.line, c.column)),
+        }
+    }
+    (text, done, problems)
+}
+
+/// Re-checks every fix that changes what is suppressed: the scenario files with all
+/// fixes applied are checked with the harness (the scenario's benign and malicious
+/// templates), and a fix after which its scenario has an error it did not have
+/// (FPX301: it now suppresses a malicious event; FPX302: it misses a benign one; ...) is
+/// dropped, with the finding that refused it. Seed documents are not re-checked: their
+/// unsafe fixes are refused.
+fn refuse_new_errors(
+    paths: &[PathBuf],
+    before: &crate::checks::CheckReport,
+    config: &crate::config::Config,
+    edits: &mut BTreeMap<PathBuf, Vec<Change>>,
+    problems: &mut Vec<String>,
+) -> Result<(), String> {
+    let errors_of =
+        |report: &crate::checks::CheckReport, file: &std::path::Path, name: &str| -> Vec<(String, String)> {
+            report
+                .rules
+                .iter()
+                .flat_map(|r| &r.scenarios)
+                .filter(|s| s.file == file && s.name == name)
+                .flat_map(|s| s.findings())
+                .filter(|f| f.severity >= crate::checks::Severity::Error)
+                .map(|f| (f.kind.code.as_str().to_string(), f.message.clone()))
+                .collect()
+        };
+    let mut corpus = load(paths);
+    for (file, changes) in edits.iter_mut() {
+        let yaml = file.extension().is_none_or(|e| e != "txt");
+        if !yaml {
+            changes.retain(|c| {
+                if !c.safe {
+                    problems.push(format!(
+                        "{}:{}:{}: not fixed: fixes that change what is suppressed are re-checked in scenario files only; run `fpx import` first",
+                        file.display(),
+                        c.line,
+                        c.column
+                    ));
+                }
+                c.safe
+            });
+            continue;
+        }
+        let original = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        changes.sort_by_key(|c| std::cmp::Reverse((c.line, c.column)));
+        let (text, _, _) = edited(file, &original, changes, true);
+        if let Ok(fixed) = read_scenarios(file, &text)
+            && let Some(slot) = corpus.scenario_files.iter_mut().find(|f| &f.file == file)
+        {
+            *slot = fixed;
+        }
+    }
+    let mut after = check_corpus(corpus, Some(RECHECK));
+    crate::gate::apply(&mut after, &config.settings(), None);
+    for (file, changes) in edits.iter_mut() {
+        changes.retain(|c| {
+            if c.safe {
+                return true;
+            }
+            let was = errors_of(before, file, &c.scenario);
+            let new: Vec<(String, String)> = errors_of(&after, file, &c.scenario)
+                .into_iter()
+                .filter(|e| !was.iter().any(|w| w.0 == e.0))
+                .collect();
+            match new.first() {
+                None => true,
+                Some((code, message)) => {
+                    problems.push(format!(
+                        "{}:{}:{}: not fixed: the fix `{}` would add {code}: {message}",
+                        file.display(),
+                        c.line,
+                        c.column,
+                        c.new
+                    ));
+                    false
+                }
+            }
+        });
+    }
+    Ok(())
 }
 
 fn plural(n: usize) -> &'static str {
