@@ -459,3 +459,41 @@ fn the_html_report_orders_rules_by_verdict_labels_sigma_filters_and_shows_suppre
     );
     assert!(html.contains("the deploy tool runs from a protected share"));
 }
+
+#[test]
+fn fix_rewrites_an_inline_kql_exclusion_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = "id: 11111111-1111-1111-1111-111111111111\nname: PsExec run\nquery: |\n  DeviceProcessEvents\n  | where FileName =~ \"psexec.exe\"  // the tool\n  | where FolderPath !contains @\"\\windows\\system32\" or FolderPath !contains @\"\\windows\\syswow64\"\n  | project DeviceName\n";
+    let path = dir.path().join("r.yaml");
+    std::fs::write(&path, rule).unwrap();
+    let fix = |extra: &[&str]| fpx().arg("fix").args(extra).arg(dir.path()).output().unwrap();
+    let safe = fix(&[]);
+    assert!(String::from_utf8_lossy(&safe.stderr).contains("fixed 0 exclusions in 0 files; 1 more with --unsafe"));
+    let out = fix(&["--unsafe"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        fixed,
+        rule.replace(
+            "FolderPath !contains @\"\\windows\\system32\" or FolderPath !contains @\"\\windows\\syswow64\"",
+            "not(FolderPath contains @\"\\windows\\system32\" or FolderPath contains @\"\\windows\\syswow64\")"
+        )
+    );
+    // The rule now passes without FPX103, and a second run changes nothing.
+    let check = fpx()
+        .args(["check", "--cases", "0", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let codes: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["findings"].as_array().unwrap())
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"FPX103"), "{codes:?}");
+    fix(&["--unsafe"]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), fixed);
+}

@@ -8,11 +8,14 @@ use similar::TextDiff;
 
 use super::{EXIT_USAGE, default_paths, print};
 use crate::checks::{check_corpus, fixed_text};
-use crate::corpus::{load, read_scenarios, read_seed, replace_exclusion, write_atomically};
+use crate::corpus::{
+    load, read_rule, read_scenarios, read_seed, replace_exclusion, replace_in_query, write_atomically,
+};
 
 #[derive(Args)]
 pub(super) struct FixArgs {
-    /// Scenario files, seed documents, or directories (default: ./rules and ./scenarios).
+    /// Scenario files, rule files (their inline KQL exclusions), seed documents, or
+    /// directories (default: ./rules and ./scenarios).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Also apply fixes that change what is suppressed: the negation of an inverted
@@ -36,6 +39,8 @@ struct Change {
     old: String,
     new: String,
     safe: bool,
+    /// An inline exclusion: part of the rule's query, replaced where it is written.
+    inline: bool,
 }
 
 pub(super) fn run(args: FixArgs) -> Result<u8, String> {
@@ -57,7 +62,19 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
     // earlier lines keep their positions.
     let mut edits: BTreeMap<PathBuf, Vec<Change>> = BTreeMap::new();
     let mut unsafe_available = 0;
-    for s in report.rules.iter().flat_map(|r| &r.scenarios) {
+    // Scenario exclusions, and the inline exclusions of KQL queries (a Sigma filter is
+    // YAML, which a KQL-style fix does not rewrite).
+    let exclusions = report.rules.iter().flat_map(|r| {
+        let kql = r.rule.format != crate::corpus::RuleFormat::Sigma;
+        r.scenarios
+            .iter()
+            .map(|s| (s, false))
+            .chain(r.inline.iter().filter(move |_| kql).map(|s| (s, true)))
+    });
+    for (s, inline) in exclusions {
+        if inline && s.origin != crate::checks::Origin::Inline {
+            continue;
+        }
         if let Some((fixed, safe)) = fixed_text(&s.exclusion, s.findings(), args.unsafe_fixes) {
             edits.entry(s.file.clone()).or_default().push(Change {
                 line: s.line,
@@ -66,6 +83,7 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
                 old: s.exclusion.clone(),
                 new: fixed,
                 safe,
+                inline,
             });
         } else if !args.unsafe_fixes && fixed_text(&s.exclusion, s.findings(), true).is_some() {
             unsafe_available += 1;
@@ -86,11 +104,18 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
         if done == 0 {
             continue;
         }
-        // Read the result back: each fixed exclusion must now be exactly the new text.
-        let reread: Vec<String> = if yaml {
+        // Read the result back: each fixed exclusion must now be exactly the new text
+        // (an inline one: in the rule's query).
+        let rule_file = changes.iter().any(|c| c.inline) && yaml;
+        let reread: Vec<String> = if rule_file {
+            read_rule(&file, &text).map(|r| vec![r.query])
+        } else if yaml {
             read_scenarios(&file, &text).map(|f| f.scenarios.into_iter().map(|s| s.exclusion).collect())
         } else {
-            read_seed(&file, &text).map(|d| d.scenarios.into_iter().map(|s| s.exclusion).collect())
+            read_seed(&file, &text).map(|d| {
+                let query = d.rule.query.clone();
+                d.scenarios.into_iter().map(|s| s.exclusion).chain([query]).collect()
+            })
         }
         .map_err(|e| {
             format!(
@@ -99,7 +124,11 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
                 e.message
             )
         })?;
-        if let Some(c) = changes.iter().find(|c| !reread.contains(&c.new)) {
+        let read_back = |c: &Change| match c.inline {
+            true => reread.iter().any(|text| text.contains(&c.new)),
+            false => reread.contains(&c.new),
+        };
+        if let Some(c) = changes.iter().find(|c| !read_back(c)) {
             return Err(format!(
                 "{}: the fix `{}` did not read back; nothing written",
                 file.display(),
@@ -154,7 +183,11 @@ fn edited(file: &std::path::Path, original: &str, changes: &[Change], yaml: bool
     let mut text = original.to_string();
     let (mut done, mut problems) = (0, Vec::new());
     for c in changes {
-        match replace_exclusion(&text, c.line, c.column, &c.old, &c.new, yaml) {
+        let replaced = match c.inline {
+            true => replace_in_query(&text, c.line, c.column, &c.old, &c.new),
+            false => replace_exclusion(&text, c.line, c.column, &c.old, &c.new, yaml),
+        };
+        match replaced {
             Ok(edited) => {
                 text = edited;
                 done += 1;
@@ -178,17 +211,31 @@ fn refuse_new_errors(
     edits: &mut BTreeMap<PathBuf, Vec<Change>>,
     problems: &mut Vec<String>,
 ) -> Result<(), String> {
+    // A scenario's errors; for an inline exclusion, every error of its rule (a fix that
+    // makes the rule dead is FPX108 on the rule).
     let errors_of =
-        |report: &crate::checks::CheckReport, file: &std::path::Path, name: &str| -> Vec<(String, String)> {
-            report
-                .rules
-                .iter()
-                .flat_map(|r| &r.scenarios)
-                .filter(|s| s.file == file && s.name == name)
-                .flat_map(|s| s.findings())
-                .filter(|f| f.severity >= crate::checks::Severity::Error)
-                .map(|f| (f.kind.code.as_str().to_string(), f.message.clone()))
-                .collect()
+        |report: &crate::checks::CheckReport, file: &std::path::Path, c: &Change| -> Vec<(String, String)> {
+            let errors = |findings: &mut dyn Iterator<Item = &crate::checks::Finding>| -> Vec<(String, String)> {
+                findings
+                    .filter(|f| f.severity >= crate::checks::Severity::Error)
+                    .map(|f| (f.kind.code.as_str().to_string(), f.message.clone()))
+                    .collect()
+            };
+            match c.inline {
+                true => report
+                    .rules
+                    .iter()
+                    .filter(|r| r.rule.file == file)
+                    .flat_map(|r| errors(&mut r.findings.iter().chain(r.inline.iter().flat_map(|s| s.findings()))))
+                    .collect(),
+                false => report
+                    .rules
+                    .iter()
+                    .flat_map(|r| &r.scenarios)
+                    .filter(|s| s.file == file && s.name == c.scenario)
+                    .flat_map(|s| errors(&mut s.findings().iter()))
+                    .collect(),
+            }
         };
     let mut corpus = load(paths);
     for (file, changes) in edits.iter_mut() {
@@ -210,7 +257,13 @@ fn refuse_new_errors(
         let original = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         changes.sort_by_key(|c| std::cmp::Reverse((c.line, c.column)));
         let (text, _, _) = edited(file, &original, changes, true);
-        if let Ok(fixed) = read_scenarios(file, &text)
+        if changes.iter().any(|c| c.inline) {
+            if let Ok(fixed) = read_rule(file, &text)
+                && let Some(slot) = corpus.rules.iter_mut().find(|r| &r.file == file)
+            {
+                *slot = fixed;
+            }
+        } else if let Ok(fixed) = read_scenarios(file, &text)
             && let Some(slot) = corpus.scenario_files.iter_mut().find(|f| &f.file == file)
         {
             *slot = fixed;
@@ -223,8 +276,8 @@ fn refuse_new_errors(
             if c.safe {
                 return true;
             }
-            let was = errors_of(before, file, &c.scenario);
-            let new: Vec<(String, String)> = errors_of(&after, file, &c.scenario)
+            let was = errors_of(before, file, c);
+            let new: Vec<(String, String)> = errors_of(&after, file, c)
                 .into_iter()
                 .filter(|e| !was.iter().any(|w| w.0 == e.0))
                 .collect();

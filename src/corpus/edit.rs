@@ -18,20 +18,7 @@ pub fn replace_exclusion(
         return Err("the exclusion spans several lines; fpx edits one-line exclusions only".into());
     }
     let not_verbatim = || "the exclusion is not written verbatim at its place (folded or multi-line YAML)".to_string();
-    let line_start: usize = source
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let text = source
-        .get(line_start..)
-        .and_then(|rest| rest.lines().next())
-        .ok_or("the line is past the end of the file")?;
-    let at = text
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map(|(i, _)| i)
-        .ok_or("the column is past the end of the line")?;
+    let (line_start, text, at) = place(source, line, column)?;
     let prefix = text[..at].trim_end();
     let quote = if yaml {
         prefix.chars().last().filter(|c| matches!(c, '\'' | '"'))
@@ -77,6 +64,41 @@ pub fn replace_exclusion(
     out.push_str(&replacement);
     out.push_str(&source[start + len..]);
     Ok(out)
+}
+
+/// The byte where `line` starts, that line's text, and the byte in it of `column`
+/// (1-based, in characters).
+fn place(source: &str, line: usize, column: usize) -> Result<(usize, &str, usize), String> {
+    let line_start: usize = source
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let text = source
+        .get(line_start..)
+        .and_then(|rest| rest.lines().next())
+        .ok_or("the line is past the end of the file")?;
+    let at = text
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map(|(i, _)| i)
+        .ok_or("the column is past the end of the line")?;
+    Ok((line_start, text, at))
+}
+
+/// The file text with `old`, written verbatim at `line`:`column` (part of a rule's
+/// query: an inline exclusion), replaced by `new`; the rest of the line and the file
+/// are kept byte for byte.
+pub fn replace_in_query(source: &str, line: usize, column: usize, old: &str, new: &str) -> Result<String, String> {
+    if old.contains('\n') || new.contains('\n') {
+        return Err("the exclusion spans several lines; fpx edits one-line exclusions only".into());
+    }
+    let (line_start, text, at) = place(source, line, column)?;
+    if !text[at..].starts_with(old) {
+        return Err("the exclusion is not written verbatim at its place (an escaped or folded query)".into());
+    }
+    let start = line_start + at;
+    Ok(format!("{}{new}{}", &source[..start], &source[start + old.len()..]))
 }
 
 /// Whether `text` written as a plain YAML value is read back as that very string (not

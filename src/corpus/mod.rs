@@ -8,7 +8,7 @@ mod scenario;
 mod seed;
 mod write;
 
-pub use edit::replace_exclusion;
+pub use edit::{replace_exclusion, replace_in_query};
 pub use error::{LoadError, Position, decode_text, normalize, read_text};
 pub use rule::{Malformed, RuleDoc, RuleFormat, read_rule, write_rule};
 pub use scenario::{Ignore, Scenario, ScenarioFile, Template, read_scenarios, write_scenarios};
