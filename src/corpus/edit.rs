@@ -211,3 +211,102 @@ mod plain_style {
         }
     }
 }
+
+/// `fpx fix`'s edit on generated scenario files: every YAML style of the exclusion, with
+/// comments, CRLF line ends and other scenarios around it. The file reads back with the
+/// new text in its place and every other scenario as it was, and every byte outside the
+/// edited value is unchanged.
+#[cfg(test)]
+mod generated_files {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The exclusion written in one YAML style: the value's lines, how many lines below
+    /// `exclusion:` its text starts, and the column it starts at once the lines are
+    /// indented by four spaces.
+    fn written(style: u8, text: &str, comment: bool) -> (String, usize, usize) {
+        let note = if comment { "   # why" } else { "" };
+        match style {
+            0 => (format!("exclusion: {text}{note}"), 0, 16),
+            1 => (format!("exclusion: '{}'{note}", text.replace('\'', "''")), 0, 17),
+            2 => (
+                format!(
+                    "exclusion: \"{}\"{note}",
+                    text.replace('\\', "\\\\").replace('"', "\\\"")
+                ),
+                0,
+                17,
+            ),
+            3 => (format!("exclusion: |-{note}\n      {text}"), 1, 11),
+            _ => (format!("exclusion: |{note}\n      {text}"), 1, 11),
+        }
+    }
+
+    fn exclusion_text() -> impl Strategy<Value = String> {
+        let atom = prop_oneof![
+            Just("FileName =~ \"a.exe\""),
+            Just("AccountName != \"svc\""),
+            Just("ProcessCommandLine contains \"--x\""),
+            Just("FolderPath startswith @\"C:\\Tools\""),
+            Just("DeviceName in~ (\"h1\", \"h2\")"),
+        ];
+        proptest::collection::vec(atom, 1..4).prop_map(|atoms| atoms.join(" or "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn only_the_value_changes_and_the_file_reads_back(
+            texts in proptest::collection::vec(exclusion_text(), 1..4),
+            styles in proptest::collection::vec(0u8..5, 4),
+            comments in proptest::collection::vec(any::<bool>(), 4),
+            target in 0usize..4,
+            crlf in any::<bool>(),
+            new in exclusion_text(),
+        ) {
+            let target = target % texts.len();
+            let mut lines = vec!["# scenarios".to_string(), "rule: r   # the rule".into(), "scenarios:".into()];
+            let mut place = (0, 0);
+            for (i, text) in texts.iter().enumerate() {
+                lines.push(format!("  - name: s{i}"));
+                let (value, down, column) = written(styles[i], text, comments[i]);
+                if i == target {
+                    place = (lines.len() + 1 + down, column);
+                }
+                lines.extend(value.lines().map(|l| format!("    {l}")));
+                lines.push("    benign: []   # none".into());
+            }
+            let end = if crlf { "\r\n" } else { "\n" };
+            let source = lines.join(end) + end;
+            // The edit's line and column are those of the text as read (CRLF read as LF).
+            let old = &texts[target];
+            let edited = match replace_exclusion(&source, place.0, place.1, old, &new, true) {
+                Ok(edited) => edited,
+                Err(why) => return Err(TestCaseError::fail(format!("{why}\n{source}"))),
+            };
+            let read = |text: &str| -> Vec<String> {
+                let value: serde_yaml::Value = serde_yaml::from_str(&text.replace("\r\n", "\n")).unwrap();
+                value["scenarios"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["exclusion"].as_str().unwrap().trim_end().to_string())
+                    .collect()
+            };
+            let mut expected = read(&source);
+            expected[target] = new.clone();
+            prop_assert_eq!(read(&edited), expected, "{}", edited);
+            // Outside the value: the same bytes.
+            let prefix = source.bytes().zip(edited.bytes()).take_while(|(a, b)| a == b).count();
+            let suffix = source
+                .bytes()
+                .rev()
+                .zip(edited.bytes().rev())
+                .take_while(|(a, b)| a == b)
+                .count();
+            let changed_source = &source[prefix..source.len() - suffix.min(source.len() - prefix)];
+            prop_assert!(!changed_source.contains('\n'), "only the value's line changed: {:?}", changed_source);
+        }
+    }
+}
