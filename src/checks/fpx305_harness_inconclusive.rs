@@ -1,11 +1,13 @@
 //! FPX305 harness-inconclusive (warning)
 //!
 //! ## What it catches
-//! A scenario property the harness could not test: none of the events generated from
-//! the malicious templates is an alert of the rule (so nothing can show whether the
-//! exclusion suppresses an attack), no event the rule matches could be generated (an
-//! undecided regex, a rule that matches nothing), or no benign event could be built.
-//! The scenario's verdict is then inconclusive, not pass.
+//! A scenario property the harness could not test: the scenario has no malicious
+//! template, or none of the events generated from its malicious templates is an alert
+//! of the rule (so nothing can show whether the exclusion suppresses an attack), no
+//! event the rule matches could be generated (an undecided regex, a rule that matches
+//! nothing), or no benign event could be built. The scenario's verdict is then
+//! inconclusive, not pass. A scenario that has no attack to describe says so with
+//! `ignore: [{code: FPX305, reason: "..."}]`.
 //!
 //! ## Why it matters
 //! A gate that passes because nothing was tested has checked nothing. The scenario

@@ -189,6 +189,17 @@ pub fn run(setup: &Setup, config: Config) -> Outcome {
         }
     }
 
+    // No template at all: nothing shows the exclusion leaves attacks alerting. (The
+    // generated alerts below sample the rule, not an attack the scenario describes.) A
+    // scenario that means it silences this with `ignore: [{code: FPX305, reason: ...}]`;
+    // an exclusion that does not parse has its own error to fix first.
+    if setup.malicious.is_empty() && setup.detection.is_some() && setup.exclusion.is_some() {
+        outcome.inconclusive.push((
+            Property::Malicious,
+            "the scenario has no malicious template, so nothing shows the exclusion leaves an attack alerting (FPX301)"
+                .into(),
+        ));
+    }
     if !setup.malicious.is_empty() && malicious_alerts == 0 && setup.detection.is_some() {
         outcome.inconclusive.push((
             Property::Malicious,
