@@ -161,3 +161,20 @@ fn readme_terminal_examples_are_real_output() {
     }
     assert!(stale.is_empty(), "{}", stale.join("\n\n"));
 }
+
+/// The JSON sample's summary is the bundled rules' (`fpx check --format json`).
+#[test]
+fn the_readme_json_sample_has_the_bundled_summary() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find(" \"summary\": {\"rules\"").expect("the sample's summary");
+    let end = start + readme[start..].find('}').unwrap();
+    let shown: Value = serde_json::from_str(&format!("{{{}}}", readme[start..=end].trim())).unwrap();
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["summary"], v["summary"]);
+}
