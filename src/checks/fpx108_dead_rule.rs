@@ -57,7 +57,7 @@ pub(super) fn findings(detection: &Pred, rows: Option<&Pred>, domains: &Domains)
         Some(rows) => Pred::And(vec![d, rows.clone()]),
         None => d,
     };
-    match sat_in(&on_rows(detection.clone()), domains) {
+    let alive = match sat_in(&on_rows(detection.clone()), domains) {
         SatResult::Unsat => {
             let mut f = Finding::new(
                 &INFO,
@@ -69,67 +69,91 @@ pub(super) fn findings(detection: &Pred, rows: Option<&Pred>, domains: &Domains)
             return vec![(whole, f)];
         }
         SatResult::Unknown => return Vec::new(),
-        SatResult::Sat(_) => {}
-    }
+        SatResult::Sat(event) => event,
+    };
     let mut out = Vec::new();
     let mut budget = MAX_BRANCHES;
-    dead_branches(detection, detection, &mut Vec::new(), &mut budget, &mut out, &|d: &Pred| {
-        sat_in(&on_rows(d.clone()), domains)
-    });
+    let mut search = Branches {
+        budget: &mut budget,
+        out: &mut out,
+        alive: vec![alive],
+        sat: &|d: &Pred| sat_in(d, domains),
+        on_rows: &on_rows,
+    };
+    search.dead_branches(detection, detection, &mut Vec::new());
     out
 }
 
-/// Walks the `or` nodes of `node` that are not under a `not` (`path` leads from `root`
-/// to `node`); a branch is dead when replacing its `or` by the branch alone leaves D
-/// unsatisfiable.
-fn dead_branches(
-    root: &Pred,
-    node: &Pred,
-    path: &mut Vec<usize>,
-    budget: &mut usize,
-    out: &mut Vec<(Span, Finding)>,
-    sat: &dyn Fn(&Pred) -> SatResult,
-) {
-    let children = match node {
-        Pred::And(items) | Pred::Or(items) => items,
-        _ => return,
-    };
-    // A list of values for one field (`Image|endswith: [...]`, `in~ (...)`) is not a
-    // branch a person wrote as one: its values are not examined one by one.
-    let value_list = |branches: &[Pred]| {
-        let fields: Vec<&str> = branches
-            .iter()
-            .filter_map(|b| match b {
-                Pred::Atom(a) => Some(a.field.as_str()),
-                _ => None,
-            })
-            .collect();
-        fields.len() == branches.len() && fields.windows(2).all(|w| w[0] == w[1])
-    };
-    if let Pred::Or(branches) = node
-        && !value_list(branches)
-    {
-        for branch in branches {
-            if *budget == 0 {
-                return;
-            }
-            *budget -= 1;
-            if sat(&replace(root, path, branch)) == SatResult::Unsat {
-                let mut f = Finding::new(
-                    &INFO,
-                    "this branch can never match: with the rest of the rule's conditions it is never true",
-                    0..0,
-                    "dead branch",
-                );
-                f.help = Some("the rule still alerts through its other branches, but not through this one".into());
-                out.push((span_of(branch), f));
+/// The search for dead branches: what is left of its budget, what it found, and the
+/// events it has seen D (with some branch chosen) hold on.
+struct Branches<'a> {
+    budget: &'a mut usize,
+    out: &'a mut Vec<(Span, Finding)>,
+    /// Events D holds on with some branches chosen: a branch one of them makes D hold
+    /// with is alive without a decision. In an `and` of many `(a or b)` pairs, the
+    /// event that shows one branch alive shows the other pairs' chosen branches alive
+    /// too: one decision per pair becomes one for a few pairs (1,600 pairs: 64
+    /// quadratic decisions before).
+    alive: Vec<crate::pred::Event>,
+    sat: &'a dyn Fn(&Pred) -> SatResult,
+    on_rows: &'a dyn Fn(Pred) -> Pred,
+}
+
+impl Branches<'_> {
+    /// Walks the `or` nodes of `node` that are not under a `not` (`path` leads from
+    /// `root` to `node`); a branch is dead when replacing its `or` by the branch alone
+    /// leaves D unsatisfiable.
+    fn dead_branches(&mut self, root: &Pred, node: &Pred, path: &mut Vec<usize>) {
+        let children = match node {
+            Pred::And(items) | Pred::Or(items) => items,
+            _ => return,
+        };
+        // A list of values for one field (`Image|endswith: [...]`, `in~ (...)`) is not a
+        // branch a person wrote as one: its values are not examined one by one.
+        let value_list = |branches: &[Pred]| {
+            let fields: Vec<&str> = branches
+                .iter()
+                .filter_map(|b| match b {
+                    Pred::Atom(a) => Some(a.field.as_str()),
+                    _ => None,
+                })
+                .collect();
+            fields.len() == branches.len() && fields.windows(2).all(|w| w[0] == w[1])
+        };
+        if let Pred::Or(branches) = node
+            && !value_list(branches)
+        {
+            for branch in branches {
+                if *self.budget == 0 {
+                    return;
+                }
+                *self.budget -= 1;
+                let chosen = (self.on_rows)(replace(root, path, branch));
+                if self.alive.iter().any(|e| chosen.eval(e)) {
+                    continue;
+                }
+                match (self.sat)(&chosen) {
+                    SatResult::Sat(event) => self.alive.push(event),
+                    SatResult::Unknown => {}
+                    SatResult::Unsat => {
+                        let mut f = Finding::new(
+                            &INFO,
+                            "this branch can never match: with the rest of the rule's conditions it is never true",
+                            0..0,
+                            "dead branch",
+                        );
+                        f.help =
+                            Some("the rule still alerts through its other branches, but not through this one".into());
+                        self.out.push((span_of(branch), f));
+                    }
+                }
             }
         }
-    }
-    for (i, child) in children.iter().enumerate() {
-        path.push(i);
-        dead_branches(root, child, path, budget, out, sat);
-        path.pop();
+        for (i, child) in children.iter().enumerate() {
+            path.push(i);
+            self.dead_branches(root, child, path);
+            path.pop();
+        }
     }
 }
 
