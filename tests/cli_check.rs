@@ -498,3 +498,36 @@ fn statistics_count_the_findings_per_code_and_keep_the_gate() {
         "{text}"
     );
 }
+
+#[test]
+fn a_finding_in_a_double_quoted_query_is_placed_on_its_file_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("r.yaml"),
+        "id: 11111111-1111-1111-1111-111111111111\nname: dq\nquery: \"DeviceProcessEvents | where FileName =~ \\\"psexec.exe\\\" | where FolderPath !contains \\\"a\\\" or FolderPath !contains \\\"b\\\"\"\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .args(["check", "r.yaml", "--cases", "0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // `FolderPath` starts at column 72 of line 3 (the escaped quotes before it count).
+    assert!(stdout.contains(" --> r.yaml:3:72\n"), "{stdout}");
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "r.yaml", "--cases", "0", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let finding = &report["results"][1]["findings"][0];
+    assert_eq!(
+        (finding["line"].as_u64(), finding["column"].as_u64()),
+        (Some(3), Some(72))
+    );
+}

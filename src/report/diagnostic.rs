@@ -17,6 +17,10 @@ pub struct Location<'a> {
     pub offset: usize,
     /// The text the finding's spans and fix apply to (the exclusion).
     pub text: &'a str,
+    /// The finding's line and column in the file when `source` is the exclusion alone,
+    /// not the file's lines (an exclusion read out of an escaped YAML string): the
+    /// `-->` line says where it is in the file, not in the text drawn.
+    pub at: Option<(usize, usize)>,
 }
 
 /// Renders one finding against the exclusion `source`.
@@ -30,9 +34,21 @@ pub fn render(finding: &Finding, source: &str, location: &Location, color: bool,
     } else {
         source
     };
-    let drawn = std::panic::catch_unwind(|| match window(finding, source, location) {
-        Some(cropped) => draw_cropped(finding, source, &cropped, location, color, width),
-        None => draw(finding, source, location, None, color, width),
+    let drawn = std::panic::catch_unwind(|| match (window(finding, source, location), location.at) {
+        (Some(cropped), _) => draw_cropped(finding, source, &cropped, location, color, width),
+        (None, Some((line, column))) => {
+            let last_line = location.line + source.matches('\n').count();
+            with_arrow(
+                draw(finding, source, location, None, color, width),
+                finding,
+                width,
+                last_line,
+                location.origin,
+                line,
+                column,
+            )
+        }
+        (None, None) => draw(finding, source, location, None, color, width),
     });
     drawn.unwrap_or_else(|_| {
         format!(
@@ -120,13 +136,25 @@ fn draw_cropped(
         line: first_line,
     };
     let drawn = draw(finding, &cropped.text, location, Some(&shift), color, width);
-    // The title is as many lines as `draw` wrapped it into; the arrow goes after it,
-    // indented like the renderer's own (the width of the largest line number).
+    with_arrow(drawn, finding, width, last_line, location.origin, line, column)
+}
+
+/// `drawn` (rendered without an origin) with the `-->` line written here: after the
+/// title, which is as many lines as `draw` wrapped it into, indented like the
+/// renderer's own (the width of the largest line number, `last_line`).
+fn with_arrow(
+    drawn: String,
+    finding: &Finding,
+    width: usize,
+    last_line: usize,
+    origin: &str,
+    line: usize,
+    column: usize,
+) -> String {
     let title_lines = title(finding, width).lines().count();
     let arrow = format!(
-        "{}--> {}:{line}:{column}",
-        " ".repeat(last_line.to_string().len()),
-        location.origin
+        "{}--> {origin}:{line}:{column}",
+        " ".repeat(last_line.to_string().len())
     );
     let mut out: Vec<&str> = drawn.lines().collect();
     out.insert(title_lines.min(out.len()), &arrow);
@@ -212,9 +240,10 @@ fn draw(
         .iter()
         .map(|(span, label)| (clamp(moved(span.clone()), source), label.as_str()))
         .collect();
-    let snippet = match cropped {
-        Some(c) => Snippet::source(source).line_start(c.line),
-        None => Snippet::source(source)
+    let snippet = match (cropped, location.at) {
+        (Some(c), _) => Snippet::source(source).line_start(c.line),
+        (None, Some(_)) => Snippet::source(source).line_start(location.line),
+        (None, None) => Snippet::source(source)
             .origin(location.origin)
             .line_start(location.line),
     };

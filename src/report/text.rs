@@ -31,6 +31,7 @@ pub fn lint(records: &[LintRecord], color: bool, width: usize) -> String {
             line: record.line,
             offset: 0,
             text: &a.text,
+            at: None,
         };
         if a.findings.is_empty() {
             let _ = write!(out, "{origin}: no findings ({})", a.logic());
@@ -104,11 +105,15 @@ fn rate(part: usize, total: usize) -> String {
 fn draw(out: &mut String, finding: &Finding, run: &Run) {
     let at = finding.anchor();
     let origin = at.file.display().to_string();
+    // An exclusion not written verbatim in its file (an escaped YAML string) is drawn
+    // alone: its `-->` line gives the finding's place in the file.
+    let alone = at.snippet == at.subject && at.offset == 0;
     let location = Location {
         origin: &origin,
         line: at.first_line,
         offset: at.offset,
         text: &at.subject,
+        at: alone.then_some((at.line, at.column)),
     };
     out.push_str(&render(finding, &at.snippet, &location, run.color, run.width));
     out.push_str("\n\n");
