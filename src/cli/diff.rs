@@ -180,6 +180,9 @@ fn replayed(
     new: &CheckReport,
     args: &DiffArgs,
 ) -> Result<bool, String> {
+    if let Some(table) = &args.table {
+        super::replay::known_table(table)?;
+    }
     let mut files = Vec::new();
     for path in &args.events {
         if !path.exists() {

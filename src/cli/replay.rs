@@ -65,14 +65,8 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
         }
         return Ok(EXIT_USAGE);
     }
-    if let Some(table) = &args.table
-        && !crate::schema::schema().is_kql(table)
-    {
-        let hint = match crate::schema::nearest_name(table, crate::schema::schema().kql_tables()) {
-            Some(near) => format!("; did you mean `{near}`?"),
-            None => String::new(),
-        };
-        return Err(format!("--table {table}: not a table fpx knows{hint}"));
+    if let Some(table) = &args.table {
+        known_table(table)?;
     }
     let (rules, skipped) = replay::plan_corpus(corpus);
     if args.emit.is_some() {
@@ -150,6 +144,18 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     } else {
         0
     })
+}
+
+/// `--table T` names a table fpx knows, or the error says which it may have meant.
+pub(super) fn known_table(table: &str) -> Result<(), String> {
+    if crate::schema::schema().is_kql(table) {
+        return Ok(());
+    }
+    let hint = match crate::schema::nearest_name(table, crate::schema::schema().kql_tables()) {
+        Some(near) => format!("; did you mean `{near}`?"),
+        None => String::new(),
+    };
+    Err(format!("--table {table}: not a table fpx knows{hint}"))
 }
 
 /// The note for an event file no KQL rule saw, with what would route it: `--table` (the
