@@ -1,9 +1,12 @@
 //! FPX109 precedence-scope (warning)
 //!
 //! ## What it catches
-//! A Sigma filter that binds to one `or` branch only because `and` binds tighter than
-//! `or`, with no parentheses written around that branch, while events it describes
-//! still alert through another branch. SigmaHQ PR #6038 fixed
+//! A filter (a Sigma filter selection, or a negated test in a KQL `where`) that binds
+//! to one `or` branch only because `and` binds tighter than `or`, with no parentheses
+//! written around that branch, while events it describes still alert through another
+//! branch. In KQL: `FolderPath startswith @"C:\Windows\system32\" or FolderPath
+//! startswith @"C:\Windows\SysWOW64\" and FileName !in~ ("fileacl.exe")` (a Microsoft
+//! hunting query) leaves `fileacl.exe` under system32 alerting. SigmaHQ PR #6038 fixed
 //! `selection_a or selection_b or selection_c and not 1 of filter_main_*`: the msiexec
 //! filter applied to the third selection alone, and the `wevtutil sl` runs it describes
 //! kept alerting through the first.

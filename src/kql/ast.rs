@@ -255,3 +255,120 @@ impl Expr {
         }
     }
 }
+
+impl Query {
+    /// Calls `f` on every expression of the query, outer before inner, through `let`
+    /// statements, function bodies, pipelines and every operator's arguments.
+    pub fn visit(&self, f: &mut dyn FnMut(&Expr)) {
+        visit_statements(&self.statements, f);
+    }
+}
+
+fn visit_statements(statements: &[Statement], f: &mut dyn FnMut(&Expr)) {
+    for s in statements {
+        match s {
+            Statement::Let { value, .. } => match value {
+                LetValue::Function { params, body, .. } => {
+                    params
+                        .iter()
+                        .filter_map(|p| p.default.as_ref())
+                        .for_each(|e| e.visit(f));
+                    visit_statements(body, f);
+                }
+                LetValue::Expr(e) => e.visit(f),
+            },
+            Statement::Expr(e) => e.visit(f),
+            Statement::Option { .. } => {}
+        }
+    }
+}
+
+impl Expr {
+    /// Calls `f` on this expression and every expression inside it, outer first.
+    pub fn visit(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Name(_) | Expr::Literal(_) | Expr::Star(_) => {}
+            Expr::Binary { lhs, rhs, .. } => {
+                lhs.visit(f);
+                rhs.visit(f);
+            }
+            Expr::Unary { operand, .. } => operand.visit(f),
+            Expr::Between { value, lo, hi, .. } => {
+                for e in [value, lo, hi] {
+                    e.visit(f);
+                }
+            }
+            Expr::Call { callee, args, .. } => {
+                callee.visit(f);
+                args.iter().for_each(|a| a.value.visit(f));
+            }
+            Expr::Member { object, .. } => object.visit(f),
+            Expr::Index { object, index, .. } => {
+                object.visit(f);
+                index.visit(f);
+            }
+            Expr::List { items, .. } => items.iter().for_each(|e| e.visit(f)),
+            Expr::Pipe { source, stages } => {
+                source.visit(f);
+                stages.iter().for_each(|s| s.visit(f));
+            }
+            Expr::Source(stage) => stage.visit(f),
+        }
+    }
+}
+
+impl Stage {
+    /// Calls `f` on every expression of the operator's parameters and arguments.
+    pub fn visit(&self, f: &mut dyn FnMut(&Expr)) {
+        self.params.iter().for_each(|p| p.value.visit(f));
+        let items = |items: &[Item], f: &mut dyn FnMut(&Expr)| items.iter().for_each(|i| i.value.visit(f));
+        match &self.body {
+            StageBody::Where(e) | StageBody::Count(e) | StageBody::Call(e) => e.visit(f),
+            StageBody::Items(list) => items(list, f),
+            StageBody::Summarize { aggregates, by } => {
+                items(aggregates, f);
+                items(by, f);
+            }
+            StageBody::Top { count, by } => {
+                count.visit(f);
+                by.iter().for_each(|k| k.value.visit(f));
+            }
+            StageBody::Sort(keys) => keys.iter().for_each(|k| k.value.visit(f)),
+            StageBody::Join { right, on } => {
+                right.visit(f);
+                on.iter().for_each(|e| e.visit(f));
+            }
+            StageBody::Union(operands) => operands.iter().for_each(|e| e.visit(f)),
+            StageBody::MvExpand { items: list, limit } => {
+                items(list, f);
+                if let Some(limit) = limit {
+                    limit.visit(f);
+                }
+            }
+            StageBody::MvApply { items: list, on } => {
+                items(list, f);
+                on.iter().for_each(|s| s.visit(f));
+            }
+            StageBody::Parse { source, pattern } => {
+                source.visit(f);
+                for part in pattern {
+                    if let ParsePart::Text(e) = part {
+                        e.visit(f);
+                    }
+                }
+            }
+            StageBody::ParseKv { source, .. } => source.visit(f),
+            StageBody::Range { from, to, step, .. } => {
+                for e in [from, to, step] {
+                    e.visit(f);
+                }
+            }
+            StageBody::Names(_)
+            | StageBody::Renames(_)
+            | StageBody::Nothing
+            | StageBody::As(_)
+            | StageBody::Unread(_) => {}
+        }
+    }
+}

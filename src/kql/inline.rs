@@ -6,27 +6,54 @@
 //! (`crate::model::scoped_exclusions`): it suppresses the events there where its negation
 //! holds.
 
+use super::ast::{Expr, Query};
 use crate::model::{Finish, InlineExclusion, Scoped, scoped_exclusions};
-use crate::pred::Pred;
+use crate::pred::{Pred, Span};
 
 /// The inline exclusions of a (lowered, approximated) detection predicate, wherever
 /// they bind when D is `exact` (else its own conjuncts only), and D without them.
-pub fn inline_exclusions(detection: &Pred, finish: Finish, exact: bool) -> (Vec<InlineExclusion>, Option<Pred>) {
+/// `bound`: whether the exclusion at a span of the query binds to its `or` branch by
+/// precedence alone ([`bound_by_precedence`] on the query's syntax tree).
+pub fn inline_exclusions(
+    detection: &Pred,
+    finish: Finish,
+    exact: bool,
+    bound: &dyn Fn(&Span) -> bool,
+) -> (Vec<InlineExclusion>, Option<Pred>) {
     let classify = |c: &Pred| {
         removes_by_constants(c).then(|| {
             let atoms = c.atoms();
             let start = atoms.iter().map(|a| a.span.start).min().unwrap_or(0);
             let end = atoms.iter().map(|a| a.span.end).max().unwrap_or(start);
-            // The KQL syntax tree is not what D is lowered from yet (issue 26): whether
-            // parentheses were written is not known here.
             Scoped {
                 name: None,
                 span: start..end,
-                by_precedence: false,
+                by_precedence: bound(&(start..end)),
             }
         })
     };
     scoped_exclusions(detection, &classify, finish, exact)
+}
+
+/// Whether the text at `span` sits in an `and` that is itself a branch of an `or` with
+/// no parentheses written around it (`a or b and not f`): it binds to that branch only
+/// because `and` binds tighter than `or`. Written parentheses (`a or (b and not f)`)
+/// make the scope deliberate.
+pub fn bound_by_precedence(tree: &Query, span: &Span) -> bool {
+    let inside = |e: &Expr| {
+        let s = e.span();
+        s.start <= span.start && span.end <= s.end
+    };
+    let is = |e: &Expr, word: &str| matches!(e, Expr::Binary { op, .. } if op.name.eq_ignore_ascii_case(word));
+    let mut found = false;
+    tree.visit(&mut |e| {
+        if let Expr::Binary { lhs, rhs, .. } = e
+            && is(e, "or")
+        {
+            found |= [lhs, rhs].iter().any(|branch| is(branch, "and") && inside(branch));
+        }
+    });
+    found
 }
 
 /// A negated test (a `not(...)` of tests, or an `or` of negated tests) on constants: every part is a comparison with
@@ -95,6 +122,29 @@ DeviceProcessEvents
                     "FolderPath has_any (@\"C:\\Tools\", @\"D:\\Tools\")".to_string()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn an_exclusion_scoped_to_a_branch_by_precedence_alone_is_marked() {
+        let bound = |query: &str| -> Vec<bool> { read_query(query).inline.iter().map(|e| e.by_precedence).collect() };
+        let branches = "DeviceProcessEvents | where FileName =~ 'wevtutil.exe' or FileName =~ 'wmic.exe'";
+        // `a or b and not f`: `not f` filters `b` only, and nothing written says so.
+        assert_eq!(
+            bound(&format!(
+                "{branches} and not(InitiatingProcessFileName =~ 'msiexec.exe')"
+            )),
+            [true]
+        );
+        // Parentheses make the scope deliberate, around the branch or around the `or`.
+        let deliberate = "DeviceProcessEvents | where FileName =~ 'wevtutil.exe' or (FileName =~ 'wmic.exe' and not(InitiatingProcessFileName =~ 'msiexec.exe'))";
+        assert_eq!(bound(deliberate), [false]);
+        let whole = "DeviceProcessEvents | where (FileName =~ 'wevtutil.exe' or FileName =~ 'wmic.exe') and not(InitiatingProcessFileName =~ 'msiexec.exe')";
+        assert_eq!(bound(whole), [false]);
+        // A conjunct of D (no `or` around it) is not scoped at all.
+        assert_eq!(
+            bound("DeviceProcessEvents | where FileName =~ 'a.exe' and FolderPath !startswith 'C:'"),
+            [false]
         );
     }
 

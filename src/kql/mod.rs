@@ -80,7 +80,7 @@ enum Binding {
 /// Reads a query: whether it compiles, and what it detects. Never panics; a query that
 /// fpx cannot parse yields a fatal note.
 pub fn read_query(query: &str) -> RuleQuery {
-    let errors = validate(query);
+    let (errors, tree) = validate::validated(query);
     // Brackets that do not match and strings never closed: the grammar would backtrack
     // over them at a cost that doubles with each unclosed `(`.
     let mut read = match validate::unreadable(query) {
@@ -99,7 +99,8 @@ pub fn read_query(query: &str) -> RuleQuery {
         None => p.clone(),
     };
     if let Some(d) = &read.detection {
-        (read.inline, read.unexcluded) = inline::inline_exclusions(d, &finish, read.exact());
+        let bound = |span: &Span| tree.as_ref().is_some_and(|t| inline::bound_by_precedence(t, span));
+        (read.inline, read.unexcluded) = inline::inline_exclusions(d, &finish, read.exact(), &bound);
     }
     read.detection = read.detection.as_ref().map(|d| finish(d, true));
     read

@@ -12,13 +12,18 @@ pub use crate::model::QueryError;
 
 /// Every reason `query` does not compile that fpx can be sure of.
 pub fn validate(query: &str) -> Vec<QueryError> {
+    validated(query).0
+}
+
+/// [`validate`], and the syntax tree when the query parsed without a syntax error.
+pub(super) fn validated(query: &str) -> (Vec<QueryError>, Option<super::ast::Query>) {
     let mut errors = Vec::new();
     if !structure(&tokens(query), &mut errors) {
-        return errors;
+        return (errors, None);
     }
     // Nested deeper than the parser reads: not checked.
     let Ok(parsed) = parse(query) else {
-        return errors;
+        return (errors, None);
     };
     let syntax_ok = parsed.errors.is_empty();
     errors.extend(parsed.errors);
@@ -28,7 +33,7 @@ pub fn validate(query: &str) -> Vec<QueryError> {
         errors.extend(super::calls::check(&parsed.query));
     }
     errors.sort_by_key(|e| e.span.start);
-    errors
+    (errors, syntax_ok.then_some(parsed.query))
 }
 
 /// The error that makes the query unreadable past a point: a string never closed, a
