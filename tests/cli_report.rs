@@ -435,18 +435,22 @@ fn the_html_report_orders_rules_by_verdict_labels_sigma_filters_and_shows_suppre
     .unwrap();
     let sigma = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigma/proc_creation_win_susp_certutil.yml");
     std::fs::copy(&sigma, dir.path().join("b-sigma.yml")).unwrap();
+    // A filter on a field the log source lacks never applies: the printed detection
+    // still shows it (a simplified one would drop it).
+    let dead = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigma/file_event_win_dead_filter.yml");
+    std::fs::copy(&dead, dir.path().join("c-dead.yml")).unwrap();
     let out = fpx()
         .current_dir(dir.path())
         .args(["check", ".", "--cases", "0", "--format", "html"])
         .output()
         .unwrap();
     let html = String::from_utf8(out.stdout).unwrap();
-    // The failing Sigma rule first, though its file comes second.
+    // The failing Sigma rules first, the passing one (whose file comes first) last.
     let sections: Vec<&str> = html
         .match_indices("<section class=\"rule\" id=\"")
         .map(|(i, _)| &html[i + 26..i + 60])
         .collect();
-    assert!(sections[0].contains("b-sigma"), "{sections:?}");
+    assert!(sections.last().unwrap().contains("a-ok"), "{sections:?}");
     assert!(html.contains("a filter in the rule's detection (the events it suppresses)"));
     assert!(!html.contains("(the events it keeps; it suppresses the rest)</p>\n<pre class=\"kql\">CommandLine"));
     // Quoted query text is code, not literal backticks.
@@ -458,6 +462,9 @@ fn the_html_report_orders_rules_by_verdict_labels_sigma_filters_and_shows_suppre
         "{html}"
     );
     assert!(html.contains("the deploy tool runs from a protected share"));
+    let dead_section = &html[html.find("id=\"rule---c-dead-yml\"").expect("the dead-filter rule")..];
+    let detection = &dead_section[..dead_section.find("</pre>").unwrap()];
+    assert!(detection.contains("ParentUser"), "{detection}");
 }
 
 #[test]

@@ -287,7 +287,9 @@ fn rule_section(out: &mut String, rule: &RuleResult, report: &CheckReport) {
             } else {
                 " <span class=\"muted\">(approximated: see FPX401)</span>"
             };
-            let shown = crate::expr::print(&crate::logic::simplify(d));
+            // D as read, not simplified: a simplification drops a filter that never
+            // applies, and the reader is looking for exactly that filter.
+            let shown = crate::expr::print(d);
             let _ = writeln!(out, "<pre class=\"kql\">{}</pre>{exact}", esc(&shown));
         }
         None => {
