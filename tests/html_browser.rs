@@ -132,4 +132,13 @@ fn the_html_report_renders_in_a_browser() {
         .unwrap();
     let png = std::fs::read(&shot).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
     assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "{} bytes", png.len());
+    // README's picture of the report is this screenshot: regenerated with
+    // `FPX_UPDATE_SCREENSHOT=1 cargo test --test html_browser -- --ignored`.
+    if std::env::var_os("FPX_UPDATE_SCREENSHOT").is_some() {
+        std::fs::write(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.png"),
+            &png,
+        )
+        .unwrap();
+    }
 }

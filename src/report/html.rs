@@ -287,9 +287,10 @@ fn rule_section(out: &mut String, rule: &RuleResult, report: &CheckReport) {
             } else {
                 " <span class=\"muted\">(approximated: see FPX401)</span>"
             };
-            // D as read, not simplified: a simplification drops a filter that never
-            // applies, and the reader is looking for exactly that filter.
-            let shown = crate::expr::print(d);
+            // D as read, only its constants folded (a time window read as `true`), not
+            // simplified: a simplification drops a filter that never applies, and the
+            // reader is looking for exactly that filter.
+            let shown = crate::expr::print(&folded(d));
             let _ = writeln!(out, "<pre class=\"kql\">{}</pre>{exact}", esc(&shown));
         }
         None => {
@@ -308,6 +309,42 @@ fn rule_section(out: &mut String, rule: &RuleResult, report: &CheckReport) {
     }
     suppressed_html(out, report, rule);
     out.push_str("</section>\n");
+}
+
+/// `p` with `true` and `false` folded away (`true and x` is `x`).
+fn folded(p: &crate::pred::Pred) -> crate::pred::Pred {
+    use crate::pred::Pred;
+    match p {
+        Pred::Not(q) => match folded(q) {
+            Pred::True => Pred::False,
+            Pred::False => Pred::True,
+            q => Pred::Not(Box::new(q)),
+        },
+        Pred::And(ps) | Pred::Or(ps) => {
+            let and = matches!(p, Pred::And(_));
+            let (unit, zero) = if and {
+                (Pred::True, Pred::False)
+            } else {
+                (Pred::False, Pred::True)
+            };
+            let mut kept = Vec::new();
+            for q in ps.iter().map(folded) {
+                if q == zero {
+                    return zero;
+                }
+                if q != unit {
+                    kept.push(q);
+                }
+            }
+            match kept.len() {
+                0 => unit,
+                1 => kept.pop().expect("one"),
+                _ if and => Pred::And(kept),
+                _ => Pred::Or(kept),
+            }
+        }
+        other => other.clone(),
+    }
 }
 
 /// The rule's findings the user silenced (scenario `ignore:` entries, `fpx: ignore`
