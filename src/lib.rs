@@ -37,6 +37,7 @@ pub mod config;
 pub mod corpus;
 pub mod decimal;
 pub mod diff;
+pub mod elastic;
 pub mod expr;
 pub mod gate;
 mod grammar;

@@ -44,8 +44,8 @@ pub(super) static INFO: CodeInfo = CodeInfo {
 pub(super) fn finding(field: &str, span: Span, table: &str, elsewhere: &[(String, String)]) -> Finding {
     let mut f = Finding::new(
         &INFO,
-        match table.starts_with("sigma:") {
-            // A Sigma log source's events lack the field: it is null there.
+        match crate::schema::Family::of(table) != crate::schema::Family::Kql {
+            // A Sigma log source's (or ECS) events lack the field: it is null there.
             true => format!("`{field}` is not a field of {table}: it is null on every event there"),
             false => format!(
                 "`{field}` is not a column of {table}: pasted into the rule's KQL the exclusion does not compile; fpx's verdicts read it as empty on every event"

@@ -61,7 +61,7 @@ impl Corpus {
 }
 
 /// Extensions of the files fpx reads: rules and scenarios (YAML) and seed documents.
-const READ_EXTENSIONS: [&str; 3] = ["yaml", "yml", "txt"];
+const READ_EXTENSIONS: [&str; 4] = ["yaml", "yml", "txt", "toml"];
 
 /// Whether a file or directory found while scanning is left out.
 pub type Exclude = std::sync::Arc<dyn Fn(&Path) -> bool + Send + Sync>;
@@ -141,7 +141,7 @@ pub fn load_with(paths: &[PathBuf], scan: &Scan) -> Corpus {
         if path.is_dir() && !used[i] && corpus.errors.iter().all(|e| !e.file.starts_with(path)) {
             corpus.errors.push(LoadError::whole_file(
                 path.clone(),
-                "nothing to check: the directory holds no rule, scenario or seed file (.yaml, .yml, .txt)",
+                "nothing to check: the directory holds no rule, scenario or seed file (.yaml, .yml, .toml, .txt)",
             ));
         }
     }
@@ -214,7 +214,7 @@ fn load_file(file: &Path, named: bool, corpus: &mut Corpus) -> bool {
     if named && !has_read_extension(file) {
         corpus.errors.push(LoadError::whole_file(
             file.to_path_buf(),
-            "fpx reads rule and scenario files (.yaml, .yml) and seed documents (.txt); this file is neither",
+            "fpx reads rule and scenario files (.yaml, .yml), Elastic rules (.toml) and seed documents (.txt); this file is neither",
         ));
         return true;
     }
@@ -266,7 +266,13 @@ fn load_text(file: &Path, text: String, named: bool, corpus: &mut Corpus) -> boo
         return true;
     }
     let has_key = |key: &str| text.lines().any(|l| l.starts_with(key));
-    let result = if is_txt {
+    let result = if file.extension().is_some_and(|e| e == "toml") {
+        if !crate::elastic::is_elastic(&text) {
+            // `fpx.toml` and other TOML files beside the rules are not rules.
+            return skip(file, named, corpus, "it is not an Elastic rule (no `[rule]` table)");
+        }
+        crate::elastic::read_rule(file, &text).map(|r| corpus.rules.push(r))
+    } else if is_txt {
         if !text.contains("Filter/Exclusion:") && !has_key("id:") {
             return skip(
                 file,

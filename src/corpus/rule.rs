@@ -18,6 +18,8 @@ pub enum RuleFormat {
     Seed,
     /// A Sigma rule (YAML with `logsource:` and `detection:`).
     Sigma,
+    /// An Elastic detection rule (TOML with `[rule]`: EQL or Kibana KQL).
+    Elastic,
 }
 
 impl RuleFormat {
@@ -27,6 +29,7 @@ impl RuleFormat {
             RuleFormat::Kql => "kql",
             RuleFormat::Seed => "seed",
             RuleFormat::Sigma => "sigma",
+            RuleFormat::Elastic => "elastic",
         }
     }
 }
@@ -68,6 +71,10 @@ impl RuleDoc {
         match (self.lowered.take(), self.format) {
             (Some(lowered), _) => lowered,
             (None, RuleFormat::Sigma) => crate::sigma::lower(&self.source),
+            (None, RuleFormat::Elastic) => crate::elastic::read_rule(&self.file, &self.source)
+                .ok()
+                .and_then(|r| r.lowered)
+                .unwrap_or_else(|| crate::model::RuleQuery::unreadable(0..0, "the rule cannot be read again".into())),
             (None, RuleFormat::Kql | RuleFormat::Seed) => crate::kql::read_query(&self.query),
         }
     }

@@ -4,36 +4,12 @@
 //! `InitiatingProcessFileName !in~ (allow_list)` with a literal `let` list). Each is an
 //! exclusion of the conjunction it sits in, at any depth when D is exact
 //! (`crate::model::scoped_exclusions`): it suppresses the events there where its negation
-//! holds.
+//! holds. Which conjuncts those are is `crate::model::inline_exclusions`'s (shared
+//! with the Elastic front-end); where they bind by precedence is read here, on the
+//! query's syntax tree.
 
 use super::ast::{Expr, Query};
-use crate::model::{Finish, InlineExclusion, Scoped, scoped_exclusions};
-use crate::pred::{Pred, Span};
-
-/// The inline exclusions of a (lowered, approximated) detection predicate, wherever
-/// they bind when D is `exact` (else its own conjuncts only), and D without them.
-/// `bound`: whether the exclusion at a span of the query binds to its `or` branch by
-/// precedence alone ([`bound_by_precedence`] on the query's syntax tree).
-pub fn inline_exclusions(
-    detection: &Pred,
-    finish: Finish,
-    exact: bool,
-    bound: &dyn Fn(&Span) -> bool,
-) -> (Vec<InlineExclusion>, Option<Pred>) {
-    let classify = |c: &Pred| {
-        removes_by_constants(c).then(|| {
-            let atoms = c.atoms();
-            let start = atoms.iter().map(|a| a.span.start).min().unwrap_or(0);
-            let end = atoms.iter().map(|a| a.span.end).max().unwrap_or(start);
-            Scoped {
-                name: None,
-                span: start..end,
-                by_precedence: bound(&(start..end)),
-            }
-        })
-    };
-    scoped_exclusions(detection, &classify, finish, exact)
-}
+use crate::pred::Span;
 
 /// Whether the text at `span` sits in an `and` that is itself a branch of an `or` with
 /// no parentheses written around it (`a or b and not f`): it binds to that branch only
@@ -54,33 +30,6 @@ pub fn bound_by_precedence(tree: &Query, span: &Span) -> bool {
         }
     });
     found
-}
-
-/// A negated test (a `not(...)` of tests, or an `or` of negated tests) on constants: every part is a comparison with
-/// a literal (no approximated condition), none is an emptiness test, and the whole is
-/// written negatively.
-fn removes_by_constants(p: &Pred) -> bool {
-    fn constants_only(p: &Pred) -> bool {
-        match p {
-            Pred::Atom(a) => {
-                a.span.end > a.span.start
-                    && a.op != crate::pred::Op::SameAs
-                    && a.values.iter().all(|v| !v.text().is_empty())
-            }
-            Pred::Not(q) => constants_only(q),
-            Pred::And(ps) | Pred::Or(ps) => !ps.is_empty() && ps.iter().all(constants_only),
-            Pred::True | Pred::False => false,
-        }
-    }
-    let negative = |p: &Pred| match p {
-        Pred::Not(_) => true,
-        Pred::Atom(a) => a.negated,
-        _ => false,
-    };
-    // A keep-filter written with `or` (`a !contains x or b !has y`) removes the events
-    // that match every test: an exclusion too.
-    let keep_filter = matches!(p, Pred::Or(items) if items.len() >= 2 && items.iter().all(negative));
-    (negative(p) || keep_filter) && constants_only(p)
 }
 
 #[cfg(test)]

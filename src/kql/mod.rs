@@ -100,7 +100,7 @@ pub fn read_query(query: &str) -> RuleQuery {
     };
     if let Some(d) = &read.detection {
         let bound = |span: &Span| tree.as_ref().is_some_and(|t| inline::bound_by_precedence(t, span));
-        (read.inline, read.unexcluded) = inline::inline_exclusions(d, &finish, read.exact(), &bound);
+        (read.inline, read.unexcluded) = crate::model::inline_exclusions(d, &finish, read.exact(), &bound);
     }
     read.detection = read.detection.as_ref().map(|d| finish(d, true));
     read

@@ -131,5 +131,7 @@ pub(crate) fn approximate(pred: &Pred, positive: bool) -> Pred {
     }
 }
 
+mod inline;
 mod scope;
+pub use inline::inline_exclusions;
 pub use scope::{Finish, Scoped, scoped_exclusions};

@@ -210,6 +210,31 @@ struct Union {
     rows: crate::pred::Pred,
 }
 
+/// Which kind of rule reads a table: its rows are only compared with tables of the
+/// same family (a Sigma log source's field is not looked for in Defender tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Defender XDR and Sentinel tables (and unions of them).
+    Kql,
+    /// Sigma log sources (`sigma:PRODUCT/CATEGORY`).
+    Sigma,
+    /// ECS events (`elastic:ecs`).
+    Elastic,
+}
+
+impl Family {
+    /// The family of a table name.
+    pub fn of(table: &str) -> Family {
+        if table.starts_with("sigma:") {
+            Family::Sigma
+        } else if table.starts_with("elastic:") {
+            Family::Elastic
+        } else {
+            Family::Kql
+        }
+    }
+}
+
 /// What a field name means in a table.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resolution<'a> {
@@ -244,6 +269,9 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
         }
         tables.insert(name, columns);
     }
+    // Elastic rules read ECS events; an integration's own fields are not listed.
+    tables.insert(crate::elastic::TABLE.into(), crate::elastic::ecs::columns());
+    open.insert(crate::elastic::TABLE.to_string());
     let aliases: AliasFile =
         serde_yaml::from_str(include_str!("../../schemas/aliases.yaml")).expect("schemas/aliases.yaml is valid");
     let domains = tables
@@ -318,7 +346,7 @@ impl Schema {
         if let Some(u) = unions.get(name) {
             return Some(u);
         }
-        if members.len() < 2 || members.iter().any(|m| m.starts_with("sigma:")) {
+        if members.len() < 2 || members.iter().any(|m| Family::of(m) != Family::Kql) {
             return None;
         }
         let tables: Vec<&Vec<Column>> = members.iter().map(|m| self.tables.get(*m)).collect::<Option<_>>()?;
@@ -371,14 +399,15 @@ impl Schema {
         Some(union)
     }
 
-    /// Names of every known table (Sigma log sources are `sigma:...`).
+    /// Names of every known table (Sigma log sources are `sigma:...`, ECS events
+    /// `elastic:ecs`).
     pub fn table_names(&self) -> impl Iterator<Item = &str> {
         self.tables.keys().map(String::as_str)
     }
 
     /// Names of the Defender XDR and Sentinel tables (what a KQL query can read).
     pub fn kql_tables(&self) -> impl Iterator<Item = &str> {
-        self.table_names().filter(|t| !t.starts_with("sigma:"))
+        self.table_names().filter(|t| Family::of(t) == Family::Kql)
     }
 
     /// Whether `table` holds KQL rows: a Defender/Sentinel table or a union of them.
@@ -425,11 +454,11 @@ impl Schema {
         }
         // Other tables of the same kind: Sigma log sources for a Sigma rule, Defender
         // and Sentinel tables for a KQL one.
-        let sigma = table.starts_with("sigma:");
+        let family = Family::of(table);
         let elsewhere: Vec<(String, String)> = self
             .tables
             .iter()
-            .filter(|(t, _)| t.starts_with("sigma:") == sigma)
+            .filter(|(t, _)| Family::of(t) == family)
             .filter(|(_, cols)| cols.iter().any(|c| c.name == field))
             .map(|(t, _)| (t.clone(), field.to_string()))
             .collect();

@@ -20,7 +20,8 @@
 //! (FPX401).
 
 mod layout;
-mod values;
+/// Value matching (wildcards, CIDR ranges), shared with the Elastic front-end.
+pub(crate) mod values;
 
 use std::collections::HashMap;
 

@@ -20,7 +20,7 @@ const MAX_WINDASH_VARIANTS: usize = 625;
 /// A value after its encoding modifiers: text to match, with wildcards where the rule
 /// wrote them.
 #[derive(Debug, Clone, PartialEq)]
-enum Piece {
+pub(crate) enum Piece {
     Text(String),
     Any,
     One,
@@ -340,7 +340,7 @@ fn base64_offsets(value: &[u8]) -> Vec<Vec<u8>> {
 
 /// Text and wildcards as the narrowest exact operator: equality, `contains`,
 /// `startswith`, `endswith`, true for `*`, else a regular expression.
-fn matcher(field: &str, pieces: &[Piece], cased: bool, span: &Span) -> Pred {
+pub(crate) fn matcher(field: &str, pieces: &[Piece], cased: bool, span: &Span) -> Pred {
     let atom = |op: Op, value: &str| {
         Pred::Atom(Atom {
             span: span.clone(),
@@ -394,7 +394,7 @@ fn matcher(field: &str, pieces: &[Piece], cased: bool, span: &Span) -> Pred {
 /// A regular expression test that an absent field must not pass: guarded by "not
 /// null" when the pattern matches the empty text (what an absent field reads as) or the
 /// null text (`?`, `.*`).
-fn not_null(field: &str, re: &regex::Regex, test: Pred, span: &Span) -> Pred {
+pub(crate) fn not_null(field: &str, re: &regex::Regex, test: Pred, span: &Span) -> Pred {
     if re.is_match("") || re.is_match(crate::pred::NULL) {
         let guard = Pred::Atom(Atom {
             span: span.clone(),
@@ -408,7 +408,7 @@ fn not_null(field: &str, re: &regex::Regex, test: Pred, span: &Span) -> Pred {
 
 /// A dotted-quad IPv4 range as the prefixes of the addresses in it: `10.0.0.0/8` is
 /// `10.`, `172.16.0.0/12` is `172.16.` ... `172.31.`. Exact on dotted-quad text.
-fn cidr(range: &str) -> Result<Vec<String>, String> {
+pub(crate) fn cidr(range: &str) -> Result<Vec<String>, String> {
     let (address, bits) = range.split_once('/').unwrap_or((range, "32"));
     let octets: Vec<u8> = address
         .split('.')
@@ -485,7 +485,7 @@ fn ipv6_cidr(range: &str) -> Result<(Op, String), String> {
 }
 
 /// `field` starts with one of `prefixes` (a whole address, for a /32).
-fn starts_any(field: &str, prefixes: &[String], span: &Span) -> Pred {
+pub(crate) fn starts_any(field: &str, prefixes: &[String], span: &Span) -> Pred {
     let preds: Vec<Pred> = prefixes
         .iter()
         .map(|p| {

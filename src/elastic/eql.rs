@@ -1,0 +1,481 @@
+//! EQL event queries (`category where condition`) lowered with Elasticsearch's
+//! semantics (EQL syntax reference):
+//! - `category where`: `event.category` holds the category (`any`: every event);
+//! - `==`, `!=`: exact and case-sensitive (no wildcards); `in`, `not in`: equal to one;
+//!   `in~`, `not in~`: the same, case-insensitive;
+//! - `:`: case-insensitive, with wildcards `*` (any text) and `?` (one character);
+//!   `like`, `like~`: wildcards, case-sensitive and -insensitive; `regex`, `regex~`:
+//!   Lucene regular expressions, matched whole (those the `regex` crate reads alike:
+//!   no `@ & ~ < > #` operators, no `\d`-style classes; others are approximated);
+//! - `startsWith`, `endsWith`, `stringContains` (and their `~` forms), `cidrMatch`
+//!   (IPv4), `wildcard`: the tests they name; other functions are approximated;
+//! - `field == null` (`!= null`): the field has no value (has one); a field an event
+//!   lacks fails every other test and passes its negation (Elasticsearch's
+//!   `must_not`), as Sigma's null does (`crate::pred::NULL`).
+//!
+//! Sequences and samples (`sequence by ... [...] [...]`) correlate several events:
+//! not read (FPX401, no D).
+
+use std::sync::LazyLock;
+
+use pest::Parser;
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
+use pest_derive::Parser;
+
+use super::values::{atom, is_null, is_text, typed, wildcard};
+use super::{Read, note};
+use crate::model::{QueryError, QueryNote, opaque};
+use crate::pred::{Op, Pred, Span, Value};
+
+#[derive(Parser)]
+#[grammar = "../grammar/eql.pest"]
+struct Eql;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(PrattOp::infix(Rule::or_op, Assoc::Left))
+        .op(PrattOp::infix(Rule::and_op, Assoc::Left))
+        .op(PrattOp::prefix(Rule::not_op))
+});
+
+/// Reads an EQL query.
+pub fn lower(query: &str) -> Read {
+    let mut reader = Reader::default();
+    let first = query.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+    if first == "sequence" || first == "sample" {
+        note(
+            &mut reader.notes,
+            0..first.len(),
+            format!(
+                "the rule is an EQL {first}: it alerts on several related events, and fpx checks single events, so it is checked without its detection logic"
+            ),
+            true,
+        );
+        return reader.finish(None);
+    }
+    if let Some(deep) = crate::expr::nesting_error(query) {
+        reader.errors.push(QueryError {
+            span: deep.span,
+            message: format!("fpx cannot read the query: {}", deep.message),
+            help: None,
+        });
+        return reader.finish(None);
+    }
+    let pair = match Eql::parse(Rule::query, query) {
+        Ok(mut pairs) => pairs.next().expect("grammar: query"),
+        Err(e) => {
+            let (start, end) = match e.location {
+                pest::error::InputLocation::Pos(p) => (p, p),
+                pest::error::InputLocation::Span(s) => s,
+            };
+            let end = end.max(start + 1).min(query.len());
+            let start = start.min(end.saturating_sub(1));
+            reader.errors.push(QueryError {
+                span: floor(query, start)..floor(query, end),
+                message: format!("not valid EQL: {}", e.variant.message()),
+                help: None,
+            });
+            return reader.finish(None);
+        }
+    };
+    let mut d = Vec::new();
+    for part in pair.into_inner() {
+        match part.as_rule() {
+            Rule::category => {
+                let at = span(&part);
+                let inner = part.into_inner().next().expect("grammar: category");
+                match inner.as_rule() {
+                    Rule::kw_any => {}
+                    Rule::string => d.push(atom(
+                        "event.category",
+                        Op::Equals,
+                        true,
+                        Value::Str(unescape(inner)),
+                        &at,
+                    )),
+                    _ => d.push(atom(
+                        "event.category",
+                        Op::Equals,
+                        true,
+                        Value::Str(inner.as_str().into()),
+                        &at,
+                    )),
+                }
+            }
+            Rule::expr => d.push(reader.expr(part).0),
+            Rule::pipe => {
+                let at = span(&part);
+                let word = part
+                    .into_inner()
+                    .next()
+                    .map_or(String::new(), |w| w.as_str().to_string());
+                note(
+                    &mut reader.notes,
+                    at,
+                    format!("the pipe `| {word}` limits which matches alert; fpx reads the events that match"),
+                    false,
+                );
+            }
+            _ => {}
+        }
+    }
+    reader.finish(Some(match d.len() {
+        1 => d.pop().expect("one"),
+        _ => Pred::And(d),
+    }))
+}
+
+fn floor(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn span(pair: &Pair<Rule>) -> Span {
+    pair.as_span().start()..pair.as_span().end()
+}
+
+/// How an expression was written: for the precedence check.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    And,
+    Or,
+    Other,
+}
+
+#[derive(Default)]
+struct Reader {
+    notes: Vec<QueryNote>,
+    errors: Vec<QueryError>,
+    by_precedence: Vec<Span>,
+}
+
+/// An operand as read: a field, a literal, or something fpx does not evaluate.
+enum Operand {
+    Field(String),
+    Str(String),
+    Num(String),
+    Bool(bool),
+    Null,
+    Other,
+}
+
+impl Reader {
+    fn finish(self, detection: Option<Pred>) -> Read {
+        Read {
+            detection,
+            notes: self.notes,
+            errors: self.errors,
+            by_precedence: self.by_precedence,
+        }
+    }
+
+    fn approximated(&mut self, at: Span, text: &str, why: &str) -> Pred {
+        let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let short: String = short.chars().take(60).collect();
+        note(
+            &mut self.notes,
+            at.clone(),
+            format!("`{short}` {why}; it is read as \"could be true\""),
+            false,
+        );
+        opaque(Some(at))
+    }
+
+    fn expr(&mut self, pair: Pair<Rule>) -> (Pred, Span, Shape) {
+        let at = span(&pair);
+        let mut by_precedence = Vec::new();
+        let out = PRATT
+            .map_primary(|p| match p.as_rule() {
+                Rule::paren => {
+                    let at = span(&p);
+                    let (pred, _, _) = self.expr(p.into_inner().next().expect("grammar: paren"));
+                    (pred, at, Shape::Other)
+                }
+                _ => {
+                    let at = span(&p);
+                    (self.primary(p), at, Shape::Other)
+                }
+            })
+            .map_prefix(|_, (p, s, _)| (Pred::Not(Box::new(p)), s, Shape::Other))
+            .map_infix(|(l, ls, lshape), op, (r, rs, rshape)| {
+                let and = op.as_rule() == Rule::and_op;
+                if !and {
+                    // An `and` written as a branch of an `or` without parentheses.
+                    for (shape, s) in [(lshape, &ls), (rshape, &rs)] {
+                        if shape == Shape::And {
+                            by_precedence.push(s.clone());
+                        }
+                    }
+                }
+                let joined = |p: Pred, shape: Shape| match (p, shape) {
+                    (Pred::And(ps), Shape::And) if and => ps,
+                    (Pred::Or(ps), Shape::Or) if !and => ps,
+                    (p, _) => vec![p],
+                };
+                let mut items = joined(l, lshape);
+                items.extend(joined(r, rshape));
+                let pred = if and { Pred::And(items) } else { Pred::Or(items) };
+                (pred, ls.start..rs.end, if and { Shape::And } else { Shape::Or })
+            })
+            .parse(pair.into_inner());
+        self.by_precedence.extend(by_precedence);
+        (out.0, at, out.2)
+    }
+
+    fn operand(&mut self, pair: Pair<Rule>) -> Operand {
+        match pair.as_rule() {
+            Rule::field => Operand::Field(field_name(pair.as_str())),
+            Rule::string => Operand::Str(unescape(pair)),
+            Rule::number => Operand::Num(pair.as_str().to_string()),
+            Rule::bool_lit => Operand::Bool(pair.as_str().eq_ignore_ascii_case("true")),
+            Rule::null_lit => Operand::Null,
+            _ => Operand::Other,
+        }
+    }
+
+    fn primary(&mut self, pair: Pair<Rule>) -> Pred {
+        let at = span(&pair);
+        let text = pair.as_str().to_string();
+        match pair.as_rule() {
+            Rule::comparison => self.comparison(pair),
+            Rule::bool_lit => {
+                if text.eq_ignore_ascii_case("true") {
+                    Pred::True
+                } else {
+                    Pred::False
+                }
+            }
+            Rule::call => self.call(pair),
+            Rule::field => {
+                let field = field_name(&text);
+                if super::values::column_type(&field) == crate::schema::ColumnType::Bool {
+                    atom(&field, Op::Equals, true, Value::Bool(true), &at)
+                } else {
+                    self.approximated(at, &text, "is a value, not a condition fpx can decide")
+                }
+            }
+            _ => self.approximated(at, &text, "is not a condition fpx can decide"),
+        }
+    }
+
+    fn comparison(&mut self, pair: Pair<Rule>) -> Pred {
+        let at = span(&pair);
+        let text = pair.as_str().to_string();
+        let mut inner = pair.into_inner();
+        let left = inner.next().expect("grammar: operand");
+        let op_text = inner.next().expect("grammar: op").as_str().to_ascii_lowercase();
+        let op: String = op_text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let right = inner.next().expect("grammar: value");
+        let Operand::Field(field) = self.operand(left) else {
+            return self.approximated(at, &text, "compares a computed value, which fpx does not evaluate");
+        };
+        let values: Vec<Operand> = match right.as_rule() {
+            Rule::list => right.into_inner().map(|v| self.operand(v)).collect(),
+            _ => vec![self.operand(right)],
+        };
+        let negated = op.starts_with("not ") || op == "!=";
+        let op = op.trim_start_matches("not ").to_string();
+        let mut alternatives = Vec::new();
+        for value in values {
+            let test = match self.test(&field, &op, value, &at) {
+                Ok(p) => p,
+                Err(why) => return self.approximated(at, &text, &why),
+            };
+            alternatives.push(test);
+        }
+        let any = match alternatives.len() {
+            1 => alternatives.pop().expect("one"),
+            _ => Pred::Or(alternatives),
+        };
+        if negated { Pred::Not(Box::new(any)) } else { any }
+    }
+
+    /// One `field op value` (for `!=` and `not in`, the test they negate).
+    fn test(&mut self, field: &str, op: &str, value: Operand, at: &Span) -> Result<Pred, String> {
+        let text_value = |v: &Operand| match v {
+            Operand::Str(s) | Operand::Num(s) => Some(s.clone()),
+            Operand::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
+        match (op, &value) {
+            ("==" | "!=" | "in" | "in~", Operand::Null) => Ok(is_null(field, at)),
+            ("==" | "!=" | "in" | "in~", Operand::Field(other)) if is_text(field) && op != "in~" => {
+                Ok(atom(field, Op::SameAs, true, Value::Str(other.clone()), at))
+            }
+            ("==" | "!=" | "in" | "in~", v) => {
+                let text = text_value(v).ok_or("compares with a value fpx does not evaluate")?;
+                let value = typed(field, &text)
+                    .ok_or_else(|| format!("compares a {:?} field with `{text}`", super::values::column_type(field)))?;
+                Ok(atom(field, Op::Equals, op != "in~", value, at))
+            }
+            (":" | "like" | "like~", Operand::Str(pattern)) if is_text(field) => {
+                Ok(wildcard(field, pattern, true, op == "like", at))
+            }
+            (":", v) => {
+                // `:` on a number or boolean field: equality.
+                let text = text_value(v).ok_or("compares with a value fpx does not evaluate")?;
+                let value = typed(field, &text).ok_or("compares a field with a value of another type")?;
+                Ok(atom(field, Op::Equals, false, value, at))
+            }
+            ("regex" | "regex~", Operand::Str(pattern)) => {
+                let re = lucene_regex(pattern).ok_or("is a Lucene regular expression fpx does not translate")?;
+                let re = if op == "regex~" { format!("(?i){re}") } else { re };
+                let compiled =
+                    regex::Regex::new(&re).map_err(|_| "is a regular expression fpx cannot compile".to_string())?;
+                let test = atom(field, Op::MatchesRegex, true, Value::Str(re), at);
+                Ok(crate::sigma::values::not_null(field, &compiled, test, at))
+            }
+            ("<" | "<=" | ">" | ">=", Operand::Num(n)) => {
+                let op = match op {
+                    "<" => Op::Lt,
+                    "<=" => Op::Le,
+                    ">" => Op::Gt,
+                    _ => Op::Ge,
+                };
+                Ok(atom(field, op, true, Value::Num(n.clone()), at))
+            }
+            _ => Err("is a comparison fpx does not read".into()),
+        }
+    }
+
+    /// A function used as a condition.
+    fn call(&mut self, pair: Pair<Rule>) -> Pred {
+        let at = span(&pair);
+        let text = pair.as_str().to_string();
+        let mut inner = pair.into_inner();
+        let name = inner.next().expect("grammar: func").as_str().to_string();
+        let args: Vec<Operand> = inner.map(|a| self.operand(a)).collect();
+        let insensitive = name.ends_with('~');
+        let function = name.trim_end_matches('~').to_ascii_lowercase();
+        let (Some(Operand::Field(field)), rest) = (args.first(), args.get(1..).unwrap_or(&[])) else {
+            return self.approximated(at, &text, "calls a function fpx does not evaluate");
+        };
+        let strings: Option<Vec<&String>> = rest
+            .iter()
+            .map(|a| match a {
+                Operand::Str(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let (Some(strings), false) = (strings, rest.is_empty()) else {
+            return self.approximated(at, &text, "calls a function fpx does not evaluate");
+        };
+        let op = match function.as_str() {
+            "startswith" => Op::StartsWith,
+            "endswith" => Op::EndsWith,
+            "stringcontains" => Op::Contains,
+            "wildcard" => {
+                let tests = strings
+                    .iter()
+                    .map(|s| wildcard(field, s, true, !insensitive, &at))
+                    .collect();
+                return Pred::Or(tests);
+            }
+            "cidrmatch" => {
+                let mut tests = Vec::new();
+                for range in &strings {
+                    match crate::sigma::values::cidr(range) {
+                        Ok(prefixes) => tests.push(crate::sigma::values::starts_any(field, &prefixes, &at)),
+                        Err(why) => return self.approximated(at, &text, &why),
+                    }
+                }
+                return Pred::Or(tests);
+            }
+            _ => return self.approximated(at, &text, &format!("calls `{name}`, a function fpx does not evaluate")),
+        };
+        // `stringContains` takes one string; `startsWith`/`endsWith` any number.
+        Pred::Or(
+            strings
+                .iter()
+                .map(|s| atom(field, op, !insensitive, Value::Str((*s).clone()), &at))
+                .collect(),
+        )
+    }
+}
+
+/// A field name as written (`?optional`, `` `quoted` ``) as ECS names it.
+fn field_name(text: &str) -> String {
+    text.trim_start_matches('?')
+        .replace("``", "\u{0}")
+        .replace('`', "")
+        .replace('\u{0}', "`")
+}
+
+/// A string literal's value: escapes read in `"..."`; raw strings as written.
+fn unescape(pair: Pair<Rule>) -> String {
+    let Some(kind) = pair.into_inner().next() else {
+        return String::new();
+    };
+    let rule = kind.as_rule();
+    let text = kind.into_inner().next().map_or("", |t| t.as_str());
+    if rule != Rule::quoted {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// A Lucene regular expression (matched against the whole value) as a `regex` crate
+/// pattern, when both read it alike: Lucene's `.`, `*`, `+`, `?`, `|`, `()`, `[]`,
+/// `{n,m}`; a backslash escapes the next character; `"` quotes. `None` for Lucene's
+/// own operators (`@`, `&`, `~`, `<n-m>`, `#`) and anything else unsure.
+fn lucene_regex(pattern: &str) -> Option<String> {
+    let mut out = String::from("^(?:");
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let next = chars.next()?;
+                if next.is_ascii_alphanumeric() {
+                    // `\d` is a `d` in Lucene; say so literally.
+                    out.push(next);
+                } else {
+                    out.push_str(&regex::escape(&next.to_string()));
+                }
+            }
+            '"' => {
+                let mut quoted = String::new();
+                for q in chars.by_ref() {
+                    if q == '"' {
+                        break;
+                    }
+                    quoted.push(q);
+                }
+                out.push_str(&regex::escape(&quoted));
+            }
+            '@' | '&' | '~' | '<' | '>' | '#' if !in_class => return None,
+            '[' => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' => {
+                in_class = false;
+                out.push(c);
+            }
+            '^' | '$' if !in_class => out.push_str(&regex::escape(&c.to_string())),
+            c => out.push(c),
+        }
+    }
+    out.push_str(")$");
+    Some(format!("(?s){out}"))
+}

@@ -1,0 +1,317 @@
+//! Elastic detection rules (elastic/detection-rules TOML): read from the `[rule]`
+//! table and lowered to the one rule model. The query is read by the grammar of its
+//! `language`: EQL event queries ([`eql`]) and Kibana Query Language ([`kuery`]), each
+//! lowered with Elasticsearch's semantics (see those modules). Every rule reads ECS
+//! events: its table is `elastic:ecs` (ECS's fields and types, `schemas/ecs.yaml`;
+//! other fields, such as an integration's own, are accepted and read as keywords).
+//!
+//! What is not read yet, and says so (FPX401, no D): EQL sequences and samples, ES|QL,
+//! Lucene queries, machine-learning rules (no query). Negated parts of D are inline
+//! exclusions wherever they bind, as in KQL (`crate::model::inline_exclusions`).
+
+pub mod ecs;
+mod eql;
+mod kuery;
+mod values;
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::corpus::{LoadError, RuleDoc, RuleFormat};
+use crate::model::{QueryNote, RuleQuery, approximate, inline_exclusions};
+use crate::pred::{Pred, Span};
+
+/// The table every Elastic rule reads: ECS events.
+pub const TABLE: &str = "elastic:ecs";
+
+/// Whether a file's text is an Elastic rule: a TOML `[rule]` table.
+pub fn is_elastic(text: &str) -> bool {
+    text.lines().any(|l| l.trim_end() == "[rule]")
+}
+
+#[derive(Deserialize)]
+struct RuleFile {
+    rule: RuleTable,
+}
+
+#[derive(Deserialize)]
+struct RuleTable {
+    rule_id: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    language: Option<String>,
+    query: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// Reads an Elastic rule file: its metadata and the rule model of its query.
+pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
+    let parsed: RuleFile = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
+        LoadError::at(
+            file,
+            line,
+            column,
+            format!("not a readable Elastic rule: {}", e.message()),
+        )
+    })?;
+    let rule = parsed.rule;
+    let missing = |key: &str| LoadError::at(file, 1, 1, format!("the Elastic rule has no `{key}` in `[rule]`"));
+    let id = rule.rule_id.ok_or_else(|| missing("rule_id"))?;
+    let name = rule.name.ok_or_else(|| missing("name"))?;
+    let kind = rule.kind.unwrap_or_default();
+    let (query, offsets, line) = match &rule.query {
+        Some(q) => {
+            let offsets = string_offsets(text, q.span(), q.get_ref());
+            let line = line_column(text, offsets.first().copied().unwrap_or(q.span().start)).0;
+            (q.get_ref().clone(), Some(offsets), line)
+        }
+        None => (
+            String::new(),
+            None,
+            line_column(text, text.find("[rule]").unwrap_or(0)).0,
+        ),
+    };
+    let lowered = lower(&query, rule.language.as_deref(), &kind);
+    Ok(RuleDoc {
+        format: RuleFormat::Elastic,
+        file: file.to_path_buf(),
+        id,
+        name,
+        description: rule.description.unwrap_or_default(),
+        tactics: rule.tags,
+        query,
+        query_line: line,
+        query_indent: 0,
+        query_offsets: offsets,
+        source: text.into(),
+        lowered: Some(lowered),
+        ..RuleDoc::default()
+    })
+}
+
+/// 1-based line and column of a byte of `text`.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// The file's byte offset of each byte of a TOML string's value (and of its end):
+/// `span` is the string as written, quotes included. Literal strings (`'...'`,
+/// `'''...'''`) are their text; basic ones (`"..."`, `"""..."""`) have escapes, each
+/// escaped character placed at its backslash. A multi-line string drops the newline
+/// right after its opening quotes.
+fn string_offsets(text: &str, span: std::ops::Range<usize>, value: &str) -> Vec<usize> {
+    let raw = &text[span.clone()];
+    let (quote, literal) = match () {
+        _ if raw.starts_with("'''") => (3, true),
+        _ if raw.starts_with("\"\"\"") => (3, false),
+        _ if raw.starts_with('\'') => (1, true),
+        _ => (1, false),
+    };
+    let mut at = span.start + quote;
+    if quote == 3 && text[at..].starts_with('\n') {
+        at += 1;
+    }
+    let mut offsets = Vec::with_capacity(value.len() + 1);
+    let bytes = text.as_bytes();
+    for ch in value.chars() {
+        let mut width = ch.len_utf8();
+        if !literal && bytes.get(at) == Some(&b'\\') {
+            // One escape (`\\`, `\"`, `\n`, `\uXXXX`): the character is at its backslash.
+            let escape = match bytes.get(at + 1) {
+                Some(b'u') => 6,
+                Some(b'U') => 10,
+                _ => 2,
+            };
+            offsets.extend(std::iter::repeat_n(at, ch.len_utf8()));
+            at += escape;
+            continue;
+        }
+        if !literal && text[at..].starts_with("\\\n") {
+            // A line-ending backslash: the next characters start after the blanks.
+            width = 0;
+        }
+        offsets.extend(at..at + ch.len_utf8());
+        at += width.max(ch.len_utf8());
+    }
+    offsets.push(at.min(span.end));
+    offsets
+}
+
+/// The rule model of a query in `language` (`kind` is the rule's `type`).
+pub fn lower(query: &str, language: Option<&str>, kind: &str) -> RuleQuery {
+    let whole = 0..query.trim_end().len().max(1).min(query.len().max(1));
+    let unsupported = |why: String| {
+        let mut q = RuleQuery::unreadable(whole.clone(), why);
+        q.table = Some(TABLE.into());
+        q
+    };
+    if kind == "machine_learning" {
+        return unsupported(
+            "a machine-learning rule has no query: its anomaly job decides what alerts, so it is checked without detection logic".into(),
+        );
+    }
+    let read = match language {
+        Some("eql") => eql::lower(query),
+        Some("kuery") => kuery::lower(query),
+        Some(other) => {
+            return unsupported(format!(
+                "the rule's query is {}: fpx reads EQL and Kibana KQL (kuery) rules, so it is checked without detection logic",
+                match other {
+                    "esql" => "ES|QL".to_string(),
+                    "lucene" => "a Lucene query".to_string(),
+                    other => format!("in `{other}`"),
+                }
+            ));
+        }
+        None => return unsupported("the rule has no `language`: fpx cannot tell how to read its query".into()),
+    };
+    finish(read)
+}
+
+/// What a language's reader made of a query: D with opaque parts still marked, the
+/// notes and errors, and the spans of `and`s that bind inside an `or` by precedence.
+pub(crate) struct Read {
+    pub detection: Option<Pred>,
+    pub notes: Vec<QueryNote>,
+    pub errors: Vec<crate::model::QueryError>,
+    pub by_precedence: Vec<Span>,
+}
+
+fn finish(read: Read) -> RuleQuery {
+    let fatal = read.notes.iter().any(|n| n.fatal) || !read.errors.is_empty();
+    let mut query = RuleQuery {
+        table: Some(TABLE.into()),
+        detection: None,
+        output_columns: Vec::new(),
+        notes: read.notes,
+        errors: read.errors,
+        inline: Vec::new(),
+        unexcluded: None,
+    };
+    let Some(d) = read.detection.filter(|_| !fatal) else {
+        return query;
+    };
+    let d = approximate(&arrays_apart(&d, &mut query.notes), true);
+    let bound = |span: &Span| {
+        read.by_precedence
+            .iter()
+            .any(|s| s.start <= span.start && span.end <= s.end)
+    };
+    (query.inline, query.unexcluded) = inline_exclusions(&d, &|p, _| p.clone(), query.exact(), &bound);
+    query.detection = Some(d);
+    query
+}
+
+/// D with the tests of an array field (ECS's `event.category`, `process.args`, ...) read
+/// apart where that matters: a test holds when one of the field's values passes it,
+/// so two tests that must both hold (`process.args == "a" and process.args == "b"`)
+/// may hold of different values. Only such a conjunction makes the one-value reading
+/// wrong (its negated tests hold of every value; an `or` needs one): for those fields
+/// each distinct test after the first reads its own copy of the field
+/// (`process.args[2]`), which over-approximates what the tests can hold of together
+/// (noted: D is then approximated). A test and its negation stay one.
+fn arrays_apart(d: &Pred, notes: &mut Vec<QueryNote>) -> Pred {
+    let mut conjoined = Vec::new();
+    existential_fields(d, true, &mut conjoined);
+    if conjoined.is_empty() {
+        return d.clone();
+    }
+    let mut tests: Vec<(String, crate::pred::Atom)> = Vec::new();
+    let mut noted: Vec<String> = Vec::new();
+    d.map_atoms(&mut |a| {
+        if !conjoined.contains(&a.field) {
+            return Pred::Atom(a.clone());
+        }
+        let key = crate::pred::Atom {
+            negated: false,
+            span: 0..0,
+            ..a.clone()
+        };
+        let same_field = tests.iter().filter(|(f, _)| *f == a.field).count();
+        let index = match tests.iter().filter(|(f, _)| *f == a.field).position(|(_, t)| *t == key) {
+            Some(i) => i,
+            None => {
+                tests.push((a.field.clone(), key));
+                same_field
+            }
+        };
+        if index == 0 {
+            return Pred::Atom(a.clone());
+        }
+        if !noted.contains(&a.field) {
+            noted.push(a.field.clone());
+            note(
+                notes,
+                a.span.clone(),
+                format!(
+                    "`{}` holds several values (an array), and two of its tests must hold together: each may hold of a different value, which fpx reads apart",
+                    a.field
+                ),
+                false,
+            );
+        }
+        Pred::Atom(crate::pred::Atom {
+            field: format!("{}[{}]", a.field, index + 1),
+            ..a.clone()
+        })
+    })
+}
+
+/// The array fields `p` tests for a value (`F == x`, `F : "a*"`, not `F == null`), and
+/// pushes to `conjoined` those an `and` (or, under negation, an `or`) tests in two of
+/// its parts. Both polarities count: an exclusion is judged on its own too, where its
+/// `not (A and B)` is `A and B`.
+fn existential_fields(p: &Pred, positive: bool, conjoined: &mut Vec<String>) -> Vec<String> {
+    match p {
+        Pred::Atom(a) => {
+            let null = a.values.iter().any(|v| matches!(v, crate::pred::Value::Null))
+                || a.values.iter().all(|v| v.text().is_empty());
+            if !null && ecs::is_array(&a.field) {
+                vec![a.field.clone()]
+            } else {
+                Vec::new()
+            }
+        }
+        Pred::Not(q) => existential_fields(q, !positive, conjoined),
+        Pred::And(ps) | Pred::Or(ps) => {
+            let and = matches!(p, Pred::And(_)) || !positive;
+            let mut all: Vec<String> = Vec::new();
+            for q in ps {
+                for field in existential_fields(q, positive, conjoined) {
+                    if all.contains(&field) {
+                        if and && !conjoined.contains(&field) {
+                            conjoined.push(field);
+                        }
+                    } else {
+                        all.push(field);
+                    }
+                }
+            }
+            all
+        }
+        Pred::True | Pred::False => Vec::new(),
+    }
+}
+
+/// Shared by the readers: a note at `span`.
+pub(crate) fn note(notes: &mut Vec<QueryNote>, span: Span, message: String, fatal: bool) {
+    notes.push(QueryNote {
+        span,
+        message,
+        fatal,
+        correlates: false,
+    });
+}
+
+#[cfg(test)]
+mod tests;

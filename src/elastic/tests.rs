@@ -1,0 +1,138 @@
+use super::*;
+use crate::expr::print;
+
+fn read(language: &str, query: &str) -> RuleQuery {
+    lower(query, Some(language), "query")
+}
+
+fn d(language: &str, query: &str) -> String {
+    let q = read(language, query);
+    assert!(q.errors.is_empty(), "{:?}", q.errors);
+    print(q.detection.as_ref().expect("a detection"))
+}
+
+#[test]
+fn eql_operators_have_elasticsearch_semantics() {
+    assert_eq!(
+        d("eql", r#"process where process.name == "cmd.exe""#),
+        r#"event.category == "process" and process.name == "cmd.exe""#
+    );
+    // `:` is case-insensitive with wildcards; `?` is one character.
+    assert_eq!(
+        d("eql", r#"any where process.executable : "?:\\Windows\\*""#),
+        r#"process.executable matches regex @"(?s)^.(?i-u::\\Windows\\).*$""#
+    );
+    assert_eq!(
+        d("eql", r#"any where process.name : ("a.exe", "*b*")"#),
+        r#"process.name =~ "a.exe" or process.name contains "b""#
+    );
+    assert_eq!(
+        d("eql", r#"any where process.name in~ ("A.exe")"#),
+        r#"process.name =~ "A.exe""#
+    );
+    assert_eq!(
+        d("eql", r#"any where process.name not in ("a")"#),
+        r#"not (process.name == "a")"#
+    );
+    assert_eq!(d("eql", r#"any where process.pid >= 4"#), r#"process.pid >= 4"#);
+    assert_eq!(
+        d("eql", r#"any where startsWith~(process.name, "x", "y")"#),
+        r#"process.name startswith "x" or process.name startswith "y""#
+    );
+    assert_eq!(
+        d("eql", r#"any where process.name regex """[a-z]+\.exe""""#),
+        r#"process.name matches regex @"(?s)^(?:[a-z]+\.exe)$""#
+    );
+}
+
+#[test]
+fn eql_negated_tests_are_inline_exclusions() {
+    let q = read(
+        "eql",
+        r#"process where process.name : "rundll32.exe" and
+  not process.parent.executable : "C:\\Windows\\System32\\svchost.exe""#,
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(q.inline.len(), 1);
+    assert_eq!(
+        print(&q.inline[0].suppresses),
+        r#"process.parent.executable =~ @"C:\Windows\System32\svchost.exe""#
+    );
+}
+
+#[test]
+fn eql_sequences_are_not_read() {
+    let q = read("eql", "sequence by host.id [process where true] [network where true]");
+    assert!(q.detection.is_none());
+    assert!(q.notes[0].fatal);
+}
+
+#[test]
+fn eql_syntax_errors_are_errors() {
+    let q = read("eql", "process where process.name == ");
+    assert!(!q.errors.is_empty());
+    assert!(q.detection.is_none());
+}
+
+#[test]
+fn kuery_values_by_field_type() {
+    assert_eq!(
+        d("kuery", "event.category:process and host.os.type:windows"),
+        r#"event.category == "process" and host.os.type == "windows""#
+    );
+    // Keyword fields match case-sensitively; `*` unquoted is a wildcard, quoted a star.
+    assert_eq!(d("kuery", "process.name:*.exe"), r#"process.name endswith_cs ".exe""#);
+    assert_eq!(d("kuery", r#"process.name:"*.exe""#), r#"process.name == "*.exe""#);
+    assert_eq!(d("kuery", "process.name:*"), "not (isnull(process.name))");
+    assert_eq!(
+        d("kuery", r#"process.name:("a.exe" or b.exe)"#),
+        r#"process.name == "a.exe" or process.name == "b.exe""#
+    );
+    assert_eq!(d("kuery", "process.pid >= 10"), "process.pid >= 10");
+    assert_eq!(d("kuery", "source.ip:10.0.0.0/8"), r#"source.ip startswith_cs "10.""#);
+    // Unquoted values may hold spaces.
+    assert_eq!(
+        d("kuery", "user.name:John Smith or x:y"),
+        r#"user.name == "John Smith" or x == "y""#
+    );
+}
+
+#[test]
+fn kuery_text_fields_are_approximated() {
+    let q = read("kuery", "message:foo and not process.name:bar");
+    assert!(!q.exact());
+    assert_eq!(
+        print(q.detection.as_ref().unwrap()),
+        r#"true and not (process.name == "bar")"#
+    );
+}
+
+#[test]
+fn kuery_precedence_scope_is_marked() {
+    let q = read("kuery", "a:1 or b:2 and not c:3");
+    assert_eq!(q.inline.len(), 1);
+    assert!(q.inline[0].by_precedence);
+    let q = read("kuery", "(a:1 or b:2) and not c:3");
+    assert!(!q.inline[0].by_precedence);
+}
+
+#[test]
+fn toml_rule_spans_point_into_the_file() {
+    let text = "[metadata]\nx = 1\n\n[rule]\nname = \"n\"\nrule_id = \"r\"\ntype = \"eql\"\nlanguage = \"eql\"\nquery = '''\nprocess where process.name : \"a\" and not process.name : \"b\"\n'''\n";
+    let rule = read_rule(Path::new("r.toml"), text).unwrap();
+    assert_eq!(rule.id, "r");
+    let q = rule.lowered.as_ref().unwrap();
+    let offsets = rule.query_offsets.as_ref().unwrap();
+    let e = &q.inline[0];
+    assert_eq!(
+        &text[offsets[e.span.start]..offsets[e.span.end]],
+        "process.name : \"b\""
+    );
+    // A basic string's escapes: each character at its backslash.
+    let text = "[rule]\nname = \"n\"\nrule_id = \"r\"\nlanguage = \"kuery\"\nquery = \"a:\\\"x\\\" and not b:y\"\n";
+    let rule = read_rule(Path::new("r.toml"), text).unwrap();
+    let q = rule.lowered.as_ref().unwrap();
+    let offsets = rule.query_offsets.as_ref().unwrap();
+    let e = &q.inline[0];
+    assert_eq!(&text[offsets[e.span.start]..offsets[e.span.end]], "b:y");
+}
