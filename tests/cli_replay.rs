@@ -320,7 +320,7 @@ fn emit_kql_prints_one_query_per_kql_rule() {
         "jsonl",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("Sigma rules skipped"), "{err}");
+    assert!(err.contains("Sigma and Elastic rules skipped"), "{err}");
     let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert_eq!(lines[0]["rule_id"], "3f9d2c71-8a4e-4b6f-9c1d-7e5a0b2c4d18");

@@ -90,8 +90,9 @@ pub(super) fn check_inline(
             .retain(|f| !matches!(f.kind.code, Code::Fpx201 | Code::Fpx202));
     }
     for f in &mut result.analysis.findings {
-        if rule.format == RuleFormat::Sigma {
-            // A fix is printed as KQL; a Sigma filter is YAML.
+        if !rule.format.is_kql() {
+            // A fix is printed as KQL; a Sigma filter is YAML, an Elastic query EQL or
+            // Kibana KQL.
             f.fix = None;
         }
         if let Some(fix) = &mut f.fix {

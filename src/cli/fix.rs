@@ -65,7 +65,7 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
     // Scenario exclusions, and the inline exclusions of KQL queries (a Sigma filter is
     // YAML, which a KQL-style fix does not rewrite).
     let exclusions = report.rules.iter().flat_map(|r| {
-        let kql = r.rule.format != crate::corpus::RuleFormat::Sigma;
+        let kql = r.rule.format.is_kql();
         r.scenarios
             .iter()
             .map(|s| (s, false))

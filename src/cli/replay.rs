@@ -134,9 +134,8 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     // No event evaluated against any rule (every file unrouted, no Sigma rule to see
     // them): nothing was replayed, which is not a pass.
     let unrouted_events: usize = outcome.unrouted.iter().map(|(_, n)| n).sum();
-    let nothing_replayed = outcome.events > 0
-        && unrouted_events == outcome.events
-        && rules.iter().all(|r| r.format != crate::corpus::RuleFormat::Sigma);
+    let nothing_replayed =
+        outcome.events > 0 && unrouted_events == outcome.events && rules.iter().all(|r| r.format.is_kql());
     Ok(if !outcome.suppressed_true_positives.is_empty() {
         EXIT_FINDINGS
     } else if unchecked_tps || nothing_replayed || !outcome.bad.is_empty() {
@@ -163,7 +162,7 @@ pub(super) fn known_table(table: &str) -> Result<(), String> {
 fn unrouted(file: &Path, events: usize, rules: &[Rule]) -> String {
     let mut tables: Vec<&str> = rules
         .iter()
-        .filter(|r| r.format != crate::corpus::RuleFormat::Sigma)
+        .filter(|r| r.format.is_kql())
         .filter_map(|r| r.table.as_deref())
         .collect();
     tables.sort_unstable();
@@ -202,7 +201,7 @@ fn emit(args: &ReplayArgs, rules: &[Rule]) -> Result<u8, String> {
         }
     }
     if not_kql > 0 {
-        eprintln!("fpx: note: {not_kql} Sigma rules skipped (--emit kql is for KQL rules)");
+        eprintln!("fpx: note: {not_kql} Sigma and Elastic rules skipped (--emit kql is for KQL rules)");
     }
     if queries.is_empty() {
         return Err("no KQL rule with a table to emit a query for".into());

@@ -23,6 +23,12 @@ pub enum RuleFormat {
 }
 
 impl RuleFormat {
+    /// Whether the rule is written in KQL (a Sentinel rule or a seed document): what
+    /// fpx's fixes and emitted queries are written in.
+    pub fn is_kql(self) -> bool {
+        matches!(self, RuleFormat::Kql | RuleFormat::Seed)
+    }
+
     /// The `format` value of the JSON report.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -16,7 +16,6 @@
 
 use std::fmt::Write;
 
-use crate::corpus::RuleFormat;
 use crate::expr::{operator_text, print_value, print_with, write_atom};
 use crate::pred::{Atom, Op, Pred};
 use crate::schema::{Column, ColumnType, schema};
@@ -38,7 +37,7 @@ pub enum NotEmitted {
 /// The query that replays `rule` on the SIEM, over the last `since` (a KQL timespan
 /// such as `30d`; `None`: the time range the query is run with).
 pub fn query(rule: &Rule, since: Option<&str>) -> Result<String, NotEmitted> {
-    if rule.format == RuleFormat::Sigma {
+    if !rule.format.is_kql() {
         return Err(NotEmitted::NotKql);
     }
     let table = rule.table.as_deref().ok_or(NotEmitted::NoTable)?;

@@ -597,7 +597,7 @@ pub fn replay_with_progress(
             .collect(),
         ..Replay::default()
     };
-    let kql_rules = rules.iter().any(|r| r.format != RuleFormat::Sigma);
+    let kql_rules = rules.iter().any(|r| r.format.is_kql());
     for (file, label) in files {
         let file_table = table.map(str::to_string).or_else(|| table_of_file(file));
         let events_before = out.events;
