@@ -4,7 +4,7 @@
 
 use super::{
     Code, ExclusionAnalysis, Finding, LOGIC_CODES, analyze_outcome, fpx104_mutes_rule, fpx105_never_applies,
-    fpx201_unknown_field, fpx202_field_not_in_table, fpx203_value_mismatch, fpx204_type_mismatch,
+    fpx110_letter_case, fpx201_unknown_field, fpx202_field_not_in_table, fpx203_value_mismatch, fpx204_type_mismatch,
     fpx304_attacker_controllable, logic_findings,
 };
 use crate::expr::{Irregularity, ParseOutcome, ParsedExclusion, parse_exclusion};
@@ -137,7 +137,11 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             context.table,
             rows,
         ),
-        None => retype_verdict(&mut analysis, &pred, &renamed),
+        // KQL's nulls; Elasticsearch's logic has two values (see `schema::typed`).
+        None if crate::schema::Family::of(context.table) != crate::schema::Family::Elastic => {
+            retype_verdict(&mut analysis, &pred, &renamed)
+        }
+        None => {}
     }
     let verdict = analysis.classification.as_ref().map_or(Verdict::Unknown, |c| c.verdict);
     if let Some(detection) = context.detection {
@@ -162,6 +166,16 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
                 &attacker,
                 domains,
                 context.scoped,
+            ));
+        }
+        // Elastic's exact matches: paths and names arrive in any letter case.
+        if crate::schema::Family::of(context.table) == crate::schema::Family::Elastic
+            && mutes.is_none()
+            && never.is_none()
+            && verdict == Verdict::Contingent
+        {
+            findings.extend(fpx110_letter_case::finding(
+                text, &pred, &on_table, detection, columns, domains,
             ));
         }
         findings.extend(mutes);

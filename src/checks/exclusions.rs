@@ -168,7 +168,11 @@ pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pre
         None => not_judged(
             &text,
             format!(
-                "fpx cannot judge this meta-filter: {}",
+                "fpx cannot judge this {}: {}",
+                match f.kind {
+                    crate::model::FilterKind::SigmaMetaFilter => "meta-filter",
+                    crate::model::FilterKind::ElasticException => "exception",
+                },
                 f.why.as_deref().unwrap_or("its condition is not lowered")
             ),
         ),
@@ -176,8 +180,7 @@ pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pre
     for finding in &mut result.analysis.findings {
         finding.fix = None;
     }
-    let name = format!("meta-filter {}", f.title);
-    placed(&m.file, &m.source, f.span.start, name, text, result, Origin::MetaFilter)
+    placed(&m.file, &m.source, f.span.start, m.label(), text, result, m.origin())
 }
 
 /// The result of an exclusion written at byte `at` of a file (not a scenario: no

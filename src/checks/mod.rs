@@ -58,6 +58,7 @@ registry! {
     Fpx107 = "FPX107" in fpx107_subsumed_exclusion,
     Fpx108 = "FPX108" in fpx108_dead_rule,
     Fpx109 = "FPX109" in fpx109_precedence_scope,
+    Fpx110 = "FPX110" in fpx110_letter_case,
     Fpx201 = "FPX201" in fpx201_unknown_field,
     Fpx202 = "FPX202" in fpx202_field_not_in_table,
     Fpx203 = "FPX203" in fpx203_value_mismatch,

@@ -229,6 +229,8 @@ pub enum Origin {
     Inline,
     /// A Sigma meta-filter that names the rule.
     MetaFilter,
+    /// An item of an Elastic exception list attached to the rule.
+    Exception,
 }
 
 impl Origin {
@@ -238,6 +240,7 @@ impl Origin {
             Origin::Scenario => "scenario",
             Origin::Inline => "inline",
             Origin::MetaFilter => "meta-filter",
+            Origin::Exception => "exception",
         }
     }
 }

@@ -188,7 +188,10 @@ fn check_rule(
         inline.extend(
             meta_filters
                 .iter()
-                .filter(|m| m.filter.applies_to(&rule.id, &rule.name, query.table.as_deref()))
+                .filter(|m| {
+                    m.filter
+                        .applies_to(&rule.id, &rule.name, query.table.as_deref(), &rule.exception_lists)
+                })
                 .map(|m| check_meta_filter(m, table, detection)),
         );
     }

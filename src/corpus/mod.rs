@@ -38,6 +38,24 @@ pub struct MetaFilterFile {
     pub filter: crate::sigma::MetaFilter,
 }
 
+impl MetaFilterFile {
+    /// Where the filter comes from, as results name it.
+    pub fn origin(&self) -> crate::checks::Origin {
+        match self.filter.kind {
+            crate::model::FilterKind::SigmaMetaFilter => crate::checks::Origin::MetaFilter,
+            crate::model::FilterKind::ElasticException => crate::checks::Origin::Exception,
+        }
+    }
+
+    /// The filter's name in reports: `meta-filter TITLE`, `exception NAME`.
+    pub fn label(&self) -> String {
+        match self.filter.kind {
+            crate::model::FilterKind::SigmaMetaFilter => format!("meta-filter {}", self.filter.title),
+            crate::model::FilterKind::ElasticException => format!("exception {}", self.filter.title),
+        }
+    }
+}
+
 impl Corpus {
     /// The scenarios of a rule, from every scenario file that names it.
     /// Adds what another part of the corpus read, after what this one holds.
@@ -61,7 +79,7 @@ impl Corpus {
 }
 
 /// Extensions of the files fpx reads: rules and scenarios (YAML) and seed documents.
-const READ_EXTENSIONS: [&str; 4] = ["yaml", "yml", "txt", "toml"];
+const READ_EXTENSIONS: [&str; 5] = ["yaml", "yml", "txt", "toml", "ndjson"];
 
 /// Whether a file or directory found while scanning is left out.
 pub type Exclude = std::sync::Arc<dyn Fn(&Path) -> bool + Send + Sync>;
@@ -266,7 +284,38 @@ fn load_text(file: &Path, text: String, named: bool, corpus: &mut Corpus) -> boo
         return true;
     }
     let has_key = |key: &str| text.lines().any(|l| l.starts_with(key));
-    let result = if file.extension().is_some_and(|e| e == "toml") {
+    // Filters that live in files of their own (Sigma meta-filters, Elastic exception
+    // lists), all sharing the file's text.
+    let filters = |read: Result<Vec<crate::sigma::MetaFilter>, String>, what: &str, corpus: &mut Corpus| {
+        let source: std::sync::Arc<str> = text.as_str().into();
+        read.map(|filters| {
+            for filter in filters {
+                corpus.meta_filters.push(MetaFilterFile {
+                    file: file.to_path_buf(),
+                    source: source.clone(),
+                    filter,
+                });
+            }
+        })
+        .map_err(|e| LoadError::at(file, 1, 1, format!("not a readable {what}: {e}")))
+    };
+    let result = if file.extension().is_some_and(|e| e == "ndjson") {
+        if !crate::elastic::exceptions::is_exception_ndjson(&text) {
+            // Events for `fpx replay`, not something `check` reads.
+            return skip(file, named, corpus, "it is not a Kibana exception-list export");
+        }
+        filters(
+            crate::elastic::exceptions::read_ndjson(&text),
+            "Elastic exception list",
+            corpus,
+        )
+    } else if file.extension().is_some_and(|e| e == "toml") && crate::elastic::exceptions::is_exception_toml(&text) {
+        filters(
+            crate::elastic::exceptions::read_toml(&text),
+            "Elastic exception list",
+            corpus,
+        )
+    } else if file.extension().is_some_and(|e| e == "toml") {
         if !crate::elastic::is_elastic(&text) {
             // `fpx.toml` and other TOML files beside the rules are not rules.
             return skip(file, named, corpus, "it is not an Elastic rule (no `[rule]` table)");
@@ -296,18 +345,7 @@ fn load_text(file: &Path, text: String, named: bool, corpus: &mut Corpus) -> boo
     } else if has_key("scenarios:") {
         read_scenarios(file, &text).map(|f| corpus.scenario_files.push(f))
     } else if crate::sigma::is_meta_filter(&text) {
-        crate::sigma::read_meta_filters(&text)
-            .map(|filters| {
-                let source: std::sync::Arc<str> = text.as_str().into();
-                for filter in filters {
-                    corpus.meta_filters.push(MetaFilterFile {
-                        file: file.to_path_buf(),
-                        source: source.clone(),
-                        filter,
-                    });
-                }
-            })
-            .map_err(|e| LoadError::at(file, 1, 1, format!("not a readable Sigma meta-filter: {e}")))
+        filters(crate::sigma::read_meta_filters(&text), "Sigma meta-filter", corpus)
     } else if crate::sigma::is_sigma(&text) {
         read_sigma_documents(file, &text, corpus)
     } else if has_key("query:") {

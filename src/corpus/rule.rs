@@ -68,6 +68,8 @@ pub struct RuleDoc {
     pub source: std::sync::Arc<str>,
     /// The rule model, built when the file is read (taken by the checks or the replay).
     pub lowered: Option<crate::model::RuleQuery>,
+    /// The exception lists an Elastic rule names (`[[rule.exceptions_list]]` `list_id`).
+    pub exception_lists: Vec<String>,
 }
 
 impl RuleDoc {

@@ -42,11 +42,16 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 /// Reads an EQL query.
 pub fn lower(query: &str) -> Read {
     let mut reader = Reader::default();
-    let first = query.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+    let start = query.len() - super::without_leading_comments(query).len();
+    let first = query[start..]
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if first == "sequence" || first == "sample" {
         note(
             &mut reader.notes,
-            0..first.len(),
+            start..start + first.len(),
             format!(
                 "the rule is an EQL {first}: it alerts on several related events, and fpx checks single events, so it is checked without its detection logic"
             ),
@@ -54,12 +59,8 @@ pub fn lower(query: &str) -> Read {
         );
         return reader.finish(None);
     }
-    if let Some(deep) = crate::expr::nesting_error(query) {
-        reader.errors.push(QueryError {
-            span: deep.span,
-            message: format!("fpx cannot read the query: {}", deep.message),
-            help: None,
-        });
+    if let Some(error) = super::too_deep(query) {
+        reader.errors.push(error);
         return reader.finish(None);
     }
     let pair = match Eql::parse(Rule::query, query) {

@@ -31,12 +31,8 @@ struct Kuery;
 /// Reads a Kibana KQL query.
 pub fn lower(query: &str) -> Read {
     let mut reader = Reader::default();
-    if let Some(deep) = crate::expr::nesting_error(query) {
-        reader.errors.push(QueryError {
-            span: deep.span,
-            message: format!("fpx cannot read the query: {}", deep.message),
-            help: None,
-        });
+    if let Some(error) = super::too_deep(query) {
+        reader.errors.push(error);
         return reader.finish(None);
     }
     let pair = match Kuery::parse(Rule::query, query) {
@@ -301,37 +297,7 @@ fn written(pair: Pair<Rule>) -> Written {
             }
         }
         _ => {
-            let raw = inner.as_str().trim_end();
-            let mut text = String::new();
-            let mut pieces: Vec<Piece> = Vec::new();
-            let push = |pieces: &mut Vec<Piece>, c: char| match pieces.last_mut() {
-                Some(Piece::Text(t)) => t.push(c),
-                _ => pieces.push(Piece::Text(c.to_string())),
-            };
-            let mut chars = raw.chars();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => {
-                        let escaped = match chars.next() {
-                            Some('t') => '\t',
-                            Some('r') => '\r',
-                            Some('n') => '\n',
-                            Some(other) => other,
-                            None => '\\',
-                        };
-                        text.push(escaped);
-                        push(&mut pieces, escaped);
-                    }
-                    '*' => {
-                        text.push('*');
-                        pieces.push(Piece::Any);
-                    }
-                    c => {
-                        text.push(c);
-                        push(&mut pieces, c);
-                    }
-                }
-            }
+            let (pieces, text) = super::values::escaped_pieces(inner.as_str().trim_end(), false);
             Written {
                 text,
                 quoted: false,

@@ -11,6 +11,7 @@
 
 pub mod ecs;
 mod eql;
+pub mod exceptions;
 mod kuery;
 mod values;
 
@@ -46,6 +47,14 @@ struct RuleTable {
     query: Option<toml::Spanned<String>>,
     #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
+    exceptions_list: Vec<ListRef>,
+}
+
+/// An exception list a rule names.
+#[derive(Deserialize)]
+struct ListRef {
+    list_id: String,
 }
 
 /// Reads an Elastic rule file: its metadata and the rule model of its query.
@@ -84,6 +93,7 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
         name,
         description: rule.description.unwrap_or_default(),
         tactics: rule.tags,
+        exception_lists: rule.exceptions_list.into_iter().map(|l| l.list_id).collect(),
         query,
         query_line: line,
         query_indent: 0,
@@ -300,6 +310,59 @@ fn existential_fields(p: &Pred, positive: bool, conjoined: &mut Vec<String>) -> 
             all
         }
         Pred::True | Pred::False => Vec::new(),
+    }
+}
+
+/// Most brackets one inside another the readers take: the grammars recurse per level.
+const MAX_NESTING: usize = 64;
+
+/// An error when brackets nest deeper than [`MAX_NESTING`] (outside strings: `"..."`
+/// with backslash escapes, EQL's `"""..."""`), at the bracket that goes too deep.
+pub(crate) fn too_deep(query: &str) -> Option<crate::model::QueryError> {
+    let bytes = query.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' if query[i..].starts_with("\"\"\"") => {
+                i = query[i + 3..].find("\"\"\"").map_or(bytes.len(), |end| i + 3 + end + 3);
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(crate::model::QueryError {
+                        span: i..i + 1,
+                        message: format!("brackets nest deeper than {MAX_NESTING} levels, more than fpx reads"),
+                        help: None,
+                    });
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The query after its leading blanks and comments (`//` to the end of the line,
+/// `/* ... */`).
+pub(crate) fn without_leading_comments(query: &str) -> &str {
+    let mut rest = query.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("//") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, r)| r).trim_start();
+        } else {
+            return rest;
+        }
     }
 }
 

@@ -136,3 +136,34 @@ fn toml_rule_spans_point_into_the_file() {
     let e = &q.inline[0];
     assert_eq!(&text[offsets[e.span.start]..offsets[e.span.end]], "b:y");
 }
+
+#[test]
+fn eql_forms_of_real_rules_are_read() {
+    // A comment before `sequence`; a space before a call's `(`; arithmetic in arguments.
+    let q = read("eql", "/* Endpoint only */\n\nsequence by host.id [any where true]");
+    assert!(q.notes[0].fatal && q.errors.is_empty(), "{:?}", q.errors);
+    assert_eq!(
+        d("eql", r#"any where stringContains (user.id, ":i-")"#),
+        r#"user.id contains_cs ":i-""#
+    );
+    let q = read(
+        "eql",
+        "any where not startswith~(a.b, substring(c.d, 0, length(c.d) - (length(e) + 1)))",
+    );
+    assert!(q.errors.is_empty(), "{:?}", q.errors);
+    assert!(!q.exact());
+    // Brackets inside strings do not count as nesting.
+    let many = vec![r#""*load(*""#; 100].join(", ");
+    assert!(
+        read("eql", &format!("any where process.args like~ ({many})"))
+            .errors
+            .is_empty()
+    );
+    let deep = format!("any where {}true{}", "(".repeat(70), ")".repeat(70));
+    assert!(!read("eql", &deep).errors.is_empty());
+    assert!(
+        !read("kuery", &format!("{}a:b{}", "(".repeat(70), ")".repeat(70)))
+            .errors
+            .is_empty()
+    );
+}

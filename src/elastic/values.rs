@@ -23,6 +23,48 @@ pub fn pieces(pattern: &str, single: bool) -> Vec<Piece> {
     out
 }
 
+/// A pattern whose backslash escapes the next character (Kibana KQL's unquoted values,
+/// exception *matches* entries): its pieces, and its text without the escapes.
+/// `single`: whether `?` is a wildcard too (an exception's, not Kibana KQL's), and then
+/// `\t` is a `t` (an Elasticsearch wildcard), not Kibana KQL's tab.
+pub fn escaped_pieces(pattern: &str, single: bool) -> (Vec<Piece>, String) {
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut text = String::new();
+    let push = |pieces: &mut Vec<Piece>, c: char| match pieces.last_mut() {
+        Some(Piece::Text(t)) => t.push(c),
+        _ => pieces.push(Piece::Text(c.to_string())),
+    };
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let escaped = match chars.next() {
+                    Some('t') if !single => '\t',
+                    Some('r') if !single => '\r',
+                    Some('n') if !single => '\n',
+                    Some(other) => other,
+                    None => '\\',
+                };
+                text.push(escaped);
+                push(&mut pieces, escaped);
+            }
+            '*' => {
+                text.push('*');
+                pieces.push(Piece::Any);
+            }
+            '?' if single => {
+                text.push('?');
+                pieces.push(Piece::One);
+            }
+            c => {
+                text.push(c);
+                push(&mut pieces, c);
+            }
+        }
+    }
+    (pieces, text)
+}
+
 /// `field` matches the wildcard pattern.
 pub fn wildcard(field: &str, pattern: &str, single: bool, cased: bool, span: &Span) -> Pred {
     matcher(field, &pieces(pattern, single), cased, span)

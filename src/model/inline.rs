@@ -31,17 +31,17 @@ pub fn inline_exclusions(
 }
 
 /// A negated test (a `not(...)` of tests, or an `or` of negated tests) on constants: every part is a comparison with
-/// a literal (no approximated condition), none is an emptiness or null test, and the whole is
+/// a literal (no approximated condition), none is an emptiness test, not all are null tests, and the whole is
 /// written negatively.
 fn removes_by_constants(p: &Pred) -> bool {
     fn constants_only(p: &Pred) -> bool {
         match p {
+            // A null test (`F != null`, `F : *`) may sit beside constants; alone it
+            // is not an exclusion (see below).
             Pred::Atom(a) => {
                 a.span.end > a.span.start
                     && a.op != crate::pred::Op::SameAs
-                    && a.values
-                        .iter()
-                        .all(|v| !v.text().is_empty() && *v != crate::pred::Value::Null)
+                    && a.values.iter().all(|v| !v.text().is_empty())
             }
             Pred::Not(q) => constants_only(q),
             Pred::And(ps) | Pred::Or(ps) => !ps.is_empty() && ps.iter().all(constants_only),
@@ -56,5 +56,6 @@ fn removes_by_constants(p: &Pred) -> bool {
     // A keep-filter written with `or` (`a !contains x or b !has y`) removes the events
     // that match every test: an exclusion too.
     let keep_filter = matches!(p, Pred::Or(items) if items.len() >= 2 && items.iter().all(negative));
-    (negative(p) || keep_filter) && constants_only(p)
+    let null = |a: &&crate::pred::Atom| a.values.contains(&crate::pred::Value::Null);
+    (negative(p) || keep_filter) && constants_only(p) && !p.atoms().iter().all(null)
 }

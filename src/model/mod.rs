@@ -103,6 +103,15 @@ pub struct InlineExclusion {
     pub by_precedence: bool,
 }
 
+/// Where an exclusion that lives in a file of its own comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterKind {
+    /// A Sigma meta-filter (filters specification v2.1.0).
+    SigmaMetaFilter,
+    /// An item of an Elastic exception list (detection-rules TOML, a Kibana export).
+    ElasticException,
+}
+
 /// The field name opaque conditions are parked under until their polarity is known;
 /// NUL cannot occur in a real field name.
 pub(crate) const OPAQUE: &str = "\0opaque";

@@ -145,10 +145,13 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
                 exclusions.extend(
                     meta_filters
                         .iter()
-                        .filter(|m| m.filter.applies_to(&doc.id, &doc.name, query.table.as_deref()))
+                        .filter(|m| {
+                            m.filter
+                                .applies_to(&doc.id, &doc.name, query.table.as_deref(), &doc.exception_lists)
+                        })
                         .map(|m| Exclusion {
-                            origin: Origin::MetaFilter,
-                            name: format!("meta-filter {}", m.filter.title),
+                            origin: m.origin(),
+                            name: m.label(),
                             text: m.source.get(m.filter.span.clone()).unwrap_or("").to_string(),
                             pred: m.filter.suppresses.as_ref().map(|p| exclusion_on_table(p, context)),
                             scope: None,
@@ -727,7 +730,7 @@ fn merge(
     }
     // A scoped inline exclusion suppresses with the others; D says whether they do.
     let deployed = |origin: Origin| match hit.alerts {
-        Some(_) => origin == Origin::MetaFilter,
+        Some(_) => matches!(origin, Origin::MetaFilter | Origin::Exception),
         None => origin != Origin::Scenario,
     };
     let alerts = hit.alerts != Some(false) && !hit.suppressed_by.iter().any(|&j| deployed(rule.exclusions[j].origin));

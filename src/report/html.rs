@@ -425,6 +425,7 @@ fn scenario_html(out: &mut String, i: usize, s: &ScenarioResult, sigma: bool) {
             Origin::Inline if sigma => "a filter in the rule's detection (the events it suppresses)",
             Origin::Inline => "inline in the rule's query (the events it keeps; it suppresses the rest)",
             Origin::MetaFilter => "a Sigma meta-filter that names this rule (what it suppresses)",
+            Origin::Exception => "an item of an Elastic exception list attached to this rule (what it suppresses)",
         },
         esc(&s.exclusion)
     );

@@ -69,7 +69,13 @@ pub enum Applied {
 ///   (`Suppressing`): exactly Kleene logic's "true" and "not false" with null read as
 ///   the empty text. Emptiness tests (`isnull`, `isempty`: a comparison with `""`) are
 ///   not comparisons with null and stay as they are.
+///
+/// On ECS events (`elastic:ecs`) nothing changes: Elasticsearch's logic has two values (a
+/// missing field fails a test and passes its negation), which the predicate already is.
 pub fn typed(pred: &crate::pred::Pred, table: &str, applied: Applied) -> crate::pred::Pred {
+    if Family::of(table) == Family::Elastic {
+        return pred.clone();
+    }
     match schema().table(table) {
         Some(columns) => typed_on(pred, columns, applied),
         None => pred.clone(),

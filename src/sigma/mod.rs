@@ -68,14 +68,22 @@ pub struct MetaFilter {
     pub why: Option<String>,
     /// The filter's selections and condition in the file.
     pub span: Span,
+    /// For an Elastic exception-list item, its list: rules that name the list in their
+    /// `exceptions_list` take it too.
+    pub list_id: Option<String>,
+    /// A Sigma meta-filter or an Elastic exception-list item.
+    pub kind: crate::model::FilterKind,
 }
 
 impl MetaFilter {
-    /// Whether the filter applies to a rule: one it names (by id or title), or with no
-    /// names, every rule of its log source.
-    pub fn applies_to(&self, id: &str, title: &str, table: Option<&str>) -> bool {
+    /// Whether the filter applies to a rule: one it names (by id or title), one that
+    /// names its exception list (`lists`), or with neither, every rule of its log source.
+    pub fn applies_to(&self, id: &str, title: &str, table: Option<&str>, lists: &[String]) -> bool {
+        if self.list_id.as_ref().is_some_and(|l| lists.contains(l)) {
+            return true;
+        }
         if self.rules.is_empty() {
-            table == Some(self.table.as_str())
+            self.list_id.is_none() && table == Some(self.table.as_str())
         } else {
             self.rules.iter().any(|r| r == id || r == title)
         }
@@ -123,6 +131,8 @@ pub fn read_meta_filters(text: &str) -> Result<Vec<MetaFilter>, String> {
             suppresses,
             why,
             span: layout.section(),
+            list_id: None,
+            kind: crate::model::FilterKind::SigmaMetaFilter,
         });
     }
     Ok(out)

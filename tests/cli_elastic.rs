@@ -1,0 +1,84 @@
+//! Elastic rules through the binary: a detection-rules TOML rule, its inline
+//! exclusions and a Kibana exception-list export attached by `list_id`, judged with
+//! Elasticsearch's semantics and placed on their lines.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn check_json(args: &[&str]) -> (Value, i32) {
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--cases", "0", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let v =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (v, out.status.code().unwrap())
+}
+
+#[test]
+fn an_elastic_rule_and_its_exception_list_are_judged() {
+    let (v, code) = check_json(&["tests/fixtures/elastic"]);
+    assert_eq!(code, 0, "warnings only");
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0]["format"], "elastic");
+    assert_eq!(rules[0]["table"], "elastic:ecs");
+    assert_eq!(rules[0]["detection"], "exact");
+    let results = v["results"].as_array().unwrap();
+    let by = |source: &str, name: &str| -> Vec<String> {
+        let r = results
+            .iter()
+            .find(|r| r["source"] == source && r["exclusion"].as_str().unwrap_or("").contains(name))
+            .unwrap_or_else(|| panic!("no {source} {name}: {results:?}"));
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The inline `not process.executable : "?:\\..."` is case-insensitive: no FPX110.
+    assert_eq!(by("inline", "Backup"), ["FPX304"]);
+    // kibana #96537: *is one of* matches case-sensitively; a lower-case path escapes it.
+    assert_eq!(by("exception", "inventory scanner"), ["FPX110", "FPX304"]);
+    assert_eq!(by("exception", "unrelated parent"), ["FPX105"]);
+    let scanner = results
+        .iter()
+        .find(|r| r["exclusion"].as_str().unwrap_or("").contains("inventory scanner"))
+        .unwrap();
+    let fpx110 = &scanner["findings"][0];
+    assert_eq!(fpx110["line"], 2);
+    assert!(fpx110["file"].as_str().unwrap().ends_with("trusted_wmi.ndjson"));
+    let witness = fpx110["witness"]["process.executable"].as_str().unwrap();
+    assert!(
+        witness.eq_ignore_ascii_case(r"C:\Windows\System32\wbem\scanner.exe")
+            && witness != r"C:\Windows\System32\wbem\scanner.exe",
+        "{witness}"
+    );
+}
+
+#[test]
+fn a_toml_file_that_is_not_a_rule_is_skipped_and_a_broken_rule_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fpx.toml"), "[gate]\nfail_on = \"error\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("r.toml"),
+        "[rule]\nname = \"r\"\nrule_id = \"r\"\nlanguage = \"kuery\"\nquery = \"process.name:\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .args(["check", "--cases", "0"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("r.toml:5:") && err.contains("not a readable Elastic rule"),
+        "{err}"
+    );
+}
