@@ -98,6 +98,16 @@ const TOKENS: &[&str] = &[
     "=",
     "{\"a\":",
     "}{",
+    " where ",
+    "sequence by ",
+    " : ",
+    " like~ ",
+    " regex ",
+    "?\"",
+    "\"\"\"",
+    "startsWith~(",
+    "[[exceptions.items]]\n",
+    "'\'\'\'",
     "\0",
 ];
 
@@ -326,5 +336,29 @@ fn fuzz_event_files() {
             std::fs::write(&path, text).unwrap();
             let _ = fpx::replay::events::read_file(&path, |_, _| {}, |_| {});
         }
+    });
+}
+
+#[test]
+#[ignore = "a time-boxed fuzz run (CI runs it)"]
+fn fuzz_elastic_rules() {
+    // The project's fixtures, and the shared corpus's rules when it is there.
+    let mut seeds = files(&Path::new(ROOT).join("tests/fixtures/elastic"), &["toml", "ndjson"], 10);
+    seeds.extend(files(&shared().join("corpus/elastic/rules/windows"), &["toml"], 150));
+    seeds.extend(files(&shared().join("corpus/elastic/rules/linux"), &["toml"], 100));
+    fuzz("elastic", seeds, |text| {
+        // The rule file, its query in each language, and the text as exception lists.
+        if let Ok(rule) = fpx::elastic::read_rule(Path::new("r.toml"), text) {
+            for q in [&rule.query, text] {
+                for language in ["eql", "kuery"] {
+                    let read = fpx::elastic::lower(q, Some(language), "query");
+                    for e in &read.errors {
+                        assert!(e.span.end <= q.len(), "an error span past the end of the query");
+                    }
+                }
+            }
+        }
+        let _ = fpx::elastic::exceptions::read_toml(text);
+        let _ = fpx::elastic::exceptions::read_ndjson(text);
     });
 }
