@@ -167,3 +167,247 @@ fn eql_forms_of_real_rules_are_read() {
             .is_empty()
     );
 }
+
+/// What Elastic's documentation says each operator does, as cases: a query, an event
+/// (field, value pairs; a field left out is absent), and whether the query matches it.
+/// Sources: the EQL syntax reference (operators, wildcards, `~` forms, functions) and
+/// the Kibana Query Language reference (terms, wildcards, quoted phrases, ranges,
+/// `not`), as Elasticsearch runs them on keyword fields.
+const DOCUMENTED: &[(&str, &str, &[(&str, &str)], bool)] = &[
+    // EQL `==`: case-sensitive, no wildcards.
+    (
+        "eql",
+        r#"any where process.name == "svchost.exe""#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where process.name == "svchost.exe""#,
+        &[("process.name", "SVCHOST.EXE")],
+        false,
+    ),
+    (
+        "eql",
+        r#"any where process.name == "svc*""#,
+        &[("process.name", "svchost.exe")],
+        false,
+    ),
+    (
+        "eql",
+        r#"any where process.name != "svchost.exe""#,
+        &[("process.name", "cmd.exe")],
+        true,
+    ),
+    ("eql", r#"any where process.name != "svchost.exe""#, &[], true),
+    // `:`: case-insensitive, `*` and `?` wildcards.
+    (
+        "eql",
+        r#"any where process.name : "SVCHOST.exe""#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where process.name : "svc?ost.*""#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where process.name : "svc?ost.*""#,
+        &[("process.name", "svcost.exe")],
+        false,
+    ),
+    (
+        "eql",
+        r#"any where process.name : ("a.exe", "svc*")"#,
+        &[("process.name", "SVChost.exe")],
+        true,
+    ),
+    // `like` (case-sensitive) and `like~`; `in` and `in~`.
+    (
+        "eql",
+        r#"any where process.name like "SVC*""#,
+        &[("process.name", "svchost.exe")],
+        false,
+    ),
+    (
+        "eql",
+        r#"any where process.name like~ "SVC*""#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where process.name in ("cmd.exe", "SVCHOST.EXE")"#,
+        &[("process.name", "svchost.exe")],
+        false,
+    ),
+    (
+        "eql",
+        r#"any where process.name in~ ("cmd.exe", "SVCHOST.EXE")"#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where process.name not in ("cmd.exe")"#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    // `regex`: matched against the whole value; `regex~` ignores case.
+    (
+        "eql",
+        r#"any where process.name regex "svc.*""#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where process.name regex "host""#,
+        &[("process.name", "svchost.exe")],
+        false,
+    ),
+    (
+        "eql",
+        r#"any where process.name regex~ "SVC[a-z]+\\.exe""#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    // Functions, and their `~` forms.
+    (
+        "eql",
+        r#"any where startsWith(process.name, "svc")"#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where startsWith(process.name, "SVC")"#,
+        &[("process.name", "svchost.exe")],
+        false,
+    ),
+    (
+        "eql",
+        r#"any where startsWith~(process.name, "SVC")"#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where endsWith~(process.name, ".EXE")"#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where stringContains(process.name, "host")"#,
+        &[("process.name", "svchost.exe")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where cidrMatch(source.ip, "10.0.0.0/8")"#,
+        &[("source.ip", "10.6.48.157")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where cidrMatch(source.ip, "192.168.0.0/16")"#,
+        &[("source.ip", "10.6.48.157")],
+        false,
+    ),
+    // `null`: absent; the event category.
+    ("eql", r#"any where process.name == null"#, &[], true),
+    (
+        "eql",
+        r#"any where process.name != null"#,
+        &[("process.name", "a")],
+        true,
+    ),
+    ("eql", r#"process where true"#, &[("event.category", "process")], true),
+    ("eql", r#"process where true"#, &[("event.category", "network")], false),
+    (
+        "eql",
+        r#"any where process.pid > 4 and process.pid <= 10"#,
+        &[("process.pid", "8")],
+        true,
+    ),
+    // Kibana KQL: a keyword term is the whole value, case-sensitive.
+    (
+        "kuery",
+        "http.request.method:GET",
+        &[("http.request.method", "GET")],
+        true,
+    ),
+    (
+        "kuery",
+        "http.request.method:get",
+        &[("http.request.method", "GET")],
+        false,
+    ),
+    (
+        "kuery",
+        "http.request.method:GE*",
+        &[("http.request.method", "GET")],
+        true,
+    ),
+    // A quoted value is a phrase: `*` in it is a star.
+    (
+        "kuery",
+        r#"http.request.method:"GE*""#,
+        &[("http.request.method", "GET")],
+        false,
+    ),
+    (
+        "kuery",
+        "http.request.method:(GET or POST)",
+        &[("http.request.method", "POST")],
+        true,
+    ),
+    (
+        "kuery",
+        "http.request.method:*",
+        &[("http.request.method", "GET")],
+        true,
+    ),
+    ("kuery", "http.request.method:*", &[], false),
+    ("kuery", "not http.request.method:GET", &[], true),
+    (
+        "kuery",
+        "http.response.bytes < 10000",
+        &[("http.response.bytes", "9999")],
+        true,
+    ),
+    (
+        "kuery",
+        "http.response.bytes < 10000",
+        &[("http.response.bytes", "10000")],
+        false,
+    ),
+    ("kuery", "a:1 or b:2 and c:3", &[("a", "1")], true),
+    ("kuery", "(a:1 or b:2) and c:3", &[("a", "1")], false),
+    (
+        "kuery",
+        r#"process.executable:C\:\\Windows\\*"#,
+        &[("process.executable", r"C:\Windows\x.exe")],
+        true,
+    ),
+];
+
+#[test]
+fn operators_mean_what_elastic_documents() {
+    for (language, query, fields, expected) in DOCUMENTED {
+        let q = read(language, query);
+        assert!(
+            q.errors.is_empty() && q.exact(),
+            "{query}: {:?} {:?}",
+            q.errors,
+            q.notes
+        );
+        let d = q.detection.as_ref().unwrap();
+        let event: crate::pred::Event = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(d.eval(&event), *expected, "{query} on {event:?} ({})", print(d));
+    }
+}
