@@ -156,8 +156,35 @@ fn verified(walk: Walk, lits: &[Lit]) -> FieldResult {
     }
 }
 
-/// A lazy DFA that finds a match anywhere, or `None` when the pattern does not compile.
+/// Most compiled patterns [`automaton`] keeps per thread (then it starts over).
+const MAX_COMPILED: usize = 4_096;
+
+thread_local! {
+    /// Patterns compiled so far: a corpus asks about the same wildcard lists in many
+    /// questions (FPX304's search asks about one rule's dozens of patterns at every
+    /// step), and compiling is most of what a question over many patterns costs.
+    static COMPILED: std::cell::RefCell<rustc_hash::FxHashMap<String, Option<DFA>>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+
+/// A lazy DFA that finds a match anywhere, or `None` when the pattern does not compile
+/// (compiled once per thread; a clone shares the compiled program).
 fn automaton(pattern: &str) -> Option<DFA> {
+    COMPILED.with(|compiled| {
+        let mut compiled = compiled.borrow_mut();
+        if let Some(dfa) = compiled.get(pattern) {
+            return dfa.clone();
+        }
+        if compiled.len() >= MAX_COMPILED {
+            compiled.clear();
+        }
+        let dfa = compile(pattern);
+        compiled.insert(pattern.to_string(), dfa.clone());
+        dfa
+    })
+}
+
+fn compile(pattern: &str) -> Option<DFA> {
     DFA::builder()
         .configure(
             DFA::config()
@@ -422,10 +449,32 @@ fn alphabet(patterns: &[String]) -> Option<Vec<char>> {
             }
         }
     }
+    thread_local! {
+        /// Each pattern's cut points and whether it tests word boundaries, as parsed
+        /// once per thread (`None`: it does not parse).
+        static CUTS: std::cell::RefCell<rustc_hash::FxHashMap<String, Option<(Vec<u32>, bool)>>> =
+            std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+    }
     let mut points = vec![0x80u32];
     let mut word = false;
     for p in patterns {
-        cuts(&regex_syntax::parse(p).ok()?, &mut points, &mut word);
+        let (own, own_word) = CUTS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= MAX_COMPILED && !cache.contains_key(p) {
+                cache.clear();
+            }
+            cache
+                .entry(p.clone())
+                .or_insert_with(|| {
+                    let hir = regex_syntax::parse(p).ok()?;
+                    let (mut out, mut word) = (Vec::new(), false);
+                    cuts(&hir, &mut out, &mut word);
+                    Some((out, word))
+                })
+                .clone()
+        })?;
+        points.extend(own);
+        word |= own_word;
     }
     if word {
         cuts(&regex_syntax::parse(r"\w").ok()?, &mut points, &mut word);
