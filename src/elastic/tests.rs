@@ -168,12 +168,20 @@ fn eql_forms_of_real_rules_are_read() {
     );
 }
 
+/// A documented case: language, query, event fields, whether it matches.
+type Case = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    bool,
+);
+
 /// What Elastic's documentation says each operator does, as cases: a query, an event
 /// (field, value pairs; a field left out is absent), and whether the query matches it.
 /// Sources: the EQL syntax reference (operators, wildcards, `~` forms, functions) and
 /// the Kibana Query Language reference (terms, wildcards, quoted phrases, ranges,
 /// `not`), as Elasticsearch runs them on keyword fields.
-const DOCUMENTED: &[(&str, &str, &[(&str, &str)], bool)] = &[
+const DOCUMENTED: &[Case] = &[
     // EQL `==`: case-sensitive, no wildcards.
     (
         "eql",

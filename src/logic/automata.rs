@@ -411,6 +411,10 @@ fn search_counted(alphabet: &[char], automata: &mut [Automaton], steps: &mut usi
     if gave_up { Walk::GaveUp } else { Walk::None }
 }
 
+/// A pattern's cut points (where its classes and literals start and end) and whether it
+/// tests word boundaries.
+type Cuts = (Vec<u32>, bool);
+
 /// One character of every class the patterns tell apart: every ASCII character (the
 /// readable ones first, for readable witnesses), and the first character of each
 /// stretch of non-ASCII characters on which every pattern's classes and literals agree.
@@ -452,7 +456,7 @@ fn alphabet(patterns: &[String]) -> Option<Vec<char>> {
     thread_local! {
         /// Each pattern's cut points and whether it tests word boundaries, as parsed
         /// once per thread (`None`: it does not parse).
-        static CUTS: std::cell::RefCell<rustc_hash::FxHashMap<String, Option<(Vec<u32>, bool)>>> =
+        static CUTS: std::cell::RefCell<rustc_hash::FxHashMap<String, Option<Cuts>>> =
             std::cell::RefCell::new(rustc_hash::FxHashMap::default());
     }
     let mut points = vec![0x80u32];
