@@ -82,3 +82,24 @@ fn a_toml_file_that_is_not_a_rule_is_skipped_and_a_broken_rule_is_an_input_error
         "{err}"
     );
 }
+
+#[test]
+fn replay_says_it_does_not_replay_elastic_rules_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.ndjson");
+    std::fs::write(
+        &events,
+        r#"{"event":{"category":["process"]},"process":{"name":"a.exe","parent":{"name":"WmiPrvSE.exe"}}}"#,
+    )
+    .unwrap();
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["replay", "tests/fixtures/elastic", "--events"])
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "nothing replayed is not a pass");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Elastic rules are not replayed yet"), "{text}");
+}

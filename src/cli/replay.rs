@@ -134,8 +134,9 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     // No event evaluated against any rule (every file unrouted, no Sigma rule to see
     // them): nothing was replayed, which is not a pass.
     let unrouted_events: usize = outcome.unrouted.iter().map(|(_, n)| n).sum();
-    let nothing_replayed =
-        outcome.events > 0 && unrouted_events == outcome.events && rules.iter().all(|r| r.format.is_kql());
+    let nothing_replayed = (outcome.events > 0 && unrouted_events == outcome.events && rules.iter().all(|r| r.format.is_kql()))
+        // Rules were given and none could be replayed (Elastic rules, rules without D).
+        || rules.is_empty() && !skipped.is_empty();
     Ok(if !outcome.suppressed_true_positives.is_empty() {
         EXIT_FINDINGS
     } else if unchecked_tps || nothing_replayed || !outcome.bad.is_empty() {
