@@ -45,6 +45,13 @@ fn an_elastic_rule_and_its_exception_list_are_judged() {
     // kibana #96537: *is one of* matches case-sensitively; a lower-case path escapes it.
     assert_eq!(by("exception", "inventory scanner"), ["FPX110", "FPX304"]);
     assert_eq!(by("exception", "unrelated parent"), ["FPX105"]);
+    // A negated `[[rule.filters]]` entry is an exclusion too, placed at its table.
+    let filter = results
+        .iter()
+        .find(|r| r["source"] == "filter")
+        .expect("the negated filter");
+    assert_eq!(filter["line"], 27);
+    assert!(filter["exclusion"].as_str().unwrap().starts_with("[[rule.filters]]"));
     let scanner = results
         .iter()
         .find(|r| r["exclusion"].as_str().unwrap_or("").contains("inventory scanner"))

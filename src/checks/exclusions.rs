@@ -172,6 +172,7 @@ pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pre
                 match f.kind {
                     crate::model::FilterKind::SigmaMetaFilter => "meta-filter",
                     crate::model::FilterKind::ElasticException => "exception",
+                    crate::model::FilterKind::ElasticFilter => "filter",
                 },
                 f.why.as_deref().unwrap_or("its condition is not lowered")
             ),

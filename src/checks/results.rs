@@ -231,6 +231,8 @@ pub enum Origin {
     MetaFilter,
     /// An item of an Elastic exception list attached to the rule.
     Exception,
+    /// A negated filter of an Elastic rule (`[[rule.filters]]`).
+    Filter,
 }
 
 impl Origin {
@@ -241,6 +243,7 @@ impl Origin {
             Origin::Inline => "inline",
             Origin::MetaFilter => "meta-filter",
             Origin::Exception => "exception",
+            Origin::Filter => "filter",
         }
     }
 }

@@ -44,6 +44,7 @@ impl MetaFilterFile {
         match self.filter.kind {
             crate::model::FilterKind::SigmaMetaFilter => crate::checks::Origin::MetaFilter,
             crate::model::FilterKind::ElasticException => crate::checks::Origin::Exception,
+            crate::model::FilterKind::ElasticFilter => crate::checks::Origin::Filter,
         }
     }
 
@@ -52,6 +53,7 @@ impl MetaFilterFile {
         match self.filter.kind {
             crate::model::FilterKind::SigmaMetaFilter => format!("meta-filter {}", self.filter.title),
             crate::model::FilterKind::ElasticException => format!("exception {}", self.filter.title),
+            crate::model::FilterKind::ElasticFilter => self.filter.title.clone(),
         }
     }
 }
@@ -320,7 +322,17 @@ fn load_text(file: &Path, text: String, named: bool, corpus: &mut Corpus) -> boo
             // `fpx.toml` and other TOML files beside the rules are not rules.
             return skip(file, named, corpus, "it is not an Elastic rule (no `[rule]` table)");
         }
-        crate::elastic::read_rule(file, &text).map(|r| corpus.rules.push(r))
+        crate::elastic::read_rule(file, &text).map(|(rule, filters)| {
+            corpus.rules.push(rule);
+            let source: std::sync::Arc<str> = text.as_str().into();
+            corpus
+                .meta_filters
+                .extend(filters.into_iter().map(|filter| MetaFilterFile {
+                    file: file.to_path_buf(),
+                    source: source.clone(),
+                    filter,
+                }));
+        })
     } else if is_txt {
         if !text.contains("Filter/Exclusion:") && !has_key("id:") {
             return skip(

@@ -81,7 +81,7 @@ impl RuleDoc {
             (None, RuleFormat::Sigma) => crate::sigma::lower(&self.source),
             (None, RuleFormat::Elastic) => crate::elastic::read_rule(&self.file, &self.source)
                 .ok()
-                .and_then(|r| r.lowered)
+                .and_then(|(r, _)| r.lowered)
                 .unwrap_or_else(|| crate::model::RuleQuery::unreadable(0..0, "the rule cannot be read again".into())),
             (None, RuleFormat::Kql | RuleFormat::Seed) => crate::kql::read_query(&self.query),
         }

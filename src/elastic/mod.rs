@@ -12,6 +12,7 @@
 pub mod ecs;
 mod eql;
 pub mod exceptions;
+mod filters;
 mod kuery;
 mod values;
 
@@ -49,6 +50,8 @@ struct RuleTable {
     tags: Vec<String>,
     #[serde(default)]
     exceptions_list: Vec<ListRef>,
+    #[serde(default)]
+    filters: Vec<toml::Value>,
 }
 
 /// An exception list a rule names.
@@ -57,8 +60,9 @@ struct ListRef {
     list_id: String,
 }
 
-/// Reads an Elastic rule file: its metadata and the rule model of its query.
-pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
+/// Reads an Elastic rule file: its metadata and the rule model of its query (with the
+/// filters that hold with it), and its negated filters, exclusions of the rule.
+pub fn read_rule(file: &Path, text: &str) -> Result<(RuleDoc, Vec<crate::sigma::MetaFilter>), LoadError> {
     let parsed: RuleFile = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
         LoadError::at(
@@ -85,8 +89,9 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
             line_column(text, text.find("[rule]").unwrap_or(0)).0,
         ),
     };
-    let lowered = lower(&query, rule.language.as_deref(), &kind);
-    Ok(RuleDoc {
+    let filters = filters::read(text, &id, &rule.filters);
+    let lowered = lower_with(&query, rule.language.as_deref(), &kind, filters.kept);
+    let rule_doc = RuleDoc {
         format: RuleFormat::Elastic,
         file: file.to_path_buf(),
         id,
@@ -101,7 +106,8 @@ pub fn read_rule(file: &Path, text: &str) -> Result<RuleDoc, LoadError> {
         source: text.into(),
         lowered: Some(lowered),
         ..RuleDoc::default()
-    })
+    };
+    Ok((rule_doc, filters.exclusions))
 }
 
 /// 1-based line and column of a byte of `text`.
@@ -159,6 +165,11 @@ fn string_offsets(text: &str, span: std::ops::Range<usize>, value: &str) -> Vec<
 
 /// The rule model of a query in `language` (`kind` is the rule's `type`).
 pub fn lower(query: &str, language: Option<&str>, kind: &str) -> RuleQuery {
+    lower_with(query, language, kind, Vec::new())
+}
+
+/// [`lower`], with the rule's filters that hold with the query (or why one is not read).
+fn lower_with(query: &str, language: Option<&str>, kind: &str, kept: Vec<Result<Pred, String>>) -> RuleQuery {
     let whole = 0..query.trim_end().len().max(1).min(query.len().max(1));
     let unsupported = |why: String| {
         let mut q = RuleQuery::unreadable(whole.clone(), why);
@@ -185,6 +196,28 @@ pub fn lower(query: &str, language: Option<&str>, kind: &str) -> RuleQuery {
         }
         None => return unsupported("the rule has no `language`: fpx cannot tell how to read its query".into()),
     };
+    let mut read = read;
+    if let Some(d) = read.detection.take() {
+        let mut conjuncts = vec![d];
+        for filter in kept {
+            conjuncts.push(match filter {
+                Ok(p) => p,
+                Err(why) => {
+                    note(
+                        &mut read.notes,
+                        0..0,
+                        format!("the rule's {why}; it is read as \"could be true\""),
+                        false,
+                    );
+                    crate::model::opaque(None)
+                }
+            });
+        }
+        read.detection = Some(match conjuncts.len() {
+            1 => conjuncts.pop().expect("one"),
+            _ => Pred::And(conjuncts),
+        });
+    }
     finish(read)
 }
 

@@ -110,6 +110,8 @@ pub enum FilterKind {
     SigmaMetaFilter,
     /// An item of an Elastic exception list (detection-rules TOML, a Kibana export).
     ElasticException,
+    /// A negated filter of an Elastic rule (`[[rule.filters]]` with `negate = true`).
+    ElasticFilter,
 }
 
 /// The field name opaque conditions are parked under until their polarity is known;

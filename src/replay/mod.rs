@@ -747,7 +747,7 @@ fn merge(
     }
     // A scoped inline exclusion suppresses with the others; D says whether they do.
     let deployed = |origin: Origin| match hit.alerts {
-        Some(_) => matches!(origin, Origin::MetaFilter | Origin::Exception),
+        Some(_) => matches!(origin, Origin::MetaFilter | Origin::Exception | Origin::Filter),
         None => origin != Origin::Scenario,
     };
     let alerts = hit.alerts != Some(false) && !hit.suppressed_by.iter().any(|&j| deployed(rule.exclusions[j].origin));

@@ -426,6 +426,7 @@ fn scenario_html(out: &mut String, i: usize, s: &ScenarioResult, sigma: bool) {
             Origin::Inline => "inline in the rule's query (the events it keeps; it suppresses the rest)",
             Origin::MetaFilter => "a Sigma meta-filter that names this rule (what it suppresses)",
             Origin::Exception => "an item of an Elastic exception list attached to this rule (what it suppresses)",
+            Origin::Filter => "a negated filter of this rule (what it suppresses)",
         },
         esc(&s.exclusion)
     );

@@ -277,7 +277,7 @@ fn blocks(report: &CheckReport, run: &Run) -> Vec<Block> {
             let title = match s.origin {
                 Origin::Scenario => format!("{}. {}", i + 1, cell(&s.name)),
                 Origin::Inline => format!("{} (in the query)", cell(&s.name)),
-                Origin::MetaFilter | Origin::Exception => cell(&s.name),
+                Origin::MetaFilter | Origin::Exception | Origin::Filter => cell(&s.name),
             };
             let mut head = format!("### {} › {title} — {}\n\n", cell(&rule.rule.name), mark(outcome));
             let _ = writeln!(

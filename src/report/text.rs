@@ -305,7 +305,7 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
                 scenario: match s.origin {
                     Origin::Scenario => truncate(&s.name, 50),
                     Origin::Inline => truncate(&format!("inline: {}", s.exclusion), 50),
-                    Origin::MetaFilter | Origin::Exception => truncate(&s.name, 50),
+                    Origin::MetaFilter | Origin::Exception | Origin::Filter => truncate(&s.name, 50),
                 },
                 verdict: Outcome::of(s.findings()).as_str(),
                 codes: codes.join(" "),
@@ -347,7 +347,7 @@ fn details(out: &mut String, rule: &RuleResult, run: &Run) {
         let what = match s.origin {
             Origin::Scenario => format!("scenario {label}: {}", s.name),
             Origin::Inline => format!("{} in the rule: {}", s.name, s.exclusion),
-            Origin::MetaFilter | Origin::Exception => format!("{} ({})", s.name, s.file.display()),
+            Origin::MetaFilter | Origin::Exception | Origin::Filter => format!("{} ({})", s.name, s.file.display()),
         };
         let _ = writeln!(out, "── {what} ({})\n", Outcome::of(s.findings()).as_str());
         for f in s.findings() {
