@@ -21,9 +21,10 @@ fn every_elastic_rule_loads_and_most_are_read_exactly() {
     let inline: usize = lowered.iter().map(|q| q.inline.len()).sum();
     let invalid = lowered.iter().filter(|q| !q.errors.is_empty()).count();
     eprintln!("read {read}, exact {exact}, inline exclusions {inline}, invalid {invalid}");
-    // Measured 2026-12-06: 1,472 read, 997 exact, 1,022 inline exclusions, none invalid.
-    assert!(read >= 1470, "{read}");
-    assert!(exact >= 995, "{exact}");
-    assert!(inline >= 1020, "{inline}");
+    // Measured 2026-12-06: 1,616 read, 1,027 exact, 1,097 inline exclusions, none
+    // invalid (ES|QL fpx's grammar does not take is FPX401, not an error).
+    assert!(read >= 1610, "{read}");
+    assert!(exact >= 1020, "{exact}");
+    assert!(inline >= 1090, "{inline}");
     assert_eq!(invalid, 0, "the corpus's queries are valid EQL and Kibana KQL");
 }

@@ -350,7 +350,7 @@ fn fuzz_elastic_rules() {
         // The rule file, its query in each language, and the text as exception lists.
         if let Ok((rule, _)) = fpx::elastic::read_rule(Path::new("r.toml"), text) {
             for q in [&rule.query, text] {
-                for language in ["eql", "kuery"] {
+                for language in ["eql", "kuery", "esql"] {
                     let read = fpx::elastic::lower(q, Some(language), "query");
                     for e in &read.errors {
                         assert!(e.span.end <= q.len(), "an error span past the end of the query");

@@ -73,7 +73,7 @@ pub fn lower(query: &str) -> Read {
             let end = end.max(start + 1).min(query.len());
             let start = start.min(end.saturating_sub(1));
             reader.errors.push(QueryError {
-                span: floor(query, start)..floor(query, end),
+                span: super::floor(query, start)..super::floor(query, end),
                 message: format!("not valid EQL: {}", e.variant.message()),
                 help: None,
             });
@@ -125,14 +125,6 @@ pub fn lower(query: &str) -> Read {
         1 => d.pop().expect("one"),
         _ => Pred::And(d),
     }))
-}
-
-fn floor(text: &str, mut i: usize) -> usize {
-    i = i.min(text.len());
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 fn span(pair: &Pair<Rule>) -> Span {
@@ -439,7 +431,7 @@ fn unescape(pair: Pair<Rule>) -> String {
 /// pattern, when both read it alike: Lucene's `.`, `*`, `+`, `?`, `|`, `()`, `[]`,
 /// `{n,m}`; a backslash escapes the next character; `"` quotes. `None` for Lucene's
 /// own operators (`@`, `&`, `~`, `<n-m>`, `#`) and anything else unsure.
-fn lucene_regex(pattern: &str) -> Option<String> {
+pub(super) fn lucene_regex(pattern: &str) -> Option<String> {
     let mut out = String::from("^(?:");
     let mut chars = pattern.chars().peekable();
     let mut in_class = false;

@@ -42,8 +42,8 @@ pub fn lower(query: &str) -> Read {
                 pest::error::InputLocation::Pos(p) => (p, p),
                 pest::error::InputLocation::Span(s) => s,
             };
-            let end = floor(query, end.max(start + 1));
-            let start = floor(query, start.min(end.saturating_sub(1)));
+            let end = super::floor(query, end.max(start + 1));
+            let start = super::floor(query, start.min(end.saturating_sub(1)));
             reader.errors.push(QueryError {
                 span: start..end.max(start),
                 message: format!("not valid Kibana KQL: {}", e.variant.message()),
@@ -58,14 +58,6 @@ pub fn lower(query: &str) -> Read {
         None => Pred::True,
     };
     reader.finish(Some(d))
-}
-
-fn floor(text: &str, mut i: usize) -> usize {
-    i = i.min(text.len());
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// The bytes of a pair, without the blanks an unquoted value ends with.

@@ -11,6 +11,7 @@
 
 pub mod ecs;
 mod eql;
+mod esql;
 pub mod exceptions;
 mod filters;
 mod kuery;
@@ -184,11 +185,11 @@ fn lower_with(query: &str, language: Option<&str>, kind: &str, kept: Vec<Result<
     let read = match language {
         Some("eql") => eql::lower(query),
         Some("kuery") => kuery::lower(query),
+        Some("esql") => esql::lower(query),
         Some(other) => {
             return unsupported(format!(
-                "the rule's query is {}: fpx reads EQL and Kibana KQL (kuery) rules, so it is checked without detection logic",
+                "the rule's query is {}: fpx reads EQL, Kibana KQL (kuery) and ES|QL rules, so it is checked without detection logic",
                 match other {
-                    "esql" => "ES|QL".to_string(),
                     "lucene" => "a Lucene query".to_string(),
                     other => format!("in `{other}`"),
                 }
@@ -344,6 +345,20 @@ fn existential_fields(p: &Pred, positive: bool, conjoined: &mut Vec<String>) -> 
         }
         Pred::True | Pred::False => Vec::new(),
     }
+}
+
+/// The largest char boundary of `text` at or before `i`.
+pub(crate) fn floor(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A pest span as a byte range.
+pub(crate) fn span_of(span: pest::Span) -> Span {
+    span.start()..span.end()
 }
 
 /// Most brackets one inside another the readers take: the grammars recurse per level.

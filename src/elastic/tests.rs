@@ -419,3 +419,128 @@ fn operators_mean_what_elastic_documents() {
         assert_eq!(d.eval(&event), *expected, "{query} on {event:?} ({})", print(d));
     }
 }
+
+#[test]
+fn esql_where_conditions_with_three_valued_logic() {
+    let q = "FROM logs-aws.cloudtrail-*\n| WHERE event.provider == \"ec2.amazonaws.com\" and not (user_agent.original like \"*Terraform*\")\n| STATS c = COUNT(*) BY user.name\n| WHERE c > 3";
+    let read = read("esql", q);
+    assert!(
+        read.errors.is_empty() && read.exact(),
+        "{:?} {:?}",
+        read.errors,
+        read.notes
+    );
+    let d = read.detection.as_ref().unwrap();
+    let event = |pairs: &[(&str, &str)]| -> crate::pred::Event {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    let ec2 = ("event.provider", "ec2.amazonaws.com");
+    assert!(d.eval(&event(&[ec2, ("user_agent.original", "aws-cli")])));
+    assert!(!d.eval(&event(&[ec2, ("user_agent.original", "Terraform/1.5")])));
+    // No user agent: `user_agent.original LIKE ...` is null, so is its NOT: dropped.
+    assert!(!d.eval(&event(&[ec2])));
+    // The exclusion suppresses those events too, and says so.
+    assert_eq!(read.inline.len(), 1);
+    assert_eq!(
+        print(&read.inline[0].suppresses),
+        r#"user_agent.original contains_cs "Terraform" or isnull(user_agent.original)"#
+    );
+    // Conditions after STATS are not D's; after EVAL they are not read (noted).
+    let q = "FROM x | EVAL y = 1 | WHERE process.name == \"a\"";
+    let read = read_esql(q);
+    assert!(!read.exact());
+    assert_eq!(print(read.detection.as_ref().unwrap()), "true");
+}
+
+fn read_esql(q: &str) -> RuleQuery {
+    read("esql", q)
+}
+
+#[test]
+fn esql_operators() {
+    for (query, fields, expected) in [
+        (
+            r#"FROM x | WHERE process.name LIKE "cmd*.exe""#,
+            &[("process.name", "cmd.exe")][..],
+            true,
+        ),
+        (
+            r#"FROM x | WHERE process.name LIKE "CMD*""#,
+            &[("process.name", "cmd.exe")][..],
+            false,
+        ),
+        (
+            r#"FROM x | WHERE TO_LOWER(process.name) LIKE "cmd*""#,
+            &[("process.name", "CMD.EXE")][..],
+            true,
+        ),
+        (
+            r#"FROM x | WHERE process.name RLIKE "cm.\\.exe""#,
+            &[("process.name", "cmd.exe")][..],
+            true,
+        ),
+        (
+            r#"FROM x | WHERE process.name IN ("a", "cmd.exe")"#,
+            &[("process.name", "cmd.exe")][..],
+            true,
+        ),
+        (r#"FROM x | WHERE process.name NOT IN ("a")"#, &[][..], false),
+        (r#"FROM x | WHERE process.name != "a""#, &[][..], false),
+        (r#"FROM x | WHERE process.name IS NULL"#, &[][..], true),
+        (r#"FROM x | WHERE process.name IS NOT NULL"#, &[][..], false),
+        (
+            r#"FROM x | WHERE STARTS_WITH(process.name, "cm")"#,
+            &[("process.name", "cmd.exe")][..],
+            true,
+        ),
+        (r#"FROM x | WHERE process.pid > 4"#, &[("process.pid", "8")][..], true),
+    ] {
+        let q = read("esql", query);
+        assert!(
+            q.errors.is_empty() && q.exact(),
+            "{query}: {:?} {:?}",
+            q.errors,
+            q.notes
+        );
+        let event: crate::pred::Event = fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let d = q.detection.as_ref().unwrap();
+        assert_eq!(d.eval(&event), expected, "{query} on {event:?}: {}", print(d));
+    }
+}
+
+#[test]
+fn deep_and_unbalanced_nesting_is_read_in_linear_time() {
+    // Each grammar tries its alternatives once per bracket; an input that fails deep
+    // inside must not make that exponential (a hang on 60 brackets would be one).
+    let deep = 60;
+    let cases = [
+        (
+            "eql",
+            format!("any where {}a.b == {}", "(".repeat(deep), ")".repeat(deep)),
+        ),
+        (
+            "eql",
+            format!("any where {}a.b + {}", "(".repeat(deep), ")".repeat(deep)),
+        ),
+        ("eql", format!("any where a.b == {}", "(".repeat(deep))),
+        ("kuery", format!("{}a:{}", "(".repeat(deep), ")".repeat(deep))),
+        (
+            "esql",
+            format!("FROM x | WHERE {}a == {}", "(".repeat(deep), ")".repeat(deep)),
+        ),
+        (
+            "esql",
+            format!("FROM x | WHERE {}a + {}", "(".repeat(deep), ")".repeat(deep)),
+        ),
+    ];
+    for (language, query) in cases {
+        let start = std::time::Instant::now();
+        let q = read(language, &query);
+        assert!(q.detection.is_none(), "{query}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{language}: {:?}",
+            start.elapsed()
+        );
+    }
+}
