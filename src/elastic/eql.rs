@@ -25,7 +25,7 @@ use pest_derive::Parser;
 
 use super::values::{atom, is_null, is_text, typed, wildcard};
 use super::{Read, note};
-use crate::model::{QueryError, QueryNote, opaque};
+use crate::model::QueryError;
 use crate::pred::{Op, Pred, Span, Value};
 
 #[derive(Parser)]
@@ -50,18 +50,18 @@ pub fn lower(query: &str) -> Read {
         .to_ascii_lowercase();
     if first == "sequence" || first == "sample" {
         note(
-            &mut reader.notes,
+            &mut reader.r.notes,
             start..start + first.len(),
             format!(
                 "the rule is an EQL {first}: it alerts on several related events, and fpx checks single events, so it is checked without its detection logic"
             ),
             true,
         );
-        return reader.finish(None);
+        return reader.r.finish(None);
     }
     if let Some(error) = super::too_deep(query) {
-        reader.errors.push(error);
-        return reader.finish(None);
+        reader.r.errors.push(error);
+        return reader.r.finish(None);
     }
     let pair = match Eql::parse(Rule::query, query) {
         Ok(mut pairs) => pairs.next().expect("grammar: query"),
@@ -72,12 +72,12 @@ pub fn lower(query: &str) -> Read {
             };
             let end = end.max(start + 1).min(query.len());
             let start = start.min(end.saturating_sub(1));
-            reader.errors.push(QueryError {
+            reader.r.errors.push(QueryError {
                 span: super::floor(query, start)..super::floor(query, end),
                 message: format!("not valid EQL: {}", e.variant.message()),
                 help: None,
             });
-            return reader.finish(None);
+            return reader.r.finish(None);
         }
     };
     let mut d = Vec::new();
@@ -112,7 +112,7 @@ pub fn lower(query: &str) -> Read {
                     .next()
                     .map_or(String::new(), |w| w.as_str().to_string());
                 note(
-                    &mut reader.notes,
+                    &mut reader.r.notes,
                     at,
                     format!("the pipe `| {word}` limits which matches alert; fpx reads the events that match"),
                     false,
@@ -121,7 +121,7 @@ pub fn lower(query: &str) -> Read {
             _ => {}
         }
     }
-    reader.finish(Some(match d.len() {
+    reader.r.finish(Some(match d.len() {
         1 => d.pop().expect("one"),
         _ => Pred::And(d),
     }))
@@ -141,9 +141,7 @@ enum Shape {
 
 #[derive(Default)]
 struct Reader {
-    notes: Vec<QueryNote>,
-    errors: Vec<QueryError>,
-    by_precedence: Vec<Span>,
+    r: super::Reading,
 }
 
 /// An operand as read: a field, a literal, or something fpx does not evaluate.
@@ -157,27 +155,6 @@ enum Operand {
 }
 
 impl Reader {
-    fn finish(self, detection: Option<Pred>) -> Read {
-        Read {
-            detection,
-            notes: self.notes,
-            errors: self.errors,
-            by_precedence: self.by_precedence,
-        }
-    }
-
-    fn approximated(&mut self, at: Span, text: &str, why: &str) -> Pred {
-        let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let short: String = short.chars().take(60).collect();
-        note(
-            &mut self.notes,
-            at.clone(),
-            format!("`{short}` {why}; it is read as \"could be true\""),
-            false,
-        );
-        opaque(Some(at))
-    }
-
     fn expr(&mut self, pair: Pair<Rule>) -> (Pred, Span, Shape) {
         let at = span(&pair);
         let mut by_precedence = Vec::new();
@@ -215,7 +192,7 @@ impl Reader {
                 (pred, ls.start..rs.end, if and { Shape::And } else { Shape::Or })
             })
             .parse(pair.into_inner());
-        self.by_precedence.extend(by_precedence);
+        self.r.by_precedence.extend(by_precedence);
         (out.0, at, out.2)
     }
 
@@ -248,10 +225,11 @@ impl Reader {
                 if super::values::column_type(&field) == crate::schema::ColumnType::Bool {
                     atom(&field, Op::Equals, true, Value::Bool(true), &at)
                 } else {
-                    self.approximated(at, &text, "is a value, not a condition fpx can decide")
+                    self.r
+                        .approximated(at, &text, "is a value, not a condition fpx can decide")
                 }
             }
-            _ => self.approximated(at, &text, "is not a condition fpx can decide"),
+            _ => self.r.approximated(at, &text, "is not a condition fpx can decide"),
         }
     }
 
@@ -264,7 +242,9 @@ impl Reader {
         let op: String = op_text.split_whitespace().collect::<Vec<_>>().join(" ");
         let right = inner.next().expect("grammar: value");
         let Operand::Field(field) = self.operand(left) else {
-            return self.approximated(at, &text, "compares a computed value, which fpx does not evaluate");
+            return self
+                .r
+                .approximated(at, &text, "compares a computed value, which fpx does not evaluate");
         };
         let values: Vec<Operand> = match right.as_rule() {
             Rule::list => right.into_inner().map(|v| self.operand(v)).collect(),
@@ -276,7 +256,7 @@ impl Reader {
         for value in values {
             let test = match self.test(&field, &op, value, &at) {
                 Ok(p) => p,
-                Err(why) => return self.approximated(at, &text, &why),
+                Err(why) => return self.r.approximated(at, &text, &why),
             };
             alternatives.push(test);
         }
@@ -345,7 +325,7 @@ impl Reader {
         let insensitive = name.ends_with('~');
         let function = name.trim_end_matches('~').to_ascii_lowercase();
         let (Some(Operand::Field(field)), rest) = (args.first(), args.get(1..).unwrap_or(&[])) else {
-            return self.approximated(at, &text, "calls a function fpx does not evaluate");
+            return self.r.approximated(at, &text, "calls a function fpx does not evaluate");
         };
         let strings: Option<Vec<&String>> = rest
             .iter()
@@ -355,7 +335,7 @@ impl Reader {
             })
             .collect();
         let (Some(strings), false) = (strings, rest.is_empty()) else {
-            return self.approximated(at, &text, "calls a function fpx does not evaluate");
+            return self.r.approximated(at, &text, "calls a function fpx does not evaluate");
         };
         let op = match function.as_str() {
             "startswith" => Op::StartsWith,
@@ -373,12 +353,16 @@ impl Reader {
                 for range in &strings {
                     match crate::sigma::values::cidr(range) {
                         Ok(prefixes) => tests.push(crate::sigma::values::starts_any(field, &prefixes, &at)),
-                        Err(why) => return self.approximated(at, &text, &why),
+                        Err(why) => return self.r.approximated(at, &text, &why),
                     }
                 }
                 return Pred::Or(tests);
             }
-            _ => return self.approximated(at, &text, &format!("calls `{name}`, a function fpx does not evaluate")),
+            _ => {
+                return self
+                    .r
+                    .approximated(at, &text, &format!("calls `{name}`, a function fpx does not evaluate"));
+            }
         };
         // `stringContains` takes one string; `startsWith`/`endsWith` any number.
         Pred::Or(
@@ -408,23 +392,7 @@ fn unescape(pair: Pair<Rule>) -> String {
     if rule != Rule::quoted {
         return text.to_string();
     }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('0') => out.push('\0'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
+    super::unescape(text)
 }
 
 /// A Lucene regular expression (matched against the whole value) as a `regex` crate

@@ -21,7 +21,6 @@ use pest_derive::Parser;
 
 use super::values::{atom, column_type, escaped_pieces, is_null, typed};
 use super::{Read, note};
-use crate::model::{QueryError, QueryNote, opaque};
 
 use crate::pred::{Op, Pred, Span, Value};
 use crate::sigma::values::matcher;
@@ -41,8 +40,8 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 pub fn lower(query: &str) -> Read {
     let mut reader = Reader::default();
     if let Some(error) = super::too_deep(query) {
-        reader.errors.push(error);
-        return reader.finish(None);
+        reader.r.errors.push(error);
+        return reader.r.finish(None);
     }
     let pair = match Esql::parse(Rule::query, query) {
         Ok(mut pairs) => pairs.next().expect("grammar: query"),
@@ -57,7 +56,7 @@ pub fn lower(query: &str) -> Read {
             // lack the construct, so this is "not read" (FPX401), not an error.
             let (line, column) = super::line_column(query, start);
             note(
-                &mut reader.notes,
+                &mut reader.r.notes,
                 start..end.max(start),
                 format!(
                     "fpx cannot read this ES|QL past line {line}, column {column} ({}), so the rule is checked without its detection logic",
@@ -65,7 +64,7 @@ pub fn lower(query: &str) -> Read {
                 ),
                 true,
             );
-            return reader.finish(None);
+            return reader.r.finish(None);
         }
     };
     let mut wheres = Vec::new();
@@ -89,7 +88,7 @@ pub fn lower(query: &str) -> Read {
                     "STATS" | "INLINESTATS" | "INLINE" => break,
                     _ => {
                         note(
-                            &mut reader.notes,
+                            &mut reader.r.notes,
                             at.start..at.start + word.len(),
                             format!(
                                 "the conditions after `{word}` are on values it makes or changes, which fpx does not read"
@@ -108,14 +107,12 @@ pub fn lower(query: &str) -> Read {
         1 => wheres.pop().expect("one"),
         _ => Pred::And(wheres),
     };
-    reader.finish(Some(d))
+    reader.r.finish(Some(d))
 }
 
 #[derive(Default)]
 struct Reader {
-    notes: Vec<QueryNote>,
-    errors: Vec<QueryError>,
-    by_precedence: Vec<Span>,
+    r: super::Reading,
 }
 
 /// How an expression was written: for the precedence check.
@@ -127,27 +124,6 @@ enum Shape {
 }
 
 impl Reader {
-    fn finish(self, detection: Option<Pred>) -> Read {
-        Read {
-            detection,
-            notes: self.notes,
-            errors: self.errors,
-            by_precedence: self.by_precedence,
-        }
-    }
-
-    fn approximated(&mut self, at: Span, text: &str, why: &str) -> Pred {
-        let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let short: String = short.chars().take(60).collect();
-        note(
-            &mut self.notes,
-            at.clone(),
-            format!("`{short}` {why}; it is read as \"could be true\""),
-            false,
-        );
-        opaque(Some(at))
-    }
-
     /// Where the condition is true. ES|QL's logic has three values: a test of a field
     /// the event lacks is null (fpx's tests are false there, which is "true" read
     /// strictly), and `NOT p` is true where `p` is false, not where it is null: so each
@@ -194,7 +170,7 @@ impl Reader {
                 )
             })
             .parse(pair.into_inner());
-        self.by_precedence.extend(by_precedence);
+        self.r.by_precedence.extend(by_precedence);
         (t, p, at, shape)
     }
 
@@ -253,7 +229,8 @@ impl Reader {
                         )
                     }
                     None => (
-                        self.approximated(at, &text, "tests a computed value, which fpx does not evaluate"),
+                        self.r
+                            .approximated(at, &text, "tests a computed value, which fpx does not evaluate"),
                         Vec::new(),
                         false,
                     ),
@@ -273,7 +250,8 @@ impl Reader {
                 }
                 let Some((field, cased)) = subject_of(&subject) else {
                     return (
-                        self.approximated(at, &text, "matches a computed value, which fpx does not evaluate"),
+                        self.r
+                            .approximated(at, &text, "matches a computed value, which fpx does not evaluate"),
                         Vec::new(),
                         false,
                     );
@@ -283,7 +261,8 @@ impl Reader {
                     if regex {
                         let Some(re) = super::eql::lucene_regex(pattern) else {
                             return (
-                                self.approximated(at, &text, "is a Lucene regular expression fpx does not translate"),
+                                self.r
+                                    .approximated(at, &text, "is a Lucene regular expression fpx does not translate"),
                                 Vec::new(),
                                 false,
                             );
@@ -291,7 +270,8 @@ impl Reader {
                         let re = if cased { re } else { format!("(?i){re}") };
                         let Ok(compiled) = regex::Regex::new(&re) else {
                             return (
-                                self.approximated(at, &text, "is a regular expression fpx cannot compile"),
+                                self.r
+                                    .approximated(at, &text, "is a regular expression fpx cannot compile"),
                                 Vec::new(),
                                 false,
                             );
@@ -317,7 +297,8 @@ impl Reader {
                 }
                 let Some((field, cased)) = subject_of(&subject) else {
                     return (
-                        self.approximated(at, &text, "compares a computed value, which fpx does not evaluate"),
+                        self.r
+                            .approximated(at, &text, "compares a computed value, which fpx does not evaluate"),
                         Vec::new(),
                         false,
                     );
@@ -328,7 +309,8 @@ impl Reader {
                         Some(value) => tests.push(atom(&field, Op::Equals, cased, value, &at)),
                         None => {
                             return (
-                                self.approximated(at, &text, "compares with a value fpx does not evaluate"),
+                                self.r
+                                    .approximated(at, &text, "compares with a value fpx does not evaluate"),
                                 Vec::new(),
                                 false,
                             );
@@ -343,7 +325,8 @@ impl Reader {
                 let right = inner.next().expect("grammar: value");
                 let Some((field, cased)) = subject_of(&left) else {
                     return (
-                        self.approximated(at, &text, "compares a computed value, which fpx does not evaluate"),
+                        self.r
+                            .approximated(at, &text, "compares a computed value, which fpx does not evaluate"),
                         Vec::new(),
                         false,
                     );
@@ -354,14 +337,16 @@ impl Reader {
                         return (same, vec![(field, at.clone()), (other, at)], op == "!=");
                     }
                     return (
-                        self.approximated(at, &text, "orders two fields, which fpx does not read"),
+                        self.r
+                            .approximated(at, &text, "orders two fields, which fpx does not read"),
                         Vec::new(),
                         false,
                     );
                 }
                 let Some(value) = literal(&field, right) else {
                     return (
-                        self.approximated(at, &text, "compares with a value fpx does not evaluate"),
+                        self.r
+                            .approximated(at, &text, "compares with a value fpx does not evaluate"),
                         Vec::new(),
                         false,
                     );
@@ -379,7 +364,7 @@ impl Reader {
                     }
                     _ => {
                         return (
-                            self.approximated(at, &text, "orders values fpx reads as text"),
+                            self.r.approximated(at, &text, "orders values fpx reads as text"),
                             Vec::new(),
                             false,
                         );
@@ -395,7 +380,11 @@ impl Reader {
                     "ENDS_WITH" => Op::EndsWith,
                     _ => {
                         return (
-                            self.approximated(at, &text, &format!("calls `{name}`, a function fpx does not evaluate")),
+                            self.r.approximated(
+                                at,
+                                &text,
+                                &format!("calls `{name}`, a function fpx does not evaluate"),
+                            ),
                             Vec::new(),
                             false,
                         );
@@ -405,7 +394,8 @@ impl Reader {
                     (args.first().and_then(subject_of), args.get(1).map(|a| a.as_rule()))
                 else {
                     return (
-                        self.approximated(at, &text, "calls a function on values fpx does not evaluate"),
+                        self.r
+                            .approximated(at, &text, "calls a function on values fpx does not evaluate"),
                         Vec::new(),
                         false,
                     );
@@ -427,14 +417,15 @@ impl Reader {
                     )
                 } else {
                     (
-                        self.approximated(at, &text, "is a value, not a condition fpx can decide"),
+                        self.r
+                            .approximated(at, &text, "is a value, not a condition fpx can decide"),
                         Vec::new(),
                         false,
                     )
                 }
             }
             _ => (
-                self.approximated(at, &text, "is not a condition fpx can decide"),
+                self.r.approximated(at, &text, "is not a condition fpx can decide"),
                 Vec::new(),
                 false,
             ),
@@ -493,20 +484,5 @@ fn unescape(pair: Pair<Rule>) -> String {
     if rule != Rule::quoted {
         return text.to_string();
     }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
+    super::unescape(text)
 }

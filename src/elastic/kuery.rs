@@ -18,9 +18,9 @@ use pest::Parser;
 use pest::iterators::Pair;
 use pest_derive::Parser;
 
+use super::Read;
 use super::values::{atom, column_type, is_null, typed};
-use super::{Read, note};
-use crate::model::{QueryError, QueryNote, opaque};
+use crate::model::QueryError;
 use crate::pred::{Op, Pred, Span, Value};
 use crate::sigma::values::{Piece, matcher};
 
@@ -32,8 +32,8 @@ struct Kuery;
 pub fn lower(query: &str) -> Read {
     let mut reader = Reader::default();
     if let Some(error) = super::too_deep(query) {
-        reader.errors.push(error);
-        return reader.finish(None);
+        reader.r.errors.push(error);
+        return reader.r.finish(None);
     }
     let pair = match Kuery::parse(Rule::query, query) {
         Ok(mut pairs) => pairs.next().expect("grammar: query"),
@@ -44,12 +44,12 @@ pub fn lower(query: &str) -> Read {
             };
             let end = super::floor(query, end.max(start + 1));
             let start = super::floor(query, start.min(end.saturating_sub(1)));
-            reader.errors.push(QueryError {
+            reader.r.errors.push(QueryError {
                 span: start..end.max(start),
                 message: format!("not valid Kibana KQL: {}", e.variant.message()),
                 help: None,
             });
-            return reader.finish(None);
+            return reader.r.finish(None);
         }
     };
     let d = match pair.into_inner().find(|p| p.as_rule() == Rule::or_expr) {
@@ -57,7 +57,7 @@ pub fn lower(query: &str) -> Read {
         // An empty query matches every event.
         None => Pred::True,
     };
-    reader.finish(Some(d))
+    reader.r.finish(Some(d))
 }
 
 /// The bytes of a pair, without the blanks an unquoted value ends with.
@@ -68,9 +68,7 @@ fn span(pair: &Pair<Rule>) -> Span {
 
 #[derive(Default)]
 struct Reader {
-    notes: Vec<QueryNote>,
-    errors: Vec<QueryError>,
-    by_precedence: Vec<Span>,
+    r: super::Reading,
 }
 
 /// A value as written: its text, whether quoted, and its pieces (an unquoted `*` is a
@@ -82,27 +80,6 @@ struct Written {
 }
 
 impl Reader {
-    fn finish(self, detection: Option<Pred>) -> Read {
-        Read {
-            detection,
-            notes: self.notes,
-            errors: self.errors,
-            by_precedence: self.by_precedence,
-        }
-    }
-
-    fn approximated(&mut self, at: Span, text: &str, why: &str) -> Pred {
-        let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let short: String = short.chars().take(60).collect();
-        note(
-            &mut self.notes,
-            at.clone(),
-            format!("`{short}` {why}; it is read as \"could be true\""),
-            false,
-        );
-        opaque(Some(at))
-    }
-
     fn or_expr(&mut self, pair: Pair<Rule>) -> Pred {
         let branches: Vec<Pair<Rule>> = pair.into_inner().filter(|p| p.as_rule() == Rule::and_expr).collect();
         let several = branches.len() > 1;
@@ -113,7 +90,7 @@ impl Reader {
                 let items: Vec<Pair<Rule>> = branch.into_inner().filter(|p| p.as_rule() == Rule::not_expr).collect();
                 if several && items.len() > 1 {
                     // An `and` as a branch of an `or`, without parentheses of its own.
-                    self.by_precedence.push(at);
+                    self.r.by_precedence.push(at);
                 }
                 let mut items: Vec<Pred> = items.into_iter().map(|n| self.not_expr(n)).collect();
                 match items.len() {
@@ -145,8 +122,12 @@ impl Reader {
         let text = pair.as_str().to_string();
         match pair.as_rule() {
             Rule::paren => self.or_expr(pair.into_inner().next().expect("grammar: paren")),
-            Rule::nested => self.approximated(at, &text, "is a nested query, which fpx does not read"),
-            Rule::free_text => self.approximated(at, &text, "searches every field's text, which fpx does not read"),
+            Rule::nested => self
+                .r
+                .approximated(at, &text, "is a nested query, which fpx does not read"),
+            Rule::free_text => self
+                .r
+                .approximated(at, &text, "searches every field's text, which fpx does not read"),
             Rule::range => {
                 let mut inner = pair.into_inner();
                 let field = field_name(inner.next().expect("grammar: field").as_str());
@@ -163,19 +144,21 @@ impl Reader {
                 );
                 match crate::pred::parse_number(&value.text) {
                     Some(_) if numeric => atom(&field, op, true, Value::Num(value.text), &at),
-                    _ => self.approximated(at, &text, "is a range fpx reads on numbers only"),
+                    _ => self.r.approximated(at, &text, "is a range fpx reads on numbers only"),
                 }
             }
             Rule::field_match => {
                 let mut inner = pair.into_inner();
                 let field = field_name(inner.next().expect("grammar: field").as_str());
                 if field.contains('*') {
-                    return self.approximated(at, &text, "names fields by a pattern, which fpx does not expand");
+                    return self
+                        .r
+                        .approximated(at, &text, "names fields by a pattern, which fpx does not expand");
                 }
                 let values = inner.next().expect("grammar: value");
                 self.values(&field, values, &at, &text)
             }
-            _ => self.approximated(at, &text, "is not a condition fpx reads"),
+            _ => self.r.approximated(at, &text, "is not a condition fpx reads"),
         }
     }
 
@@ -210,7 +193,7 @@ impl Reader {
                 let value = written(pair);
                 match self.test(field, &value, at) {
                     Ok(p) => p,
-                    Err(why) => self.approximated(at.clone(), text, &why),
+                    Err(why) => self.r.approximated(at.clone(), text, &why),
                 }
             }
         }

@@ -231,6 +231,60 @@ pub(crate) struct Read {
     pub by_precedence: Vec<Span>,
 }
 
+/// What a language's reader collects besides D, shared by the three readers.
+#[derive(Default)]
+pub(crate) struct Reading {
+    pub notes: Vec<QueryNote>,
+    pub errors: Vec<crate::model::QueryError>,
+    pub by_precedence: Vec<Span>,
+}
+
+impl Reading {
+    pub fn finish(self, detection: Option<Pred>) -> Read {
+        Read {
+            detection,
+            notes: self.notes,
+            errors: self.errors,
+            by_precedence: self.by_precedence,
+        }
+    }
+
+    /// An over-approximated condition at `at` (`text` as written), noted with `why`.
+    pub fn approximated(&mut self, at: Span, text: &str, why: &str) -> Pred {
+        let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let short: String = short.chars().take(60).collect();
+        note(
+            &mut self.notes,
+            at.clone(),
+            format!("`{short}` {why}; it is read as \"could be true\""),
+            false,
+        );
+        crate::model::opaque(Some(at))
+    }
+}
+
+/// A double-quoted string's text with its escapes read (`\n`, `\t`, `\r`, `\0`, and
+/// a backslash before any other character is that character).
+pub(crate) fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 fn finish(read: Read) -> RuleQuery {
     let fatal = read.notes.iter().any(|n| n.fatal) || !read.errors.is_empty();
     let mut query = RuleQuery {
