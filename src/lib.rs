@@ -4,15 +4,15 @@
 //!
 //! ```text
 //! files ──corpus──▶ rules (model::RuleQuery per rule) ──checks──▶ CheckReport ──gate──▶ report
-//!          │  front-ends: kql, sigma, expr (exclusions)             │                  (text, json,
+//!          │  front-ends: kql, sigma, elastic, expr (exclusions)    │                  (text, json,
 //!          │  lower to pred::Pred; schema names tables/columns       │                   sarif, junit,
 //!          └──────────────────────────────▶ replay (events) ◀───────┘ logic decides    markdown, html,
 //!                                                                                       github)
 //! ```
 //!
 //! - Inputs: [`corpus`] finds and reads rule, scenario, seed and meta-filter files (with
-//!   `.gitignore` and [`config`]'s `exclude`); each front-end ([`kql`], [`sigma`], and
-//!   [`expr`] for exclusion text) lowers what it reads to the one predicate IR
+//!   `.gitignore` and [`config`]'s `exclude`); each front-end ([`kql`], [`sigma`],
+//!   [`elastic`], and [`expr`] for exclusion text) lowers what it reads to the one predicate IR
 //!   [`pred::Pred`] and the one rule model [`model`] (table, D, inline exclusions,
 //!   notes, errors). [`schema`] knows the tables, log sources and their columns.
 //! - Decisions: [`logic`] decides exactly what a predicate suppresses (typed domains,

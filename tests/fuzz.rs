@@ -348,7 +348,7 @@ fn fuzz_elastic_rules() {
     seeds.extend(files(&shared().join("corpus/elastic/rules/linux"), &["toml"], 100));
     fuzz("elastic", seeds, |text| {
         // The rule file, its query in each language, and the text as exception lists.
-        if let Ok((rule, _)) = fpx::elastic::read_rule(Path::new("r.toml"), text) {
+        if let Ok(rule) = fpx::elastic::read_rule(text) {
             for q in [&rule.query, text] {
                 for language in ["eql", "kuery", "esql"] {
                     let read = fpx::elastic::lower(q, Some(language), "query");

@@ -146,6 +146,24 @@ pub fn inline_name(e: &InlineExclusion, index: usize) -> String {
     }
 }
 
+/// Where a filter of its own file comes from, as results name it.
+pub fn filter_origin(m: &MetaFilterFile) -> Origin {
+    match m.filter.kind {
+        crate::model::FilterKind::SigmaMetaFilter => Origin::MetaFilter,
+        crate::model::FilterKind::ElasticException => Origin::Exception,
+        crate::model::FilterKind::ElasticFilter => Origin::Filter,
+    }
+}
+
+/// A filter's name in reports: `meta-filter TITLE`, `exception NAME`, `filter N`.
+pub fn filter_label(m: &MetaFilterFile) -> String {
+    match m.filter.kind {
+        crate::model::FilterKind::SigmaMetaFilter => format!("meta-filter {}", m.filter.title),
+        crate::model::FilterKind::ElasticException => format!("exception {}", m.filter.title),
+        crate::model::FilterKind::ElasticFilter => m.filter.title.clone(),
+    }
+}
+
 /// A Sigma meta-filter that names the rule: an exclusion of the rule's whole detection.
 pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pred) -> ScenarioResult {
     let f = &m.filter;
@@ -181,7 +199,15 @@ pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pre
     for finding in &mut result.analysis.findings {
         finding.fix = None;
     }
-    placed(&m.file, &m.source, f.span.start, m.label(), text, result, m.origin())
+    placed(
+        &m.file,
+        &m.source,
+        f.span.start,
+        filter_label(m),
+        text,
+        result,
+        filter_origin(m),
+    )
 }
 
 /// The result of an exclusion written at byte `at` of a file (not a scenario: no

@@ -80,7 +80,7 @@ use std::fmt;
 
 pub use anchor::Anchor;
 pub use context::{InContext, RuleContext, analyze_in_context, exclusion_on_table, scenario_on_table};
-pub use exclusions::inline_name;
+pub use exclusions::{filter_label, filter_origin, inline_name};
 pub use fixes::fixed_text;
 pub use fpx304_attacker_controllable::bypass_severity;
 pub use fpx406_unused_suppression::finding as unused_suppression;

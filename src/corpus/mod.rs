@@ -38,26 +38,6 @@ pub struct MetaFilterFile {
     pub filter: crate::sigma::MetaFilter,
 }
 
-impl MetaFilterFile {
-    /// Where the filter comes from, as results name it.
-    pub fn origin(&self) -> crate::checks::Origin {
-        match self.filter.kind {
-            crate::model::FilterKind::SigmaMetaFilter => crate::checks::Origin::MetaFilter,
-            crate::model::FilterKind::ElasticException => crate::checks::Origin::Exception,
-            crate::model::FilterKind::ElasticFilter => crate::checks::Origin::Filter,
-        }
-    }
-
-    /// The filter's name in reports: `meta-filter TITLE`, `exception NAME`.
-    pub fn label(&self) -> String {
-        match self.filter.kind {
-            crate::model::FilterKind::SigmaMetaFilter => format!("meta-filter {}", self.filter.title),
-            crate::model::FilterKind::ElasticException => format!("exception {}", self.filter.title),
-            crate::model::FilterKind::ElasticFilter => self.filter.title.clone(),
-        }
-    }
-}
-
 impl Corpus {
     /// The scenarios of a rule, from every scenario file that names it.
     /// Adds what another part of the corpus read, after what this one holds.
@@ -322,17 +302,34 @@ fn load_text(file: &Path, text: String, named: bool, corpus: &mut Corpus) -> boo
             // `fpx.toml` and other TOML files beside the rules are not rules.
             return skip(file, named, corpus, "it is not an Elastic rule (no `[rule]` table)");
         }
-        crate::elastic::read_rule(file, &text).map(|(rule, filters)| {
-            corpus.rules.push(rule);
-            let source: std::sync::Arc<str> = text.as_str().into();
-            corpus
-                .meta_filters
-                .extend(filters.into_iter().map(|filter| MetaFilterFile {
+        crate::elastic::read_rule(&text)
+            .map(|doc| {
+                let source: std::sync::Arc<str> = text.as_str().into();
+                corpus
+                    .meta_filters
+                    .extend(doc.filters.into_iter().map(|filter| MetaFilterFile {
+                        file: file.to_path_buf(),
+                        source: source.clone(),
+                        filter,
+                    }));
+                corpus.rules.push(RuleDoc {
+                    format: RuleFormat::Elastic,
                     file: file.to_path_buf(),
-                    source: source.clone(),
-                    filter,
-                }));
-        })
+                    id: doc.id,
+                    name: doc.name,
+                    description: doc.description,
+                    tactics: doc.tags,
+                    exception_lists: doc.exception_lists,
+                    query: doc.query,
+                    query_line: doc.query_line,
+                    query_indent: 0,
+                    query_offsets: Some(doc.query_offsets),
+                    source,
+                    lowered: Some(doc.lowered),
+                    ..RuleDoc::default()
+                });
+            })
+            .map_err(|e| LoadError::at(file, e.line, e.column, e.message))
     } else if is_txt {
         if !text.contains("Filter/Exclusion:") && !has_key("id:") {
             return skip(

@@ -79,9 +79,9 @@ impl RuleDoc {
         match (self.lowered.take(), self.format) {
             (Some(lowered), _) => lowered,
             (None, RuleFormat::Sigma) => crate::sigma::lower(&self.source),
-            (None, RuleFormat::Elastic) => crate::elastic::read_rule(&self.file, &self.source)
+            (None, RuleFormat::Elastic) => crate::elastic::read_rule(&self.source)
                 .ok()
-                .and_then(|(r, _)| r.lowered)
+                .map(|doc| doc.lowered)
                 .unwrap_or_else(|| crate::model::RuleQuery::unreadable(0..0, "the rule cannot be read again".into())),
             (None, RuleFormat::Kql | RuleFormat::Seed) => crate::kql::read_query(&self.query),
         }

@@ -176,7 +176,7 @@ fn entry(e: &Entry, span: &Span) -> Result<Pred, String> {
         }
     };
     let field = e.field.as_str();
-    let text_field = matches!(super::ecs::es_type(field), Some("text" | "match_only_text"));
+    let text_field = matches!(crate::schema::ecs::es_type(field), Some("text" | "match_only_text"));
     let holds = match e.kind.as_str() {
         "match" | "match_any" => {
             if text_field {
@@ -324,5 +324,47 @@ operator = "included"
         );
         assert!(export[filters[0].span.clone()].starts_with("{\"item_id\":\"i1\""));
         assert!(!is_exception_ndjson("{\"process\":{\"name\":\"x\"}}\n"));
+    }
+
+    #[test]
+    fn each_entry_type_and_operator() {
+        let item = |entry: &str| {
+            let line = format!(r#"{{"item_id":"i","list_id":"l","name":"n","type":"simple","entries":[{entry}]}}"#);
+            let filter = read_ndjson(&line).unwrap().pop().unwrap();
+            filter
+                .suppresses
+                .as_ref()
+                .map(print)
+                .ok_or_else(|| filter.why.clone().unwrap_or_default())
+        };
+        assert_eq!(
+            item(r#"{"field":"process.name","operator":"excluded","type":"match","value":"a.exe"}"#),
+            Ok(r#"not (process.name == "a.exe")"#.into())
+        );
+        assert_eq!(
+            item(r#"{"field":"process.name","operator":"included","type":"match_any","value":["a","b"]}"#),
+            Ok(r#"process.name == "a" or process.name == "b""#.into())
+        );
+        // `matches`: `?` is one character, `\*` a star.
+        assert_eq!(
+            item(r#"{"field":"file.name","operator":"included","type":"wildcard","value":"a?c\\*"}"#),
+            Ok(r#"file.name matches regex @"(?s)^a.c\*$""#.into())
+        );
+        assert_eq!(
+            item(r#"{"field":"file.name","operator":"excluded","type":"exists"}"#),
+            Ok("not (not (isnull(file.name)))".into())
+        );
+        assert!(
+            item(r#"{"field":"file.name","operator":"included","type":"list","list":{"id":"x","type":"keyword"}}"#)
+                .unwrap_err()
+                .contains("value list")
+        );
+        assert!(
+            item(r#"{"field":"file.Ext.code_signature","type":"nested","entries":[]}"#)
+                .unwrap_err()
+                .contains("nested")
+        );
+        // A number field takes numbers; a word there is not a value of it.
+        assert!(item(r#"{"field":"process.pid","operator":"included","type":"match","value":"x"}"#).is_err());
     }
 }

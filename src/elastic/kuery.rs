@@ -201,7 +201,7 @@ impl Reader {
 
     /// One `field : value`.
     fn test(&mut self, field: &str, value: &Written, at: &Span) -> Result<Pred, String> {
-        let es_type = super::ecs::es_type(field).unwrap_or("keyword");
+        let es_type = crate::schema::ecs::es_type(field).unwrap_or("keyword");
         if !value.quoted && value.pieces == [Piece::Any] {
             return Ok(Pred::Not(Box::new(is_null(field, at))));
         }

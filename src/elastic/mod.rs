@@ -9,7 +9,6 @@
 //! Lucene queries, machine-learning rules (no query). Negated parts of D are inline
 //! exclusions wherever they bind, as in KQL (`crate::model::inline_exclusions`).
 
-pub mod ecs;
 mod eql;
 mod esql;
 pub mod exceptions;
@@ -17,16 +16,12 @@ mod filters;
 mod kuery;
 mod values;
 
-use std::path::Path;
-
 use serde::Deserialize;
 
-use crate::corpus::{LoadError, RuleDoc, RuleFormat};
 use crate::model::{QueryNote, RuleQuery, approximate, inline_exclusions};
 use crate::pred::{Pred, Span};
 
-/// The table every Elastic rule reads: ECS events.
-pub const TABLE: &str = "elastic:ecs";
+pub use crate::schema::ecs::TABLE;
 
 /// Whether a file's text is an Elastic rule: a TOML `[rule]` table.
 pub fn is_elastic(text: &str) -> bool {
@@ -61,20 +56,49 @@ struct ListRef {
     list_id: String,
 }
 
-/// Reads an Elastic rule file: its metadata and the rule model of its query (with the
-/// filters that hold with it), and its negated filters, exclusions of the rule.
-pub fn read_rule(file: &Path, text: &str) -> Result<(RuleDoc, Vec<crate::sigma::MetaFilter>), LoadError> {
+/// An Elastic rule as fpx reads it: its metadata, its query and where it is in the file,
+/// the rule model, and its negated filters (exclusions of the rule).
+#[derive(Debug, Clone)]
+pub struct ElasticDoc {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub query: String,
+    /// 1-based line of the query's first character.
+    pub query_line: usize,
+    /// The file's byte offset of each byte of the query, and of its end.
+    pub query_offsets: Vec<usize>,
+    /// The exception lists it names (`[[rule.exceptions_list]]` `list_id`).
+    pub exception_lists: Vec<String>,
+    pub lowered: RuleQuery,
+    pub filters: Vec<crate::sigma::MetaFilter>,
+}
+
+/// Why a file is not a readable Elastic rule: where (1-based) and what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Reads an Elastic rule file's text.
+pub fn read_rule(text: &str) -> Result<ElasticDoc, ReadError> {
     let parsed: RuleFile = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_column(text, s.start));
-        LoadError::at(
-            file,
+        ReadError {
             line,
             column,
-            format!("not a readable Elastic rule: {}", e.message()),
-        )
+            message: format!("not a readable Elastic rule: {}", e.message()),
+        }
     })?;
     let rule = parsed.rule;
-    let missing = |key: &str| LoadError::at(file, 1, 1, format!("the Elastic rule has no `{key}` in `[rule]`"));
+    let missing = |key: &str| ReadError {
+        line: 1,
+        column: 1,
+        message: format!("the Elastic rule has no `{key}` in `[rule]`"),
+    };
     let id = rule.rule_id.ok_or_else(|| missing("rule_id"))?;
     let name = rule.name.ok_or_else(|| missing("name"))?;
     let kind = rule.kind.unwrap_or_default();
@@ -82,33 +106,27 @@ pub fn read_rule(file: &Path, text: &str) -> Result<(RuleDoc, Vec<crate::sigma::
         Some(q) => {
             let offsets = string_offsets(text, q.span(), q.get_ref());
             let line = line_column(text, offsets.first().copied().unwrap_or(q.span().start)).0;
-            (q.get_ref().clone(), Some(offsets), line)
+            (q.get_ref().clone(), offsets, line)
         }
-        None => (
-            String::new(),
-            None,
-            line_column(text, text.find("[rule]").unwrap_or(0)).0,
-        ),
+        None => {
+            let at = text.find("[rule]").unwrap_or(0);
+            (String::new(), vec![at], line_column(text, at).0)
+        }
     };
     let filters = filters::read(text, &id, &rule.filters);
     let lowered = lower_with(&query, rule.language.as_deref(), &kind, filters.kept);
-    let rule_doc = RuleDoc {
-        format: RuleFormat::Elastic,
-        file: file.to_path_buf(),
+    Ok(ElasticDoc {
         id,
         name,
         description: rule.description.unwrap_or_default(),
-        tactics: rule.tags,
-        exception_lists: rule.exceptions_list.into_iter().map(|l| l.list_id).collect(),
+        tags: rule.tags,
         query,
         query_line: line,
-        query_indent: 0,
         query_offsets: offsets,
-        source: text.into(),
-        lowered: Some(lowered),
-        ..RuleDoc::default()
-    };
-    Ok((rule_doc, filters.exclusions))
+        exception_lists: rule.exceptions_list.into_iter().map(|l| l.list_id).collect(),
+        lowered,
+        filters: filters.exclusions,
+    })
 }
 
 /// 1-based line and column of a byte of `text`.
@@ -374,7 +392,7 @@ fn existential_fields(p: &Pred, positive: bool, conjoined: &mut Vec<String>) -> 
         Pred::Atom(a) => {
             let null = a.values.iter().any(|v| matches!(v, crate::pred::Value::Null))
                 || a.values.iter().all(|v| v.text().is_empty());
-            if !null && ecs::is_array(&a.field) {
+            if !null && crate::schema::ecs::is_array(&a.field) {
                 vec![a.field.clone()]
             } else {
                 Vec::new()

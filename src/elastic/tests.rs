@@ -119,10 +119,10 @@ fn kuery_precedence_scope_is_marked() {
 #[test]
 fn toml_rule_spans_point_into_the_file() {
     let text = "[metadata]\nx = 1\n\n[rule]\nname = \"n\"\nrule_id = \"r\"\ntype = \"eql\"\nlanguage = \"eql\"\nquery = '''\nprocess where process.name : \"a\" and not process.name : \"b\"\n'''\n";
-    let rule = read_rule(Path::new("r.toml"), text).unwrap().0;
+    let rule = read_rule(text).unwrap();
     assert_eq!(rule.id, "r");
-    let q = rule.lowered.as_ref().unwrap();
-    let offsets = rule.query_offsets.as_ref().unwrap();
+    let q = &rule.lowered;
+    let offsets = &rule.query_offsets;
     let e = &q.inline[0];
     assert_eq!(
         &text[offsets[e.span.start]..offsets[e.span.end]],
@@ -130,9 +130,9 @@ fn toml_rule_spans_point_into_the_file() {
     );
     // A basic string's escapes: each character at its backslash.
     let text = "[rule]\nname = \"n\"\nrule_id = \"r\"\nlanguage = \"kuery\"\nquery = \"a:\\\"x\\\" and not b:y\"\n";
-    let rule = read_rule(Path::new("r.toml"), text).unwrap().0;
-    let q = rule.lowered.as_ref().unwrap();
-    let offsets = rule.query_offsets.as_ref().unwrap();
+    let rule = read_rule(text).unwrap();
+    let q = &rule.lowered;
+    let offsets = &rule.query_offsets;
     let e = &q.inline[0];
     assert_eq!(&text[offsets[e.span.start]..offsets[e.span.end]], "b:y");
 }

@@ -92,7 +92,7 @@ pub fn is_null(field: &str, span: &Span) -> Pred {
 /// The type fpx reads a field's values as: its ECS type, else a keyword (the fields of
 /// an integration ECS does not define are keywords, nearly all).
 pub fn column_type(field: &str) -> ColumnType {
-    super::ecs::es_type(field).map_or(ColumnType::String, super::ecs::column_type)
+    crate::schema::ecs::es_type(field).map_or(ColumnType::String, crate::schema::ecs::column_type)
 }
 
 /// A literal compared with `field`: a number for a numeric field, `true`/`false` for a

@@ -167,8 +167,8 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
                                 .applies_to(&doc.id, &doc.name, query.table.as_deref(), &doc.exception_lists)
                         })
                         .map(|m| Exclusion {
-                            origin: m.origin(),
-                            name: m.label(),
+                            origin: crate::checks::filter_origin(m),
+                            name: crate::checks::filter_label(m),
                             text: m.source.get(m.filter.span.clone()).unwrap_or("").to_string(),
                             pred: m.filter.suppresses.as_ref().map(|p| exclusion_on_table(p, context)),
                             scope: None,

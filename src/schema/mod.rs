@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 mod bypass;
+pub mod ecs;
 pub use bypass::{Bypass, FieldKind, field_kind, protected_key, protected_path};
 
 /// A column's type, as the tables document it.
@@ -276,8 +277,8 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
         tables.insert(name, columns);
     }
     // Elastic rules read ECS events; an integration's own fields are not listed.
-    tables.insert(crate::elastic::TABLE.into(), crate::elastic::ecs::columns());
-    open.insert(crate::elastic::TABLE.to_string());
+    tables.insert(ecs::TABLE.into(), ecs::columns());
+    open.insert(ecs::TABLE.to_string());
     let aliases: AliasFile =
         serde_yaml::from_str(include_str!("../../schemas/aliases.yaml")).expect("schemas/aliases.yaml is valid");
     let domains = tables

@@ -1,5 +1,6 @@
 //! The Elastic Common Schema: every ECS field and its Elasticsearch type
-//! (`schemas/ecs.yaml`, generated from ECS 9.5.0 by `tools/ecs-types.py`). The type
+//! (`schemas/ecs.yaml`, generated from ECS 9.5.0 by `tools/ecs-types.py`), the columns
+//! of the `elastic:ecs` table Elastic rules read. The type
 //! decides what a Kibana KQL `field : value` means (a keyword is matched whole, a text
 //! field word by word) and which values a field holds.
 
@@ -8,7 +9,10 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use crate::schema::{Column, ColumnType};
+use super::{Column, ColumnType};
+
+/// The table every Elastic rule reads: ECS events.
+pub const TABLE: &str = "elastic:ecs";
 
 #[derive(Deserialize)]
 struct EcsFile {
