@@ -13,8 +13,9 @@
 //!   lacks fails every other test and passes its negation (Elasticsearch's
 //!   `must_not`), as Sigma's null does (`crate::pred::NULL`).
 //!
-//! Sequences and samples (`sequence by ... [...] [...]`) correlate several events:
-//! not read (FPX401, no D).
+//! Sequences and samples (`sequence by ... [...] [...]`) correlate several events,
+//! which fpx does not read: each step is read as an event query of its own, its
+//! exclusions judged on the events of that step (FPX401 says the rest).
 
 use std::sync::LazyLock;
 
@@ -25,7 +26,7 @@ use pest_derive::Parser;
 
 use super::values::{atom, is_null, is_text, typed, wildcard};
 use super::{Read, note};
-use crate::model::QueryError;
+use crate::model::{QueryError, QueryNote};
 use crate::pred::{Op, Pred, Span, Value};
 
 #[derive(Parser)]
@@ -39,29 +40,19 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(PrattOp::prefix(Rule::not_op))
 });
 
+/// What an EQL query is read as: one event query, or the steps of a sequence (or
+/// sample), each read as an event query of its own, with the note that says so.
+pub enum Lowered {
+    Query(Read),
+    Steps(Vec<Read>, Vec<QueryNote>),
+}
+
 /// Reads an EQL query.
-pub fn lower(query: &str) -> Read {
+pub fn lower(query: &str) -> Lowered {
     let mut reader = Reader::default();
-    let start = query.len() - super::without_leading_comments(query).len();
-    let first = query[start..]
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if first == "sequence" || first == "sample" {
-        note(
-            &mut reader.r.notes,
-            start..start + first.len(),
-            format!(
-                "the rule is an EQL {first}: it alerts on several related events, and fpx checks single events, so it is checked without its detection logic"
-            ),
-            true,
-        );
-        return reader.r.finish(None);
-    }
     if let Some(error) = super::too_deep(query) {
         reader.r.errors.push(error);
-        return reader.r.finish(None);
+        return Lowered::Query(reader.r.finish(None));
     }
     let pair = match Eql::parse(Rule::query, query) {
         Ok(mut pairs) => pairs.next().expect("grammar: query"),
@@ -77,34 +68,57 @@ pub fn lower(query: &str) -> Read {
                 message: format!("not valid EQL: {}", e.variant.message()),
                 help: None,
             });
-            return reader.r.finish(None);
+            return Lowered::Query(reader.r.finish(None));
         }
     };
-    let mut d = Vec::new();
+    let mut d = None;
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
     for part in pair.into_inner() {
         match part.as_rule() {
-            Rule::category => {
+            Rule::event_query => d = Some(reader.event_query(part)),
+            Rule::sequence => {
                 let at = span(&part);
-                let inner = part.into_inner().next().expect("grammar: category");
-                match inner.as_rule() {
-                    Rule::kw_any => {}
-                    Rule::string => d.push(atom(
-                        "event.category",
-                        Op::Equals,
-                        true,
-                        Value::Str(unescape(inner)),
-                        &at,
-                    )),
-                    _ => d.push(atom(
-                        "event.category",
-                        Op::Equals,
-                        true,
-                        Value::Str(inner.as_str().into()),
-                        &at,
-                    )),
+                let keyword = part
+                    .as_str()
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("sequence")
+                    .to_ascii_lowercase();
+                for piece in part.into_inner() {
+                    match piece.as_rule() {
+                        // A missing event's conditions say what must not happen: its
+                        // `not` parts are not exclusions of the alert.
+                        Rule::step if piece.clone().into_inner().any(|p| p.as_rule() == Rule::missing) => note(
+                            &mut notes,
+                            span(&piece),
+                            "a missing-event step (`![...]`) says what must not happen; fpx does not read it".into(),
+                            false,
+                        ),
+                        Rule::step => {
+                            let mut step = Reader::default();
+                            let query = piece.into_inner().find(|p| p.as_rule() == Rule::event_query);
+                            let d = query.map(|q| step.event_query(q));
+                            steps.push(step.r.finish(d));
+                        }
+                        Rule::until => note(
+                            &mut notes,
+                            span(&piece),
+                            "`until` ends a sequence early; fpx does not read what it cancels".into(),
+                            false,
+                        ),
+                        _ => {}
+                    }
                 }
+                note(
+                    &mut notes,
+                    at.start..at.start + keyword.len(),
+                    format!(
+                        "the rule is an EQL {keyword}: it alerts on related events together (joined by its `by` fields, within its time span), which fpx does not read; each step's exclusions are judged on the events of their step, and the rule has no single D"
+                    ),
+                    false,
+                );
             }
-            Rule::expr => d.push(reader.expr(part).0),
             Rule::pipe => {
                 let at = span(&part);
                 let word = part
@@ -121,10 +135,11 @@ pub fn lower(query: &str) -> Read {
             _ => {}
         }
     }
-    reader.r.finish(Some(match d.len() {
-        1 => d.pop().expect("one"),
-        _ => Pred::And(d),
-    }))
+    if !steps.is_empty() {
+        notes.extend(reader.r.notes);
+        return Lowered::Steps(steps, notes);
+    }
+    Lowered::Query(reader.r.finish(d))
 }
 
 fn span(pair: &Pair<Rule>) -> Span {
@@ -155,6 +170,31 @@ enum Operand {
 }
 
 impl Reader {
+    /// `category where condition`: the event category, and the condition.
+    fn event_query(&mut self, pair: Pair<Rule>) -> Pred {
+        let mut d = Vec::new();
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::category => {
+                    let at = span(&part);
+                    let inner = part.into_inner().next().expect("grammar: category");
+                    let category = match inner.as_rule() {
+                        Rule::kw_any => continue,
+                        Rule::string => unescape(inner),
+                        _ => inner.as_str().to_string(),
+                    };
+                    d.push(atom("event.category", Op::Equals, true, Value::Str(category), &at));
+                }
+                Rule::expr => d.push(self.expr(part).0),
+                _ => {}
+            }
+        }
+        match d.len() {
+            1 => d.pop().expect("one"),
+            _ => Pred::And(d),
+        }
+    }
+
     fn expr(&mut self, pair: Pair<Rule>) -> (Pred, Span, Shape) {
         let at = span(&pair);
         let mut by_precedence = Vec::new();

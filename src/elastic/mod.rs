@@ -201,7 +201,10 @@ fn lower_with(query: &str, language: Option<&str>, kind: &str, kept: Vec<Result<
         );
     }
     let read = match language {
-        Some("eql") => eql::lower(query),
+        Some("eql") => match eql::lower(query) {
+            eql::Lowered::Query(read) => read,
+            eql::Lowered::Steps(steps, notes) => return steps_of(steps, notes),
+        },
         Some("kuery") => kuery::lower(query),
         Some("esql") => esql::lower(query),
         Some(other) => {
@@ -238,6 +241,37 @@ fn lower_with(query: &str, language: Option<&str>, kind: &str, kept: Vec<Result<
         });
     }
     finish(read)
+}
+
+/// A sequence (or sample) of EQL steps: no single D (its steps match different events,
+/// joined in ways fpx does not read), and each step's inline exclusions judged on the
+/// events of that step. Their groups are kept apart (FPX107 compares exclusions of one
+/// step only).
+fn steps_of(steps: Vec<Read>, notes: Vec<QueryNote>) -> RuleQuery {
+    let mut query = RuleQuery {
+        table: Some(TABLE.into()),
+        detection: None,
+        output_columns: Vec::new(),
+        notes,
+        errors: Vec::new(),
+        inline: Vec::new(),
+        unexcluded: None,
+    };
+    let mut base = 0;
+    for step in steps {
+        let step = finish(step);
+        let groups = step.inline.iter().map(|e| e.group + 1).max().unwrap_or(0);
+        query
+            .inline
+            .extend(step.inline.into_iter().map(|e| crate::model::InlineExclusion {
+                group: e.group + base,
+                ..e
+            }));
+        base += groups;
+        query.notes.extend(step.notes);
+        query.errors.extend(step.errors);
+    }
+    query
 }
 
 /// What a language's reader made of a query: D with opaque parts still marked, the
@@ -469,21 +503,6 @@ pub(crate) fn too_deep(query: &str) -> Option<crate::model::QueryError> {
         i += 1;
     }
     None
-}
-
-/// The query after its leading blanks and comments (`//` to the end of the line,
-/// `/* ... */`).
-pub(crate) fn without_leading_comments(query: &str) -> &str {
-    let mut rest = query.trim_start();
-    loop {
-        if let Some(after) = rest.strip_prefix("//") {
-            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
-        } else if let Some(after) = rest.strip_prefix("/*") {
-            rest = after.split_once("*/").map_or("", |(_, r)| r).trim_start();
-        } else {
-            return rest;
-        }
-    }
 }
 
 /// Shared by the readers: a note at `span`.

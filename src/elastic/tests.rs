@@ -61,10 +61,33 @@ fn eql_negated_tests_are_inline_exclusions() {
 }
 
 #[test]
-fn eql_sequences_are_not_read() {
-    let q = read("eql", "sequence by host.id [process where true] [network where true]");
-    assert!(q.detection.is_none());
-    assert!(q.notes[0].fatal);
+fn eql_sequence_steps_are_judged_each_on_its_own_events() {
+    let q = read(
+        "eql",
+        r#"sequence by host.id with maxspan=1m
+  [process where process.name : "cmd.exe" and not process.parent.name : "explorer.exe"] by process.entity_id
+  [network where destination.port == 443 and not destination.ip : "10.0.0.1"] with runs=2
+until [process where event.type == "end"]"#,
+    );
+    assert!(q.errors.is_empty(), "{:?}", q.errors);
+    assert!(q.detection.is_none(), "a sequence has no single D");
+    assert!(q.notes.iter().all(|n| !n.fatal));
+    assert_eq!(q.inline.len(), 2);
+    assert_eq!(
+        print(&q.inline[0].rest),
+        r#"event.category == "process" and process.name =~ "cmd.exe""#
+    );
+    assert_eq!(
+        print(&q.inline[1].rest),
+        r#"event.category == "network" and destination.port == 443"#
+    );
+    assert_ne!(q.inline[0].group, q.inline[1].group, "steps are judged apart");
+    // A comment before the keyword.
+    let q = read(
+        "eql",
+        "/* Endpoint only */\nsample by host.id [any where true] [any where true]",
+    );
+    assert!(q.errors.is_empty() && q.detection.is_none(), "{:?}", q.errors);
 }
 
 #[test]
@@ -141,7 +164,7 @@ fn toml_rule_spans_point_into_the_file() {
 fn eql_forms_of_real_rules_are_read() {
     // A comment before `sequence`; a space before a call's `(`; arithmetic in arguments.
     let q = read("eql", "/* Endpoint only */\n\nsequence by host.id [any where true]");
-    assert!(q.notes[0].fatal && q.errors.is_empty(), "{:?}", q.errors);
+    assert!(q.errors.is_empty(), "{:?}", q.errors);
     assert_eq!(
         d("eql", r#"any where stringContains (user.id, ":i-")"#),
         r#"user.id contains_cs ":i-""#
