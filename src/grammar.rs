@@ -1,22 +1,20 @@
-//! The one pest parser of fpx: the exclusion grammar (`grammar/exclusion.pest`) and the
-//! KQL subset of rule queries (`grammar/kql.pest`, which reuses the exclusion grammar's
-//! comparisons, values and operators), compiled together so both share one `Rule`
-//! type, one lowering of comparisons and values (`crate::expr`), and one precedence
-//! table.
+//! The pest parser of the exclusion language (`grammar/exclusion.pest`): exclusions, and
+//! the values of KQL literals wherever fpx reads one (a rule query's literals are
+//! decoded by `crate::expr::parse_value` too, so a literal means the same in a `where`
+//! clause and in an exclusion).
 
 use std::sync::LazyLock;
 
 use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
 use pest_derive::Parser;
 
-/// The parser over both grammars.
+/// The exclusion grammar's parser.
 #[derive(Parser)]
 #[grammar = "../grammar/exclusion.pest"]
-#[grammar = "../grammar/kql.pest"]
 pub(crate) struct Grammar;
 
-/// `not` binds tighter than `and`, which binds tighter than `or`, in exclusions and in
-/// `where` clauses alike.
+/// `not` binds tighter than `and`, which binds tighter than `or` (in KQL `where`
+/// clauses too: `crate::kql::parse`).
 pub(crate) static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(PrattOp::infix(Rule::or_op, Assoc::Left))

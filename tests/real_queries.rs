@@ -67,8 +67,12 @@ fn detection_is_read_for_real_queries() {
         }
     }
     eprintln!("368 queries: D exact {exact}, approximated {approximated}, none {none}");
-    assert!(exact >= 310, "exact {exact}");
-    assert!(none <= 26, "none {none}");
+    // 310 and 26 before the lowering moved onto the syntax tree: seven files that hold
+    // several queries without `;` (Kusto rejects them) were read as their first query
+    // (now: no D, a fatal note), and a `view()` the old grammar could not read left an
+    // unknown table with D `true` (now read, approximated).
+    assert!(exact >= 303, "exact {exact}");
+    assert!(none <= 33, "none {none}");
 }
 
 /// Real queries with typical damage (a character dropped, a bracket, quote, pipe or

@@ -115,12 +115,7 @@ const MAX_SCOPED_REGEXES: usize = 24;
 /// The result of an exclusion fpx does not judge either way: FPX401 on its first line,
 /// no other finding.
 fn not_judged(text: &str, why: String) -> super::context::InContext {
-    let note = crate::model::QueryNote {
-        span: 0..text.len(),
-        message: why,
-        fatal: true,
-        correlates: false,
-    };
+    let note = crate::model::QueryNote::new(0..text.len(), why, true);
     let first_line = text.lines().next().map_or(0, str::len);
     let mut result = in_context(
         analyze_outcome(

@@ -507,12 +507,7 @@ pub(crate) fn too_deep(query: &str) -> Option<crate::model::QueryError> {
 
 /// Shared by the readers: a note at `span`.
 pub(crate) fn note(notes: &mut Vec<QueryNote>, span: Span, message: String, fatal: bool) {
-    notes.push(QueryNote {
-        span,
-        message,
-        fatal,
-        correlates: false,
-    });
+    notes.push(QueryNote::new(span, message, fatal));
 }
 
 #[cfg(test)]

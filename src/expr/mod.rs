@@ -8,7 +8,7 @@ mod parse;
 mod print;
 
 pub use parse::{MAX_NESTING, not_utf8, parse_exclusion};
-pub(crate) use parse::{join, lower_comparison, nesting_error, operator, parse_value};
+pub(crate) use parse::{join, operator, parse_value};
 pub use print::{operator_text, print, print_value, print_with, write_atom};
 
 use crate::pred::{Pred, Span};

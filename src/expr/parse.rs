@@ -67,21 +67,9 @@ struct Lowering {
 /// flattens into one `And`/`Or` only where the author did not group it).
 pub(crate) type Lowered = (Pred, bool);
 
-/// A `comparison` (or the KQL reader's `property_comparison`) lowered as an exclusion's
-/// is, with `field` as its subject when given, and what the lowering tolerated.
-pub(crate) fn lower_comparison(
-    pair: Pair<Rule>,
-    field: Option<String>,
-) -> Result<(Atom, Vec<Irregularity>), SyntaxError> {
-    let mut lowering = Lowering {
-        irregularities: Vec::new(),
-    };
-    let atom = lowering.comparison(pair, field)?;
-    Ok((atom, lowering.irregularities))
-}
-
-/// One value written alone (a `let` value): the value, and whether it is a KQL literal
-/// (quoted, a number, a boolean, a datetime) rather than a bare word.
+/// One value written alone (a literal of a rule's query, a `let` value): the value, and
+/// whether it is a KQL literal (quoted, a number, a boolean, a datetime) rather than a
+/// bare word.
 pub(crate) fn parse_value(text: &str) -> Option<(Value, bool)> {
     let pair = Grammar::parse(Rule::lone_value, text)
         .ok()?
@@ -217,17 +205,17 @@ impl Lowering {
                 let truth = pair.as_str().eq_ignore_ascii_case("true");
                 Ok((if truth { Pred::True } else { Pred::False }, false))
             }
-            Rule::comparison => Ok((Pred::Atom(self.comparison(pair, None)?), false)),
+            Rule::comparison => Ok((Pred::Atom(self.comparison(pair)?), false)),
             rule => unreachable!("grammar: unexpected primary {rule:?}"),
         }
     }
 
-    fn comparison(&mut self, pair: Pair<Rule>, field: Option<String>) -> Result<Atom, SyntaxError> {
+    fn comparison(&mut self, pair: Pair<Rule>) -> Result<Atom, SyntaxError> {
         let span = pair.as_span().start()..pair.as_span().end();
         let mut inner = pair.into_inner();
         let subject = inner.next().expect("grammar: field").as_str().to_string();
         // A property path is named in one form (`X['a']` is `X.a`).
-        let field = field.unwrap_or_else(|| crate::pred::canonical_path(&subject).unwrap_or(subject));
+        let field = crate::pred::canonical_path(&subject).unwrap_or(subject);
         let op_pair = inner.next().expect("grammar: operator");
         let op_span = op_pair.as_span().start()..op_pair.as_span().end();
         let (op, negated, case_sensitive) = operator(op_pair.as_str());
@@ -623,7 +611,7 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Refusing input too deep for a recursive parser
 
-pub(crate) fn nesting_error(text: &str) -> Option<SyntaxError> {
+fn nesting_error(text: &str) -> Option<SyntaxError> {
     // Quotes are not tracked: a scan that misreads where a string ends (a verbatim
     // `@"C:\"`, a typographic quote, an apostrophe in a `//` comment) would hide the
     // brackets after it from the guard but not from the parser. Counting every bracket

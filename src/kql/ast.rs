@@ -105,6 +105,9 @@ pub struct Stage {
 pub enum StageBody {
     /// `where`/`filter`.
     Where(Expr),
+    /// `find [in (tables)] where condition [project ...]`: the tables named (none for
+    /// every table) and the condition.
+    Find { tables: Vec<Expr>, condition: Expr },
     /// `extend`, `project`, `print`, `serialize`.
     Items(Vec<Item>),
     /// `project-away`, `project-keep`, `project-reorder`, `distinct` of names (a
@@ -220,6 +223,19 @@ pub struct Arg {
 pub struct Literal {
     pub kind: LiteralKind,
     pub span: Span,
+    /// For `dynamic([...])` of scalars only (strings, numbers, booleans, typed
+    /// literals): each element's span. `None` for any other literal.
+    pub elements: Option<Vec<Span>>,
+}
+
+impl Literal {
+    pub fn new(kind: LiteralKind, span: Span) -> Literal {
+        Literal {
+            kind,
+            span,
+            elements: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,6 +253,17 @@ pub enum LiteralKind {
 }
 
 impl Expr {
+    /// A call of a function by its name: the name and the arguments.
+    pub fn called(&self) -> Option<(&str, &[Arg])> {
+        match self {
+            Expr::Call { callee, args, .. } => match callee.as_ref() {
+                Expr::Name(n) => Some((n.name.as_str(), args)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The bytes of the query the expression covers.
     pub fn span(&self) -> Span {
         match self {
@@ -325,6 +352,10 @@ impl Stage {
         let items = |items: &[Item], f: &mut dyn FnMut(&Expr)| items.iter().for_each(|i| i.value.visit(f));
         match &self.body {
             StageBody::Where(e) | StageBody::Count(e) | StageBody::Call(e) => e.visit(f),
+            StageBody::Find { tables, condition } => {
+                tables.iter().for_each(|t| t.visit(f));
+                condition.visit(f);
+            }
             StageBody::Items(list) => items(list, f),
             StageBody::Summarize { aggregates, by } => {
                 items(aggregates, f);
@@ -370,5 +401,34 @@ impl Stage {
             | StageBody::As(_)
             | StageBody::Unread(_) => {}
         }
+    }
+}
+
+/// The name KQL gives the column of an unnamed expression, where it is certain: a
+/// column is its own name, an unnamed aggregate `count()` is `count_`, `dcount(X)`
+/// `dcount_X`, `make_set(X)` `set_X` (likewise `min`, `max`, `sum`, `avg`, `make_list`).
+/// One function for the binder (which columns a stage makes) and the lowering (the
+/// query's output columns).
+pub fn default_column_name(e: &Expr) -> Option<String> {
+    let plain = |e: &Expr| match e {
+        Expr::Name(n) if n.span.len() == n.name.len() => Some(n.name.clone()),
+        _ => None,
+    };
+    if let Some(name) = plain(e) {
+        return Some(name);
+    }
+    match e.called()? {
+        ("count", []) => Some("count_".into()),
+        (f, [arg]) if arg.name.is_none() => {
+            let column = plain(&arg.value)?;
+            let prefix = match f {
+                "dcount" | "min" | "max" | "sum" | "avg" => f,
+                "make_set" | "makeset" => "set",
+                "make_list" | "makelist" => "list",
+                _ => return None,
+            };
+            Some(format!("{prefix}_{column}"))
+        }
+        _ => None,
     }
 }

@@ -169,36 +169,6 @@ fn has_star(e: &Expr) -> bool {
     }
 }
 
-/// The function an expression calls, by name, and its arguments.
-fn called(e: &Expr) -> Option<(&str, &[Arg])> {
-    match e {
-        Expr::Call { callee, args, .. } => match callee.as_ref() {
-            Expr::Name(n) => Some((n.name.as_str(), args)),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The column name KQL gives an unnamed aggregate, for the aggregates where it is
-/// certain (`count()` is `count_`, `dcount(X)` is `dcount_X`, `make_set(X)` is `set_X`).
-fn default_aggregate_name(e: &Expr) -> Option<String> {
-    match called(e)? {
-        ("count", []) => Some("count_".into()),
-        (f, [arg]) if arg.name.is_none() => {
-            let column = plain_name(&arg.value)?;
-            let prefix = match f {
-                "dcount" | "min" | "max" | "sum" | "avg" => f,
-                "make_set" => "set",
-                "make_list" => "list",
-                _ => return None,
-            };
-            Some(format!("{prefix}_{}", column.name))
-        }
-        _ => None,
-    }
-}
-
 impl Binder {
     fn error(&mut self, span: Span, message: String, help: Option<String>) {
         self.errors.push(QueryError { span, message, help });
@@ -511,7 +481,7 @@ impl Binder {
         if let Some(n) = plain_name(&item.value) {
             return Some(((n.name.clone(), n.span.clone()), false));
         }
-        match called(&item.value) {
+        match item.value.called() {
             Some(("bin", [first, ..])) => plain_name(&first.value).map(|n| ((n.name.clone(), n.span.clone()), true)),
             _ => None,
         }
@@ -524,7 +494,7 @@ impl Binder {
             self.count_of_a_column(&item.value, &scope);
             self.expr(&item.value, &scope);
             match item.names.as_slice() {
-                [] => match default_aggregate_name(&item.value) {
+                [] => match default_column_name(&item.value) {
                     Some(name) => columns.push((name, item.value.span())),
                     None => open = true,
                 },
@@ -532,7 +502,7 @@ impl Binder {
                     columns.push((name.name.clone(), name.span.clone()));
                     // `R = arg_max(T, C)` also outputs `C` (as `C1` when `C` is taken):
                     // the names after it are not worked out here.
-                    open |= called(&item.value).is_some_and(|(f, _)| {
+                    open |= item.value.called().is_some_and(|(f, _)| {
                         matches!(f, "arg_max" | "arg_min" | "take_any" | "any" | "take_anyif" | "anyif")
                     });
                 }
@@ -550,7 +520,7 @@ impl Binder {
     /// `count(X)` counts the rows where the bool `X` holds: with a column of the rule's
     /// table that is not a bool (`count(RemoteUrl)`), Kusto refuses the query.
     fn count_of_a_column(&mut self, value: &Expr, scope: &Scope) {
-        let Some(("count", [arg])) = called(value) else {
+        let Some(("count", [arg])) = value.called() else {
             return;
         };
         let Some(column) = plain_name(&arg.value) else {

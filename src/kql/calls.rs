@@ -140,7 +140,7 @@ impl Calls {
 
     fn stage(&mut self, stage: &Stage) {
         match &stage.body {
-            StageBody::Where(e) | StageBody::Count(e) => self.expr(e, PLAIN),
+            StageBody::Where(e) | StageBody::Count(e) | StageBody::Find { condition: e, .. } => self.expr(e, PLAIN),
             StageBody::Items(items) => self.items(items, PLAIN),
             StageBody::Summarize { aggregates, by } => {
                 self.items(

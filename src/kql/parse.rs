@@ -19,7 +19,7 @@ use crate::pred::Span;
 
 /// How deep brackets and sub-queries may nest before the parser stops reading (and
 /// reports nothing: Kusto accepts deeper queries, fpx just does not check them).
-const MAX_DEPTH: usize = 100;
+pub const MAX_DEPTH: usize = 100;
 
 /// Why a parse stopped.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +38,9 @@ type PResult<T> = Result<T, ParseError>;
 pub struct Parsed {
     pub query: Query,
     pub errors: Vec<QueryError>,
+    /// Whether recovering from an error skipped part of the query (a statement or a
+    /// stage): then the tree does not hold all of it.
+    pub dropped: bool,
 }
 
 /// The query nests deeper than the parser reads (100 levels): not checked.
@@ -53,11 +56,13 @@ pub fn parse(query: &str) -> Result<Parsed, TooDeep> {
         pos: 0,
         depth: 0,
         errors: Vec::new(),
+        dropped: false,
     };
     match p.statements(None) {
         Ok(statements) => Ok(Parsed {
             query: Query { statements },
             errors: p.errors,
+            dropped: p.dropped,
         }),
         Err(ParseError::TooDeep) => Err(TooDeep),
         Err(ParseError::Syntax(e)) => {
@@ -66,6 +71,7 @@ pub fn parse(query: &str) -> Result<Parsed, TooDeep> {
             Ok(Parsed {
                 query: Query { statements: Vec::new() },
                 errors: p.errors,
+                dropped: true,
             })
         }
     }
@@ -243,6 +249,8 @@ struct Parser<'q> {
     depth: usize,
     /// Syntax errors recovered from.
     errors: Vec<QueryError>,
+    /// Whether a recovery skipped tokens.
+    dropped: bool,
 }
 
 impl<'q> Parser<'q> {
@@ -441,6 +449,7 @@ impl<'q> Parser<'q> {
     /// end): where the next statement starts.
     fn skip_statement(&mut self, from: usize, close: Option<&str>) {
         self.pos = from;
+        self.dropped = true;
         let mut depth = 0usize;
         while let Some(t) = self.peek() {
             if t.kind == Tok::Punct {
@@ -463,6 +472,7 @@ impl<'q> Parser<'q> {
     /// closes it: where the next stage starts.
     fn skip_stage(&mut self, from: usize) {
         self.pos = from;
+        self.dropped = true;
         self.skip_balanced();
     }
 
@@ -809,10 +819,11 @@ impl<'q> Parser<'q> {
             }
             "count" | "getschema" | "consume" => StageBody::Nothing,
             "find" => {
+                let mut tables = Vec::new();
                 if self.eat_word("in") {
                     self.expect("(")?;
                     loop {
-                        self.union_operand()?;
+                        tables.push(self.union_operand()?);
                         if !self.eat(",") {
                             break;
                         }
@@ -826,7 +837,7 @@ impl<'q> Parser<'q> {
                 } else {
                     self.eat_word("project-smart");
                 }
-                StageBody::Where(condition)
+                StageBody::Find { tables, condition }
             }
             "datatable" | "externaldata" => {
                 let start = self.peek().map_or(self.last_end(), |t| t.span.start);
@@ -1151,14 +1162,8 @@ impl<'q> Parser<'q> {
                     let v = self.bump();
                     match v.kind {
                         Tok::Word => Expr::Name(ident(&v)),
-                        Tok::Num => Expr::Literal(Literal {
-                            kind: LiteralKind::Number,
-                            span: v.span,
-                        }),
-                        _ => Expr::Literal(Literal {
-                            kind: LiteralKind::String,
-                            span: v.span,
-                        }),
+                        Tok::Num => Expr::Literal(Literal::new(LiteralKind::Number, v.span)),
+                        _ => Expr::Literal(Literal::new(LiteralKind::String, v.span)),
                     }
                 }
                 _ => return Err(self.expected(&format!("a value for `{name}`"))),
@@ -1359,10 +1364,7 @@ impl<'q> Parser<'q> {
             match self.peek() {
                 Some(t) if t.kind == Tok::Str => {
                     let span = self.bump().span;
-                    out.push(ParsePart::Text(Expr::Literal(Literal {
-                        kind: LiteralKind::String,
-                        span,
-                    })))
+                    out.push(ParsePart::Text(Expr::Literal(Literal::new(LiteralKind::String, span))))
                 }
                 Some(t) if t.is("*") => {
                     let span = self.bump().span;
@@ -1494,14 +1496,14 @@ impl<'q> Parser<'q> {
                 lhs = binary(op, lhs, rhs);
             } else if is_word_op && LIST_OPERATORS.contains(&t.text) {
                 self.pos += 1;
-                self.second_operator(&t);
+                let op = self.second_operator(&t);
                 let rhs = if self.at("(") { self.list()? } else { self.additive()? };
-                lhs = binary(ident(&t), lhs, rhs);
+                lhs = binary(op, lhs, rhs);
             } else if is_word_op || is_punct_op {
                 self.pos += 1;
-                self.second_operator(&t);
+                let op = self.second_operator(&t);
                 let rhs = self.additive()?;
-                lhs = binary(ident(&t), lhs, rhs);
+                lhs = binary(op, lhs, rhs);
             } else {
                 return Ok(lhs);
             }
@@ -1509,18 +1511,25 @@ impl<'q> Parser<'q> {
     }
 
     /// After the operator `first`: another one (`has_all has_any`) is an error,
-    /// recorded and skipped.
-    fn second_operator(&mut self, first: &Token) {
-        if let Some(t) = self
+    /// recorded and read as one operator of both words (which the lowering does not
+    /// take for either). The operator.
+    fn second_operator(&mut self, first: &Token) -> Ident {
+        let Some(t) = self
             .peek()
             .filter(|t| t.kind == Tok::Word && WORD_OPERATORS.contains(&t.text))
-        {
-            self.errors.push(QueryError {
-                span: t.span.clone(),
-                message: format!("two operators in a row: `{}` then `{}`", first.text, t.text),
-                help: Some("keep one of them".into()),
-            });
-            self.pos += 1;
+            .cloned()
+        else {
+            return ident(first);
+        };
+        self.errors.push(QueryError {
+            span: t.span.clone(),
+            message: format!("two operators in a row: `{}` then `{}`", first.text, t.text),
+            help: Some("keep one of them".into()),
+        });
+        self.pos += 1;
+        Ident {
+            name: format!("{} {}", first.text, t.text),
+            span: first.span.start..t.span.end,
         }
     }
 
@@ -1672,10 +1681,10 @@ impl<'q> Parser<'q> {
                 while self.peek().is_some_and(|n| n.kind == Tok::Str) {
                     self.pos += 1;
                 }
-                Ok(Expr::Literal(Literal {
-                    kind: LiteralKind::String,
-                    span: t.span.start..self.last_end(),
-                }))
+                Ok(Expr::Literal(Literal::new(
+                    LiteralKind::String,
+                    t.span.start..self.last_end(),
+                )))
             }
             Tok::Num => {
                 self.pos += 1;
@@ -1684,25 +1693,20 @@ impl<'q> Parser<'q> {
                 } else {
                     LiteralKind::Number
                 };
-                Ok(Expr::Literal(Literal { kind, span: t.span }))
+                Ok(Expr::Literal(Literal::new(kind, t.span)))
             }
             Tok::Word if matches!(t.text, "true" | "false") => {
                 self.pos += 1;
-                Ok(Expr::Literal(Literal {
-                    kind: LiteralKind::Bool,
-                    span: t.span,
-                }))
+                Ok(Expr::Literal(Literal::new(LiteralKind::Bool, t.span)))
             }
             Tok::Word if LITERAL_CALLS.contains(&t.text) && self.peek_at(1).is_some_and(|n| n.is("(")) => {
                 self.pos += 1;
                 let group = self.skip_group("(", ")")?;
+                let mut literal = Literal::new(LiteralKind::Typed, t.span.start..group.end);
                 if t.text == "dynamic" {
-                    self.check_json(group.clone())?;
+                    literal.elements = self.check_json(group.clone())?;
                 }
-                Ok(Expr::Literal(Literal {
-                    kind: LiteralKind::Typed,
-                    span: t.span.start..group.end,
-                }))
+                Ok(Expr::Literal(literal))
             }
             Tok::Word if is_reserved(t.text) => Err(self.expected("an expression")),
             Tok::Word if t.text.starts_with('!') || t.text.ends_with('~') => Err(self.expected("an expression")),
@@ -1743,7 +1747,8 @@ impl<'q> Parser<'q> {
     }
 
     /// The inside of `dynamic(...)`: a JSON value (with KQL literals allowed as values).
-    fn check_json(&mut self, group: Span) -> PResult<()> {
+    /// For an array of scalars, each element's span.
+    fn check_json(&mut self, group: Span) -> PResult<Option<Vec<Span>>> {
         // Re-reading the group's own tokens: find them by span.
         let from = self.toks.partition_point(|t| t.span.start <= group.start);
         let to = self.toks.partition_point(|t| t.span.end < group.end);
@@ -1751,7 +1756,7 @@ impl<'q> Parser<'q> {
         let mut j = Json { toks: &inner, pos: 0 };
         let ok = inner.is_empty() || (j.value(0) && j.pos == inner.len());
         if ok {
-            return Ok(());
+            return Ok(scalar_elements(&inner));
         }
         let at = inner.get(j.pos).map_or(group.end - 1..group.end, |t| t.span.clone());
         let found = inner.get(j.pos).map_or(")", |t| t.text);
@@ -1761,6 +1766,42 @@ impl<'q> Parser<'q> {
             help: Some("`dynamic` takes a JSON literal: `[\"a\", \"b\"]`, `{\"k\": 1}`, `null`".into()),
         }))
     }
+}
+
+/// The elements of a JSON array of scalars (checked by [`Json`]): the span of each,
+/// from its first token to its last; `None` for another value.
+fn scalar_elements(toks: &[Token]) -> Option<Vec<Span>> {
+    let [open, inside @ .., close] = toks else {
+        return None;
+    };
+    if !open.is("[") || !close.is("]") {
+        return None;
+    }
+    if inside.is_empty() {
+        return Some(Vec::new());
+    }
+    let mut depth = 0usize;
+    let mut elements = Vec::new();
+    let mut start: Option<&Token> = None;
+    let mut last: Option<&Token> = None;
+    for t in inside.iter().chain(std::iter::once(close)) {
+        if t.is("[") || t.is("{") {
+            return None;
+        }
+        if depth == 0 && (t.is(",") || std::ptr::eq(t, close)) {
+            elements.push(start?.span.start..last?.span.end);
+            (start, last) = (None, None);
+            continue;
+        }
+        if t.is("(") {
+            depth += 1;
+        } else if t.is(")") {
+            depth = depth.saturating_sub(1);
+        }
+        start.get_or_insert(t);
+        last = Some(t);
+    }
+    Some(elements)
 }
 
 /// A JSON value in tokens (the literal of `dynamic(...)`).

@@ -208,7 +208,7 @@ fn deep_nesting_is_refused_not_overflowed() {
     );
     let q = read_query(&query);
     assert!(q.detection.is_none());
-    assert!(q.notes[0].message.contains("nests deeper than 64"), "{:?}", q.notes);
+    assert!(q.notes[0].message.contains("nests deeper than 100"), "{:?}", q.notes);
 }
 
 #[test]
@@ -1272,4 +1272,61 @@ fn a_datetime_column_compared_with_a_timespan_is_an_error() {
     ] {
         assert!(errors(fine).is_empty(), "{fine}: {:?}", errors(fine));
     }
+}
+
+/// A text of several queries (a hunting file, or two pasted into one rule) has no one
+/// detection: which is the rule's is not said, so none is guessed.
+#[test]
+fn several_queries_have_no_detection() {
+    for query in [
+        "DeviceProcessEvents | where FileName == 'a'\nDeviceFileEvents | where FileName == 'b'",
+        "DeviceProcessEvents | where FileName == 'a'; DeviceFileEvents | where FileName == 'b'",
+    ] {
+        let q = read_query(query);
+        assert!(q.detection.is_none(), "{query}");
+        assert!(
+            q.notes.iter().any(|n| n.fatal && n.message.contains("has 2 queries")),
+            "{:?}",
+            q.notes
+        );
+    }
+}
+
+/// Bindings the old text grammar could not read: a `view()`, a multi-line
+/// `materialize(...)`, a `let` list of a `dynamic` over several lines.
+#[test]
+fn views_and_materialized_queries_are_read_through() {
+    let (d, exact) =
+        detection("let V = view() { DeviceProcessEvents | where FileName == 'a' };\nV | where FolderPath has 'b'");
+    assert!(exact);
+    assert_eq!(d, r#"FileName == "a" and FolderPath has "b""#);
+    let q = read_query(
+        "let all = materialize(DeviceNetworkEvents\n| where ActionType == 'x'\n| project DeviceId, LocalIP);\nlet names = dynamic(['a',\n 'b']);\nall | where LocalIP !in ('127.0.0.1') and DeviceId in (names)",
+    );
+    assert_eq!(q.table.as_deref(), Some("DeviceNetworkEvents"));
+    assert!(q.exact(), "{:?}", q.notes);
+    assert_eq!(
+        print(&q.detection.unwrap()),
+        r#"ActionType == "x" and (LocalIP !in ("127.0.0.1") and DeviceId in ("a", "b"))"#
+    );
+}
+
+/// A syntax error the parser reads as what was meant keeps D (and FPX403); one it had
+/// to skip part of the query for leaves none.
+#[test]
+fn syntax_errors_read_as_meant_keep_the_detection() {
+    let q = read_query("DeviceProcessEvents | wher FileName == 'a'");
+    assert!(!q.errors.is_empty());
+    assert_eq!(print(&q.detection.unwrap()), r#"FileName == "a""#);
+    let q = read_query("DeviceProcessEvents | where FolderPath has_all has_any ('a')");
+    assert!(!q.errors.is_empty() && !q.exact());
+    assert!(q.notes.iter().any(|n| n.message.contains("has two operators")));
+    let q = read_query("DeviceProcessEvents | where FileName == 'a' | project , FileName");
+    assert!(!q.errors.is_empty());
+    assert!(q.detection.is_none());
+    assert!(
+        q.notes.iter().any(|n| n.fatal && n.message.contains("line 1")),
+        "{:?}",
+        q.notes
+    );
 }

@@ -15,8 +15,10 @@ pub fn validate(query: &str) -> Vec<QueryError> {
     validated(query).0
 }
 
-/// [`validate`], and the syntax tree when the query parsed without a syntax error.
-pub(super) fn validated(query: &str) -> (Vec<QueryError>, Option<super::ast::Query>) {
+/// [`validate`], and the syntax tree (recovered past syntax errors: a stage the parser
+/// could not read is [`super::ast::StageBody::Unread`] with no operator), unless the
+/// tokens are too broken to parse or the query nests too deep.
+pub(super) fn validated(query: &str) -> (Vec<QueryError>, Option<super::parse::Parsed>) {
     let mut errors = Vec::new();
     if !structure(&tokens(query), &mut errors) {
         return (errors, None);
@@ -26,14 +28,14 @@ pub(super) fn validated(query: &str) -> (Vec<QueryError>, Option<super::ast::Que
         return (errors, None);
     };
     let syntax_ok = parsed.errors.is_empty();
-    errors.extend(parsed.errors);
+    errors.extend(parsed.errors.iter().cloned());
     errors.extend(super::bind::check(&parsed.query));
     // Calls are checked on a complete tree.
     if syntax_ok {
         errors.extend(super::calls::check(&parsed.query));
     }
     errors.sort_by_key(|e| e.span.start);
-    (errors, syntax_ok.then_some(parsed.query))
+    (errors, Some(parsed))
 }
 
 /// The error that makes the query unreadable past a point: a string never closed, a

@@ -41,12 +41,7 @@ impl RuleQuery {
             errors: Vec::new(),
             inline: Vec::new(),
             unexcluded: None,
-            notes: vec![QueryNote {
-                span,
-                message,
-                fatal: true,
-                correlates: false,
-            }],
+            notes: vec![QueryNote::new(span, message, true)],
         }
     }
 }
@@ -71,6 +66,18 @@ pub struct QueryNote {
     /// True when the note is about other tables the rule's rows are matched with (a
     /// `join` that keeps the rule's rows): D is still exact for the rule's own table.
     pub correlates: bool,
+}
+
+impl QueryNote {
+    /// A note about the rule's own rows (not about tables it is matched with).
+    pub fn new(span: Span, message: String, fatal: bool) -> QueryNote {
+        QueryNote {
+            span,
+            message,
+            fatal,
+            correlates: false,
+        }
+    }
 }
 
 /// One inline exclusion of a rule's query.

@@ -306,12 +306,7 @@ struct Lowering<'a> {
 
 impl Lowering<'_> {
     fn note(&mut self, span: Span, message: String, fatal: bool) {
-        self.notes.push(QueryNote {
-            span,
-            message,
-            fatal,
-            correlates: false,
-        });
+        self.notes.push(QueryNote::new(span, message, fatal));
     }
 
     /// An over-approximated condition at `span`, with the note saying why.

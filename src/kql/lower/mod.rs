@@ -1,0 +1,1353 @@
+//! Lowering: the syntax tree ([`super::ast`]) of a rule's query to its table, its
+//! detection D (the `where` conditions before the first `summarize`, as a [`Pred`]) and
+//! its output columns. What a name means at each stage (a `let` value, a `let`-bound
+//! query, an alias of a column, a column computed from another) is followed here, stage
+//! by stage, on the tree; nothing is read again from the query's text but the values of
+//! literal tokens, which the exclusion grammar's decoder reads
+//! ([`crate::expr::parse_value`]), so a literal means the same in a `where` clause and in
+//! an exclusion. Operators are mapped by the exclusion code too ([`operator`]).
+//!
+//! What cannot be lowered exactly is over-approximated and noted (see [`super`]).
+
+mod condition;
+
+use std::collections::HashMap;
+
+use super::ast::{Arg, Expr, Item, LetValue, LiteralKind, ParsePart, Query, Stage, StageBody, Statement};
+use super::derived::{Fold, ParsedRest, SplitPart, SuffixExtract, counted, extracted};
+use crate::expr::parse_value;
+use crate::model::{QueryNote, RuleQuery, approximate, opaque};
+use crate::pred::{Atom, Pred, Span, Value};
+
+/// Why most opaque conditions are approximated (see `Reader::approximated`).
+const UNDECIDABLE: &str = "is not a condition on the table's columns that fpx can decide; it is read";
+
+/// The query's text, for the values of its literals and the words of its notes.
+#[derive(Clone, Copy)]
+pub(super) struct Src<'q>(pub &'q str);
+
+impl<'q> Src<'q> {
+    pub fn text(&self, span: &Span) -> &'q str {
+        self.0.get(span.clone()).unwrap_or("")
+    }
+
+    /// A value written in a comparison or a `let`: a literal (decoded as an exclusion's
+    /// value is), a negative number, `ago(...)`/`now(...)`, or a bare name (a `let`,
+    /// another column). The flag is the exclusion decoder's: a literal written as KQL
+    /// writes one (not a bare word, not a placeholder). `None` for any other expression.
+    pub fn value(&self, e: &Expr) -> Option<(Value, bool)> {
+        match e {
+            Expr::Literal(l) => parse_value(self.text(&l.span)),
+            Expr::Unary { operand, .. } if matches!(operand.as_ref(), Expr::Literal(l) if l.kind == LiteralKind::Number) => {
+                parse_value(self.text(&e.span()))
+            }
+            Expr::Call { .. } if matches!(e.called(), Some(("ago" | "now", _))) => parse_value(self.text(&e.span())),
+            Expr::Name(_) | Expr::Member { .. } | Expr::Index { .. } => {
+                let name = self.path(e)?;
+                Some((Value::Str(name), false))
+            }
+            _ => None,
+        }
+    }
+
+    /// A string literal's value.
+    pub fn string(&self, e: &Expr) -> Option<String> {
+        match e {
+            Expr::Literal(l) if l.kind == LiteralKind::String => match parse_value(self.text(&l.span)) {
+                Some((Value::Str(s), _)) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The field a name or property access reads, in fpx's one form of property paths
+    /// (`X['a']` and `X["a"]` are `X.a`, `X[2]` an index; see
+    /// [`crate::pred::canonical_path`]); `None` for any other expression.
+    pub fn path(&self, e: &Expr) -> Option<String> {
+        self.access(e, false)
+    }
+
+    /// [`Self::path`], also through `parse_json(C)` / `todynamic(C)`
+    /// (`parse_json(AdditionalFields).A[0]` is `AdditionalFields.A[0]`).
+    pub fn property(&self, e: &Expr) -> Option<String> {
+        self.access(e, true)
+    }
+
+    fn access(&self, e: &Expr, calls: bool) -> Option<String> {
+        match e {
+            Expr::Name(n) => Some(n.name.clone()),
+            Expr::Member { object, member } => Some(format!("{}.{}", self.access(object, calls)?, member.name)),
+            Expr::Index { object, index, .. } => {
+                let object = self.access(object, calls)?;
+                let number = |e: &Expr| match e {
+                    Expr::Literal(l) if l.kind == LiteralKind::Number => Some(self.text(&l.span)),
+                    _ => None,
+                };
+                let key = match index.as_ref() {
+                    Expr::Unary { op, operand } if op.name == "-" => {
+                        return Some(format!("{object}[-{}]", number(operand)?));
+                    }
+                    other => match number(other) {
+                        Some(n) => return Some(format!("{object}[{n}]")),
+                        None => self.string(other)?,
+                    },
+                };
+                let identifier = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                Some(if identifier {
+                    format!("{object}.{key}")
+                } else {
+                    format!("{object}['{}']", key.replace('\\', "\\\\").replace('\'', "\\'"))
+                })
+            }
+            Expr::Call { .. } if calls => match e.called()? {
+                (f, [arg])
+                    if matches!(
+                        f.to_ascii_lowercase().as_str(),
+                        "parse_json" | "parsejson" | "todynamic"
+                    ) =>
+                {
+                    self.path(&arg.value)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// A value bound by `let`.
+#[derive(Debug, Clone)]
+enum Binding {
+    List(Vec<Value>),
+    Scalar(Value),
+    /// Another query (or a datatable): its rows are not known.
+    Table,
+    Other,
+}
+
+/// A name for a column, possibly case-folded.
+#[derive(Debug, Clone)]
+struct Alias {
+    column: String,
+    fold: Option<Fold>,
+}
+
+/// Reads the query's table, D and output columns from its syntax tree, as far as they
+/// can be lowered.
+pub(super) fn lower(query: &str, tree: &Query) -> RuleQuery {
+    let mut reader = Reader::new(Src(query));
+    let mut main = None;
+    reader.statements(&tree.statements, &mut main);
+    // Several queries (`T | ...; U | ...`): which one is the rule's is not said.
+    let queries: Vec<&Expr> = tree
+        .statements
+        .iter()
+        .filter_map(|s| match s {
+            Statement::Expr(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    if let [_, second, ..] = queries.as_slice() {
+        return RuleQuery::unreadable(
+            second.span(),
+            format!(
+                "the query has {} queries (separated by `;`): fpx cannot tell which one is the rule's, so it is checked without its detection logic",
+                queries.len()
+            ),
+        );
+    }
+    let Some(main) = main else {
+        return RuleQuery::unreadable(
+            query.trim_end().len().saturating_sub(1)..query.trim_end().len(),
+            "the query has no tabular expression: fpx checks it without its detection logic".into(),
+        );
+    };
+    let (table, detection, output_columns) = reader.tabular(main);
+    let fatal = reader.notes.iter().any(|n| n.fatal);
+    let detection = if fatal {
+        None
+    } else {
+        detection.map(|d| approximate(&d, true))
+    };
+    RuleQuery {
+        table,
+        detection,
+        output_columns,
+        notes: reader.notes,
+        errors: Vec::new(),
+        inline: Vec::new(),
+        unexcluded: None,
+    }
+}
+
+#[derive(Clone)]
+struct Reader<'q> {
+    src: Src<'q>,
+    lets: HashMap<String, Binding>,
+    /// Queries bound by `let` (`let procs = DeviceProcessEvents | where ...;`): a rule
+    /// that reads one reads its table through its stages.
+    views: HashMap<String, &'q Expr>,
+    /// Tables bound by `let X = datatable(...)`, and where.
+    datatables: HashMap<String, Span>,
+    /// The tables of the queries `field in (query)` was read as a condition on.
+    memberships: Vec<String>,
+    /// Columns `parse` makes of the rest of a column's text (see [`ParsedRest`]).
+    parsed: HashMap<String, ParsedRest>,
+    /// Columns made by `extract(regex, n, C)` whose group n is never empty in a match:
+    /// empty exactly when C does not match the regex. The column and the regex.
+    extracted: HashMap<String, (String, String)>,
+    /// Columns made by `extract(".*(G)$", n, C)` (see [`SuffixExtract`]).
+    suffixes: HashMap<String, SuffixExtract>,
+    /// Columns made by `split(C, sep)[0]` or `[-1]` (see [`SplitPart`]).
+    split_parts: HashMap<String, SplitPart>,
+    /// Columns made by `countof(C, "text")` of a text that cannot overlap itself: the
+    /// column and the text.
+    counted: HashMap<String, (String, String)>,
+    notes: Vec<QueryNote>,
+    /// Columns made by `extend`: conditions on them are not on the table's columns.
+    computed: Vec<String>,
+    /// Names given to a column (`project-rename Cmd = ProcessCommandLine`,
+    /// `project Cmd = ProcessCommandLine`, `extend P = tolower(FileName)`): conditions on
+    /// them are conditions on the column.
+    aliases: HashMap<String, Alias>,
+    /// The table the query reads (once known), for its columns' types.
+    table: Option<String>,
+    /// After a `join` that keeps the rule's rows: a name that is not a column of the
+    /// rule's table is the other table's, and a condition on it is not the rule's.
+    joined: bool,
+    /// The rule's columns at a join that followed a `project` (the projected names):
+    /// then a name not among them is the other table's.
+    left_columns: Option<Vec<String>>,
+    /// After a `| union` that adds other tables' rows to the rule's: a name that is not
+    /// a column of the rule's row is null on it, which fpx does not read.
+    unioned: bool,
+}
+
+/// A tabular expression as read so far: its source, its `where` conditions (before the
+/// first `summarize`), its output columns.
+struct Read {
+    source: String,
+    wheres: Vec<Pred>,
+    outputs: Vec<String>,
+    summarized: bool,
+    /// The tables of a `union`/`find` source, where it is, and whether it is `find`.
+    several: Option<(Vec<String>, Span, bool)>,
+    /// A join that keeps the rule's rows after their columns were projected (so a name
+    /// after it may be the other table's): where it is and how it reads. It costs D
+    /// only if a condition follows it before the first `summarize`.
+    combined: Option<(Span, String, String)>,
+    /// Whether the rule's columns were projected, and whether `outputs` still lists them
+    /// exactly (see `stages`); kept from a `let`-bound query to the stages after it.
+    projected: bool,
+    known: bool,
+}
+
+/// A tabular expression's source and stages.
+fn pipeline(e: &Expr) -> (&Expr, &[Stage]) {
+    match e {
+        Expr::Pipe { source, stages } => (source, stages),
+        other => (other, &[]),
+    }
+}
+
+/// The expression inside one pair of parentheses.
+fn parenthesised(e: &Expr) -> Option<&Expr> {
+    match e {
+        Expr::List { items, .. } if items.len() == 1 => Some(&items[0]),
+        _ => None,
+    }
+}
+
+impl<'q> Reader<'q> {
+    fn new(src: Src<'q>) -> Reader<'q> {
+        Reader {
+            src,
+            lets: HashMap::new(),
+            views: HashMap::new(),
+            datatables: HashMap::new(),
+            memberships: Vec::new(),
+            parsed: HashMap::new(),
+            extracted: HashMap::new(),
+            suffixes: HashMap::new(),
+            split_parts: HashMap::new(),
+            counted: HashMap::new(),
+            notes: Vec::new(),
+            computed: Vec::new(),
+            aliases: HashMap::new(),
+            table: None,
+            joined: false,
+            unioned: false,
+            left_columns: None,
+        }
+    }
+
+    fn text(&self, span: &Span) -> &'q str {
+        self.src.text(span)
+    }
+
+    /// Reads `let` statements into the reader; the last query is the main one.
+    fn statements(&mut self, statements: &'q [Statement], main: &mut Option<&'q Expr>) {
+        for statement in statements {
+            match statement {
+                Statement::Let { name, value, .. } => self.let_stmt(&name.name, value),
+                Statement::Expr(e) => *main = Some(e),
+                Statement::Option { .. } => {}
+            }
+        }
+    }
+
+    /// Whether, after a join, `field` names the other table's column: not a column of
+    /// the rule's table (nor an alias or computed column of it). Conditions on it are
+    /// about the other table's rows (the join's note says so).
+    fn other_table(&self, field: &str) -> bool {
+        let head = crate::pred::column_of(field);
+        let name = crate::pred::canonical_path(field).is_some();
+        self.joined
+            && name
+            && !self.lets.contains_key(head)
+            && !self.aliases.contains_key(head)
+            && !self.computed.iter().any(|c| c == head)
+            && match &self.left_columns {
+                Some(left) => !left.iter().any(|c| c == head),
+                None => self
+                    .table
+                    .as_deref()
+                    .and_then(|t| crate::schema::schema().table(t))
+                    .is_some_and(|columns| !columns.iter().any(|c| c.name == head)),
+            }
+    }
+
+    fn note(&mut self, span: Span, message: String, fatal: bool) {
+        self.notes.push(QueryNote::new(span, message, fatal));
+    }
+
+    fn let_stmt(&mut self, name: &str, value: &'q LetValue) {
+        let binding = match value {
+            // A function whose body is a query: a call reads that query. Its parameters
+            // are names whose values fpx does not know.
+            LetValue::Function { params, body, .. } => {
+                for param in params {
+                    self.lets.insert(param.name.name.clone(), Binding::Other);
+                }
+                let mut main = None;
+                self.statements(body, &mut main);
+                if let Some(query) = main {
+                    self.views.insert(name.to_string(), query);
+                }
+                Binding::Table
+            }
+            LetValue::Expr(e) => self.let_value(name, e),
+        };
+        self.lets.insert(name.to_string(), binding);
+    }
+
+    fn let_value(&mut self, name: &str, e: &'q Expr) -> Binding {
+        match e {
+            // Fatal only if the rule reads its rows (a join with it is a join).
+            Expr::Source(stage) if stage.op.name == "datatable" => {
+                self.datatables.insert(name.to_string(), e.span());
+                Binding::Table
+            }
+            Expr::Literal(l) if l.elements.is_some() => {
+                let elements = l.elements.as_deref().unwrap_or_default();
+                Binding::List(
+                    elements
+                        .iter()
+                        .filter_map(|span| parse_value(self.text(span)))
+                        .map(|(v, _)| v)
+                        .collect(),
+                )
+            }
+            Expr::Call { args, .. } if matches!(e.called(), Some(("pack_array", _))) => {
+                let values: Option<Vec<Value>> = args
+                    .iter()
+                    .map(|a| self.src.value(&a.value).filter(|(_, literal)| *literal).map(|(v, _)| v))
+                    .collect();
+                values.map_or(Binding::Other, Binding::List)
+            }
+            // A lone name: another `let`, or a table (or query) read under a new name.
+            Expr::Name(n) => match self.lets.get(&n.name) {
+                Some(binding) => binding.clone(),
+                None => {
+                    self.views.insert(name.to_string(), e);
+                    Binding::Table
+                }
+            },
+            Expr::Pipe { .. } => {
+                self.views.insert(name.to_string(), e);
+                Binding::Table
+            }
+            // `materialize(T | ...)`, `(T | ...)`: the query inside.
+            Expr::Call { args, .. } if matches!(e.called(), Some(("materialize", [_]))) => {
+                if let [Arg { value, .. }] = args.as_slice()
+                    && matches!(value, Expr::Pipe { .. })
+                {
+                    self.views.insert(name.to_string(), value);
+                }
+                Binding::Table
+            }
+            Expr::List { items, .. } if items.len() == 1 && matches!(items[0], Expr::Pipe { .. }) => {
+                self.views.insert(name.to_string(), &items[0]);
+                Binding::Table
+            }
+            _ => match self.src.value(e) {
+                Some((value, true)) => Binding::Scalar(value),
+                _ => Binding::Other,
+            },
+        }
+    }
+
+    /// Table, D (with opaque parts still marked), output columns.
+    fn tabular(&mut self, e: &'q Expr) -> (Option<String>, Option<Pred>, Vec<String>) {
+        let Some(mut read) = self.read(e) else {
+            return (None, None, Vec::new());
+        };
+        self.resolve_combined(&mut read);
+        let Read {
+            source,
+            mut wheres,
+            outputs,
+            several,
+            ..
+        } = read;
+        let mut detection = match wheres.len() {
+            0 => Pred::True,
+            1 => wheres.pop().expect("one"),
+            _ => Pred::And(wheres),
+        };
+        let mut source = source;
+        if let Some((names, at, find)) = several {
+            (source, detection) = self.one_of_several(&names, at, find, detection);
+        }
+        (Some(source), Some(detection), outputs)
+    }
+
+    /// The `let`-bound query a source reads: a name, or a call of a `let` function.
+    fn view_name(&self, source: &Expr) -> Option<String> {
+        match source {
+            Expr::Name(n) if crate::schema::schema().table(&n.name).is_none() => Some(n.name.clone()),
+            Expr::Call { .. } => source.called().map(|(f, _)| f.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Reads a tabular expression's source and stages; `None` when its source is not
+    /// one table (said in a fatal note).
+    fn read(&mut self, e: &'q Expr) -> Option<Read> {
+        let (first, stages) = pipeline(e);
+        let mut wheres = Vec::new();
+        let mut several = None;
+        if let Some(name) = self.view_name(first)
+            && let Some(view) = self.views.remove(&name)
+        {
+            // Its stages, then this one's. One fpx cannot read as a table is read as an
+            // unknown source instead, as before it was known. (Out of `views` while it
+            // is read: a query that names itself is not read forever.)
+            let (notes, state) = (self.notes.len(), (self.computed.clone(), self.aliases.clone()));
+            let read = self.read(view);
+            self.views.insert(name, view);
+            if let Some(mut read) = read {
+                self.stages(stages, &mut read);
+                return Some(read);
+            }
+            self.notes.truncate(notes);
+            (self.computed, self.aliases) = state;
+        }
+        if let Expr::Name(n) = first
+            && let Some(at) = self.datatables.get(&n.name).cloned()
+        {
+            self.note(
+                at,
+                format!(
+                    "`{}` is a datatable: fpx does not read inline tables, so the rule is checked without its detection logic",
+                    n.name
+                ),
+                true,
+            );
+            return None;
+        }
+        let union = match first {
+            Expr::Source(stage) => match &stage.body {
+                StageBody::Union(operands) => Some((operands.as_slice(), stage.span.clone())),
+                _ => None,
+            },
+            _ => None,
+        };
+        let names = |operands: &[Expr]| -> Option<Vec<String>> {
+            operands
+                .iter()
+                .map(|o| match o {
+                    Expr::Name(n) if !n.name.contains('*') => Some(n.name.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        if let Some((operands, _)) = &union
+            && let Some(tables) = names(operands)
+            && tables.len() > 1
+            && let Some(read) = self.union_of_views(&tables, stages)
+        {
+            return Some(read);
+        }
+        // A query in parentheses, or a union whose first operand is one: the first
+        // query's rows, then this query's stages. A union's other queries read other
+        // rows: noted, as a union of tables is.
+        let sub = match (&union, first) {
+            (Some((operands, _)), _) => operands.first().and_then(parenthesised),
+            (None, first) => parenthesised(first),
+        };
+        if let Some(sub) = sub {
+            let at = first.span();
+            if let Some((operands, _)) = &union
+                && let Some(read) = self.union_of_queries(operands, at.clone(), stages)
+            {
+                return Some(read);
+            }
+            let mut read = self.read(sub)?;
+            if union.is_some() {
+                self.note(
+                    at,
+                    format!(
+                        "the rule reads a union of queries: fpx checks it on the first, which reads {} (the others are not checked)",
+                        read.source
+                    ),
+                    false,
+                );
+            }
+            self.stages(stages, &mut read);
+            return Some(read);
+        }
+        let find = match first {
+            Expr::Source(stage) => match &stage.body {
+                StageBody::Find { tables, condition } => names(tables)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| (t, condition, stage.span.clone())),
+                _ => None,
+            },
+            _ => None,
+        };
+        let source = match (first, union, find) {
+            (_, Some((operands, at)), _) if names(operands).is_some() => {
+                let tables = names(operands).unwrap_or_default();
+                let name = tables[0].clone();
+                several = Some((tables, at, false));
+                name
+            }
+            (_, _, Some((tables, condition, at))) => {
+                // `find`'s condition holds on each table's rows alike.
+                let name = tables[0].clone();
+                self.table = Some(name.clone());
+                several = Some((tables, at, true));
+                wheres.push(self.condition(condition).0);
+                name
+            }
+            (Expr::Name(n), None, None) => n.name.clone(),
+            (first, _, _) => {
+                let short: String = self
+                    .text(&first.span())
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let short: String = short.chars().take(40).collect();
+                self.note(
+                    first.span(),
+                    format!(
+                        "the rule reads `{short}`: not one table (a union of queries, `print`, a function call), so it is checked without its detection logic"
+                    ),
+                    true,
+                );
+                return None;
+            }
+        };
+        self.table = Some(source.clone());
+        let mut read = Read {
+            source,
+            wheres,
+            outputs: Vec::new(),
+            summarized: false,
+            several,
+            combined: None,
+            projected: false,
+            known: true,
+        };
+        self.stages(stages, &mut read);
+        Some(read)
+    }
+
+    /// `union V1, V2, ... | stages` where every `Vi` is a `let`-bound query and all read
+    /// one table: the rows of each, so D is the `or` over the queries of each one's D
+    /// with `stages` read on top of it (each in its own columns: an `extend` in one is
+    /// not a column of another). `None` (the caller reads it as a union of tables) when
+    /// a name is not such a query, the queries read different tables, or one cannot be
+    /// read.
+    fn union_of_views(&mut self, names: &[String], stages: &'q [Stage]) -> Option<Read> {
+        if !names.iter().all(|n| self.views.contains_key(n)) {
+            return None;
+        }
+        let base = self.clone();
+        let mut reads: Vec<Read> = Vec::new();
+        let mut notes: Vec<QueryNote> = Vec::new();
+        for name in names {
+            *self = base.clone();
+            let view = self.views.remove(name).expect("checked: a view");
+            let read = self.read(view);
+            self.views.insert(name.clone(), view);
+            let Some(mut read) = read else {
+                *self = base;
+                return None;
+            };
+            self.stages(stages, &mut read);
+            self.resolve_combined(&mut read);
+            let same = reads.first().is_none_or(|r: &Read| r.source == read.source);
+            // A name only another query makes (null in these rows) is not read here.
+            let columns = crate::schema::schema().table(&read.source);
+            let own = |field: &String| {
+                field == crate::model::OPAQUE
+                    || columns.is_some_and(|cs| cs.iter().any(|c| c.name == crate::pred::column_of(field)))
+            };
+            let foreign = read.wheres.iter().any(|w| !w.fields().iter().all(own));
+            if !same || foreign || read.several.is_some() || self.notes[base.notes.len()..].iter().any(|n| n.fatal) {
+                *self = base;
+                return None;
+            }
+            for note in &self.notes[base.notes.len()..] {
+                if !notes.contains(note) {
+                    notes.push(note.clone());
+                }
+            }
+            reads.push(read);
+        }
+        // The last query's columns stand for the rest (the reader's state is the last
+        // one's); the notes are every query's, once.
+        self.notes = base.notes;
+        self.notes.extend(notes);
+        let branch = |read: &mut Read| match read.wheres.len() {
+            0 => Pred::True,
+            1 => read.wheres.pop().expect("one"),
+            _ => Pred::And(std::mem::take(&mut read.wheres)),
+        };
+        let detection = Pred::Or(reads.iter_mut().map(branch).collect());
+        let mut outputs: Vec<String> = Vec::new();
+        for read in &reads {
+            for column in &read.outputs {
+                if !outputs.contains(column) {
+                    outputs.push(column.clone());
+                }
+            }
+        }
+        let first = &reads[0];
+        Some(Read {
+            source: first.source.clone(),
+            wheres: vec![detection],
+            outputs,
+            summarized: reads.iter().any(|r| r.summarized),
+            several: None,
+            combined: None,
+            projected: reads.iter().any(|r| r.projected),
+            known: reads.iter().all(|r| r.known),
+        })
+    }
+
+    /// `union (A | where P), (B | where P), C...` where every query reads one known table
+    /// with the same conditions (and no other stage): the rows of those tables that meet
+    /// P, which is `union A, B | where P` (one table of their rows, see
+    /// `crate::schema::Schema::union`), with `stages` after it. `None` otherwise (the
+    /// caller reads the first query and notes the others).
+    fn union_of_queries(&mut self, operands: &'q [Expr], at: Span, stages: &'q [Stage]) -> Option<Read> {
+        let base = self.clone();
+        let mut tables = Vec::new();
+        let mut detection: Option<Pred> = None;
+        for operand in operands {
+            let query = match operand {
+                Expr::Name(n) => {
+                    crate::schema::schema().table(&n.name)?;
+                    tables.push(n.name.clone());
+                    if detection.as_ref().is_some_and(|d| *d != Pred::True) {
+                        *self = base;
+                        return None;
+                    }
+                    detection = Some(Pred::True);
+                    continue;
+                }
+                other => match parenthesised(other) {
+                    Some(query) => query,
+                    None => continue,
+                },
+            };
+            *self = base.clone();
+            let read = self.read(query);
+            let plain = matches!(
+                &read,
+                Some(read)
+                    if read.several.is_none()
+                        && read.outputs.is_empty()
+                        && !read.summarized
+                        && read.combined.is_none()
+                        && self.notes.len() == base.notes.len()
+                        && self.computed == base.computed
+                        && self.aliases.len() == base.aliases.len()
+                        && crate::schema::schema().table(&read.source).is_some()
+            );
+            let Some(read) = read.filter(|_| plain) else {
+                *self = base;
+                return None;
+            };
+            let d = match read.wheres.as_slice() {
+                [] => Pred::True,
+                [one] => approximate(one, true),
+                all => approximate(&Pred::And(all.to_vec()), true),
+            };
+            match &detection {
+                None => detection = Some(d),
+                Some(first) if first.without_spans() == d.without_spans() => {}
+                Some(_) => {
+                    *self = base;
+                    return None;
+                }
+            }
+            tables.push(read.source.clone());
+        }
+        *self = base;
+        let detection = detection?;
+        if tables.len() < 2 || crate::schema::schema().union(&tables).is_none() {
+            return None;
+        }
+        self.table = Some(tables[0].clone());
+        let mut read = Read {
+            source: tables[0].clone(),
+            wheres: vec![detection],
+            outputs: Vec::new(),
+            summarized: false,
+            several: Some((tables, at, false)),
+            combined: None,
+            projected: false,
+            known: true,
+        };
+        self.stages(stages, &mut read);
+        Some(read)
+    }
+
+    /// The name of an item's column (`Name = ...`, or the name KQL gives it).
+    fn item_names(item: &Item) -> Vec<String> {
+        if !item.names.is_empty() {
+            return item.names.iter().map(|n| n.name.clone()).collect();
+        }
+        derived_column_name(&item.value).into_iter().collect()
+    }
+
+    /// Reads `stages` on top of what `read` holds.
+    fn stages(&mut self, stages: &'q [Stage], read: &mut Read) {
+        let mut wheres = std::mem::take(&mut read.wheres);
+        let mut outputs = std::mem::take(&mut read.outputs);
+        let mut summarized = read.summarized;
+        // Whether the rule's columns were projected: after a join, a name could then be
+        // the other table's column of the same name. And whether `outputs` is still
+        // exactly the rule's columns since then (only `extend`, `where` and stages that
+        // keep columns followed the `project`).
+        let (mut projected, mut known) = (read.projected, read.known);
+        for stage in stages {
+            let stage_span = stage.span.clone();
+            let word = stage.op.name.to_ascii_lowercase();
+            match (&stage.body, word.as_str()) {
+                (StageBody::Where(expr), _) if !summarized && read.combined.is_some() => {
+                    // A condition after a join whose names fpx cannot attribute: D is
+                    // what was read up to the join. One that is only a time window (no
+                    // condition on any row) costs nothing.
+                    let notes = self.notes.len();
+                    let condition = approximate(&self.condition(expr).0, true);
+                    if self.notes.len() == notes
+                        && condition.atoms().is_empty()
+                        && condition.eval(&crate::pred::Event::new())
+                    {
+                        continue;
+                    }
+                    self.notes.truncate(notes);
+                    let (at, word, _) = read.combined.take().expect("checked");
+                    self.note(
+                        at,
+                        format!(
+                            "`| {word}` combines the rule's table with other tables: fpx reads the detection up to here and not the conditions after it, so D may match more than the rule does"
+                        ),
+                        false,
+                    );
+                    summarized = true;
+                }
+                (StageBody::Where(expr), _) if !summarized => {
+                    // A stage that is only a condition (the parser reads it as the
+                    // `where` it should be, and reports it).
+                    if stage.op.span.start == expr.span().start {
+                        self.note(
+                            stage_span,
+                            format!(
+                                "`| {}` has no operator; fpx reads it as `| where {0}`",
+                                self.text(&expr.span()).trim()
+                            ),
+                            false,
+                        );
+                    }
+                    wheres.push(self.condition(expr).0);
+                }
+                (StageBody::Summarize { aggregates, by }, _) => {
+                    summarized = true;
+                    self.resolve_combined(read);
+                    // `n = count()`, `(a, b) = arg_max(...)`, a `by` column, or the
+                    // default name of an unnamed aggregate.
+                    outputs = aggregates.iter().chain(by).flat_map(Self::item_names).collect();
+                }
+                (StageBody::Items(items), "project" | "extend") => {
+                    let project = word == "project";
+                    projected |= project;
+                    known |= project;
+                    let mut names = Vec::new();
+                    for item in items {
+                        match item.names.as_slice() {
+                            // `Name = expression`: an alias of a column, or a computed one.
+                            [name] => self.define(&name.name, &item.value),
+                            [] => {
+                                // A bare column in `project` keeps its meaning; in
+                                // `extend`, an expression's default name is computed.
+                                if !project && let Some(name) = derived_column_name(&item.value) {
+                                    self.computed.push(name);
+                                }
+                            }
+                            several => {
+                                for name in several {
+                                    self.aliases.remove(&name.name);
+                                    self.forget_derivation(&name.name);
+                                    self.computed.push(name.name.clone());
+                                }
+                            }
+                        }
+                        names.extend(Self::item_names(item));
+                    }
+                    if project {
+                        outputs = names;
+                    } else {
+                        outputs.extend(names);
+                    }
+                }
+                // `distinct *` keeps every column.
+                (StageBody::Items(items), "distinct") => {
+                    outputs = items.iter().flat_map(Self::item_names).collect();
+                }
+                (StageBody::Join { .. } | StageBody::Union(_), _) if !summarized => {
+                    self.combine(stage, &word, read, &mut summarized, projected, known, &outputs);
+                }
+                _ if !summarized => {
+                    known &= matches!(
+                        word.as_str(),
+                        "sort" | "order" | "top" | "take" | "limit" | "sample" | "render" | "serialize" | "as"
+                    );
+                    // `project-away`, `-keep`, `-rename` reshape the rule's columns too.
+                    projected |= word.starts_with("project");
+                    // Aggregations, as `summarize`: what follows is about groups.
+                    if matches!(word.as_str(), "make-series" | "top-nested") {
+                        summarized = true;
+                        self.resolve_combined(read);
+                        continue;
+                    }
+                    self.other_stage(stage);
+                }
+                _ => {}
+            }
+        }
+        (read.wheres, read.outputs, read.summarized) = (wheres, outputs, summarized);
+        (read.projected, read.known) = (projected, known);
+    }
+
+    /// Stages that rename or make columns (`project-rename`, `parse`, `mv-expand`, ...).
+    fn other_stage(&mut self, stage: &Stage) {
+        let mut made: Vec<String> = Vec::new();
+        match &stage.body {
+            StageBody::Renames(renames) => {
+                for (new, old) in renames {
+                    self.define(&new.name, &Expr::Name(old.clone()));
+                }
+            }
+            StageBody::Parse { source, pattern } => {
+                made.extend(pattern.iter().filter_map(|p| match p {
+                    ParsePart::Column { name, .. } => Some(name.name.clone()),
+                    _ => None,
+                }));
+                // (`parse-where` drops the rows the pattern does not match: not read.)
+                let rest = (stage.params.is_empty() && stage.op.name == "parse")
+                    .then(|| ParsedRest::of(source, pattern, &self.src))
+                    .flatten();
+                for name in &made {
+                    self.aliases.remove(name);
+                    self.forget_derivation(name);
+                    self.computed.push(name.clone());
+                }
+                if let Some((name, rest)) = rest
+                    && !self.computed.iter().any(|c| c == &rest.column)
+                    && !self.aliases.contains_key(&rest.column)
+                {
+                    self.parsed.insert(name, rest);
+                }
+                return;
+            }
+            StageBody::ParseKv { columns, .. } => made.extend(columns.iter().map(|(n, _)| n.name.clone())),
+            StageBody::MvExpand { items, .. } | StageBody::MvApply { items, .. } => {
+                made.extend(items.iter().flat_map(|item| match item.names.as_slice() {
+                    [] => match &item.value {
+                        Expr::Name(n) => vec![n.name.clone()],
+                        _ => Vec::new(),
+                    },
+                    names => names.iter().map(|n| n.name.clone()).collect(),
+                }));
+            }
+            _ => {}
+        }
+        for name in made {
+            self.aliases.remove(&name);
+            self.forget_derivation(&name);
+            self.computed.push(name);
+        }
+    }
+
+    /// A `join`, `lookup` or `| union` stage: what it does to the rule's rows.
+    #[allow(clippy::too_many_arguments)]
+    fn combine(
+        &mut self,
+        stage: &Stage,
+        word: &str,
+        read: &mut Read,
+        summarized: &mut bool,
+        projected: bool,
+        known: bool,
+        outputs: &[String],
+    ) {
+        // The rows of the rule's table that reach this stage satisfy the conditions read
+        // so far; a join, lookup or union only removes them or adds rows of other
+        // tables, and what follows works on the combined rows. Those conditions alone
+        // are a sound over-approximation.
+        let stage_span = stage.span.clone();
+        if word == "union" && !projected {
+            // The rule's rows go on as they are, with other tables' rows added: what
+            // follows is still about the rule's rows, and a condition on their columns
+            // is read.
+            self.notes.push(QueryNote {
+                span: stage_span,
+                message: "`| union` adds other tables' rows to the rule's: fpx reads D on the rule's own table (conditions after it on its columns too); the added rows are outside one table's events".into(),
+                fatal: false,
+                correlates: true,
+            });
+            self.unioned = true;
+            return;
+        }
+        let kind = stage
+            .params
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case("kind"))
+            .and_then(|p| match &p.value {
+                Expr::Name(n) => Some(n.name.to_ascii_lowercase()),
+                _ => None,
+            })
+            .unwrap_or_else(|| if word == "lookup" { "leftouter" } else { "innerunique" }.into());
+        // A join that keeps the rule's rows and their column names (`inner`,
+        // `innerunique`, the `left...` kinds; `lookup`): what follows is still about
+        // those rows, and a condition on their columns is read.
+        let keeps_rows = word != "union"
+            && matches!(
+                kind.as_str(),
+                "innerunique"
+                    | "inner"
+                    | "leftouter"
+                    | "leftsemi"
+                    | "leftanti"
+                    | "leftantisemi"
+                    | "rightouter"
+                    | "fullouter"
+            );
+        if keeps_rows && projected && known {
+            // The rule's columns are those it projected: any other name is the other
+            // table's.
+            self.left_columns = Some(outputs.to_vec());
+        }
+        if keeps_rows && (!projected || known) {
+            self.notes.push(QueryNote {
+                span: stage_span,
+                message: format!(
+                    "`| {word}` (kind={kind}) matches the rule's rows with another table's: fpx reads D on the rule's own table (conditions after it on its columns too); whether a row also has its match is outside one table's events"
+                ),
+                fatal: false,
+                correlates: true,
+            });
+            self.joined = true;
+            return;
+        }
+        if keeps_rows {
+            // After a `project`, a name could be either table's column: harmless unless
+            // a condition follows.
+            read.combined.get_or_insert((stage_span, word.to_string(), kind));
+            return;
+        }
+        self.note(
+            stage_span,
+            format!(
+                "`| {word}` combines the rule's table with other tables: fpx reads the detection up to here and not the conditions after it, so D may match more than the rule does"
+            ),
+            false,
+        );
+        *summarized = true;
+    }
+
+    /// `field in (view)` read as a condition on another table's rows (see
+    /// [`Self::view_of_another_table`]), noted; `None` when it is not one.
+    fn membership(&mut self, field: &str, view: &str, text: &str, at: Span) -> Option<Pred> {
+        let table = self.view_of_another_table(field, view)?;
+        self.notes.push(QueryNote {
+            span: at,
+            message: format!(
+                "`{text}` compares with the rows of a query on {table}: whether some {table} row holds the value is outside the rule's table (that query leaves the value free), so D is exact for the rule's own table"
+            ),
+            fatal: false,
+            correlates: true,
+        });
+        Some(opaque(None))
+    }
+
+    /// `field in (view)` where `view` is a `let`-bound query on another table, read
+    /// exactly, satisfiable, returning one column of that table that its conditions do
+    /// not mention: then for any value of `field`, some content of that table makes the
+    /// membership true and some (none) makes it false, so the condition is about that
+    /// table's rows, not the rule's. The table it reads, if so. A second membership in
+    /// the same table is not independent of the first, and is not read this way.
+    fn view_of_another_table(&mut self, field: &str, view: &str) -> Option<String> {
+        let schema = crate::schema::schema();
+        let rule_table = self.table.clone()?;
+        let own = schema.table(&rule_table)?.iter().find(|c| c.name == field)?;
+        if self.computed.iter().any(|c| c == field) || self.aliases.contains_key(field) {
+            return None;
+        }
+        let query = *self.views.get(view)?;
+        let mut sub = Reader {
+            lets: self.lets.clone(),
+            views: self.views.clone(),
+            datatables: self.datatables.clone(),
+            ..Reader::new(self.src)
+        };
+        let read = sub.read(query)?;
+        let table = read.source.trim().to_string();
+        let columns = schema.table(&table)?;
+        if !sub.notes.is_empty() || read.several.is_some() || table == rule_table || self.memberships.contains(&table) {
+            return None;
+        }
+        // The one column it returns: `distinct K`, `project K`, `summarize by K`,
+        // `summarize make_set(K)` / `make_list(K)` (named `set_K`, `list_K`).
+        let [output] = read.outputs.as_slice() else {
+            return None;
+        };
+        let key = ["set_", "list_"]
+            .iter()
+            .find_map(|p| output.strip_prefix(p))
+            .filter(|k| !columns.iter().any(|c| &c.name == output) && columns.iter().any(|c| c.name == *k))
+            .unwrap_or(output);
+        let column = columns.iter().find(|c| c.name == key)?;
+        if column.ty != own.ty || sub.computed.iter().any(|c| c == key) || sub.aliases.contains_key(key) {
+            return None;
+        }
+        let detection = match read.wheres.len() {
+            0 => Pred::True,
+            _ => Pred::And(read.wheres),
+        };
+        let detection = approximate(&detection, true);
+        if detection.fields().iter().any(|f| crate::pred::column_of(f) == key) {
+            return None;
+        }
+        let typed = crate::schema::typed(&detection, &table, crate::schema::Applied::Where);
+        if !matches!(
+            crate::logic::sat_in(&typed, schema.domains(&table)),
+            crate::logic::SatResult::Sat(_)
+        ) {
+            return None;
+        }
+        self.memberships.push(table.clone());
+        Some(table)
+    }
+
+    /// The type of the rule table's column `name`, if the table is known and has it.
+    fn column_type(&self, name: &str) -> Option<crate::schema::ColumnType> {
+        let columns = crate::schema::schema().table(self.table.as_deref()?)?;
+        columns.iter().find(|c| c.name == name).map(|c| c.ty)
+    }
+
+    /// Whether `name` is a column of the row at this point (of the rule's table, or made
+    /// or renamed by the query): KQL reads it before a `let` of the same name.
+    fn row_column(&self, name: &str) -> bool {
+        self.aliases.contains_key(name) || self.computed.iter().any(|c| c == name) || self.column_type(name).is_some()
+    }
+
+    /// The `let` binding `name` reads, unless a column of the row has that name.
+    fn let_of(&self, name: &str) -> Option<&Binding> {
+        if self.row_column(name) {
+            return None;
+        }
+        self.lets.get(name)
+    }
+
+    /// `atom` with its values that are `let` scalars replaced by them
+    /// (`SearchFilter contains KERBEROASTING`), and for a list operator the `let` lists
+    /// by their elements (`P in (ExtensionList)`); `None` if another name is among them.
+    fn with_scalars(&self, atom: &Atom, names: &[String]) -> Option<Atom> {
+        let mut candidate = atom.clone();
+        let mut values = Vec::with_capacity(atom.values.len());
+        for value in &atom.values {
+            if !names.iter().any(|n| n == value.text()) {
+                values.push(value.clone());
+                continue;
+            }
+            match self.let_of(value.text()) {
+                Some(Binding::Scalar(v)) => values.push(v.clone()),
+                // `P in (list)` reads the list's elements, as KQL expands a dynamic array.
+                Some(Binding::List(list)) if atom.op.takes_list() => values.extend(list.iter().cloned()),
+                _ => return None,
+            }
+        }
+        candidate.values = values;
+        Some(candidate)
+    }
+
+    /// Whether `name` is a string column of the rule's table as read here (not made or
+    /// renamed): what `extract` reads as text.
+    fn table_column(&self, name: &str) -> bool {
+        !self.computed.iter().any(|c| c == name)
+            && !self.aliases.contains_key(name)
+            && self.column_type(name) == Some(crate::schema::ColumnType::String)
+    }
+
+    /// A join after a `project` that no condition follows: D read up to it is exact for
+    /// the rule's table, as after any join that keeps its rows.
+    fn resolve_combined(&mut self, read: &mut Read) {
+        if let Some((span, word, kind)) = read.combined.take() {
+            self.notes.push(QueryNote {
+                span,
+                message: format!(
+                    "`| {word}` (kind={kind}) matches the rule's rows with another table's; no condition follows it, so D is exact for the rule's own table; whether a row also has its match is outside one table's events"
+                ),
+                fatal: false,
+                correlates: true,
+            });
+        }
+    }
+
+    /// A source that reads several tables (`union A, B`, `find in (A, B)`): their union
+    /// when fpx knows them all; else checked on the first that has every column D reads,
+    /// with a note naming the others. When none has them all, conditions on columns the
+    /// first lacks are approximated (read there, they would be a misreading).
+    fn one_of_several(&mut self, names: &[String], at: Span, find: bool, detection: Pred) -> (String, Pred) {
+        let schema = crate::schema::schema();
+        // Known tables whose shared columns agree: their rows read as one table, D
+        // exact on each (a column a table lacks is null on its rows).
+        if let Some(union) = schema.union(names) {
+            return (union, detection);
+        }
+        let has = |table: &str, field: &str| {
+            schema
+                .table(table)
+                .is_none_or(|columns| columns.iter().any(|c| c.name == field))
+        };
+        let fields: Vec<String> = detection
+            .fields()
+            .into_iter()
+            .filter(|f| f != crate::model::OPAQUE)
+            .collect();
+        let chosen = names
+            .iter()
+            .find(|t| fields.iter().all(|f| has(t, f)))
+            .unwrap_or(&names[0])
+            .clone();
+        let what = if find { "`find`" } else { "the rule" };
+        self.note(
+            at,
+            format!(
+                "{what} reads {}: fpx checks it on {chosen} only (the conditions apply to each table alike)",
+                names.join(", ")
+            ),
+            false,
+        );
+        let detection = detection.map_atoms(&mut |a| {
+            if a.field == crate::model::OPAQUE || has(&chosen, &a.field) {
+                return Pred::Atom(a.clone());
+            }
+            let text = crate::expr::print(&Pred::Atom(a.clone()));
+            self.approximated(
+                a.span.clone(),
+                &text,
+                &format!("reads `{}`, which {chosen} does not have; it is read", a.field),
+            )
+        });
+        (chosen, detection)
+    }
+
+    /// A column that is made anew: what an earlier stage derived it from no longer
+    /// holds. (Every map of derived columns, in one place: `mv-expand` once forgot one.)
+    fn forget_derivation(&mut self, name: &str) {
+        self.parsed.remove(name);
+        self.extracted.remove(name);
+        self.suffixes.remove(name);
+        self.split_parts.remove(name);
+        self.counted.remove(name);
+    }
+
+    /// `name = definition` in `project`, `project-rename` or `extend`: an alias when the
+    /// definition is a column (or an alias, or a property of a column), or
+    /// `tolower`/`toupper` of one; else a computed column, perhaps one fpx lowers
+    /// exactly ([`super::derived`]).
+    fn define(&mut self, name: &str, definition: &Expr) {
+        self.forget_derivation(name);
+        let src = self.src;
+        if let Some((column, text)) = counted(definition, &src)
+            && self.table_column(&column)
+        {
+            self.counted.insert(name.to_string(), (column, text));
+        }
+        if let Some(part) = SplitPart::of(definition, &src)
+            && self.table_column(&part.column)
+        {
+            self.split_parts.insert(name.to_string(), part);
+        }
+        if let Some((pattern, column)) = extracted(definition, &src)
+            && self.table_column(&column)
+        {
+            self.extracted.insert(name.to_string(), (column, pattern));
+        }
+        if let Some(suffix) = SuffixExtract::of(definition, &src)
+            && self.table_column(&suffix.column)
+        {
+            self.suffixes.insert(name.to_string(), suffix);
+        }
+        let called = |e: &Expr, f: &str| match e.called() {
+            Some((g, [arg])) if g.eq_ignore_ascii_case(f) => Some(arg.value.clone()),
+            _ => None,
+        };
+        let plain = |e: &Expr| match e {
+            Expr::Name(n) if n.span.len() == n.name.len() => Some(n.name.clone()),
+            _ => None,
+        };
+        // `tostring(...)`, `parse_json(...)`, `todynamic(...)` keep the value they wrap.
+        let mut inner = definition.clone();
+        let mut dynamic = false;
+        let mut outermost = true;
+        while let Some(next) = ["tostring", "parse_json", "todynamic"]
+            .iter()
+            .find_map(|f| called(&inner, f).map(|e| (*f, e)))
+        {
+            if outermost {
+                dynamic = next.0 != "tostring";
+            }
+            outermost = false;
+            inner = next.1;
+        }
+        // `extractjson("$.a.b", C)` is the property `C.a.b` as text.
+        let path = extractjson_path(definition, &src).or_else(|| {
+            src.property(&inner)
+                .filter(|p| p.contains(['.', '[']) || (dynamic && !matches!(inner, Expr::Call { .. })))
+        });
+        let (column, fold) = if let Some(column) = plain(definition) {
+            (column, None)
+        } else if let Some(path) = path {
+            // A dynamic value read from a column, or one of its properties as text: the
+            // same field (`Parsed = parse_json(AdditionalFields)`, `P = tostring(Parsed.P)`,
+            // `T = RawEventData.Target[2].ID`).
+            let head = crate::pred::column_of(&path);
+            let tail = &path[head.len()..];
+            match tail {
+                "" => (path.clone(), None),
+                _ => match self.aliases.get(head) {
+                    Some(a) if a.fold.is_none() => (format!("{}{tail}", a.column), None),
+                    None if !self.computed.iter().any(|c| c == head) => (path.clone(), None),
+                    _ => {
+                        self.computed.push(name.to_string());
+                        return;
+                    }
+                },
+            }
+        } else if let Some(column) = called(definition, "tolower").as_ref().and_then(plain) {
+            (column, Some(Fold::Lower))
+        } else if let Some(column) = called(definition, "toupper").as_ref().and_then(plain) {
+            (column, Some(Fold::Upper))
+        } else {
+            self.aliases.remove(name);
+            self.computed.push(name.to_string());
+            return;
+        };
+        if self.computed.contains(&column) {
+            self.computed.push(name.to_string());
+            return;
+        }
+        // An alias of an alias is an alias of its column.
+        let alias = match self.aliases.get(&column) {
+            Some(a) if fold.is_none() => a.clone(),
+            Some(a) if a.fold.is_none() => Alias {
+                column: a.column.clone(),
+                fold,
+            },
+            Some(_) => {
+                self.computed.push(name.to_string());
+                return;
+            }
+            None => Alias { column, fold },
+        };
+        self.computed.retain(|c| c != name);
+        self.aliases.insert(name.to_string(), alias);
+    }
+
+    /// Notes why `text` cannot be decided (`why` ends in "... read") and returns the
+    /// opaque atom that stands for it until its polarity is known.
+    fn approximated(&mut self, at: Span, text: &str, why: &str) -> Pred {
+        let short: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        self.note(at.clone(), format!("`{short}` {why} as \"could be true\""), false);
+        opaque(Some(at))
+    }
+}
+
+/// `extractjson("$.a.b", C)` (or with `typeof(string)`): the property path `C.a.b`, as a
+/// definition reads it. `None` for another call or a path with filters or wildcards.
+fn extractjson_path(definition: &Expr, src: &Src) -> Option<String> {
+    let (f, args) = definition.called()?;
+    if !matches!(f, "extractjson" | "extract_json") {
+        return None;
+    }
+    let (path, column) = match args {
+        [path, column] => (path, column),
+        [path, column, ty] if src.text(&ty.value.span()).split_whitespace().collect::<String>() == "typeof(string)" => {
+            (path, column)
+        }
+        _ => return None,
+    };
+    let path = src.string(&path.value)?;
+    let rest = path.strip_prefix('$')?;
+    if rest.is_empty() {
+        return None;
+    }
+    let column = src.path(&column.value)?;
+    crate::pred::canonical_path(&format!("{column}{rest}"))
+}
+
+/// KQL's name for an unnamed column: a column's own name, the column of a conversion
+/// (`tostring(SPN)` is `SPN`, as Kusto.Language names it) or of `bin(C, ...)`, else the
+/// name of an aggregate ([`super::ast::default_column_name`]).
+fn derived_column_name(e: &Expr) -> Option<String> {
+    const KEEP_NAME: [&str; 10] = [
+        "tostring",
+        "toint",
+        "tolong",
+        "todouble",
+        "toreal",
+        "todatetime",
+        "tobool",
+        "totimespan",
+        "todecimal",
+        "bin",
+    ];
+    if let Some((f, [first, ..])) = e.called()
+        && KEEP_NAME.contains(&f)
+        && let Expr::Name(n) = &first.value
+    {
+        return Some(n.name.clone());
+    }
+    super::ast::default_column_name(e)
+}
