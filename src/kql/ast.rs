@@ -163,7 +163,14 @@ pub enum Expr {
     Literal(Literal),
     /// `*` (in `count(*)`-like arguments and `where * has ...`).
     Star(Span),
-    /// `a op b`: `and`, `or`, comparisons, string operators, arithmetic.
+    /// `a and b and c`, `a or b or c`: a chain of one of them, flat. (`or` binds
+    /// looser than `and`, so an `or` chain's items may be `and` chains; parentheses are
+    /// a [`Expr::List`] of one.) `op` is the first operator word.
+    Logical {
+        op: Ident,
+        items: Vec<Expr>,
+    },
+    /// `a op b`: comparisons, string operators, arithmetic.
     Binary {
         op: Ident,
         lhs: Box<Expr>,
@@ -270,6 +277,9 @@ impl Expr {
             Expr::Name(i) => i.span.clone(),
             Expr::Literal(l) => l.span.clone(),
             Expr::Star(s) => s.clone(),
+            Expr::Logical { items, .. } => {
+                items.first().map_or(0, |e| e.span().start)..items.last().map_or(0, |e| e.span().end)
+            }
             Expr::Binary { lhs, rhs, .. } => lhs.span().start..rhs.span().end,
             Expr::Unary { op, operand } => op.span.start..operand.span().end,
             Expr::Between { value, hi, .. } => value.span().start..hi.span().end + 1,
@@ -316,6 +326,7 @@ impl Expr {
         f(self);
         match self {
             Expr::Name(_) | Expr::Literal(_) | Expr::Star(_) => {}
+            Expr::Logical { items, .. } => items.iter().for_each(|e| e.visit(f)),
             Expr::Binary { lhs, rhs, .. } => {
                 lhs.visit(f);
                 rhs.visit(f);

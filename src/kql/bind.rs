@@ -595,6 +595,7 @@ impl Binder {
         match e {
             Expr::Name(n) => self.name(n, scope),
             Expr::Literal(_) | Expr::Star(_) | Expr::Pipe { .. } | Expr::Source(_) => {}
+            Expr::Logical { items, .. } => items.iter().for_each(|e| self.expr(e, scope)),
             Expr::Binary { op, lhs, rhs } => {
                 self.expr(lhs, scope);
                 self.expr(rhs, scope);

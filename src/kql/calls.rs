@@ -278,6 +278,7 @@ impl Calls {
                 }
             }
             Expr::Literal(_) | Expr::Star(_) => {}
+            Expr::Logical { items, .. } => items.iter().for_each(|e| self.expr(e, ctx)),
             Expr::Binary { lhs, rhs, .. } => {
                 self.expr(lhs, ctx);
                 self.expr(rhs, ctx);

@@ -11,25 +11,26 @@
 use super::ast::{Expr, Query};
 use crate::pred::Span;
 
-/// Whether the text at `span` sits in an `and` that is itself a branch of an `or` with
-/// no parentheses written around it (`a or b and not f`): it binds to that branch only
-/// because `and` binds tighter than `or`. Written parentheses (`a or (b and not f)`)
-/// make the scope deliberate.
-pub fn bound_by_precedence(tree: &Query, span: &Span) -> bool {
-    let inside = |e: &Expr| {
-        let s = e.span();
-        s.start <= span.start && span.end <= s.end
-    };
-    let is = |e: &Expr, word: &str| matches!(e, Expr::Binary { op, .. } if op.name.eq_ignore_ascii_case(word));
-    let mut found = false;
+/// The `and` chains that are branches of an `or` with no parentheses written around
+/// them (`a or b and not f`): what sits in one binds to that branch only because `and`
+/// binds tighter than `or`. Written parentheses (`a or (b and not f)`) make the scope
+/// deliberate. Their spans, found in one walk of the tree.
+pub fn precedence_branches(tree: &Query) -> Vec<Span> {
+    let is = |e: &Expr, word: &str| matches!(e, Expr::Logical { op, .. } if op.name.eq_ignore_ascii_case(word));
+    let mut branches = Vec::new();
     tree.visit(&mut |e| {
-        if let Expr::Binary { lhs, rhs, .. } = e
+        if let Expr::Logical { items, .. } = e
             && is(e, "or")
         {
-            found |= [lhs, rhs].iter().any(|branch| is(branch, "and") && inside(branch));
+            branches.extend(items.iter().filter(|b| is(b, "and")).map(Expr::span));
         }
     });
-    found
+    branches
+}
+
+/// Whether the text at `span` sits in one of the [`precedence_branches`].
+pub fn bound_by_precedence(branches: &[Span], span: &Span) -> bool {
+    branches.iter().any(|s| s.start <= span.start && span.end <= s.end)
 }
 
 #[cfg(test)]

@@ -77,8 +77,9 @@ pub fn read_query(query: &str) -> RuleQuery {
         (None, None) => RuleQuery::unreadable(
             0..query.len().min(1),
             format!(
-                "fpx cannot read the query: it nests deeper than {} levels",
-                parse::MAX_DEPTH
+                "fpx cannot read the query: it nests deeper than {} levels, or chains more than {} operators other than `and`/`or` in a row",
+                parse::MAX_DEPTH,
+                parse::MAX_CHAIN
             ),
         ),
     };
@@ -92,10 +93,11 @@ pub fn read_query(query: &str) -> RuleQuery {
         None => p.clone(),
     };
     if let Some(d) = &read.detection {
-        let bound = |span: &Span| {
-            tree.as_ref()
-                .is_some_and(|t| inline::bound_by_precedence(&t.query, span))
-        };
+        let branches = tree
+            .as_ref()
+            .map(|t| inline::precedence_branches(&t.query))
+            .unwrap_or_default();
+        let bound = |span: &Span| inline::bound_by_precedence(&branches, span);
         (read.inline, read.unexcluded) = crate::model::inline_exclusions(d, &finish, read.exact(), &bound);
     }
     read.detection = read.detection.as_ref().map(|d| finish(d, true));

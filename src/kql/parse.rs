@@ -21,6 +21,10 @@ use crate::pred::Span;
 /// reports nothing: Kusto accepts deeper queries, fpx just does not check them).
 pub const MAX_DEPTH: usize = 100;
 
+/// How many operators other than `and`/`or` may follow one another at one level
+/// (`a + b + ...`, `x.a.b...`) before the parser stops reading, as for [`MAX_DEPTH`].
+pub const MAX_CHAIN: usize = 1_000;
+
 /// Why a parse stopped.
 #[derive(Debug, Clone, PartialEq)]
 enum ParseError {
@@ -1445,28 +1449,44 @@ impl<'q> Parser<'q> {
     }
 
     fn or(&mut self) -> PResult<Expr> {
-        let mut lhs = self.and()?;
-        while self.at_word("or") {
-            let op = ident(&self.bump());
-            let rhs = self.and()?;
-            lhs = binary(op, lhs, rhs);
-        }
-        Ok(lhs)
+        self.logical("or", Self::and)
     }
 
     fn and(&mut self) -> PResult<Expr> {
-        let mut lhs = self.comparison()?;
-        while self.at_word("and") {
-            let op = ident(&self.bump());
-            let rhs = self.comparison()?;
-            lhs = binary(op, lhs, rhs);
+        self.logical("and", Self::comparison)
+    }
+
+    /// `a and b and c` (or `or`): one flat chain, however long (a rule may `or` a
+    /// hundred thousand comparisons; a tree of them would be that deep).
+    fn logical(&mut self, word: &str, operand: fn(&mut Self) -> PResult<Expr>) -> PResult<Expr> {
+        let first = operand(self)?;
+        if !self.at_word(word) {
+            return Ok(first);
         }
-        Ok(lhs)
+        let op = ident(self.peek().expect("checked: a token"));
+        let mut items = vec![first];
+        while self.eat_word(word) {
+            items.push(operand(self)?);
+        }
+        Ok(Expr::Logical { op, items })
+    }
+
+    /// Counts one more operator of a left-associative chain (`a + b + ...`, `x.a.b...`,
+    /// `a == b == ...`): past [`MAX_CHAIN`] the query is not read (a tree that deep
+    /// is not walked).
+    fn chained(&self, n: &mut usize) -> PResult<()> {
+        *n += 1;
+        if *n > MAX_CHAIN {
+            return Err(ParseError::TooDeep);
+        }
+        Ok(())
     }
 
     fn comparison(&mut self) -> PResult<Expr> {
         let mut lhs = self.additive()?;
+        let mut n = 0;
         loop {
+            self.chained(&mut n)?;
             let Some(t) = self.peek().cloned() else {
                 return Ok(lhs);
             };
@@ -1535,7 +1555,9 @@ impl<'q> Parser<'q> {
 
     fn additive(&mut self) -> PResult<Expr> {
         let mut lhs = self.multiplicative()?;
+        let mut n = 0;
         while self.at("+") || self.at("-") {
+            self.chained(&mut n)?;
             let op = ident(&self.bump());
             let rhs = self.multiplicative()?;
             lhs = binary(op, lhs, rhs);
@@ -1545,7 +1567,9 @@ impl<'q> Parser<'q> {
 
     fn multiplicative(&mut self) -> PResult<Expr> {
         let mut lhs = self.unary()?;
+        let mut n = 0;
         while self.at("*") || self.at("/") || self.at("%") {
+            self.chained(&mut n)?;
             let op = ident(&self.bump());
             let rhs = self.unary()?;
             lhs = binary(op, lhs, rhs);
@@ -1569,7 +1593,9 @@ impl<'q> Parser<'q> {
 
     fn postfix(&mut self) -> PResult<Expr> {
         let mut e = self.primary()?;
+        let mut n = 0;
         loop {
+            self.chained(&mut n)?;
             if self.at(".") {
                 self.pos += 1;
                 let member = match self.peek() {

@@ -1330,3 +1330,27 @@ fn syntax_errors_read_as_meant_keep_the_detection() {
         q.notes
     );
 }
+
+/// A long `and`/`or` chain is one flat node, not a tree as deep as it is long: 50,000
+/// comparisons are read (they overflowed the stack at 30,000). Other chains that long
+/// (`a + b + ...`, `x.a.b...`) are not read, and say so.
+#[test]
+fn long_chains_are_read_or_refused_without_overflow() {
+    let n = 50_000;
+    for op in [" or ", " and "] {
+        let terms: Vec<String> = (0..n).map(|i| format!("FileName != 'a{i}.exe'")).collect();
+        let q = read_query(&format!("DeviceProcessEvents | where {}", terms.join(op)));
+        let d = q.detection.expect("read");
+        assert_eq!(d.atoms().len(), n, "{op}");
+    }
+    let sum: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let q = read_query(&format!("DeviceProcessEvents | where FileSize > {}", sum.join(" + ")));
+    assert!(q.detection.is_none());
+    assert!(
+        q.notes
+            .iter()
+            .any(|n| n.fatal && n.message.contains("chains more than 1000")),
+        "{:?}",
+        q.notes
+    );
+}

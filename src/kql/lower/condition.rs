@@ -23,10 +23,20 @@ impl Reader<'_> {
     pub(super) fn condition(&mut self, e: &Expr) -> (Pred, bool) {
         match e {
             Expr::List { items, .. } if items.len() == 1 => (self.condition(&items[0]).0, true),
-            Expr::Binary { op, lhs, rhs } if matches!(op.name.as_str(), "and" | "or") => {
-                let lhs = self.condition(lhs);
-                let rhs = self.condition(rhs).0;
-                (join(op.name == "and", lhs, rhs), false)
+            // Read as the left-nested pairs it abbreviates, so each `and`/`or` flattens
+            // into one `And`/`Or` where the author did not group.
+            Expr::Logical { op, items } => {
+                let and = op.name == "and";
+                let mut items = items.iter();
+                let Some(first) = items.next() else {
+                    return (if and { Pred::True } else { Pred::False }, false);
+                };
+                let mut lowered = self.condition(first);
+                for item in items {
+                    let rhs = self.condition(item).0;
+                    lowered = (join(and, lowered, rhs), false);
+                }
+                lowered
             }
             Expr::Call { args, .. }
                 if e.called()
