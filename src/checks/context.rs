@@ -301,7 +301,17 @@ fn resolve_fields(pred: &Pred, context: &RuleContext) -> Resolved {
         } else {
             first.span.end.saturating_sub(field.len())..first.span.end
         };
-        match resolve_field(&field, context.table, span) {
+        // A log source whose fields nobody lists may have this one; and a field the rule's
+        // own detection reads is one its events have (a Sigma rule on an enriched log
+        // source; in KQL, FPX403 says when it is not): only its column is wanted, not
+        // why there is none.
+        let unlisted_is_fine = schema().is_open(context.table) || in_detection(&field);
+        let resolved = if unlisted_is_fine {
+            schema().column(&field, context.table).map(|(c, _)| c).ok_or(None)
+        } else {
+            resolve_field(&field, context.table, span).map_err(Some)
+        };
+        match resolved {
             Ok(column) => {
                 for &atom in atoms_of.get(field.as_str()).into_iter().flatten() {
                     findings.extend(fpx203_value_mismatch::findings(atom, column));
@@ -311,14 +321,11 @@ fn resolve_fields(pred: &Pred, context: &RuleContext) -> Resolved {
                 }
                 renamed.push((field, column));
             }
-            // A log source whose fields nobody lists may have this one; and a field the
-            // rule's own detection reads is one its events have (a Sigma rule on an
-            // enriched log source; in KQL, FPX403 says when it is not).
-            Err(_) if schema().is_open(context.table) || in_detection(&field) => {}
+            Err(None) => {}
             // A property of one of the table's columns (`AdditionalFields.Command`,
             // `RawEventData.Target[2].ID`) is a field of its own.
-            Err(_) if is_property(&field, columns) => {}
-            Err(finding) => {
+            Err(Some(_)) if is_property(&field, columns) => {}
+            Err(Some(finding)) => {
                 findings.push(*finding);
                 absent.push(field);
             }

@@ -428,30 +428,31 @@ impl Schema {
         self.open.contains(table)
     }
 
-    /// What `field` means in `table`.
-    pub fn resolve(&self, field: &str, table: &str) -> Resolution<'_> {
+    /// The column `field` names in `table`, directly or through an alias (and whether
+    /// through one); `None` otherwise. [`Self::resolve`] without the work of saying why
+    /// not (its did-you-mean compares the name with every known one).
+    pub fn column(&self, field: &str, table: &str) -> Option<(&Column, bool)> {
         let columns = self.table(table).unwrap_or(&[]);
         if let Some(column) = columns.iter().find(|c| c.name == field) {
-            return Resolution::Column {
-                column,
-                via_alias: false,
-            };
+            return Some((column, false));
+        }
+        let per_table = self.aliases.get(field)?;
+        // On a union of tables, an alias its tables read as the same column.
+        let members: Vec<&String> = self.tables_of(table).iter().filter_map(|t| per_table.get(*t)).collect();
+        let same = members
+            .first()
+            .filter(|first| members.iter().all(|m| m == *first))
+            .copied();
+        let name = per_table.get(table).or(same)?;
+        columns.iter().find(|c| &c.name == name).map(|c| (c, true))
+    }
+
+    /// What `field` means in `table`.
+    pub fn resolve(&self, field: &str, table: &str) -> Resolution<'_> {
+        if let Some((column, via_alias)) = self.column(field, table) {
+            return Resolution::Column { column, via_alias };
         }
         if let Some(per_table) = self.aliases.get(field) {
-            // On a union of tables, an alias its tables read as the same column.
-            let members: Vec<&String> = self.tables_of(table).iter().filter_map(|t| per_table.get(*t)).collect();
-            let same = members
-                .first()
-                .filter(|first| members.iter().all(|m| m == *first))
-                .copied();
-            if let Some(name) = per_table.get(table).or(same)
-                && let Some(column) = columns.iter().find(|c| &c.name == name)
-            {
-                return Resolution::Column {
-                    column,
-                    via_alias: true,
-                };
-            }
             return Resolution::NotInTable {
                 elsewhere: per_table.iter().map(|(t, c)| (t.clone(), c.clone())).collect(),
             };
