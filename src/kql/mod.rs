@@ -23,7 +23,9 @@
 //! the rest of a `parse`, the first or last `split` part, `countof`, `column_ifexists`
 //! of a column the table has). A `datatable` read as the rule's rows, `print`, or a
 //! call of a function that is not a `let`-bound query makes the query unsupported: no D
-//! at all.
+//! at all; so does a text of several queries (which one is the rule's is not said), and
+//! a syntax error the parser had to skip part of the query for (one it reads as what
+//! was meant, such as a stage without `where`, keeps D; the error is FPX403 either way).
 //!
 //! The phases, and which module owns each:
 //! - [`lex`]: tokens with byte spans (strings of every form, operator words, comments
