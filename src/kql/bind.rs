@@ -1,10 +1,16 @@
-//! Names, bound on the syntax tree: which columns each stage can see, through `let`,
-//! `extend`, `project`, `project-rename`, `project-away`/`-keep`, `summarize ... by`,
-//! `distinct` and `count`; and whether every name a condition reads is one of them (or a
-//! `let`). Behind FPX403's "not a column" and "not a table" errors, decided the way
-//! Kusto.Language decides them.
+//! Names, bound on the syntax tree: the row each stage sees (a [`Scope`]: its columns,
+//! each with what it [`Meaning`]s: a column of the table, an alias of one, a column
+//! computed from one that fpx lowers exactly, an expanded or other computed value),
+//! through `extend`, `project`, `project-rename`, `project-away`/`-keep`, `summarize ...
+//! by`, `distinct`, `count`, `parse`, `mv-expand`; and whether every name a condition
+//! reads is one of them (or a `let`). One binder for both readers of the tree: the
+//! checker ([`check`]) reports FPX403's "not a column" and type errors, decided the way
+//! Kusto.Language decides them; the lowering ([`super::lower`]) drives a
+//! [`Binder::follower`] through the stages it reads and asks the scope what each name in
+//! a condition means. A stage that remakes a column replaces its meaning in one place, so
+//! nothing an earlier stage said about it survives.
 //!
-//! A CI gate must never be failed by a valid query, so the binder is one-sided: where
+//! A CI gate must never be failed by a valid query, so the checker is one-sided: where
 //! it cannot tell which columns exist (after a `join`, `union`, `mv-expand`, `parse`,
 //! an unnamed computed column, ...) the scope is "open" and names are not checked.
 //! Every error it reports is one Kusto.Language reports too (a test compares both on the
@@ -13,6 +19,8 @@
 use std::collections::HashMap;
 
 use super::ast::*;
+use super::derived::{Fold, ParsedRest, SplitPart, SuffixExtract, counted, extracted};
+use super::literal::Src;
 use crate::model::QueryError;
 use crate::pred::Span;
 use crate::schema::{nearest_name, schema};
@@ -94,35 +102,186 @@ enum Let {
     Function,
 }
 
-/// The columns a stage can see: known (with where they come from), or not known.
+/// Another name for a column (or a property of one), perhaps case-folded:
+/// `project-rename Cmd = ProcessCommandLine`, `extend P = tolower(FileName)`,
+/// `extend T = tostring(RawEventData.Target)`. A condition on it is one on the column.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Alias {
+    pub column: String,
+    pub fold: Option<Fold>,
+}
+
+/// The ways a computed column is lowered exactly ([`super::derived`]); one definition
+/// can be read in two (`extract(".*(G)$", 1, C)`: its emptiness and its value).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Derivations {
+    /// Made by `parse` of the rest of a column's text.
+    pub parsed: Option<ParsedRest>,
+    /// `extract(regex, n, C)` whose group n is never empty in a match: empty exactly
+    /// when C does not match. The column and the regex.
+    pub extracted: Option<(String, String)>,
+    /// `extract(".*(G)$", n, C)`.
+    pub suffix: Option<SuffixExtract>,
+    /// `split(C, sep)[0]` or `[-1]`.
+    pub split: Option<SplitPart>,
+    /// `countof(C, "text")` of a text that cannot overlap itself: the column and the text.
+    pub counted: Option<(String, String)>,
+}
+
+impl Derivations {
+    fn any(&self) -> bool {
+        self.parsed.is_some()
+            || self.extracted.is_some()
+            || self.suffix.is_some()
+            || self.split.is_some()
+            || self.counted.is_some()
+    }
+}
+
+/// What a name of the row means at a stage.
 #[derive(Debug, Clone)]
-enum Scope {
-    Open,
-    Known { columns: Vec<String>, from: String },
+pub(super) enum Meaning {
+    /// A column of the table the rows are read from, as the table has it.
+    Table,
+    Alias(Alias),
+    /// A computed column fpx lowers exactly.
+    Derived(Box<Derivations>),
+    /// A dynamic value made by `mv-expand` (no `to typeof(...)`).
+    Expanded,
+    /// Any other value the query computes.
+    Computed,
+}
+
+/// The columns of the row at a stage: those the binder knows, each with what it
+/// means, and whether others may exist ("open": after a `join`, a `union`, an
+/// `mv-expand`, a column whose name it does not work out, ...). Names are checked only
+/// against a scope that is not open; the lowering reads a name not listed as a column
+/// of the table.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Scope {
+    columns: Vec<(String, Meaning)>,
+    open: bool,
+    /// Where the columns come from, for messages: a table, "`project`", ...
+    from: String,
+    /// The table the rows are read from, for its columns' types.
+    table: Option<String>,
 }
 
 impl Scope {
-    /// The columns after a stage that outputs `columns`, or not known when some of its
-    /// outputs have names fpx does not work out.
-    fn output(columns: Vec<String>, open: bool, from: &str) -> Scope {
-        if open {
-            Scope::Open
-        } else {
-            Scope::Known {
-                columns,
-                from: from.to_string(),
-            }
+    /// Rows whose columns are not known (a `let`-bound query, a union, ...).
+    pub fn unknown() -> Scope {
+        Scope {
+            open: true,
+            ..Scope::default()
+        }
+    }
+
+    /// The rows of table `name`: its columns, when fpx knows them.
+    pub fn of_table(name: &str) -> Scope {
+        match schema().table(name) {
+            Some(columns) => Scope {
+                columns: columns
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .chain(SENTINEL_COLUMNS.iter().map(|c| c.to_string()))
+                    .map(|c| (c, Meaning::Table))
+                    .collect(),
+                open: false,
+                from: name.to_string(),
+                table: Some(name.to_string()),
+            },
+            None => Scope {
+                table: Some(name.to_string()),
+                ..Scope::unknown()
+            },
+        }
+    }
+
+    fn listed(&self, name: &str) -> Option<&Meaning> {
+        self.columns.iter().find(|(c, _)| c == name).map(|(_, m)| m)
+    }
+
+    /// What `name` means: as the query made it, or a column of the table.
+    pub fn meaning(&self, name: &str) -> &Meaning {
+        self.listed(name).unwrap_or(&Meaning::Table)
+    }
+
+    /// Whether the query made `name` (or renamed a column to it).
+    pub fn made(&self, name: &str) -> bool {
+        !matches!(self.meaning(name), Meaning::Table)
+    }
+
+    /// Whether the query made a value of its own under `name` (not an alias).
+    pub fn computed(&self, name: &str) -> bool {
+        matches!(
+            self.meaning(name),
+            Meaning::Computed | Meaning::Expanded | Meaning::Derived(_)
+        )
+    }
+
+    pub fn alias(&self, name: &str) -> Option<&Alias> {
+        match self.meaning(name) {
+            Meaning::Alias(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn derived(&self, name: &str) -> Option<&Derivations> {
+        match self.meaning(name) {
+            Meaning::Derived(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Whether any column was made by the query.
+    pub fn any_made(&self) -> bool {
+        self.columns.iter().any(|(_, m)| !matches!(m, Meaning::Table))
+    }
+
+    /// The type of `name` when it is a column of the known table, as the table has it.
+    fn table_type(&self, name: &str) -> Option<crate::schema::ColumnType> {
+        if self.made(name) {
+            return None;
+        }
+        let columns = schema().table(self.table.as_deref()?)?;
+        columns.iter().find(|c| c.name == name).map(|c| c.ty)
+    }
+
+    /// Whether `name` is a string column of the table, as the table has it: what
+    /// `extract`, `split` and `countof` are lowered on.
+    pub fn table_string(&self, name: &str) -> bool {
+        self.table_type(name) == Some(crate::schema::ColumnType::String)
+    }
+
+    fn set(&mut self, name: &str, meaning: Meaning) {
+        match self.columns.iter_mut().find(|(c, _)| c == name) {
+            Some(slot) => slot.1 = meaning,
+            None => self.columns.push((name.to_string(), meaning)),
+        }
+    }
+
+    fn names(&self) -> impl Iterator<Item = &String> {
+        self.columns.iter().map(|(c, _)| c)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.listed(name).is_some()
+    }
+
+    /// The columns a stage outputs, from `self` (the row before it).
+    fn output(&self, columns: Vec<(String, Meaning)>, open: bool, from: &str) -> Scope {
+        Scope {
+            columns,
+            open,
+            from: from.to_string(),
+            table: self.table.clone(),
         }
     }
 }
 
 /// Every name error in `query`.
-pub fn check(query: &Query) -> Vec<QueryError> {
-    let mut b = Binder {
-        lets: HashMap::new(),
-        errors: Vec::new(),
-        expanded: Vec::new(),
-    };
+pub fn check(query: &Query, src: Src) -> Vec<QueryError> {
+    let mut b = Binder::checker(src);
     for statement in &query.statements {
         match statement {
             Statement::Let { name, value, .. } => b.let_statement(name, value),
@@ -133,12 +292,16 @@ pub fn check(query: &Query) -> Vec<QueryError> {
     b.errors
 }
 
-struct Binder {
+/// Follows the names of a query stage by stage ([`Binder::stage`]); the checker also
+/// reports the names that are not in scope (FPX403).
+#[derive(Clone)]
+pub(super) struct Binder<'q> {
+    src: Src<'q>,
     lets: HashMap<String, Let>,
     errors: Vec<QueryError>,
-    /// Columns the last `mv-expand` made (dynamic values, unless `to typeof(...)`),
-    /// while only `where` and `extend` stages follow it.
-    expanded: Vec<String>,
+    /// Whether names are checked (FPX403), or only followed (for the lowering, which
+    /// reads a query that was checked).
+    checking: bool,
 }
 
 /// Whether a name is written plainly (not `['bracketed']`).
@@ -169,7 +332,25 @@ fn has_star(e: &Expr) -> bool {
     }
 }
 
-impl Binder {
+impl<'q> Binder<'q> {
+    /// A binder that reports names not in scope.
+    fn checker(src: Src<'q>) -> Binder<'q> {
+        Binder {
+            src,
+            lets: HashMap::new(),
+            errors: Vec::new(),
+            checking: true,
+        }
+    }
+
+    /// A binder that only follows what names mean (the lowering's).
+    pub fn follower(src: Src<'q>) -> Binder<'q> {
+        Binder {
+            checking: false,
+            ..Binder::checker(src)
+        }
+    }
+
     fn error(&mut self, span: Span, message: String, help: Option<String>) {
         self.errors.push(QueryError { span, message, help });
     }
@@ -215,14 +396,10 @@ impl Binder {
             Expr::Pipe { source, stages } => (source.as_ref(), stages.as_slice()),
             other => (other, &[][..]),
         };
-        let outer = std::mem::take(&mut self.expanded);
         let mut scope = self.source(source);
         for stage in stages {
-            let expanded = self.expanded_by(stage);
             scope = self.stage(stage, scope);
-            self.expanded = expanded;
         }
-        self.expanded = outer;
     }
 
     fn source(&mut self, source: &Expr) -> Scope {
@@ -231,21 +408,14 @@ impl Binder {
                 if let StageBody::Union(operands) = &stage.body {
                     self.subqueries(operands);
                 }
-                Scope::Open
+                Scope::unknown()
             }
             Expr::Name(n) => {
-                if let Some(columns) = schema().table(&n.name) {
-                    return Scope::Known {
-                        columns: columns
-                            .iter()
-                            .map(|c| c.name.clone())
-                            .chain(SENTINEL_COLUMNS.iter().map(|c| c.to_string()))
-                            .collect(),
-                        from: n.name.clone(),
-                    };
+                if schema().table(&n.name).is_some() {
+                    return Scope::of_table(&n.name);
                 }
                 if self.lets.contains_key(&n.name) || TABULAR_SOURCES.contains(&n.name.as_str()) {
-                    return Scope::Open;
+                    return Scope::unknown();
                 }
                 let help = nearest_name(&n.name, schema().kql_tables()).map(|t| format!("did you mean `{t}`?"));
                 self.error(
@@ -253,15 +423,18 @@ impl Binder {
                     format!("`{}` is not a table (or a `let`) the query can read", n.name),
                     help,
                 );
-                Scope::Open
+                Scope::unknown()
             }
-            _ => Scope::Open,
+            _ => Scope::unknown(),
         }
     }
 
     /// The queries in parentheses among a `join`, `lookup` or `union`'s operands
     /// (`join kind=inner (DeviceFileEvents | where ...) on SHA1`): checked as queries.
     fn subqueries<'e>(&mut self, operands: impl IntoIterator<Item = &'e Expr>) {
+        if !self.checking {
+            return;
+        }
         for operand in operands {
             let Expr::List { items, .. } = operand else {
                 continue;
@@ -280,41 +453,8 @@ impl Binder {
         }
     }
 
-    /// The dynamic columns known after `stage`: those `mv-expand` makes, those known
-    /// before it through `where` and `extend` (less the ones `extend` redefines), none
-    /// after any other stage.
-    fn expanded_by(&self, stage: &Stage) -> Vec<String> {
-        match (&stage.body, stage.op.name.as_str()) {
-            (StageBody::MvExpand { items, .. }, _) => items
-                .iter()
-                .filter(|item| item.to_type.is_none())
-                .filter_map(|item| match (item.names.as_slice(), &item.value) {
-                    ([name], _) => Some(name.name.clone()),
-                    ([], value) => plain_name(value).map(|n| n.name.clone()),
-                    _ => None,
-                })
-                .collect(),
-            (StageBody::Where(_), "where" | "filter") => self.expanded.clone(),
-            (StageBody::Items(items), "extend") => {
-                let made: Vec<&str> = items
-                    .iter()
-                    .filter_map(|i| match i.names.as_slice() {
-                        [n] => Some(n.name.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                self.expanded
-                    .iter()
-                    .filter(|c| !made.contains(&c.as_str()))
-                    .cloned()
-                    .collect()
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// One stage; the columns after it.
-    fn stage(&mut self, stage: &Stage, scope: Scope) -> Scope {
+    /// One stage: the row after it, from the row before it (`scope`).
+    pub fn stage(&mut self, stage: &Stage, scope: Scope) -> Scope {
         let op = stage.op.name.as_str();
         match &stage.body {
             StageBody::Where(e) if op != "find" => {
@@ -327,13 +467,10 @@ impl Binder {
                 let mut scope = scope;
                 for (new, old) in renames {
                     self.name(old, &scope);
-                    match &mut scope {
-                        Scope::Known { columns, .. } if plain(old) && plain(new) => {
-                            columns.retain(|c| c != &old.name);
-                            columns.push(new.name.clone());
-                        }
-                        _ => scope = Scope::Open,
-                    }
+                    let meaning = self.defined(&scope, &Expr::Name(old.clone()));
+                    scope.columns.retain(|(c, _)| c != &old.name);
+                    scope.set(&new.name, meaning);
+                    scope.open |= !(plain(old) && plain(new));
                 }
                 scope
             }
@@ -348,44 +485,37 @@ impl Binder {
                         all_known = false;
                     }
                 }
-                match (op, all_known, scope) {
-                    ("project-away", true, Scope::Known { mut columns, from }) => {
-                        columns.retain(|c| !known.contains(c));
-                        Scope::Known { columns, from }
+                let mut scope = scope;
+                match (op, all_known) {
+                    ("project-away", true) => scope.columns.retain(|(c, _)| !known.contains(c)),
+                    ("project-keep", true) => {
+                        let kept = known.iter().map(|n| (n.clone(), scope.meaning(n).clone())).collect();
+                        scope.columns = kept;
                     }
-                    ("project-keep", true, Scope::Known { from, .. }) => Scope::Known { columns: known, from },
-                    ("project-reorder", _, scope) => scope,
-                    _ => Scope::Open,
+                    ("project-reorder", _) => {}
+                    _ => scope.open = true,
                 }
+                scope
             }
             StageBody::Summarize { aggregates, by } => {
-                if stage.params.is_empty() {
-                    self.summarize(aggregates, by, scope)
-                } else {
-                    Scope::Open
-                }
+                let mut after = self.summarize(aggregates, by, &scope);
+                after.open |= !stage.params.is_empty();
+                after
             }
             StageBody::Nothing if op == "distinct" => scope,
             StageBody::Items(items) if op == "distinct" => {
-                let mut names = Vec::new();
+                let mut columns = Vec::new();
                 let mut known = true;
                 for item in items {
                     match (item.names.is_empty(), plain_name(&item.value)) {
                         (true, Some(n)) => {
                             self.name(n, &scope);
-                            names.push(n.name.clone());
+                            columns.push((n.name.clone(), scope.meaning(&n.name).clone()));
                         }
                         _ => known = false,
                     }
                 }
-                if known {
-                    Scope::Known {
-                        columns: names,
-                        from: "`distinct`".into(),
-                    }
-                } else {
-                    Scope::Open
-                }
+                scope.output(columns, !known, "`distinct`")
             }
             StageBody::Top { by, .. } | StageBody::Sort(by) => {
                 for key in by {
@@ -396,21 +526,69 @@ impl Binder {
             StageBody::Count(_) | StageBody::As(_) => scope,
             StageBody::Unread(_) if matches!(op, "render" | "consume") => scope,
             StageBody::Nothing if op == "consume" => scope,
-            StageBody::Nothing if op == "count" => Scope::Known {
-                columns: vec!["Count".into()],
-                from: "`count`".into(),
-            },
-            // Joins, unions, expansions, parsing, plugins: the columns after them are not
-            // worked out here (the queries they combine with are checked on their own).
+            StageBody::Nothing if op == "count" => {
+                scope.output(vec![("Count".into(), Meaning::Computed)], false, "`count`")
+            }
+            // Joins and unions: the columns after them are not worked out here (the
+            // queries they combine with are checked on their own).
             StageBody::Join { right, .. } => {
                 self.subqueries([right]);
-                Scope::Open
+                Scope { open: true, ..scope }
             }
             StageBody::Union(operands) => {
                 self.subqueries(operands);
-                Scope::Open
+                Scope { open: true, ..scope }
             }
-            _ => Scope::Open,
+            StageBody::MvExpand { items, .. } | StageBody::MvApply { items, .. } => {
+                let expand = matches!(stage.body, StageBody::MvExpand { .. });
+                let mut scope = Scope { open: true, ..scope };
+                for item in items {
+                    let meaning = if expand && item.to_type.is_none() {
+                        Meaning::Expanded
+                    } else {
+                        Meaning::Computed
+                    };
+                    match item.names.as_slice() {
+                        [] => {
+                            if let Expr::Name(n) = &item.value {
+                                scope.set(&n.name, meaning);
+                            }
+                        }
+                        names => names.iter().for_each(|n| scope.set(&n.name, meaning.clone())),
+                    }
+                }
+                scope
+            }
+            StageBody::Parse { source, pattern } => {
+                let mut scope = Scope { open: true, ..scope };
+                for part in pattern {
+                    if let ParsePart::Column { name, .. } = part {
+                        scope.set(&name.name, Meaning::Computed);
+                    }
+                }
+                // (`parse-where` drops the rows the pattern does not match: not read.)
+                let rest = (stage.params.is_empty() && op == "parse")
+                    .then(|| ParsedRest::of(source, pattern, &self.src))
+                    .flatten();
+                if let Some((name, rest)) = rest
+                    && !scope.made(&rest.column)
+                {
+                    let parsed = Derivations {
+                        parsed: Some(rest),
+                        ..Derivations::default()
+                    };
+                    scope.set(&name, Meaning::Derived(Box::new(parsed)));
+                }
+                scope
+            }
+            StageBody::ParseKv { columns, .. } => {
+                let mut scope = Scope { open: true, ..scope };
+                for (name, _) in columns {
+                    scope.set(&name.name, Meaning::Computed);
+                }
+                scope
+            }
+            _ => Scope { open: true, ..scope },
         }
     }
 
@@ -418,14 +596,24 @@ impl Binder {
         for item in items {
             self.expr(&item.value, &scope);
             match item.names.as_slice() {
-                [name] if plain(name) => {
-                    if let Scope::Known { columns, .. } = &mut scope
-                        && !columns.iter().any(|c| c == &name.name)
-                    {
-                        columns.push(name.name.clone());
-                    }
+                [name] => {
+                    let meaning = self.defined(&scope, &item.value);
+                    scope.set(&name.name, meaning);
+                    scope.open |= !plain(name);
                 }
-                _ => scope = Scope::Open,
+                [] => {
+                    // An expression's default name is a column of its own.
+                    if let Some(name) = derived_column_name(&item.value) {
+                        scope.set(&name, Meaning::Computed);
+                    }
+                    scope.open = true;
+                }
+                names => {
+                    for name in names {
+                        scope.set(&name.name, Meaning::Computed);
+                    }
+                    scope.open = true;
+                }
             }
         }
         scope
@@ -433,6 +621,7 @@ impl Binder {
 
     fn project(&mut self, items: &[Item], scope: Scope) -> Scope {
         let mut columns = Vec::new();
+        let mut declared = Vec::new();
         let mut derived = Vec::new();
         let mut open = false;
         for item in items {
@@ -441,37 +630,54 @@ impl Binder {
                 open = true;
                 continue;
             }
-            open |= !self.output(item, &scope, &mut columns, &mut derived);
+            open |= !self.output(item, &scope, &mut columns, &mut declared, &mut derived);
         }
-        self.declared_once(&columns, &derived);
-        Scope::output(columns.into_iter().map(|(n, _)| n).collect(), open, "`project`")
+        self.declared_once(&declared, &derived);
+        scope.output(columns, open, "`project`")
     }
 
-    /// Adds the column an output item makes to `columns` (and to `derived` when KQL
-    /// derives its name); false when its name is not certain.
+    /// Adds the column an output item of `project` or `summarize ... by` makes to
+    /// `columns` with what it means (and to `declared` with where it is named, to
+    /// `derived` when KQL derives its name); false when its name is not certain.
     fn output(
         &mut self,
         item: &Item,
         scope: &Scope,
-        columns: &mut Vec<(String, Span)>,
+        columns: &mut Vec<(String, Meaning)>,
+        declared: &mut Vec<(String, Span)>,
         derived: &mut Vec<String>,
     ) -> bool {
-        let Some((name, is_derived)) = self.output_item(item, scope) else {
+        self.expr(&item.value, scope);
+        let certain = self.output_name(item);
+        let meaning = match item.names.as_slice() {
+            [_] => self.defined(scope, &item.value),
+            // A column, `bin(C, ...)`, `tostring(C)` keep the column's meaning.
+            _ => Meaning::Table,
+        };
+        match item.names.as_slice() {
+            [] => {
+                if let Some(name) = derived_column_name(&item.value) {
+                    let meaning = scope.meaning(&name).clone();
+                    columns.push((name, meaning));
+                }
+            }
+            [name] => columns.push((name.name.clone(), meaning)),
+            names => columns.extend(names.iter().map(|n| (n.name.clone(), Meaning::Computed))),
+        }
+        let Some((name, is_derived)) = certain else {
             return false;
         };
         if is_derived {
             derived.push(name.0.clone());
         }
-        columns.push(name);
+        declared.push(name);
         true
     }
 
-    /// An item of `project` or `summarize ... by` (checked against `scope`): the name of
-    /// the column it makes (and where it is named), when KQL's name for it is certain:
-    /// `Name = expr`, a column, `bin(Column, ...)`; and whether KQL derived that name
-    /// from an expression (`bin`).
-    fn output_item(&mut self, item: &Item, scope: &Scope) -> Option<((String, Span), bool)> {
-        self.expr(&item.value, scope);
+    /// The name of the column an item of `project` or `summarize ... by` makes (and
+    /// where it is named), when KQL's name for it is certain: `Name = expr`, a column,
+    /// `bin(Column, ...)`; and whether KQL derived that name from an expression (`bin`).
+    fn output_name(&self, item: &Item) -> Option<((String, Span), bool)> {
         if let [name] = item.names.as_slice() {
             return plain(name).then(|| ((name.name.clone(), name.span.clone()), false));
         }
@@ -487,46 +693,133 @@ impl Binder {
         }
     }
 
-    fn summarize(&mut self, aggregates: &[Item], by: &[Item], scope: Scope) -> Scope {
-        let mut columns: Vec<(String, Span)> = Vec::new();
+    fn summarize(&mut self, aggregates: &[Item], by: &[Item], scope: &Scope) -> Scope {
+        let mut columns = Vec::new();
+        let mut declared: Vec<(String, Span)> = Vec::new();
         let mut open = false;
         for item in aggregates {
-            self.count_of_a_column(&item.value, &scope);
-            self.expr(&item.value, &scope);
+            self.count_of_a_column(&item.value, scope);
+            self.expr(&item.value, scope);
             match item.names.as_slice() {
                 [] => match default_column_name(&item.value) {
-                    Some(name) => columns.push((name, item.value.span())),
+                    Some(name) => declared.push((name, item.value.span())),
                     None => open = true,
                 },
                 [name] => {
-                    columns.push((name.name.clone(), name.span.clone()));
+                    declared.push((name.name.clone(), name.span.clone()));
                     // `R = arg_max(T, C)` also outputs `C` (as `C1` when `C` is taken):
                     // the names after it are not worked out here.
                     open |= item.value.called().is_some_and(|(f, _)| {
                         matches!(f, "arg_max" | "arg_min" | "take_any" | "any" | "take_anyif" | "anyif")
                     });
                 }
-                names => columns.extend(names.iter().map(|n| (n.name.clone(), n.span.clone()))),
+                names => declared.extend(names.iter().map(|n| (n.name.clone(), n.span.clone()))),
             }
         }
+        columns.extend(declared.iter().map(|(n, _)| (n.clone(), Meaning::Computed)));
         let mut derived = Vec::new();
         for item in by {
-            open |= !self.output(item, &scope, &mut columns, &mut derived);
+            open |= !self.output(item, scope, &mut columns, &mut declared, &mut derived);
         }
-        self.declared_once(&columns, &derived);
-        Scope::output(columns.into_iter().map(|(n, _)| n).collect(), open, "`summarize`")
+        self.declared_once(&declared, &derived);
+        scope.output(columns, open, "`summarize`")
+    }
+
+    /// What `definition` means as a column of the row `scope`: an alias when it is a
+    /// column (or an alias, or a property of a column), or `tolower`/`toupper` of one;
+    /// else a computed column, perhaps one fpx lowers exactly ([`super::derived`]).
+    fn defined(&self, scope: &Scope, definition: &Expr) -> Meaning {
+        let src = &self.src;
+        let mut derivations = Derivations {
+            counted: counted(definition, src).filter(|(column, _)| scope.table_string(column)),
+            split: SplitPart::of(definition, src).filter(|p| scope.table_string(&p.column)),
+            extracted: extracted(definition, src)
+                .filter(|(_, column)| scope.table_string(column))
+                .map(|(pattern, column)| (column, pattern)),
+            suffix: SuffixExtract::of(definition, src).filter(|s| scope.table_string(&s.column)),
+            parsed: None,
+        };
+        let computed = |derivations: Derivations| {
+            if derivations.any() {
+                Meaning::Derived(Box::new(derivations))
+            } else {
+                Meaning::Computed
+            }
+        };
+        let called = |e: &Expr, f: &str| match e.called() {
+            Some((g, [arg])) if g.eq_ignore_ascii_case(f) => Some(arg.value.clone()),
+            _ => None,
+        };
+        let plain = |e: &Expr| match e {
+            Expr::Name(n) if n.span.len() == n.name.len() => Some(n.name.clone()),
+            _ => None,
+        };
+        // `tostring(...)`, `parse_json(...)`, `todynamic(...)` keep the value they wrap.
+        let mut inner = definition.clone();
+        let mut dynamic = false;
+        let mut outermost = true;
+        while let Some(next) = ["tostring", "parse_json", "todynamic"]
+            .iter()
+            .find_map(|f| called(&inner, f).map(|e| (*f, e)))
+        {
+            if outermost {
+                dynamic = next.0 != "tostring";
+            }
+            outermost = false;
+            inner = next.1;
+        }
+        // `extractjson("$.a.b", C)` is the property `C.a.b` as text.
+        let path = extractjson_path(definition, src).or_else(|| {
+            src.property(&inner)
+                .filter(|p| p.contains(['.', '[']) || (dynamic && !matches!(inner, Expr::Call { .. })))
+        });
+        let (column, fold) = if let Some(column) = plain(definition) {
+            (column, None)
+        } else if let Some(path) = path {
+            // A dynamic value read from a column, or one of its properties as text: the
+            // same field (`Parsed = parse_json(AdditionalFields)`, `P = tostring(Parsed.P)`,
+            // `T = RawEventData.Target[2].ID`).
+            let head = crate::pred::column_of(&path);
+            let tail = &path[head.len()..];
+            match (tail, scope.meaning(head)) {
+                ("", _) => (path.clone(), None),
+                (_, Meaning::Alias(a)) if a.fold.is_none() => (format!("{}{tail}", a.column), None),
+                (_, Meaning::Table) => (path.clone(), None),
+                _ => return computed(std::mem::take(&mut derivations)),
+            }
+        } else if let Some(column) = called(definition, "tolower").as_ref().and_then(plain) {
+            (column, Some(Fold::Lower))
+        } else if let Some(column) = called(definition, "toupper").as_ref().and_then(plain) {
+            (column, Some(Fold::Upper))
+        } else {
+            return computed(derivations);
+        };
+        // An alias of an alias is an alias of its column.
+        match scope.meaning(&column) {
+            Meaning::Table => Meaning::Alias(Alias { column, fold }),
+            Meaning::Alias(a) if fold.is_none() => Meaning::Alias(a.clone()),
+            Meaning::Alias(a) if a.fold.is_none() => Meaning::Alias(Alias {
+                column: a.column.clone(),
+                fold,
+            }),
+            _ => computed(derivations),
+        }
     }
 
     /// `count(X)` counts the rows where the bool `X` holds: with a column of the rule's
-    /// table that is not a bool (`count(RemoteUrl)`), Kusto refuses the query.
+    /// table that is not a bool (`count(RemoteUrl)`), or a dynamic value made by
+    /// `mv-expand`, Kusto refuses the query.
     fn count_of_a_column(&mut self, value: &Expr, scope: &Scope) {
+        if !self.checking {
+            return;
+        }
         let Some(("count", [arg])) = value.called() else {
             return;
         };
         let Some(column) = plain_name(&arg.value) else {
             return;
         };
-        if self.expanded.iter().any(|c| c == &column.name) {
+        if matches!(scope.listed(&column.name), Some(Meaning::Expanded)) {
             self.error(
                 column.span.clone(),
                 format!(
@@ -540,17 +833,10 @@ impl Binder {
             );
             return;
         }
-        let Scope::Known { columns, from } = scope else {
-            return;
-        };
-        if !columns.iter().any(|c| c == &column.name) {
+        if scope.open || !scope.has(&column.name) {
             return;
         }
-        let Some(ty) = schema()
-            .table(from)
-            .and_then(|cs| cs.iter().find(|c| c.name == column.name))
-            .map(|c| c.ty)
-        else {
+        let Some(ty) = scope.table_type(&column.name) else {
             return;
         };
         if ty != crate::schema::ColumnType::Bool {
@@ -570,6 +856,9 @@ impl Binder {
     /// `Timestamp`) is made unique when it is taken (`Timestamp1`), so only two written
     /// names clash.
     fn declared_once(&mut self, columns: &[(String, Span)], derived: &[String]) {
+        if !self.checking {
+            return;
+        }
         let mut seen: Vec<&String> = Vec::new();
         let mut skipped: Vec<&String> = Vec::new();
         for (name, span) in columns {
@@ -592,6 +881,9 @@ impl Binder {
     /// Checks every name an expression reads. A query inside it (in parentheses, or
     /// an argument) reads its own table and is not checked here.
     fn expr(&mut self, e: &Expr, scope: &Scope) {
+        if !self.checking {
+            return;
+        }
         match e {
             Expr::Name(n) => self.name(n, scope),
             Expr::Literal(_) | Expr::Star(_) | Expr::Pipe { .. } | Expr::Source(_) => {}
@@ -630,12 +922,9 @@ impl Binder {
     /// refuses (the time since then is `ago(7d)`).
     fn datetime_against_timespan(&mut self, op: &Ident, lhs: &Expr, rhs: &Expr, scope: &Scope) {
         // (Kusto compares them with `==` and `!=`, not with an order.)
-        if !matches!(op.name.as_str(), "<" | ">" | "<=" | ">=") {
+        if !matches!(op.name.as_str(), "<" | ">" | "<=" | ">=") || scope.open {
             return;
         }
-        let Scope::Known { columns, from } = scope else {
-            return;
-        };
         let timespan = |e: &Expr| {
             let mut e = e;
             while let Expr::List { items, .. } = e
@@ -654,11 +943,10 @@ impl Binder {
         };
         let datetime = |e: &Expr| {
             let n = plain_name(e)?;
-            if self.lets.contains_key(&n.name) || !columns.iter().any(|c| c == &n.name) {
+            if self.lets.contains_key(&n.name) || !scope.has(&n.name) {
                 return None;
             }
-            let ty = schema().table(from)?.iter().find(|c| c.name == n.name)?.ty;
-            (ty == crate::schema::ColumnType::Datetime).then(|| n.name.clone())
+            (scope.table_type(&n.name)? == crate::schema::ColumnType::Datetime).then(|| n.name.clone())
         };
         let (column, at) = match (datetime(lhs), timespan(rhs), datetime(rhs), timespan(lhs)) {
             (Some(c), Some(at), ..) | (_, _, Some(c), Some(at)) => (c, at),
@@ -676,6 +964,9 @@ impl Binder {
 
     /// A name read by an expression: a column in scope or a `let`.
     fn name(&mut self, n: &Ident, scope: &Scope) {
+        if !self.checking {
+            return;
+        }
         let name = n.name.as_str();
         if !plain(n) || name.starts_with('$') || KEYWORDS.contains(&name) || self.lets.contains_key(name) {
             return;
@@ -689,25 +980,70 @@ impl Binder {
             );
             return;
         }
-        let Scope::Known { columns, from } = scope else {
-            return;
-        };
-        if columns.iter().any(|c| c == name) {
+        if scope.open || scope.has(name) {
             return;
         }
-        let candidates = columns
-            .iter()
+        let candidates = scope
+            .names()
             .map(String::as_str)
             .chain(self.lets.keys().map(String::as_str));
-        let by_suffix = columns
-            .iter()
+        let by_suffix = scope
+            .names()
             .filter(|c| c.len() > name.len() && c.ends_with(name))
             .min_by_key(|c| c.len())
             .map(String::as_str);
         let help = by_suffix
             .or_else(|| nearest_name(name, candidates))
             .map(|c| format!("did you mean `{c}`?"));
-        let message = format!("`{name}` is not a column of {from} or a `let` name");
+        let message = format!("`{name}` is not a column of {} or a `let` name", scope.from);
         self.error(n.span.clone(), message, help);
     }
+}
+
+/// `extractjson("$.a.b", C)` (or with `typeof(string)`): the property path `C.a.b`, as a
+/// definition reads it. `None` for another call or a path with filters or wildcards.
+fn extractjson_path(definition: &Expr, src: &Src) -> Option<String> {
+    let (f, args) = definition.called()?;
+    if !matches!(f, "extractjson" | "extract_json") {
+        return None;
+    }
+    let (path, column) = match args {
+        [path, column] => (path, column),
+        [path, column, ty] if src.text(&ty.value.span()).split_whitespace().collect::<String>() == "typeof(string)" => {
+            (path, column)
+        }
+        _ => return None,
+    };
+    let path = src.string(&path.value)?;
+    let rest = path.strip_prefix('$')?;
+    if rest.is_empty() {
+        return None;
+    }
+    let column = src.path(&column.value)?;
+    crate::pred::canonical_path(&format!("{column}{rest}"))
+}
+
+/// KQL's name for an unnamed column: a column's own name, the column of a conversion
+/// (`tostring(SPN)` is `SPN`, as Kusto.Language names it) or of `bin(C, ...)`, else the
+/// name of an aggregate ([`super::ast::default_column_name`]).
+pub(super) fn derived_column_name(e: &Expr) -> Option<String> {
+    const KEEP_NAME: [&str; 10] = [
+        "tostring",
+        "toint",
+        "tolong",
+        "todouble",
+        "toreal",
+        "todatetime",
+        "tobool",
+        "totimespan",
+        "todecimal",
+        "bin",
+    ];
+    if let Some((f, [first, ..])) = e.called()
+        && KEEP_NAME.contains(&f)
+        && let Expr::Name(n) = &first.value
+    {
+        return Some(n.name.clone());
+    }
+    default_column_name(e)
 }

@@ -8,7 +8,7 @@
 //! - [`counted`]: `countof(C, "text")` (`<`, `<=`, `==`, `>=`, `>`).
 
 use super::ast::{Expr, LiteralKind, ParsePart};
-use super::lower::Src;
+use super::literal::Src;
 use crate::pred::{Atom, Op, Pred, Value};
 
 /// A case change applied to a column (`tolower(C)`, `toupper(C)`).

@@ -32,15 +32,17 @@
 //!   dropped); unclosed strings and brackets are found on them (`validate::unreadable`).
 //! - [`parse`]: the syntax tree ([`ast`]) of the whole Kusto grammar, linear, with error
 //!   recovery at the next stage or statement: a syntax error is FPX403.
-//! - `bind`: which columns each stage sees, through `let`, `extend`, `project*`,
-//!   `summarize`, `distinct`; names that are not among them are FPX403.
+//! - `bind`: the row each stage sees (its columns and what each means: a column of the
+//!   table, an alias, a column computed from one) through `extend`, `project*`,
+//!   `summarize`, `distinct`, `parse`, `mv-expand`; names that are not among them are
+//!   FPX403. The lowering reads names through the same binder.
 //! - `calls`: calls against Kusto's function catalog ([`catalog`]): FPX403.
 //! - `validate`: the phases above, in order: what FPX403 reports.
-//! - `lower`: the syntax tree to the table, D and the output columns, following what
-//!   each name means stage by stage (`let` values and queries, aliases, computed
-//!   columns); `derived`: the computed columns it lowers exactly. Literal tokens are
-//!   decoded by the exclusion grammar's value decoder and operators mapped by the
-//!   exclusion code, so both mean the same. A query with a syntax error the parser had
+//! - `lower`: the syntax tree to the table, D and the output columns, following `let`
+//!   values and queries and asking the binder what each column name means; `derived`:
+//!   the computed columns it lowers exactly; `literal`: the values of literal tokens,
+//!   decoded by the exclusion grammar's value decoder (operators are mapped by the
+//!   exclusion code), so both mean the same. A query with a syntax error the parser had
 //!   to skip part of, or with several queries, has no D (a fatal note).
 
 pub mod ast;
@@ -50,6 +52,7 @@ pub mod catalog;
 mod derived;
 mod inline;
 pub mod lex;
+mod literal;
 mod lower;
 pub mod parse;
 mod validate;

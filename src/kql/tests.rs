@@ -1254,6 +1254,50 @@ fn mv_expand_forgets_what_an_earlier_extend_derived() {
 
 pub const MV_EXPAND_REMAKES_A_COLUMN: &str = "DeviceProcessEvents\n| extend X = extract(@\".*(exe)$\", 1, FileName)\n| mv-expand X = split(ProcessCommandLine, \" \")\n| where X == \"exe\"";
 
+/// One binder (issue 26): FPX403's checks and the lowering read the same scope, in which
+/// a column keeps its type and its meaning through `project`, `project-rename`,
+/// `summarize ... by` and `distinct`. So Kusto's type errors are found after those stages
+/// (each of these is one Kusto.Language reports), and a condition on a column renamed
+/// after a case change is one on the table's column.
+#[test]
+fn names_keep_their_meaning_through_the_stages_that_pass_them_on() {
+    let errors = |q: &str| validate(q).into_iter().map(|e| e.message).collect::<Vec<_>>();
+    for (q, expected) in [
+        (
+            "DeviceNetworkEvents | project RemoteUrl, Timestamp | summarize count(RemoteUrl)",
+            "`RemoteUrl` is not a bool",
+        ),
+        (
+            "DeviceNetworkEvents | project RemoteUrl, Timestamp | where Timestamp > 7d",
+            "`Timestamp` is a datetime",
+        ),
+        (
+            "DeviceProcessEvents | summarize L = make_set(FileName) by DeviceId | mv-expand C = L | project C | summarize count(C)",
+            "dynamic value made by `mv-expand`",
+        ),
+        (
+            "DeviceProcessEvents | summarize hint.strategy=shuffle count() by Fil",
+            "`Fil` is not a column",
+        ),
+    ] {
+        let found = errors(q);
+        assert!(found.iter().any(|e| e.contains(expected)), "{q}: {found:?}");
+    }
+    for fine in [
+        "DeviceNetworkEvents | project RemoteUrl | summarize dcount(RemoteUrl)",
+        "DeviceNetworkEvents | project RemoteUrl, Timestamp | where Timestamp > ago(7d)",
+        "DeviceNetworkEvents | distinct RemoteUrl, Timestamp | where Timestamp > ago(7d)",
+    ] {
+        assert!(errors(fine).is_empty(), "{fine}: {:?}", errors(fine));
+    }
+    let q = "DeviceProcessEvents | extend F = tolower(FileName) | project-rename G = F | project G, ProcessCommandLine | where G == \"psexec.exe\"";
+    assert!(errors(q).is_empty(), "{:?}", errors(q));
+    let read = read_query(q);
+    assert!(read.exact(), "{:?}", read.notes);
+    let d = read.detection.expect("D").to_string();
+    assert!(d.contains("FileName =~ \"psexec.exe\""), "{d}");
+}
+
 /// `Timestamp > 7d` (for `ago(7d)`): Kusto refuses a datetime compared with a timespan.
 #[test]
 fn a_datetime_column_compared_with_a_timespan_is_an_error() {

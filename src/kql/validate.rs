@@ -29,7 +29,7 @@ pub(super) fn validated(query: &str) -> (Vec<QueryError>, Option<super::parse::P
     };
     let syntax_ok = parsed.errors.is_empty();
     errors.extend(parsed.errors.iter().cloned());
-    errors.extend(super::bind::check(&parsed.query));
+    errors.extend(super::bind::check(&parsed.query, super::literal::Src(query)));
     // Calls are checked on a complete tree.
     if syntax_ok {
         errors.extend(super::calls::check(&parsed.query));

@@ -5,9 +5,10 @@
 //! computed exactly (`crate::kql::derived`) one of the column it is computed from; time
 //! windows are dropped; anything else is approximated and noted.
 
-use super::{Alias, Binding, Reader, UNDECIDABLE, parenthesised};
+use super::{Binding, Reader, UNDECIDABLE, parenthesised};
 use crate::expr::{join, operator};
 use crate::kql::ast::{Expr, LiteralKind};
+use crate::kql::bind::Alias;
 use crate::kql::derived::{Fold, count_compared};
 use crate::model::opaque;
 use crate::pred::{Atom, Op, Pred, Span, Value};
@@ -129,9 +130,9 @@ impl Reader<'_> {
             Some(_) => return self.approximated(at, &name, UNDECIDABLE),
             None => {}
         }
-        let column = self.aliases.get(&name).map_or(name.clone(), |a| a.column.clone());
+        let column = self.scope.alias(&name).map_or(name.clone(), |a| a.column.clone());
         let bool_column =
-            !self.computed.contains(&name) && self.column_type(&column) == Some(crate::schema::ColumnType::Bool);
+            !self.scope.computed(&name) && self.column_type(&column) == Some(crate::schema::ColumnType::Bool);
         if bool_column {
             // `where IsSigned` is `where IsSigned == true`.
             Pred::Atom(Atom {
@@ -164,7 +165,7 @@ impl Reader<'_> {
             Some(_) => return self.approximated(at, text, UNDECIDABLE),
             None => {}
         }
-        if let Some((column, pattern)) = self.extracted.get(written)
+        if let Some((column, pattern)) = self.scope.derived(written).and_then(|d| d.extracted.as_ref())
             && !function.ends_with("null")
         {
             // Not empty exactly when the column matches the regex.
@@ -181,7 +182,7 @@ impl Reader<'_> {
         }
         let head = crate::pred::column_of(written);
         let tail = Some(&written[head.len()..]).filter(|t| !t.is_empty());
-        if self.computed.iter().any(|c| c == head) {
+        if self.scope.computed(head) {
             return self.approximated(at, text, UNDECIDABLE);
         }
         if self.other_table(written) {
@@ -189,7 +190,7 @@ impl Reader<'_> {
         }
         // An alias is its column (a case change keeps a text empty or not); a property
         // is named after its column.
-        let field = match (self.aliases.get(head), tail) {
+        let field = match (self.scope.alias(head), tail) {
             (Some(a), None) => a.column.clone(),
             (Some(a), Some(tail)) if a.fold.is_none() => format!("{}{tail}", a.column),
             (Some(_), Some(_)) => return self.approximated(at, text, UNDECIDABLE),
@@ -457,7 +458,8 @@ impl Reader<'_> {
                 )
             });
         }
-        if let Some((column, pattern)) = self.extracted.get(&atom.field)
+        let derived = self.scope.derived(&atom.field).cloned().unwrap_or_default();
+        if let Some((column, pattern)) = &derived.extracted
             && names.is_empty()
             && atom.op == Op::Equals
             && matches!(atom.values.as_slice(), [v] if v.text().is_empty() && matches!(v, Value::Str(_)))
@@ -474,31 +476,31 @@ impl Reader<'_> {
                 )
             });
         }
-        if let Some(rest) = self.parsed.get(&atom.field)
+        if let Some(rest) = &derived.parsed
             && let Some(candidate) = self.with_scalars(&atom, names)
             && let Some(lowered) = rest.contains(&candidate)
         {
             return Pred::Atom(lowered);
         }
-        if let Some((column, counted)) = self.counted.get(&atom.field)
+        if let Some((column, counted)) = &derived.counted
             && let Some(candidate) = self.with_scalars(&atom, names)
             && let Some(lowered) = count_compared(column, counted, &candidate)
         {
             return lowered;
         }
-        if let Some(part) = self.split_parts.get(&atom.field)
+        if let Some(part) = &derived.split
             && let Some(candidate) = self.with_scalars(&atom, names)
             && let Some(lowered) = part.compared(&candidate)
         {
             return lowered;
         }
-        if let Some(suffix) = self.suffixes.get(&atom.field)
+        if let Some(suffix) = &derived.suffix
             && let Some(candidate) = self.with_scalars(&atom, names)
             && let Some(lowered) = suffix.compared(&candidate)
         {
             return lowered;
         }
-        if self.computed.contains(&atom.field) {
+        if self.scope.computed(&atom.field) {
             return self.approximated(at, text, UNDECIDABLE);
         }
         if self.other_table(&atom.field) {
@@ -516,8 +518,8 @@ impl Reader<'_> {
         let head = crate::pred::column_of(&atom.field).to_string();
         if head.len() < atom.field.len() {
             let tail = atom.field[head.len()..].to_string();
-            match self.aliases.get(&head) {
-                _ if self.computed.contains(&head) => {
+            match self.scope.alias(&head) {
+                _ if self.scope.computed(&head) => {
                     return self.approximated(at, text, UNDECIDABLE);
                 }
                 Some(alias) if alias.fold.is_none() => atom.field = format!("{}{tail}", alias.column),
@@ -592,7 +594,7 @@ impl Reader<'_> {
 
     /// A comparison read from the query, with an alias replaced by its column.
     fn on_column(&mut self, atom: Atom, text: &str, at: Span) -> Pred {
-        match self.aliases.get(&atom.field).cloned() {
+        match self.scope.alias(&atom.field).cloned() {
             None => Pred::Atom(atom),
             Some(alias) => match Self::through_alias(atom, &alias) {
                 Some(p) => p,

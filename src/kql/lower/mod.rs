@@ -1,11 +1,12 @@
 //! Lowering: the syntax tree ([`super::ast`]) of a rule's query to its table, its
 //! detection D (the `where` conditions before the first `summarize`, as a [`Pred`]) and
-//! its output columns. What a name means at each stage (a `let` value, a `let`-bound
-//! query, an alias of a column, a column computed from another) is followed here, stage
-//! by stage, on the tree; nothing is read again from the query's text but the values of
-//! literal tokens, which the exclusion grammar's decoder reads
-//! ([`crate::expr::parse_value`]), so a literal means the same in a `where` clause and in
-//! an exclusion. Operators are mapped by the exclusion code too ([`operator`]).
+//! its output columns. What a column's name means at each stage (an alias of a column,
+//! a column computed from another) is the binder's ([`super::bind`]), which the reader
+//! drives stage by stage through the sources it follows (a `let`-bound query, each query
+//! of a union); `let` values and queries are followed here. Nothing is read again from the
+//! query's text but the values of literal tokens, which the exclusion grammar's decoder
+//! reads ([`super::literal`]), so a literal means the same in a `where` clause and in an
+//! exclusion. Operators are mapped by the exclusion code too ([`operator`]).
 //!
 //! What cannot be lowered exactly is over-approximated and noted (see [`super`]).
 
@@ -13,109 +14,15 @@ mod condition;
 
 use std::collections::HashMap;
 
-use super::ast::{Arg, Expr, Item, LetValue, LiteralKind, ParsePart, Query, Stage, StageBody, Statement};
-use super::derived::{Fold, ParsedRest, SplitPart, SuffixExtract, counted, extracted};
+use super::ast::{Arg, Expr, Item, LetValue, Query, Stage, StageBody, Statement};
+use super::bind::{Binder, Scope, derived_column_name};
+use super::literal::Src;
 use crate::expr::parse_value;
 use crate::model::{QueryNote, RuleQuery, approximate, opaque};
 use crate::pred::{Atom, Pred, Span, Value};
 
 /// Why most opaque conditions are approximated (see `Reader::approximated`).
 const UNDECIDABLE: &str = "is not a condition on the table's columns that fpx can decide; it is read";
-
-/// The query's text, for the values of its literals and the words of its notes.
-#[derive(Clone, Copy)]
-pub(super) struct Src<'q>(pub &'q str);
-
-impl<'q> Src<'q> {
-    pub fn text(&self, span: &Span) -> &'q str {
-        self.0.get(span.clone()).unwrap_or("")
-    }
-
-    /// A value written in a comparison or a `let`: a literal (decoded as an exclusion's
-    /// value is), a negative number, `ago(...)`/`now(...)`, or a bare name (a `let`,
-    /// another column). The flag is the exclusion decoder's: a literal written as KQL
-    /// writes one (not a bare word, not a placeholder). `None` for any other expression.
-    pub fn value(&self, e: &Expr) -> Option<(Value, bool)> {
-        match e {
-            Expr::Literal(l) => parse_value(self.text(&l.span)),
-            Expr::Unary { operand, .. } if matches!(operand.as_ref(), Expr::Literal(l) if l.kind == LiteralKind::Number) => {
-                parse_value(self.text(&e.span()))
-            }
-            Expr::Call { .. } if matches!(e.called(), Some(("ago" | "now", _))) => parse_value(self.text(&e.span())),
-            Expr::Name(_) | Expr::Member { .. } | Expr::Index { .. } => {
-                let name = self.path(e)?;
-                Some((Value::Str(name), false))
-            }
-            _ => None,
-        }
-    }
-
-    /// A string literal's value.
-    pub fn string(&self, e: &Expr) -> Option<String> {
-        match e {
-            Expr::Literal(l) if l.kind == LiteralKind::String => match parse_value(self.text(&l.span)) {
-                Some((Value::Str(s), _)) => Some(s),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
-    /// The field a name or property access reads, in fpx's one form of property paths
-    /// (`X['a']` and `X["a"]` are `X.a`, `X[2]` an index; see
-    /// [`crate::pred::canonical_path`]); `None` for any other expression.
-    pub fn path(&self, e: &Expr) -> Option<String> {
-        self.access(e, false)
-    }
-
-    /// [`Self::path`], also through `parse_json(C)` / `todynamic(C)`
-    /// (`parse_json(AdditionalFields).A[0]` is `AdditionalFields.A[0]`).
-    pub fn property(&self, e: &Expr) -> Option<String> {
-        self.access(e, true)
-    }
-
-    fn access(&self, e: &Expr, calls: bool) -> Option<String> {
-        match e {
-            Expr::Name(n) => Some(n.name.clone()),
-            Expr::Member { object, member } => Some(format!("{}.{}", self.access(object, calls)?, member.name)),
-            Expr::Index { object, index, .. } => {
-                let object = self.access(object, calls)?;
-                let number = |e: &Expr| match e {
-                    Expr::Literal(l) if l.kind == LiteralKind::Number => Some(self.text(&l.span)),
-                    _ => None,
-                };
-                let key = match index.as_ref() {
-                    Expr::Unary { op, operand } if op.name == "-" => {
-                        return Some(format!("{object}[-{}]", number(operand)?));
-                    }
-                    other => match number(other) {
-                        Some(n) => return Some(format!("{object}[{n}]")),
-                        None => self.string(other)?,
-                    },
-                };
-                let identifier = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                Some(if identifier {
-                    format!("{object}.{key}")
-                } else {
-                    format!("{object}['{}']", key.replace('\\', "\\\\").replace('\'', "\\'"))
-                })
-            }
-            Expr::Call { .. } if calls => match e.called()? {
-                (f, [arg])
-                    if matches!(
-                        f.to_ascii_lowercase().as_str(),
-                        "parse_json" | "parsejson" | "todynamic"
-                    ) =>
-                {
-                    self.path(&arg.value)
-                }
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-}
 
 /// A value bound by `let`.
 #[derive(Debug, Clone)]
@@ -125,13 +32,6 @@ enum Binding {
     /// Another query (or a datatable): its rows are not known.
     Table,
     Other,
-}
-
-/// A name for a column, possibly case-folded.
-#[derive(Debug, Clone)]
-struct Alias {
-    column: String,
-    fold: Option<Fold>,
 }
 
 /// Reads the query's table, D and output columns from its syntax tree, as far as they
@@ -193,25 +93,10 @@ struct Reader<'q> {
     datatables: HashMap<String, Span>,
     /// The tables of the queries `field in (query)` was read as a condition on.
     memberships: Vec<String>,
-    /// Columns `parse` makes of the rest of a column's text (see [`ParsedRest`]).
-    parsed: HashMap<String, ParsedRest>,
-    /// Columns made by `extract(regex, n, C)` whose group n is never empty in a match:
-    /// empty exactly when C does not match the regex. The column and the regex.
-    extracted: HashMap<String, (String, String)>,
-    /// Columns made by `extract(".*(G)$", n, C)` (see [`SuffixExtract`]).
-    suffixes: HashMap<String, SuffixExtract>,
-    /// Columns made by `split(C, sep)[0]` or `[-1]` (see [`SplitPart`]).
-    split_parts: HashMap<String, SplitPart>,
-    /// Columns made by `countof(C, "text")` of a text that cannot overlap itself: the
-    /// column and the text.
-    counted: HashMap<String, (String, String)>,
     notes: Vec<QueryNote>,
-    /// Columns made by `extend`: conditions on them are not on the table's columns.
-    computed: Vec<String>,
-    /// Names given to a column (`project-rename Cmd = ProcessCommandLine`,
-    /// `project Cmd = ProcessCommandLine`, `extend P = tolower(FileName)`): conditions on
-    /// them are conditions on the column.
-    aliases: HashMap<String, Alias>,
+    /// The binder, and the row at the stage being read: what each name means.
+    binder: Binder<'q>,
+    scope: Scope,
     /// The table the query reads (once known), for its columns' types.
     table: Option<String>,
     /// After a `join` that keeps the rule's rows: a name that is not a column of the
@@ -268,14 +153,9 @@ impl<'q> Reader<'q> {
             views: HashMap::new(),
             datatables: HashMap::new(),
             memberships: Vec::new(),
-            parsed: HashMap::new(),
-            extracted: HashMap::new(),
-            suffixes: HashMap::new(),
-            split_parts: HashMap::new(),
-            counted: HashMap::new(),
             notes: Vec::new(),
-            computed: Vec::new(),
-            aliases: HashMap::new(),
+            binder: Binder::follower(src),
+            scope: Scope::unknown(),
             table: None,
             joined: false,
             unioned: false,
@@ -307,8 +187,7 @@ impl<'q> Reader<'q> {
         self.joined
             && name
             && !self.lets.contains_key(head)
-            && !self.aliases.contains_key(head)
-            && !self.computed.iter().any(|c| c == head)
+            && !self.scope.made(head)
             && match &self.left_columns {
                 Some(left) => !left.iter().any(|c| c == head),
                 None => self
@@ -445,7 +324,7 @@ impl<'q> Reader<'q> {
             // Its stages, then this one's. One fpx cannot read as a table is read as an
             // unknown source instead, as before it was known. (Out of `views` while it
             // is read: a query that names itself is not read forever.)
-            let (notes, state) = (self.notes.len(), (self.computed.clone(), self.aliases.clone()));
+            let (notes, scope) = (self.notes.len(), self.scope.clone());
             let read = self.read(view);
             self.views.insert(name, view);
             if let Some(mut read) = read {
@@ -453,7 +332,7 @@ impl<'q> Reader<'q> {
                 return Some(read);
             }
             self.notes.truncate(notes);
-            (self.computed, self.aliases) = state;
+            self.scope = scope;
         }
         if let Expr::Name(n) = first
             && let Some(at) = self.datatables.get(&n.name).cloned()
@@ -539,6 +418,7 @@ impl<'q> Reader<'q> {
                 // `find`'s condition holds on each table's rows alike.
                 let name = tables[0].clone();
                 self.table = Some(name.clone());
+                self.scope = Scope::of_table(&name);
                 several = Some((tables, at, true));
                 wheres.push(self.condition(condition).0);
                 name
@@ -562,6 +442,7 @@ impl<'q> Reader<'q> {
             }
         };
         self.table = Some(source.clone());
+        self.scope = Scope::of_table(&source);
         let mut read = Read {
             source,
             wheres,
@@ -686,8 +567,7 @@ impl<'q> Reader<'q> {
                         && !read.summarized
                         && read.combined.is_none()
                         && self.notes.len() == base.notes.len()
-                        && self.computed == base.computed
-                        && self.aliases.len() == base.aliases.len()
+                        && !self.scope.any_made()
                         && crate::schema::schema().table(&read.source).is_some()
             );
             let Some(read) = read.filter(|_| plain) else {
@@ -715,6 +595,7 @@ impl<'q> Reader<'q> {
             return None;
         }
         self.table = Some(tables[0].clone());
+        self.scope = Scope::of_table(&tables[0]);
         let mut read = Read {
             source: tables[0].clone(),
             wheres: vec![detection],
@@ -748,6 +629,9 @@ impl<'q> Reader<'q> {
         // keep columns followed the `project`).
         let (mut projected, mut known) = (read.projected, read.known);
         for stage in stages {
+            // What each name means after the stage (a `where` changes none).
+            let before = std::mem::take(&mut self.scope);
+            self.scope = self.binder.stage(stage, before);
             let stage_span = stage.span.clone();
             let word = stage.op.name.to_ascii_lowercase();
             match (&stage.body, word.as_str()) {
@@ -800,28 +684,7 @@ impl<'q> Reader<'q> {
                     let project = word == "project";
                     projected |= project;
                     known |= project;
-                    let mut names = Vec::new();
-                    for item in items {
-                        match item.names.as_slice() {
-                            // `Name = expression`: an alias of a column, or a computed one.
-                            [name] => self.define(&name.name, &item.value),
-                            [] => {
-                                // A bare column in `project` keeps its meaning; in
-                                // `extend`, an expression's default name is computed.
-                                if !project && let Some(name) = derived_column_name(&item.value) {
-                                    self.computed.push(name);
-                                }
-                            }
-                            several => {
-                                for name in several {
-                                    self.aliases.remove(&name.name);
-                                    self.forget_derivation(&name.name);
-                                    self.computed.push(name.name.clone());
-                                }
-                            }
-                        }
-                        names.extend(Self::item_names(item));
-                    }
+                    let names = items.iter().flat_map(Self::item_names).collect();
                     if project {
                         outputs = names;
                     } else {
@@ -848,63 +711,12 @@ impl<'q> Reader<'q> {
                         self.resolve_combined(read);
                         continue;
                     }
-                    self.other_stage(stage);
                 }
                 _ => {}
             }
         }
         (read.wheres, read.outputs, read.summarized) = (wheres, outputs, summarized);
         (read.projected, read.known) = (projected, known);
-    }
-
-    /// Stages that rename or make columns (`project-rename`, `parse`, `mv-expand`, ...).
-    fn other_stage(&mut self, stage: &Stage) {
-        let mut made: Vec<String> = Vec::new();
-        match &stage.body {
-            StageBody::Renames(renames) => {
-                for (new, old) in renames {
-                    self.define(&new.name, &Expr::Name(old.clone()));
-                }
-            }
-            StageBody::Parse { source, pattern } => {
-                made.extend(pattern.iter().filter_map(|p| match p {
-                    ParsePart::Column { name, .. } => Some(name.name.clone()),
-                    _ => None,
-                }));
-                // (`parse-where` drops the rows the pattern does not match: not read.)
-                let rest = (stage.params.is_empty() && stage.op.name == "parse")
-                    .then(|| ParsedRest::of(source, pattern, &self.src))
-                    .flatten();
-                for name in &made {
-                    self.aliases.remove(name);
-                    self.forget_derivation(name);
-                    self.computed.push(name.clone());
-                }
-                if let Some((name, rest)) = rest
-                    && !self.computed.iter().any(|c| c == &rest.column)
-                    && !self.aliases.contains_key(&rest.column)
-                {
-                    self.parsed.insert(name, rest);
-                }
-                return;
-            }
-            StageBody::ParseKv { columns, .. } => made.extend(columns.iter().map(|(n, _)| n.name.clone())),
-            StageBody::MvExpand { items, .. } | StageBody::MvApply { items, .. } => {
-                made.extend(items.iter().flat_map(|item| match item.names.as_slice() {
-                    [] => match &item.value {
-                        Expr::Name(n) => vec![n.name.clone()],
-                        _ => Vec::new(),
-                    },
-                    names => names.iter().map(|n| n.name.clone()).collect(),
-                }));
-            }
-            _ => {}
-        }
-        for name in made {
-            self.aliases.remove(&name);
-            self.forget_derivation(&name);
-            self.computed.push(name);
-        }
     }
 
     /// A `join`, `lookup` or `| union` stage: what it does to the rule's rows.
@@ -1019,7 +831,7 @@ impl<'q> Reader<'q> {
         let schema = crate::schema::schema();
         let rule_table = self.table.clone()?;
         let own = schema.table(&rule_table)?.iter().find(|c| c.name == field)?;
-        if self.computed.iter().any(|c| c == field) || self.aliases.contains_key(field) {
+        if self.scope.made(field) {
             return None;
         }
         let query = *self.views.get(view)?;
@@ -1046,7 +858,7 @@ impl<'q> Reader<'q> {
             .filter(|k| !columns.iter().any(|c| &c.name == output) && columns.iter().any(|c| c.name == *k))
             .unwrap_or(output);
         let column = columns.iter().find(|c| c.name == key)?;
-        if column.ty != own.ty || sub.computed.iter().any(|c| c == key) || sub.aliases.contains_key(key) {
+        if column.ty != own.ty || sub.scope.made(key) {
             return None;
         }
         let detection = match read.wheres.len() {
@@ -1077,7 +889,7 @@ impl<'q> Reader<'q> {
     /// Whether `name` is a column of the row at this point (of the rule's table, or made
     /// or renamed by the query): KQL reads it before a `let` of the same name.
     fn row_column(&self, name: &str) -> bool {
-        self.aliases.contains_key(name) || self.computed.iter().any(|c| c == name) || self.column_type(name).is_some()
+        self.scope.made(name) || self.column_type(name).is_some()
     }
 
     /// The `let` binding `name` reads, unless a column of the row has that name.
@@ -1113,9 +925,7 @@ impl<'q> Reader<'q> {
     /// Whether `name` is a string column of the rule's table as read here (not made or
     /// renamed): what `extract` reads as text.
     fn table_column(&self, name: &str) -> bool {
-        !self.computed.iter().any(|c| c == name)
-            && !self.aliases.contains_key(name)
-            && self.column_type(name) == Some(crate::schema::ColumnType::String)
+        self.scope.table_string(name)
     }
 
     /// A join after a `project` that no condition follows: D read up to it is exact for
@@ -1182,119 +992,6 @@ impl<'q> Reader<'q> {
         (chosen, detection)
     }
 
-    /// A column that is made anew: what an earlier stage derived it from no longer
-    /// holds. (Every map of derived columns, in one place: `mv-expand` once forgot one.)
-    fn forget_derivation(&mut self, name: &str) {
-        self.parsed.remove(name);
-        self.extracted.remove(name);
-        self.suffixes.remove(name);
-        self.split_parts.remove(name);
-        self.counted.remove(name);
-    }
-
-    /// `name = definition` in `project`, `project-rename` or `extend`: an alias when the
-    /// definition is a column (or an alias, or a property of a column), or
-    /// `tolower`/`toupper` of one; else a computed column, perhaps one fpx lowers
-    /// exactly ([`super::derived`]).
-    fn define(&mut self, name: &str, definition: &Expr) {
-        self.forget_derivation(name);
-        let src = self.src;
-        if let Some((column, text)) = counted(definition, &src)
-            && self.table_column(&column)
-        {
-            self.counted.insert(name.to_string(), (column, text));
-        }
-        if let Some(part) = SplitPart::of(definition, &src)
-            && self.table_column(&part.column)
-        {
-            self.split_parts.insert(name.to_string(), part);
-        }
-        if let Some((pattern, column)) = extracted(definition, &src)
-            && self.table_column(&column)
-        {
-            self.extracted.insert(name.to_string(), (column, pattern));
-        }
-        if let Some(suffix) = SuffixExtract::of(definition, &src)
-            && self.table_column(&suffix.column)
-        {
-            self.suffixes.insert(name.to_string(), suffix);
-        }
-        let called = |e: &Expr, f: &str| match e.called() {
-            Some((g, [arg])) if g.eq_ignore_ascii_case(f) => Some(arg.value.clone()),
-            _ => None,
-        };
-        let plain = |e: &Expr| match e {
-            Expr::Name(n) if n.span.len() == n.name.len() => Some(n.name.clone()),
-            _ => None,
-        };
-        // `tostring(...)`, `parse_json(...)`, `todynamic(...)` keep the value they wrap.
-        let mut inner = definition.clone();
-        let mut dynamic = false;
-        let mut outermost = true;
-        while let Some(next) = ["tostring", "parse_json", "todynamic"]
-            .iter()
-            .find_map(|f| called(&inner, f).map(|e| (*f, e)))
-        {
-            if outermost {
-                dynamic = next.0 != "tostring";
-            }
-            outermost = false;
-            inner = next.1;
-        }
-        // `extractjson("$.a.b", C)` is the property `C.a.b` as text.
-        let path = extractjson_path(definition, &src).or_else(|| {
-            src.property(&inner)
-                .filter(|p| p.contains(['.', '[']) || (dynamic && !matches!(inner, Expr::Call { .. })))
-        });
-        let (column, fold) = if let Some(column) = plain(definition) {
-            (column, None)
-        } else if let Some(path) = path {
-            // A dynamic value read from a column, or one of its properties as text: the
-            // same field (`Parsed = parse_json(AdditionalFields)`, `P = tostring(Parsed.P)`,
-            // `T = RawEventData.Target[2].ID`).
-            let head = crate::pred::column_of(&path);
-            let tail = &path[head.len()..];
-            match tail {
-                "" => (path.clone(), None),
-                _ => match self.aliases.get(head) {
-                    Some(a) if a.fold.is_none() => (format!("{}{tail}", a.column), None),
-                    None if !self.computed.iter().any(|c| c == head) => (path.clone(), None),
-                    _ => {
-                        self.computed.push(name.to_string());
-                        return;
-                    }
-                },
-            }
-        } else if let Some(column) = called(definition, "tolower").as_ref().and_then(plain) {
-            (column, Some(Fold::Lower))
-        } else if let Some(column) = called(definition, "toupper").as_ref().and_then(plain) {
-            (column, Some(Fold::Upper))
-        } else {
-            self.aliases.remove(name);
-            self.computed.push(name.to_string());
-            return;
-        };
-        if self.computed.contains(&column) {
-            self.computed.push(name.to_string());
-            return;
-        }
-        // An alias of an alias is an alias of its column.
-        let alias = match self.aliases.get(&column) {
-            Some(a) if fold.is_none() => a.clone(),
-            Some(a) if a.fold.is_none() => Alias {
-                column: a.column.clone(),
-                fold,
-            },
-            Some(_) => {
-                self.computed.push(name.to_string());
-                return;
-            }
-            None => Alias { column, fold },
-        };
-        self.computed.retain(|c| c != name);
-        self.aliases.insert(name.to_string(), alias);
-    }
-
     /// Notes why `text` cannot be decided (`why` ends in "... read") and returns the
     /// opaque atom that stands for it until its polarity is known.
     fn approximated(&mut self, at: Span, text: &str, why: &str) -> Pred {
@@ -1302,52 +999,4 @@ impl<'q> Reader<'q> {
         self.note(at.clone(), format!("`{short}` {why} as \"could be true\""), false);
         opaque(Some(at))
     }
-}
-
-/// `extractjson("$.a.b", C)` (or with `typeof(string)`): the property path `C.a.b`, as a
-/// definition reads it. `None` for another call or a path with filters or wildcards.
-fn extractjson_path(definition: &Expr, src: &Src) -> Option<String> {
-    let (f, args) = definition.called()?;
-    if !matches!(f, "extractjson" | "extract_json") {
-        return None;
-    }
-    let (path, column) = match args {
-        [path, column] => (path, column),
-        [path, column, ty] if src.text(&ty.value.span()).split_whitespace().collect::<String>() == "typeof(string)" => {
-            (path, column)
-        }
-        _ => return None,
-    };
-    let path = src.string(&path.value)?;
-    let rest = path.strip_prefix('$')?;
-    if rest.is_empty() {
-        return None;
-    }
-    let column = src.path(&column.value)?;
-    crate::pred::canonical_path(&format!("{column}{rest}"))
-}
-
-/// KQL's name for an unnamed column: a column's own name, the column of a conversion
-/// (`tostring(SPN)` is `SPN`, as Kusto.Language names it) or of `bin(C, ...)`, else the
-/// name of an aggregate ([`super::ast::default_column_name`]).
-fn derived_column_name(e: &Expr) -> Option<String> {
-    const KEEP_NAME: [&str; 10] = [
-        "tostring",
-        "toint",
-        "tolong",
-        "todouble",
-        "toreal",
-        "todatetime",
-        "tobool",
-        "totimespan",
-        "todecimal",
-        "bin",
-    ];
-    if let Some((f, [first, ..])) = e.called()
-        && KEEP_NAME.contains(&f)
-        && let Expr::Name(n) = &first.value
-    {
-        return Some(n.name.clone());
-    }
-    super::ast::default_column_name(e)
 }
