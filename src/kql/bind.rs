@@ -22,7 +22,7 @@ use super::ast::*;
 use super::derived::{Fold, ParsedRest, SplitPart, SuffixExtract, counted, extracted};
 use super::literal::Src;
 use crate::model::QueryError;
-use crate::pred::Span;
+use crate::pred::{Span, Value};
 use crate::schema::{nearest_name, schema};
 
 /// Columns that Microsoft Sentinel adds to every table it holds (Sentinel rules use
@@ -95,11 +95,38 @@ const OPERATOR_WORDS: &[&str] = &[
 const TABULAR_SOURCES: &[&str] = &["materialize", "view", "table", "cluster", "database"];
 
 /// What a `let` name stands for.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Let {
+#[derive(Debug, Clone)]
+pub(super) enum Let<'q> {
+    /// A list of constants: `dynamic([...])`, `pack_array(...)` of literals.
+    List(Vec<Value>),
+    /// A constant.
+    Scalar(Value),
+    /// A query, or a table under another name (`let procs = DeviceProcessEvents | where
+    /// ...`, `materialize(...)` of one): a query that reads the name reads its rows
+    /// through its stages.
+    Query(&'q Expr),
+    /// `datatable(...)`, and where.
+    Datatable(Span),
+    /// Other rows (`union`, `range`, ...), not followed.
     Tabular,
-    Scalar,
-    Function,
+    /// A function (`let f = (a: string) { ... }`): the query its body ends with, if any
+    /// (a call reads it), and the names its parameters and its own `let`s bind there.
+    Function {
+        query: Option<&'q Expr>,
+        locals: Vec<(String, Let<'q>)>,
+    },
+    /// A value fpx does not know (a parameter, a computed scalar).
+    Other,
+}
+
+impl Let<'_> {
+    /// Whether the name stands for rows.
+    pub fn is_rows(&self) -> bool {
+        matches!(
+            self,
+            Let::Query(_) | Let::Datatable(_) | Let::Tabular | Let::Function { .. }
+        )
+    }
 }
 
 /// Another name for a column (or a property of one), perhaps case-folded:
@@ -280,7 +307,7 @@ impl Scope {
 }
 
 /// Every name error in `query`.
-pub fn check(query: &Query, src: Src) -> Vec<QueryError> {
+pub fn check<'q>(query: &'q Query, src: Src<'q>) -> Vec<QueryError> {
     let mut b = Binder::checker(src);
     for statement in &query.statements {
         match statement {
@@ -297,7 +324,7 @@ pub fn check(query: &Query, src: Src) -> Vec<QueryError> {
 #[derive(Clone)]
 pub(super) struct Binder<'q> {
     src: Src<'q>,
-    lets: HashMap<String, Let>,
+    lets: HashMap<String, Let<'q>>,
     errors: Vec<QueryError>,
     /// Whether names are checked (FPX403), or only followed (for the lowering, which
     /// reads a query that was checked).
@@ -355,38 +382,150 @@ impl<'q> Binder<'q> {
         self.errors.push(QueryError { span, message, help });
     }
 
-    fn let_statement(&mut self, name: &Ident, value: &LetValue) {
-        let kind = match value {
-            LetValue::Function { .. } => Let::Function,
+    /// Binds a `let` statement: what its name stands for from here on. The checker
+    /// also checks the names of a query bound to a table.
+    pub fn let_statement(&mut self, name: &Ident, value: &'q LetValue) {
+        let bound = match value {
+            LetValue::Function { params, body, .. } => self.function(params, body),
             LetValue::Expr(e) => {
-                let source = match e {
-                    Expr::Pipe { source, .. } => Some(source.as_ref()),
-                    _ => None,
-                };
-                match (e, source) {
-                    (Expr::Name(n), _) if self.is_tabular_name(n) => {
-                        if schema().table(&n.name).is_some() || self.lets.get(&n.name) == Some(&Let::Tabular) {
-                            self.tabular(e);
-                        }
-                        Let::Tabular
-                    }
-                    // `let x = Name | ...`: only a table can be piped, so `Name` must be one.
-                    (_, Some(Expr::Name(_))) => {
-                        self.tabular(e);
-                        Let::Tabular
-                    }
-                    (Expr::Pipe { .. } | Expr::Source(_), _) => Let::Tabular,
-                    _ => Let::Scalar,
+                if self.checking {
+                    self.check_let(e);
                 }
+                self.let_value(e)
             }
         };
-        self.lets.insert(name.name.clone(), kind);
+        self.lets.insert(name.name.clone(), bound);
     }
 
-    /// Whether a name reads rows: a known table, a tabular `let`, or another source.
+    /// A `let` function: its parameters (values not known) and its own `let`s are bound
+    /// in its body only; its body's last query is what a call reads. (Function bodies
+    /// are not checked.)
+    fn function(&mut self, params: &'q [Param], body: &'q [Statement]) -> Let<'q> {
+        let (outer, checking) = (self.lets.clone(), self.checking);
+        self.checking = false;
+        let mut names: Vec<&str> = Vec::new();
+        for param in params {
+            self.lets.insert(param.name.name.clone(), Let::Other);
+            names.push(&param.name.name);
+        }
+        let mut query = None;
+        for statement in body {
+            match statement {
+                Statement::Let { name, value, .. } => {
+                    self.let_statement(name, value);
+                    names.push(&name.name);
+                }
+                Statement::Expr(e) => query = Some(e),
+                Statement::Option { .. } => {}
+            }
+        }
+        let locals = names
+            .into_iter()
+            .filter_map(|n| Some((n.to_string(), self.lets.get(n)?.clone())))
+            .collect();
+        (self.lets, self.checking) = (outer, checking);
+        Let::Function { query, locals }
+    }
+
+    /// Binds `locals` (a function's, while its body is read); returns what they hid.
+    pub fn enter(&mut self, locals: &[(String, Let<'q>)]) -> Vec<(String, Option<Let<'q>>)> {
+        locals
+            .iter()
+            .map(|(name, value)| (name.clone(), self.lets.insert(name.clone(), value.clone())))
+            .collect()
+    }
+
+    /// Undoes [`Self::enter`].
+    pub fn leave(&mut self, hidden: Vec<(String, Option<Let<'q>>)>) {
+        for (name, value) in hidden.into_iter().rev() {
+            match value {
+                Some(v) => self.lets.insert(name, v),
+                None => self.lets.remove(&name),
+            };
+        }
+    }
+
+    /// What a `let` name stands for.
+    pub fn let_named(&self, name: &str) -> Option<&Let<'q>> {
+        self.lets.get(name)
+    }
+
+    /// The query a name reads: a `let`-bound query, or a `let` function whose body is
+    /// one (with the names its body binds).
+    pub fn query_of(&self, name: &str) -> Option<(&'q Expr, &[(String, Let<'q>)])> {
+        match self.lets.get(name)? {
+            Let::Query(q) => Some((q, &[])),
+            Let::Function { query: Some(q), locals } => Some((q, locals)),
+            _ => None,
+        }
+    }
+
+    /// The names of a `let`-bound query that reads a table or another such query.
+    fn check_let(&mut self, e: &Expr) {
+        let source = match e {
+            Expr::Pipe { source, .. } => Some(source.as_ref()),
+            _ => None,
+        };
+        match (e, source) {
+            (Expr::Name(n), _)
+                if schema().table(&n.name).is_some() || self.lets.get(&n.name).is_some_and(Let::is_rows) =>
+            {
+                self.tabular(e)
+            }
+            // `let x = Name | ...`: only a table can be piped, so `Name` must be one.
+            (_, Some(Expr::Name(_))) => self.tabular(e),
+            _ => {}
+        }
+    }
+
+    /// What `let name = e` binds.
+    fn let_value(&self, e: &'q Expr) -> Let<'q> {
+        let src = &self.src;
+        match e {
+            Expr::Source(stage) if stage.op.name == "datatable" => Let::Datatable(e.span()),
+            Expr::Source(_) => Let::Tabular,
+            Expr::Literal(l) if l.elements.is_some() => {
+                let elements = l.elements.as_deref().unwrap_or_default();
+                Let::List(
+                    elements
+                        .iter()
+                        .filter_map(|span| crate::expr::parse_value(src.text(span)))
+                        .map(|(v, _)| v)
+                        .collect(),
+                )
+            }
+            Expr::Call { args, .. } if matches!(e.called(), Some(("pack_array", _))) => {
+                let values: Option<Vec<Value>> = args
+                    .iter()
+                    .map(|a| src.value(&a.value).filter(|(_, literal)| *literal).map(|(v, _)| v))
+                    .collect();
+                values.map_or(Let::Other, Let::List)
+            }
+            // A lone name: another `let`, or a table (or query) read under a new name.
+            Expr::Name(n) => match self.lets.get(&n.name) {
+                Some(bound) => bound.clone(),
+                None => Let::Query(e),
+            },
+            Expr::Pipe { .. } => Let::Query(e),
+            // `materialize(T | ...)`, `(T | ...)`: the query inside.
+            Expr::Call { args, .. } if matches!(e.called(), Some(("materialize", [_]))) => match args.as_slice() {
+                [Arg { value, .. }] if matches!(value, Expr::Pipe { .. }) => Let::Query(value),
+                _ => Let::Tabular,
+            },
+            Expr::List { items, .. } if items.len() == 1 && matches!(items[0], Expr::Pipe { .. }) => {
+                Let::Query(&items[0])
+            }
+            _ => match src.value(e) {
+                Some((value, true)) => Let::Scalar(value),
+                _ => Let::Other,
+            },
+        }
+    }
+
+    /// Whether a name reads rows: a known table, a `let` of rows, or another source.
     fn is_tabular_name(&self, n: &Ident) -> bool {
         schema().table(&n.name).is_some()
-            || self.lets.get(&n.name) == Some(&Let::Tabular)
+            || self.lets.get(&n.name).is_some_and(Let::is_rows)
             || TABULAR_SOURCES.contains(&n.name.as_str())
     }
 

@@ -1298,6 +1298,33 @@ fn names_keep_their_meaning_through_the_stages_that_pass_them_on() {
     assert!(d.contains("FileName =~ \"psexec.exe\""), "{d}");
 }
 
+/// The binder's `let`s (issue 26): a name bound to another `let`-bound query reads that
+/// query; a function's parameters and its own `let`s are bound in its body only.
+#[test]
+fn lets_are_bound_once_and_function_names_stay_in_their_body() {
+    let q = "let v = DeviceProcessEvents | where FileName =~ \"a.exe\";\nlet w = v;\nw | where ProcessCommandLine has \"x\"";
+    let read = read_query(q);
+    assert!(validate(q).is_empty(), "{:?}", validate(q));
+    assert!(read.exact(), "{:?}", read.notes);
+    let d = read.detection.expect("D").to_string();
+    assert!(
+        d.contains("FileName =~ \"a.exe\"") && d.contains("ProcessCommandLine has \"x\""),
+        "{d}"
+    );
+    // Inside the function, `Marker` is its parameter (a value fpx does not know); outside
+    // it, a `let` of the same name is the constant it is bound to.
+    let q = "let Marker = \"evil\";\nlet f = (Marker: string) { DeviceProcessEvents | where ProcessCommandLine has Marker };\nDeviceProcessEvents | where ProcessCommandLine has Marker";
+    let d = read_query(q).detection.expect("D").to_string();
+    assert!(d.contains("ProcessCommandLine has \"evil\""), "{d}");
+    let q = "let f = (Marker: string) { DeviceProcessEvents | where ProcessCommandLine has Marker };\nf(\"x\") | where FileName =~ \"a.exe\"";
+    let read = read_query(q);
+    assert!(
+        !read.exact(),
+        "the parameter's value is not known: {:?}",
+        read.detection
+    );
+}
+
 /// `Timestamp > 7d` (for `ago(7d)`): Kusto refuses a datetime compared with a timespan.
 #[test]
 fn a_datetime_column_compared_with_a_timespan_is_an_error() {

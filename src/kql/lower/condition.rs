@@ -5,10 +5,11 @@
 //! computed exactly (`crate::kql::derived`) one of the column it is computed from; time
 //! windows are dropped; anything else is approximated and noted.
 
-use super::{Binding, Reader, UNDECIDABLE, parenthesised};
+use super::{Reader, UNDECIDABLE, parenthesised};
 use crate::expr::{join, operator};
 use crate::kql::ast::{Expr, LiteralKind};
 use crate::kql::bind::Alias;
+use crate::kql::bind::Let;
 use crate::kql::derived::{Fold, count_compared};
 use crate::model::opaque;
 use crate::pred::{Atom, Op, Pred, Span, Value};
@@ -126,7 +127,7 @@ impl Reader<'_> {
             return self.approximated(at.clone(), self.text(&at), UNDECIDABLE);
         };
         match self.let_of(&name) {
-            Some(Binding::Scalar(Value::Bool(b))) => return if *b { Pred::True } else { Pred::False },
+            Some(Let::Scalar(Value::Bool(b))) => return if *b { Pred::True } else { Pred::False },
             Some(_) => return self.approximated(at, &name, UNDECIDABLE),
             None => {}
         }
@@ -155,7 +156,7 @@ impl Reader<'_> {
         let negated = function.starts_with("isnot") || function.starts_with("not");
         // A `let` value is a constant; a computed column is not a column.
         match self.let_of(written) {
-            Some(Binding::Scalar(v)) => {
+            Some(Let::Scalar(v)) => {
                 return if v.text().is_empty() != negated {
                     Pred::True
                 } else {
@@ -260,18 +261,21 @@ impl Reader<'_> {
                 if let Some(p) = self.membership(&field, &bare, text, at.clone()) {
                     return p;
                 }
-                match self.lets.get(&bare).cloned() {
-                    Some(Binding::List(values)) => {
+                match self.binder.let_named(&bare).cloned() {
+                    Some(Let::List(values)) => {
                         let (op, negated, case_sensitive) = operator(op);
                         let atom = Atom::new(&field, op, negated, case_sensitive, values);
                         self.resolved(atom, &[], text, at)
                     }
-                    Some(Binding::Table) | None if set.contains('|') || self.lets.contains_key(set) => self
-                        .approximated(
+                    Some(Let::Query(_) | Let::Datatable(_) | Let::Tabular | Let::Function { .. }) | None
+                        if set.contains('|') || self.binder.let_named(set).is_some() =>
+                    {
+                        self.approximated(
                             at,
                             text,
                             "compares with the rows of another query, which fpx does not run; it is read",
-                        ),
+                        )
+                    }
                     _ => self.approximated(at, text, UNDECIDABLE),
                 }
             }
@@ -437,7 +441,7 @@ impl Reader<'_> {
         }
         // A `let` string on the left and a string column on the right
         // (`SensitiveObjects contains QueryTarget`): a test of the column.
-        if let Some(Binding::Scalar(Value::Str(literal))) = self.let_of(&atom.field)
+        if let Some(Let::Scalar(Value::Str(literal))) = self.let_of(&atom.field)
             && let [value] = atom.values.as_slice()
             && names.iter().any(|n| n == value.text())
             && self.table_column(value.text())
@@ -569,10 +573,10 @@ impl Reader<'_> {
                 }
                 return self.approximated(at, text, UNDECIDABLE);
             }
-            match self.lets.get(name) {
-                Some(Binding::List(list)) => values.extend(list.iter().cloned()),
-                Some(Binding::Scalar(v)) => values.push(v.clone()),
-                Some(Binding::Table) if atom.op == Op::In && atom.values.len() == 1 => {
+            match self.binder.let_named(name) {
+                Some(Let::List(list)) => values.extend(list.iter().cloned()),
+                Some(Let::Scalar(v)) => values.push(v.clone()),
+                Some(l) if l.is_rows() && atom.op == Op::In && atom.values.len() == 1 => {
                     if let Some(p) = self.membership(&atom.field.clone(), name, text, at.clone()) {
                         return p;
                     }

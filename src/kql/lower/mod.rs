@@ -12,27 +12,14 @@
 
 mod condition;
 
-use std::collections::HashMap;
-
-use super::ast::{Arg, Expr, Item, LetValue, Query, Stage, StageBody, Statement};
-use super::bind::{Binder, Scope, derived_column_name};
+use super::ast::{Expr, Item, Query, Stage, StageBody, Statement};
+use super::bind::{Binder, Let, Scope, derived_column_name};
 use super::literal::Src;
-use crate::expr::parse_value;
 use crate::model::{QueryNote, RuleQuery, approximate, opaque};
-use crate::pred::{Atom, Pred, Span, Value};
+use crate::pred::{Atom, Pred, Span};
 
 /// Why most opaque conditions are approximated (see `Reader::approximated`).
 const UNDECIDABLE: &str = "is not a condition on the table's columns that fpx can decide; it is read";
-
-/// A value bound by `let`.
-#[derive(Debug, Clone)]
-enum Binding {
-    List(Vec<Value>),
-    Scalar(Value),
-    /// Another query (or a datatable): its rows are not known.
-    Table,
-    Other,
-}
 
 /// Reads the query's table, D and output columns from its syntax tree, as far as they
 /// can be lowered.
@@ -85,12 +72,9 @@ pub(super) fn lower(query: &str, tree: &Query) -> RuleQuery {
 #[derive(Clone)]
 struct Reader<'q> {
     src: Src<'q>,
-    lets: HashMap<String, Binding>,
-    /// Queries bound by `let` (`let procs = DeviceProcessEvents | where ...;`): a rule
-    /// that reads one reads its table through its stages.
-    views: HashMap<String, &'q Expr>,
-    /// Tables bound by `let X = datatable(...)`, and where.
-    datatables: HashMap<String, Span>,
+    /// The `let`-bound queries being read (a query that names itself is not read
+    /// forever).
+    reading: Vec<String>,
     /// The tables of the queries `field in (query)` was read as a condition on.
     memberships: Vec<String>,
     notes: Vec<QueryNote>,
@@ -149,9 +133,7 @@ impl<'q> Reader<'q> {
     fn new(src: Src<'q>) -> Reader<'q> {
         Reader {
             src,
-            lets: HashMap::new(),
-            views: HashMap::new(),
-            datatables: HashMap::new(),
+            reading: Vec::new(),
             memberships: Vec::new(),
             notes: Vec::new(),
             binder: Binder::follower(src),
@@ -171,7 +153,7 @@ impl<'q> Reader<'q> {
     fn statements(&mut self, statements: &'q [Statement], main: &mut Option<&'q Expr>) {
         for statement in statements {
             match statement {
-                Statement::Let { name, value, .. } => self.let_stmt(&name.name, value),
+                Statement::Let { name, value, .. } => self.binder.let_statement(name, value),
                 Statement::Expr(e) => *main = Some(e),
                 Statement::Option { .. } => {}
             }
@@ -186,7 +168,7 @@ impl<'q> Reader<'q> {
         let name = crate::pred::canonical_path(field).is_some();
         self.joined
             && name
-            && !self.lets.contains_key(head)
+            && self.binder.let_named(head).is_none()
             && !self.scope.made(head)
             && match &self.left_columns {
                 Some(left) => !left.iter().any(|c| c == head),
@@ -202,80 +184,23 @@ impl<'q> Reader<'q> {
         self.notes.push(QueryNote::new(span, message, fatal));
     }
 
-    fn let_stmt(&mut self, name: &str, value: &'q LetValue) {
-        let binding = match value {
-            // A function whose body is a query: a call reads that query. Its parameters
-            // are names whose values fpx does not know.
-            LetValue::Function { params, body, .. } => {
-                for param in params {
-                    self.lets.insert(param.name.name.clone(), Binding::Other);
-                }
-                let mut main = None;
-                self.statements(body, &mut main);
-                if let Some(query) = main {
-                    self.views.insert(name.to_string(), query);
-                }
-                Binding::Table
-            }
-            LetValue::Expr(e) => self.let_value(name, e),
-        };
-        self.lets.insert(name.to_string(), binding);
+    /// The query a source name reads (a `let`-bound query, or a `let` function's), with
+    /// the names its body binds; not one being read.
+    fn view(&self, name: &str) -> Option<(&'q Expr, Vec<(String, Let<'q>)>)> {
+        if self.reading.iter().any(|r| r == name) {
+            return None;
+        }
+        self.binder.query_of(name).map(|(q, locals)| (q, locals.to_vec()))
     }
 
-    fn let_value(&mut self, name: &str, e: &'q Expr) -> Binding {
-        match e {
-            // Fatal only if the rule reads its rows (a join with it is a join).
-            Expr::Source(stage) if stage.op.name == "datatable" => {
-                self.datatables.insert(name.to_string(), e.span());
-                Binding::Table
-            }
-            Expr::Literal(l) if l.elements.is_some() => {
-                let elements = l.elements.as_deref().unwrap_or_default();
-                Binding::List(
-                    elements
-                        .iter()
-                        .filter_map(|span| parse_value(self.text(span)))
-                        .map(|(v, _)| v)
-                        .collect(),
-                )
-            }
-            Expr::Call { args, .. } if matches!(e.called(), Some(("pack_array", _))) => {
-                let values: Option<Vec<Value>> = args
-                    .iter()
-                    .map(|a| self.src.value(&a.value).filter(|(_, literal)| *literal).map(|(v, _)| v))
-                    .collect();
-                values.map_or(Binding::Other, Binding::List)
-            }
-            // A lone name: another `let`, or a table (or query) read under a new name.
-            Expr::Name(n) => match self.lets.get(&n.name) {
-                Some(binding) => binding.clone(),
-                None => {
-                    self.views.insert(name.to_string(), e);
-                    Binding::Table
-                }
-            },
-            Expr::Pipe { .. } => {
-                self.views.insert(name.to_string(), e);
-                Binding::Table
-            }
-            // `materialize(T | ...)`, `(T | ...)`: the query inside.
-            Expr::Call { args, .. } if matches!(e.called(), Some(("materialize", [_]))) => {
-                if let [Arg { value, .. }] = args.as_slice()
-                    && matches!(value, Expr::Pipe { .. })
-                {
-                    self.views.insert(name.to_string(), value);
-                }
-                Binding::Table
-            }
-            Expr::List { items, .. } if items.len() == 1 && matches!(items[0], Expr::Pipe { .. }) => {
-                self.views.insert(name.to_string(), &items[0]);
-                Binding::Table
-            }
-            _ => match self.src.value(e) {
-                Some((value, true)) => Binding::Scalar(value),
-                _ => Binding::Other,
-            },
-        }
+    /// Reads a `let`-bound query (`view` of `name`), with its function's names bound.
+    fn read_view(&mut self, name: &str, view: &'q Expr, locals: &[(String, Let<'q>)]) -> Option<Read> {
+        let hidden = self.binder.enter(locals);
+        self.reading.push(name.to_string());
+        let read = self.read(view);
+        self.reading.pop();
+        self.binder.leave(hidden);
+        read
     }
 
     /// Table, D (with opaque parts still marked), output columns.
@@ -319,14 +244,12 @@ impl<'q> Reader<'q> {
         let mut wheres = Vec::new();
         let mut several = None;
         if let Some(name) = self.view_name(first)
-            && let Some(view) = self.views.remove(&name)
+            && let Some((view, locals)) = self.view(&name)
         {
             // Its stages, then this one's. One fpx cannot read as a table is read as an
-            // unknown source instead, as before it was known. (Out of `views` while it
-            // is read: a query that names itself is not read forever.)
+            // unknown source instead, as before it was known.
             let (notes, scope) = (self.notes.len(), self.scope.clone());
-            let read = self.read(view);
-            self.views.insert(name, view);
+            let read = self.read_view(&name, view, &locals);
             if let Some(mut read) = read {
                 self.stages(stages, &mut read);
                 return Some(read);
@@ -335,7 +258,7 @@ impl<'q> Reader<'q> {
             self.scope = scope;
         }
         if let Expr::Name(n) = first
-            && let Some(at) = self.datatables.get(&n.name).cloned()
+            && let Some(Let::Datatable(at)) = self.binder.let_named(&n.name).cloned()
         {
             self.note(
                 at,
@@ -464,7 +387,7 @@ impl<'q> Reader<'q> {
     /// a name is not such a query, the queries read different tables, or one cannot be
     /// read.
     fn union_of_views(&mut self, names: &[String], stages: &'q [Stage]) -> Option<Read> {
-        if !names.iter().all(|n| self.views.contains_key(n)) {
+        if !names.iter().all(|n| self.view(n).is_some()) {
             return None;
         }
         let base = self.clone();
@@ -472,9 +395,8 @@ impl<'q> Reader<'q> {
         let mut notes: Vec<QueryNote> = Vec::new();
         for name in names {
             *self = base.clone();
-            let view = self.views.remove(name).expect("checked: a view");
-            let read = self.read(view);
-            self.views.insert(name.clone(), view);
+            let (view, locals) = self.view(name).expect("checked: a view");
+            let read = self.read_view(name, view, &locals);
             let Some(mut read) = read else {
                 *self = base;
                 return None;
@@ -834,14 +756,13 @@ impl<'q> Reader<'q> {
         if self.scope.made(field) {
             return None;
         }
-        let query = *self.views.get(view)?;
+        let (query, locals) = self.view(view)?;
         let mut sub = Reader {
-            lets: self.lets.clone(),
-            views: self.views.clone(),
-            datatables: self.datatables.clone(),
+            binder: self.binder.clone(),
+            reading: self.reading.clone(),
             ..Reader::new(self.src)
         };
-        let read = sub.read(query)?;
+        let read = sub.read_view(view, query, &locals)?;
         let table = read.source.trim().to_string();
         let columns = schema.table(&table)?;
         if !sub.notes.is_empty() || read.several.is_some() || table == rule_table || self.memberships.contains(&table) {
@@ -893,11 +814,11 @@ impl<'q> Reader<'q> {
     }
 
     /// The `let` binding `name` reads, unless a column of the row has that name.
-    fn let_of(&self, name: &str) -> Option<&Binding> {
+    fn let_of(&self, name: &str) -> Option<&Let<'q>> {
         if self.row_column(name) {
             return None;
         }
-        self.lets.get(name)
+        self.binder.let_named(name)
     }
 
     /// `atom` with its values that are `let` scalars replaced by them
@@ -912,9 +833,9 @@ impl<'q> Reader<'q> {
                 continue;
             }
             match self.let_of(value.text()) {
-                Some(Binding::Scalar(v)) => values.push(v.clone()),
+                Some(Let::Scalar(v)) => values.push(v.clone()),
                 // `P in (list)` reads the list's elements, as KQL expands a dynamic array.
-                Some(Binding::List(list)) if atom.op.takes_list() => values.extend(list.iter().cloned()),
+                Some(Let::List(list)) if atom.op.takes_list() => values.extend(list.iter().cloned()),
                 _ => return None,
             }
         }
