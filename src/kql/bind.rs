@@ -224,6 +224,33 @@ impl Scope {
         }
     }
 
+    /// The rows of `union A, B, ...` of known tables whose shared columns agree
+    /// ([`crate::schema::Schema::union`]): every column of each; else not known.
+    fn of_union(operands: &[Expr]) -> Scope {
+        let names: Option<Vec<String>> = operands
+            .iter()
+            .map(|o| match o {
+                Expr::Name(n) if plain(n) && schema().table(&n.name).is_some() => Some(n.name.clone()),
+                _ => None,
+            })
+            .collect();
+        let Some(names) = names.filter(|n| schema().union(n).is_some()) else {
+            return Scope::unknown();
+        };
+        let mut scope = Scope {
+            from: format!("the union of {}", names.join(", ")),
+            ..Scope::default()
+        };
+        for table in &names {
+            for (column, meaning) in Scope::of_table(table).columns {
+                if !scope.has(&column) {
+                    scope.columns.push((column, meaning));
+                }
+            }
+        }
+        scope
+    }
+
     fn listed(&self, name: &str) -> Option<&Meaning> {
         self.columns.iter().find(|(c, _)| c == name).map(|(_, m)| m)
     }
@@ -312,7 +339,9 @@ pub fn check<'q>(query: &'q Query, src: Src<'q>) -> Vec<QueryError> {
     for statement in &query.statements {
         match statement {
             Statement::Let { name, value, .. } => b.let_statement(name, value),
-            Statement::Expr(e) => b.tabular(e),
+            Statement::Expr(e) => {
+                b.tabular(e);
+            }
             Statement::Option { .. } => {}
         }
     }
@@ -329,6 +358,9 @@ pub(super) struct Binder<'q> {
     /// Whether names are checked (FPX403), or only followed (for the lowering, which
     /// reads a query that was checked).
     checking: bool,
+    /// The `let`-bound queries being read as a source (one that names itself is not
+    /// read forever).
+    reading: Vec<String>,
 }
 
 /// Whether a name is written plainly (not `['bracketed']`).
@@ -367,6 +399,7 @@ impl<'q> Binder<'q> {
             lets: HashMap::new(),
             errors: Vec::new(),
             checking: true,
+            reading: Vec::new(),
         }
     }
 
@@ -379,6 +412,9 @@ impl<'q> Binder<'q> {
     }
 
     fn error(&mut self, span: Span, message: String, help: Option<String>) {
+        if !self.checking {
+            return;
+        }
         self.errors.push(QueryError { span, message, help });
     }
 
@@ -398,11 +434,9 @@ impl<'q> Binder<'q> {
     }
 
     /// A `let` function: its parameters (values not known) and its own `let`s are bound
-    /// in its body only; its body's last query is what a call reads. (Function bodies
-    /// are not checked.)
+    /// in its body only; its body's last query is what a call reads.
     fn function(&mut self, params: &'q [Param], body: &'q [Statement]) -> Let<'q> {
-        let (outer, checking) = (self.lets.clone(), self.checking);
-        self.checking = false;
+        let outer = self.lets.clone();
         let mut names: Vec<&str> = Vec::new();
         for param in params {
             self.lets.insert(param.name.name.clone(), Let::Other);
@@ -415,7 +449,12 @@ impl<'q> Binder<'q> {
                     self.let_statement(name, value);
                     names.push(&name.name);
                 }
-                Statement::Expr(e) => query = Some(e),
+                Statement::Expr(e) => {
+                    if self.checking {
+                        self.tabular(e);
+                    }
+                    query = Some(e);
+                }
                 Statement::Option { .. } => {}
             }
         }
@@ -423,7 +462,7 @@ impl<'q> Binder<'q> {
             .into_iter()
             .filter_map(|n| Some((n.to_string(), self.lets.get(n)?.clone())))
             .collect();
-        (self.lets, self.checking) = (outer, checking);
+        self.lets = outer;
         Let::Function { query, locals }
     }
 
@@ -461,19 +500,27 @@ impl<'q> Binder<'q> {
     }
 
     /// The names of a `let`-bound query that reads a table or another such query.
-    fn check_let(&mut self, e: &Expr) {
-        let source = match e {
+    fn check_let(&mut self, e: &'q Expr) {
+        // The query inside `materialize(...)` or parentheses too.
+        let query = match (e, self.let_value(e)) {
+            (Expr::Name(_), _) => e,
+            (_, Let::Query(query)) => query,
+            _ => return,
+        };
+        let source = match query {
             Expr::Pipe { source, .. } => Some(source.as_ref()),
             _ => None,
         };
-        match (e, source) {
+        match (query, source) {
             (Expr::Name(n), _)
                 if schema().table(&n.name).is_some() || self.lets.get(&n.name).is_some_and(Let::is_rows) =>
             {
-                self.tabular(e)
+                self.tabular(query);
             }
             // `let x = Name | ...`: only a table can be piped, so `Name` must be one.
-            (_, Some(Expr::Name(_))) => self.tabular(e),
+            (_, Some(Expr::Name(_))) => {
+                self.tabular(query);
+            }
             _ => {}
         }
     }
@@ -529,8 +576,8 @@ impl<'q> Binder<'q> {
             || TABULAR_SOURCES.contains(&n.name.as_str())
     }
 
-    /// A tabular expression: its source, then each `|` stage.
-    fn tabular(&mut self, e: &Expr) {
+    /// A tabular expression: its source, then each `|` stage; the row after them.
+    fn tabular(&mut self, e: &Expr) -> Scope {
         let (source, stages) = match e {
             Expr::Pipe { source, stages } => (source.as_ref(), stages.as_slice()),
             other => (other, &[][..]),
@@ -539,32 +586,78 @@ impl<'q> Binder<'q> {
         for stage in stages {
             scope = self.stage(stage, scope);
         }
+        scope
     }
 
     fn source(&mut self, source: &Expr) -> Scope {
         match source {
-            Expr::Source(stage) => {
-                if let StageBody::Union(operands) = &stage.body {
+            Expr::Source(stage) => match &stage.body {
+                StageBody::Union(operands) => {
                     self.subqueries(operands);
+                    self.tables_named(operands);
+                    match stage.params.is_empty() {
+                        true => Scope::of_union(operands),
+                        false => Scope::unknown(),
+                    }
                 }
-                Scope::unknown()
-            }
+                StageBody::Find { tables, .. } => {
+                    self.tables_named(tables);
+                    Scope::unknown()
+                }
+                _ => Scope::unknown(),
+            },
             Expr::Name(n) => {
                 if schema().table(&n.name).is_some() {
                     return Scope::of_table(&n.name);
                 }
+                // A `let`-bound query: the row after its stages (its own names were
+                // checked where it is bound).
+                if let Some(Let::Query(query)) = self.lets.get(&n.name)
+                    && !self.reading.contains(&n.name)
+                {
+                    let (query, checking) = (*query, self.checking);
+                    self.reading.push(n.name.clone());
+                    self.checking = false;
+                    let scope = self.tabular(query);
+                    self.checking = checking;
+                    self.reading.pop();
+                    return scope;
+                }
                 if self.lets.contains_key(&n.name) || TABULAR_SOURCES.contains(&n.name.as_str()) {
                     return Scope::unknown();
                 }
-                let help = nearest_name(&n.name, schema().kql_tables()).map(|t| format!("did you mean `{t}`?"));
-                self.error(
-                    n.span.clone(),
-                    format!("`{}` is not a table (or a `let`) the query can read", n.name),
-                    help,
-                );
+                self.not_a_table(n);
                 Scope::unknown()
             }
             _ => Scope::unknown(),
+        }
+    }
+
+    fn not_a_table(&mut self, n: &Ident) {
+        let help = nearest_name(&n.name, schema().kql_tables()).map(|t| format!("did you mean `{t}`?"));
+        self.error(
+            n.span.clone(),
+            format!("`{}` is not a table (or a `let`) the query can read", n.name),
+            help,
+        );
+    }
+
+    /// The names a `union` or `find` reads (`union DeviceProcessEvents, DeviceFileEvents`):
+    /// each must be a table or a `let` (a wildcard `Device*` is not checked).
+    fn tables_named(&mut self, operands: &[Expr]) {
+        if !self.checking {
+            return;
+        }
+        for operand in operands {
+            if let Expr::Name(n) = operand
+                && plain(n)
+                && !n.name.contains('*')
+                && schema().table(&n.name).is_none()
+                && !self.lets.contains_key(&n.name)
+                && !TABULAR_SOURCES.contains(&n.name.as_str())
+            {
+                self.not_a_table(n);
+            }
         }
     }
 
@@ -699,10 +792,13 @@ impl<'q> Binder<'q> {
                 scope
             }
             StageBody::Parse { source, pattern } => {
-                let mut scope = Scope { open: true, ..scope };
+                // The row, with the columns the pattern names.
+                self.expr(source, &scope);
+                let mut scope = scope;
                 for part in pattern {
                     if let ParsePart::Column { name, .. } = part {
                         scope.set(&name.name, Meaning::Computed);
+                        scope.open |= !plain(name);
                     }
                 }
                 // (`parse-where` drops the rows the pattern does not match: not read.)

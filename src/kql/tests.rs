@@ -1325,6 +1325,62 @@ fn lets_are_bound_once_and_function_names_stay_in_their_body() {
     );
 }
 
+/// What the one binder lets the checker follow (issue 26): the columns of a `let`-bound
+/// query read as a source, the tables a `union` or `find` names and a union's columns,
+/// the column `parse` reads and the columns it makes, a function's body. Each rejected
+/// query is one Kusto.Language rejects (the same message), each accepted one it accepts.
+#[test]
+fn the_checker_follows_lets_unions_parse_and_function_bodies() {
+    let errors = |q: &str| validate(q).into_iter().map(|e| e.message).collect::<Vec<_>>();
+    for (q, name) in [
+        (
+            "let procs = DeviceProcessEvents | project FileName, FolderPath;\nprocs | where ProcessCommandLine has \"x\"",
+            "ProcessCommandLine",
+        ),
+        (
+            "union DeviceProcessEvent, DeviceFileEvents | take 1",
+            "DeviceProcessEvent",
+        ),
+        (
+            "union DeviceProcessEvents, DeviceFileEvents | where Filename == \"a\"",
+            "Filename",
+        ),
+        (
+            "DeviceProcessEvents | parse ProcessCommandLine with * \"-f \" Target | where Targt == \"x\"",
+            "Targt",
+        ),
+        (
+            "DeviceProcessEvents | parse CommandLine with * \"-f \" Target",
+            "CommandLine",
+        ),
+        (
+            "let f = (n: string) { DeviceProcessEvents | where Filename == n };\nf(\"a\")",
+            "Filename",
+        ),
+        (
+            "find in (DeviceProcessEvent, DeviceFileEvents) where FileName == \"a\"",
+            "DeviceProcessEvent",
+        ),
+    ] {
+        let found = errors(q);
+        assert!(
+            found.iter().any(|e| e.starts_with(&format!("`{name}` is not"))),
+            "{q}: {found:?}"
+        );
+    }
+    // An error inside a `let`-bound query is reported once, where it is bound, not
+    // again where the query is read.
+    assert_eq!(errors("let a = DeviceAlertEvent | take 1;\na | take 2").len(), 1);
+    for fine in [
+        "let procs = DeviceProcessEvents | project FileName, FolderPath;\nprocs | where FolderPath has \"x\"",
+        "union DeviceProcessEvents, DeviceFileEvents | where FileName == \"a\" and ProcessCommandLine has \"b\"",
+        "DeviceProcessEvents | parse ProcessCommandLine with * \"-f \" Target | where Target == \"x\"",
+        "let f = (n: string) { DeviceProcessEvents | where FileName == n };\nf(\"a\")",
+    ] {
+        assert!(errors(fine).is_empty(), "{fine}: {:?}", errors(fine));
+    }
+}
+
 /// `Timestamp > 7d` (for `ago(7d)`): Kusto refuses a datetime compared with a timespan.
 #[test]
 fn a_datetime_column_compared_with_a_timespan_is_an_error() {

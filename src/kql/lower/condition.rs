@@ -256,8 +256,17 @@ impl Reader<'_> {
             // `x in (letname | ...)`, `x has_any ((t | distinct c))`: membership in
             // another query's result.
             (Some(field), _, None) if list_op && matches!(rhs, Expr::List { .. }) => {
-                let set = self.text(&rhs.span()).trim();
-                let bare = set.trim_matches(['(', ')', ' ']).to_string();
+                // The name in (any number of) parentheses, and whether a query is there.
+                let mut inner = rhs;
+                while let Some(one) = parenthesised(inner) {
+                    inner = one;
+                }
+                let bare = match inner {
+                    Expr::Name(n) => n.name.clone(),
+                    _ => String::new(),
+                };
+                let mut query = false;
+                rhs.visit(&mut |x| query |= matches!(x, Expr::Pipe { .. }));
                 if let Some(p) = self.membership(&field, &bare, text, at.clone()) {
                     return p;
                 }
@@ -267,9 +276,7 @@ impl Reader<'_> {
                         let atom = Atom::new(&field, op, negated, case_sensitive, values);
                         self.resolved(atom, &[], text, at)
                     }
-                    Some(Let::Query(_) | Let::Datatable(_) | Let::Tabular | Let::Function { .. }) | None
-                        if set.contains('|') || self.binder.let_named(set).is_some() =>
-                    {
+                    Some(Let::Query(_) | Let::Datatable(_) | Let::Tabular | Let::Function { .. }) | None if query => {
                         self.approximated(
                             at,
                             text,
