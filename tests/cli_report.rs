@@ -504,3 +504,52 @@ fn fix_rewrites_an_inline_kql_exclusion_where_it_is_written() {
     fix(&["--unsafe"]);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), fixed);
 }
+
+/// Issue 27: a Sigma filter's redundant value (FPX106) is dropped from the rule's YAML
+/// with `--unsafe`, and nothing else is touched (comments, quoting, the other values);
+/// the rule then alerts on the same events (`fpx diff`: equivalent) without FPX106.
+#[test]
+fn fix_drops_a_redundant_value_from_a_sigma_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = "title: Shell spawned by a browser\nid: 22222222-2222-2222-2222-222222222222\nlogsource:\n    product: macos\n    category: process_creation\ndetection:\n    selection:\n        ParentImage|contains: 'com.apple.WebKit.WebContent'\n        Image|endswith: '/bash'\n    filter_main_chrome:\n        ParentImage|contains:\n            - 'Google Chrome Helper' # the renderer's helper\n            - \"Google Chrome\" # the browser itself\n        CommandLine|contains: '/install.sh' # the updater\n    condition: selection and not filter_main_chrome\nlevel: medium\n";
+    let path = dir.path().join("r.yml");
+    std::fs::write(&path, rule).unwrap();
+    let fix = |extra: &[&str]| fpx().arg("fix").args(extra).arg(dir.path()).output().unwrap();
+    let safe = fix(&[]);
+    let err = String::from_utf8_lossy(&safe.stderr);
+    assert!(
+        err.contains("fixed 0 exclusions in 0 files; 1 more with --unsafe"),
+        "{err}"
+    );
+    let diff = fix(&["--unsafe", "--diff"]);
+    let shown = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        shown.contains("-            - 'Google Chrome Helper' # the renderer's helper"),
+        "{shown}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), rule, "--diff writes nothing");
+    let out = fix(&["--unsafe"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let fixed = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        fixed,
+        rule.replace("            - 'Google Chrome Helper' # the renderer's helper\n", "")
+    );
+    let old = tempfile::tempdir().unwrap();
+    let before = old.path().join("r.yml");
+    std::fs::write(&before, rule).unwrap();
+    let compared = fpx()
+        .args(["diff", "--format", "json"])
+        .arg(&before)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&compared.stdout).unwrap();
+    assert_eq!(v["rules"][0]["change"], "equivalent", "{v}");
+    fix(&["--unsafe"]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        fixed,
+        "a second run changes nothing"
+    );
+}

@@ -373,3 +373,27 @@ fn a_deeply_nested_condition_is_one_clear_input_error() {
     assert!(stderr.len() < 1_000, "{stderr}");
     assert_eq!(stderr.matches("Condition parse error").count(), 1, "{stderr}");
 }
+
+/// Issue 27 on SigmaHQ: every filter with FPX106 is fixed in its YAML (`--diff` writes
+/// nothing, so it runs on `../shared` in place), and only list values and items go.
+#[test]
+#[ignore = "needs ../shared"]
+fn every_redundant_sigmahq_filter_is_fixed_in_its_yaml() {
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma/rules");
+    let out = Command::cargo_bin("fpx")
+        .unwrap()
+        .args(["fix", "--unsafe", "--diff"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(diff.contains("would fix 11 exclusions in 10 files"), "{diff}");
+    // Lines are only taken away, never added or rewritten.
+    assert!(
+        !diff.lines().any(|l| l.starts_with('+') && !l.starts_with("+++")),
+        "{diff}"
+    );
+    assert_eq!(diff.lines().filter(|l| l.starts_with("---")).count(), 10);
+}

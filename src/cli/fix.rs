@@ -9,17 +9,18 @@ use similar::TextDiff;
 use super::{EXIT_USAGE, default_paths, print};
 use crate::checks::{check_corpus, fixed_text};
 use crate::corpus::{
-    load, read_rule, read_scenarios, read_seed, replace_exclusion, replace_in_query, write_atomically,
+    RuleFormat, load, read_rule, read_scenarios, read_seed, replace_exclusion, replace_in_query, write_atomically,
 };
 
 #[derive(Args)]
 pub(super) struct FixArgs {
-    /// Scenario files, rule files (their inline KQL exclusions), seed documents, or
-    /// directories (default: ./rules and ./scenarios).
+    /// Scenario files, rule files (their inline KQL exclusions and Sigma filters), seed
+    /// documents, or directories (default: ./rules and ./scenarios).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Also apply fixes that change what is suppressed: the negation of an inverted
-    /// exclusion (FPX103) and the simplified form (FPX106).
+    /// exclusion (FPX103) and the simplified form (FPX106; for a Sigma filter, its
+    /// redundant values and items dropped).
     #[arg(long = "unsafe")]
     unsafe_fixes: bool,
     /// Print the changes as a unified diff instead of writing them.
@@ -89,12 +90,50 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
             unsafe_available += 1;
         }
     }
+    // Sigma filters: FPX106's redundant values and items dropped from the YAML, each
+    // proved not to change what the filter suppresses (`crate::sigma::fix`).
+    let mut filters: BTreeMap<PathBuf, Vec<(String, usize, usize)>> = BTreeMap::new();
+    for r in report.rules.iter().filter(|r| r.rule.format == RuleFormat::Sigma) {
+        for s in r.inline.iter().filter(|s| s.origin == crate::checks::Origin::Inline) {
+            let redundant = s.findings().iter().any(|f| f.kind.code == crate::checks::Code::Fpx106);
+            let Some(name) = s.name.strip_prefix("filter ").filter(|_| redundant) else {
+                continue;
+            };
+            match args.unsafe_fixes {
+                true => filters
+                    .entry(s.file.clone())
+                    .or_default()
+                    .push((name.to_string(), s.line, s.column)),
+                false => unsafe_available += 1,
+            }
+        }
+    }
     let mut problems = Vec::new();
     if args.unsafe_fixes {
         refuse_new_errors(&paths, &report, &config, &mut edits, &mut problems)?;
     }
-    let mut out = String::new();
-    let (mut fixed_count, mut files) = (0, 0);
+    // Each file's text before and after, and how many exclusions were fixed in it.
+    let mut fixed_files: Vec<(PathBuf, String, String, usize)> = Vec::new();
+    for (file, names) in filters {
+        let original = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let mut text = original.clone();
+        let mut done = 0;
+        for (name, line, column) in names {
+            match crate::sigma::fix::drop_redundant_lines(&text, &name) {
+                Some((fixed, _)) => {
+                    text = fixed;
+                    done += 1;
+                }
+                None => problems.push(format!(
+                    "{}:{line}:{column}: not fixed: filter {name}: no value or item of it can be dropped without changing what it suppresses (its redundant term is not one line of the YAML)",
+                    file.display()
+                )),
+            }
+        }
+        if done > 0 {
+            fixed_files.push((file, original, text, done));
+        }
+    }
     for (file, mut changes) in edits {
         let original = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         let yaml = file.extension().is_none_or(|e| e != "txt");
@@ -135,6 +174,11 @@ pub(super) fn run(args: FixArgs) -> Result<u8, String> {
                 c.new
             ));
         }
+        fixed_files.push((file, original, text, done));
+    }
+    let mut out = String::new();
+    let (mut fixed_count, mut files) = (0, 0);
+    for (file, original, text, done) in fixed_files {
         fixed_count += done;
         files += 1;
         if args.diff {

@@ -19,6 +19,7 @@
 //! regular expressions the `regex` crate refuses) is over-approximated soundly and noted
 //! (FPX401).
 
+pub mod fix;
 mod layout;
 /// Value matching (wildcards, CIDR ranges), shared with the Elastic front-end.
 pub(crate) mod values;
