@@ -166,3 +166,152 @@ fn fpx_and_rsigma_eval_agree_on_the_sigmahq_corpus() {
     assert!(outcome.compared > 2000, "{} rules compared", outcome.compared);
     assert!(outcome.mismatches.is_empty(), "{}", outcome.mismatches.join("\n"));
 }
+
+/// A Sigma rule's YAML with the named selections replaced by one that no event matches
+/// (a field no event has): the rule as it would be without those filters.
+fn neutralised(source: &str, names: &[&str]) -> Option<String> {
+    let mut yaml: serde_yaml::Value = serde_yaml::from_str(source).ok()?;
+    let detection = yaml.get_mut("detection")?.as_mapping_mut()?;
+    // A filter's name is a selection's, or several joined by the condition's words
+    // (`reduction1 or reduction2`).
+    let words = names
+        .iter()
+        .flat_map(|n| n.split(|c: char| !(c.is_alphanumeric() || c == '_')));
+    for word in words {
+        if let Some(selection) = detection.get_mut(word) {
+            *selection = serde_yaml::from_str("FpxNeutralisedField: 'no event has this field'").ok()?;
+        }
+    }
+    serde_yaml::to_string(&yaml).ok()
+}
+
+/// Whether rsigma-eval says the rule `source` alerts on `event` (null fields absent).
+fn alerts(source: &str, event: &Event) -> Option<bool> {
+    let collection = rsigma_parser::parse_sigma_yaml(source).ok()?;
+    let mut engine = Engine::new();
+    engine.add_collection(&collection).ok()?;
+    let json: Map<String, Value> = event
+        .iter()
+        .filter(|(_, v)| v.as_str() != fpx::pred::NULL)
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let json = Value::Object(json);
+    Some(!engine.evaluate(&JsonEvent::borrow(&json)).is_empty())
+}
+
+/// The rule `source` with its condition replaced by the filter `name` (what it matches).
+fn filter_rule(source: &str, name: &str) -> Option<String> {
+    let mut yaml: serde_yaml::Value = serde_yaml::from_str(source).ok()?;
+    let detection = yaml.get_mut("detection")?.as_mapping_mut()?;
+    detection.insert("condition".into(), name.into());
+    serde_yaml::to_string(&yaml).ok()
+}
+
+fn witness(p: &Pred) -> Option<Event> {
+    match fpx::logic::sat(p) {
+        fpx::logic::SatResult::Sat(e) => Some(e),
+        _ => None,
+    }
+}
+
+/// Issue 28: every FPX105 ("never applies") and FPX108 ("dead rule") fpx reports on
+/// SigmaHQ, spot-checked by rsigma-eval on fpx's own witness events:
+/// - FPX105 on filter F: an event F matches (fpx's witness) is not an alert of the rule
+///   without its filters (rsigma-eval, on the YAML with the filters neutralised), while
+///   the filter alone matches it;
+/// - FPX108: an event the rule's selections match (fpx's witness of D without its
+///   exclusions) is an alert of the rule without its filters and not of the rule itself.
+#[test]
+#[ignore = "needs ../shared"]
+fn every_sigmahq_fpx105_and_fpx108_holds_in_rsigma_eval_on_its_witness() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma");
+    let corpus = fpx::corpus::load(&[root.join("rules"), root.join("rules-placeholder")]);
+    let report = fpx::checks::check_corpus(corpus, None);
+    let (mut checked105, mut checked108, mut skipped) = (0, 0, Vec::new());
+    let mut wrong = Vec::new();
+    for r in report.rules.iter().filter(|r| r.rule.format == RuleFormat::Sigma) {
+        let source = &r.rule.source;
+        let filters: Vec<&str> = r.query.inline.iter().filter_map(|e| e.name.as_deref()).collect();
+        let Some(without_filters) = neutralised(source, &filters) else {
+            skipped.push(format!("{}: not rewritable", r.rule.file.display()));
+            continue;
+        };
+        for s in &r.inline {
+            if !s.findings().iter().any(|f| f.kind.code.as_str() == "FPX105") {
+                continue;
+            }
+            let name = s.name.strip_prefix("filter ").unwrap_or(&s.name);
+            let Some(exclusion) = r.query.inline.iter().find(|e| e.name.as_deref() == Some(name)) else {
+                skipped.push(format!("{}: {name} not found", r.rule.file.display()));
+                continue;
+            };
+            let Some(event) = witness(&exclusion.suppresses) else {
+                skipped.push(format!("{}: {name} has no witness", r.rule.file.display()));
+                continue;
+            };
+            let only_filter = filter_rule(source, name).and_then(|t| alerts(&t, &event));
+            let alert = alerts(&without_filters, &event);
+            checked105 += 1;
+            if only_filter != Some(true) || alert != Some(false) || exclusion.rest.eval(&event) {
+                wrong.push(format!(
+                    "FPX105 {} {name}: on {event:?} the filter matches: {only_filter:?}, the rule without filters alerts: {alert:?}",
+                    r.rule.file.display()
+                ));
+            }
+            // The nearest events to both: an alert's witness with the filter's fields
+            // written over it, and the other way round. No event is both.
+            let filter_only = filter_rule(source, name);
+            if let Some(alert_event) = witness(&exclusion.rest) {
+                for (base, over) in [(&alert_event, &event), (&event, &alert_event)] {
+                    let mut merged = base.clone();
+                    merged.extend(over.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    let both = filter_only.as_deref().and_then(|f| alerts(f, &merged)) == Some(true)
+                        && alerts(&without_filters, &merged) == Some(true);
+                    if both {
+                        wrong.push(format!(
+                            "FPX105 {} {name}: rsigma-eval says {merged:?} is an alert the filter suppresses",
+                            r.rule.file.display()
+                        ));
+                    }
+                }
+            }
+        }
+        if r.findings.iter().any(|f| f.kind.code.as_str() == "FPX108") {
+            let Some(event) = r.query.unexcluded.as_ref().and_then(witness) else {
+                // Dead without any filter: each of its conjuncts alone is met by an event
+                // that is no alert.
+                let Some(Pred::And(parts)) = &r.query.detection else {
+                    skipped.push(format!("{}: FPX108 of one condition", r.rule.file.display()));
+                    continue;
+                };
+                checked108 += 1;
+                for event in parts.iter().filter_map(witness) {
+                    if alerts(source, &event) != Some(false) {
+                        wrong.push(format!(
+                            "FPX108 {}: rsigma-eval alerts on {event:?}",
+                            r.rule.file.display()
+                        ));
+                    }
+                }
+                continue;
+            };
+            checked108 += 1;
+            let (with, without) = (alerts(source, &event), alerts(&without_filters, &event));
+            if with != Some(false) || without != Some(true) {
+                wrong.push(format!(
+                    "FPX108 {}: on {event:?} the rule alerts: {with:?}, without its filters: {without:?}",
+                    r.rule.file.display()
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "spot-checked {checked105} FPX105 and {checked108} FPX108 in rsigma-eval; skipped {}: {skipped:#?}",
+        skipped.len()
+    );
+    assert!(
+        checked105 >= 10 && checked108 >= 1,
+        "{checked105} FPX105, {checked108} FPX108"
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
