@@ -134,6 +134,161 @@ pub fn canonical(text: &str) -> Option<String> {
     Decimal::parse(text).map(|d| d.to_string())
 }
 
+/// The texts `-?[0-9]+(\.[0-9]+)?` whose number is above `c` (`strict`: `> c`, else
+/// `>= c`) or below it (`above` false), as an anchored regular expression. Leading zeros
+/// and trailing fraction zeros are allowed, as [`Decimal::parse`] reads them, so the
+/// language is exactly the texts a comparison holds on: a text test intersected with it
+/// (by the automata) says whether some number in an interval is written that way.
+pub fn bound_regex(c: &Decimal, above: bool, strict: bool) -> String {
+    const ANY_POS: &str = r"[0-9]+(?:\.[0-9]+)?";
+    let zero = c.int == "0" && c.frac.is_empty();
+    let magnitude = |gt: bool, strict: bool| match (gt, strict) {
+        (true, true) => pos_gt(&c.int, &c.frac),
+        (true, false) => pos_ge(&c.int, &c.frac),
+        (false, true) => pos_lt(&c.int, &c.frac),
+        (false, false) => pos_le(&c.int, &c.frac),
+    };
+    // `-0` and `-0.0` are zero; a non-negative text's magnitude is its number.
+    let body = match (above, c.negative) {
+        // x > c, c >= 0: a non-negative text above c (a negative one is at most 0).
+        (true, false) => match (strict, zero) {
+            (false, true) => format!("{}|-0+(?:\\.0+)?", magnitude(true, false)),
+            _ => magnitude(true, strict),
+        },
+        // x > -m: any non-negative text, or a negative one of magnitude below m.
+        (true, true) => format!("{ANY_POS}|-(?:{})", magnitude(false, strict)),
+        // x < c, c > 0 (or <= c, c >= 0): a non-negative text below c, or any negative one.
+        (false, false) if !zero || !strict => format!("{}|-{ANY_POS}", magnitude(false, strict)),
+        // x < 0: a negative text of magnitude above 0.
+        (false, false) => format!("-(?:{})", magnitude(true, true)),
+        // x < -m: a negative text of magnitude above m.
+        (false, true) => format!("-(?:{})", magnitude(true, strict)),
+    };
+    format!("^(?:{body})$")
+}
+
+/// Digit-string comparisons for [`bound_regex`]: an integer part (leading zeros
+/// allowed) against `int` (no leading zeros, `"0"` for zero), a fraction part (the
+/// `\.digits`, trailing zeros allowed, or none) against `frac` (no trailing zeros).
+fn int_eq(int: &str) -> String {
+    if int == "0" { "0+".into() } else { format!("0*{int}") }
+}
+
+fn int_gt(int: &str) -> String {
+    if int == "0" {
+        return "0*[1-9][0-9]*".into();
+    }
+    let n = int.len();
+    let mut alternatives = vec![format!("[1-9][0-9]{{{n},}}")];
+    for (i, d) in int.bytes().enumerate() {
+        if d < b'9' {
+            alternatives.push(format!("{}[{}-9][0-9]{{{}}}", &int[..i], (d + 1) as char, n - i - 1));
+        }
+    }
+    format!("0*(?:{})", alternatives.join("|"))
+}
+
+/// `None`: no integer part is below `int` (it is zero).
+fn int_lt(int: &str) -> Option<String> {
+    if int == "0" {
+        return None;
+    }
+    let n = int.len();
+    let mut alternatives = vec!["0+".to_string()];
+    if n >= 2 {
+        alternatives.push(format!("0*[1-9][0-9]{{0,{}}}", n - 2));
+    }
+    for (i, d) in int.bytes().enumerate() {
+        let low = if i == 0 { b'1' } else { b'0' };
+        if d > low {
+            alternatives.push(format!(
+                "0*{}[{}-{}][0-9]{{{}}}",
+                &int[..i],
+                low as char,
+                (d - 1) as char,
+                n - i - 1
+            ));
+        }
+    }
+    Some(format!("(?:{})", alternatives.join("|")))
+}
+
+const FRAC_ANY: &str = r"(?:\.[0-9]+)?";
+
+fn frac_eq(frac: &str) -> String {
+    if frac.is_empty() {
+        r"(?:\.0+)?".into()
+    } else {
+        format!(r"\.{frac}0*")
+    }
+}
+
+fn frac_gt(frac: &str) -> String {
+    if frac.is_empty() {
+        return r"\.[0-9]*[1-9][0-9]*".into();
+    }
+    let mut alternatives = vec![format!("{frac}[0-9]*[1-9][0-9]*")];
+    for (i, d) in frac.bytes().enumerate() {
+        if d < b'9' {
+            alternatives.push(format!("{}[{}-9][0-9]*", &frac[..i], (d + 1) as char));
+        }
+    }
+    format!(r"\.(?:{})", alternatives.join("|"))
+}
+
+/// `None`: no fraction is below `frac` (it is zero).
+fn frac_lt(frac: &str) -> Option<String> {
+    if frac.is_empty() {
+        return None;
+    }
+    let mut alternatives = Vec::new();
+    for (i, d) in frac.bytes().enumerate() {
+        if d > b'0' {
+            alternatives.push(format!("{}[0-{}][0-9]*", &frac[..i], (d - 1) as char));
+        }
+        // A shorter fraction that agrees so far: its missing digits are zeros.
+        if i >= 1 {
+            alternatives.push(frac[..i].to_string());
+        }
+    }
+    // No fraction at all is zero, below a fraction with a digit that is not.
+    Some(format!(r"(?:\.(?:{}))?", alternatives.join("|")))
+}
+
+fn either(a: String, b: Option<String>) -> String {
+    match b {
+        Some(b) => format!("{a}|{b}"),
+        None => a,
+    }
+}
+
+fn pos_gt(int: &str, frac: &str) -> String {
+    format!("{}{FRAC_ANY}|{}{}", int_gt(int), int_eq(int), frac_gt(frac))
+}
+
+fn pos_ge(int: &str, frac: &str) -> String {
+    format!(
+        "{}{FRAC_ANY}|{}(?:{}|{})",
+        int_gt(int),
+        int_eq(int),
+        frac_gt(frac),
+        frac_eq(frac)
+    )
+}
+
+fn pos_lt(int: &str, frac: &str) -> String {
+    let below = int_lt(int).map(|i| format!("{i}{FRAC_ANY}"));
+    match frac_lt(frac) {
+        Some(f) => either(format!("{}{f}", int_eq(int)), below),
+        None => below.unwrap_or_else(|| "[^\\s\\S]".into()),
+    }
+}
+
+fn pos_le(int: &str, frac: &str) -> String {
+    let equal = format!("{}(?:{})", int_eq(int), either(frac_eq(frac), frac_lt(frac)));
+    either(equal, int_lt(int).map(|i| format!("{i}{FRAC_ANY}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +296,45 @@ mod tests {
 
     fn d(text: &str) -> Decimal {
         Decimal::parse(text).unwrap()
+    }
+
+    /// Every text over `-0123456789.` up to five characters: the bound's regex matches
+    /// exactly the numbers on its side of the bound, for bounds of every shape.
+    #[test]
+    fn bound_regexes_match_exactly_the_texts_on_their_side() {
+        let alphabet = ['-', '0', '1', '5', '9', '.'];
+        let mut texts = vec![String::new()];
+        let mut all = Vec::new();
+        for _ in 0..5 {
+            texts = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            all.extend(texts.iter().cloned());
+        }
+        let bounds = [
+            "0", "-0", "1", "5", "9", "10", "15", "0.5", "0.05", "1.5", "-1", "-0.5", "-15", "99", "0.95", "5.1",
+            "50.01",
+        ];
+        for b in bounds {
+            let c = d(b);
+            for (above, strict) in [(true, true), (true, false), (false, true), (false, false)] {
+                let re = regex::Regex::new(&bound_regex(&c, above, strict)).unwrap();
+                for t in &all {
+                    let want = Decimal::parse(t).is_some_and(|x| match (above, strict) {
+                        (true, true) => x > c,
+                        (true, false) => x >= c,
+                        (false, true) => x < c,
+                        (false, false) => x <= c,
+                    });
+                    assert_eq!(
+                        re.is_match(t),
+                        want,
+                        "{t} against {b} (above {above}, strict {strict}): {re}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

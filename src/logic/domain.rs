@@ -354,6 +354,20 @@ impl Bounds {
             }
     }
 
+    /// The texts of the numbers within the bounds, as anchored regular expressions (one
+    /// per bound; [`crate::decimal::bound_regex`]), to intersect with text tests.
+    pub(crate) fn regexes(&self) -> Vec<String> {
+        let lo = self
+            .lo
+            .iter()
+            .map(|(c, strict)| crate::decimal::bound_regex(c, true, *strict));
+        let hi = self
+            .hi
+            .iter()
+            .map(|(c, strict)| crate::decimal::bound_regex(c, false, *strict));
+        lo.chain(hi).collect()
+    }
+
     /// Whether `x` lies within the bounds.
     fn holds(&self, x: &Decimal) -> bool {
         !self.impossible

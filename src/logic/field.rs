@@ -178,8 +178,56 @@ pub(crate) fn solve(lits: &[Lit]) -> FieldResult {
     match candidates.into_iter().find(|c| satisfies(c, lits)) {
         Some(found) => FieldResult::Sat(found),
         // No readable candidate: the automata decide text tests and regexes exactly.
-        None if !numeric => super::automata::free(lits),
-        None => FieldResult::Unknown,
+        None if !lits.iter().any(|(b, _)| b.kind.is_numeric()) => super::automata::free(lits),
+        None => numbers_and_texts(lits),
+    }
+}
+
+/// Number comparisons and text tests on one field, decided exactly. A text that is a
+/// number meets the comparisons when its number lies in their interval, and the texts
+/// of those numbers are a regular language ([`crate::decimal::bound_regex`]), which the
+/// automata intersect with the text tests and regular expressions. A text that is not a
+/// number meets only negated comparisons (when every comparison is one, that case is
+/// decided the same way, with the number texts excluded). A datetime comparison is not
+/// read this way (unknown).
+fn numbers_and_texts(lits: &[Lit]) -> FieldResult {
+    if lits.iter().any(|(b, _)| b.time) {
+        return FieldResult::Unknown;
+    }
+    const NUMBER: &str = r"^-?[0-9]+(\.[0-9]+)?$";
+    let template = lits[0].0;
+    let regex = |value: String| Basic {
+        kind: Kind::Regex,
+        value,
+        cs: true,
+        ..template.clone()
+    };
+    // The text tests with `extra` (regexes the text must, or must not, match).
+    let solve = |extra: &[(Basic, bool)]| {
+        let mut exact: Vec<Lit> = lits.iter().copied().filter(|(b, _)| !b.kind.is_numeric()).collect();
+        exact.extend(extra.iter().map(|(b, pos)| (b, *pos)));
+        match super::automata::free(&exact) {
+            // (Read back on the comparisons themselves, as every witness is.)
+            FieldResult::Sat(text) if satisfies(&text, lits) => FieldResult::Sat(text),
+            FieldResult::Sat(_) => FieldResult::Unknown,
+            other => other,
+        }
+    };
+    let bounds = super::domain::Bounds::of(lits);
+    let mut number: Vec<(Basic, bool)> = bounds.regexes().into_iter().map(|r| (regex(r), true)).collect();
+    number.push((regex(NUMBER.into()), true));
+    let as_number = if bounds.is_empty() {
+        FieldResult::Unsat
+    } else {
+        solve(&number)
+    };
+    if lits.iter().any(|(b, pos)| b.kind.is_numeric() && *pos) {
+        return as_number;
+    }
+    match (as_number, solve(&[(regex(NUMBER.into()), false)])) {
+        (FieldResult::Sat(w), _) | (_, FieldResult::Sat(w)) => FieldResult::Sat(w),
+        (FieldResult::Unsat, FieldResult::Unsat) => FieldResult::Unsat,
+        _ => FieldResult::Unknown,
     }
 }
 

@@ -83,7 +83,7 @@ pub struct Classification {
 /// The search budget ran out.
 const BUDGET_REASON: &str = "the search reached its step budget (a formula too large to decide here)";
 /// The field solver could not decide a field.
-const FIELD_REASON: &str = "a field mixes number comparisons with a regular expression or text tests that no number fpx tried passes (fpx decides those by trying numbers), or a regular-expression search reached its budget, or a regular expression only matches texts over 4,096 bytes";
+const FIELD_REASON: &str = "a field mixes datetime comparisons with a regular expression or text tests that no datetime fpx tried passes (fpx decides those by trying datetimes), or a regular-expression search reached its budget, or a regular expression only matches texts over 4,096 bytes";
 
 /// Work allowed per question before answering `Unknown`: search steps times formula
 /// size, so a 100 KB exclusion gets fewer (costlier) steps and still ends quickly.

@@ -120,12 +120,6 @@ pub(crate) fn pool_value() -> BoxedStrategy<Value> {
         .boxed()
 }
 
-/// Only a field that mixes number comparisons with regexes or text tests may be
-/// undecided; text tests and regexes alone are decided exactly.
-fn has_numeric(pred: &Pred) -> bool {
-    pred.atoms().iter().any(|a| a.op.is_numeric())
-}
-
 fn check_against_brute_force(pred: &Pred) -> Result<(), TestCaseError> {
     let engine = sat(pred);
     let brute = brute_force(pred);
@@ -135,9 +129,7 @@ fn check_against_brute_force(pred: &Pred) -> Result<(), TestCaseError> {
             prop_assert!(false, "engine says never, but {e:?} satisfies {pred}")
         }
         (SatResult::Unsat, None) => {}
-        (SatResult::Unknown, _) => {
-            prop_assert!(has_numeric(pred), "unknown without a number comparison: {pred}")
-        }
+        (SatResult::Unknown, _) => prop_assert!(false, "unknown: {pred}"),
     }
     if let SatResult::Sat(w) = &engine {
         let fields: BTreeSet<String> = pred.fields().into_iter().collect();
@@ -349,6 +341,18 @@ fn verdict(text: &str) -> Verdict {
 #[case(r#"f matches regex "x" and f < 5"#, Verdict::NeverTrue)]
 #[case(r#"f > 5 and f < 6 and f contains "a""#, Verdict::NeverTrue)]
 #[case(r#"not (f > 5) and f matches regex "x""#, Verdict::Contingent)]
+// Decided exactly: the texts of an interval's numbers (a regular language) against the
+// text tests. Every number in (5, 6) is written with a leading 5 or 0; one in (1, 2)
+// ending in 0 is written with a trailing zero; `1.999` is the regex's only number there.
+#[case(r#"f > 5 and f < 6 and f !startswith "5" and f !startswith "0""#, Verdict::NeverTrue)]
+#[case(r#"f > 1 and f < 2 and f endswith "0""#, Verdict::Contingent)]
+#[case(r#"f > 1 and f < 2 and f matches regex @"^1\.9{3}$""#, Verdict::Contingent)]
+#[case(
+    r#"f > 1 and f < 2 and f matches regex @"^1\.[0-4]*$" and f contains "5""#,
+    Verdict::NeverTrue
+)]
+#[case(r#"f >= -3 and f <= -2 and f !contains "-""#, Verdict::NeverTrue)]
+#[case(r#"f >= -3 and f <= -2 and f contains "2.""#, Verdict::Contingent)]
 // Seeds: an or of two different != on one field holds everywhere.
 #[case(
     r#"process.name != "LogMeIn.exe" OR process.parent.name != "splunkd.exe" OR process.parent.name != "logstash""#,
@@ -699,4 +703,88 @@ fn a_growing_set_of_has_tests_extends_the_last_text() {
     assert!(pred.eval(&event), "{event:?}");
     // Two solves per pair without the reuse (F refusing a value, G growing).
     assert!(search.solves < 700, "{} field solves", search.solves);
+}
+
+/// Number comparisons with text tests on one field (issue 28): every such conjunction is
+/// decided (never unknown), its witness holds, and no text over `-0125.9a` of up to five
+/// characters satisfies one it calls never true.
+mod numbers_with_texts {
+    use super::*;
+
+    fn number_atom() -> BoxedStrategy<Atom> {
+        (
+            prop_oneof![Just(Op::Lt), Just(Op::Le), Just(Op::Gt), Just(Op::Ge)],
+            proptest::sample::select(vec!["-2", "0", "1", "1.5", "5", "12", "0.05", "-0.5"]),
+        )
+            .prop_map(|(op, n)| Atom::new("f", op, false, true, vec![Value::Num(n.to_string())]))
+            .boxed()
+    }
+
+    fn text_atom() -> BoxedStrategy<Atom> {
+        let texts = (
+            prop_oneof![
+                Just(Op::Contains),
+                Just(Op::StartsWith),
+                Just(Op::EndsWith),
+                Just(Op::Equals)
+            ],
+            any::<bool>(),
+            proptest::sample::select(vec!["1", "5", "0", ".", "-", "12", "2.5", ".5", "9", "05", "1.", "a"]),
+        )
+            .prop_map(|(op, negated, v)| Atom::new("f", op, negated, true, vec![Value::Str(v.to_string())]));
+        let regexes = (
+            any::<bool>(),
+            proptest::sample::select(vec![r"^1", r"5$", r"\.", r"^-?[0-9]+$", r"^0", r"9{2}"]),
+        )
+            .prop_map(|(negated, re)| {
+                Atom::new("f", Op::MatchesRegex, negated, true, vec![Value::Str(re.to_string())])
+            });
+        prop_oneof![3 => texts, 1 => regexes].boxed()
+    }
+
+    fn universe() -> Vec<String> {
+        let alphabet = ['-', '0', '1', '2', '5', '9', '.', 'a'];
+        let mut all = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..5 {
+            frontier = frontier
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            all.extend(frontier.iter().cloned());
+        }
+        all
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(300), ..ProptestConfig::default() })]
+
+        #[test]
+        fn are_decided_and_agree_with_brute_force(
+            (first, negated) in (number_atom(), proptest::bool::weighted(0.3)),
+            rest in proptest::collection::vec(
+                (prop_oneof![1 => number_atom(), 3 => text_atom()], any::<bool>()),
+                1..4,
+            ),
+        ) {
+            let mut parts = Vec::new();
+            for (atom, negated) in std::iter::once((first, negated)).chain(rest) {
+                let atom = Pred::Atom(atom);
+                parts.push(if negated { Pred::Not(Box::new(atom)) } else { atom });
+            }
+            let p = Pred::And(parts);
+            match sat(&p) {
+                SatResult::Sat(w) => prop_assert!(p.eval(&w), "witness {w:?} fails {p}"),
+                SatResult::Unknown => prop_assert!(false, "unknown: {p}"),
+                SatResult::Unsat => {
+                    let found = universe().into_iter().find(|t| {
+                        let mut e = Event::new();
+                        e.insert("f".into(), t.clone());
+                        p.eval(&e)
+                    });
+                    prop_assert!(found.is_none(), "never true, but {found:?} satisfies {p}");
+                }
+            }
+        }
+    }
 }
