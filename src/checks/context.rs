@@ -17,7 +17,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy)]
 pub struct RuleContext<'a> {
     /// The rule's table (one fpx knows).
-    pub table: &'a str,
+    pub table: &'a crate::schema::Table,
     /// The rule's detection predicate, when its query could be lowered; for an inline
     /// exclusion, what it is judged against.
     pub detection: Option<&'a Pred>,
@@ -44,7 +44,7 @@ impl InContext {
 
 /// The column a field names in `table` (directly or through an alias), or the FPX201 /
 /// FPX202 finding that says why it has none; `span` is where the field is written.
-pub fn resolve_field(field: &str, table: &str, span: Span) -> Result<&'static Column, Box<Finding>> {
+pub fn resolve_field(field: &str, table: &crate::schema::Table, span: Span) -> Result<&'static Column, Box<Finding>> {
     Err(Box::new(match schema().resolve(field, table) {
         Resolution::Column { column, .. } => return Ok(column),
         Resolution::NotInTable { elsewhere } => fpx202_field_not_in_table::finding(field, span, table, &elsewhere),
@@ -138,7 +138,7 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             rows,
         ),
         // KQL's nulls; Elasticsearch's logic has two values (see `schema::typed`).
-        None if crate::schema::Family::of(context.table) != crate::schema::Family::Elastic => {
+        None if context.table.family() != crate::schema::Family::Elastic => {
             retype_verdict(&mut analysis, &pred, &renamed)
         }
         None => {}
@@ -169,7 +169,7 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
             ));
         }
         // Elastic's exact matches: paths and names arrive in any letter case.
-        if crate::schema::Family::of(context.table) == crate::schema::Family::Elastic
+        if context.table.family() == crate::schema::Family::Elastic
             && mutes.is_none()
             && never.is_none()
             && verdict == Verdict::Contingent

@@ -18,7 +18,7 @@ pub(super) fn check_inline(
     rule: &RuleDoc,
     index: usize,
     e: &InlineExclusion,
-    table: &str,
+    table: &crate::schema::Table,
     detection: &Pred,
 ) -> ScenarioResult {
     let text = rule.query.get(e.span.clone()).unwrap_or("").to_string();
@@ -160,7 +160,7 @@ pub fn filter_label(m: &MetaFilterFile) -> String {
 }
 
 /// A Sigma meta-filter that names the rule: an exclusion of the rule's whole detection.
-pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &str, detection: &Pred) -> ScenarioResult {
+pub(super) fn check_meta_filter(m: &MetaFilterFile, table: &crate::schema::Table, detection: &Pred) -> ScenarioResult {
     let f = &m.filter;
     let text = m.source.get(f.span.clone()).unwrap_or("").to_string();
     let context = RuleContext {

@@ -41,10 +41,10 @@ pub(super) static INFO: CodeInfo = CodeInfo {
     source: include_str!("fpx202_field_not_in_table.rs"),
 };
 
-pub(super) fn finding(field: &str, span: Span, table: &str, elsewhere: &[(String, String)]) -> Finding {
+pub(super) fn finding(field: &str, span: Span, table: &crate::schema::Table, elsewhere: &[(String, String)]) -> Finding {
     let mut f = Finding::new(
         &INFO,
-        match crate::schema::Family::of(table) != crate::schema::Family::Kql {
+        match table.family() != crate::schema::Family::Kql {
             // A Sigma log source's (or ECS) events lack the field: it is null there.
             true => format!("`{field}` is not a field of {table}: it is null on every event there"),
             false => format!(

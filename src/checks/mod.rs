@@ -367,10 +367,11 @@ pub fn analyze_bytes(bytes: &[u8], table: Option<&str>) -> ExclusionAnalysis {
     match std::str::from_utf8(bytes) {
         Ok(text) => match table {
             Some(table) => {
+                let table = crate::schema::Table::named(table);
                 analyze_in_context(
                     text,
                     Some(&RuleContext {
-                        table,
+                        table: &table,
                         detection: None,
                         scoped: false,
                     }),

@@ -126,7 +126,7 @@ fn check_rule(
     for note in &query.notes {
         findings.push(fpx401_unsupported_query::finding(note, query_span(&rule, &note.span)));
     }
-    let known_table = query.table.as_deref().filter(|t| schema().table(t).is_some());
+    let known_table = query.table.as_ref().filter(|t| schema().table(t).is_some());
     let table_invalid = |table: &str| {
         query
             .errors
@@ -142,7 +142,7 @@ fn check_rule(
             query_span(&rule, &(0..table.len())),
         ));
     }
-    let domains = schema().domains(known_table.unwrap_or(""));
+    let domains = schema().domains(known_table.map_or("", |t| t.name()));
     // On a union of tables, D holds of the rows that exist (see `Schema::rows`).
     let rows = known_table.and_then(|t| schema().rows(t));
     let on_rows = |d: &Pred| match rows {

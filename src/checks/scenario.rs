@@ -135,7 +135,7 @@ pub(super) fn resolve_templates(
     templates: &[Template],
     lines: &[usize],
     file: &ScenarioFile,
-    table: &str,
+    table: &crate::schema::Table,
     findings: &mut Vec<Finding>,
 ) -> Vec<Event> {
     templates

@@ -277,8 +277,9 @@ fn bytes_that_are_not_utf8_are_a_finding() {
 fn attacker_controllable(table: &str, rule: &str, exclusion: &str) -> Option<Finding> {
     let query = crate::kql::read_query(&format!("{table} | where {rule}"));
     let detection = query.detection.expect("the rule lowers");
+    let table = crate::schema::Table::kql(table);
     let context = RuleContext {
-        table,
+        table: &table,
         detection: Some(&detection),
         scoped: false,
     };
@@ -295,7 +296,7 @@ fn attacker_controllable(table: &str, rule: &str, exclusion: &str) -> Option<Fin
 #[test]
 fn columns_compared_in_an_exclusion_are_columns_on_the_table() {
     let context = RuleContext {
-        table: "DeviceLogonEvents",
+        table: &crate::schema::Table::kql("DeviceLogonEvents"),
         detection: None,
         scoped: false,
     };
@@ -453,8 +454,9 @@ fn equivalent_exclusions_are_duplicates_of_each_other_and_broken_ones_subsume_no
 /// The verdict of `exclusion` on `table`'s typed columns, and whether FPX102 says that
 /// null rows are still suppressed.
 fn typed_verdict(table: &str, exclusion: &str) -> (&'static str, bool) {
+    let table = crate::schema::Table::kql(table);
     let context = RuleContext {
-        table,
+        table: &table,
         detection: None,
         scoped: false,
     };

@@ -502,7 +502,7 @@ fn logic_text(r: &RuleResult) -> String {
 /// What a version of a rule alerts on: its table and D (on the rows a union of tables
 /// has), or why fpx cannot say.
 struct Alerting<'a> {
-    table: Option<&'a str>,
+    table: Option<&'a crate::schema::Table>,
     detection: Pred,
     rule: &'a RuleResult,
 }
@@ -514,7 +514,7 @@ impl<'a> Alerting<'a> {
             .detection
             .clone()
             .ok_or_else(|| "fpx cannot read its detection (see FPX401)".to_string())?;
-        let table = r.query.table.as_deref().filter(|t| schema().table(t).is_some());
+        let table = r.query.table.as_ref().filter(|t| schema().table(t).is_some());
         Ok(Alerting {
             table,
             detection: on_rows(table, detection),
@@ -523,7 +523,7 @@ impl<'a> Alerting<'a> {
     }
 
     fn domains(&self) -> &'static Domains {
-        schema().domains(self.table.unwrap_or(""))
+        schema().domains(self.table.map_or("", |t| t.name()))
     }
 
     fn context(&self) -> Option<RuleContext<'_>> {
@@ -566,7 +566,7 @@ impl<'a> Alerting<'a> {
     }
 }
 
-fn on_rows(table: Option<&str>, d: Pred) -> Pred {
+fn on_rows(table: Option<&crate::schema::Table>, d: Pred) -> Pred {
     match table.and_then(|t| schema().rows(t)) {
         Some(rows) => Pred::And(vec![d, rows.clone()]),
         None => d,

@@ -59,7 +59,7 @@ pub fn read(text: &str, rule_id: &str, filters: &[toml::Value]) -> Filters {
             id: format!("{rule_id}/filter/{}", n + 1),
             title: format!("filter {}", n + 1),
             rules: vec![rule_id.to_string()],
-            table: super::TABLE.into(),
+            table: crate::schema::Table::ecs(),
             suppresses,
             why,
             span,

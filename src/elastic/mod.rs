@@ -192,7 +192,7 @@ fn lower_with(query: &str, language: Option<&str>, kind: &str, kept: Vec<Result<
     let whole = 0..query.trim_end().len().max(1).min(query.len().max(1));
     let unsupported = |why: String| {
         let mut q = RuleQuery::unreadable(whole.clone(), why);
-        q.table = Some(TABLE.into());
+        q.table = Some(crate::schema::Table::ecs());
         q
     };
     if kind == "machine_learning" {
@@ -249,7 +249,7 @@ fn lower_with(query: &str, language: Option<&str>, kind: &str, kept: Vec<Result<
 /// step only).
 fn steps_of(steps: Vec<Read>, notes: Vec<QueryNote>) -> RuleQuery {
     let mut query = RuleQuery {
-        table: Some(TABLE.into()),
+        table: Some(crate::schema::Table::ecs()),
         detection: None,
         output_columns: Vec::new(),
         notes,
@@ -340,7 +340,7 @@ pub(crate) fn unescape(text: &str) -> String {
 fn finish(read: Read) -> RuleQuery {
     let fatal = read.notes.iter().any(|n| n.fatal) || !read.errors.is_empty();
     let mut query = RuleQuery {
-        table: Some(TABLE.into()),
+        table: Some(crate::schema::Table::ecs()),
         detection: None,
         output_columns: Vec::new(),
         notes: read.notes,

@@ -8,8 +8,9 @@ use crate::pred::{Atom, Op, Pred, Span, Value};
 /// What fpx understood of a rule's query.
 #[derive(Debug, Clone)]
 pub struct RuleQuery {
-    /// The table the query reads (the source of its last tabular expression).
-    pub table: Option<String>,
+    /// The table (or log source) the query reads: the source of its last tabular
+    /// expression.
+    pub table: Option<crate::schema::Table>,
     /// The detection predicate D, if the query could be lowered.
     pub detection: Option<Pred>,
     /// The columns of the query's result.

@@ -42,7 +42,7 @@ pub struct Rule {
     pub id: String,
     pub name: String,
     pub file: PathBuf,
-    pub table: Option<String>,
+    pub table: Option<crate::schema::Table>,
     pub format: RuleFormat,
     /// The detection without its exclusions; `exact` is false when fpx approximated it
     /// (its matches may then include events the real rule does not match).
@@ -118,7 +118,7 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
                     doc.file.display()
                 ));
             };
-            let known_table = query.table.as_deref().filter(|t| schema().table(t).is_some());
+            let known_table = query.table.as_ref().filter(|t| schema().table(t).is_some());
             // As the checks read them: D on the rows a union of tables has.
             let rows = known_table.and_then(|t| schema().rows(t));
             let on_rows = |d: &Pred| match rows {
@@ -401,7 +401,7 @@ impl Compiled {
         for (i, r) in rules.iter().enumerate() {
             let sigma = r.format == RuleFormat::Sigma;
             members
-                .entry((sigma, r.table.clone().unwrap_or_default()))
+                .entry((sigma, r.table.as_ref().map_or_else(String::new, |t| t.to_string())))
                 .or_default()
                 .push(i);
         }

@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 mod bypass;
 pub mod ecs;
+mod table;
 pub use bypass::{Bypass, FieldKind, field_kind, protected_key, protected_path};
+pub use table::Table;
 
 /// A column's type, as the tables document it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -219,7 +221,7 @@ struct Union {
 
 /// Which kind of rule reads a table: its rows are only compared with tables of the
 /// same family (a Sigma log source's field is not looked for in Defender tables).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     /// Defender XDR and Sentinel tables (and unions of them).
     Kql,

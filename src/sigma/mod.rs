@@ -30,6 +30,7 @@ use rsigma_parser::{ConditionExpr, Detection, DetectionItem, Modifier, Quantifie
 
 use crate::model::{QueryNote, RuleQuery, Scoped, approximate, opaque, scoped_exclusions};
 use crate::pred::{Pred, Span};
+use crate::schema::Table;
 use layout::Layout;
 
 /// The field keyword detections search: the whole event as text (a log line, or the
@@ -61,8 +62,8 @@ pub struct MetaFilter {
     /// The ids (or titles) of the rules it applies to; empty: every rule of its log
     /// source.
     pub rules: Vec<String>,
-    /// Its log source, as a table name.
-    pub table: String,
+    /// Its log source.
+    pub table: Table,
     /// What it suppresses (spans index the file); `None` when its condition cannot be
     /// lowered exactly (`why` says why).
     pub suppresses: Option<Pred>,
@@ -84,7 +85,7 @@ impl MetaFilter {
             return true;
         }
         if self.rules.is_empty() {
-            self.list_id.is_none() && table == Some(self.table.as_str())
+            self.list_id.is_none() && table == Some(self.table.name())
         } else {
             self.rules.iter().any(|r| r == id || r == title)
         }
@@ -120,7 +121,10 @@ pub fn read_meta_filters(text: &str) -> Result<Vec<MetaFilter>, String> {
             None => (Some(pred), None),
             Some(note) => (None, Some(note.message.clone())),
         };
-        let table = filter.logsource.as_ref().map_or_else(|| "sigma:any".into(), table);
+        let table = filter
+            .logsource
+            .as_ref()
+            .map_or_else(|| Table::sigma(None, None, None), table);
         out.push(MetaFilter {
             id: filter.id.clone().unwrap_or_default(),
             title: filter.title.clone(),
@@ -202,15 +206,9 @@ fn innermost(error: &str) -> String {
     }
 }
 
-/// The table name of a log source: `sigma:PRODUCT/CATEGORY` or
-/// `sigma:PRODUCT/service/SERVICE` (`any` when there is no product).
-fn table(ls: &rsigma_parser::LogSource) -> String {
-    let product = ls.product.as_deref().unwrap_or("any");
-    match (&ls.category, &ls.service) {
-        (Some(category), _) => format!("sigma:{product}/{category}"),
-        (None, Some(service)) => format!("sigma:{product}/service/{service}"),
-        (None, None) => format!("sigma:{product}"),
-    }
+/// The table of a log source ([`Table::sigma`]).
+fn table(ls: &rsigma_parser::LogSource) -> Table {
+    Table::sigma(ls.product.as_deref(), ls.category.as_deref(), ls.service.as_deref())
 }
 
 /// Lowers a Sigma rule's text (the whole file: spans index it) to the rule model.

@@ -59,7 +59,7 @@ pub(super) fn lower(query: &str, tree: &Query) -> RuleQuery {
         detection.map(|d| approximate(&d, true))
     };
     RuleQuery {
-        table,
+        table: table.map(crate::schema::Table::kql),
         detection,
         output_columns,
         notes: reader.notes,
