@@ -229,6 +229,7 @@ fn placed(
         ignore: Vec::new(),
         origin,
     }
+    .placed()
 }
 
 /// `pred` with its atoms' spans made relative to `start` (the exclusion's text, cut out

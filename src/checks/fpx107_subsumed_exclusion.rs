@@ -76,7 +76,7 @@ pub(super) fn findings(scenarios: &mut [ScenarioResult], groups: &[usize], domai
                 continue;
             };
             let f = finding(&scenarios[i].exclusion, &parsed.pred, &scenarios[j].name, equivalent);
-            scenarios[i].result.analysis.findings.push(f);
+            scenarios[i].add(f);
             break;
         }
     }

@@ -342,4 +342,33 @@ impl ScenarioResult {
     pub fn findings(&self) -> &[Finding] {
         &self.result.analysis.findings
     }
+
+    /// The result, with each finding placed in its file: a located result's findings
+    /// are placed when it is made, so no emitter places one.
+    pub(super) fn placed(mut self) -> ScenarioResult {
+        for i in 0..self.result.analysis.findings.len() {
+            let at = super::anchor::in_scenario(&self, &self.result.analysis.findings[i]);
+            self.result.analysis.findings[i].anchor = Some(at);
+        }
+        self
+    }
+
+    /// Adds a finding found after the result was made (FPX107 compares exclusions with
+    /// each other), placed.
+    pub(super) fn add(&mut self, mut finding: Finding) {
+        finding.anchor = Some(super::anchor::in_scenario(self, &finding));
+        self.result.analysis.findings.push(finding);
+    }
+}
+
+impl RuleResult {
+    /// The rule's result, with its own findings placed in its file (its exclusions'
+    /// were placed when their results were made).
+    pub(super) fn placed(mut self) -> RuleResult {
+        for i in 0..self.findings.len() {
+            let at = super::anchor::in_rule(&self, &self.findings[i]);
+            self.findings[i].anchor = Some(at);
+        }
+        self
+    }
 }

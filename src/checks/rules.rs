@@ -97,7 +97,6 @@ pub fn check_corpus(corpus: Corpus, harness: Option<harness::Config>) -> CheckRe
         skipped,
     };
     assign_fingerprints(&mut report);
-    assign_anchors(&mut report);
     report
 }
 
@@ -208,20 +207,5 @@ fn check_rule(
         scenarios,
         inline,
     }
-}
-
-/// Places every finding in its file, once, for every emitter.
-fn assign_anchors(report: &mut CheckReport) {
-    for rule in &mut report.rules {
-        for i in 0..rule.findings.len() {
-            let at = anchor::in_rule(rule, &rule.findings[i]);
-            rule.findings[i].anchor = Some(at);
-        }
-        for s in rule.scenarios.iter_mut().chain(&mut rule.inline) {
-            for i in 0..s.result.analysis.findings.len() {
-                let at = anchor::in_scenario(s, &s.result.analysis.findings[i]);
-                s.result.analysis.findings[i].anchor = Some(at);
-            }
-        }
-    }
+    .placed()
 }

@@ -127,6 +127,7 @@ pub(super) fn check_scenario(
         ignore: s.ignore.clone(),
         origin: Origin::Scenario,
     }
+    .placed()
 }
 
 /// Template fields renamed to the table's columns; fields the table lacks are reported
