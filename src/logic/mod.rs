@@ -413,16 +413,22 @@ impl<'a> Search<'a> {
                 }
                 self.refused_runs.insert(conjunction);
             }
+            let mut chosen = None;
             if self.lowered.basics.len() >= MIN_RUN
                 && let Some(alternatives) = picked_or(formula, &self.assign)
-                && let Some(swept) = self.sweep(alternatives, assigned)
             {
-                if swept.into_iter().any(|f| self.field(f) == FieldResult::Unsat) {
-                    return Step::Fail;
+                if let Some(swept) = self.sweep(alternatives, assigned) {
+                    if swept.into_iter().any(|f| self.field(f) == FieldResult::Unsat) {
+                        return Step::Fail;
+                    }
+                    continue;
                 }
-                continue;
+                chosen = self.test_before_values(alternatives);
             }
-            let (lit, polarity) = pick(formula, &self.assign).expect("an undecided formula has an unassigned literal");
+            let (lit, polarity) = match chosen {
+                Some(lit) => (lit, true),
+                None => pick(formula, &self.assign).expect("an undecided formula has an unassigned literal"),
+            };
             let field = self.lowered.basics[lit].field;
             self.assign[lit] = Some(polarity);
             if self.field(field) != FieldResult::Unsat {
@@ -478,6 +484,30 @@ impl<'a> Search<'a> {
         fields.sort_unstable();
         fields.dedup();
         (!fields.is_empty()).then_some(fields)
+    }
+
+    /// Before a long `or` of `==` values of one field (an `in` list) is branched on value
+    /// by value: an undecided test of that field that each value decides (an
+    /// `endswith` beside `FileName in~ (5,000 names)`), to branch on first. Once it is
+    /// assigned, [`Self::sweep`] refuses the values it contradicts all at once; branched
+    /// after them, it was refused once per value, each step reading the whole formula
+    /// (an exclusion's redundancy check: 4.6 s for 5,000 values).
+    fn test_before_values(&self, alternatives: &[Nnf]) -> Option<usize> {
+        if alternatives.len() < MIN_RUN {
+            return None;
+        }
+        let first = alternatives.iter().find_map(|item| match item {
+            Nnf::Lit(lit, true) if self.assign[*lit].is_none() => Some(*lit),
+            _ => None,
+        })?;
+        let eq = &self.lowered.basics[first];
+        if eq.kind != Kind::Eq || eq.time {
+            return None;
+        }
+        self.literals_of[eq.field].iter().copied().find(|&i| {
+            let b = &self.lowered.basics[i];
+            self.assign[i].is_none() && b.kind != Kind::Eq && b.decided_by_equality(eq)
+        })
     }
 
     /// Assigns every literal of `run` its value, as branching on each in turn would
