@@ -14,12 +14,14 @@
 //!   `.gitignore` and [`config`]'s `exclude`); each front-end ([`kql`], [`sigma`],
 //!   [`elastic`], and [`expr`] for exclusion text) lowers what it reads to the one predicate IR
 //!   [`pred::Pred`] and the one rule model [`model`] (table, D, inline exclusions,
-//!   notes, errors). [`schema`] knows the tables, log sources and their columns.
+//!   notes, errors). [`schema`] knows the tables, log sources (one type,
+//!   [`schema::Table`]) and their columns.
 //! - Decisions: [`logic`] decides exactly what a predicate suppresses (typed domains,
 //!   automata); [`harness`] generates events per scenario.
 //! - Findings: [`checks`] holds one file per finding code (its doc comment is its
 //!   documentation) and runs every rule with its exclusions into a [`checks::CheckReport`]
-//!   whose findings are placed (file, line, column) and fingerprinted once.
+//!   whose findings are placed (file, line, column) when the result that holds them is
+//!   made, and fingerprinted once over the report.
 //! - The gate: [`gate`] applies what the user chose (flags over [`config`]'s
 //!   `fpx.toml`, suppressions, a baseline) to the report; [`report`] renders it, one
 //!   emitter per format.
