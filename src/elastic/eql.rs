@@ -142,8 +142,11 @@ pub fn lower(query: &str) -> Lowered {
     Lowered::Query(reader.r.finish(d))
 }
 
+/// Where a node is written, up to its last token: not the whitespace and comments the
+/// grammar skips after it (a value's optional arithmetic is tried past them).
 fn span(pair: &Pair<Rule>) -> Span {
-    pair.as_span().start()..pair.as_span().end()
+    let start = pair.as_span().start();
+    start..start + super::code_end(pair.as_str())
 }
 
 /// How an expression was written: for the precedence check.
@@ -237,6 +240,15 @@ impl Reader {
     }
 
     fn operand(&mut self, pair: Pair<Rule>) -> Operand {
+        // A value without arithmetic is its one term (in parentheses or not).
+        let mut pair = pair;
+        while pair.as_rule() == Rule::value {
+            let mut terms = pair.clone().into_inner();
+            match (terms.next(), terms.next()) {
+                (Some(term), None) => pair = term,
+                _ => return Operand::Other,
+            }
+        }
         match pair.as_rule() {
             Rule::field => Operand::Field(field_name(pair.as_str())),
             Rule::string => Operand::Str(unescape(pair)),

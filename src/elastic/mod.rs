@@ -473,6 +473,53 @@ const MAX_NESTING: usize = 64;
 /// An error when brackets nest deeper than [`MAX_NESTING`] (outside strings: `"..."`
 /// with backslash escapes, EQL's `"""..."""`), at the bracket that goes too deep.
 pub(crate) fn too_deep(query: &str) -> Option<crate::model::QueryError> {
+    nested_deeper_than(query, MAX_NESTING).map(|i| crate::model::QueryError {
+        span: i..i + 1,
+        message: format!("brackets nest deeper than {MAX_NESTING} levels, more than fpx reads"),
+        help: None,
+    })
+}
+
+/// The end of the last token of `text`: what follows it is whitespace and comments
+/// (`// ...`, `/* ... */`), read past strings (`"..."` with escapes, `?"..."` raw,
+/// `"""..."""`).
+pub(crate) fn code_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut i, mut end) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' if text[i..].starts_with("\"\"\"") => {
+                i = text[i + 3..].find("\"\"\"").map_or(bytes.len(), |e| i + 3 + e + 3);
+                end = i;
+            }
+            b'"' => {
+                let raw = i > 0 && bytes[i - 1] == b'?';
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' && !raw { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+                end = i;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |e| i + e);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map_or(bytes.len(), |e| i + 2 + e + 2);
+            }
+            c if c.is_ascii_whitespace() => i += 1,
+            _ => {
+                i += 1;
+                end = i;
+            }
+        }
+    }
+    // (Always a character boundary: it follows a whole token.)
+    end.min(text.len())
+}
+
+/// Where brackets first nest deeper than `max` (outside strings), if they do.
+pub(crate) fn nested_deeper_than(query: &str, max: usize) -> Option<usize> {
     let bytes = query.as_bytes();
     let (mut depth, mut i) = (0usize, 0usize);
     while i < bytes.len() {
@@ -489,12 +536,8 @@ pub(crate) fn too_deep(query: &str) -> Option<crate::model::QueryError> {
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(crate::model::QueryError {
-                        span: i..i + 1,
-                        message: format!("brackets nest deeper than {MAX_NESTING} levels, more than fpx reads"),
-                        help: None,
-                    });
+                if depth > max {
+                    return Some(i);
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),

@@ -567,3 +567,51 @@ fn deep_and_unbalanced_nesting_is_read_in_linear_time() {
         );
     }
 }
+
+/// Issue 22 (a fuzz find): nested calls were parsed twice per level (EQL: 24 `in (`
+/// lines of a mutated rule never finished). A value is now one rule in the EQL grammar,
+/// read once; ES|QL's reader refuses brackets nested deeper than 16 levels (FPX401)
+/// rather than spend time exponential in the depth. `benches` and the fuzz run time
+/// them; here, what each reads.
+#[test]
+fn nested_calls_are_read_once_and_deep_esql_is_not_read() {
+    let nested = format!("process where process.name in ({}\"a\")", "in (\n".repeat(40));
+    let q = read("eql", &nested);
+    assert!(
+        q.errors.iter().any(|e| e.message.starts_with("not valid EQL")),
+        "{:?}",
+        q.errors
+    );
+    let calls = format!(
+        "process where {}process.name{} == \"a\"",
+        "length(".repeat(30),
+        ")".repeat(30)
+    );
+    assert!(read("eql", &calls).errors.is_empty());
+    assert_eq!(
+        d("eql", r#"process where process.name == ("a")"#),
+        r#"event.category == "process" and process.name == "a""#
+    );
+    let deep = format!("from logs-* | where a == {}1{}", "f(".repeat(30), ")".repeat(30));
+    let q = read("esql", &deep);
+    assert!(q.detection.is_none() && q.errors.is_empty());
+    assert!(
+        q.notes
+            .iter()
+            .any(|n| n.fatal && n.message.contains("deeper than 16 levels")),
+        "{:?}",
+        q.notes
+    );
+}
+
+/// A node's span ends at its last token, not at the whitespace and comments the grammar
+/// read past it looking for arithmetic.
+#[test]
+fn spans_end_at_the_last_token_not_a_trailing_comment() {
+    let query = "process where process.name == \"a\" and not process.parent.name == \"b\" // the updater\n";
+    let q = read("eql", query);
+    let e = &q.inline[0];
+    assert_eq!(&query[e.span.clone()], "process.parent.name == \"b\"");
+    assert_eq!(super::code_end("a == \"x // y\" /* c */ // d\n"), 13);
+    assert_eq!(super::code_end("f == ?\"C:\\\" // raw"), 11);
+}
