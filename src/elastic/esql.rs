@@ -36,30 +36,11 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(PrattOp::prefix(Rule::not_op))
 });
 
-/// Most brackets one inside another the ES|QL reader takes (see [`lower`]).
-const MAX_CALL_NESTING: usize = 16;
-
 /// Reads an ES|QL query.
 pub fn lower(query: &str) -> Read {
     let mut reader = Reader::default();
     if let Some(error) = super::too_deep(query) {
         reader.r.errors.push(error);
-        return reader.r.finish(None);
-    }
-    // The grammar reads a value as arithmetic, then again as a term: nested calls cost
-    // time exponential in their depth (20 levels: 2 s, 30: minutes). Deeper than real
-    // ES|QL nests, they are not read (FPX401: no ES|QL oracle says such a query is
-    // invalid).
-    if let Some(at) = super::nested_deeper_than(query, MAX_CALL_NESTING) {
-        let (line, column) = super::line_column(query, at);
-        note(
-            &mut reader.r.notes,
-            at..at + 1,
-            format!(
-                "fpx does not read ES|QL whose brackets nest deeper than {MAX_CALL_NESTING} levels (line {line}, column {column}), so the rule is checked without its detection logic"
-            ),
-            true,
-        );
         return reader.r.finish(None);
     }
     let pair = match Esql::parse(Rule::query, query) {
@@ -157,7 +138,8 @@ impl Reader {
         let mut by_precedence = Vec::new();
         let (t, p, _, shape) = PRATT
             .map_primary(|primary| {
-                let at = super::span_of(primary.as_span());
+                let primary = unwrap(primary);
+                let at = span(&primary);
                 let (t, p) = self.both(primary);
                 (t, p, at, Shape::Other)
             })
@@ -221,10 +203,10 @@ impl Reader {
     /// is written negated (`NOT IN`, `NOT LIKE`, `!=`: the test returned is the positive
     /// one).
     fn primary(&mut self, pair: Pair<Rule>) -> (Pred, Vec<(String, Span)>, bool) {
-        let at = super::span_of(pair.as_span());
-        let text = pair.as_str().to_string();
+        let at = span(&pair);
+        let text = pair.as_str()[..at.len()].to_string();
         let rule = pair.as_rule();
-        let mut inner = pair.into_inner();
+        let mut inner = pair.into_inner().map(unwrap);
         match rule {
             Rule::bool_lit => (
                 if text.eq_ignore_ascii_case("true") {
@@ -452,6 +434,27 @@ impl Reader {
     }
 }
 
+/// A value without arithmetic as its one term (in parentheses or not); a value with
+/// arithmetic as itself.
+fn unwrap(pair: Pair<Rule>) -> Pair<Rule> {
+    let mut pair = pair;
+    while pair.as_rule() == Rule::value {
+        let mut terms = pair.clone().into_inner();
+        match (terms.next(), terms.next()) {
+            (Some(term), None) => pair = term,
+            _ => break,
+        }
+    }
+    pair
+}
+
+/// Where a node is written, up to its last token: not the whitespace and comments the
+/// grammar skips after it (a value's optional arithmetic is tried past them).
+fn span(pair: &Pair<Rule>) -> Span {
+    let start = pair.as_span().start();
+    start..start + super::code_end(pair.as_str())
+}
+
 fn or(mut preds: Vec<Pred>) -> Pred {
     match preds.len() {
         1 => preds.pop().expect("one"),
@@ -474,7 +477,7 @@ fn subject_of(pair: &Pair<Rule>) -> Option<(String, bool)> {
     match pair.as_rule() {
         Rule::field => Some((field_name(pair.as_str()), true)),
         Rule::call => {
-            let mut inner = pair.clone().into_inner();
+            let mut inner = pair.clone().into_inner().map(unwrap);
             let name = inner.next()?.as_str().to_ascii_uppercase();
             let arg = inner.next()?;
             (matches!(name.as_str(), "TO_LOWER" | "TO_UPPER") && inner.next().is_none() && arg.as_rule() == Rule::field)

@@ -519,7 +519,7 @@ pub(crate) fn code_end(text: &str) -> usize {
 }
 
 /// Where brackets first nest deeper than `max` (outside strings), if they do.
-pub(crate) fn nested_deeper_than(query: &str, max: usize) -> Option<usize> {
+fn nested_deeper_than(query: &str, max: usize) -> Option<usize> {
     let bytes = query.as_bytes();
     let (mut depth, mut i) = (0usize, 0usize);
     while i < bytes.len() {

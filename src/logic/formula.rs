@@ -318,6 +318,38 @@ pub(crate) fn picked_or<'a>(f: &'a Nnf, assign: &[Option<bool>]) -> Option<&'a [
     }
 }
 
+/// [`picked_or`]'s alternatives first, then those of every other undecided `or` in the
+/// conjunction it sits in (empty when it sits in none): the `or`s a search deciding
+/// the conjunction's items in turn would reach next.
+pub(crate) fn picked_ors<'a>(f: &'a Nnf, assign: &[Option<bool>]) -> Vec<&'a [Nnf]> {
+    let (Nnf::And(items) | Nnf::Or(items)) = f else {
+        return Vec::new();
+    };
+    let Some(first) = items.iter().find(|item| eval3(item, assign).is_none()) else {
+        return Vec::new();
+    };
+    match (f, first) {
+        (Nnf::Or(_), Nnf::Lit(..)) => vec![items],
+        (_, Nnf::Lit(..)) => Vec::new(),
+        (Nnf::And(_), Nnf::Or(alternatives))
+            if picked_or(first, assign).is_some_and(|picked| std::ptr::eq(picked, &alternatives[..])) =>
+        {
+            let mut ors = vec![&alternatives[..]];
+            ors.extend(
+                items
+                    .iter()
+                    .filter(|item| !std::ptr::eq(*item, first) && eval3(item, assign).is_none())
+                    .filter_map(|item| match item {
+                        Nnf::Or(alternatives) => Some(&alternatives[..]),
+                        _ => None,
+                    }),
+            );
+            ors
+        }
+        _ => picked_ors(first, assign),
+    }
+}
+
 /// What [`pick`] would pick, with the literals it would pick right after it: in a
 /// conjunction, each undecided item in turn that is a literal, or an `or` of literals
 /// (its first undecided one, which decides it), up to the first other item. The search

@@ -24,7 +24,7 @@ pub use simplify::{MAX_ATOMS_TO_SIMPLIFY, inverted_fix, redundant_terms, simplif
 use rustc_hash::FxHashMap as HashMap;
 
 use field::FieldResult;
-use formula::{Basic, Kind, Lowered, Nnf, eval3, pick, pick_run, picked_or, units};
+use formula::{Basic, Kind, Lowered, Nnf, eval3, pick, pick_run, picked_ors, units};
 
 use crate::pred::{Event, Pred};
 
@@ -414,10 +414,23 @@ impl<'a> Search<'a> {
                 self.refused_runs.insert(conjunction);
             }
             let mut chosen = None;
-            if self.lowered.basics.len() >= MIN_RUN
-                && let Some(alternatives) = picked_or(formula, &self.assign)
-            {
-                if let Some(swept) = self.sweep(alternatives, assigned) {
+            let ors = if self.lowered.basics.len() >= MIN_RUN {
+                picked_ors(formula, &self.assign)
+            } else {
+                Vec::new()
+            };
+            if let Some((alternatives, siblings)) = ors.split_first() {
+                let mut blockers = HashMap::default();
+                if let Some(mut swept) = self.sweep(alternatives, assigned, &mut blockers) {
+                    // The `or`s beside it in its conjunction are swept in the same
+                    // step: the search would reach each of them next, one step (one
+                    // reading of the formula) each (an `and` of 1,600 `(FileName ==
+                    // "aN.exe" or ProcessCommandLine has "xN")` with one name chosen).
+                    for siblings in siblings {
+                        swept.extend(self.sweep(siblings, assigned, &mut blockers).unwrap_or_default());
+                    }
+                    swept.sort_unstable();
+                    swept.dedup();
                     if swept.into_iter().any(|f| self.field(f) == FieldResult::Unsat) {
                         return Step::Fail;
                     }
@@ -450,9 +463,15 @@ impl<'a> Search<'a> {
     /// as the search would set them one step at a time, each step reading the whole
     /// formula (`FileName in~ (12,000 names) and FileName endswith ".jnlp"`: 6 s). The
     /// fields touched, or `None` when the first alternative is not refused so.
-    fn sweep(&mut self, alternatives: &[Nnf], assigned: &mut Vec<usize>) -> Option<Vec<usize>> {
+    /// `blockers` holds, per field and case, the assigned literals that can refuse an
+    /// `==` (shared by the sweeps of one step; what a sweep assigns refuses nothing).
+    fn sweep(
+        &mut self,
+        alternatives: &[Nnf],
+        assigned: &mut Vec<usize>,
+        blockers: &mut HashMap<(usize, bool), Vec<usize>>,
+    ) -> Option<Vec<usize>> {
         let mut fields: Vec<usize> = Vec::new();
-        let mut blockers: HashMap<(usize, bool), Vec<usize>> = HashMap::default();
         for item in alternatives {
             if eval3(item, &self.assign).is_some() {
                 continue;
