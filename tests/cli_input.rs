@@ -363,3 +363,23 @@ fn a_sigma_selection_as_a_scenario_exclusion_is_explained() {
     );
     assert!(run.stderr.contains("not a Sigma selection"), "{}", run.stderr);
 }
+
+/// A fuzz find (2026-12-06): a query of zero-width spaces (U+200B, three bytes each) got
+/// a finding whose span started inside one, and placing it in the file panicked. The
+/// finding is placed on the character, in text and JSON alike.
+#[test]
+fn a_span_inside_a_character_is_placed_not_panicked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zwsp.yaml");
+    std::fs::write(
+        &path,
+        "id: 7a1c2e34-5b6d-4e8f-9a0b-1c2d3e4f5a6b\nname: z\nquery: |\n  \u{200b}\u{200b}\u{200b}\n",
+    )
+    .unwrap();
+    let (report, code) = check_json_at(&path);
+    assert_ne!(code, 101, "no panic");
+    assert!(report["results"].as_array().is_some_and(|r| !r.is_empty()), "{report}");
+    let run = check(&[path.to_str().unwrap()]);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(run.stdout.contains("zwsp.yaml:4:"), "{}", run.stdout);
+}

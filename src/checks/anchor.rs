@@ -100,7 +100,7 @@ pub fn in_scenario(s: &ScenarioResult, finding: &Finding) -> Anchor {
 
 /// 1-based line and column (in characters) of a byte offset.
 pub(super) fn line_column(text: &str, byte: usize) -> (usize, usize) {
-    let byte = byte.min(text.len());
+    let byte = crate::elastic::floor(text, byte);
     let before = &text[..byte];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -140,7 +140,8 @@ pub(super) fn query_span(rule: &RuleDoc, span: &Span) -> Span {
         let end = at(span.end.max(span.start + 1)).clamp(begin + 1, line_end.max(begin + 1));
         return begin..end.min(rule.source.len());
     }
-    let start = span.start.min(query.len());
+    // A span inside a character (a reader's one-byte span over U+200B) is widened to it.
+    let start = crate::elastic::floor(query, span.start);
     let line_in_query = query[..start].matches('\n').count();
     let line_start = query[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_len = query[line_start..].find('\n').unwrap_or(query.len() - line_start);
@@ -148,6 +149,10 @@ pub(super) fn query_span(rule: &RuleDoc, span: &Span) -> Span {
     let file_line = rule.query_line + line_in_query;
     let begin = line_span(&rule.source, file_line, 1).start + rule.query_indent + col;
     let len = (span.end.min(query.len()) - start).clamp(1, (line_len - col).max(1));
-    let begin = begin.min(rule.source.len());
-    begin..(begin + len).min(rule.source.len())
+    let begin = crate::elastic::floor(&rule.source, begin);
+    let mut end = (begin + len).min(rule.source.len());
+    while !rule.source.is_char_boundary(end) {
+        end += 1;
+    }
+    begin..end
 }

@@ -157,7 +157,16 @@ pub fn in_context(mut analysis: ExclusionAnalysis, context: Option<&RuleContext>
         // nothing because they could not run to the end.
         let never = never.unwrap_or_else(|()| Some(super::fpx401_unsupported_query::undecided(text, &pred)));
         if verdict == Verdict::Contingent && mutes.is_none() && never.is_none() {
-            let attacker = |column: &str| columns.iter().any(|c| c.name == column && c.attacker);
+            // Another value of an array column (`process.args[2]`, as the Elastic reader
+            // names the values of an array) is the attacker's when the column is.
+            let attacker = |column: &str| {
+                let column = column
+                    .strip_suffix(']')
+                    .and_then(|c| c.rsplit_once('['))
+                    .filter(|(_, index)| !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()))
+                    .map_or(column, |(base, _)| base);
+                columns.iter().any(|c| c.name == column && c.attacker)
+            };
             findings.extend(fpx304_attacker_controllable::finding(
                 text,
                 &pred,

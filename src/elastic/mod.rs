@@ -362,39 +362,89 @@ fn finish(read: Read) -> RuleQuery {
     query
 }
 
+/// Most values of an array field read exactly (see [`arrays_apart`]): each test of the
+/// field is read on every value, so the formula grows with their product.
+const MAX_ARRAY_VALUES: usize = 16;
+
 /// D with the tests of an array field (ECS's `event.category`, `process.args`, ...) read
 /// apart where that matters: a test holds when one of the field's values passes it,
 /// so two tests that must both hold (`process.args == "a" and process.args == "b"`)
 /// may hold of different values. Only such a conjunction makes the one-value reading
-/// wrong (its negated tests hold of every value; an `or` needs one): for those fields
-/// each distinct test after the first reads its own copy of the field
-/// (`process.args[2]`), which over-approximates what the tests can hold of together
-/// (noted: D is then approximated). A test and its negation stay one.
+/// wrong (a negated test holds when no value passes it, and an `or` needs one);
+/// [`widths`] counts, per field, how many values the checks may need at once.
+///
+/// A field that may need n >= 2 values (n <= [`MAX_ARRAY_VALUES`]) is read as n values
+/// (`process.args`, `process.args[2]`, ..., each possibly missing): a test holds when
+/// one of them passes it, its negation when none does. That is exact: an array that
+/// satisfies a formula keeps doing so cut down to one value per test that must hold
+/// (a test that fails on every value still fails; one that holds keeps its witness),
+/// and a missing value fails every test (`F == null` holds when every value is
+/// missing, `F != null` when one is not). A field that may need more, or with a test
+/// of a value that also holds on a missing one (the empty text), keeps the reading of
+/// before: each distinct test after the first reads its own copy of the field, which
+/// over-approximates what the tests can hold of together (noted: D is approximated).
 fn arrays_apart(d: &Pred, notes: &mut Vec<QueryNote>) -> Pred {
-    let mut conjoined = Vec::new();
-    existential_fields(d, true, &mut conjoined);
+    let mut needed = widths(d, true);
+    // Each negated part is also judged on its own (an exclusion, with D or alone).
+    let mut negated = Vec::new();
+    negated_parts(d, &mut negated);
+    for q in negated {
+        for (field, n) in widths(q, true) {
+            *needed.entry(field).or_default() += n;
+        }
+    }
+    let conjoined: Vec<String> = needed.into_iter().filter(|(_, n)| *n >= 2).map(|(f, _)| f).collect();
     if conjoined.is_empty() {
         return d.clone();
     }
+    let key = |a: &crate::pred::Atom| crate::pred::Atom {
+        negated: false,
+        span: 0..0,
+        ..a.clone()
+    };
+    // Per field: its distinct tests, and whether every one fails on a missing value.
     let mut tests: Vec<(String, crate::pred::Atom)> = Vec::new();
+    let mut irregular: Vec<String> = Vec::new();
+    d.map_atoms(&mut |a| {
+        if conjoined.contains(&a.field) {
+            let k = key(a);
+            if !k.is_null_test() && k.eval_absent() {
+                irregular.push(a.field.clone());
+            }
+            if !tests.iter().any(|(f, t)| *f == a.field && *t == k) {
+                tests.push((a.field.clone(), k));
+            }
+        }
+        Pred::Atom(a.clone())
+    });
+    let values = |field: &str| tests.iter().filter(|(f, _)| f == field).count();
+    let copy = |a: &crate::pred::Atom, index: usize| {
+        Pred::Atom(crate::pred::Atom {
+            field: match index {
+                0 => a.field.clone(),
+                _ => format!("{}[{}]", a.field, index + 1),
+            },
+            ..a.clone()
+        })
+    };
     let mut noted: Vec<String> = Vec::new();
     d.map_atoms(&mut |a| {
         if !conjoined.contains(&a.field) {
             return Pred::Atom(a.clone());
         }
-        let key = crate::pred::Atom {
-            negated: false,
-            span: 0..0,
-            ..a.clone()
-        };
-        let same_field = tests.iter().filter(|(f, _)| *f == a.field).count();
-        let index = match tests.iter().filter(|(f, _)| *f == a.field).position(|(_, t)| *t == key) {
-            Some(i) => i,
-            None => {
-                tests.push((a.field.clone(), key));
-                same_field
-            }
-        };
+        let n = values(&a.field);
+        if n <= MAX_ARRAY_VALUES && !irregular.contains(&a.field) {
+            let each: Vec<Pred> = (0..n).map(|i| copy(a, i)).collect();
+            // A test that holds on a missing value (a negated test, `F == null`) holds
+            // when it holds on every value; any other when it holds on one.
+            return if a.eval_absent() { Pred::And(each) } else { Pred::Or(each) };
+        }
+        let k = key(a);
+        let index = tests
+            .iter()
+            .filter(|(f, _)| *f == a.field)
+            .position(|(_, t)| *t == k)
+            .expect("every test of the field was collected");
         if index == 0 {
             return Pred::Atom(a.clone());
         }
@@ -410,47 +460,51 @@ fn arrays_apart(d: &Pred, notes: &mut Vec<QueryNote>) -> Pred {
                 false,
             );
         }
-        Pred::Atom(crate::pred::Atom {
-            field: format!("{}[{}]", a.field, index + 1),
-            ..a.clone()
-        })
+        copy(a, index)
     })
 }
 
-/// The array fields `p` tests for a value (`F == x`, `F : "a*"`, not `F == null`), and
-/// pushes to `conjoined` those an `and` (or, under negation, an `or`) tests in two of
-/// its parts. Both polarities count: an exclusion is judged on its own too, where its
-/// `not (A and B)` is `A and B`.
-fn existential_fields(p: &Pred, positive: bool, conjoined: &mut Vec<String>) -> Vec<String> {
+/// The parts of `p` under a `not`, at any depth.
+fn negated_parts<'a>(p: &'a Pred, out: &mut Vec<&'a Pred>) {
+    match p {
+        Pred::Not(q) => {
+            out.push(q);
+            negated_parts(q, out);
+        }
+        Pred::And(ps) | Pred::Or(ps) => ps.iter().for_each(|q| negated_parts(q, out)),
+        Pred::Atom(_) | Pred::True | Pred::False => {}
+    }
+}
+
+/// Per array field, how many of its values `p` may need at once (`positive`: `p` as
+/// written, else its negation): one per test that must hold (a literal that is not
+/// negated, `F : "a*"`), summed over a conjunction (an `and`, or an `or` negated), the
+/// largest over a disjunction. A negated test needs none (no value passes it), nor does
+/// Sigma-style `F == null` or a test of the empty text, which hold on a missing value
+/// (those fields keep the approximate reading; see [`arrays_apart`]).
+fn widths(p: &Pred, positive: bool) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
     match p {
         Pred::Atom(a) => {
             let null = a.values.iter().any(|v| matches!(v, crate::pred::Value::Null))
                 || a.values.iter().all(|v| v.text().is_empty());
-            if !null && crate::schema::ecs::is_array(&a.field) {
-                vec![a.field.clone()]
-            } else {
-                Vec::new()
+            if positive != a.negated && !null && crate::schema::ecs::is_array(&a.field) {
+                out.insert(a.field.clone(), 1);
             }
         }
-        Pred::Not(q) => existential_fields(q, !positive, conjoined),
+        Pred::Not(q) => return widths(q, !positive),
         Pred::And(ps) | Pred::Or(ps) => {
-            let and = matches!(p, Pred::And(_)) || !positive;
-            let mut all: Vec<String> = Vec::new();
+            let conjunction = matches!(p, Pred::And(_)) == positive;
             for q in ps {
-                for field in existential_fields(q, positive, conjoined) {
-                    if all.contains(&field) {
-                        if and && !conjoined.contains(&field) {
-                            conjoined.push(field);
-                        }
-                    } else {
-                        all.push(field);
-                    }
+                for (field, n) in widths(q, positive) {
+                    let total: &mut usize = out.entry(field).or_default();
+                    *total = if conjunction { *total + n } else { (*total).max(n) };
                 }
             }
-            all
         }
-        Pred::True | Pred::False => Vec::new(),
+        Pred::True | Pred::False => {}
     }
+    out
 }
 
 /// The largest char boundary of `text` at or before `i`.

@@ -614,3 +614,60 @@ fn spans_end_at_the_last_token_not_a_trailing_comment() {
     assert_eq!(super::code_end("a == \"x // y\" /* c */ // d\n"), 13);
     assert_eq!(super::code_end("f == ?\"C:\\\" // raw"), 11);
 }
+
+/// An array field tested twice in a conjunction is read as that many values, each
+/// test holding when one of them passes it, a negated test when none does: exact (no
+/// FPX401), and a negated test constrains every value. The copies of before read
+/// `not process.args : "a*"` on a value of its own, and found events that match this D.
+#[test]
+fn array_fields_are_read_as_several_values_exactly() {
+    use crate::logic::{SatResult, sat};
+    let both = read("eql", r#"process where process.args == "a" and process.args == "b""#);
+    assert!(both.exact(), "{:?}", both.notes);
+    assert_eq!(
+        print(both.detection.as_ref().expect("a detection")),
+        r#"event.category == "process" and ((process.args == "a" or process.args[2] == "a") and (process.args == "b" or process.args[2] == "b"))"#
+    );
+    let SatResult::Sat(event) = sat(both.detection.as_ref().expect("a detection")) else {
+        panic!("two values of an array hold together")
+    };
+    let values: Vec<&str> = ["process.args", "process.args[2]"]
+        .iter()
+        .filter_map(|f| event.get(*f).map(String::as_str))
+        .collect();
+    assert!(values.contains(&"a") && values.contains(&"b"), "{event:?}");
+    // Every value fails the negated test: no value can be "a".
+    let dead = read(
+        "eql",
+        r#"process where process.args == "a" and process.args == "b" and not process.args : "a*""#,
+    );
+    assert!(dead.exact(), "{:?}", dead.notes);
+    assert_eq!(sat(dead.detection.as_ref().expect("a detection")), SatResult::Unsat);
+    // An `or` of tests, or negated tests alone, need one value: no copies. (Beside a
+    // test that holds, a negated one needs two: the exclusion is judged with D.)
+    assert_eq!(
+        d(
+            "eql",
+            r#"process where (process.args == "a" or process.args == "b") and process.name == "x""#
+        ),
+        r#"event.category == "process" and ((process.args == "a" or process.args == "b") and process.name == "x")"#
+    );
+    assert_eq!(
+        d(
+            "eql",
+            r#"process where process.name == "x" and not process.args in ("b", "c")"#
+        ),
+        r#"event.category == "process" and (process.name == "x" and not (process.args == "b" or process.args == "c"))"#
+    );
+    // `!= null` holds when one value is present, `== null` when none is.
+    let present = read(
+        "eql",
+        r#"process where process.args != null and process.args == "a" and not (process.args == "b" and process.args == "c")"#,
+    );
+    assert!(present.exact(), "{:?}", present.notes);
+    let detection = print(present.detection.as_ref().expect("a detection"));
+    assert!(
+        detection.contains(r#"not (isnull(process.args) and isnull(process.args[2]) and"#),
+        "{detection}"
+    );
+}
