@@ -75,7 +75,22 @@ pub fn lower(query: &str) -> Read {
                     .into_inner()
                     .find(|p| p.as_rule() == Rule::expr)
                     .expect("grammar: where");
-                wheres.push(reader.truth(expr));
+                let condition = reader.truth(expr);
+                wheres.push(reader.on_derived(condition));
+            }
+            // Conditions after these read the fields they make as computed values
+            // (approximated, each where it is read); the other fields are unchanged.
+            Rule::eval_cmd => {
+                for assignment in command.into_inner().filter(|p| p.as_rule() == Rule::assignment) {
+                    if let Some(name) = assignment.into_inner().find(|p| p.as_rule() == Rule::field) {
+                        reader.derived.push(field_name(name.as_str()));
+                    }
+                }
+            }
+            Rule::mv_expand_cmd => {
+                if let Some(name) = command.into_inner().find(|p| p.as_rule() == Rule::field) {
+                    reader.derived.push(field_name(name.as_str()));
+                }
             }
             Rule::other_cmd => {
                 let at = super::span_of(command.as_span());
@@ -113,6 +128,8 @@ pub fn lower(query: &str) -> Read {
 #[derive(Default)]
 struct Reader {
     r: super::Reading,
+    /// Fields an `EVAL` or `MV_EXPAND` before the condition being read made or changed.
+    derived: Vec<String>,
 }
 
 /// How an expression was written: for the precedence check.
@@ -124,6 +141,40 @@ enum Shape {
 }
 
 impl Reader {
+    /// `condition` with each test of a field an earlier command made or changed read
+    /// as a computed value: "could be true" (FPX401), where the rest stays exact. An
+    /// `EVAL` no longer ends what fpx reads of the query.
+    fn on_derived(&mut self, condition: Pred) -> Pred {
+        if self.derived.is_empty() {
+            return condition;
+        }
+        let derived = std::mem::take(&mut self.derived);
+        // One note per field and place (a test is read in two forms, true and true or
+        // null).
+        let mut noted: Vec<(String, Span)> = Vec::new();
+        let read = condition.map_atoms(&mut |a| {
+            let field = [Some(a.field.as_str()), a.other_field()]
+                .into_iter()
+                .flatten()
+                .find(|f| derived.iter().any(|d| d == f));
+            let Some(field) = field else {
+                return Pred::Atom(a.clone());
+            };
+            let key = (field.to_string(), a.span.clone());
+            if noted.contains(&key) {
+                return crate::model::opaque(Some(a.span.clone()));
+            }
+            noted.push(key);
+            self.r.approximated(
+                a.span.clone(),
+                field,
+                "is a value an earlier `EVAL` or `MV_EXPAND` computes, which fpx does not evaluate",
+            )
+        });
+        self.derived = derived;
+        read
+    }
+
     /// Where the condition is true. ES|QL's logic has three values: a test of a field
     /// the event lacks is null (fpx's tests are false there, which is "true" read
     /// strictly), and `NOT p` is true where `p` is false, not where it is null: so each

@@ -468,9 +468,27 @@ fn esql_where_conditions_with_three_valued_logic() {
         print(&read.inline[0].suppresses),
         r#"user_agent.original contains_cs "Terraform" or isnull(user_agent.original)"#
     );
-    // Conditions after STATS are not D's; after EVAL they are not read (noted).
-    let q = "FROM x | EVAL y = 1 | WHERE process.name == \"a\"";
+    // Conditions after STATS are not D's. After EVAL, a condition on a field it did not
+    // make is read exactly; one on a field it made (or MV_EXPAND changed) is a computed
+    // value, approximated where it is; a command fpx does not follow ends D (noted).
+    let q = "FROM x | EVAL y = TO_LOWER(process.name), z = CONCAT(\"a,|\", \"b\") | WHERE process.name == \"a\"";
     let read = read_esql(q);
+    assert!(read.exact(), "{:?}", read.notes);
+    assert_eq!(print(read.detection.as_ref().unwrap()), r#"process.name == "a""#);
+    let q = "FROM x | EVAL y = 1 // one\n| MV_EXPAND process.args | WHERE process.name == \"a\" AND y == \"1\" AND process.args == \"b\"";
+    let read = read_esql(q);
+    assert!(!read.exact());
+    let noted: Vec<&str> = read.notes.iter().map(|n| n.message.as_str()).collect();
+    assert_eq!(noted.len(), 2, "{noted:?}");
+    assert!(
+        noted
+            .iter()
+            .all(|m| m.contains("an earlier `EVAL` or `MV_EXPAND` computes")),
+        "{noted:?}"
+    );
+    let detection = print(read.detection.as_ref().unwrap());
+    assert!(detection.starts_with(r#"(process.name == "a" and "#), "{detection}");
+    let read = read_esql("FROM x | GROK message \"%{WORD:w}\" | WHERE w == \"a\"");
     assert!(!read.exact());
     assert_eq!(print(read.detection.as_ref().unwrap()), "true");
 }
