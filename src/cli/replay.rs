@@ -135,7 +135,7 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     // them): nothing was replayed, which is not a pass.
     let unrouted_events: usize = outcome.unrouted.iter().map(|(_, n)| n).sum();
     let nothing_replayed = (outcome.events > 0 && unrouted_events == outcome.events && rules.iter().all(|r| r.format.is_kql()))
-        // Rules were given and none could be replayed (Elastic rules, rules without D).
+        // Rules were given and none could be replayed (none has a detection fpx reads).
         || rules.is_empty() && !skipped.is_empty();
     Ok(if !outcome.suppressed_true_positives.is_empty() {
         EXIT_FINDINGS

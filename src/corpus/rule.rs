@@ -70,6 +70,8 @@ pub struct RuleDoc {
     pub lowered: Option<crate::model::RuleQuery>,
     /// The exception lists an Elastic rule names (`[[rule.exceptions_list]]` `list_id`).
     pub exception_lists: Vec<String>,
+    /// What a test of a field with several values means in the rule's language.
+    pub many_values: crate::model::ManyValues,
 }
 
 impl RuleDoc {

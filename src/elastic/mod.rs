@@ -71,6 +71,8 @@ pub struct ElasticDoc {
     pub query_offsets: Vec<usize>,
     /// The exception lists it names (`[[rule.exceptions_list]]` `list_id`).
     pub exception_lists: Vec<String>,
+    /// What a test of an array field means in its language (ES|QL's differs).
+    pub many_values: crate::model::ManyValues,
     pub lowered: RuleQuery,
     pub filters: Vec<crate::sigma::MetaFilter>,
 }
@@ -124,9 +126,21 @@ pub fn read_rule(text: &str) -> Result<ElasticDoc, ReadError> {
         query_line: line,
         query_offsets: offsets,
         exception_lists: rule.exceptions_list.into_iter().map(|l| l.list_id).collect(),
+        many_values: many_values(rule.language.as_deref()),
         lowered,
         filters: filters.exclusions,
     })
+}
+
+/// What a test of a field with several values means in `language`: in ES|QL it is
+/// null (single-value functions and operators return null on a multi-valued field,
+/// with a warning, and `WHERE` drops the row); in EQL and Kibana KQL it holds when one
+/// value passes it.
+fn many_values(language: Option<&str>) -> crate::model::ManyValues {
+    match language {
+        Some("esql") => crate::model::ManyValues::Null,
+        _ => crate::model::ManyValues::Any,
+    }
 }
 
 /// 1-based line and column of a byte of `text`.
@@ -240,7 +254,7 @@ fn lower_with(query: &str, language: Option<&str>, kind: &str, kept: Vec<Result<
             _ => Pred::And(conjuncts),
         });
     }
-    finish(read)
+    finish(read, many_values(language))
 }
 
 /// A sequence (or sample) of EQL steps: no single D (its steps match different events,
@@ -259,7 +273,7 @@ fn steps_of(steps: Vec<Read>, notes: Vec<QueryNote>) -> RuleQuery {
     };
     let mut base = 0;
     for step in steps {
-        let step = finish(step);
+        let step = finish(step, crate::model::ManyValues::Any);
         let groups = step.inline.iter().map(|e| e.group + 1).max().unwrap_or(0);
         query
             .inline
@@ -337,7 +351,12 @@ pub(crate) fn unescape(text: &str) -> String {
     out
 }
 
-fn finish(read: Read) -> RuleQuery {
+/// The rule model of what a reader read; an array field's tests are read as its
+/// language reads them (`many`): in EQL and Kibana KQL apart ([`arrays_apart`]); in
+/// ES|QL as one value, which is exact there: a multi-valued field makes each of its
+/// tests null, and a condition true with a test null is true with the test true or
+/// false (three-valued logic is monotone), so with the field as any one value.
+fn finish(read: Read, many: crate::model::ManyValues) -> RuleQuery {
     let fatal = read.notes.iter().any(|n| n.fatal) || !read.errors.is_empty();
     let mut query = RuleQuery {
         table: Some(crate::schema::Table::ecs()),
@@ -351,7 +370,11 @@ fn finish(read: Read) -> RuleQuery {
     let Some(d) = read.detection.filter(|_| !fatal) else {
         return query;
     };
-    let d = approximate(&arrays_apart(&d, &mut query.notes), true);
+    let d = match many {
+        crate::model::ManyValues::Any => arrays_apart(&d, &mut query.notes),
+        crate::model::ManyValues::One | crate::model::ManyValues::Null => d,
+    };
+    let d = approximate(&d, true);
     let bound = |span: &Span| {
         read.by_precedence
             .iter()

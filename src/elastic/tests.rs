@@ -689,3 +689,22 @@ fn array_fields_are_read_as_several_values_exactly() {
         "{detection}"
     );
 }
+
+/// ES|QL: a test of a field with several values is null (and `WHERE` drops the row),
+/// so two tests that must both hold hold of one value: no split, and `== "a" and ==
+/// "b"` is never true.
+#[test]
+fn esql_reads_an_array_field_as_one_value() {
+    use crate::logic::{SatResult, sat};
+    let q = read_esql(r#"from logs-* | where process.args == "a" and process.args == "b""#);
+    assert!(q.exact(), "{:?}", q.notes);
+    let detection = q.detection.as_ref().expect("a detection");
+    assert!(!print(detection).contains("process.args[2]"), "{}", print(detection));
+    assert_eq!(sat(detection), SatResult::Unsat);
+    // EQL reads the same tests apart.
+    let eql = read("eql", r#"any where process.args == "a" and process.args == "b""#);
+    assert!(matches!(
+        sat(eql.detection.as_ref().expect("a detection")),
+        SatResult::Sat(_)
+    ));
+}

@@ -5,6 +5,22 @@
 
 use crate::pred::{Atom, Op, Pred, Span, Value};
 
+/// What a test of a field that holds several values (an array in an Elasticsearch
+/// document) means in the rule's language; events flattened to one value per name
+/// (KQL's `Target[0].ID`, Sigma's fields) have none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ManyValues {
+    /// Each name is one value (KQL, Sigma, seed documents).
+    #[default]
+    One,
+    /// The test holds when one of the values passes it, a negated test when none does
+    /// (EQL, Kibana KQL, exception lists, query filters).
+    Any,
+    /// The test is null, as a test of a missing field is (ES|QL: single-value functions
+    /// and operators return null on a multi-valued field, and `WHERE` drops the row).
+    Null,
+}
+
 /// What fpx understood of a rule's query.
 #[derive(Debug, Clone)]
 pub struct RuleQuery {

@@ -12,43 +12,118 @@ use memchr::memmem::Finder;
 
 use crate::pred::{Atom, Event, Op, Pred, Value};
 
-/// Field names to slot numbers, shared by every compiled rule of a replay.
+/// How a rule names an event's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Naming {
+    /// Each flattened name is one value (KQL's `Target[0].ID`, Sigma's `Image`).
+    Flat,
+    /// Elasticsearch's reading of an ECS document: a field is every value at its
+    /// dotted path, through arrays (`process.args` is each argument,
+    /// `threat.enrichments.indicator.ip` each enrichment's address); a test holds when
+    /// one value passes it (EQL, Kibana KQL).
+    Ecs,
+    /// The same values, where a field with several is null, as a missing one is
+    /// (ES|QL's tests of a multi-valued field).
+    EcsSingle,
+}
+
+impl Naming {
+    /// How a rule whose language reads several values of a field so names them.
+    pub fn of(many: crate::model::ManyValues) -> Naming {
+        match many {
+            crate::model::ManyValues::One => Naming::Flat,
+            crate::model::ManyValues::Any => Naming::Ecs,
+            crate::model::ManyValues::Null => Naming::EcsSingle,
+        }
+    }
+}
+
+/// Field names to slot numbers, shared by every compiled rule of a replay: one map per
+/// [`Naming`], slots numbered together.
 #[derive(Debug, Default)]
-pub struct Fields(rustc_hash::FxHashMap<String, usize>);
+pub struct Fields {
+    flat: rustc_hash::FxHashMap<String, usize>,
+    ecs: rustc_hash::FxHashMap<String, usize>,
+    single: rustc_hash::FxHashMap<String, usize>,
+    /// The slots of `single`, by slot: their values are dropped when there are several.
+    at_most_one: Vec<bool>,
+}
 
 impl Fields {
+    fn map(&self, naming: Naming) -> &rustc_hash::FxHashMap<String, usize> {
+        match naming {
+            Naming::Flat => &self.flat,
+            Naming::Ecs => &self.ecs,
+            Naming::EcsSingle => &self.single,
+        }
+    }
+
     /// Gives a field a slot (the one it has, if any).
-    fn add(&mut self, name: &str) -> usize {
-        let next = self.0.len();
-        *self.0.entry(name.to_string()).or_insert(next)
+    fn add(&mut self, name: &str, naming: Naming) -> usize {
+        let next = self.at_most_one.len();
+        let map = match naming {
+            Naming::Flat => &mut self.flat,
+            Naming::Ecs => &mut self.ecs,
+            Naming::EcsSingle => &mut self.single,
+        };
+        let slot = *map.entry(name.to_string()).or_insert(next);
+        if slot == next {
+            self.at_most_one.push(naming == Naming::EcsSingle);
+        }
+        slot
     }
 
     /// Gives every field `pred` reads a slot, so that [`compile`] (which only looks
     /// slots up) can run on many predicates at once.
-    pub fn register(&mut self, pred: &Pred) {
+    pub fn register(&mut self, pred: &Pred, naming: Naming) {
         for a in pred.atoms() {
-            self.add(&a.field);
+            self.add(&a.field, naming);
             if let Some(other) = a.other_field() {
-                self.add(other);
+                self.add(other, naming);
             }
         }
     }
 
-    fn slot(&self, name: &str) -> usize {
+    fn slot(&self, name: &str, naming: Naming) -> usize {
         *self
-            .0
+            .map(naming)
             .get(name)
             .expect("a predicate's fields are registered before it is compiled")
     }
 
     /// An event's values by slot (a field no rule reads is left out; an absent field
-    /// reads as empty). Events have a few dozen fields, so this is a small sorted list.
+    /// reads as empty). Events have a few dozen fields, so this is a small sorted list;
+    /// an ECS field has one entry per value.
     pub fn slots<'e>(&self, event: &'e Event) -> Slots<'e> {
-        let mut values: Vec<(usize, &'e str)> = event
-            .iter()
-            .filter_map(|(k, v)| self.0.get(k).map(|&i| (i, v.as_str())))
-            .collect();
+        let mut values: Vec<(usize, &'e str)> = Vec::with_capacity(event.len());
+        for (k, v) in event {
+            if let Some(&i) = self.flat.get(k) {
+                values.push((i, v.as_str()));
+            }
+            if self.ecs.is_empty() && self.single.is_empty() {
+                continue;
+            }
+            let Some(name) = ecs_name(k) else { continue };
+            for map in [&self.ecs, &self.single] {
+                if let Some(&i) = map.get(name.as_ref())
+                    && !is_array_text(event, k, v)
+                {
+                    values.push((i, v.as_str()));
+                }
+            }
+        }
         values.sort_unstable_by_key(|(i, _)| *i);
+        if !self.single.is_empty() {
+            // A field read as one value that has several is null: as if missing.
+            let several = |i: usize| {
+                let slot = values[i].0;
+                self.at_most_one[slot]
+                    && (values.get(i + 1).is_some_and(|n| n.0 == slot) || i > 0 && values[i - 1].0 == slot)
+            };
+            let keep: Vec<bool> = (0..values.len()).map(|i| !several(i)).collect();
+            let mut kept = keep.iter();
+            values.retain(|_| *kept.next().unwrap_or(&true));
+        }
         Slots {
             lower: vec![None; values.len()],
             values,
@@ -56,31 +131,115 @@ impl Fields {
     }
 }
 
-/// One event's field values by slot, with their lower-case forms made on demand.
+/// The ECS name of a flattened event key: its element indices dropped
+/// (`process.args[0]` is a value of `process.args`). `None` for the keys flattening
+/// adds besides (elements counted from the end, `X['a b']` spellings).
+pub fn ecs_name(key: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !key.contains('[') {
+        return Some(key.into());
+    }
+    let mut out = String::with_capacity(key.len());
+    let mut rest = key;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find(']')? + open;
+        let index = &rest[open + 1..close];
+        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out.into())
+}
+
+/// An Elastic rule's predicate as the replay reads it: the values the checks split an
+/// array field into (`process.args`, `process.args[2]`, ...; see `elastic::arrays_apart`)
+/// are the field itself, whose test holds when one of the event's values passes it,
+/// which is what the split reads exactly (and what the approximate reading of a field
+/// with more tests over-approximates).
+pub fn ecs_reading(pred: &Pred) -> Pred {
+    pred.map_atoms(&mut |a| {
+        let field = match a.field.strip_suffix(']').and_then(|f| f.rsplit_once('[')) {
+            Some((base, index))
+                if !index.is_empty()
+                    && index.bytes().all(|b| b.is_ascii_digit())
+                    && crate::schema::ecs::is_array(base) =>
+            {
+                base.to_string()
+            }
+            _ => a.field.clone(),
+        };
+        Pred::Atom(Atom { field, ..a.clone() })
+    })
+}
+
+/// A field's value in `event` as a report shows it: its text, or an ECS field's
+/// values (through arrays of objects) joined by `, `.
+pub fn value_of(event: &Event, field: &str, naming: Naming) -> String {
+    if let Some(v) = event.get(field) {
+        return v.clone();
+    }
+    match naming {
+        Naming::Flat => String::new(),
+        Naming::Ecs | Naming::EcsSingle => event
+            .iter()
+            .filter(|(k, v)| ecs_name(k).is_some_and(|n| n == field) && !is_array_text(event, k, v))
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Whether `key`'s value is the JSON text flattening gives an array besides its
+/// elements (`process.args` = `["a","b"]` beside `process.args[0]`): not a value of its
+/// own in ECS. An empty array (`[]`, no elements) holds no value either.
+fn is_array_text(event: &Event, key: &str, value: &str) -> bool {
+    value.starts_with('[')
+        && value.ends_with(']')
+        && (value == "[]"
+            || event
+                .range::<str, _>((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded))
+                .take_while(|(k, _)| k.starts_with(key))
+                .any(|(k, _)| k[key.len()..].starts_with("[0]")))
+}
+
+/// One event's field values by slot, with their lower-case forms made on demand. A
+/// slot holds several values when an ECS field is an array.
 pub struct Slots<'e> {
     values: Vec<(usize, &'e str)>,
     lower: Vec<Option<String>>,
 }
 
 impl Slots<'_> {
-    fn position(&self, slot: usize) -> Option<usize> {
-        self.values.binary_search_by_key(&slot, |(i, _)| *i).ok()
+    /// The positions of the slot's values.
+    fn range(&self, slot: usize) -> std::ops::Range<usize> {
+        let start = self.values.partition_point(|(i, _)| *i < slot);
+        let mut end = start;
+        while end < self.values.len() && self.values[end].0 == slot {
+            end += 1;
+        }
+        start..end
     }
 
     fn present(&self, slot: usize) -> bool {
-        self.position(slot).is_some()
+        !self.range(slot).is_empty()
     }
 
-    fn text(&self, slot: usize) -> &str {
-        self.position(slot).map_or("", |p| self.values[p].1)
+    /// The texts of the slot's values; one empty text when it has none (an absent
+    /// field reads as empty).
+    fn texts(&self, slot: usize) -> impl Iterator<Item = &str> + '_ {
+        let range = self.range(slot);
+        let absent = range.is_empty().then_some("");
+        self.values[range].iter().map(|(_, v)| *v).chain(absent)
     }
 
-    fn lower(&mut self, slot: usize) -> &str {
-        let Some(p) = self.position(slot) else { return "" };
-        if self.lower[p].is_none() {
-            self.lower[p] = Some(self.values[p].1.to_ascii_lowercase());
+    /// The lower-case text of the value at `position`.
+    fn lower_at(&mut self, position: usize) -> &str {
+        if self.lower[position].is_none() {
+            self.lower[position] = Some(self.values[position].1.to_ascii_lowercase());
         }
-        self.lower[p].as_deref().unwrap_or("")
+        self.lower[position].as_deref().unwrap_or("")
     }
 }
 
@@ -122,20 +281,20 @@ pub enum Test {
 }
 
 /// Compiles `pred`, whose fields have slots in `fields` ([`Fields::register`]).
-pub fn compile(pred: &Pred, fields: &Fields) -> Node {
+pub fn compile(pred: &Pred, fields: &Fields, naming: Naming) -> Node {
     match pred {
         Pred::True => Node::True,
         Pred::False => Node::False,
-        Pred::Not(p) => Node::Not(Box::new(compile(p, fields))),
-        Pred::And(ps) => Node::And(ps.iter().map(|p| compile(p, fields)).collect()),
-        Pred::Or(ps) => compile_or(ps, fields),
-        Pred::Atom(a) => atom(a, fields),
+        Pred::Not(p) => Node::Not(Box::new(compile(p, fields, naming))),
+        Pred::And(ps) => Node::And(ps.iter().map(|p| compile(p, fields, naming)).collect()),
+        Pred::Or(ps) => compile_or(ps, fields, naming),
+        Pred::Atom(a) => atom(a, fields, naming),
     }
 }
 
 /// An `or`: positive `contains` (and positive equalities) of one field and one case
 /// sensitivity become one test each; the rest are compiled one by one.
-fn compile_or(ps: &[Pred], fields: &Fields) -> Node {
+fn compile_or(ps: &[Pred], fields: &Fields, naming: Naming) -> Node {
     let mut groups: HashMap<(String, bool, bool), Vec<String>> = HashMap::new();
     let mut rest = Vec::new();
     for p in ps {
@@ -151,13 +310,13 @@ fn compile_or(ps: &[Pred], fields: &Fields) -> Node {
                 let values = groups.entry(key).or_default();
                 values.extend(a.values.iter().map(|v| fold(v.text(), a.case_sensitive)));
             }
-            other => rest.push(compile(other, fields)),
+            other => rest.push(compile(other, fields, naming)),
         }
     }
     let mut keys: Vec<_> = groups.into_iter().collect();
     keys.sort_by(|a, b| a.0.cmp(&b.0));
     for ((field, cs, contains), values) in keys {
-        let slot = fields.slot(&field);
+        let slot = fields.slot(&field, naming);
         let test = if contains {
             if values.iter().any(String::is_empty) {
                 // `contains ""` holds for every text.
@@ -196,14 +355,14 @@ fn fold(text: &str, cs: bool) -> String {
     }
 }
 
-fn atom(a: &Atom, fields: &Fields) -> Node {
-    let slot = fields.slot(&a.field);
+fn atom(a: &Atom, fields: &Fields, naming: Naming) -> Node {
+    let slot = fields.slot(&a.field, naming);
     if let Some(other) = a.other_field() {
         return Node::Test {
             slot,
             cs: true,
             negated: a.negated,
-            test: Test::Same(fields.slot(other)),
+            test: Test::Same(fields.slot(other, naming)),
         };
     }
     let cs = a.case_sensitive;
@@ -254,32 +413,46 @@ impl Node {
                 negated,
                 test,
             } => {
+                // An array's test holds when one of its values passes it (a negated
+                // test when none does): `holds` is the test as written, unnegated.
                 let holds = match test {
                     // `eval_text` applies the atom's negation itself.
-                    Test::Other(atom) => atom.eval_text(slots.text(*slot)),
-                    Test::Same(other) => slots.text(*slot) == slots.text(*other),
-                    Test::Null => !slots.present(*slot) || slots.text(*slot) == crate::pred::NULL,
+                    Test::Other(atom) => match atom.negated {
+                        false => slots.texts(*slot).any(|t| atom.eval_text(t)),
+                        true => !slots.texts(*slot).all(|t| atom.eval_text(t)),
+                    },
+                    Test::Same(other) => slots.texts(*slot).any(|t| slots.texts(*other).any(|o| t == o)),
+                    // No value, or every value null.
+                    Test::Null => !slots.present(*slot) || slots.texts(*slot).all(|t| t == crate::pred::NULL),
                     _ => {
-                        let text = if *cs { slots.text(*slot) } else { slots.lower(*slot) }.as_bytes();
-                        match test {
-                            Test::Equals(v) => text == v.as_slice(),
-                            Test::StartsWith(v) => text.starts_with(v),
-                            Test::EndsWith(v) => text.ends_with(v),
-                            Test::Contains(f) => f.find(text).is_some(),
-                            Test::ContainsAny(ac) => ac.is_match(text),
-                            Test::EqualsAny(set) => set.contains(text),
-                            Test::Regex(re) => std::str::from_utf8(text).is_ok_and(|t| re.is_match(t)),
-                            Test::Other(_) | Test::Same(_) | Test::Null => unreachable!("handled above"),
+                        let range = slots.range(*slot);
+                        if range.is_empty() {
+                            test.holds(b"")
+                        } else if *cs {
+                            slots.values[range].iter().any(|(_, v)| test.holds(v.as_bytes()))
+                        } else {
+                            range.into_iter().any(|p| test.holds(slots.lower_at(p).as_bytes()))
                         }
                     }
                 };
-                // `Other` already applied its own negation.
-                if matches!(test, Test::Other(_)) {
-                    holds
-                } else {
-                    holds != *negated
-                }
+                holds != *negated
             }
+        }
+    }
+}
+
+impl Test {
+    /// Whether a text (lower-cased for a case-insensitive test) passes a test of text.
+    fn holds(&self, text: &[u8]) -> bool {
+        match self {
+            Test::Equals(v) => text == v.as_slice(),
+            Test::StartsWith(v) => text.starts_with(v),
+            Test::EndsWith(v) => text.ends_with(v),
+            Test::Contains(f) => f.find(text).is_some(),
+            Test::ContainsAny(ac) => ac.is_match(text),
+            Test::EqualsAny(set) => set.contains(text),
+            Test::Regex(re) => std::str::from_utf8(text).is_ok_and(|t| re.is_match(t)),
+            Test::Other(_) | Test::Same(_) | Test::Null => unreachable!("tests of their own, in `Node::eval`"),
         }
     }
 }
@@ -294,8 +467,8 @@ mod tests {
             panic!("{text}")
         };
         let mut fields = Fields::default();
-        fields.register(&p.pred);
-        let node = compile(&p.pred, &fields);
+        fields.register(&p.pred, Naming::Flat);
+        let node = compile(&p.pred, &fields, Naming::Flat);
         for e in events {
             let event: Event = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             let mut slots = fields.slots(&event);
@@ -363,6 +536,156 @@ mod tests {
         }
     }
 
+    fn json_event(json: &str) -> Event {
+        crate::replay::events::flatten(serde_json::from_str(json).unwrap())
+    }
+
+    /// ECS reading: a test holds when one of a field's values passes it, a negated
+    /// test (and the null test) when none does; an absent field or an empty array
+    /// reads as one empty text, as an absent field does elsewhere.
+    #[test]
+    fn an_ecs_field_is_every_value_of_its_array() {
+        use crate::pred::{Atom, Op, Value};
+        let atom = |field: &str, op, negated, value: &str| {
+            Pred::Atom(Atom::new(field, op, negated, false, vec![Value::Str(value.into())]))
+        };
+        let cases: &[(Pred, &str, bool)] = &[
+            (
+                atom("process.args", Op::Equals, false, "-a"),
+                r#"{"process":{"args":["x.exe","-A"]}}"#,
+                true,
+            ),
+            (
+                atom("process.args", Op::Equals, true, "-a"),
+                r#"{"process":{"args":["x.exe","-A"]}}"#,
+                false,
+            ),
+            (
+                atom("process.args", Op::Equals, true, "-a"),
+                r#"{"process":{"args":["x.exe","-b"]}}"#,
+                true,
+            ),
+            // Two tests that must both hold may hold of different values.
+            (
+                Pred::And(vec![
+                    atom("process.args", Op::Equals, false, "-a"),
+                    atom("process.args", Op::EndsWith, false, ".exe"),
+                ]),
+                r#"{"process":{"args":["x.exe","-a"]}}"#,
+                true,
+            ),
+            // The array's own JSON text is not a value; `[]` has none.
+            (
+                atom("process.args", Op::Contains, false, "["),
+                r#"{"process":{"args":["x"]}}"#,
+                false,
+            ),
+            (
+                atom("process.args", Op::Contains, true, "x"),
+                r#"{"process":{"args":[]}}"#,
+                true,
+            ),
+            (
+                atom("process.args", Op::Equals, false, ""),
+                r#"{"process":{"args":[]}}"#,
+                true,
+            ),
+            // Dotted keys, and values under arrays of objects.
+            (
+                atom("process.name", Op::Equals, false, "a.exe"),
+                r#"{"process.name":"A.EXE"}"#,
+                true,
+            ),
+            (
+                atom("threat.enrichments.indicator.ip", Op::Equals, false, "10.0.0.2"),
+                r#"{"threat":{"enrichments":[{"indicator":{"ip":"10.0.0.1"}},{"indicator":{"ip":"10.0.0.2"}}]}}"#,
+                true,
+            ),
+            // A number in the document is its text.
+            (
+                atom("process.pid", Op::Gt, false, "4"),
+                r#"{"process":{"pid":[1, 42]}}"#,
+                true,
+            ),
+            (
+                atom("process.pid", Op::Gt, true, "4"),
+                r#"{"process":{"pid":[1, 42]}}"#,
+                false,
+            ),
+            (
+                atom("process.pid", Op::MatchesRegex, false, "^4"),
+                r#"{"process":{"pid":[1, 42]}}"#,
+                true,
+            ),
+        ];
+        for (p, json, expected) in cases {
+            let mut fields = Fields::default();
+            fields.register(p, Naming::Ecs);
+            let node = compile(p, &fields, Naming::Ecs);
+            let event = json_event(json);
+            assert_eq!(node.eval(&mut fields.slots(&event)), *expected, "{p} on {json}");
+        }
+        // The null test: no value at all.
+        let null = Pred::Atom(Atom::new("process.args", Op::Equals, false, true, vec![Value::Null]));
+        let mut fields = Fields::default();
+        fields.register(&null, Naming::Ecs);
+        let node = compile(&null, &fields, Naming::Ecs);
+        for (json, expected) in [
+            (r#"{"process":{"args":["a"]}}"#, false),
+            (r#"{"process":{"args":[]}}"#, true),
+        ] {
+            assert_eq!(node.eval(&mut fields.slots(&json_event(json))), expected, "{json}");
+        }
+        // ES|QL: a field with several values is null, as a missing one; the same name
+        // read by an EQL rule in the same replay still has its values.
+        let esql = Pred::Atom(Atom::new(
+            "process.args",
+            Op::Equals,
+            false,
+            true,
+            vec![Value::Str("a".into())],
+        ));
+        let mut fields = Fields::default();
+        fields.register(&esql, Naming::EcsSingle);
+        fields.register(&esql, Naming::Ecs);
+        let single = compile(&esql, &fields, Naming::EcsSingle);
+        let any = compile(&esql, &fields, Naming::Ecs);
+        for (json, one, some) in [
+            (r#"{"process":{"args":["a"]}}"#, true, true),
+            (r#"{"process":{"args":"a"}}"#, true, true),
+            (r#"{"process":{"args":["a", "b"]}}"#, false, true),
+        ] {
+            let event = json_event(json);
+            assert_eq!(single.eval(&mut fields.slots(&event)), one, "{json}");
+            assert_eq!(any.eval(&mut fields.slots(&event)), some, "{json}");
+        }
+    }
+
+    #[test]
+    fn ecs_names_of_flattened_keys() {
+        assert_eq!(ecs_name("process.args[3]").as_deref(), Some("process.args"));
+        assert_eq!(ecs_name("a[0].b[12].c").as_deref(), Some("a.b.c"));
+        assert_eq!(ecs_name("process.args[-1]"), None);
+        assert_eq!(ecs_name("R['FROM SAM']"), None);
+        assert_eq!(ecs_name("process.name").as_deref(), Some("process.name"));
+        let split = |field: &str| {
+            let p = Pred::Atom(crate::pred::Atom::new(
+                field,
+                Op::Equals,
+                false,
+                false,
+                vec![Value::Str("x".into())],
+            ));
+            match ecs_reading(&p) {
+                Pred::Atom(a) => a.field,
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(split("process.args[2]"), "process.args");
+        // Only the values the checks split an array field into.
+        assert_eq!(split("process.name[2]"), "process.name[2]");
+    }
+
     /// `A == B` of two fields, compiled, as `Pred::eval` reads it (absent reads empty).
     #[test]
     fn fields_compared_with_each_other() {
@@ -376,8 +699,8 @@ mod tests {
         for negated in [false, true] {
             let p = same(negated);
             let mut fields = Fields::default();
-            fields.register(&p);
-            let node = compile(&p, &fields);
+            fields.register(&p, Naming::Flat);
+            let node = compile(&p, &fields, Naming::Flat);
             for e in [
                 &[("a", "x"), ("b", "x")][..],
                 &[("a", "x"), ("b", "X")],
@@ -407,16 +730,16 @@ pub struct Index {
 
 impl Index {
     /// Indexes `rules` (position, detection) for events whose fields `fields` slots.
-    pub fn new(rules: &[(usize, &Pred)], fields: &mut Fields) -> Index {
+    pub fn new(rules: &[(usize, &Pred, Naming)], fields: &mut Fields) -> Index {
         // Per field: its literals in first-seen order, their rules, and where each is.
         type Literals = (Vec<String>, Vec<Vec<usize>>, HashMap<String, usize>);
-        let mut by_field: HashMap<String, Literals> = HashMap::new();
+        let mut by_field: HashMap<(String, Naming), Literals> = HashMap::new();
         let mut always = Vec::new();
-        for &(rule, pred) in rules {
+        for &(rule, pred, naming) in rules {
             match necessary(pred) {
                 Some(pairs) => {
                     for (field, literal) in pairs {
-                        let (patterns, owners, at) = by_field.entry(field).or_default();
+                        let (patterns, owners, at) = by_field.entry((field, naming)).or_default();
                         match at.get(&literal) {
                             Some(&i) => owners[i].push(rule),
                             None => {
@@ -434,7 +757,7 @@ impl Index {
         keys.sort_by(|a, b| a.0.cmp(&b.0));
         let fields = keys
             .into_iter()
-            .map(|(field, (patterns, owners, _))| (fields.add(&field), automaton(&patterns), owners))
+            .map(|((field, naming), (patterns, owners, _))| (fields.add(&field, naming), automaton(&patterns), owners))
             .collect();
         Index { fields, always }
     }
@@ -444,12 +767,11 @@ impl Index {
         out.clear();
         out.extend_from_slice(&self.always);
         for (slot, automaton, owners) in &self.fields {
-            if !slots.present(*slot) {
-                continue;
-            }
-            let text = slots.lower(*slot);
-            for m in automaton.find_overlapping_iter(text) {
-                out.extend_from_slice(&owners[m.pattern().as_usize()]);
+            for position in slots.range(*slot) {
+                let text = slots.lower_at(position);
+                for m in automaton.find_overlapping_iter(text) {
+                    out.extend_from_slice(&owners[m.pattern().as_usize()]);
+                }
             }
         }
         out.sort_unstable();

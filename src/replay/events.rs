@@ -78,6 +78,12 @@ impl Line {
     }
 }
 
+/// The events of a JSON text (an object, an array of them, or several objects one
+/// after the other), flattened as the replay reads them.
+pub fn parse_json(text: &str) -> Result<Vec<Event>, String> {
+    line_events(text).map_err(|e| e.to_string())
+}
+
 /// The events of one line: a JSON object or array, or several written one after the
 /// other (`{...}{...}`: none is lost).
 fn line_events(text: &str) -> Result<Vec<Event>, serde_json::Error> {
@@ -273,10 +279,17 @@ fn read_csv(
     Ok(())
 }
 
-/// The events a JSON value holds: an array's elements, or the value itself.
-fn events_of(value: Json) -> Vec<Event> {
+/// The events a JSON value holds: an array's elements, or the value itself (an
+/// Elasticsearch search hit, `{"_index": ..., "_source": {...}}`, is its document).
+fn events_of(mut value: Json) -> Vec<Event> {
     match value {
         Json::Array(items) => items.into_iter().flat_map(events_of).collect(),
+        Json::Object(ref entries) if entries.iter().any(|(k, _)| k == "_index") => {
+            match value.get_mut("_source").map(Json::take) {
+                Some(source @ Json::Object(_)) => vec![flatten(source)],
+                _ => vec![flatten(value)],
+            }
+        }
         Json::Object(_) => vec![flatten(value)],
         _ => Vec::new(),
     }
@@ -436,6 +449,16 @@ mod tests {
         assert_eq!(e["R['FROM SAM']"], "x$");
         assert_eq!(e["R.FROM SAM"], "x$");
         assert_eq!(e["top[0]"], "1");
+    }
+
+    #[test]
+    fn an_elasticsearch_hit_is_its_document() {
+        let (events, _) = read(
+            "hits.ndjson",
+            br#"{"_index": ".ds-logs-endpoint", "_id": "x", "_source": {"process": {"name": "a.exe"}}}"#,
+        );
+        assert_eq!(events[0].1["process.name"], "a.exe");
+        assert!(!events[0].1.contains_key("_index"));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::corpus::Corpus;
 use crate::corpus::RuleFormat;
 use crate::pred::{Event, Pred};
 use crate::schema::schema;
+use compiled::Naming;
 pub use events::BadEvent;
 use logsource::{Fit, Routes};
 
@@ -53,6 +54,8 @@ pub struct Rule {
     pub alerting: Option<Pred>,
     pub exact: bool,
     pub exclusions: Vec<Exclusion>,
+    /// What a test of a field with several values (an ECS array) means.
+    pub many_values: crate::model::ManyValues,
 }
 
 /// The rules of a checked corpus, ready to replay (rules without a detection are left
@@ -61,10 +64,6 @@ pub fn plan(report: &CheckReport) -> (Vec<Rule>, Vec<String>) {
     let mut rules = Vec::new();
     let mut skipped = Vec::new();
     for r in &report.rules {
-        if r.rule.format == RuleFormat::Elastic {
-            skipped.push(not_replayed(&r.rule.file));
-            continue;
-        }
         match rule_of(r) {
             Some(rule) => rules.push(rule),
             None => skipped.push(format!(
@@ -74,16 +73,6 @@ pub fn plan(report: &CheckReport) -> (Vec<Rule>, Vec<String>) {
         }
     }
     (rules, skipped)
-}
-
-/// Why an Elastic rule is left out of the replay: ECS events carry arrays
-/// (`event.category: ["process"]`), whose elements a test must be read on one by one,
-/// which the replay does not do yet.
-fn not_replayed(file: &std::path::Path) -> String {
-    format!(
-        "{}: Elastic rules are not replayed yet (ECS events hold arrays, which the replay does not read element by element)",
-        file.display()
-    )
 }
 
 /// The rules of a loaded corpus, ready to replay, read from the rule model without
@@ -108,9 +97,6 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
         .into_par_iter()
         .zip(owns)
         .map(|(mut doc, owns)| {
-            if doc.format == RuleFormat::Elastic {
-                return Err(not_replayed(&doc.file));
-            }
             let query = doc.take_query();
             let Some(detection) = query.detection.clone() else {
                 return Err(format!(
@@ -187,6 +173,7 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
                 alerting,
                 exact: query.exact(),
                 exclusions,
+                many_values: doc.many_values,
             })
         })
         .collect();
@@ -230,6 +217,7 @@ fn rule_of(r: &RuleResult) -> Option<Rule> {
         alerting,
         exact: r.query.exact(),
         exclusions,
+        many_values: r.rule.many_values,
     })
 }
 
@@ -324,7 +312,7 @@ struct Compiled {
     alerting: Vec<Option<compiled::Node>>,
     exclusions: Vec<Vec<Option<compiled::Node>>>,
     /// The fields each exclusion reads (for its top values).
-    read: Vec<Vec<Vec<String>>>,
+    read: Vec<Vec<Vec<(String, Naming)>>>,
     /// Rules by the events they apply to, each group with its own literal prefilter.
     groups: Vec<Group>,
     /// The group of each rule.
@@ -350,6 +338,17 @@ enum Applies {
     LogSource(Option<&'static [logsource::Alternative]>),
     /// A KQL table (or the tables of a union): events of files of those tables.
     Table(Vec<String>),
+    /// Every event (Elastic rules: an ECS document says what it is in its own fields,
+    /// `event.category`, which the rules test).
+    Every,
+}
+
+/// How a rule says which events it applies to (groups rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reads {
+    LogSource,
+    Table,
+    Every,
 }
 
 impl Compiled {
@@ -357,22 +356,47 @@ impl Compiled {
         use rayon::prelude::*;
         // Slots first (in rule order, one at a time), then every predicate compiled in
         // parallel: building the automata is most of the engine's start-up.
+        // An Elastic rule reads ECS documents (arrays included) and the fields its
+        // checks split into values (`process.args[2]`) as the one field they are.
+        let naming = |r: &Rule| Naming::of(r.many_values);
+        let read_as = |r: &Rule, p: &Pred| match naming(r) {
+            Naming::Ecs => compiled::ecs_reading(p),
+            Naming::Flat | Naming::EcsSingle => p.clone(),
+        };
+        let rules: Vec<Rule> = rules
+            .iter()
+            .map(|r| Rule {
+                detection: read_as(r, &r.detection),
+                alerting: r.alerting.as_ref().map(|p| read_as(r, p)),
+                exclusions: r
+                    .exclusions
+                    .iter()
+                    .map(|e| Exclusion {
+                        pred: e.pred.as_ref().map(|p| read_as(r, p)),
+                        scope: e.scope.as_ref().map(|p| read_as(r, p)),
+                        ..e.clone()
+                    })
+                    .collect(),
+                ..r.clone()
+            })
+            .collect();
+        let rules = &rules;
         let mut fields = compiled::Fields::default();
         for r in rules {
-            fields.register(&r.detection);
-            r.alerting.iter().for_each(|p| fields.register(p));
+            fields.register(&r.detection, naming(r));
+            r.alerting.iter().for_each(|p| fields.register(p, naming(r)));
             for p in r.exclusions.iter().flat_map(|e| e.pred.iter().chain(&e.scope)) {
-                fields.register(p);
+                fields.register(p, naming(r));
             }
         }
         let fields_ref = &fields;
         let detection = rules
             .par_iter()
-            .map(|r| compiled::compile(&r.detection, fields_ref))
+            .map(|r| compiled::compile(&r.detection, fields_ref, naming(r)))
             .collect();
         let alerting = rules
             .par_iter()
-            .map(|r| r.alerting.as_ref().map(|p| compiled::compile(p, fields_ref)))
+            .map(|r| r.alerting.as_ref().map(|p| compiled::compile(p, fields_ref, naming(r))))
             .collect();
         let exclusions = rules
             .par_iter()
@@ -381,8 +405,10 @@ impl Compiled {
                     .iter()
                     .map(|e| {
                         e.pred.as_ref().map(|p| match &e.scope {
-                            Some(scope) => compiled::compile(&Pred::And(vec![scope.clone(), p.clone()]), fields_ref),
-                            None => compiled::compile(p, fields_ref),
+                            Some(scope) => {
+                                compiled::compile(&Pred::And(vec![scope.clone(), p.clone()]), fields_ref, naming(r))
+                            }
+                            None => compiled::compile(p, fields_ref, naming(r)),
                         })
                     })
                     .collect()
@@ -393,46 +419,60 @@ impl Compiled {
             .map(|r| {
                 r.exclusions
                     .iter()
-                    .map(|e| e.pred.as_ref().map(Pred::fields).unwrap_or_default())
+                    .map(|e| {
+                        let fields = e.pred.as_ref().map(Pred::fields).unwrap_or_default();
+                        fields.into_iter().map(|f| (f, naming(r))).collect()
+                    })
                     .collect()
             })
             .collect();
-        let mut members: BTreeMap<(bool, String), Vec<usize>> = BTreeMap::new();
+        let mut members: BTreeMap<(Reads, String), Vec<usize>> = BTreeMap::new();
         for (i, r) in rules.iter().enumerate() {
-            let sigma = r.format == RuleFormat::Sigma;
+            let reads = match r.format {
+                RuleFormat::Sigma => Reads::LogSource,
+                RuleFormat::Elastic => Reads::Every,
+                _ => Reads::Table,
+            };
             members
-                .entry((sigma, r.table.as_ref().map_or_else(String::new, |t| t.to_string())))
+                .entry((reads, r.table.as_ref().map_or_else(String::new, |t| t.to_string())))
                 .or_default()
                 .push(i);
         }
         let mut group_of = vec![0; rules.len()];
         let mut groups = Vec::new();
-        for (g, ((sigma, table), rule_ids)) in members.into_iter().enumerate() {
+        for (g, ((reads, table), rule_ids)) in members.into_iter().enumerate() {
             for &i in &rule_ids {
                 group_of[i] = g;
             }
-            let applies = if sigma {
-                Applies::LogSource(ROUTES.alternatives(&table))
-            } else {
-                Applies::Table(
+            let applies = match reads {
+                Reads::LogSource => Applies::LogSource(ROUTES.alternatives(&table)),
+                Reads::Every => Applies::Every,
+                Reads::Table => Applies::Table(
                     crate::schema::schema()
                         .tables_of(&table)
                         .into_iter()
                         .map(str::to_string)
                         .collect(),
-                )
+                ),
             };
             // Only a log source that renames fields sees events the global prefilter
             // did not look at: it alone needs a prefilter of its own.
             let renames =
                 matches!(applies, Applies::LogSource(Some(alternatives)) if alternatives.iter().any(|a| a.renames()));
             let index = renames.then(|| {
-                let preds: Vec<(usize, &Pred)> = rule_ids.iter().map(|&i| (i, &rules[i].detection)).collect();
+                let preds: Vec<(usize, &Pred, Naming)> = rule_ids
+                    .iter()
+                    .map(|&i| (i, &rules[i].detection, naming(&rules[i])))
+                    .collect();
                 compiled::Index::new(&preds, &mut fields)
             });
             groups.push(Group { applies, index });
         }
-        let all: Vec<(usize, &Pred)> = rules.iter().enumerate().map(|(i, r)| (i, &r.detection)).collect();
+        let all: Vec<(usize, &Pred, Naming)> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i, &r.detection, naming(r)))
+            .collect();
         let index = compiled::Index::new(&all, &mut fields);
         Compiled {
             fields,
@@ -457,6 +497,7 @@ impl Compiled {
             *as_is[g].get_or_insert_with(|| match &self.groups[g].applies {
                 Applies::LogSource(route) => matches!(logsource::fit(*route, event), Fit::AsIs),
                 Applies::Table(tables) => file_table.is_some_and(|f| tables.iter().any(|t| t == f)),
+                Applies::Every => true,
             })
         };
         let mut hits = Vec::new();
@@ -519,7 +560,7 @@ impl Compiled {
                     hit.suppressed_by.push(j);
                     let values = self.read[i][j]
                         .iter()
-                        .map(|f| (f.clone(), event.get(f).cloned().unwrap_or_default()))
+                        .map(|(f, naming)| (f.clone(), compiled::value_of(event, f, *naming)))
                         .collect();
                     hit.values.push(values);
                 }
@@ -862,5 +903,6 @@ mod tests {
         assert_same_plan(&[shared.join("rmm-rules")]);
         assert_same_plan(&[shared.join("sigma/rules"), shared.join("sigma/rules-placeholder")]);
         assert_same_plan(&[root.join("tests/corpus/m365-hunting")]);
+        assert_same_plan(&[shared.join("elastic/rules")]);
     }
 }
