@@ -50,7 +50,7 @@ fn an_elastic_rule_and_its_exception_list_are_judged() {
         .iter()
         .find(|r| r["source"] == "filter")
         .expect("the negated filter");
-    assert_eq!(filter["line"], 27);
+    assert_eq!(filter["line"], 28);
     assert!(filter["exclusion"].as_str().unwrap().starts_with("[[rule.filters]]"));
     let scanner = results
         .iter()
@@ -91,8 +91,9 @@ fn a_toml_file_that_is_not_a_rule_is_skipped_and_a_broken_rule_is_an_input_error
 }
 
 /// ECS documents replayed through an Elastic rule: nested and dotted names, arrays
-/// (`event.type: ["info", "start"]` is a start), the inline exclusion, the exception
-/// list's items and the negated filter each counted on the events they suppress.
+/// (`event.type: ["info", "start"]` is a start), the rule's index patterns, the inline
+/// exclusion, the exception list's items and the negated filter each counted on the
+/// events they suppress.
 #[test]
 fn replay_reads_ecs_documents_through_elastic_rules() {
     let out = Command::cargo_bin("fpx")
@@ -104,12 +105,14 @@ fn replay_reads_ecs_documents_through_elastic_rules() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["summary"]["events"], 7);
+    assert_eq!(report["summary"]["events"], 10);
     let rule = &report["rules"][0];
     // Events 1-5 are WMI starts on Windows (the fourth's `event.type` is an array,
-    // the fifth is written with dotted keys); 6 is an end, 7 has another parent.
-    assert_eq!(rule["matches"], 5, "{rule}");
-    assert_eq!(rule["alerts"], 2, "{rule}");
+    // the fifth is written with dotted keys); 6 is an end, 7 has another parent. 8-10
+    // are WMI starts in a data stream the rule does not search, a search hit of a
+    // backing index of one it does, and a hit of an index its list excludes.
+    assert_eq!(rule["matches"], 6, "{rule}");
+    assert_eq!(rule["alerts"], 3, "{rule}");
     let suppressed: Vec<(String, u64)> = rule["exclusions"]
         .as_array()
         .unwrap()

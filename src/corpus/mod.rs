@@ -321,6 +321,7 @@ fn load_text(file: &Path, text: String, named: bool, corpus: &mut Corpus) -> boo
                     tactics: doc.tags,
                     exception_lists: doc.exception_lists,
                     many_values: doc.many_values,
+                    indices: doc.indices,
                     query: doc.query,
                     query_line: doc.query_line,
                     query_indent: 0,

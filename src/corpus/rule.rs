@@ -72,6 +72,8 @@ pub struct RuleDoc {
     pub exception_lists: Vec<String>,
     /// What a test of a field with several values means in the rule's language.
     pub many_values: crate::model::ManyValues,
+    /// The index patterns an Elastic rule searches (empty: it names none).
+    pub indices: Vec<String>,
 }
 
 impl RuleDoc {

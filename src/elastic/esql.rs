@@ -70,6 +70,16 @@ pub fn lower(query: &str) -> Read {
     let mut wheres = Vec::new();
     for command in pair.into_inner() {
         match command.as_rule() {
+            Rule::source => {
+                reader.r.indices = command
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::index)
+                    .map(|p| match p.as_str().strip_prefix('"') {
+                        Some(quoted) => super::unescape(quoted.trim_end_matches('"')),
+                        None => p.as_str().to_string(),
+                    })
+                    .collect();
+            }
             Rule::where_cmd => {
                 let expr = command
                     .into_inner()

@@ -41,6 +41,7 @@ struct RuleTable {
     #[serde(rename = "type")]
     kind: Option<String>,
     language: Option<String>,
+    index: Option<Vec<String>>,
     query: Option<toml::Spanned<String>>,
     #[serde(default)]
     tags: Vec<String>,
@@ -73,6 +74,9 @@ pub struct ElasticDoc {
     pub exception_lists: Vec<String>,
     /// What a test of an array field means in its language (ES|QL's differs).
     pub many_values: crate::model::ManyValues,
+    /// The index patterns it searches (`index`, or ES|QL's `FROM`); empty when it
+    /// names none (a data view).
+    pub indices: Vec<String>,
     pub lowered: RuleQuery,
     pub filters: Vec<crate::sigma::MetaFilter>,
 }
@@ -116,7 +120,13 @@ pub fn read_rule(text: &str) -> Result<ElasticDoc, ReadError> {
         }
     };
     let filters = filters::read(text, &id, &rule.filters);
-    let lowered = lower_with(&query, rule.language.as_deref(), &kind, filters.kept);
+    let mut from = Vec::new();
+    let lowered = lower_with(&query, rule.language.as_deref(), &kind, filters.kept, &mut from);
+    // The rule's `index` patterns, else those its ES|QL query names.
+    let indices = match rule.index {
+        Some(index) => index,
+        None => from,
+    };
     Ok(ElasticDoc {
         id,
         name,
@@ -127,6 +137,7 @@ pub fn read_rule(text: &str) -> Result<ElasticDoc, ReadError> {
         query_offsets: offsets,
         exception_lists: rule.exceptions_list.into_iter().map(|l| l.list_id).collect(),
         many_values: many_values(rule.language.as_deref()),
+        indices,
         lowered,
         filters: filters.exclusions,
     })
@@ -198,11 +209,18 @@ fn string_offsets(text: &str, span: std::ops::Range<usize>, value: &str) -> Vec<
 
 /// The rule model of a query in `language` (`kind` is the rule's `type`).
 pub fn lower(query: &str, language: Option<&str>, kind: &str) -> RuleQuery {
-    lower_with(query, language, kind, Vec::new())
+    lower_with(query, language, kind, Vec::new(), &mut Vec::new())
 }
 
-/// [`lower`], with the rule's filters that hold with the query (or why one is not read).
-fn lower_with(query: &str, language: Option<&str>, kind: &str, kept: Vec<Result<Pred, String>>) -> RuleQuery {
+/// [`lower`], with the rule's filters that hold with the query (or why one is not read);
+/// the index patterns the query names (ES|QL's `FROM`) are put in `indices`.
+fn lower_with(
+    query: &str,
+    language: Option<&str>,
+    kind: &str,
+    kept: Vec<Result<Pred, String>>,
+    indices: &mut Vec<String>,
+) -> RuleQuery {
     let whole = 0..query.trim_end().len().max(1).min(query.len().max(1));
     let unsupported = |why: String| {
         let mut q = RuleQuery::unreadable(whole.clone(), why);
@@ -254,6 +272,7 @@ fn lower_with(query: &str, language: Option<&str>, kind: &str, kept: Vec<Result<
             _ => Pred::And(conjuncts),
         });
     }
+    *indices = std::mem::take(&mut read.indices);
     finish(read, many_values(language))
 }
 
@@ -295,6 +314,8 @@ pub(crate) struct Read {
     pub notes: Vec<QueryNote>,
     pub errors: Vec<crate::model::QueryError>,
     pub by_precedence: Vec<Span>,
+    /// The index patterns the query names (ES|QL's `FROM`).
+    pub indices: Vec<String>,
 }
 
 /// What a language's reader collects besides D, shared by the three readers.
@@ -303,6 +324,7 @@ pub(crate) struct Reading {
     pub notes: Vec<QueryNote>,
     pub errors: Vec<crate::model::QueryError>,
     pub by_precedence: Vec<Span>,
+    pub indices: Vec<String>,
 }
 
 impl Reading {
@@ -312,6 +334,7 @@ impl Reading {
             notes: self.notes,
             errors: self.errors,
             by_precedence: self.by_precedence,
+            indices: self.indices,
         }
     }
 

@@ -286,7 +286,14 @@ fn events_of(mut value: Json) -> Vec<Event> {
         Json::Array(items) => items.into_iter().flat_map(events_of).collect(),
         Json::Object(ref entries) if entries.iter().any(|(k, _)| k == "_index") => {
             match value.get_mut("_source").map(Json::take) {
-                Some(source @ Json::Object(_)) => vec![flatten(source)],
+                Some(source @ Json::Object(_)) => {
+                    let mut event = flatten(source);
+                    // Which index the document is in (rules search some only).
+                    if let Some(Json::String(index)) = value.get_mut("_index").map(Json::take) {
+                        event.insert("_index".into(), index);
+                    }
+                    vec![event]
+                }
                 _ => vec![flatten(value)],
             }
         }
@@ -458,7 +465,8 @@ mod tests {
             br#"{"_index": ".ds-logs-endpoint", "_id": "x", "_source": {"process": {"name": "a.exe"}}}"#,
         );
         assert_eq!(events[0].1["process.name"], "a.exe");
-        assert!(!events[0].1.contains_key("_index"));
+        assert_eq!(events[0].1["_index"], ".ds-logs-endpoint");
+        assert!(!events[0].1.contains_key("_id"));
     }
 
     #[test]

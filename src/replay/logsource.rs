@@ -87,8 +87,110 @@ impl Alternative {
     }
 }
 
+/// The index (or data stream) an ECS document is in, when it says: its data stream
+/// (`data_stream.type`-`dataset`-`namespace`, as Elastic Agent writes them), else the
+/// `_index` of a search hit, a data stream's backing index (`.ds-NAME-2024.01.01-000001`)
+/// read as its stream's NAME.
+pub fn index_of(event: &Event) -> Option<String> {
+    let part = |f: &str| event.get(f).filter(|v| !v.is_empty());
+    if let (Some(kind), Some(dataset), Some(namespace)) = (
+        part("data_stream.type"),
+        part("data_stream.dataset"),
+        part("data_stream.namespace"),
+    ) {
+        return Some(format!("{kind}-{dataset}-{namespace}"));
+    }
+    let index = part("_index")?;
+    let backing = index.strip_prefix(".ds-").and_then(|rest| {
+        let (stream, generation) = rest.rsplit_once('-')?;
+        let (stream, date) = stream.rsplit_once('-')?;
+        (generation.bytes().all(|b| b.is_ascii_digit()) && date.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+            .then_some(stream)
+    });
+    Some(backing.unwrap_or(index).to_string())
+}
+
+/// Whether an index name is one of the patterns' (`*` any text; a pattern after `-`
+/// takes away from those before it, as Elasticsearch reads a list; `cluster:pattern`
+/// is read as the pattern).
+pub fn index_matches(patterns: &[String], name: &str) -> bool {
+    let mut matched = false;
+    for pattern in patterns {
+        let pattern = pattern.trim();
+        let pattern = pattern.rsplit_once(':').map_or(pattern, |(_, local)| local);
+        match pattern.strip_prefix('-') {
+            Some(excluded) if matched => matched = !glob(excluded, name),
+            Some(_) => {}
+            None => matched = matched || glob(pattern, name),
+        }
+    }
+    matched
+}
+
+/// `*`-wildcard matching of a whole text.
+fn glob(pattern: &str, text: &str) -> bool {
+    let mut pieces = pattern.split('*');
+    let first = pieces.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let pieces: Vec<&str> = pieces.collect();
+    let Some((last, middle)) = pieces.split_last() else {
+        return rest.is_empty();
+    };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_ecs_document_says_its_index() {
+        let event =
+            |pairs: &[(&str, &str)]| -> Event { pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+        let stream = event(&[
+            ("data_stream.type", "logs"),
+            ("data_stream.dataset", "endpoint.events.process"),
+            ("data_stream.namespace", "default"),
+        ]);
+        assert_eq!(
+            index_of(&stream).as_deref(),
+            Some("logs-endpoint.events.process-default")
+        );
+        let hit = event(&[("_index", ".ds-logs-endpoint.events.process-default-2026.12.01-000001")]);
+        assert_eq!(index_of(&hit).as_deref(), Some("logs-endpoint.events.process-default"));
+        assert_eq!(
+            index_of(&event(&[("_index", "winlogbeat-8.1.0")])).as_deref(),
+            Some("winlogbeat-8.1.0")
+        );
+        assert_eq!(index_of(&event(&[("process.name", "a")])), None);
+        let patterns: Vec<String> = [
+            "logs-endpoint.events.*",
+            "winlogbeat-*",
+            "-winlogbeat-7*",
+            "remote:auditbeat-*",
+        ]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+        for (name, expected) in [
+            ("logs-endpoint.events.process-default", true),
+            ("logs-endpoint.alerts-default", false),
+            ("winlogbeat-8.1.0", true),
+            ("winlogbeat-7.17.0", false),
+            ("auditbeat-8.0.0", true),
+            ("logs-system.security-default", false),
+        ] {
+            assert_eq!(index_matches(&patterns, name), expected, "{name}");
+        }
+        assert!(glob("a*b*c", "aXbYc") && !glob("a*b*c", "aXbY") && glob("*", "") && !glob("ab", "abc"));
+    }
+
     use super::*;
 
     fn event(fields: &[(&str, &str)]) -> Event {

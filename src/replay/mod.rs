@@ -56,6 +56,8 @@ pub struct Rule {
     pub exclusions: Vec<Exclusion>,
     /// What a test of a field with several values (an ECS array) means.
     pub many_values: crate::model::ManyValues,
+    /// The index patterns an Elastic rule searches (empty: every event).
+    pub indices: Vec<String>,
 }
 
 /// The rules of a checked corpus, ready to replay (rules without a detection are left
@@ -174,6 +176,7 @@ pub fn plan_corpus(corpus: Corpus) -> (Vec<Rule>, Vec<String>) {
                 exact: query.exact(),
                 exclusions,
                 many_values: doc.many_values,
+                indices: doc.indices.clone(),
             })
         })
         .collect();
@@ -218,6 +221,7 @@ fn rule_of(r: &RuleResult) -> Option<Rule> {
         exact: r.query.exact(),
         exclusions,
         many_values: r.rule.many_values,
+        indices: r.rule.indices.clone(),
     })
 }
 
@@ -338,9 +342,9 @@ enum Applies {
     LogSource(Option<&'static [logsource::Alternative]>),
     /// A KQL table (or the tables of a union): events of files of those tables.
     Table(Vec<String>),
-    /// Every event (Elastic rules: an ECS document says what it is in its own fields,
-    /// `event.category`, which the rules test).
-    Every,
+    /// An Elastic rule's index patterns: the documents of matching indices, and those
+    /// that do not say which index they are in (empty: every event).
+    Indices(Vec<String>),
 }
 
 /// How a rule says which events it applies to (groups rules).
@@ -348,7 +352,7 @@ enum Applies {
 enum Reads {
     LogSource,
     Table,
-    Every,
+    Indices,
 }
 
 impl Compiled {
@@ -428,15 +432,19 @@ impl Compiled {
             .collect();
         let mut members: BTreeMap<(Reads, String), Vec<usize>> = BTreeMap::new();
         for (i, r) in rules.iter().enumerate() {
-            let reads = match r.format {
-                RuleFormat::Sigma => Reads::LogSource,
-                RuleFormat::Elastic => Reads::Every,
-                _ => Reads::Table,
+            let key = match r.format {
+                RuleFormat::Sigma => (
+                    Reads::LogSource,
+                    r.table.as_ref().map_or_else(String::new, |t| t.to_string()),
+                ),
+                // (Patterns hold no comma: an index name cannot.)
+                RuleFormat::Elastic => (Reads::Indices, r.indices.join(",")),
+                _ => (
+                    Reads::Table,
+                    r.table.as_ref().map_or_else(String::new, |t| t.to_string()),
+                ),
             };
-            members
-                .entry((reads, r.table.as_ref().map_or_else(String::new, |t| t.to_string())))
-                .or_default()
-                .push(i);
+            members.entry(key).or_default().push(i);
         }
         let mut group_of = vec![0; rules.len()];
         let mut groups = Vec::new();
@@ -446,7 +454,10 @@ impl Compiled {
             }
             let applies = match reads {
                 Reads::LogSource => Applies::LogSource(ROUTES.alternatives(&table)),
-                Reads::Every => Applies::Every,
+                Reads::Indices => Applies::Indices(match table.is_empty() {
+                    true => Vec::new(),
+                    false => table.split(',').map(str::to_string).collect(),
+                }),
                 Reads::Table => Applies::Table(
                     crate::schema::schema()
                         .tables_of(&table)
@@ -493,11 +504,19 @@ impl Compiled {
         // Whether each group reads the event as it is, decided when first asked (most
         // events are candidates of a few groups only).
         let mut as_is: Vec<Option<bool>> = vec![None; self.groups.len()];
+        // The index an ECS document is in, when it says (asked once).
+        let mut index: Option<Option<String>> = None;
         let mut reads_as_is = |g: usize| {
             *as_is[g].get_or_insert_with(|| match &self.groups[g].applies {
                 Applies::LogSource(route) => matches!(logsource::fit(*route, event), Fit::AsIs),
                 Applies::Table(tables) => file_table.is_some_and(|f| tables.iter().any(|t| t == f)),
-                Applies::Every => true,
+                Applies::Indices(patterns) => {
+                    patterns.is_empty()
+                        || index
+                            .get_or_insert_with(|| logsource::index_of(event))
+                            .as_deref()
+                            .is_none_or(|name| logsource::index_matches(patterns, name))
+                }
             })
         };
         let mut hits = Vec::new();
