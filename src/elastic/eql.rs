@@ -403,8 +403,8 @@ impl Reader {
             "cidrmatch" => {
                 let mut tests = Vec::new();
                 for range in &strings {
-                    match crate::sigma::values::cidr(range) {
-                        Ok(prefixes) => tests.push(crate::sigma::values::starts_any(field, &prefixes, &at)),
+                    match crate::sigma::values::in_range(field, range, &at) {
+                        Ok(test) => tests.push(test),
                         Err(why) => return self.r.approximated(at, &text, &why),
                     }
                 }

@@ -210,8 +210,7 @@ impl Reader {
             "text" | "match_only_text" => Err(format!(
                 "matches words of `{field}`, a text field its analyzer splits, which fpx does not read"
             )),
-            "ip" if value.text.contains('/') => crate::sigma::values::cidr(&value.text)
-                .map(|prefixes| crate::sigma::values::starts_any(field, &prefixes, at)),
+            "ip" if value.text.contains('/') => crate::sigma::values::in_range(field, &value.text, at),
             "ip" => Ok(atom(field, Op::Equals, true, Value::Str(value.text.clone()), at)),
             "date" => Err(format!("compares `{field}`, a date, which fpx does not read")),
             _ => match typed(field, &value.text) {

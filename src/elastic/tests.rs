@@ -349,6 +349,37 @@ const DOCUMENTED: &[Case] = &[
         &[("source.ip", "10.6.48.157")],
         false,
     ),
+    // IPv6 on the canonical text of addresses (RFC 5952), as Sigma's `cidr`.
+    (
+        "eql",
+        r#"any where cidrMatch(destination.ip, "127.0.0.0/8", "::1")"#,
+        &[("destination.ip", "::1")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where cidrMatch(destination.ip, "FE80::/10")"#,
+        &[("destination.ip", "febf::1")],
+        true,
+    ),
+    (
+        "eql",
+        r#"any where cidrMatch(destination.ip, "FE80::/10")"#,
+        &[("destination.ip", "fec0::1")],
+        false,
+    ),
+    (
+        "kuery",
+        r#"destination.ip:(10.0.0.0/8 or "FF00::/8")"#,
+        &[("destination.ip", "ff02::1")],
+        true,
+    ),
+    (
+        "kuery",
+        r#"destination.ip:(10.0.0.0/8 or "FF00::/8")"#,
+        &[("destination.ip", "2001:db8::1")],
+        false,
+    ),
     // `null`: absent; the event category.
     ("eql", r#"any where process.name == null"#, &[], true),
     (

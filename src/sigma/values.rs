@@ -104,17 +104,7 @@ pub fn lower_item(field: &str, modifiers: &[Modifier], values: &[SigmaValue], sp
         return Ok(combine(preds?, has(Modifier::All)));
     }
     if has(Modifier::Cidr) {
-        let preds: Result<Vec<Pred>, String> = values
-            .iter()
-            .map(|v| {
-                let range = v.to_string();
-                if range.contains(':') {
-                    ipv6_cidr(&range).map(|(op, value)| atom(op, false, false, Value::Str(value)))
-                } else {
-                    cidr(&range).map(|prefixes| starts_any(field, &prefixes, &span))
-                }
-            })
-            .collect();
+        let preds: Result<Vec<Pred>, String> = values.iter().map(|v| in_range(field, &v.to_string(), &span)).collect();
         return Ok(combine(preds?, has(Modifier::All)));
     }
     let cased = has(Modifier::Cased);
@@ -414,7 +404,7 @@ pub(crate) fn cidr(range: &str) -> Result<Vec<String>, String> {
         .split('.')
         .map(|o| o.parse::<u8>())
         .collect::<Result<_, _>>()
-        .map_err(|_| format!("`{range}` is not an IPv4 range (IPv6 ranges are read as \"could match\")"))?;
+        .map_err(|_| format!("`{range}` is not an IPv4 range"))?;
     let bits: u32 = bits.parse().map_err(|_| format!("`{range}` has no prefix length"))?;
     if octets.len() != 4 || bits > 32 {
         return Err(format!("`{range}` is not an IPv4 range"));
@@ -482,6 +472,19 @@ fn ipv6_cidr(range: &str) -> Result<(Op, String), String> {
     }
     re.push(':');
     Ok((Op::MatchesRegex, format!("(?i){re}")))
+}
+
+/// `field` holds an address in `range` (IPv4 or IPv6, with or without a prefix
+/// length), read on its text as [`cidr`] and [`ipv6_cidr`] say.
+pub(crate) fn in_range(field: &str, range: &str, span: &Span) -> Result<Pred, String> {
+    if range.contains(':') {
+        let (op, value) = ipv6_cidr(range)?;
+        return Ok(Pred::Atom(Atom {
+            span: span.clone(),
+            ..Atom::new(field, op, false, false, vec![Value::Str(value)])
+        }));
+    }
+    cidr(range).map(|prefixes| starts_any(field, &prefixes, span))
 }
 
 /// `field` starts with one of `prefixes` (a whole address, for a /32).
