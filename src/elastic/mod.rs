@@ -439,7 +439,11 @@ fn arrays_apart(d: &Pred, notes: &mut Vec<QueryNote>) -> Pred {
             *needed.entry(field).or_default() += n;
         }
     }
-    let conjoined: Vec<String> = needed.into_iter().filter(|(_, n)| *n >= 2).map(|(f, _)| f).collect();
+    let conjoined: Vec<String> = needed
+        .iter()
+        .filter(|(_, n)| **n >= 2)
+        .map(|(f, _)| f.clone())
+        .collect();
     if conjoined.is_empty() {
         return d.clone();
     }
@@ -463,7 +467,9 @@ fn arrays_apart(d: &Pred, notes: &mut Vec<QueryNote>) -> Pred {
         }
         Pred::Atom(a.clone())
     });
-    let values = |field: &str| tests.iter().filter(|(f, _)| f == field).count();
+    // As many values as the checks may need at once (not one per distinct test: a
+    // `process.args : (...)` of forty values needs one).
+    let values = |field: &str| needed.get(field).copied().unwrap_or(1);
     let copy = |a: &crate::pred::Atom, index: usize| {
         Pred::Atom(crate::pred::Atom {
             field: match index {

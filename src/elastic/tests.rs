@@ -721,6 +721,33 @@ fn array_fields_are_read_as_several_values_exactly() {
     );
 }
 
+/// A field is split into as many values as the tests that must hold together (an `or`
+/// of forty values needs one), not one per distinct test.
+#[test]
+fn an_array_field_is_split_into_the_values_its_tests_need_at_once() {
+    let values: Vec<String> = (0..40).map(|i| format!("\"-x{i}\"")).collect();
+    let q = read(
+        "eql",
+        &format!(
+            r#"process where process.args : ({}) and process.args == "z""#,
+            values.join(", ")
+        ),
+    );
+    assert!(q.exact(), "{:?}", q.notes);
+    let fields: std::collections::BTreeSet<String> = q
+        .detection
+        .as_ref()
+        .expect("a detection")
+        .atoms()
+        .iter()
+        .map(|a| a.field.clone())
+        .collect();
+    assert!(
+        fields.contains("process.args[2]") && !fields.contains("process.args[3]"),
+        "{fields:?}"
+    );
+}
+
 /// ES|QL: a test of a field with several values is null (and `WHERE` drops the row),
 /// so two tests that must both hold hold of one value: no split, and `== "a" and ==
 /// "b"` is never true.
