@@ -260,6 +260,33 @@ impl Reader {
         }
     }
 
+    /// `CIDR_MATCH(ip, range, ...)`: the address is in one of the ranges (as Sigma's
+    /// `cidr` reads them on the address's text).
+    fn cidr_match(&mut self, args: &[Pair<Rule>], at: Span, text: &str) -> (Pred, Vec<(String, Span)>, bool) {
+        let subject = args.first().and_then(subject_of).filter(|(_, cased)| *cased);
+        let ranges: Option<Vec<String>> = args
+            .iter()
+            .skip(1)
+            .map(|a| (a.as_rule() == Rule::string).then(|| unescape(a.clone())))
+            .collect();
+        let (Some((field, _)), Some(ranges)) = (subject, ranges.filter(|r| !r.is_empty())) else {
+            return (
+                self.r
+                    .approximated(at, text, "calls a function on values fpx does not evaluate"),
+                Vec::new(),
+                false,
+            );
+        };
+        let mut tests = Vec::new();
+        for range in &ranges {
+            match crate::sigma::values::in_range(&field, range, &at) {
+                Ok(test) => tests.push(test),
+                Err(why) => return (self.r.approximated(at, text, &why), Vec::new(), false),
+            }
+        }
+        (or(tests), vec![(field, at)], false)
+    }
+
     /// A test where it is true, the fields whose absence makes it null, and whether it
     /// is written negated (`NOT IN`, `NOT LIKE`, `!=`: the test returned is the positive
     /// one).
@@ -437,6 +464,9 @@ impl Reader {
             Rule::call => {
                 let name = inner.next().expect("grammar: func").as_str().to_ascii_uppercase();
                 let args: Vec<Pair<Rule>> = inner.collect();
+                if name == "CIDR_MATCH" {
+                    return self.cidr_match(&args, at, &text);
+                }
                 let op = match name.as_str() {
                     "STARTS_WITH" => Op::StartsWith,
                     "ENDS_WITH" => Op::EndsWith,
@@ -541,8 +571,20 @@ fn subject_of(pair: &Pair<Rule>) -> Option<(String, bool)> {
             let mut inner = pair.clone().into_inner().map(unwrap);
             let name = inner.next()?.as_str().to_ascii_uppercase();
             let arg = inner.next()?;
-            (matches!(name.as_str(), "TO_LOWER" | "TO_UPPER") && inner.next().is_none() && arg.as_rule() == Rule::field)
-                .then(|| (field_name(arg.as_str()), false))
+            if inner.next().is_some() || arg.as_rule() != Rule::field {
+                return None;
+            }
+            let field = field_name(arg.as_str());
+            // A conversion that leaves the text as fpx reads it: an ip field's text is the
+            // canonical address, `TO_STRING` of it or of a keyword is that text.
+            let kind = crate::schema::ecs::es_type(&field);
+            let text_kind = matches!(kind, Some("keyword" | "constant_keyword" | "wildcard" | "ip"));
+            match name.as_str() {
+                "TO_LOWER" | "TO_UPPER" => Some((field, false)),
+                "TO_STRING" if text_kind => Some((field, true)),
+                "TO_IP" if kind == Some("ip") => Some((field, true)),
+                _ => None,
+            }
         }
         _ => None,
     }

@@ -380,6 +380,25 @@ const DOCUMENTED: &[Case] = &[
         &[("destination.ip", "2001:db8::1")],
         false,
     ),
+    // ES|QL: `TO_STRING`/`TO_IP` of an ip field is its text; `CIDR_MATCH`.
+    (
+        "esql",
+        r#"from logs-* | where to_string(source.ip) in ("127.0.0.1", "::1")"#,
+        &[("source.ip", "::1")],
+        true,
+    ),
+    (
+        "esql",
+        r#"from logs-* | where cidr_match(to_ip(destination.ip), "10.0.0.0/8", "fe80::/10")"#,
+        &[("destination.ip", "fe80::1")],
+        true,
+    ),
+    (
+        "esql",
+        r#"from logs-* | where cidr_match(destination.ip, "10.0.0.0/8", "fe80::/10")"#,
+        &[("destination.ip", "11.0.0.1")],
+        false,
+    ),
     // `null`: absent; the event category.
     ("eql", r#"any where process.name == null"#, &[], true),
     (
