@@ -21,15 +21,15 @@ fn every_elastic_rule_loads_and_most_are_read_exactly() {
     let inline: usize = lowered.iter().map(|q| q.inline.len()).sum();
     let invalid = lowered.iter().filter(|q| !q.errors.is_empty()).count();
     eprintln!("read {read}, exact {exact}, inline exclusions {inline}, invalid {invalid}");
-    // Measured 2026-12-06: 1,616 read, 1,468 exact (1,027 before array fields were read
+    // Measured 2026-12-06: 1,616 read, 1,472 exact (1,027 before array fields were read
     // as several values and ES|QL past `EVAL`, 1,374 before IPv6 ranges, 1,406 before
     // an array field was split into as many values as the checks need at once, 1,459
-    // before ES|QL's CIDR_MATCH and TO_STRING of an address), 1,581 inline exclusions
+    // before ES|QL's CIDR_MATCH, TO_STRING of an address and KQL()), 1,583 inline exclusions
     // (some in the steps of sequences, which have no single D), none
     // invalid (ES|QL fpx's grammar does not take is FPX401, not an error).
     assert!(read >= 1610, "{read}");
-    assert!(exact >= 1465, "{exact}");
-    assert!(inline >= 1575, "{inline}");
+    assert!(exact >= 1470, "{exact}");
+    assert!(inline >= 1580, "{inline}");
     assert_eq!(invalid, 0, "the corpus's queries are valid EQL and Kibana KQL");
 }
 

@@ -260,6 +260,73 @@ impl Reader {
         }
     }
 
+    /// `KQL("""query""")`: a Kibana KQL query, read by fpx's Kibana KQL reader (spans
+    /// placed in the ES|QL query). Elasticsearch runs it as a search: never null, and a
+    /// field with several values passes a test when one value does. Read as one value
+    /// (as the rest of ES|QL), which is exact while no field must pass two of its tests
+    /// at once (then the `KQL` call is "could be true").
+    fn kql(&mut self, args: &[Pair<Rule>], at: Span, text: &str) -> (Pred, Vec<(String, Span)>, bool) {
+        let source = match args {
+            [arg] if arg.as_rule() == Rule::string => arg
+                .clone()
+                .into_inner()
+                .next()
+                .and_then(|kind| {
+                    let raw = kind.as_rule() == Rule::raw3;
+                    kind.into_inner().next().map(|t| (t, raw))
+                })
+                // A quoted string with escapes is not its text at its place.
+                .filter(|(t, raw)| *raw || !t.as_str().contains('\\'))
+                .map(|(t, _)| (t.as_str().to_string(), t.as_span().start())),
+            _ => None,
+        };
+        let Some((query, offset)) = source else {
+            return (
+                self.r
+                    .approximated(at, text, "calls `KQL` on a value fpx does not read"),
+                Vec::new(),
+                false,
+            );
+        };
+        let read = super::kuery::lower(&query);
+        let shift = |span: &Span| span.start + offset..span.end + offset;
+        let Some(d) = read
+            .detection
+            .filter(|_| read.errors.is_empty() && !read.notes.iter().any(|n| n.fatal))
+        else {
+            return (
+                self.r.approximated(at, text, "is Kibana KQL fpx cannot read"),
+                Vec::new(),
+                false,
+            );
+        };
+        let d = d.map_atoms(&mut |a| {
+            Pred::Atom(crate::pred::Atom {
+                span: shift(&a.span),
+                ..a.clone()
+            })
+        });
+        let mut needed = super::widths(&d, true);
+        let mut negated = Vec::new();
+        super::negated_parts(&d, &mut negated);
+        for q in negated {
+            for (field, n) in super::widths(q, true) {
+                *needed.entry(field).or_default() += n;
+            }
+        }
+        if let Some((field, _)) = needed.iter().find(|(_, n)| **n >= 2) {
+            let why = format!(
+                "tests `{field}` two ways that must hold together, which Elasticsearch may pass with two of its values"
+            );
+            return (self.r.approximated(at, text, &why), Vec::new(), false);
+        }
+        for n in read.notes {
+            note(&mut self.r.notes, shift(&n.span), n.message, n.fatal);
+        }
+        self.r.by_precedence.extend(read.by_precedence.iter().map(shift));
+        (d, Vec::new(), false)
+    }
+
     /// `CIDR_MATCH(ip, range, ...)`: the address is in one of the ranges (as Sigma's
     /// `cidr` reads them on the address's text).
     fn cidr_match(&mut self, args: &[Pair<Rule>], at: Span, text: &str) -> (Pred, Vec<(String, Span)>, bool) {
@@ -384,6 +451,32 @@ impl Reader {
                         _ => values.push(p),
                     }
                 }
+                // `true IN (c1, c2, ...)` is `c1 OR c2 OR ...` (`IN` is an `OR` of
+                // equalities, null where none is true and one is null: so is the `OR`).
+                let conditions = subject.as_rule() == Rule::bool_lit
+                    && subject.as_str().eq_ignore_ascii_case("true")
+                    && !negated
+                    && values.iter().all(|v| v.as_rule() == Rule::call);
+                if conditions {
+                    let (mut tests, mut nulls) = (Vec::new(), Vec::new());
+                    for v in values {
+                        let (test, null, negated) = self.primary(v);
+                        if negated {
+                            return (
+                                self.r.approximated(
+                                    at,
+                                    &text,
+                                    "compares a computed value, which fpx does not evaluate",
+                                ),
+                                Vec::new(),
+                                false,
+                            );
+                        }
+                        tests.push(test);
+                        nulls.extend(null);
+                    }
+                    return (or(tests), nulls, false);
+                }
                 let Some((field, cased)) = subject_of(&subject) else {
                     return (
                         self.r
@@ -466,6 +559,9 @@ impl Reader {
                 let args: Vec<Pair<Rule>> = inner.collect();
                 if name == "CIDR_MATCH" {
                     return self.cidr_match(&args, at, &text);
+                }
+                if name == "KQL" {
+                    return self.kql(&args, at, &text);
                 }
                 let op = match name.as_str() {
                     "STARTS_WITH" => Op::StartsWith,

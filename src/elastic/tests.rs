@@ -399,6 +399,38 @@ const DOCUMENTED: &[Case] = &[
         &[("destination.ip", "11.0.0.1")],
         false,
     ),
+    // `true IN (conditions)` is their `OR`.
+    (
+        "esql",
+        r#"from logs-* | where true in (starts_with(event.action, "Describe"), starts_with(event.action, "List"))"#,
+        &[("event.action", "ListBuckets")],
+        true,
+    ),
+    (
+        "esql",
+        r#"from logs-* | where true in (starts_with(event.action, "Describe"), starts_with(event.action, "List"))"#,
+        &[("event.action", "GetObject")],
+        false,
+    ),
+    // `KQL("""...""")` in ES|QL is Kibana KQL; never null (a missing field fails).
+    (
+        "esql",
+        r#"from logs-* | where KQL("""process.name: "a.exe" and not user.name: root""")"#,
+        &[("process.name", "a.exe"), ("user.name", "bob")],
+        true,
+    ),
+    (
+        "esql",
+        r#"from logs-* | where KQL("""process.name: "a.exe" and not user.name: root""")"#,
+        &[("process.name", "a.exe"), ("user.name", "root")],
+        false,
+    ),
+    (
+        "esql",
+        r#"from logs-* | where event.outcome == "success" and not KQL("""user.name: root""")"#,
+        &[("event.outcome", "success")],
+        true,
+    ),
     // `null`: absent; the event category.
     ("eql", r#"any where process.name == null"#, &[], true),
     (
@@ -765,6 +797,20 @@ fn an_array_field_is_split_into_the_values_its_tests_need_at_once() {
         fields.contains("process.args[2]") && !fields.contains("process.args[3]"),
         "{fields:?}"
     );
+}
+
+/// ES|QL's `KQL()` is read where it is: its inline exclusions placed in the ES|QL query,
+/// and a call that needs two values of an array field at once is "could be true".
+#[test]
+fn esql_kql_calls_are_read_in_place() {
+    let query = r#"from logs-* | where event.outcome == "success" and KQL("""event.category: process and not process.name: (a or b)""")"#;
+    let q = read_esql(query);
+    assert!(q.exact(), "{:?}", q.notes);
+    let e = q.inline.first().expect("the negated part inside KQL()");
+    assert_eq!(&query[e.span.clone()], "process.name: (a or b)");
+    let two = read_esql(r#"from logs-* | where KQL("""process.args: a and process.args: b""")"#);
+    assert!(!two.exact());
+    assert!(two.notes[0].message.contains("two ways"), "{:?}", two.notes);
 }
 
 /// ES|QL: a test of a field with several values is null (and `WHERE` drops the row),
