@@ -346,6 +346,17 @@ fn fuzz_elastic_rules() {
     let mut seeds = files(&Path::new(ROOT).join("tests/fixtures/elastic"), &["toml", "ndjson"], 10);
     seeds.extend(files(&shared().join("corpus/elastic/rules/windows"), &["toml"], 150));
     seeds.extend(files(&shared().join("corpus/elastic/rules/linux"), &["toml"], 100));
+    // ES|QL with `KQL()`, `CIDR_MATCH` and `FROM` lists lives under integrations/.
+    seeds.extend(files(
+        &shared().join("corpus/elastic/rules/integrations/kubernetes"),
+        &["toml"],
+        40,
+    ));
+    seeds.extend(files(
+        &shared().join("corpus/elastic/rules/integrations/gcp"),
+        &["toml"],
+        40,
+    ));
     fuzz("elastic", seeds, |text| {
         // The rule file, its query in each language, and the text as exception lists.
         if let Ok(rule) = fpx::elastic::read_rule(text) {
@@ -354,6 +365,16 @@ fn fuzz_elastic_rules() {
                     let read = fpx::elastic::lower(q, Some(language), "query");
                     for e in &read.errors {
                         assert!(e.span.end <= q.len(), "an error span past the end of the query");
+                    }
+                    // Every place read out of the query (a `KQL()` call's are shifted into it).
+                    for e in &read.inline {
+                        assert!(
+                            q.get(e.span.clone()).is_some(),
+                            "an inline exclusion placed off the query"
+                        );
+                    }
+                    for n in &read.notes {
+                        assert!(n.span.end <= q.len(), "a note past the end of the query");
                     }
                 }
             }
