@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
+use rayon::prelude::*;
 
 use crate::pred::{Atom, Event, Op, Pred, Value};
 
@@ -757,7 +758,10 @@ impl Index {
         keys.sort_by(|a, b| a.0.cmp(&b.0));
         let fields = keys
             .into_iter()
-            .map(|((field, naming), (patterns, owners, _))| (fields.add(&field, naming), automaton(&patterns), owners))
+            .map(|((field, naming), (patterns, owners, _))| (fields.add(&field, naming), patterns, owners))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(slot, patterns, owners)| (slot, automaton(&patterns), owners))
             .collect();
         Index { fields, always }
     }

@@ -321,8 +321,8 @@ struct Compiled {
     groups: Vec<Group>,
     /// The group of each rule.
     group_of: Vec<usize>,
-    /// One literal prefilter over every rule: one pass per field of an event finds the
-    /// candidates of every group that reads the event as it is.
+    /// One literal prefilter over every rule: one pass per field of an event (or of a
+    /// renamed view of it) finds the candidates of every group that reads it.
     index: compiled::Index,
     /// False: evaluate every rule on every event it applies to (the prefilter's
     /// reference, for tests).
@@ -332,8 +332,9 @@ struct Compiled {
 /// Rules that apply to the same events.
 struct Group {
     applies: Applies,
-    /// The group's own prefilter, for events it reads with renamed fields.
-    index: Option<compiled::Index>,
+    /// Whether the group reads some events with renamed fields (a view of the event
+    /// that the prefilter looks at apart).
+    renames: bool,
 }
 
 /// Which events a group of rules applies to.
@@ -466,18 +467,11 @@ impl Compiled {
                         .collect(),
                 ),
             };
-            // Only a log source that renames fields sees events the global prefilter
-            // did not look at: it alone needs a prefilter of its own.
+            // Only a log source that renames fields sees events the prefilter did not
+            // look at: its view is looked at apart.
             let renames =
                 matches!(applies, Applies::LogSource(Some(alternatives)) if alternatives.iter().any(|a| a.renames()));
-            let index = renames.then(|| {
-                let preds: Vec<(usize, &Pred, Naming)> = rule_ids
-                    .iter()
-                    .map(|&i| (i, &rules[i].detection, naming(&rules[i])))
-                    .collect();
-                compiled::Index::new(&preds, &mut fields)
-            });
-            groups.push(Group { applies, index });
+            groups.push(Group { applies, renames });
         }
         let all: Vec<(usize, &Pred, Naming)> = rules
             .iter()
@@ -533,9 +527,9 @@ impl Compiled {
                 .collect();
         }
         self.rules(&candidates, event, &mut base, labelled, &mut hits);
-        // Only groups that rename fields have an index of their own.
+        // A view with renamed fields, for the groups that read one.
         for (g, group) in self.groups.iter().enumerate() {
-            let (Some(index), Applies::LogSource(route)) = (&group.index, &group.applies) else {
+            let (true, Applies::LogSource(route)) = (group.renames, &group.applies) else {
                 continue;
             };
             let Fit::Renamed(alternative) = logsource::fit(*route, event) else {
@@ -544,7 +538,8 @@ impl Compiled {
             let view = alternative.rename(event);
             let mut slots = self.fields.slots(&view);
             if self.prefilter {
-                index.candidates(&mut slots, &mut candidates);
+                self.index.candidates(&mut slots, &mut candidates);
+                candidates.retain(|&i| self.group_of[i] == g);
             } else {
                 candidates = every(g).collect();
             }
