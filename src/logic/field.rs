@@ -569,10 +569,16 @@ fn pieces(lits: &[Lit]) -> FieldResult {
     // values use all 36 letters and digits (an encoded command line does), only a
     // witness that needs no term filler is built that way; one that does is tried with
     // two-letter fillers and kept only if it checks out.
+    // (The bytes the values hold, lower-cased, gathered once: this runs for every
+    // field question of every rule.)
+    let mut held = [false; 256];
+    for &b in values.iter().flat_map(|v| v.iter()) {
+        held[usize::from(b.to_ascii_lowercase())] = true;
+    }
     let term_filler = b"xqzjkvwybcdfghmnprstlaeiou0123456789"
         .iter()
         .copied()
-        .find(|&f| !values.iter().any(|v| v.to_ascii_lowercase().contains(&f)));
+        .find(|&f| !held[usize::from(f)]);
     let non_term_filler = [
         ' ', '#', '|', '~', '^', '*', '+', '/', ';', '!', '§', '¤', '¦', '\u{2022}', '\u{25CA}',
     ]
