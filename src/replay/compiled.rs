@@ -11,6 +11,7 @@ use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 use rayon::prelude::*;
 
+use super::literals::Literals;
 use crate::pred::{Atom, Event, Op, Pred, Value};
 
 /// How a rule names an event's values.
@@ -719,12 +720,16 @@ mod tests {
 
 /// A literal prefilter over many rules: for each rule, a field and literals one of which
 /// must occur in that field's (lower-case) text for the rule's detection to hold. Per
-/// event, one Aho-Corasick pass per indexed field finds the rules worth evaluating;
+/// event, one pass per indexed field ([`Literals`]) finds the rules worth evaluating;
 /// rules without such a literal are always evaluated.
 #[derive(Debug, Default)]
 pub struct Index {
-    /// Per field slot: the automaton over its literals and, per literal, its rules.
-    fields: Vec<(usize, AhoCorasick, Vec<Vec<usize>>)>,
+    /// Per field slot: its literals and, per literal, its rules.
+    fields: Vec<(usize, Literals, Vec<Vec<usize>>)>,
+    /// Per slot, its position in `fields` (`None`: not indexed): an event's values
+    /// are looked up, rather than each indexed field in the event (a few dozen values,
+    /// hundreds of indexed fields).
+    at: Vec<Option<usize>>,
     /// Rules with no necessary literal.
     always: Vec<usize>,
 }
@@ -733,8 +738,8 @@ impl Index {
     /// Indexes `rules` (position, detection) for events whose fields `fields` slots.
     pub fn new(rules: &[(usize, &Pred, Naming)], fields: &mut Fields) -> Index {
         // Per field: its literals in first-seen order, their rules, and where each is.
-        type Literals = (Vec<String>, Vec<Vec<usize>>, HashMap<String, usize>);
-        let mut by_field: HashMap<(String, Naming), Literals> = HashMap::new();
+        type Gathered = (Vec<String>, Vec<Vec<usize>>, HashMap<String, usize>);
+        let mut by_field: HashMap<(String, Naming), Gathered> = HashMap::new();
         let mut always = Vec::new();
         for &(rule, pred, naming) in rules {
             match necessary(pred) {
@@ -761,22 +766,27 @@ impl Index {
             .map(|((field, naming), (patterns, owners, _))| (fields.add(&field, naming), patterns, owners))
             .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|(slot, patterns, owners)| (slot, automaton(&patterns), owners))
-            .collect();
-        Index { fields, always }
+            .map(|(slot, patterns, owners)| (slot, Literals::new(&patterns), owners))
+            .collect::<Vec<_>>();
+        let slots = fields.iter().map(|(slot, ..)| slot + 1).max().unwrap_or(0);
+        let mut at = vec![None; slots];
+        for (i, (slot, ..)) in fields.iter().enumerate() {
+            at[*slot] = Some(i);
+        }
+        Index { fields, at, always }
     }
 
     /// The rules worth evaluating on an event (each once, in no particular order).
     pub fn candidates(&self, slots: &mut Slots, out: &mut Vec<usize>) {
         out.clear();
         out.extend_from_slice(&self.always);
-        for (slot, automaton, owners) in &self.fields {
-            for position in slots.range(*slot) {
-                let text = slots.lower_at(position);
-                for m in automaton.find_overlapping_iter(text) {
-                    out.extend_from_slice(&owners[m.pattern().as_usize()]);
-                }
-            }
+        for position in 0..slots.values.len() {
+            let Some(&Some(field)) = self.at.get(slots.values[position].0) else {
+                continue;
+            };
+            let (_, literals, owners) = &self.fields[field];
+            let text = slots.lower_at(position);
+            literals.find(text.as_bytes(), |i| out.extend_from_slice(&owners[i]));
         }
         out.sort_unstable();
         out.dedup();

@@ -9,6 +9,7 @@ mod compiled;
 pub mod emit;
 pub mod events;
 mod json;
+mod literals;
 mod logsource;
 
 use std::collections::{BTreeMap, HashMap};
