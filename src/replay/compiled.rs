@@ -718,14 +718,18 @@ mod tests {
     }
 }
 
-/// A literal prefilter over many rules: for each rule, a field and literals one of which
-/// must occur in that field's (lower-case) text for the rule's detection to hold. Per
-/// event, one pass per indexed field ([`Literals`]) finds the rules worth evaluating;
-/// rules without such a literal are always evaluated.
+/// A literal prefilter over many rules: for each rule, up to [`REQUIRED`]
+/// requirements, each a field and literals one of which must occur in that field's
+/// (lower-case) text for the rule's detection to hold. Per event, one pass per indexed
+/// field ([`Literals`]) finds the requirements met; the rules that have all of theirs
+/// met are worth evaluating. Rules without a requirement are always evaluated.
 #[derive(Debug, Default)]
 pub struct Index {
-    /// Per field slot: its literals and, per literal, its rules.
+    /// Per field slot: its literals and, per literal, the requirements it meets (a
+    /// rule's position times [`REQUIRED`], plus which of the rule's it is).
     fields: Vec<(usize, Literals, Vec<Vec<usize>>)>,
+    /// Per rule (by position), how many requirements it has.
+    required: Vec<usize>,
     /// Per slot, its position in `fields` (`None`: not indexed): an event's values
     /// are looked up, rather than each indexed field in the event (a few dozen values,
     /// hundreds of indexed fields).
@@ -741,22 +745,26 @@ impl Index {
         type Gathered = (Vec<String>, Vec<Vec<usize>>, HashMap<String, usize>);
         let mut by_field: HashMap<(String, Naming), Gathered> = HashMap::new();
         let mut always = Vec::new();
+        let mut required = vec![0; rules.iter().map(|&(rule, ..)| rule + 1).max().unwrap_or(0)];
         for &(rule, pred, naming) in rules {
-            match necessary(pred) {
-                Some(pairs) => {
-                    for (field, literal) in pairs {
-                        let (patterns, owners, at) = by_field.entry((field, naming)).or_default();
-                        match at.get(&literal) {
-                            Some(&i) => owners[i].push(rule),
-                            None => {
-                                at.insert(literal.clone(), patterns.len());
-                                patterns.push(literal);
-                                owners.push(vec![rule]);
-                            }
+            let requirements = necessary(pred, REQUIRED);
+            if requirements.is_empty() {
+                always.push(rule);
+            }
+            required[rule] = requirements.len();
+            for (k, pairs) in requirements.into_iter().enumerate() {
+                let code = rule * REQUIRED + k;
+                for (field, literal) in pairs {
+                    let (patterns, owners, at) = by_field.entry((field, naming)).or_default();
+                    match at.get(&literal) {
+                        Some(&i) => owners[i].push(code),
+                        None => {
+                            at.insert(literal.clone(), patterns.len());
+                            patterns.push(literal);
+                            owners.push(vec![code]);
                         }
                     }
                 }
-                None => always.push(rule),
             }
         }
         let mut keys: Vec<_> = by_field.into_iter().collect();
@@ -773,13 +781,17 @@ impl Index {
         for (i, (slot, ..)) in fields.iter().enumerate() {
             at[*slot] = Some(i);
         }
-        Index { fields, at, always }
+        Index {
+            fields,
+            required,
+            at,
+            always,
+        }
     }
 
     /// The rules worth evaluating on an event (each once, in no particular order).
     pub fn candidates(&self, slots: &mut Slots, out: &mut Vec<usize>) {
         out.clear();
-        out.extend_from_slice(&self.always);
         for position in 0..slots.values.len() {
             let Some(&Some(field)) = self.at.get(slots.values[position].0) else {
                 continue;
@@ -788,14 +800,64 @@ impl Index {
             let text = slots.lower_at(position);
             literals.find(text.as_bytes(), |i| out.extend_from_slice(&owners[i]));
         }
+        // The requirements met, each once, by rule: a rule all of whose are met stays.
         out.sort_unstable();
         out.dedup();
+        let mut kept = 0;
+        let mut i = 0;
+        while i < out.len() {
+            let rule = out[i] / REQUIRED;
+            let mut met = 0;
+            while i < out.len() && out[i] / REQUIRED == rule {
+                met += 1;
+                i += 1;
+            }
+            if met == self.required[rule] {
+                out[kept] = rule;
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+        out.extend_from_slice(&self.always);
     }
 }
 
+/// The most requirements indexed per rule: two rule out most of the rules one lets
+/// through (an `Image` ending and a `CommandLine` word, where the image alone is
+/// common).
+const REQUIRED: usize = 2;
+
 /// Field-literal pairs (literals lower-case, non-empty), one of which occurs in its
-/// field's lower-case text whenever `pred` holds; `None` when there are none.
-fn necessary(pred: &Pred) -> Option<Vec<(String, String)>> {
+/// field's lower-case text whenever `pred` holds.
+type Requirement = Vec<(String, String)>;
+
+/// How selective a requirement is: the length of its shortest literal (a short one
+/// occurs in many texts).
+fn selectivity(r: &Requirement) -> usize {
+    r.iter().map(|(_, l)| l.len()).min().unwrap_or(0)
+}
+
+/// The most selective requirements of `pred` (at most `n`, distinct, best first): each
+/// must be met for `pred` to hold.
+fn necessary(pred: &Pred, n: usize) -> Vec<Requirement> {
+    let mut all = requirements(pred);
+    // Best first; of equals, the one written last (as `max_by_key` picks).
+    all.reverse();
+    all.sort_by_key(|r| std::cmp::Reverse(selectivity(r)));
+    let mut out: Vec<Requirement> = Vec::new();
+    for r in all {
+        if out.len() == n {
+            break;
+        }
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// The requirements fpx knows of `pred`, in the order they are written.
+fn requirements(pred: &Pred) -> Vec<Requirement> {
     match pred {
         // Every value test needs its value in the text (`has` too: a term is a substring);
         // `has_all` needs each of its values, any one of which will do.
@@ -805,10 +867,12 @@ fn necessary(pred: &Pred) -> Option<Vec<(String, String)>> {
             .map(|v| v.text().to_ascii_lowercase())
             .filter(|l| !l.is_empty())
             .max_by_key(String::len)
-            .map(|l| vec![(a.field.clone(), l)]),
+            .map(|l| vec![(a.field.clone(), l)])
+            .into_iter()
+            .collect(),
         // A datetime equals texts other than its own (`2024-01-01 00:00`): no literal.
         // Nor does an absent field hold one (Sigma's `null`).
-        Pred::Atom(a) if a.values.iter().any(Value::is_datetime) || a.is_null_test() => None,
+        Pred::Atom(a) if a.values.iter().any(Value::is_datetime) || a.is_null_test() => Vec::new(),
         Pred::Atom(a)
             if !a.negated
                 && matches!(
@@ -824,33 +888,34 @@ fn necessary(pred: &Pred) -> Option<Vec<(String, String)>> {
                         | Op::HasAny
                 ) =>
         {
-            let pairs: Vec<(String, String)> = a
+            let pairs: Requirement = a
                 .values
                 .iter()
                 .map(|v| (a.field.clone(), v.text().to_ascii_lowercase()))
                 .collect();
-            (!pairs.is_empty() && pairs.iter().all(|(_, l)| !l.is_empty())).then_some(pairs)
-        }
-        Pred::Atom(a) if !a.negated && a.op == Op::MatchesRegex => Some(
-            regex_necessary(a.value().text())?
+            (!pairs.is_empty() && pairs.iter().all(|(_, l)| !l.is_empty()))
+                .then_some(pairs)
                 .into_iter()
-                .map(|l| (a.field.clone(), l))
-                .collect(),
-        ),
-        // The conjunct whose shortest literal is longest is the most selective.
-        Pred::And(items) => items
-            .iter()
-            .filter_map(necessary)
-            .max_by_key(|pairs| pairs.iter().map(|(_, l)| l.len()).min().unwrap_or(0)),
-        // Every branch must have one, on any field.
+                .collect()
+        }
+        Pred::Atom(a) if !a.negated && a.op == Op::MatchesRegex => regex_necessary(a.value().text())
+            .map(|literals| literals.into_iter().map(|l| (a.field.clone(), l)).collect())
+            .into_iter()
+            .collect(),
+        // Each conjunct's requirements are the conjunction's.
+        Pred::And(items) => items.iter().flat_map(requirements).collect(),
+        // Every branch must meet one: the most selective of each, any one of which.
         Pred::Or(items) => {
             let mut pairs = Vec::new();
             for item in items {
-                pairs.extend(necessary(item)?);
+                let Some(best) = necessary(item, 1).pop() else {
+                    return Vec::new();
+                };
+                pairs.extend(best);
             }
-            (!pairs.is_empty()).then_some(pairs)
+            (!pairs.is_empty()).then_some(pairs).into_iter().collect()
         }
-        _ => None,
+        _ => Vec::new(),
     }
 }
 
