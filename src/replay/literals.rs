@@ -6,10 +6,10 @@
 //! between, so most of its steps missed the cache: 15-35 ns per byte of text, the
 //! prefilter a quarter of the time per event. Here each literal is found by one of
 //! its 4-byte windows, the one fewest other literals share. A pass over the text looks
-//! each window of the text up in a 64-kilobit filter of the chosen windows (8 KB,
-//! cache-resident), and only where the filter says one may start, in a table of the
-//! literals that chose that window, which are then compared in place. Literals shorter
-//! than a window are few (`-e`, `/c`): a small automaton finds them.
+//! each window of the text up in a filter of the chosen windows (a bit array sized to
+//! the literals, at most 8 KB), and only where the filter says one may start, in a
+//! table of the literals that chose that window, which are then compared in place.
+//! Literals shorter than a window are few (`-e`, `/c`): a small automaton finds them.
 
 use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap;
