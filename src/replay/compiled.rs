@@ -478,6 +478,40 @@ mod tests {
         }
     }
 
+    /// A rule is a candidate when both of its most selective requirements are met (one
+    /// alone lets through the events that share a common image), and always when it
+    /// has none.
+    #[test]
+    fn candidates_meet_every_indexed_requirement() {
+        let pred = |text: &str| match parse_exclusion(text) {
+            ParseOutcome::Parsed(p) => p.pred,
+            _ => panic!("{text}"),
+        };
+        let rules = [
+            pred(r#"Image endswith "\\rundll32.exe" and CommandLine contains "davsetcookie""#),
+            pred(r#"Image endswith "\\rundll32.exe" or Image endswith "\\regsvr32.exe""#),
+            pred(r#"not (User =~ "system")"#),
+        ];
+        let indexed: Vec<(usize, &Pred, Naming)> =
+            rules.iter().enumerate().map(|(i, p)| (i, p, Naming::Flat)).collect();
+        let mut fields = Fields::default();
+        let index = Index::new(&indexed, &mut fields);
+        let candidates = |event: &[(&str, &str)]| {
+            let event: Event = event.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let mut out = Vec::new();
+            index.candidates(&mut fields.slots(&event), &mut out);
+            out.sort_unstable();
+            out
+        };
+        let image = ("Image", r"C:\Windows\System32\RUNDLL32.EXE");
+        assert_eq!(
+            candidates(&[image, ("CommandLine", "shell32.dll,Control_RunDLL")]),
+            vec![1, 2]
+        );
+        assert_eq!(candidates(&[image, ("CommandLine", "DavSetCookie x")]), vec![0, 1, 2]);
+        assert_eq!(candidates(&[("CommandLine", "DavSetCookie x")]), vec![2]);
+    }
+
     #[test]
     fn regex_literals_every_match_contains() {
         let lits = |p: &str| regex_necessary(p);
