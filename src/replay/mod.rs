@@ -312,10 +312,12 @@ const CHUNK: usize = 4096;
 /// The rules compiled for evaluation, grouped by the events they apply to.
 struct Compiled {
     fields: compiled::Fields,
-    detection: Vec<compiled::Node>,
-    /// Per rule, D with its inline exclusions when one is scoped (`Rule::alerting`).
-    alerting: Vec<Option<compiled::Node>>,
-    exclusions: Vec<Vec<Option<compiled::Node>>>,
+    /// The rules as evaluated (ECS rules' fields read as ECS names).
+    rules: Vec<Rule>,
+    /// Each rule compiled the first time an event is its candidate: most rules of a
+    /// large corpus are never one on a given log, and building their automata was
+    /// most of the replay's start-up.
+    compiled: Vec<std::sync::OnceLock<CompiledRule>>,
     /// The fields each exclusion reads (for its top values).
     read: Vec<Vec<Vec<(String, Naming)>>>,
     /// Rules by the events they apply to, each group with its own literal prefilter.
@@ -328,6 +330,14 @@ struct Compiled {
     /// False: evaluate every rule on every event it applies to (the prefilter's
     /// reference, for tests).
     prefilter: bool,
+}
+
+/// One rule's predicates, compiled.
+struct CompiledRule {
+    detection: compiled::Node,
+    /// D with its inline exclusions when one is scoped (`Rule::alerting`).
+    alerting: Option<compiled::Node>,
+    exclusions: Vec<Option<compiled::Node>>,
 }
 
 /// Rules that apply to the same events.
@@ -359,9 +369,8 @@ enum Reads {
 
 impl Compiled {
     fn new(rules: &[Rule]) -> Compiled {
-        use rayon::prelude::*;
-        // Slots first (in rule order, one at a time), then every predicate compiled in
-        // parallel: building the automata is most of the engine's start-up.
+        // Slots first (in rule order, one at a time): a rule is compiled the first time
+        // an event is its candidate, which only looks slots up.
         // An Elastic rule reads ECS documents (arrays included) and the fields its
         // checks split into values (`process.args[2]`) as the one field they are.
         let naming = |r: &Rule| Naming::of(r.many_values);
@@ -386,40 +395,14 @@ impl Compiled {
                 ..r.clone()
             })
             .collect();
-        let rules = &rules;
         let mut fields = compiled::Fields::default();
-        for r in rules {
+        for r in &rules {
             fields.register(&r.detection, naming(r));
             r.alerting.iter().for_each(|p| fields.register(p, naming(r)));
             for p in r.exclusions.iter().flat_map(|e| e.pred.iter().chain(&e.scope)) {
                 fields.register(p, naming(r));
             }
         }
-        let fields_ref = &fields;
-        let detection = rules
-            .par_iter()
-            .map(|r| compiled::compile(&r.detection, fields_ref, naming(r)))
-            .collect();
-        let alerting = rules
-            .par_iter()
-            .map(|r| r.alerting.as_ref().map(|p| compiled::compile(p, fields_ref, naming(r))))
-            .collect();
-        let exclusions = rules
-            .par_iter()
-            .map(|r| {
-                r.exclusions
-                    .iter()
-                    .map(|e| {
-                        e.pred.as_ref().map(|p| match &e.scope {
-                            Some(scope) => {
-                                compiled::compile(&Pred::And(vec![scope.clone(), p.clone()]), fields_ref, naming(r))
-                            }
-                            None => compiled::compile(p, fields_ref, naming(r)),
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
         let read = rules
             .iter()
             .map(|r| {
@@ -480,11 +463,11 @@ impl Compiled {
             .map(|(i, r)| (i, &r.detection, naming(r)))
             .collect();
         let index = compiled::Index::new(&all, &mut fields);
+        let compiled = rules.iter().map(|_| std::sync::OnceLock::new()).collect();
         Compiled {
             fields,
-            detection,
-            alerting,
-            exclusions,
+            rules,
+            compiled,
             read,
             groups,
             group_of,
@@ -551,6 +534,27 @@ impl Compiled {
         hits
     }
 
+    /// Compiles rule `i`'s predicates.
+    fn compile(&self, i: usize) -> CompiledRule {
+        let r = &self.rules[i];
+        let naming = Naming::of(r.many_values);
+        let compile = |p: &Pred| compiled::compile(p, &self.fields, naming);
+        CompiledRule {
+            detection: compile(&r.detection),
+            alerting: r.alerting.as_ref().map(compile),
+            exclusions: r
+                .exclusions
+                .iter()
+                .map(|e| {
+                    e.pred.as_ref().map(|p| match &e.scope {
+                        Some(scope) => compile(&Pred::And(vec![scope.clone(), p.clone()])),
+                        None => compile(p),
+                    })
+                })
+                .collect(),
+        }
+    }
+
     fn rules(
         &self,
         rules: &[usize],
@@ -560,7 +564,8 @@ impl Compiled {
         hits: &mut Vec<Hit>,
     ) {
         for &i in rules {
-            if !self.detection[i].eval(slots) {
+            let compiled = self.compiled[i].get_or_init(|| self.compile(i));
+            if !compiled.detection.eval(slots) {
                 continue;
             }
             let mut hit = Hit {
@@ -568,9 +573,9 @@ impl Compiled {
                 suppressed_by: Vec::new(),
                 values: Vec::new(),
                 event: None,
-                alerts: self.alerting[i].as_ref().map(|n| n.eval(slots)),
+                alerts: compiled.alerting.as_ref().map(|n| n.eval(slots)),
             };
-            for (j, e) in self.exclusions[i].iter().enumerate() {
+            for (j, e) in compiled.exclusions.iter().enumerate() {
                 if e.as_ref().is_some_and(|n| n.eval(slots)) {
                     hit.suppressed_by.push(j);
                     let values = self.read[i][j]
