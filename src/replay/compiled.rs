@@ -12,7 +12,8 @@ use memchr::memmem::Finder;
 use rayon::prelude::*;
 
 use super::literals::Literals;
-use crate::pred::{Atom, Event, Op, Pred, Value};
+use super::view::View;
+use crate::pred::{Atom, Op, Pred, Value};
 
 /// How a rule names an event's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -96,11 +97,11 @@ impl Fields {
     /// An event's values by slot (a field no rule reads is left out; an absent field
     /// reads as empty). Events have a few dozen fields, so this is a small sorted list;
     /// an ECS field has one entry per value.
-    pub fn slots<'e>(&self, event: &'e Event) -> Slots<'e> {
+    pub fn slots<'e>(&self, event: &'e View<'e>) -> Slots<'e> {
         let mut values: Vec<(usize, &'e str)> = Vec::with_capacity(event.len());
-        for (k, v) in event {
+        for (k, v) in event.iter() {
             if let Some(&i) = self.flat.get(k) {
-                values.push((i, v.as_str()));
+                values.push((i, v));
             }
             if self.ecs.is_empty() && self.single.is_empty() {
                 continue;
@@ -110,7 +111,7 @@ impl Fields {
                 if let Some(&i) = map.get(name.as_ref())
                     && !is_array_text(event, k, v)
                 {
-                    values.push((i, v.as_str()));
+                    values.push((i, v));
                 }
             }
         }
@@ -178,16 +179,16 @@ pub fn ecs_reading(pred: &Pred) -> Pred {
 
 /// A field's value in `event` as a report shows it: its text, or an ECS field's
 /// values (through arrays of objects) joined by `, `.
-pub fn value_of(event: &Event, field: &str, naming: Naming) -> String {
+pub fn value_of(event: &View, field: &str, naming: Naming) -> String {
     if let Some(v) = event.get(field) {
-        return v.clone();
+        return v.to_string();
     }
     match naming {
         Naming::Flat => String::new(),
         Naming::Ecs | Naming::EcsSingle => event
             .iter()
             .filter(|(k, v)| ecs_name(k).is_some_and(|n| n == field) && !is_array_text(event, k, v))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
             .collect::<Vec<_>>()
             .join(", "),
     }
@@ -196,12 +197,12 @@ pub fn value_of(event: &Event, field: &str, naming: Naming) -> String {
 /// Whether `key`'s value is the JSON text flattening gives an array besides its
 /// elements (`process.args` = `["a","b"]` beside `process.args[0]`): not a value of its
 /// own in ECS. An empty array (`[]`, no elements) holds no value either.
-fn is_array_text(event: &Event, key: &str, value: &str) -> bool {
+fn is_array_text(event: &View, key: &str, value: &str) -> bool {
     value.starts_with('[')
         && value.ends_with(']')
         && (value == "[]"
             || event
-                .range::<str, _>((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded))
+                .after(key)
                 .take_while(|(k, _)| k.starts_with(key))
                 .any(|(k, _)| k[key.len()..].starts_with("[0]")))
 }
@@ -463,6 +464,7 @@ impl Test {
 mod tests {
     use super::*;
     use crate::expr::{ParseOutcome, parse_exclusion};
+    use crate::pred::Event;
 
     fn check(text: &str, events: &[&[(&str, &str)]]) {
         let ParseOutcome::Parsed(p) = parse_exclusion(text) else {
@@ -473,7 +475,8 @@ mod tests {
         let node = compile(&p.pred, &fields, Naming::Flat);
         for e in events {
             let event: Event = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            let mut slots = fields.slots(&event);
+            let view = View::of(&event);
+            let mut slots = fields.slots(&view);
             assert_eq!(node.eval(&mut slots), p.pred.eval(&event), "{text} on {event:?}");
         }
     }
@@ -499,7 +502,7 @@ mod tests {
         let candidates = |event: &[(&str, &str)]| {
             let event: Event = event.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             let mut out = Vec::new();
-            index.candidates(&mut fields.slots(&event), &mut out);
+            index.candidates(&mut fields.slots(&View::of(&event)), &mut out);
             out.sort_unstable();
             out
         };
@@ -573,7 +576,7 @@ mod tests {
     }
 
     fn json_event(json: &str) -> Event {
-        crate::replay::events::flatten(serde_json::from_str(json).unwrap())
+        crate::replay::events::flatten(serde_json::from_str(json).unwrap()).to_event()
     }
 
     /// ECS reading: a test holds when one of a field's values passes it, a negated
@@ -659,7 +662,11 @@ mod tests {
             fields.register(p, Naming::Ecs);
             let node = compile(p, &fields, Naming::Ecs);
             let event = json_event(json);
-            assert_eq!(node.eval(&mut fields.slots(&event)), *expected, "{p} on {json}");
+            assert_eq!(
+                node.eval(&mut fields.slots(&View::of(&event))),
+                *expected,
+                "{p} on {json}"
+            );
         }
         // The null test: no value at all.
         let null = Pred::Atom(Atom::new("process.args", Op::Equals, false, true, vec![Value::Null]));
@@ -670,7 +677,11 @@ mod tests {
             (r#"{"process":{"args":["a"]}}"#, false),
             (r#"{"process":{"args":[]}}"#, true),
         ] {
-            assert_eq!(node.eval(&mut fields.slots(&json_event(json))), expected, "{json}");
+            assert_eq!(
+                node.eval(&mut fields.slots(&View::of(&json_event(json)))),
+                expected,
+                "{json}"
+            );
         }
         // ES|QL: a field with several values is null, as a missing one; the same name
         // read by an EQL rule in the same replay still has its values.
@@ -692,8 +703,8 @@ mod tests {
             (r#"{"process":{"args":["a", "b"]}}"#, false, true),
         ] {
             let event = json_event(json);
-            assert_eq!(single.eval(&mut fields.slots(&event)), one, "{json}");
-            assert_eq!(any.eval(&mut fields.slots(&event)), some, "{json}");
+            assert_eq!(single.eval(&mut fields.slots(&View::of(&event))), one, "{json}");
+            assert_eq!(any.eval(&mut fields.slots(&View::of(&event))), some, "{json}");
         }
     }
 
@@ -745,7 +756,8 @@ mod tests {
                 &[("c", "q"), ("a", "1")],
             ] {
                 let event: Event = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-                let mut slots = fields.slots(&event);
+                let view = View::of(&event);
+            let mut slots = fields.slots(&view);
                 assert_eq!(node.eval(&mut slots), p.eval(&event), "{p} on {event:?}");
             }
         }

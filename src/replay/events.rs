@@ -4,11 +4,13 @@
 //! a truncated line, bytes that are not UTF-8) is reported with its file and line and
 //! the rest of the file is still read where the format allows.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::json::Json;
+use super::view::View;
 
 use crate::pred::Event;
 
@@ -29,9 +31,9 @@ pub fn read_file(
     mut bad: impl FnMut(BadEvent),
 ) -> Result<(), String> {
     read_items(file, |item| match item {
-        Item::Event(index, e) => event(index, e),
+        Item::Event(index, e) => event(index, e.to_event()),
         Item::Line(line) => match line.parse() {
-            Ok(events) => events.into_iter().for_each(|e| event(line.number, e)),
+            Ok(events) => events.iter().for_each(|e| event(line.number, e.to_event())),
             Err(b) => bad(b),
         },
         Item::Bad(b) => bad(b),
@@ -55,7 +57,7 @@ impl<R: Read> Read for Counting<'_, R> {
 /// What a file yields as it is read: events, lines of NDJSON whose parsing is left to
 /// the caller (so that many can be parsed in parallel), and bad events.
 pub enum Item {
-    Event(usize, Event),
+    Event(usize, View<'static>),
     Line(Line),
     Bad(BadEvent),
 }
@@ -68,8 +70,8 @@ pub struct Line {
 }
 
 impl Line {
-    /// The line's events (a JSON object, or an array of them).
-    pub fn parse(&self) -> Result<Vec<Event>, BadEvent> {
+    /// The line's events (a JSON object, or an array of them), borrowing its text.
+    pub fn parse(&self) -> Result<Vec<View<'_>>, BadEvent> {
         line_events(&self.text).map_err(|e| BadEvent {
             file: self.file.to_path_buf(),
             line: self.number,
@@ -81,12 +83,14 @@ impl Line {
 /// The events of a JSON text (an object, an array of them, or several objects one
 /// after the other), flattened as the replay reads them.
 pub fn parse_json(text: &str) -> Result<Vec<Event>, String> {
-    line_events(text).map_err(|e| e.to_string())
+    line_events(text)
+        .map(|events| events.iter().map(View::to_event).collect())
+        .map_err(|e| e.to_string())
 }
 
 /// The events of one line: a JSON object or array, or several written one after the
 /// other (`{...}{...}`: none is lost).
-fn line_events(text: &str) -> Result<Vec<Event>, serde_json::Error> {
+fn line_events(text: &str) -> Result<Vec<View<'_>>, serde_json::Error> {
     let mut out = Vec::new();
     for value in serde_json::Deserializer::from_str(text).into_iter::<Json>() {
         out.extend(events_of(value?));
@@ -168,7 +172,7 @@ pub fn read_items_counted(file: &Path, read: &AtomicU64, mut item: impl FnMut(It
             Ok(events) => {
                 for e in events {
                     started = true;
-                    item(Item::Event(line_number, e));
+                    item(Item::Event(line_number, e.into_owned()));
                 }
             }
             // A line cut short, followed by a line that is a whole object: NDJSON whose
@@ -229,7 +233,7 @@ fn read_stream(
             Ok(value) => {
                 for e in events_of(value) {
                     index += 1;
-                    item(Item::Event(index, e));
+                    item(Item::Event(index, e.into_owned()));
                 }
             }
             Err(e) => {
@@ -266,12 +270,14 @@ fn read_csv(
         match record {
             Ok(record) => item(Item::Event(
                 i + 1,
-                header
-                    .iter()
-                    .zip(record.iter())
-                    .filter(|(_, v)| !v.is_empty())
-                    .map(|(k, v)| (k.clone(), v.to_string()))
-                    .collect(),
+                View::from_pairs(
+                    header
+                        .iter()
+                        .zip(record.iter())
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.to_string())))
+                        .collect(),
+                ),
             )),
             Err(e) => item(Item::Bad(bad(line, format!("not a CSV record: {e}")))),
         }
@@ -281,18 +287,19 @@ fn read_csv(
 
 /// The events a JSON value holds: an array's elements, or the value itself (an
 /// Elasticsearch search hit, `{"_index": ..., "_source": {...}}`, is its document).
-fn events_of(mut value: Json) -> Vec<Event> {
+fn events_of(mut value: Json<'_>) -> Vec<View<'_>> {
     match value {
         Json::Array(items) => items.into_iter().flat_map(events_of).collect(),
         Json::Object(ref entries) if entries.iter().any(|(k, _)| k == "_index") => {
             match value.get_mut("_source").map(Json::take) {
                 Some(source @ Json::Object(_)) => {
-                    let mut event = flatten(source);
+                    let mut fields = Vec::new();
+                    flatten_to(source, &mut fields);
                     // Which index the document is in (rules search some only).
                     if let Some(Json::String(index)) = value.get_mut("_index").map(Json::take) {
-                        event.insert("_index".into(), index);
+                        fields.push((Cow::Borrowed("_index"), index));
                     }
-                    vec![event]
+                    vec![View::from_pairs(fields)]
                 }
                 _ => vec![flatten(value)],
             }
@@ -306,35 +313,43 @@ fn events_of(mut value: Json) -> Vec<Event> {
 /// `#attributes`) becomes Sigma's names (`EventID`, `Channel`, `Computer`,
 /// `Provider_Name`, `Security_UserID`, and the EventData fields by name); any other
 /// object is flattened with dotted names (`requestParameters.layers`).
-pub fn flatten(mut value: Json) -> Event {
-    let mut out = Event::new();
+pub fn flatten(value: Json<'_>) -> View<'_> {
+    let mut out = Vec::new();
+    flatten_to(value, &mut out);
+    View::from_pairs(out)
+}
+
+/// The fields of [`flatten`], in the order met (a name met twice: the last wins).
+fn flatten_to<'a>(mut value: Json<'a>, out: &mut Fields<'a>) {
     // Values are moved out of the parsed JSON, not copied.
     if let Some(system) = value.pointer_mut("/Event/System").map(Json::take) {
         if let Json::Object(system) = system {
             for (k, mut v) in system {
-                let take = |v: &mut Json, at: &str| v.pointer_mut(at).map(Json::take);
-                match k.as_str() {
-                    "Provider" => put(&mut out, "Provider_Name".into(), take(&mut v, "/#attributes/Name")),
-                    "Security" => put(&mut out, "Security_UserID".into(), take(&mut v, "/#attributes/UserID")),
-                    "TimeCreated" => put(&mut out, k, take(&mut v, "/#attributes/SystemTime")),
-                    _ if v.is_object() => put(&mut out, k, take(&mut v, "/#text")),
-                    _ => put(&mut out, k, Some(v)),
+                let take = |v: &mut Json<'a>, at: &str| -> Option<Json<'a>> { v.pointer_mut(at).map(Json::take) };
+                match k.as_ref() {
+                    "Provider" => put(out, "Provider_Name".into(), take(&mut v, "/#attributes/Name")),
+                    "Security" => put(out, "Security_UserID".into(), take(&mut v, "/#attributes/UserID")),
+                    "TimeCreated" => put(out, k, take(&mut v, "/#attributes/SystemTime")),
+                    _ if v.is_object() => put(out, k, take(&mut v, "/#text")),
+                    _ => put(out, k, Some(v)),
                 }
             }
         }
         for section in ["/Event/EventData", "/Event/UserData"] {
             if let Some(data) = value.pointer_mut(section).map(Json::take) {
-                event_data(data, &mut out);
+                event_data(data, out);
             }
         }
-        return out;
+        return;
     }
-    flatten_into(value, "", &mut out);
-    out
+    flatten_into(value, Cow::Borrowed(""), out);
 }
 
+/// An event's fields as they are read, before they are sorted.
+type Fields<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
 /// EventData as a map of names to values, or as `Data` items with a `Name` attribute.
-fn event_data(data: Json, out: &mut Event) {
+fn event_data<'a>(data: Json<'a>, out: &mut Fields<'a>) {
     match data {
         Json::Object(map) => {
             for (k, v) in map {
@@ -353,29 +368,29 @@ fn event_data(data: Json, out: &mut Event) {
                 }
             }
         }
-        other => put(out, "EventData".into(), Some(other)),
+        other => put(out, Cow::Borrowed("EventData"), Some(other)),
     }
 }
 
 /// Nested values are named as KQL reads them (`RawEventData.Target[2].ID`, and an
 /// element from the end `RawEventData.Target[-1].ID`; a key that is not a name is
 /// `X['a b']`, and `X.a b` as Sigma names it); an array is also its JSON text.
-fn flatten_into(value: Json, prefix: &str, out: &mut Event) {
+fn flatten_into<'a>(value: Json<'a>, prefix: Cow<'a, str>, out: &mut Fields<'a>) {
     match value {
         Json::Object(map) => {
             for (k, v) in map {
                 if prefix.is_empty() {
-                    flatten_into(v, &k, out);
+                    flatten_into(v, k, out);
                     continue;
                 }
                 let dotted = format!("{prefix}.{k}");
                 let quoted = k.replace('\\', "\\\\").replace('\'', "\\'");
                 match crate::pred::canonical_path(&format!("{prefix}['{quoted}']")) {
                     Some(canonical) if canonical != dotted => {
-                        flatten_into(v.clone(), &canonical, out);
-                        flatten_into(v, &dotted, out);
+                        flatten_into(v.clone(), Cow::Owned(canonical), out);
+                        flatten_into(v, Cow::Owned(dotted), out);
                     }
-                    _ => flatten_into(v, &dotted, out),
+                    _ => flatten_into(v, Cow::Owned(dotted), out),
                 }
             }
         }
@@ -383,25 +398,25 @@ fn flatten_into(value: Json, prefix: &str, out: &mut Event) {
             let n = items.len();
             let text = Json::Array(items.clone());
             for (i, item) in items.into_iter().enumerate() {
-                flatten_into(item.clone(), &format!("{prefix}[{i}]"), out);
-                flatten_into(item, &format!("{prefix}[-{}]", n - i), out);
+                flatten_into(item.clone(), Cow::Owned(format!("{prefix}[{i}]")), out);
+                flatten_into(item, Cow::Owned(format!("{prefix}[-{}]", n - i)), out);
             }
-            put(out, prefix.to_string(), Some(text));
+            put(out, prefix, Some(text));
         }
-        other => put(out, prefix.to_string(), Some(other)),
+        other => put(out, prefix, Some(other)),
     }
 }
 
 /// A scalar as the text fpx compares; `null` leaves the field absent.
-fn put(out: &mut Event, key: String, value: Option<Json>) {
+fn put<'a>(out: &mut Fields<'a>, key: Cow<'a, str>, value: Option<Json<'a>>) {
     let text = match value {
         None | Some(Json::Null) => return,
         Some(Json::String(s)) => s,
-        Some(Json::Bool(b)) => b.to_string(),
-        Some(Json::Number(n)) => n.to_string(),
-        Some(other) => other.into_value().to_string(),
+        Some(Json::Bool(b)) => Cow::Borrowed(if b { "true" } else { "false" }),
+        Some(Json::Number(n)) => Cow::Owned(n.to_string()),
+        Some(other) => Cow::Owned(other.into_value().to_string()),
     };
-    out.insert(key, text);
+    out.push((key, text));
 }
 
 #[cfg(test)]
@@ -449,7 +464,8 @@ mod tests {
         let e = flatten(
             serde_json::from_str(r#"{"R": {"Target": [{"ID": "a"}, {"ID": "b"}], "FROM SAM": "x$"}, "top": [1]}"#)
                 .unwrap(),
-        );
+        )
+        .to_event();
         assert_eq!(e["R.Target[0].ID"], "a");
         assert_eq!(e["R.Target[-1].ID"], "b");
         assert_eq!(e["R.Target"], r#"[{"ID":"a"},{"ID":"b"}]"#);

@@ -1,29 +1,33 @@
-//! A parsed JSON event as an ordered tree of owned values: what `serde_json::Value`
-//! holds, without the hash map per object (fpx's `preserve_order` feature makes that an
-//! `IndexMap`, whose hashing costs a replay more than the parse itself). Keys stay in
-//! order; a repeated key is kept twice and lookups take the last, so every reading
-//! agrees with `Value`'s (the last value wins).
+//! A parsed JSON event as an ordered tree: what `serde_json::Value` holds, without the
+//! hash map per object (fpx's `preserve_order` feature makes that an `IndexMap`, whose
+//! hashing costs a replay more than the parse itself), and with keys and strings
+//! borrowed from the text where they hold no escape (most keys, most values but
+//! Windows paths), so parsing a line allocates little. Keys stay in order; a repeated
+//! key is kept twice and lookups take the last, so every reading agrees with `Value`'s
+//! (the last value wins).
 
+use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
 /// A JSON value.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub enum Json {
+pub enum Json<'a> {
     #[default]
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
-    Array(Vec<Json>),
-    Object(Vec<(String, Json)>),
+    String(Cow<'a, str>),
+    Array(Vec<Json<'a>>),
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
 }
 
-impl Json {
+impl<'a> Json<'a> {
     /// The value under `key` of an object (the last, if repeated).
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Json<'a>> {
         match self {
             Json::Object(entries) => entries.iter_mut().rev().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -31,7 +35,7 @@ impl Json {
     }
 
     /// The value at a JSON pointer of object keys (`/Event/System`).
-    pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Json> {
+    pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Json<'a>> {
         pointer
             .split('/')
             .skip(1)
@@ -39,7 +43,7 @@ impl Json {
     }
 
     /// The value, leaving `null` in its place.
-    pub fn take(&mut self) -> Json {
+    pub fn take(&mut self) -> Json<'a> {
         std::mem::take(self)
     }
 
@@ -53,65 +57,74 @@ impl Json {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(b),
             Json::Number(n) => Value::Number(n),
-            Json::String(s) => Value::String(s),
+            Json::String(s) => Value::String(s.into_owned()),
             Json::Array(items) => Value::Array(items.into_iter().map(Json::into_value).collect()),
-            Json::Object(entries) => Value::Object(entries.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
+            Json::Object(entries) => Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), v.into_value()))
+                    .collect(),
+            ),
         }
     }
 }
 
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
+impl<'de> Deserialize<'de> for Json<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json<'de>, D::Error> {
+        deserializer.deserialize_any(JsonVisitor(PhantomData))
     }
 }
 
-struct JsonVisitor;
+struct JsonVisitor<'de>(PhantomData<&'de ()>);
 
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
+impl<'de> Visitor<'de> for JsonVisitor<'de> {
+    type Value = Json<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Json<'de>, E> {
         Ok(Json::Bool(v))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Json<'de>, E> {
         Ok(Json::Number(v.into()))
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Json<'de>, E> {
         Ok(Json::Number(v.into()))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+    fn visit_f64<E>(self, v: f64) -> Result<Json<'de>, E> {
         Ok(Number::from_f64(v).map_or(Json::Null, Json::Number))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_string()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Borrowed(v)))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
+    fn visit_str<E>(self, v: &str) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(v.to_string())))
     }
 
-    fn visit_none<E>(self) -> Result<Json, E> {
+    fn visit_string<E>(self, v: String) -> Result<Json<'de>, E> {
+        Ok(Json::String(Cow::Owned(v)))
+    }
+
+    fn visit_none<E>(self) -> Result<Json<'de>, E> {
         Ok(Json::Null)
     }
 
-    fn visit_unit<E>(self) -> Result<Json, E> {
+    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
         Ok(Json::Null)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
         Deserialize::deserialize(d)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(item) = seq.next_element()? {
             items.push(item);
@@ -119,12 +132,43 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Json::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some((key, value)) = map.next_entry::<String, Json>()? {
-            entries.push((key, value));
+        while let Some((key, value)) = map.next_entry::<Key<'de>, Json<'de>>()? {
+            entries.push((key.0, value));
         }
         Ok(Json::Object(entries))
+    }
+}
+
+/// An object's key, borrowed from the text when it holds no escape.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(KeyVisitor(PhantomData))
+    }
+}
+
+struct KeyVisitor<'de>(PhantomData<&'de ()>);
+
+impl<'de> Visitor<'de> for KeyVisitor<'de> {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v)))
     }
 }
 

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::pred::Event;
+use std::borrow::Cow;
+
+use super::view::View;
 
 /// One kind of event a log source covers.
 #[derive(Debug, Deserialize)]
@@ -56,7 +58,7 @@ pub enum Fit<'a> {
 }
 
 /// How `event` fits a log source with these `alternatives` (`None`: every event, as is).
-pub fn fit<'a>(alternatives: Option<&'a [Alternative]>, event: &Event) -> Fit<'a> {
+pub fn fit<'a>(alternatives: Option<&'a [Alternative]>, event: &View) -> Fit<'a> {
     let Some(alternatives) = alternatives else {
         return Fit::AsIs;
     };
@@ -76,14 +78,17 @@ pub fn fit<'a>(alternatives: Option<&'a [Alternative]>, event: &Event) -> Fit<'a
 
 impl Alternative {
     /// The event with its fields also under the names the log source's rules use.
-    pub fn rename(&self, event: &Event) -> Event {
-        let mut view = event.clone();
+    pub fn rename<'e>(&'e self, event: &'e View<'e>) -> View<'e> {
+        let mut fields: Vec<(Cow<'e, str>, Cow<'e, str>)> = event
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
+            .collect();
         for (rule_field, event_field) in &self.fields {
             if let Some(value) = event.get(event_field) {
-                view.insert(rule_field.clone(), value.clone());
+                fields.push((Cow::Borrowed(rule_field.as_str()), Cow::Borrowed(value)));
             }
         }
-        view
+        View::from_pairs(fields)
     }
 }
 
@@ -91,7 +96,7 @@ impl Alternative {
 /// (`data_stream.type`-`dataset`-`namespace`, as Elastic Agent writes them), else the
 /// `_index` of a search hit, a data stream's backing index (`.ds-NAME-2024.01.01-000001`)
 /// read as its stream's NAME.
-pub fn index_of(event: &Event) -> Option<String> {
+pub fn index_of(event: &View) -> Option<String> {
     let part = |f: &str| event.get(f).filter(|v| !v.is_empty());
     if let (Some(kind), Some(dataset), Some(namespace)) = (
         part("data_stream.type"),
@@ -151,8 +156,6 @@ fn glob(pattern: &str, text: &str) -> bool {
 mod tests {
     #[test]
     fn an_ecs_document_says_its_index() {
-        let event =
-            |pairs: &[(&str, &str)]| -> Event { pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
         let stream = event(&[
             ("data_stream.type", "logs"),
             ("data_stream.dataset", "endpoint.events.process"),
@@ -193,8 +196,13 @@ mod tests {
 
     use super::*;
 
-    fn event(fields: &[(&str, &str)]) -> Event {
-        fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    fn event(fields: &[(&str, &str)]) -> View<'static> {
+        View::from_pairs(
+            fields
+                .iter()
+                .map(|(k, v)| (Cow::Owned(k.to_string()), Cow::Owned(v.to_string())))
+                .collect(),
+        )
     }
 
     #[test]
@@ -211,7 +219,7 @@ mod tests {
         let Fit::Renamed(alternative) = fit(process_creation, &security) else {
             panic!("Security 4688 is a process creation with other field names")
         };
-        assert_eq!(alternative.rename(&security)["Image"], "b");
+        assert_eq!(alternative.rename(&security).get("Image"), Some("b"));
         let file = event(&[("EventID", "11"), ("Channel", "Microsoft-Windows-Sysmon/Operational")]);
         assert!(matches!(fit(process_creation, &file), Fit::No));
         assert!(matches!(

@@ -11,6 +11,7 @@ pub mod events;
 mod json;
 mod literals;
 mod logsource;
+pub mod view;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use crate::schema::schema;
 use compiled::Naming;
 pub use events::BadEvent;
 use logsource::{Fit, Routes};
+use view::View;
 
 /// One exclusion as the replay evaluates it.
 #[derive(Debug, Clone)]
@@ -478,7 +480,7 @@ impl Compiled {
 
     /// What the rules make of one event: per matching rule, the exclusions that
     /// suppress it and the values they read.
-    fn event(&self, event: &Event, file_table: Option<&str>, labelled: &[usize]) -> Vec<Hit> {
+    fn event(&self, event: &View, file_table: Option<&str>, labelled: &[usize]) -> Vec<Hit> {
         // Whether each group reads the event as it is, decided when first asked (most
         // events are candidates of a few groups only).
         let mut as_is: Vec<Option<bool>> = vec![None; self.groups.len()];
@@ -558,7 +560,7 @@ impl Compiled {
     fn rules(
         &self,
         rules: &[usize],
-        event: &Event,
+        event: &View,
         slots: &mut compiled::Slots,
         labelled: &[usize],
         hits: &mut Vec<Hit>,
@@ -586,7 +588,7 @@ impl Compiled {
                 }
             }
             if labelled.contains(&i) {
-                hit.event = Some(event.clone());
+                hit.event = Some(event.to_event());
             }
             hits.push(hit);
         }
@@ -613,14 +615,14 @@ impl Engine {
     /// How many of the rules (Sigma rules, and KQL rules of `table`) match the event,
     /// their exclusions evaluated too.
     pub fn matches(&self, event: &Event, table: Option<&str>) -> usize {
-        self.0.event(event, table, &[]).len()
+        self.0.event(&View::of(event), table, &[]).len()
     }
 
     /// The rules (by position) that match the event, each with the exclusions (by
     /// position) that suppress the match.
     pub fn matching(&self, event: &Event, table: Option<&str>) -> Vec<(usize, Vec<usize>)> {
         self.0
-            .event(event, table, &[])
+            .event(&View::of(event), table, &[])
             .into_iter()
             .map(|h| (h.rule, h.suppressed_by))
             .collect()
@@ -695,7 +697,7 @@ pub fn replay_with_progress(
             let results: Vec<Result<Evaluated, BadEvent>> = chunk
                 .par_drain(..)
                 .map(|item| {
-                    let evaluate = |index: usize, e: &Event| (index, plan.event(e, file_table.as_deref(), &labelled));
+                    let evaluate = |index: usize, e: &View| (index, plan.event(e, file_table.as_deref(), &labelled));
                     match item {
                         events::Item::Event(index, e) => Ok(vec![evaluate(index, &e)]),
                         events::Item::Line(line) => line
