@@ -98,10 +98,11 @@ impl Fields {
     /// reads as empty). Events have a few dozen fields, so this is a small sorted list;
     /// an ECS field has one entry per value.
     pub fn slots<'e>(&self, event: &'e View<'e>) -> Slots<'e> {
-        let mut values: Vec<(usize, &'e str)> = Vec::with_capacity(event.len());
+        // Each value with the name it was read under: a name read twice keeps its last.
+        let mut read: Vec<(usize, &'e str, &'e str)> = Vec::with_capacity(event.len());
         for (k, v) in event.iter() {
             if let Some(&i) = self.flat.get(k) {
-                values.push((i, v));
+                read.push((i, k, v));
             }
             if self.ecs.is_empty() && self.single.is_empty() {
                 continue;
@@ -111,11 +112,29 @@ impl Fields {
                 if let Some(&i) = map.get(name.as_ref())
                     && !is_array_text(event, k, v)
                 {
-                    values.push((i, v));
+                    read.push((i, k, v));
                 }
             }
         }
-        values.sort_unstable_by_key(|(i, _)| *i);
+        // By slot, in the order read within one (a stable sort).
+        read.sort_by_key(|(i, _, _)| *i);
+        let mut values: Vec<(usize, &'e str)> = Vec::with_capacity(read.len());
+        let mut start = 0;
+        while start < read.len() {
+            let slot = read[start].0;
+            let mut end = start + 1;
+            while end < read.len() && read[end].0 == slot {
+                end += 1;
+            }
+            let run = &read[start..end];
+            // A slot of one name has one value; of several (an ECS array), each name's last.
+            for (at, &(_, name, value)) in run.iter().enumerate() {
+                if !run[at + 1..].iter().any(|(_, later, _)| *later == name) {
+                    values.push((slot, value));
+                }
+            }
+            start = end;
+        }
         if !self.single.is_empty() {
             // A field read as one value that has several is null: as if missing.
             let several = |i: usize| {
@@ -186,7 +205,8 @@ pub fn value_of(event: &View, field: &str, naming: Naming) -> String {
     match naming {
         Naming::Flat => String::new(),
         Naming::Ecs | Naming::EcsSingle => event
-            .iter()
+            .sorted()
+            .into_iter()
             .filter(|(k, v)| ecs_name(k).is_some_and(|n| n == field) && !is_array_text(event, k, v))
             .map(|(_, v)| v)
             .collect::<Vec<_>>()
@@ -202,9 +222,8 @@ fn is_array_text(event: &View, key: &str, value: &str) -> bool {
         && value.ends_with(']')
         && (value == "[]"
             || event
-                .after(key)
-                .take_while(|(k, _)| k.starts_with(key))
-                .any(|(k, _)| k[key.len()..].starts_with("[0]")))
+                .iter()
+                .any(|(k, _)| k.strip_prefix(key).is_some_and(|rest| rest.starts_with("[0]"))))
 }
 
 /// One event's field values by slot, with their lower-case forms made on demand. A
@@ -757,7 +776,7 @@ mod tests {
             ] {
                 let event: Event = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
                 let view = View::of(&event);
-            let mut slots = fields.slots(&view);
+                let mut slots = fields.slots(&view);
                 assert_eq!(node.eval(&mut slots), p.eval(&event), "{p} on {event:?}");
             }
         }

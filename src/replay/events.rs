@@ -30,9 +30,10 @@ pub fn read_file(
     mut event: impl FnMut(usize, Event),
     mut bad: impl FnMut(BadEvent),
 ) -> Result<(), String> {
+    let mut scratch = Vec::new();
     read_items(file, |item| match item {
         Item::Event(index, e) => event(index, e.to_event()),
-        Item::Line(line) => match line.parse() {
+        Item::Line(line) => match line.parse(&mut scratch) {
             Ok(events) => events.iter().for_each(|e| event(line.number, e.to_event())),
             Err(b) => bad(b),
         },
@@ -70,8 +71,15 @@ pub struct Line {
 }
 
 impl Line {
-    /// The line's events (a JSON object, or an array of them), borrowing its text.
-    pub fn parse(&self) -> Result<Vec<View<'_>>, BadEvent> {
+    /// The line's events (a JSON object, or an array of them), borrowing its text or
+    /// `scratch`, where simd-json unescapes it (a line it does not read as `serde_json`
+    /// does is read by `serde_json`).
+    pub fn parse<'a>(&'a self, scratch: &'a mut Vec<u8>) -> Result<Vec<View<'a>>, BadEvent> {
+        scratch.clear();
+        scratch.extend_from_slice(self.text.as_bytes());
+        if let Some(value) = super::json::parse_fast(scratch) {
+            return Ok(events_of(value));
+        }
         line_events(&self.text).map_err(|e| BadEvent {
             file: self.file.to_path_buf(),
             line: self.number,

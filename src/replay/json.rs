@@ -69,6 +69,96 @@ impl<'a> Json<'a> {
     }
 }
 
+/// Deepest nesting [`parse_fast`] reads: below `serde_json`'s limit (128), so that
+/// every text it reads `serde_json` reads too.
+const FAST_DEPTH: usize = 100;
+
+/// One JSON value read from `buffer` by simd-json (strings unescaped in place, so
+/// every string is borrowed), as `serde_json` would read it; `None` when simd-json
+/// cannot read it or might read it differently: not one value, a floating-point
+/// number (each parser rounds its own way), a control byte (simd-json lets some
+/// through in strings), nesting past [`FAST_DEPTH`]. The caller then reads the text
+/// with `serde_json`, from a copy: `buffer` may have been changed.
+pub fn parse_fast(buffer: &mut Vec<u8>) -> Option<Json<'_>> {
+    use std::cell::RefCell;
+    thread_local! {
+        static BUFFERS: RefCell<simd_json::Buffers> =
+            RefCell::new(simd_json::Buffers::with_max_depth(4096, FAST_DEPTH));
+        // A tape kept empty between lines, for its allocation.
+        static TAPE: RefCell<simd_json::Tape<'static>> = RefCell::new(simd_json::Tape::null().reset());
+    }
+    let len = buffer.len();
+    if has_control_byte(buffer) || negative_zero(buffer) {
+        return None;
+    }
+    // Padding for simd-json to read past the end, so it need not copy the text.
+    buffer.resize(len + simd_json::INPUT_PADDING, 0);
+    let mut tape = TAPE
+        .with(|t| std::mem::replace(&mut *t.borrow_mut(), simd_json::Tape::null().reset()))
+        .reset();
+    let read = BUFFERS.with(|b| simd_json::fill_tape_padded(buffer, len, &mut b.borrow_mut(), &mut tape));
+    let mut at = 0;
+    let value = match read {
+        Ok(()) => from_tape(&tape.0, &mut at).filter(|_| at == tape.0.len()),
+        Err(_) => None,
+    };
+    TAPE.with(|t| *t.borrow_mut() = tape.reset());
+    value
+}
+
+/// Whether `text` holds a byte below 0x20 (tested a block at a time, which compiles
+/// to vector instructions).
+fn has_control_byte(text: &[u8]) -> bool {
+    text.chunks(64)
+        .any(|block| block.iter().fold(false, |found, &b| found | (b < 0x20)))
+}
+
+/// Whether `text` may hold the number `-0` (or `-0.0`, ...), which `serde_json` reads
+/// as a float and simd-json as the integer 0: a `-0` after `:`, `[` or `,` (a string
+/// holding one too only sends the text to `serde_json`).
+fn negative_zero(text: &[u8]) -> bool {
+    memchr::memmem::find_iter(text, b"-0").any(|at| {
+        text[..at]
+            .iter()
+            .rev()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_none_or(|b| matches!(b, b':' | b'[' | b','))
+    })
+}
+
+/// The value that starts at `tape[*at]`, moving `at` past it.
+fn from_tape<'a>(tape: &[simd_json::Node<'a>], at: &mut usize) -> Option<Json<'a>> {
+    use simd_json::{Node, StaticNode};
+    let node = *tape.get(*at)?;
+    *at += 1;
+    Some(match node {
+        Node::String(s) => Json::String(Cow::Borrowed(s)),
+        Node::Static(StaticNode::Null) => Json::Null,
+        Node::Static(StaticNode::Bool(b)) => Json::Bool(b),
+        Node::Static(StaticNode::I64(n)) => Json::Number(n.into()),
+        Node::Static(StaticNode::U64(n)) => Json::Number(n.into()),
+        Node::Static(StaticNode::F64(_)) => return None,
+        Node::Array { len, .. } => {
+            let mut items = Vec::with_capacity(len);
+            for _ in 0..len {
+                items.push(from_tape(tape, at)?);
+            }
+            Json::Array(items)
+        }
+        Node::Object { len, .. } => {
+            let mut entries = Vec::with_capacity(len);
+            for _ in 0..len {
+                let Some(&Node::String(key)) = tape.get(*at) else {
+                    return None;
+                };
+                *at += 1;
+                entries.push((Cow::Borrowed(key), from_tape(tape, at)?));
+            }
+            Json::Object(entries)
+        }
+    })
+}
+
 impl<'de> Deserialize<'de> for Json<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json<'de>, D::Error> {
         deserializer.deserialize_any(JsonVisitor(PhantomData))
@@ -174,7 +264,115 @@ impl<'de> Visitor<'de> for KeyVisitor<'de> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// What `serde_json` reads from `text`, when it reads one value.
+    fn serde_reads(text: &str) -> Option<Value> {
+        serde_json::from_str::<Json>(text).ok().map(Json::into_value)
+    }
+
+    /// Whatever simd-json reads, `serde_json` reads the same.
+    fn fast_agrees(text: &str) -> Result<(), TestCaseError> {
+        let mut buffer = text.as_bytes().to_vec();
+        if let Some(fast) = parse_fast(&mut buffer) {
+            prop_assert_eq!(Some(fast.into_value()), serde_reads(text), "{}", text);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_fast_reader_reads_what_serde_json_reads() {
+        for text in [
+            r#"{"a": "C:\\Windows\\x.exe", "b": [1, -2, 18446744073709551615, true, null], "c": {"d": "\u00e9\/"}}"#,
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"Event": {"System": {"EventID": 1}, "EventData": {"Image": "\ud83d\ude00"}}}"#,
+            "[]",
+            "\"x\"",
+        ] {
+            let mut buffer = text.as_bytes().to_vec();
+            let fast = parse_fast(&mut buffer).expect(text).into_value();
+            assert_eq!(Some(fast), serde_reads(text), "{text}");
+        }
+        // Left to `serde_json`, or read as it reads them: floats, several values,
+        // control bytes, deep nesting, bad escapes, numbers out of range.
+        let deep = format!("{}{}", "[".repeat(120), "]".repeat(120));
+        for text in [
+            r#"{"a": 1.5}"#,
+            r#"{"a": 1}{"a": 2}"#,
+            "{\"a\": \"x\ty\"}",
+            &deep,
+            r#"{"a": "\ud800"}"#,
+            r#"{"a": "\x"}"#,
+            r#"{"a": 123456789012345678901234567890}"#,
+            r#"{"a": -0}"#,
+            "-0",
+            r#"[1,-0]"#,
+            r#"{"a": 01}"#,
+        ] {
+            fast_agrees(text).unwrap();
+        }
+    }
+
+    proptest! {
+        /// On JSON-like text (valid or not), what the fast reader reads is what
+        /// `serde_json` reads.
+        #[test]
+        fn the_fast_reader_never_disagrees(text in r#"[\[\]{}":,a-c0-9\\ .eE+\-nultr\x00-\x1fé]{0,40}"#) {
+            fast_agrees(&text)?;
+        }
+
+        /// It reads objects of strings with escapes.
+        #[test]
+        fn the_fast_reader_reads_escaped_strings(
+            pairs in prop::collection::vec(("[a-c\\\\\"/é]{0,6}", "[a-c\\\\\"/\n\t\u{1F600}]{0,6}"), 0..8),
+        ) {
+            let value: serde_json::Map<String, Value> = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            let text = serde_json::to_string(&value).unwrap();
+            let mut buffer = text.as_bytes().to_vec();
+            prop_assert!(parse_fast(&mut buffer).is_some(), "{}", text);
+            fast_agrees(&text)?;
+        }
+
+        /// On any JSON value, and on it with one byte changed or a `-` added, the fast reader reads
+        /// what `serde_json` reads.
+        #[test]
+        fn the_fast_reader_agrees_on_json_and_near_json(value in json_value(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let text = serde_json::to_string(&value).unwrap();
+            fast_agrees(&text)?;
+            let mut bytes = text.into_bytes();
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+            if let Ok(changed) = String::from_utf8(bytes.clone()) {
+                fast_agrees(&changed)?;
+            }
+            bytes.insert(i, b'-');
+            if let Ok(changed) = String::from_utf8(bytes) {
+                fast_agrees(&changed)?;
+            }
+        }
+    }
+
+    /// JSON values: integers of every size, strings of any characters, nesting.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            Just(Value::Number(0.into())),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| Value::Number(n.into())),
+            any::<u64>().prop_map(|n| Value::Number(n.into())),
+            any::<String>().prop_map(Value::String),
+            "[a-c\\\\\"-0]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec(("[a-c\\\\\"é]{0,3}", inner), 0..6)
+                    .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            ]
+        })
+    }
 
     #[test]
     fn reads_as_serde_json_reads() {

@@ -696,12 +696,12 @@ pub fn replay_with_progress(
         let mut flush = |chunk: &mut Vec<events::Item>, out: &mut Replay, tp_hits: &mut HashMap<usize, usize>| {
             let results: Vec<Result<Evaluated, BadEvent>> = chunk
                 .par_drain(..)
-                .map(|item| {
+                .map_init(Vec::new, |scratch, item| {
                     let evaluate = |index: usize, e: &View| (index, plan.event(e, file_table.as_deref(), &labelled));
                     match item {
                         events::Item::Event(index, e) => Ok(vec![evaluate(index, &e)]),
                         events::Item::Line(line) => line
-                            .parse()
+                            .parse(scratch)
                             .map(|es| es.iter().map(|e| evaluate(line.number, e)).collect()),
                         events::Item::Bad(b) => Err(b),
                     }

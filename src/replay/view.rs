@@ -1,36 +1,24 @@
-//! An event as the replay reads it: its fields sorted by name, names and values
-//! borrowed from the event's text where they need no unescaping. What a
-//! `BTreeMap<String, String>` ([`Event`]) holds, built without a tree and, for most
-//! fields, without an allocation: a replay reads millions of events and keeps almost
-//! none.
+//! An event as the replay reads it: its fields in the order they were read, names and
+//! values borrowed from the event's text where they need no unescaping. What a
+//! `BTreeMap<String, String>` ([`Event`]) holds, built without a tree, a sort or, for
+//! most fields, an allocation: a replay reads millions of events and keeps almost
+//! none. A name read twice is there twice, and every reader takes the last value, as
+//! inserting the fields into a map one by one keeps it.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use crate::pred::Event;
 
-/// An event's fields, sorted by name, each name once.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// An event's fields, in the order read.
+#[derive(Debug, Clone, Default)]
 pub struct View<'a> {
     fields: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 impl<'a> View<'a> {
-    /// The fields of `pairs`; of a name given twice, the last value is kept (as
-    /// inserting them into a map one by one keeps it).
-    pub fn from_pairs(mut pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> View<'a> {
-        // A stable sort keeps a name's values in the order given: the last of each run
-        // is the one kept.
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut kept: usize = 0;
-        for i in 0..pairs.len() {
-            if kept > 0 && pairs[kept - 1].0 == pairs[i].0 {
-                pairs.swap(kept - 1, i);
-            } else {
-                pairs.swap(kept, i);
-                kept += 1;
-            }
-        }
-        pairs.truncate(kept);
+    /// The fields of `pairs` (of a name given twice, the last value counts).
+    pub fn from_pairs(pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> View<'a> {
         View { fields: pairs }
     }
 
@@ -44,25 +32,27 @@ impl<'a> View<'a> {
         }
     }
 
-    /// The value of `name`.
+    /// The value of `name` (the last, if read twice). Events have a few dozen fields
+    /// and names mostly differ in length: a scan is cheaper than keeping them sorted.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.fields
-            .binary_search_by(|(k, _)| k.as_ref().cmp(name))
-            .ok()
-            .map(|i| self.fields[i].1.as_ref())
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
     }
 
-    /// Every field, by name.
+    /// Every field as read: a name read twice comes twice (the last counts).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
-    /// The fields whose names sort after `name`, in order.
-    pub fn after(&self, name: &str) -> impl Iterator<Item = (&str, &str)> {
-        let start = self.fields.partition_point(|(k, _)| k.as_ref() <= name);
-        self.fields[start..].iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    /// The fields by name, each name once (its last value).
+    pub fn sorted(&self) -> BTreeMap<&str, &str> {
+        self.iter().collect()
     }
 
+    /// How many fields were read (a name read twice counts twice).
     pub fn len(&self) -> usize {
         self.fields.len()
     }
@@ -101,18 +91,14 @@ mod tests {
             let map: Event = pairs.iter().cloned().collect();
             let view = View::from_pairs(pairs.iter().map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str()))).collect());
             prop_assert_eq!(view.to_event(), map.clone());
-            prop_assert_eq!(view.len(), map.len());
+            let sorted: Vec<(&str, &str)> = view.sorted().into_iter().collect();
+            let expected: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            prop_assert_eq!(sorted, expected);
             for (k, v) in &map {
                 prop_assert_eq!(view.get(k), Some(v.as_str()));
-                let after: Vec<(&str, &str)> = view.after(k).collect();
-                let expected: Vec<(&str, &str)> = map
-                    .range::<str, _>((std::ops::Bound::Excluded(k.as_str()), std::ops::Bound::Unbounded))
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                prop_assert_eq!(after, expected);
             }
             prop_assert_eq!(view.get("zz"), None);
-            prop_assert_eq!(View::of(&map), view);
+            prop_assert_eq!(View::of(&map).to_event(), map);
         }
     }
 }
