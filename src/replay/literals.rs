@@ -32,10 +32,12 @@ pub struct Literals {
     filter: Box<[u64]>,
     /// How far a window's hash is shifted to index `filter` (32 less its bits).
     shift: u32,
-    /// The literals by their chosen window, in an open-addressing table (linear
-    /// probing, at least half empty): where a window passes the filter, its entries
-    /// are read where its hash puts them, in one or two cache lines, without a
-    /// pointer to follow before the literal's bytes.
+    /// The chosen windows in an open-addressing table (linear probing, at least three
+    /// quarters empty, [`EMPTY`] where none is): where a window passes the filter, the
+    /// probe reads 16 of them a cache line, and an entry's other fields only where its
+    /// window is the text's.
+    windows: Box<[u32]>,
+    /// The literals, by their place in `windows`.
     table: Box<[Entry]>,
     /// How far a window's hash is shifted to index `table`.
     table_shift: u32,
@@ -43,11 +45,14 @@ pub struct Literals {
     short: Option<(AhoCorasick, Vec<usize>)>,
 }
 
-/// A literal in the table: its chosen window, where that window is in it, its number,
-/// and its bytes (`start..start + len` of `Literals::bytes`); `len` 0 is an empty entry.
+/// An empty place in the table of windows: four 0xFF bytes, which no UTF-8 text holds
+/// (a literal with no other window is looked for with the short ones).
+const EMPTY: u32 = u32::MAX;
+
+/// A literal in the table: where its chosen window is in it, its number, and its bytes
+/// (`start..start + len` of `Literals::bytes`).
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
-    window: u32,
     offset: u32,
     number: u32,
     start: u32,
@@ -85,8 +90,9 @@ impl Literals {
             .clamp(MIN_FILTER_BITS, MAX_FILTER_BITS);
         let shift = 32 - bits;
         let mut filter = vec![0u64; 1 << (bits - 6)].into_boxed_slice();
-        let table_bits = (literals.len() * 2).next_power_of_two().trailing_zeros().max(1);
+        let table_bits = (literals.len() * 4).next_power_of_two().trailing_zeros().max(1);
         let table_shift = 32 - table_bits;
+        let mut windows = vec![EMPTY; 1 << table_bits].into_boxed_slice();
         let mut table = vec![Entry::default(); 1 << table_bits].into_boxed_slice();
         let mut bytes = Vec::with_capacity(literals.iter().map(|l| l.len()).sum());
         let mut short = (Vec::new(), Vec::new());
@@ -96,6 +102,7 @@ impl Literals {
                 .windows(WINDOW)
                 .map(window)
                 .enumerate()
+                .filter(|&(_, w)| w != EMPTY)
                 .min_by_key(|&(_, w)| holders[&w])
             else {
                 short.0.push(*l);
@@ -105,11 +112,11 @@ impl Literals {
             let b = bit(w, shift);
             filter[b / 64] |= 1 << (b % 64);
             let mut at = bit(w, table_shift);
-            while table[at].len != 0 {
-                at = (at + 1) & (table.len() - 1);
+            while windows[at] != EMPTY {
+                at = (at + 1) & (windows.len() - 1);
             }
+            windows[at] = w;
             table[at] = Entry {
-                window: w,
                 offset: offset as u32,
                 number: i as u32,
                 start: bytes.len() as u32,
@@ -125,6 +132,7 @@ impl Literals {
             bytes,
             filter,
             shift,
+            windows,
             table,
             table_shift,
             short,
@@ -142,7 +150,7 @@ impl Literals {
         if text.len() < WINDOW {
             return;
         }
-        let mask = self.table.len() - 1;
+        let mask = self.windows.len() - 1;
         for at in 0..=text.len() - WINDOW {
             let w = window(&text[at..]);
             let b = bit(w, self.shift);
@@ -151,11 +159,12 @@ impl Literals {
             }
             let mut probe = bit(w, self.table_shift);
             loop {
-                let e = &self.table[probe];
-                if e.len == 0 {
+                let held = self.windows[probe];
+                if held == EMPTY {
                     break;
                 }
-                if e.window == w
+                let e = &self.table[probe];
+                if held == w
                     && let Some(start) = at.checked_sub(e.offset as usize)
                     && text[start..].starts_with(&self.bytes[e.start as usize..(e.start + e.len) as usize])
                 {
@@ -218,6 +227,24 @@ mod tests {
         ) {
             let literals: Vec<&str> = literals.iter().map(String::as_str).collect();
             prop_assert_eq!(found(&literals, &text), expected(&literals, &text));
+        }
+
+        /// Bytes too, 0xFF among them (the table's empty mark as a window).
+        #[test]
+        fn finds_what_aho_corasick_finds_in_bytes(
+            literals in prop::collection::vec(prop::collection::vec(prop::sample::select(vec![b'a', 0xFF]), 1..7), 1..20),
+            text in prop::collection::vec(prop::sample::select(vec![b'a', b'b', 0xFF]), 0..40),
+        ) {
+            let mut out = Vec::new();
+            Literals::new(&literals).find(&text, |i| out.push(i));
+            out.sort_unstable();
+            let mut expected: Vec<usize> = AhoCorasick::new(&literals)
+                .unwrap()
+                .find_overlapping_iter(&text)
+                .map(|m| m.pattern().as_usize())
+                .collect();
+            expected.sort_unstable();
+            prop_assert_eq!(out, expected);
         }
     }
 }
