@@ -69,8 +69,11 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
         known_table(table)?;
     }
     let (rules, skipped) = replay::plan_corpus(corpus);
+    // The process ends with the replay: freeing thousands of rules' predicates one
+    // node at a time would only delay the exit.
+    let rules: &[replay::Rule] = rules.leak();
     if args.emit.is_some() {
-        return emit(&args, &rules);
+        return emit(&args, rules);
     }
     let mut files: Vec<(PathBuf, Label)> = Vec::new();
     for path in &args.events {
@@ -90,7 +93,7 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
     }
     let bar = progress_bar(&files);
     let outcome = replay::replay_with_progress(
-        &rules,
+        rules,
         &files,
         args.table.as_deref(),
         args.format == ReplayFormat::Jsonl,
@@ -107,11 +110,11 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
         eprintln!("fpx: bad event: {}:{}: {}", b.file.display(), b.line, b.message);
     }
     let output = match args.format {
-        ReplayFormat::Text => text(&rules, &skipped, &outcome),
+        ReplayFormat::Text => text(rules, &skipped, &outcome),
         ReplayFormat::Json => {
-            serde_json::to_string_pretty(&json_report(&rules, &skipped, &outcome)).expect("JSON") + "\n"
+            serde_json::to_string_pretty(&json_report(rules, &skipped, &outcome)).expect("JSON") + "\n"
         }
-        ReplayFormat::Jsonl => jsonl(&rules, &outcome),
+        ReplayFormat::Jsonl => jsonl(rules, &outcome),
     };
     match &args.output {
         Some(path) => {
@@ -120,7 +123,7 @@ pub(super) fn run(args: ReplayArgs) -> Result<u8, String> {
         None => print(&output)?,
     }
     for (file, n) in &outcome.unrouted {
-        eprintln!("fpx: warning: {}", unrouted(file, *n, &rules));
+        eprintln!("fpx: warning: {}", unrouted(file, *n, rules));
     }
     // True positives no KQL rule could see were not checked: that is not a pass.
     let unchecked_tps = outcome.unrouted.iter().any(|(file, _)| {

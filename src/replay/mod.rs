@@ -13,6 +13,7 @@ mod literals;
 mod logsource;
 pub mod view;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -312,10 +313,10 @@ const MAX_VALUES: usize = 10_000;
 const CHUNK: usize = 4096;
 
 /// The rules compiled for evaluation, grouped by the events they apply to.
-struct Compiled {
+struct Compiled<'r> {
     fields: compiled::Fields,
-    /// The rules as evaluated (ECS rules' fields read as ECS names).
-    rules: Vec<Rule>,
+    /// The rules as evaluated (ECS rules' fields read as ECS names: a copy).
+    rules: Vec<Cow<'r, Rule>>,
     /// Each rule compiled the first time an event is its candidate: most rules of a
     /// large corpus are never one on a given log, and building their automata was
     /// most of the replay's start-up.
@@ -369,32 +370,32 @@ enum Reads {
     Indices,
 }
 
-impl Compiled {
-    fn new(rules: &[Rule]) -> Compiled {
+impl<'r> Compiled<'r> {
+    fn new(rules: &'r [Rule]) -> Compiled<'r> {
         // Slots first (in rule order, one at a time): a rule is compiled the first time
         // an event is its candidate, which only looks slots up.
         // An Elastic rule reads ECS documents (arrays included) and the fields its
         // checks split into values (`process.args[2]`) as the one field they are.
         let naming = |r: &Rule| Naming::of(r.many_values);
-        let read_as = |r: &Rule, p: &Pred| match naming(r) {
-            Naming::Ecs => compiled::ecs_reading(p),
-            Naming::Flat | Naming::EcsSingle => p.clone(),
-        };
-        let rules: Vec<Rule> = rules
+        let read_as = compiled::ecs_reading;
+        let rules: Vec<Cow<Rule>> = rules
             .iter()
-            .map(|r| Rule {
-                detection: read_as(r, &r.detection),
-                alerting: r.alerting.as_ref().map(|p| read_as(r, p)),
-                exclusions: r
-                    .exclusions
-                    .iter()
-                    .map(|e| Exclusion {
-                        pred: e.pred.as_ref().map(|p| read_as(r, p)),
-                        scope: e.scope.as_ref().map(|p| read_as(r, p)),
-                        ..e.clone()
-                    })
-                    .collect(),
-                ..r.clone()
+            .map(|r| match naming(r) {
+                Naming::Flat | Naming::EcsSingle => Cow::Borrowed(r),
+                Naming::Ecs => Cow::Owned(Rule {
+                    detection: read_as(&r.detection),
+                    alerting: r.alerting.as_ref().map(read_as),
+                    exclusions: r
+                        .exclusions
+                        .iter()
+                        .map(|e| Exclusion {
+                            pred: e.pred.as_ref().map(read_as),
+                            scope: e.scope.as_ref().map(read_as),
+                            ..e.clone()
+                        })
+                        .collect(),
+                    ..r.clone()
+                }),
             })
             .collect();
         let mut fields = compiled::Fields::default();
@@ -597,16 +598,16 @@ impl Compiled {
 
 /// The replay's evaluator on its own (rules compiled, routed and indexed once), for
 /// benchmarks and for embedding.
-pub struct Engine(Compiled);
+pub struct Engine<'r>(Compiled<'r>);
 
-impl Engine {
-    pub fn new(rules: &[Rule]) -> Engine {
+impl<'r> Engine<'r> {
+    pub fn new(rules: &'r [Rule]) -> Engine<'r> {
         Engine(Compiled::new(rules))
     }
 
     /// The same evaluator without its literal prefilter: every rule is evaluated on
     /// every event it applies to. Slow; the reference the prefilter is tested against.
-    pub fn without_prefilter(rules: &[Rule]) -> Engine {
+    pub fn without_prefilter(rules: &'r [Rule]) -> Engine<'r> {
         let mut compiled = Compiled::new(rules);
         compiled.prefilter = false;
         Engine(compiled)
