@@ -21,6 +21,7 @@
 //! text is fixed up to the case of its letters, and the same case search decides it.
 
 use super::formula::{Basic, Kind};
+use std::cell::RefCell;
 
 /// The outcome for one field.
 #[derive(Debug, Clone, PartialEq)]
@@ -766,8 +767,6 @@ fn place(piece: &Piece, negated: &[&Basic]) -> Result<Option<Placed>, Exhausted>
     Ok(None)
 }
 
-/// A few strings that match a regex, generated deterministically (none for patterns
-/// the generator does not support, such as anchors or look-around).
 /// Whether a positive string test needs a character no decimal number has.
 fn needs_non_decimal(b: &Basic) -> bool {
     let string_test = matches!(
@@ -780,6 +779,44 @@ fn needs_non_decimal(b: &Basic) -> bool {
 /// Every text a regular expression matches (as a search), when they are few: the
 /// pattern is anchored at both ends and its language is a finite set of literals.
 fn finite_language(pattern: &str) -> Option<Vec<String>> {
+    thread_local! {
+        static KNOWN: RefCell<PatternCache<Option<Vec<String>>>> = RefCell::default();
+    }
+    KNOWN.with(|known| known.borrow_mut().get_or(pattern, finite_language_of).clone())
+}
+
+/// What a function of a regex pattern answered, per thread: a rule's regex is solved
+/// against each of its exclusions and branches, and parsing it again each time (or
+/// drawing its samples) was a few per cent of a corpus's check.
+struct PatternCache<T> {
+    answers: std::collections::HashMap<String, T>,
+}
+
+impl<T> Default for PatternCache<T> {
+    fn default() -> Self {
+        Self {
+            answers: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl<T> PatternCache<T> {
+    /// Patterns remembered at most; past that the cache starts again (a corpus has a
+    /// few thousand distinct regexes).
+    const CAPACITY: usize = 4_096;
+
+    fn get_or(&mut self, pattern: &str, answer: impl FnOnce(&str) -> T) -> &T {
+        if !self.answers.contains_key(pattern) {
+            if self.answers.len() >= Self::CAPACITY {
+                self.answers.clear();
+            }
+            self.answers.insert(pattern.to_string(), answer(pattern));
+        }
+        &self.answers[pattern]
+    }
+}
+
+fn finite_language_of(pattern: &str) -> Option<Vec<String>> {
     use regex_syntax::hir::literal::Extractor;
     use regex_syntax::hir::{HirKind, Look};
     let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
@@ -804,7 +841,17 @@ fn finite_language(pattern: &str) -> Option<Vec<String>> {
         .collect()
 }
 
+/// A few strings that match a regex, generated deterministically (none for patterns
+/// the generator does not support, such as anchors or look-around).
 fn regex_samples(pattern: &str) -> Vec<String> {
+    thread_local! {
+        static KNOWN: RefCell<PatternCache<Vec<String>>> = RefCell::default();
+    }
+    KNOWN.with(|known| known.borrow_mut().get_or(pattern, regex_samples_of).clone())
+}
+
+/// [`regex_samples`], drawn: the simplest text of each of 16 draws, and the draw.
+fn regex_samples_of(pattern: &str) -> Vec<String> {
     use proptest::strategy::{Strategy, ValueTree};
     use proptest::test_runner::TestRunner;
     let Ok(strategy) = proptest::string::string_regex(pattern) else {

@@ -242,9 +242,19 @@ pub fn check(report: &CheckReport, run: &Run) -> String {
     for orphan in &report.orphans {
         draw(&mut out, &orphan.finding, run);
     }
-    for rule in &report.rules {
-        details(&mut out, rule, run);
-    }
+    // Each rule's details are drawn on their own (a corpus's report is mostly these, and
+    // drawing a diagnostic is the costly part), on every core, then joined in order.
+    use rayon::prelude::*;
+    let drawn: Vec<String> = report
+        .rules
+        .par_iter()
+        .map(|rule| {
+            let mut part = String::new();
+            details(&mut part, rule, run);
+            part
+        })
+        .collect();
+    drawn.iter().for_each(|part| out.push_str(part));
     if !report.suppressed.is_empty() {
         let n = report.suppressed.len();
         let by = |kind: SuppressionKind| report.suppressed.iter().filter(|s| s.by.kind == kind).count();
