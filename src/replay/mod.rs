@@ -694,8 +694,8 @@ pub fn replay_with_progress(
         let mut bad = Vec::new();
         // Parsing (of NDJSON lines) and evaluation run in parallel; results are merged
         // in the file's order.
-        let mut flush = |chunk: &mut Vec<events::Item>, out: &mut Replay, tp_hits: &mut HashMap<usize, usize>| {
-            let results: Vec<Result<Evaluated, BadEvent>> = chunk
+        let evaluate = |chunk: &mut Vec<events::Item>| -> Vec<Result<Evaluated, BadEvent>> {
+            chunk
                 .par_drain(..)
                 .map_init(Vec::new, |scratch, item| {
                     let evaluate = |index: usize, e: &View| (index, plan.event(e, file_table.as_deref(), &labelled));
@@ -707,7 +707,12 @@ pub fn replay_with_progress(
                         events::Item::Bad(b) => Err(b),
                     }
                 })
-                .collect();
+                .collect()
+        };
+        let merge_all = |results: Vec<Result<Evaluated, BadEvent>>,
+                         out: &mut Replay,
+                         tp_hits: &mut HashMap<usize, usize>,
+                         bad: &mut Vec<BadEvent>| {
             for result in results {
                 match result {
                     Ok(evaluated) => {
@@ -738,8 +743,24 @@ pub fn replay_with_progress(
                 let _ = send.send(chunk);
                 result
             });
+            // A chunk's results are merged while the next chunk is evaluated: the
+            // merge is serial, and the cores would otherwise wait for it.
+            let mut unmerged: Option<Vec<Result<Evaluated, BadEvent>>> = None;
             for mut chunk in receive {
-                flush(&mut chunk, &mut out, &mut tp_hits);
+                let before = unmerged.take();
+                let (results, ()) = rayon::join(
+                    || evaluate(&mut chunk),
+                    || {
+                        if let Some(before) = before {
+                            merge_all(before, &mut out, &mut tp_hits, &mut bad);
+                            progress(bytes.load(std::sync::atomic::Ordering::Relaxed));
+                        }
+                    },
+                );
+                unmerged = Some(results);
+            }
+            if let Some(last) = unmerged {
+                merge_all(last, &mut out, &mut tp_hits, &mut bad);
                 progress(bytes.load(std::sync::atomic::Ordering::Relaxed));
             }
             reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
