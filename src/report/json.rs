@@ -12,7 +12,7 @@ impl Emitter for Json {
         serde_json::to_string_pretty(&check(report, run.harness.map(|h| h.seed))).expect("JSON values serialize") + "\n"
     }
 }
-use crate::checks::{CheckReport, Finding, Origin, Outcome};
+use crate::checks::{CheckReport, Finding, Origin, Outcome, RuleResult};
 use crate::pred::Event;
 
 /// One finding: code, name, severity, message, span, and the fixed text if any.
@@ -97,74 +97,90 @@ fn suppressed(report: &CheckReport, rule: &str, scenario: Option<&str>) -> Vec<V
         .collect()
 }
 
-/// The `fpx check --format json` document (shape in DESIGN.md; `seed` is the harness
-/// seed, null while the harness is not part of the run).
-pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
+/// One rule's results (the rule's own findings, then each exclusion's), the findings'
+/// counts, and how many of its exclusions are scenarios.
+fn rule_results(report: &CheckReport, rule: &RuleResult) -> (Vec<Value>, Counts, usize) {
     let mut results = Vec::new();
     let mut counts = Counts::default();
     let mut scenarios = 0;
-    for rule in &report.rules {
-        let rule_suppressed = suppressed(report, &rule.rule.id, None);
-        if !rule.findings.is_empty() || rule.scenarios.is_empty() || !rule_suppressed.is_empty() {
-            let findings: Vec<Value> = rule
-                .findings
-                .iter()
-                .map(|f| {
-                    counts.add(f);
-                    placed(f)
-                })
-                .collect();
-            results.push(json!({
-                "rule_id": rule.rule.id,
-                "rule_name": rule.rule.name,
-                "file": rule.rule.file.display().to_string(),
-                "line": 1,
-                "scenario": Value::Null,
-                "exclusion": Value::Null,
-                "source": "rule",
-                "verdict": Outcome::of(&rule.findings).as_str(),
-                "findings": findings,
-            }));
-            if let (false, Some(result)) = (rule_suppressed.is_empty(), results.last_mut()) {
-                result["suppressed"] = json!(rule_suppressed);
-            }
+    let rule_suppressed = suppressed(report, &rule.rule.id, None);
+    if !rule.findings.is_empty() || rule.scenarios.is_empty() || !rule_suppressed.is_empty() {
+        let findings: Vec<Value> = rule
+            .findings
+            .iter()
+            .map(|f| {
+                counts.add(f);
+                placed(f)
+            })
+            .collect();
+        results.push(json!({
+            "rule_id": rule.rule.id,
+            "rule_name": rule.rule.name,
+            "file": rule.rule.file.display().to_string(),
+            "line": 1,
+            "scenario": Value::Null,
+            "exclusion": Value::Null,
+            "source": "rule",
+            "verdict": Outcome::of(&rule.findings).as_str(),
+            "findings": findings,
+        }));
+        if let (false, Some(result)) = (rule_suppressed.is_empty(), results.last_mut()) {
+            result["suppressed"] = json!(rule_suppressed);
         }
-        for s in rule.exclusions() {
-            scenarios += usize::from(s.origin == Origin::Scenario);
-            let findings: Vec<Value> = s
-                .findings()
-                .iter()
-                .map(|f| {
-                    counts.add(f);
-                    placed(f)
-                })
-                .collect();
-            results.push(json!({
-                "rule_id": rule.rule.id,
-                "rule_name": rule.rule.name,
-                "file": s.file.display().to_string(),
-                "line": s.line,
-                "column": s.column,
-                "scenario": (s.origin == Origin::Scenario).then_some(&s.name),
-                "exclusion": s.exclusion,
-                "source": s.origin.as_str(),
-                "verdict": Outcome::of(s.findings()).as_str(),
-                "findings": findings,
-            }));
-            let silenced = suppressed(report, &rule.rule.id, Some(&s.name));
-            if let (false, Some(result)) = (silenced.is_empty(), results.last_mut()) {
-                result["suppressed"] = json!(silenced);
-            }
-            // Present only when the harness ran (absent with `--cases 0`).
-            if let (Some(st), Some(result)) = (s.stats, results.last_mut()) {
-                result["stats"] = json!({
-                    "events": st.events,
-                    "benign": {"suppressed": st.benign_suppressed, "total": st.benign},
-                    "malicious": {"suppressed": st.malicious_suppressed, "total": st.malicious},
-                    "alerts": {"suppressed": st.alerts_suppressed, "total": st.alerts},
-                });
-            }
+    }
+    for s in rule.exclusions() {
+        scenarios += usize::from(s.origin == Origin::Scenario);
+        let findings: Vec<Value> = s
+            .findings()
+            .iter()
+            .map(|f| {
+                counts.add(f);
+                placed(f)
+            })
+            .collect();
+        results.push(json!({
+            "rule_id": rule.rule.id,
+            "rule_name": rule.rule.name,
+            "file": s.file.display().to_string(),
+            "line": s.line,
+            "column": s.column,
+            "scenario": (s.origin == Origin::Scenario).then_some(&s.name),
+            "exclusion": s.exclusion,
+            "source": s.origin.as_str(),
+            "verdict": Outcome::of(s.findings()).as_str(),
+            "findings": findings,
+        }));
+        let silenced = suppressed(report, &rule.rule.id, Some(&s.name));
+        if let (false, Some(result)) = (silenced.is_empty(), results.last_mut()) {
+            result["suppressed"] = json!(silenced);
         }
+        // Present only when the harness ran (absent with `--cases 0`).
+        if let (Some(st), Some(result)) = (s.stats, results.last_mut()) {
+            result["stats"] = json!({
+                "events": st.events,
+                "benign": {"suppressed": st.benign_suppressed, "total": st.benign},
+                "malicious": {"suppressed": st.malicious_suppressed, "total": st.malicious},
+                "alerts": {"suppressed": st.alerts_suppressed, "total": st.alerts},
+            });
+        }
+    }
+    (results, counts, scenarios)
+}
+
+/// The `fpx check --format json` document (shape in DESIGN.md; `seed` is the harness
+/// seed, null while the harness is not part of the run).
+pub fn check(report: &CheckReport, seed: Option<u64>) -> Value {
+    // Each rule's results are built on their own, on every core, then joined in order.
+    use rayon::prelude::*;
+    let per_rule: Vec<(Vec<Value>, Counts, usize)> =
+        report.rules.par_iter().map(|rule| rule_results(report, rule)).collect();
+    let mut results = Vec::new();
+    let mut counts = Counts::default();
+    let mut scenarios = 0;
+    for (rule_results, rule_counts, rule_scenarios) in per_rule {
+        results.extend(rule_results);
+        counts.merge(rule_counts);
+        scenarios += rule_scenarios;
     }
     for orphan in &report.orphans {
         counts.add(&orphan.finding);

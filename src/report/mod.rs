@@ -84,6 +84,13 @@ impl Counts {
         )
     }
 
+    /// Adds the counts of another set of findings.
+    pub fn merge(&mut self, other: Counts) {
+        self.errors += other.errors;
+        self.warnings += other.warnings;
+        self.infos += other.infos;
+    }
+
     /// Counts one more finding.
     pub fn add(&mut self, finding: &Finding) {
         match finding.severity {
