@@ -419,8 +419,9 @@ fn text(rules: &[Rule], skipped: &[String], r: &Replay) -> String {
 }
 
 fn json_report(rules: &[Rule], skipped: &[String], r: &Replay) -> Value {
+    use rayon::prelude::*;
     let rule_values: Vec<Value> = rules
-        .iter()
+        .par_iter()
         .zip(&r.counts)
         .map(|(rule, c)| {
             json!({

@@ -811,8 +811,12 @@ impl Index {
         let mut by_field: HashMap<(String, Naming), Gathered> = HashMap::new();
         let mut always = Vec::new();
         let mut required = vec![0; rules.iter().map(|&(rule, ..)| rule + 1).max().unwrap_or(0)];
-        for &(rule, pred, naming) in rules {
-            let requirements = necessary(pred, REQUIRED);
+        // Each rule's requirements on their own, on every core (a corpus's start-up).
+        let all: Vec<Vec<Requirement>> = rules
+            .par_iter()
+            .map(|&(_, pred, _)| necessary(pred, REQUIRED))
+            .collect();
+        for (&(rule, _, naming), requirements) in rules.iter().zip(all) {
             if requirements.is_empty() {
                 always.push(rule);
             }
