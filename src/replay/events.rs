@@ -301,7 +301,7 @@ fn events_of(mut value: Json<'_>) -> Vec<View<'_>> {
         Json::Object(ref entries) if entries.iter().any(|(k, _)| k == "_index") => {
             match value.get_mut("_source").map(Json::take) {
                 Some(source @ Json::Object(_)) => {
-                    let mut fields = Vec::new();
+                    let mut fields = Vec::with_capacity(32);
                     flatten_to(source, &mut fields);
                     // Which index the document is in (rules search some only).
                     if let Some(Json::String(index)) = value.get_mut("_index").map(Json::take) {
@@ -322,7 +322,7 @@ fn events_of(mut value: Json<'_>) -> Vec<View<'_>> {
 /// `Provider_Name`, `Security_UserID`, and the EventData fields by name); any other
 /// object is flattened with dotted names (`requestParameters.layers`).
 pub fn flatten(value: Json<'_>) -> View<'_> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(32);
     flatten_to(value, &mut out);
     View::from_pairs(out)
 }
@@ -330,21 +330,21 @@ pub fn flatten(value: Json<'_>) -> View<'_> {
 /// The fields of [`flatten`], in the order met (a name met twice: the last wins).
 fn flatten_to<'a>(mut value: Json<'a>, out: &mut Fields<'a>) {
     // Values are moved out of the parsed JSON, not copied.
-    if let Some(system) = value.pointer_mut("/Event/System").map(Json::take) {
+    if let Some(system) = value.path_mut(&["Event", "System"]).map(Json::take) {
         if let Json::Object(system) = system {
             for (k, mut v) in system {
-                let take = |v: &mut Json<'a>, at: &str| -> Option<Json<'a>> { v.pointer_mut(at).map(Json::take) };
+                let take = |v: &mut Json<'a>, at: &[&str]| -> Option<Json<'a>> { v.path_mut(at).map(Json::take) };
                 match k.as_ref() {
-                    "Provider" => put(out, "Provider_Name".into(), take(&mut v, "/#attributes/Name")),
-                    "Security" => put(out, "Security_UserID".into(), take(&mut v, "/#attributes/UserID")),
-                    "TimeCreated" => put(out, k, take(&mut v, "/#attributes/SystemTime")),
-                    _ if v.is_object() => put(out, k, take(&mut v, "/#text")),
+                    "Provider" => put(out, "Provider_Name".into(), take(&mut v, &["#attributes", "Name"])),
+                    "Security" => put(out, "Security_UserID".into(), take(&mut v, &["#attributes", "UserID"])),
+                    "TimeCreated" => put(out, k, take(&mut v, &["#attributes", "SystemTime"])),
+                    _ if v.is_object() => put(out, k, take(&mut v, &["#text"])),
                     _ => put(out, k, Some(v)),
                 }
             }
         }
-        for section in ["/Event/EventData", "/Event/UserData"] {
-            if let Some(data) = value.pointer_mut(section).map(Json::take) {
+        for section in ["EventData", "UserData"] {
+            if let Some(data) = value.path_mut(&["Event", section]).map(Json::take) {
                 event_data(data, out);
             }
         }
@@ -364,7 +364,7 @@ fn event_data<'a>(data: Json<'a>, out: &mut Fields<'a>) {
                 match v {
                     Json::Array(items) if k == "Data" => {
                         for mut item in items {
-                            if let Some(Json::String(name)) = item.pointer_mut("/#attributes/Name").map(Json::take) {
+                            if let Some(Json::String(name)) = item.path_mut(&["#attributes", "Name"]).map(Json::take) {
                                 let text = item.get_mut("#text").map(Json::take);
                                 put(out, name, text);
                             }
@@ -421,7 +421,13 @@ fn put<'a>(out: &mut Fields<'a>, key: Cow<'a, str>, value: Option<Json<'a>>) {
         None | Some(Json::Null) => return,
         Some(Json::String(s)) => s,
         Some(Json::Bool(b)) => Cow::Borrowed(if b { "true" } else { "false" }),
-        Some(Json::Number(n)) => Cow::Owned(n.to_string()),
+        // An integer written by `itoa` (what `Number`'s `Display` does, without the
+        // formatter and the string's growth).
+        Some(Json::Number(n)) => Cow::Owned(match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => itoa::Buffer::new().format(i).to_owned(),
+            (None, Some(u)) => itoa::Buffer::new().format(u).to_owned(),
+            _ => n.to_string(),
+        }),
         Some(other) => Cow::Owned(other.into_value().to_string()),
     };
     out.push((key, text));

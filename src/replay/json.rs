@@ -34,12 +34,9 @@ impl<'a> Json<'a> {
         }
     }
 
-    /// The value at a JSON pointer of object keys (`/Event/System`).
-    pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Json<'a>> {
-        pointer
-            .split('/')
-            .skip(1)
-            .try_fold(self, |value, key| value.get_mut(key))
+    /// The value at a path of object keys (`["Event", "System"]`).
+    pub fn path_mut(&mut self, path: &[&str]) -> Option<&mut Json<'a>> {
+        path.iter().try_fold(self, |value, key| value.get_mut(key))
     }
 
     /// The value, leaving `null` in its place.
