@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::json::Json;
+use super::json::{Json, TapeValue};
 use super::view::View;
 
 use crate::pred::Event;
@@ -77,8 +77,12 @@ impl Line {
     pub fn parse<'a>(&'a self, scratch: &'a mut Vec<u8>) -> Result<Vec<View<'a>>, BadEvent> {
         scratch.clear();
         scratch.extend_from_slice(self.text.as_bytes());
-        if let Some(value) = super::json::parse_fast(scratch) {
-            return Ok(events_of(value));
+        let read = super::json::read_fast(scratch, |value| match evtx_fields(value) {
+            Some(fields) => Some(vec![View::from_pairs(fields)]),
+            None => value.to_json().map(events_of),
+        });
+        if let Some(events) = read {
+            return Ok(events);
         }
         line_events(&self.text).map_err(|e| BadEvent {
             file: self.file.to_path_buf(),
@@ -353,6 +357,61 @@ fn flatten_to<'a>(mut value: Json<'a>, out: &mut Fields<'a>) {
     flatten_into(value, Cow::Borrowed(""), out);
 }
 
+/// [`flatten_to`]'s reading of an `evtx_dump` event, straight off simd-json's tape,
+/// with no tree built (most of the time of reading such an event went to the tree);
+/// `None` for any other value, which the caller reads as a tree. The two readings are
+/// the same, line for line (`evtx_events_read_off_the_tape_as_from_the_tree`).
+fn evtx_fields<'a>(value: TapeValue<'_, 'a>) -> Option<Fields<'a>> {
+    // An Elasticsearch hit is its `_source` (`events_of`).
+    if !value.is_object() || value.get("_index").is_some() {
+        return None;
+    }
+    let event = value.get("Event")?;
+    let system = event.get("System")?;
+    let mut out = Vec::with_capacity(32);
+    let tree = |v: Option<TapeValue<'_, 'a>>| v.and_then(TapeValue::to_json);
+    for (k, v) in system.entries() {
+        match k {
+            "Provider" => put(&mut out, "Provider_Name".into(), tree(v.path(&["#attributes", "Name"]))),
+            "Security" => put(
+                &mut out,
+                "Security_UserID".into(),
+                tree(v.path(&["#attributes", "UserID"])),
+            ),
+            "TimeCreated" => put(&mut out, k.into(), tree(v.path(&["#attributes", "SystemTime"]))),
+            _ if v.is_object() => put(&mut out, k.into(), tree(v.get("#text"))),
+            _ => put(&mut out, k.into(), v.to_json()),
+        }
+    }
+    for section in ["EventData", "UserData"] {
+        if let Some(data) = event.get(section) {
+            evtx_data(data, &mut out);
+        }
+    }
+    Some(out)
+}
+
+/// [`event_data`] off the tape.
+fn evtx_data<'a>(data: TapeValue<'_, 'a>, out: &mut Fields<'a>) {
+    if !data.is_object() {
+        return put(out, Cow::Borrowed("EventData"), data.to_json());
+    }
+    for (k, v) in data.entries() {
+        if v.is_array() && k == "Data" {
+            for item in v.items() {
+                if let Some(name) = item.path(&["#attributes", "Name"]).and_then(|n| n.as_str()) {
+                    put(out, name.into(), item.get("#text").and_then(TapeValue::to_json));
+                }
+            }
+        } else if k.starts_with('#') {
+        } else if v.is_object() {
+            evtx_data(v, out);
+        } else {
+            put(out, k.into(), v.to_json());
+        }
+    }
+}
+
 /// An event's fields as they are read, before they are sorted.
 type Fields<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
@@ -436,6 +495,7 @@ fn put<'a>(out: &mut Fields<'a>, key: Cow<'a, str>, value: Option<Json<'a>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn read(name: &str, text: &[u8]) -> (Vec<(usize, Event)>, Vec<BadEvent>) {
         let dir = tempfile::tempdir().unwrap();
@@ -534,5 +594,119 @@ mod tests {
         assert_eq!(events[0].1["ProcessCommandLine"], "cmd /c whoami");
         assert_eq!(events[1].1["FileName"], "a,b.exe");
         assert!(!events[1].1.contains_key("ProcessCommandLine"));
+    }
+
+    /// The fields of `text` read off the tape (`None`: not read that way) and read
+    /// from the tree, as (name, value) pairs in the order read.
+    type Pairs = Vec<(String, String)>;
+    fn both_readings(text: &str) -> (Option<Pairs>, Option<Vec<Pairs>>) {
+        let pairs = |view: &View| {
+            view.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Pairs>()
+        };
+        let mut buffer = text.as_bytes().to_vec();
+        let fast = super::super::json::read_fast(&mut buffer, |v| evtx_fields(v).map(|f| pairs(&View::from_pairs(f))));
+        let mut buffer = text.as_bytes().to_vec();
+        let tree = super::super::json::parse_fast(&mut buffer).map(|j| events_of(j).iter().map(pairs).collect());
+        (fast, tree)
+    }
+
+    fn reads_alike(text: &str) -> Result<bool, String> {
+        match both_readings(text) {
+            (Some(fast), Some(tree)) if tree == vec![fast.clone()] => Ok(true),
+            (None, _) => Ok(false),
+            (fast, tree) => Err(format!("{text}: off the tape {fast:?}, from the tree {tree:?}")),
+        }
+    }
+
+    #[test]
+    fn evtx_events_read_off_the_tape_as_from_the_tree() {
+        let read = [
+            r##"{"Event":{"System":{"Provider":{"#attributes":{"Name":"P","Guid":"g"}},"EventID":4688,"Security":{"#attributes":{"UserID":"S-1"}},"TimeCreated":{"#attributes":{"SystemTime":"t"}},"Channel":"Security","Level":-4,"Big":18446744073709551615,"Keywords":[1,"a",{"b":null}],"Task":{"#text":"x"},"Opcode":{"a":1},"Flag":true,"Gone":null},"EventData":{"Data":[{"#attributes":{"Name":"CommandLine"},"#text":"cmd \"a\""},{"#attributes":{"Name":7},"#text":"no"},{"#text":"nameless"},"text",{"#attributes":{"Name":"N"}}],"#attributes":{"x":1},"Nested":{"Inner":"v","Deeper":{"D":2}},"List":[1,2]}}}"##,
+            // Repeated keys: the last counts where one is looked up; entries repeat.
+            r##"{"Event":{"System":{"EventID":1,"EventID":2,"Provider":{"#attributes":{"Name":"a"},"#attributes":{"Name":"b"}}},"System":{"EventID":3}},"Event":{"System":{"Channel":"c"},"UserData":{"Data":"not a list","R":{"#x":1,"y":"z"}}}}"##,
+            r##"{"Event":{"System":"not an object","EventData":"flat"}}"##,
+            r##"{"Event":{"System":{},"UserData":[1,2]}}"##,
+            r##"{"Event":{"System":null,"EventData":null}}"##,
+        ];
+        for text in read {
+            assert_eq!(reads_alike(text), Ok(true));
+        }
+        // Not the evtx shape: read as a tree, as before.
+        for text in [
+            r##"{"a":1}"##,
+            r##"{"Event":{"Data":1}}"##,
+            r##"{"Event":"x"}"##,
+            r##"[{"Event":{"System":{}}}]"##,
+            r##"{"_index":"i","Event":{"System":{}}}"##,
+            r##"{"Event":{"System":{"Level":1.5}}}"##,
+        ] {
+            assert_eq!(reads_alike(text), Ok(false), "{text}");
+        }
+    }
+
+    #[test]
+    #[ignore = "needs ../shared"]
+    fn sigmahq_regression_events_read_off_the_tape_as_from_the_tree() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigma/regression_data");
+        let files = crate::corpus::files_under(&root, &|p| p.extension().is_some_and(|e| e == "json"), &mut Vec::new());
+        let mut read = 0;
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            // Each event (a file may hold several) as one NDJSON line.
+            for value in serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>() {
+                read += usize::from(reads_alike(&value.unwrap().to_string()).unwrap());
+            }
+        }
+        assert!(read > 200, "{read} events of {} files read off the tape", files.len());
+    }
+
+    /// JSON text of evtx-like values, keys repeated and drawn from the names the
+    /// reading looks for.
+    fn evtx_like() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "Event",
+            "System",
+            "EventData",
+            "UserData",
+            "Data",
+            "Provider",
+            "Security",
+            "TimeCreated",
+            "#attributes",
+            "#text",
+            "Name",
+            "UserID",
+            "SystemTime",
+            "_index",
+            "x",
+        ]);
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("18446744073709551615".to_string()),
+            "[a-c\\\\é ]{0,4}".prop_map(|s| format!("{s:?}")),
+        ];
+        let value = leaf.prop_recursive(5, 40, 5, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|items| format!("[{}]", items.join(","))),
+                prop::collection::vec((key.clone(), inner), 0..5).prop_map(|entries| {
+                    let entries: Vec<String> = entries.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
+                    format!("{{{}}}", entries.join(","))
+                }),
+            ]
+        });
+        (value.clone(), value.clone(), value).prop_map(|(system, data, other)| {
+            format!(r#"{{"Event":{{"System":{system},"EventData":{data},"UserData":{other}}}}}"#)
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn evtx_like_values_read_alike(text in evtx_like()) {
+            proptest::prop_assert!(reads_alike(&text).is_ok(), "{:?}", reads_alike(&text));
+        }
     }
 }

@@ -66,17 +66,25 @@ impl<'a> Json<'a> {
     }
 }
 
-/// Deepest nesting [`parse_fast`] reads: below `serde_json`'s limit (128), so that
+/// Deepest nesting [`read_fast`] reads: below `serde_json`'s limit (128), so that
 /// every text it reads `serde_json` reads too.
 const FAST_DEPTH: usize = 100;
 
-/// One JSON value read from `buffer` by simd-json (strings unescaped in place, so
-/// every string is borrowed), as `serde_json` would read it; `None` when simd-json
-/// cannot read it or might read it differently: not one value, a floating-point
-/// number (each parser rounds its own way), a control byte (simd-json lets some
-/// through in strings), nesting past [`FAST_DEPTH`]. The caller then reads the text
-/// with `serde_json`, from a copy: `buffer` may have been changed.
+/// [`read_fast`]'s value as a tree.
+#[cfg(test)]
 pub fn parse_fast(buffer: &mut Vec<u8>) -> Option<Json<'_>> {
+    read_fast(buffer, |value| value.to_json())
+}
+
+/// What `read` makes of the one JSON value in `buffer`, read by simd-json onto a tape
+/// (strings unescaped in place, so every string is borrowed), when simd-json reads it
+/// as `serde_json` would; `None` when simd-json cannot read it or might read it
+/// differently: not one value, a floating-point number (each parser rounds its own
+/// way), a control byte (simd-json lets some through in strings), nesting past
+/// [`FAST_DEPTH`]. The caller then reads the text with `serde_json`, from a copy:
+/// `buffer` may have been changed.
+pub fn read_fast<'a, R>(buffer: &'a mut Vec<u8>, read: impl FnOnce(TapeValue<'_, 'a>) -> Option<R>) -> Option<R> {
+    use simd_json::{Node, StaticNode};
     use std::cell::RefCell;
     thread_local! {
         static BUFFERS: RefCell<simd_json::Buffers> =
@@ -93,14 +101,105 @@ pub fn parse_fast(buffer: &mut Vec<u8>) -> Option<Json<'_>> {
     let mut tape = TAPE
         .with(|t| std::mem::replace(&mut *t.borrow_mut(), simd_json::Tape::null().reset()))
         .reset();
-    let read = BUFFERS.with(|b| simd_json::fill_tape_padded(buffer, len, &mut b.borrow_mut(), &mut tape));
-    let mut at = 0;
-    let value = match read {
-        Ok(()) => from_tape(&tape.0, &mut at).filter(|_| at == tape.0.len()),
-        Err(_) => None,
+    let filled = BUFFERS.with(|b| simd_json::fill_tape_padded(buffer, len, &mut b.borrow_mut(), &mut tape));
+    let nodes = &tape.0;
+    // One value, the whole tape, and no float anywhere in it.
+    let one_value = nodes
+        .first()
+        .is_some_and(|_| TapeValue { tape: nodes, at: 0 }.end() == nodes.len());
+    let floats = nodes.iter().any(|n| matches!(n, Node::Static(StaticNode::F64(_))));
+    let value = match filled {
+        Ok(()) if one_value && !floats => read(TapeValue { tape: nodes, at: 0 }),
+        _ => None,
     };
     TAPE.with(|t| *t.borrow_mut() = tape.reset());
     value
+}
+
+/// A value on a simd-json tape, read where it lies (no tree is built): `'a` is the
+/// text its strings borrow. An object's key read twice: its last value, as `Json`.
+#[derive(Clone, Copy)]
+pub struct TapeValue<'t, 'a> {
+    tape: &'t [simd_json::Node<'a>],
+    at: usize,
+}
+
+impl<'t, 'a> TapeValue<'t, 'a> {
+    /// Where the value's nodes end on the tape (a container's `count` is the nodes
+    /// after it, its contents').
+    fn end(&self) -> usize {
+        use simd_json::Node;
+        match self.tape[self.at] {
+            Node::Object { count, .. } | Node::Array { count, .. } => self.at + 1 + count,
+            _ => self.at + 1,
+        }
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self.tape[self.at], simd_json::Node::Object { .. })
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(self.tape[self.at], simd_json::Node::Array { .. })
+    }
+
+    /// The text of a string.
+    pub fn as_str(&self) -> Option<&'a str> {
+        match self.tape[self.at] {
+            simd_json::Node::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// An object's keys and values, in order (none for another value).
+    pub fn entries(self) -> impl Iterator<Item = (&'a str, TapeValue<'t, 'a>)> {
+        let end = if self.is_object() { self.end() } else { self.at + 1 };
+        let mut next = self.at + 1;
+        std::iter::from_fn(move || {
+            let key = match self.tape.get(next).filter(|_| next < end)? {
+                simd_json::Node::String(key) => *key,
+                _ => return None,
+            };
+            let value = TapeValue {
+                tape: self.tape,
+                at: next + 1,
+            };
+            next = value.end();
+            Some((key, value))
+        })
+    }
+
+    /// An array's elements, in order (none for another value).
+    pub fn items(self) -> impl Iterator<Item = TapeValue<'t, 'a>> {
+        let end = if self.is_array() { self.end() } else { self.at + 1 };
+        let mut next = self.at + 1;
+        std::iter::from_fn(move || {
+            (next < end).then(|| {
+                let item = TapeValue {
+                    tape: self.tape,
+                    at: next,
+                };
+                next = item.end();
+                item
+            })
+        })
+    }
+
+    /// The value under `key` of an object (the last, if repeated).
+    pub fn get(self, key: &str) -> Option<TapeValue<'t, 'a>> {
+        self.entries().filter(|(k, _)| *k == key).last().map(|(_, v)| v)
+    }
+
+    /// The value at a path of object keys.
+    pub fn path(self, path: &[&str]) -> Option<TapeValue<'t, 'a>> {
+        path.iter().try_fold(self, |value, key| value.get(key))
+    }
+
+    /// The value as a tree (`None` for a float, which `serde_json` reads instead).
+    pub fn to_json(self) -> Option<Json<'a>> {
+        let mut at = self.at;
+        from_tape(self.tape, &mut at)
+    }
 }
 
 /// Whether `text` holds a byte below 0x20 (tested a block at a time, which compiles
