@@ -305,7 +305,7 @@ fn events_of(mut value: Json<'_>) -> Vec<View<'_>> {
         Json::Object(ref entries) if entries.iter().any(|(k, _)| k == "_index") => {
             match value.get_mut("_source").map(Json::take) {
                 Some(source @ Json::Object(_)) => {
-                    let mut fields = Vec::with_capacity(32);
+                    let mut fields = Vec::with_capacity(64);
                     flatten_to(source, &mut fields);
                     // Which index the document is in (rules search some only).
                     if let Some(Json::String(index)) = value.get_mut("_index").map(Json::take) {
@@ -326,7 +326,7 @@ fn events_of(mut value: Json<'_>) -> Vec<View<'_>> {
 /// `Provider_Name`, `Security_UserID`, and the EventData fields by name); any other
 /// object is flattened with dotted names (`requestParameters.layers`).
 pub fn flatten(value: Json<'_>) -> View<'_> {
-    let mut out = Vec::with_capacity(32);
+    let mut out = Vec::with_capacity(64);
     flatten_to(value, &mut out);
     View::from_pairs(out)
 }
@@ -368,7 +368,7 @@ fn evtx_fields<'a>(value: TapeValue<'_, 'a>) -> Option<Fields<'a>> {
     }
     let event = value.get("Event")?;
     let system = event.get("System")?;
-    let mut out = Vec::with_capacity(32);
+    let mut out = Vec::with_capacity(64);
     let tree = |v: Option<TapeValue<'_, 'a>>| v.and_then(TapeValue::to_json);
     for (k, v) in system.entries() {
         match k {
