@@ -1,21 +1,22 @@
-//! fpx's verdicts against the z3 SMT solver (its string theory) on exclusions that
-//! compare fields with each other: `tests/smt/related_fields.py` draws them, runs
-//! `fpx lint --table` and z3 on each, and fails on a disagreement. Needs python3 with
-//! z3-solver, so it is ignored by default and run by CI (`.ci/run` installs z3-solver).
+//! fpx's verdicts against the z3 SMT solver (its string and regex theory): the scripts in
+//! `tests/smt/` draw random exclusions, run `fpx lint --table` and z3 on each, and fail on
+//! a disagreement. `related_fields.py`: fields compared with each other;
+//! `string_ops.py`: every string operator, case-insensitive ones, terms (`has`) and
+//! regular expressions included, with each witness event checked too. Needs python3 with
+//! z3-solver, so ignored by default and run by CI (`.ci/run` installs z3-solver).
 
 use std::path::Path;
 use std::process::Command;
 
-#[test]
-#[ignore = "needs python3 with z3-solver"]
-fn fields_compared_with_each_other_agree_with_z3() {
+/// Runs `tests/smt/SCRIPT` with each seed on `count` exclusions; fails on a disagreement.
+fn agrees_with_z3(script: &str, seeds: &[&str], count: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for seed in ["1", "2", "3"] {
+    for seed in seeds {
         let out = Command::new("python3")
-            .arg(root.join("tests/smt/related_fields.py"))
+            .arg(root.join("tests/smt").join(script))
             .arg(env!("CARGO_BIN_EXE_fpx"))
             .arg(seed)
-            .arg("400")
+            .arg(count)
             .output()
             .expect("python3 runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -27,4 +28,16 @@ fn fields_compared_with_each_other_agree_with_z3() {
         );
         assert!(stdout.contains(" 0 disagreements"), "{stdout}");
     }
+}
+
+#[test]
+#[ignore = "needs python3 with z3-solver"]
+fn fields_compared_with_each_other_agree_with_z3() {
+    agrees_with_z3("related_fields.py", &["1", "2", "3"], "400");
+}
+
+#[test]
+#[ignore = "needs python3 with z3-solver"]
+fn string_operators_agree_with_z3() {
+    agrees_with_z3("string_ops.py", &["1", "2"], "200");
 }
