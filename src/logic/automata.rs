@@ -48,9 +48,15 @@ type Automaton = (DFA, Cache, bool);
 /// The automata of the text tests among `lits`, or the answer when a test decides it
 /// alone; numeric tests are left to `fixed` (their truth on every candidate text, when
 /// that is known) or refused (`None`).
+///
+/// The tests that must fail are one automaton, of their alternation: "none of them
+/// matches" is "the alternation does not match", and its state says all that their
+/// states together say about what may follow. A rule's list of hundreds of values read
+/// under `not` is then one automaton stepped per character, not hundreds.
 fn automata_of(lits: &[Lit], fixed: Option<&str>) -> Result<(Vec<Automaton>, Vec<String>), FieldResult> {
     let mut automata: Vec<Automaton> = Vec::new();
     let mut patterns = Vec::new();
+    let mut must_fail = Vec::new();
     for &(b, pos) in lits {
         if b.kind.is_numeric() || b.time {
             match fixed {
@@ -68,8 +74,32 @@ fn automata_of(lits: &[Lit], fixed: Option<&str>) -> Result<(Vec<Automaton>, Vec
             }
             continue;
         };
+        if pos {
+            let cache = dfa.create_cache();
+            automata.push((dfa, cache, pos));
+            patterns.push(p);
+        } else {
+            must_fail.push((dfa, p));
+        }
+    }
+    let alternation = match must_fail.len() {
+        0 | 1 => None,
+        _ => {
+            let joined = must_fail
+                .iter()
+                .map(|(_, p)| format!("(?:{p})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            automaton(&joined).map(|dfa| (dfa, joined))
+        }
+    };
+    // Otherwise (one test, or an alternation too large for the engine) one automaton each.
+    if let Some(one) = alternation {
+        must_fail = vec![one];
+    }
+    for (dfa, p) in must_fail {
         let cache = dfa.create_cache();
-        automata.push((dfa, cache, pos));
+        automata.push((dfa, cache, false));
         patterns.push(p);
     }
     Ok((automata, patterns))
@@ -690,6 +720,84 @@ mod tests {
         );
     }
 
+    /// A small deterministic generator: `next(n)` is below `n`.
+    fn xorshift(mut state: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        }
+    }
+
+    /// The tests that must fail, searched as one automaton of their alternation, give
+    /// what one automaton per test gives: the same first shortest text, or none.
+    #[test]
+    fn the_alternation_of_the_tests_that_must_fail_searches_alike() {
+        let values = ["?:\\windows\\*.dll", "*\\a?c.dll", "abc", "B", "c.d", "x*y", ""];
+        let mut tests: Vec<Basic> = Vec::new();
+        for v in values {
+            for (kind, cs) in [
+                (Kind::Eq, false),
+                (Kind::Contains, false),
+                (Kind::Suffix, false),
+                (Kind::Prefix, true),
+                (Kind::Has, false),
+            ] {
+                tests.push(basic(kind, cs, v));
+            }
+        }
+        tests.extend(
+            ["^[a-c]+\\.dll$", "(?i)b{2}", "^.{0,3}$"]
+                .iter()
+                .map(|r| basic(Kind::Regex, true, r)),
+        );
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
+        let (mut found, mut none) = (0, 0);
+        for _ in 0..400 {
+            let k = 2 + next(8);
+            let lits: Vec<(Basic, bool)> = (0..k)
+                .map(|i| (tests[next(tests.len())].clone(), i < 2 && next(2) == 0))
+                .collect();
+            let lits: Vec<Lit> = lits.iter().map(|(b, p)| (b, *p)).collect();
+            let Ok((mut joined, patterns)) = automata_of(&lits, None) else {
+                continue;
+            };
+            let mut apart: Vec<Automaton> = lits
+                .iter()
+                .filter_map(|&(b, pos)| {
+                    let dfa = automaton(&pattern(b))?;
+                    let cache = dfa.create_cache();
+                    Some((dfa, cache, pos))
+                })
+                .collect();
+            let Some(alphabet) = alphabet(&patterns) else { continue };
+            let alphabet = distinct_moves(alphabet, &apart);
+            STEPS_LEFT.with(|l| l.set(MAX_DECISION_STEPS));
+            let (one, _) = search(&alphabet, &mut joined);
+            STEPS_LEFT.with(|l| l.set(MAX_DECISION_STEPS));
+            let (each, _) = search(&alphabet, &mut apart);
+            match (one, each) {
+                (Walk::Found(a), Walk::Found(b)) => {
+                    assert_eq!(a, b, "{lits:?}");
+                    found += 1;
+                }
+                (Walk::None, Walk::None) => none += 1,
+                (Walk::GaveUp, Walk::GaveUp) => {}
+                (a, b) => panic!("{:?} joined, {:?} apart: {lits:?}", walked(&a), walked(&b)),
+            }
+        }
+        assert!(found > 50 && none > 10, "{found} found, {none} none");
+    }
+
+    fn walked(walk: &Walk) -> Option<Option<&str>> {
+        match walk {
+            Walk::Found(text) => Some(Some(text)),
+            Walk::None => Some(None),
+            Walk::GaveUp => None,
+        }
+    }
+
     /// The shortcut finds what the search finds: on every set of tests drawn here where
     /// it answers, the search gives the same text.
     #[test]
@@ -737,13 +845,7 @@ mod tests {
             tests.push(basic(Kind::Regex, true, &format!("(?is)^{re}$")));
         }
         tests.extend(regexes.iter().map(|r| basic(Kind::Regex, true, r)));
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let mut answered = 0;
         for _ in 0..600 {
             let k = 1 + next(5);
