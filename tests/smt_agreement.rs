@@ -2,8 +2,10 @@
 //! `tests/smt/` draw random exclusions, run `fpx lint --table` and z3 on each, and fail on
 //! a disagreement. `related_fields.py`: fields compared with each other;
 //! `string_ops.py`: every string operator, case-insensitive ones, terms (`has`) and
-//! regular expressions included, with each witness event checked too. Needs python3 with
-//! z3-solver, so ignored by default and run by CI (`.ci/run` installs z3-solver).
+//! regular expressions included, with each witness event checked too; `sigma_filters.py`:
+//! random Sigma rules, their filters' FPX101/102/104/105 and the rule's FPX108 against
+//! what z3 proves of the selection and filter. Needs python3 with z3-solver, so ignored
+//! by default and run by CI (`.ci/run` installs z3-solver).
 
 use std::path::Path;
 use std::process::Command;
@@ -40,4 +42,10 @@ fn fields_compared_with_each_other_agree_with_z3() {
 #[ignore = "needs python3 with z3-solver"]
 fn string_operators_agree_with_z3() {
     agrees_with_z3("string_ops.py", &["1", "2"], "200");
+}
+
+#[test]
+#[ignore = "needs python3 with z3-solver"]
+fn sigma_filters_agree_with_z3() {
+    agrees_with_z3("sigma_filters.py", &["1", "2"], "250");
 }
